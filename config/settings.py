@@ -1,0 +1,254 @@
+"""Daiban settings: one module; environment variables decide secrets, debug, hosts,
+the database and the map's tile provider.
+
+Development (the default) needs no variables at all. Production sets at least
+DAIBAN_DEBUG=0, DAIBAN_SECRET_KEY, DAIBAN_FIELD_KEY, DAIBAN_ALLOWED_HOSTS and DATABASE_URL.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DAIBAN_DEBUG", True)
+
+# A development key is only acceptable while DEBUG is on; production must set its own.
+_DEV_SECRET_KEY = "daiban-development-only-key-never-use-in-production-7f3a9c2e1b"
+SECRET_KEY = os.environ.get("DAIBAN_SECRET_KEY") or (_DEV_SECRET_KEY if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("Set DAIBAN_SECRET_KEY when DAIBAN_DEBUG is off.")
+
+ALLOWED_HOSTS = env_list("DAIBAN_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("DAIBAN_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin.apps.SimpleAdminConfig",  # leaflet.admin needs GDAL: no autodiscovery
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "leaflet",
+    "ninja",
+    "axes",
+    "grid",
+    "outreach",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "grid.context_processors.shell",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+# --- Database: SQLite in var/ by default, PostgreSQL in production --------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'daiban.sqlite3'}",
+        conn_max_age=int(os.environ.get("DAIBAN_DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets the demo serve readers while a visit is being written.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Users, login throttling ---------------------------------------------------------
+AUTH_USER_MODEL = "grid.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Lock a username only from the address that keeps failing: a neighbour sharing the
+# community's Wi-Fi is not locked out with it, and one address cannot try every account.
+AXES_FAILURE_LIMIT = int(os.environ.get("DAIBAN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+SESSION_COOKIE_AGE = 60 * 60 * 12  # one working day
+SESSION_COOKIE_HTTPONLY = True
+
+# --- Language, time ------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files (vendored htmx and Leaflet; no CDN) --------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Uploaded photos live outside any public URL; they are served by scope-checked views.
+MEDIA_ROOT = Path(os.environ.get("DAIBAN_MEDIA_ROOT", BASE_DIR / "var" / "media"))
+
+# --- Maps ----------------------------------------------------------------------------
+# none: areas and points on a plain background (works with no tile server at all).
+# osm, tianditu (needs DAIBAN_TIANDITU_KEY; WGS-84), amap (GCJ-02: overlays are shifted).
+TILE_PROVIDERS = {
+    "none": {"tiles": [], "hosts": [], "crs": "wgs84"},
+    "osm": {
+        "tiles": [
+            (_("OpenStreetMap"), "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+             {"attribution": "© OpenStreetMap", "maxZoom": 19}),
+        ],
+        "hosts": ["https://tile.openstreetmap.org"],
+        "crs": "wgs84",
+    },
+    "tianditu": {
+        "tiles": [
+            (_("Tianditu"),
+             "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+             "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+             "&TILECOL={x}&tk=" + os.environ.get("DAIBAN_TIANDITU_KEY", ""),
+             {"subdomains": "01234567", "attribution": "© 天地图", "maxZoom": 18}),
+        ],
+        "hosts": ["https://*.tianditu.gov.cn"],
+        "crs": "wgs84",
+    },
+    "amap": {
+        "tiles": [
+            (_("AMap"),
+             "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+             "&x={x}&y={y}&z={z}",
+             {"subdomains": "1234", "attribution": "© 高德地图", "maxZoom": 18}),
+        ],
+        "hosts": ["https://*.is.autonavi.com"],
+        "crs": "gcj02",
+    },
+}
+TILE_PROVIDER = os.environ.get("DAIBAN_TILE_PROVIDER", "none")
+if TILE_PROVIDER not in TILE_PROVIDERS:
+    raise ImproperlyConfigured(
+        f"DAIBAN_TILE_PROVIDER must be one of {', '.join(TILE_PROVIDERS)}, not {TILE_PROVIDER!r}."
+    )
+LEAFLET_CONFIG = {
+    "DEFAULT_CENTER": (29.31, 120.08),  # Yiwu
+    "DEFAULT_ZOOM": 11,
+    "MIN_ZOOM": 8,
+    "MAX_ZOOM": 19,
+    "TILES": TILE_PROVIDERS[TILE_PROVIDER]["tiles"],
+    "ATTRIBUTION_PREFIX": "Daiban",
+    "RESET_VIEW": False,
+    "NO_GLOBALS": True,
+}
+
+# --- Content Security Policy: nonces for the few inline bootstraps, nothing else -----
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:", "blob:", *TILE_PROVIDERS[TILE_PROVIDER]["hosts"]],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# --- Security headers for production (check --deploy passes with DEBUG off) ----------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("DAIBAN_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("DAIBAN_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "daiban": {"handlers": ["console"], "level": os.environ.get("DAIBAN_LOG_LEVEL", "INFO")},
+        "axes": {"handlers": ["console"], "level": "WARNING"},
+    },
+}
+
+# --- Daiban's own knobs ----------------------------------------------------------------
+DAIBAN_DEMO_PASSWORD = "daiban-demo"

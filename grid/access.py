@@ -1,0 +1,69 @@
+"""May this user touch this object? The one door to every territory object.
+
+``reach_of(user)`` reads the user's scopes once per request (one query, then cached on
+the user object); every selector builds its scope filter from it. Missing and
+not-yours are the same answer: 404.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from grid.models import PATH_SEPARATOR, Role, Scope
+
+AREA_ROLES = frozenset({Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.CITY_ADMIN})
+# Roles that may read every joint branch's workspace (read-only unless they lead it).
+BRANCH_READERS = frozenset({Role.CITY_ADMIN, Role.STREET_OFFICIAL})
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a user's scopes add up to."""
+
+    roles: frozenset[str]
+    area_ids: tuple[int, ...]
+    area_paths: tuple[str, ...]  # roots of the subtrees the user sees
+    branch_ids: tuple[int, ...]
+
+    @property
+    def is_city_admin(self) -> bool:
+        return Role.CITY_ADMIN in self.roles
+
+    @property
+    def ancestor_codes(self) -> frozenset[str]:
+        """Codes of the areas above the user's scope roots (their street, their city)."""
+        codes: set[str] = set()
+        for path in self.area_paths:
+            codes.update(path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1])
+        return frozenset(codes)
+
+    def area_q(self, prefix: str = "") -> Q:
+        """Q matching areas (or rows whose ``prefix`` leads to an area) inside the reach."""
+        field = f"{prefix}path__startswith"
+        q = Q(pk__in=[])
+        for path in self.area_paths:
+            q |= Q(**{field: path})
+        return q
+
+
+EMPTY_REACH = Reach(roles=frozenset(), area_ids=(), area_paths=(), branch_ids=())
+
+
+def reach_of(user) -> Reach:
+    if not getattr(user, "is_authenticated", False):
+        return EMPTY_REACH
+    cached = getattr(user, "_daiban_reach", None)
+    if cached is not None:
+        return cached
+    scopes = list(Scope.objects.filter(user=user).select_related("area").only("role", "branch_id", "area__path"))
+    paths = sorted({s.area.path for s in scopes if s.area_id})
+    # A path already covered by a shorter one adds nothing to the filter.
+    roots = tuple(p for p in paths if not any(p != q and p.startswith(q) for q in paths))
+    reach = Reach(
+        roles=frozenset(s.role for s in scopes),
+        area_ids=tuple(sorted({s.area_id for s in scopes if s.area_id})),
+        area_paths=roots,
+        branch_ids=tuple(sorted({s.branch_id for s in scopes if s.branch_id})),
+    )
+    user._daiban_reach = reach
+    return reach

@@ -1,0 +1,82 @@
+"""Reads of the territory and the service network, always through the user's reach."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from grid.access import BRANCH_READERS, reach_of
+from grid.models import Area, JointBranch, Pairing, ServicePoint
+
+
+def open_pairings() -> QuerySet[Pairing]:
+    return Pairing.objects.filter(until__isnull=True)
+
+
+def areas_visible_to(*, user) -> QuerySet[Area]:
+    """Every area the user may see: the subtrees under their scopes, plus, for a branch
+    secretary, the areas of the agency points the branch is paired with. One query."""
+    reach = reach_of(user)
+    q = reach.area_q()
+    if reach.branch_ids:
+        paired = open_pairings().filter(branch_id__in=reach.branch_ids, point__area_id=OuterRef("pk"))
+        q |= Exists(paired)
+    return Area.objects.filter(q)
+
+
+def area_subtree(*, area: Area) -> QuerySet[Area]:
+    """Everything under ``area`` (itself included), in one indexed prefix query."""
+    return Area.objects.filter(path__startswith=area.path)
+
+
+def area_for_user_or_404(user, pk) -> Area:
+    return get_object_or_404(areas_visible_to(user=user), pk=pk)
+
+
+def service_points_visible_to(*, user) -> QuerySet[ServicePoint]:
+    """Points in the user's subtrees, the centres and stations above them (where their
+    errands escalate to), and a branch secretary's paired agency points."""
+    reach = reach_of(user)
+    q = reach.area_q(prefix="area__")
+    if reach.ancestor_codes:
+        q |= Q(area__code__in=sorted(reach.ancestor_codes))
+    if reach.branch_ids:
+        q |= Exists(open_pairings().filter(branch_id__in=reach.branch_ids, point_id=OuterRef("pk")))
+    return ServicePoint.objects.filter(q)
+
+
+def service_points_list(*, user, tier: str = "", area: Area | None = None, search: str = "") -> QuerySet[ServicePoint]:
+    points = service_points_visible_to(user=user).select_related("area")
+    if tier:
+        points = points.filter(tier=tier)
+    if area is not None:
+        points = points.filter(area__path__startswith=area.path)
+    if search:
+        points = points.filter(Q(name__icontains=search) | Q(address__icontains=search) | Q(area__name__icontains=search))
+    return points.order_by("tier", "area__path", "name")
+
+
+def service_point_for_user_or_404(user, pk) -> ServicePoint:
+    points = service_points_visible_to(user=user).select_related("area", "area__parent").prefetch_related("agents")
+    return get_object_or_404(points, pk=pk)
+
+
+def branches_visible_to(*, user) -> QuerySet[JointBranch]:
+    reach = reach_of(user)
+    if reach.roles & BRANCH_READERS:
+        return JointBranch.objects.all()
+    return JointBranch.objects.filter(pk__in=reach.branch_ids)
+
+
+def branch_for_user_or_404(user, pk) -> JointBranch:
+    return get_object_or_404(branches_visible_to(user=user), pk=pk)
+
+
+def map_outlines_for(*, user) -> QuerySet[Area]:
+    """Areas whose outlines frame the user's map: their scope roots and one level below,
+    or, for a secretary, the paired points' areas."""
+    reach = reach_of(user)
+    q = Q(pk__in=reach.area_ids)
+    for path in reach.area_paths:
+        q |= Q(path__startswith=path, parent__path=path)
+    if reach.branch_ids:
+        q |= Exists(open_pairings().filter(branch_id__in=reach.branch_ids, point__area_id=OuterRef("pk")))
+    return Area.objects.filter(q).only("id", "name", "code", "level", "boundary")

@@ -1,0 +1,27 @@
+"""Seed the deterministic Yiwu-like demo city. Running it twice changes nothing."""
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from grid.demo import seed_territory
+from grid.models import Area
+
+
+class Command(BaseCommand):
+    help = "Build the demo city, its service network, joint branches and demo users."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing when the database already has areas.")
+        parser.add_argument("--force", action="store_true", help="Seed even with DEBUG off (never on a live system).")
+
+    def handle(self, *args, if_empty: bool, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("Refusing to seed demo data with DEBUG off; pass --force if this is really a demo.")
+        if if_empty and Area.objects.exists():
+            self.stdout.write("The database already has a territory; demo seed skipped.")
+            return
+        started = time.monotonic()
+        seed_territory()
+        self.stdout.write(self.style.SUCCESS(f"Demo city ready in {time.monotonic() - started:.1f} s."))

@@ -1,0 +1,1 @@
+"""Residents, visits, errands and complaints (built on the territory in ``grid``)."""
