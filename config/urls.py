@@ -1,2 +1,22 @@
-from django.urls import path
-urlpatterns = []
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from config.admin import discover_admin_modules
+from config.api import api
+
+discover_admin_modules()
+admin.site.site_header = _("Daiban administration")
+admin.site.site_title = _("Daiban")
+
+urlpatterns = [
+    path("account/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("account/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("account/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("grid.urls")),
+]

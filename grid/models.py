@@ -250,4 +250,9 @@ class Scope(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.get_role_display()} · {self.area or self.branch}"
+        return f"{self.user} · {self.get_role_display()} · {self.place}"
+
+    @property
+    def place(self):
+        """The area or the joint branch this scope covers."""
+        return self.area or self.branch

@@ -1,6 +1,6 @@
 """Reads of the territory and the service network, always through the user's reach."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from grid.access import BRANCH_READERS, reach_of
@@ -51,7 +51,16 @@ def service_points_list(*, user, tier: str = "", area: Area | None = None, searc
         points = points.filter(area__path__startswith=area.path)
     if search:
         points = points.filter(Q(name__icontains=search) | Q(address__icontains=search) | Q(area__name__icontains=search))
-    return points.order_by("tier", "area__path", "name")
+    return points.order_by(tier_rank(), "area__path", "name")
+
+
+def tier_rank():
+    """Street centre, then community station, then grid point: the order of escalation
+    read backwards, which is how people list the network."""
+    return Case(
+        *(When(tier=tier, then=Value(rank)) for rank, tier in enumerate(ServicePoint.Tier.values)),
+        output_field=IntegerField(),
+    )
 
 
 def service_point_for_user_or_404(user, pk) -> ServicePoint:

@@ -1,0 +1,46 @@
+"""Daiban's JSON API under /api/v1/ (OpenAPI at /api/v1/openapi.json).
+
+Browser clients use their session cookie and send the CSRF token on writes. Every error
+is JSON with a ``message`` a person can read; out-of-scope ids answer 404.
+"""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import SessionAuth
+
+api = NinjaAPI(
+    title="Daiban API",
+    version="1",
+    description="Red proxy service (红色代办): territory, service network, residents, visits, errands.",
+    auth=SessionAuth(csrf=True),
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"message": _("Not found.")}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def not_logged_in(request, exc):
+    return api.create_response(request, {"message": _("Please log in.")}, status=401)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    return api.create_response(request, {"message": exc.message}, status=exc.status_code)
+
+
+@api.exception_handler(ValidationError)
+def invalid(request, exc: ValidationError):
+    errors = [
+        {"field": ".".join(str(part) for part in error.get("loc", ())[1:]), "message": error.get("msg", "")}
+        for error in exc.errors
+    ]
+    return api.create_response(request, {"message": _("Some fields are not valid."), "errors": errors}, status=422)
+
+
+api.add_router("/", "grid.api.router")

@@ -1,0 +1,76 @@
+/* Network map: draws the user's area outlines and service points from the scoped
+   GeoJSON endpoint. Needs no tile server: with none, areas sit on a plain background. */
+(function () {
+  "use strict";
+
+  var TIER_STYLE = {
+    street_centre: { radius: 10, color: "#7f0000", fillColor: "#c62828" },
+    community_station: { radius: 8, color: "#8a3b00", fillColor: "#ef6c00" },
+    grid_point: { radius: 5, color: "#0d3c78", fillColor: "#1e88e5" }
+  };
+
+  function readConfig() {
+    var node = document.getElementById("map-config");
+    return node ? JSON.parse(node.textContent) : {};
+  }
+
+  function popupContent(props) {
+    var wrap = document.createElement("div");
+    var link = document.createElement(props.url ? "a" : "strong");
+    if (props.url) link.href = props.url;
+    link.textContent = props.name;
+    wrap.appendChild(link);
+    if (props.tierLabel) {
+      wrap.appendChild(document.createElement("br"));
+      wrap.appendChild(document.createTextNode(props.tierLabel));
+    }
+    return wrap;
+  }
+
+  function draw(map, config, data) {
+    var status = document.getElementById("map-status");
+    var areas = L.geoJSON(data, {
+      filter: function (f) { return f.properties.kind === "area"; },
+      style: function () { return { color: "#6d4c41", weight: 1.5, fillColor: "#fff3e0", fillOpacity: 0.45 }; },
+      onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name, { sticky: true }); }
+    }).addTo(map);
+    var points = L.geoJSON(data, {
+      filter: function (f) { return f.properties.kind === "point"; },
+      pointToLayer: function (f, latlng) {
+        var style = TIER_STYLE[f.properties.tier] || TIER_STYLE.grid_point;
+        return L.circleMarker(latlng, {
+          radius: style.radius, color: style.color, fillColor: style.fillColor, fillOpacity: 0.9, weight: 2
+        });
+      },
+      onEachFeature: function (f, layer) { layer.bindPopup(popupContent(f.properties)); }
+    }).addTo(map);
+    if (config.focus) {
+      map.setView(config.focus, 15);
+      L.circleMarker(config.focus, { radius: 14, color: "#b71c1c", weight: 3, fill: false }).addTo(map);
+    } else {
+      var bounds = areas.getBounds();
+      if (!bounds.isValid()) bounds = points.getBounds();
+      if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
+    }
+    if (status) {
+      status.textContent = status.dataset.loaded || "";
+    }
+    map.getContainer().dataset.features = String(data.features.length);
+  }
+
+  window.addEventListener("map:init", function (event) {
+    var map = event.detail.map;
+    var config = readConfig();
+    if (!config.dataUrl) return;
+    fetch(config.dataUrl, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(function (data) { draw(map, config, data); })
+      .catch(function () {
+        var status = document.getElementById("map-status");
+        if (status) status.textContent = status.dataset.failed || "";
+      });
+  });
+})();
