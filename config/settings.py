@@ -40,7 +40,7 @@ ALLOWED_HOSTS = env_list("DAIBAN_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG 
 CSRF_TRUSTED_ORIGINS = env_list("DAIBAN_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin.apps.SimpleAdminConfig",  # leaflet.admin needs GDAL: no autodiscovery
+    "config.apps.DaibanAdminConfig",  # admin without autodiscovery: leaflet.admin needs GDAL
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -3,10 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from config.admin import discover_admin_modules
 from config.api import api
 
-discover_admin_modules()
 admin.site.site_header = _("Daiban administration")
 admin.site.site_title = _("Daiban")
 

@@ -1,8 +1,10 @@
-"""Admin discovery without ``leaflet.admin`` (it imports GeoDjango, which needs GDAL)."""
+"""The admin without automatic discovery: ``leaflet.admin`` imports GeoDjango, which needs
+GDAL, so Daiban imports every other app's ``admin`` module itself."""
 
 from importlib import import_module
 
 from django.apps import apps
+from django.contrib.admin.apps import SimpleAdminConfig
 from django.utils.module_loading import module_has_submodule
 
 SKIPPED_ADMIN_MODULES = {"leaflet"}
@@ -14,3 +16,9 @@ def discover_admin_modules() -> None:
             continue
         if module_has_submodule(app_config.module, "admin"):
             import_module(f"{app_config.name}.admin")
+
+
+class DaibanAdminConfig(SimpleAdminConfig):
+    def ready(self):
+        super().ready()
+        discover_admin_modules()

@@ -1,0 +1,66 @@
+"""Login, throttling by username AND address, logout, password change, language."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "daiban-demo"
+
+
+@pytest.fixture(autouse=True)
+def _demo_password(demo_users):
+    for user in demo_users.values():
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+
+
+def login(client, username, password, ip="10.0.0.1"):
+    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_login_and_logout(client):
+    response = login(client, "worker", PASSWORD)
+    assert response.status_code == 302 and response.url == reverse("home")
+    assert "王丽" in client.get(reverse("home")).content.decode()
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_wrong_password_shows_a_message(client):
+    response = login(client, "worker", "nope")
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_lockout_is_per_username_and_address(client, settings):
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit):
+        login(client, "worker", "wrong", ip="10.0.0.7")
+    locked = login(client, "worker", PASSWORD, ip="10.0.0.7")
+    assert locked.status_code == 429
+    assert "15" in locked.content.decode()
+    # the same person from another address, and another person from the same address, still get in
+    assert login(client, "worker", PASSWORD, ip="10.0.0.8").status_code == 302
+    client.post(reverse("logout"))
+    assert login(client, "worker2", PASSWORD, ip="10.0.0.7").status_code == 302
+
+
+def test_password_change(client_for, demo_users):
+    client = client_for("station")
+    response = client.post(reverse("password_change"), {
+        "old_password": PASSWORD, "new_password1": "Hongse-daiban-2026", "new_password2": "Hongse-daiban-2026",
+    })
+    assert response.status_code == 302
+    demo_users["station"].refresh_from_db()
+    assert demo_users["station"].check_password("Hongse-daiban-2026")
+
+
+def test_chinese_by_default_and_english_on_request(client_for):
+    client = client_for("worker")
+    html = client.get(reverse("home")).content.decode()
+    assert 'lang="zh-hans"' in html and "红色代办" in html and "首页" in html
+    client.post(reverse("set_language"), {"language": "en", "next": reverse("home")})
+    html = client.get(reverse("home")).content.decode()
+    assert 'lang="en"' in html and "Red Proxy Service" in html and "Home" in html
