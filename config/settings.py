@@ -255,3 +255,25 @@ LOGGING = {
 
 # --- Daiban's own knobs ----------------------------------------------------------------
 DAIBAN_DEMO_PASSWORD = "daiban-demo"
+
+# National IDs are encrypted and looked up by a keyed digest; both keys derive from this.
+# Production must set its own and keep it with the database backups (losing it loses the IDs).
+DAIBAN_FIELD_KEY = os.environ.get("DAIBAN_FIELD_KEY") or (f"dev-field-key:{SECRET_KEY}" if DEBUG else "")
+if not DAIBAN_FIELD_KEY:
+    raise ImproperlyConfigured("Set DAIBAN_FIELD_KEY (a long random string) when DAIBAN_DEBUG is off.")
+
+# Care level → days between in-person visits (A weekly, B fortnightly, C monthly).
+DAIBAN_CARE_INTERVAL_DAYS = {"A": 7, "B": 14, "C": 30}
+# A visit further than this from the home is flagged "away from the home".
+DAIBAN_VISIT_AWAY_METERS = int(os.environ.get("DAIBAN_VISIT_AWAY_METERS", "200"))
+# A position less precise than this is not a position (a phone's cell-tower guess).
+DAIBAN_VISIT_MAX_ACCURACY_METERS = 5000
+# The author may correct a visit for this long; after that it is read-only.
+DAIBAN_VISIT_CORRECTION_HOURS = 24
+DAIBAN_PHOTOS_PER_VISIT = 6
+DAIBAN_PHOTO_MAX_BYTES = 15 * 1024 * 1024
+DAIBAN_PHOTO_MAX_PIXELS = 50_000_000  # a 48-megapixel phone camera still fits
+DAIBAN_PHOTO_LONG_EDGE = 1600  # stored size: plenty to read a meter or a certificate
+DAIBAN_PHOTO_THUMB_EDGE = 320
+# Who may press "show" on a masked national ID (each reveal is audited).
+DAIBAN_ID_REVEAL_ROLES = {"grid_worker", "station_staff", "street_official", "city_admin"}

@@ -91,3 +91,14 @@ def shift_geometry_to_gcj02(geometry: BaseGeometry) -> BaseGeometry:
         return [wgs84_to_gcj02(lat, lng)[::-1] for lng, lat in coords]
 
     return shapely.transform(geometry, lambda xy: shift(xy.tolist()))
+
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (haversine): plenty for "was the worker at the door"."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))

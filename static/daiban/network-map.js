@@ -50,6 +50,7 @@
     } else {
       var bounds = areas.getBounds();
       if (!bounds.isValid()) bounds = points.getBounds();
+      map.options.zoomSnap = 0.25;  // fill a narrow phone screen instead of the next whole zoom
       if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
     }
     if (status) {

@@ -1,0 +1,79 @@
+"""The one definition of when a resident is due a visit, and when they are overdue.
+
+due date = the last in-person visit + the care level's interval (settings);
+never met in person = due since registration, i.e. due now. A "not home" or refused
+attempt does not reset the clock. Overdue = today is past the due date.
+
+The date is stored on the resident (``due_on``) by the visit services, so that every
+list filters and sorts by it in the database; ``due_q`` turns a bucket into that filter.
+Every screen, export and API endpoint goes through this module.
+"""
+
+from datetime import date, timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+WEEK_DAYS = 7
+
+
+def care_interval_days(care_level: str) -> int:
+    return settings.DAIBAN_CARE_INTERVAL_DAYS[care_level]
+
+
+def due_on_for(*, last_met_on: date | None, registered_on: date, care_level: str) -> date:
+    if last_met_on is None:
+        return registered_on
+    return last_met_on + timedelta(days=care_interval_days(care_level))
+
+
+def is_overdue(due_on: date, today: date) -> bool:
+    return today > due_on
+
+
+def days_overdue(due_on: date, today: date) -> int:
+    return max((today - due_on).days, 0)
+
+
+class Due(StrEnum):
+    OVERDUE = "overdue"
+    TODAY = "today"
+    WEEK = "week"  # due in the coming days of this week (not today)
+    LATER = "later"
+
+
+DUE_LABELS = {
+    Due.OVERDUE: _("overdue"),
+    Due.TODAY: _("due today"),
+    Due.WEEK: _("due this week"),
+    Due.LATER: _("not yet due"),
+}
+
+
+def due_bucket(due_on: date, today: date) -> Due:
+    if is_overdue(due_on, today):
+        return Due.OVERDUE
+    if due_on == today:
+        return Due.TODAY
+    if due_on < today + timedelta(days=WEEK_DAYS):
+        return Due.WEEK
+    return Due.LATER
+
+
+def due_q(bucket: Due | str, today: date, prefix: str = "") -> Q:
+    """The database filter for one bucket; ``prefix`` reaches a resident through a join."""
+    field = f"{prefix}due_on"
+    week_end = today + timedelta(days=WEEK_DAYS)
+    return {
+        Due.OVERDUE: Q(**{f"{field}__lt": today}),
+        Due.TODAY: Q(**{field: today}),
+        Due.WEEK: Q(**{f"{field}__gt": today, f"{field}__lt": week_end}),
+        Due.LATER: Q(**{f"{field}__gte": week_end}),
+    }[Due(bucket)]
+
+
+def due_by_end_of_week_q(today: date, prefix: str = "") -> Q:
+    """Overdue, due today or due this week: the Today screen's list."""
+    return Q(**{f"{prefix}due_on__lt": today + timedelta(days=WEEK_DAYS)})
