@@ -44,3 +44,4 @@ def invalid(request, exc: ValidationError):
 
 
 api.add_router("/", "grid.api.router")
+api.add_router("/", "outreach.api.router")

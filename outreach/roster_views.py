@@ -1,0 +1,1 @@
+"""Roster import screens (placeholder wiring; implemented with the import issue work)."""
