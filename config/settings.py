@@ -86,7 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "grid.context_processors.shell",
+                "config.context_processors.shell",
             ],
         },
     },

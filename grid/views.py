@@ -21,7 +21,8 @@ POINTS_PER_PAGE = 30
 
 @require_GET
 @login_required
-def home(request):
+def overview(request):
+    """Home of users who are not grid workers: what they look after, and shortcuts."""
     reach = reach_of(request.user)
     scopes = list(request.user.scopes.select_related("area", "branch").order_by("role"))
     return render(request, "grid/home.html", {"scopes": scopes, "reach": reach, "Role": Role})

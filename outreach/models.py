@@ -272,3 +272,33 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
         ordering = ["-at"]
         indexes = [models.Index(fields=["resident", "-at"], name="audit_resident_time_idx")]
+
+
+class RosterImport(models.Model):
+    """A resident roster (XLSX or CSV) uploaded for import: checked on every preview,
+    written in one go on commit. Only its uploader ever sees it. The file holds plain
+    national IDs, so its bytes are wiped once the residents are written."""
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="roster_imports",
+    )
+    filename = models.CharField(_("file name"), max_length=200)
+    content = models.BinaryField(_("file"))
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    committed_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    resident_count = models.PositiveIntegerField(_("residents imported"), default=0)
+
+    class Meta:
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["uploaded_by", "-created_at"], name="roster_import_uploader_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(committed_at__isnull=False) | Q(resident_count=0), name="roster_import_count_after_commit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -69,24 +69,37 @@ def clean_photo(data: bytes, name: str = "") -> CleanPhoto:
                 raise _too_many_pixels(label)
             with Image.open(io.BytesIO(data)) as img:
                 img.load()  # decodes every byte: a truncated file fails here
-                img = ImageOps.exif_transpose(img)
-                img = img.convert("RGB")
+                img = _pixels_only(ImageOps.exif_transpose(img))
+        except PhotoRejected:
+            raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _too_many_pixels(label) from None
         except UnidentifiedImageError:
             raise PhotoRejected(_("“%(name)s” is not a photo Daiban can read (JPEG, PNG or WebP).") % {"name": label}) from None
-        except (OSError, SyntaxError, ValueError) as exc:
-            if isinstance(exc, PhotoRejected):
-                raise
+        except Exception:  # noqa: BLE001 — whatever a decoder trips on in untrusted bytes (OSError,
+            # SyntaxError, EOFError, struct.error from a broken EXIF block…), the file is unusable.
             raise PhotoRejected(_("“%(name)s” is damaged or incomplete. Take or send it again.") % {"name": label}) from None
 
-    image = _encode(img, settings.DAIBAN_PHOTO_LONG_EDGE, quality=82)
-    thumbnail = _encode(img, settings.DAIBAN_PHOTO_THUMB_EDGE, quality=70)
-    stored_width, stored_height = _fit(img.size, settings.DAIBAN_PHOTO_LONG_EDGE)
+    image, (stored_width, stored_height) = _encode(img, settings.DAIBAN_PHOTO_LONG_EDGE, quality=82)
+    thumbnail, _size = _encode(img, settings.DAIBAN_PHOTO_THUMB_EDGE, quality=70)
     return CleanPhoto(
         upload_digest=hashlib.sha256(data).hexdigest(), image=image, thumbnail=thumbnail,
         width=stored_width, height=stored_height,
     )
+
+
+def _pixels_only(img: Image.Image) -> Image.Image:
+    """An RGB picture with nothing but the pixels. Pillow copies ``info`` (EXIF, XMP, ICC,
+    JPEG comments) through convert() and copy(), and the JPEG encoder writes the comment
+    back out, so it is emptied here. Transparent parts become white, not black."""
+    if img.has_transparency_data:
+        rgba = img.convert("RGBA")
+        rgb = Image.new("RGB", rgba.size, "white")
+        rgb.paste(rgba, mask=rgba.getchannel("A"))
+    else:
+        rgb = img.convert("RGB")
+    rgb.info = {}
+    return rgb
 
 
 def _too_many_pixels(label: str) -> PhotoRejected:
@@ -96,19 +109,13 @@ def _too_many_pixels(label: str) -> PhotoRejected:
     )
 
 
-def _fit(size: tuple[int, int], edge: int) -> tuple[int, int]:
-    width, height = size
-    scale = min(1.0, edge / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def _encode(img: Image.Image, edge: int, quality: int) -> bytes:
+def _encode(img: Image.Image, edge: int, quality: int) -> tuple[bytes, tuple[int, int]]:
+    """The picture shrunk to fit ``edge`` as a JPEG, and its size in pixels."""
     copy = img.copy()
     copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    # A fresh RGB image from pixels carries no EXIF/XMP/ICC; say so explicitly anyway.
     copy.save(out, format="JPEG", quality=quality, optimize=True, exif=b"")
-    return out.getvalue()
+    return out.getvalue(), copy.size
 
 
 def store_photo(clean: CleanPhoto) -> tuple[str, str]:

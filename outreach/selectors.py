@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
 from grid.access import reach_of
@@ -22,10 +22,12 @@ def resident_for_user_or_404(user, pk) -> Resident:
     return get_object_or_404(residents_visible_to(user=user).select_related("grid", "grid__parent"), pk=pk)
 
 
+def _category_list() -> Prefetch:
+    return Prefetch("categories", queryset=ResidentCategory.objects.order_by("category"), to_attr="category_list")
+
+
 def with_categories(residents: QuerySet[Resident]) -> QuerySet[Resident]:
-    return residents.prefetch_related(
-        Prefetch("categories", queryset=ResidentCategory.objects.order_by("category"), to_attr="category_list")
-    )
+    return residents.prefetch_related(_category_list())
 
 
 def residents_due_for(*, user, today: date) -> QuerySet[Resident]:
@@ -67,6 +69,25 @@ def visits_of_resident(*, resident: Resident, limit: int = RECENT_VISITS) -> lis
         Prefetch("photos", queryset=VisitPhoto.objects.order_by("created_at"))
     )
     return list(visits.order_by("-visited_at")[:limit])
+
+
+def resident_with_categories_for_user_or_404(user, pk) -> Resident:
+    """The one door to a resident, with its categories on ``category_list`` like
+    ``with_categories`` puts them on a list's rows (for the API's single schema)."""
+    resident = resident_for_user_or_404(user, pk)
+    prefetch_related_objects([resident], _category_list())
+    return resident
+
+
+def visits_list(*, user, resident: Resident | None = None) -> QuerySet[Visit]:
+    """Visits in the user's reach (of one resident, if given), newest first, with who
+    made them and their photos: three queries whatever the page size."""
+    visits = visits_visible_to(user=user).select_related("worker").prefetch_related(
+        Prefetch("photos", queryset=VisitPhoto.objects.order_by("created_at", "pk"))
+    )
+    if resident is not None:
+        visits = visits.filter(resident=resident)
+    return visits.order_by("-visited_at", "pk")
 
 
 def photo_for_user_or_404(user, pk) -> VisitPhoto:

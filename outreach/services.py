@@ -36,6 +36,8 @@ def audit(*, actor, action: str, resident: Resident | None = None, detail: dict 
 
 # --- residents -------------------------------------------------------------------------
 
+UNCHECKED_ON_CLEAN = ["due_on", "national_id_digest"]
+
 RESIDENT_FIELDS = [
     "name", "sex", "birth_date", "phone", "address", "home_lat", "home_lng", "grid", "disability_grade",
     "care_level", "guardian_name", "guardian_phone", "guardian_relation", "consent_basis", "consent_on",
@@ -43,13 +45,21 @@ RESIDENT_FIELDS = [
 ]
 
 
+def _duplicate_national_id() -> ValidationError:
+    return ValidationError({"national_id": ValidationError(
+        _("A resident with this national ID is already registered. Search for them instead of registering again."),
+        code="duplicate")})
+
+
 def resident_apply_national_id(*, resident: Resident, national_id: str) -> None:
     """Validate, encrypt, digest and mask a national ID; fill birth date and sex from it."""
-    number = clean_national_id(national_id)
+    try:
+        number = clean_national_id(national_id)
+    except ValidationError as exc:
+        raise ValidationError({"national_id": exc.error_list}) from None
     digest = crypto.digest(number)
-    clash = Resident.objects.filter(national_id_digest=digest).exclude(pk=resident.pk).values_list("name", flat=True).first()
-    if clash is not None:
-        raise ValidationError({"national_id": _("A resident with this national ID is already registered.")})
+    if Resident.objects.filter(national_id_digest=digest).exclude(pk=resident.pk).exists():
+        raise _duplicate_national_id()
     resident.national_id_cipher = crypto.encrypt(number)
     resident.national_id_digest = digest
     resident.national_id_masked = crypto.mask(number)
@@ -64,6 +74,9 @@ def _check_resident(resident: Resident, categories) -> None:
         resident.home_lat, resident.home_lng = clean_position(resident.home_lat, resident.home_lng)
     except ValidationError as exc:
         errors["home_lat"] = exc.messages[0]
+    unknown = set(categories) - set(Category.values)
+    if unknown:
+        errors["categories"] = _("Unknown category: %(codes)s") % {"codes": ", ".join(sorted(unknown))}
     if Category.DISABLED in categories and resident.disability_grade is None:
         errors["disability_grade"] = _("Give the disability grade (1–4) for a disabled resident.")
     if resident.disability_grade is not None and not 1 <= resident.disability_grade <= 4:
@@ -84,12 +97,15 @@ def resident_create(*, actor, grid: Area, name: str, address: str, consent_basis
     _check_resident(resident, categories)
     resident.registered_on = resident.registered_on or timezone.localdate()
     resident.due_on = due.due_on_for(last_met_on=None, registered_on=resident.registered_on, care_level=resident.care_level)
-    resident.full_clean(exclude=["due_on"])
+    # The unique ID is checked above with a clear message and enforced by the database;
+    # full_clean's own check of that constraint would only repeat the query and, in a
+    # race, answer with a message naming the constraint instead of the field.
+    resident.full_clean(exclude=UNCHECKED_ON_CLEAN)
     try:
         with transaction.atomic():
             resident.save()
     except IntegrityError:  # a concurrent registration of the same ID won the race
-        raise ValidationError({"national_id": _("A resident with this national ID is already registered.")}) from None
+        raise _duplicate_national_id() from None
     ResidentCategory.objects.bulk_create(ResidentCategory(resident=resident, category=c) for c in categories)
     audit(actor=actor, action=AuditEvent.Action.RESIDENT_CREATED, resident=resident, address=address_ip,
           detail={"grid": grid.code})
@@ -103,31 +119,39 @@ def resident_update(*, actor, resident: Resident, expected_version: int, nationa
     current = Resident.objects.select_for_update().get(pk=resident.pk)
     if current.version != expected_version:
         raise Conflict(_("Someone else changed this resident while you were editing. Here is the current record."), current)
-    before = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in changes}
+    unknown = set(changes) - set(RESIDENT_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable resident fields: {sorted(unknown)}")
+    # Birth date and sex follow a new ID, so they are part of what may change.
+    watched = [*changes, *(f for f in ("birth_date", "sex") if national_id and f not in changes)]
+    before = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
+    masked_before, digest_before = current.national_id_masked, current.national_id_digest
     for field, value in changes.items():
-        if field not in RESIDENT_FIELDS:
-            raise ValueError(f"{field} is not an editable resident field")
         setattr(current, field, value)
     if national_id:
         resident_apply_national_id(resident=current, national_id=national_id)
     old_categories = set(current.categories.values_list("category", flat=True))
     new_categories = set(categories) if categories is not None else old_categories
     _check_resident(current, new_categories)
-    current.full_clean(exclude=["due_on"])
+    current.full_clean(exclude=UNCHECKED_ON_CLEAN)
     current.due_on = due.due_on_for(last_met_on=current.last_met_on, registered_on=current.registered_on,
                                     care_level=current.care_level)
     current.version = F("version") + 1
-    current.save()
+    try:
+        with transaction.atomic():
+            current.save()
+    except IntegrityError:  # the same ID was registered for someone else meanwhile
+        raise _duplicate_national_id() from None
     current.refresh_from_db(fields=["version"])
     if new_categories != old_categories:
         current.categories.exclude(category__in=new_categories).delete()
         ResidentCategory.objects.bulk_create(
             ResidentCategory(resident=current, category=c) for c in sorted(new_categories - old_categories)
         )
-    after = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in changes}
-    changed = {f: [before[f], after[f]] for f in changes if before[f] != after[f]}
-    if national_id:
-        changed["national_id"] = ["***", "***"]
+    after = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
+    changed = {f: [before[f], after[f]] for f in watched if before[f] != after[f]}
+    if current.national_id_digest != digest_before:  # masked: the audit never holds a full ID
+        changed["national_id"] = [masked_before, current.national_id_masked]
     if new_categories != old_categories:
         changed["categories"] = [sorted(old_categories), sorted(new_categories)]
     audit(actor=actor, action=AuditEvent.Action.RESIDENT_UPDATED, resident=current, detail={"changes": changed},
@@ -145,7 +169,12 @@ def resident_reveal_national_id(*, actor, resident: Resident, address_ip: str | 
 
 def resident_refresh_due(*, resident: Resident) -> Resident:
     """Recompute the last in-person visit and the due date from the visit history."""
-    last = resident.visits.filter(outcome=Visit.Outcome.MET).aggregate(last=Max("visited_at"))["last"]
+    # Lock the row first, so two visits stored at once are counted in turn (the second
+    # sees the first), and read the care level as stored, not as the caller loaded it.
+    # NO KEY: inserting a visit already holds a KEY SHARE lock on the resident.
+    locked = Resident.objects.select_for_update(no_key=True).only("care_level", "registered_on").get(pk=resident.pk)
+    resident.care_level, resident.registered_on = locked.care_level, locked.registered_on
+    last = Visit.objects.filter(resident_id=resident.pk, outcome=Visit.Outcome.MET).aggregate(last=Max("visited_at"))["last"]
     resident.last_met_on = timezone.localdate(last) if last else None
     resident.due_on = due.due_on_for(last_met_on=resident.last_met_on, registered_on=resident.registered_on,
                                      care_level=resident.care_level)
@@ -244,10 +273,12 @@ def _location_check(resident: Resident, lat, lng) -> tuple[str, float | None]:
 
 
 def clean_uploads(uploads) -> list[CleanPhoto]:
-    """Run every photo through the pipeline first: one bad photo rejects the whole visit."""
+    """Run every photo through the pipeline first: one bad photo rejects the whole visit.
+    The same picture picked twice is kept once."""
     if len(uploads) > settings.DAIBAN_PHOTOS_PER_VISIT:
         raise ValidationError({"photos": _("A visit can have at most %(n)d photos.") % {"n": settings.DAIBAN_PHOTOS_PER_VISIT}})
-    return [clean_photo(read_upload(upload), getattr(upload, "name", "")) for upload in uploads]
+    photos = [clean_photo(read_upload(upload), getattr(upload, "name", "")) for upload in uploads]
+    return list({photo.upload_digest: photo for photo in photos}.values())
 
 
 def visit_record(*, actor, resident: Resident, visit_id, data: VisitInput, uploads=(),
@@ -301,10 +332,14 @@ def _replayed(existing: Visit, resident: Resident, digest: str) -> Visit:
 
 def _save_photo(visit: Visit, photo: CleanPhoto) -> list[str]:
     image_name, thumb_name = store_photo(photo)
-    VisitPhoto.objects.create(
-        visit=visit, image=image_name, thumbnail=thumb_name, upload_digest=photo.upload_digest,
-        width=photo.width, height=photo.height, size_bytes=len(photo.image),
-    )
+    try:
+        VisitPhoto.objects.create(
+            visit=visit, image=image_name, thumbnail=thumb_name, upload_digest=photo.upload_digest,
+            width=photo.width, height=photo.height, size_bytes=len(photo.image),
+        )
+    except BaseException:  # the caller never learns these names, so they go now
+        delete_stored([image_name, thumb_name])
+        raise
     return [image_name, thumb_name]
 
 
@@ -318,8 +353,10 @@ def visit_add_photos(*, actor, visit: Visit, uploads) -> tuple[list[VisitPhoto],
     created = 0
     try:
         with transaction.atomic():
-            known = set(visit.photos.values_list("upload_digest", flat=True))
-            fresh = [p for p in {p.upload_digest: p for p in photos}.values() if p.upload_digest not in known]
+            # Two uploads to one visit at once take turns, so together they keep to the limit.
+            Visit.objects.select_for_update(no_key=True).filter(pk=visit.pk).values_list("pk").first()
+            known = set(VisitPhoto.objects.filter(visit_id=visit.pk).values_list("upload_digest", flat=True))
+            fresh = [p for p in photos if p.upload_digest not in known]
             if len(known) + len(fresh) > settings.DAIBAN_PHOTOS_PER_VISIT:
                 raise ValidationError({"photos": _("A visit can have at most %(n)d photos.")
                                        % {"n": settings.DAIBAN_PHOTOS_PER_VISIT}})
@@ -333,13 +370,27 @@ def visit_add_photos(*, actor, visit: Visit, uploads) -> tuple[list[VisitPhoto],
     except BaseException:
         delete_stored(stored)
         raise
-    return list(visit.photos.all()), created
+    # Not visit.photos.all(): a visit from visit_for_user_or_404 has them prefetched (stale).
+    return list(VisitPhoto.objects.filter(visit_id=visit.pk).order_by("created_at")), created
 
 
 def visit_correction_open(visit: Visit, user, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     window = timedelta(hours=settings.DAIBAN_VISIT_CORRECTION_HOURS)
     return visit.worker_id == user.pk and now - visit.created_at <= window
+
+
+def _status_follows_corrected_outcome(visit: Visit, old_outcome: str) -> None:
+    """A visit corrected to "moved away" moves the resident, as recording it would have;
+    corrected away from it, the move it caused (same day, no other such visit) is undone."""
+    resident, moved_on = visit.resident, timezone.localdate(visit.visited_at)
+    residents = Resident.objects.filter(pk=resident.pk)
+    if visit.outcome == Visit.Outcome.MOVED and resident.status == Resident.Status.ACTIVE:
+        residents.update(status=Resident.Status.MOVED, status_on=moved_on, version=F("version") + 1)
+    elif (old_outcome == Visit.Outcome.MOVED and resident.status == Resident.Status.MOVED
+          and resident.status_on == moved_on
+          and not resident.visits.filter(outcome=Visit.Outcome.MOVED).exclude(pk=visit.pk).exists()):
+        residents.update(status=Resident.Status.ACTIVE, status_on=None, version=F("version") + 1)
 
 
 @transaction.atomic
@@ -353,17 +404,21 @@ def visit_correct(*, actor, visit: Visit, reason: str = "", address_ip: str | No
     unknown = set(changes) - set(CORRECTABLE_FIELDS)
     if unknown:
         raise ValueError(f"not correctable: {sorted(unknown)}")
+    # Hazards are stored sorted; the same ticks in form order are no change.
+    changes = {f: sorted(set(v)) if f == "hazards" else v for f, v in changes.items()}
     merged = VisitInput(visited_at=current.visited_at, lat=current.lat, lng=current.lng, accuracy_m=current.accuracy_m,
                         **{f: changes.get(f, getattr(current, f)) for f in CORRECTABLE_FIELDS})
     _check_visit(merged, check_time=False)
     previous = {f: getattr(current, f) for f in changes if getattr(current, f) != changes[f]}
     if not previous:
         return current
-    for field, value in changes.items():
-        setattr(current, field, sorted(set(value)) if field == "hazards" else value)
+    for field in previous:
+        setattr(current, field, changes[field])
     current.corrected_at = timezone.now()
-    current.save(update_fields=[*changes, "corrected_at"])
+    current.save(update_fields=[*previous, "corrected_at"])
     VisitCorrection.objects.create(visit=current, corrected_by=actor, previous=previous, reason=reason)
+    if "outcome" in previous:
+        _status_follows_corrected_outcome(current, previous["outcome"])
     resident_refresh_due(resident=current.resident)
     audit(actor=actor, action=AuditEvent.Action.VISIT_CORRECTED, resident=current.resident, address=address_ip,
           detail={"visit": str(current.pk), "fields": sorted(previous)})

@@ -1,4 +1,4 @@
-/* Network map: draws the user's area outlines and service points from the scoped
+/* Maps: a resident's home pin (markers inline), or the network map that draws the user's area outlines and service points from the scoped
    GeoJSON endpoint. Needs no tile server: with none, areas sit on a plain background. */
 (function () {
   "use strict";
@@ -59,9 +59,18 @@
     map.getContainer().dataset.features = String(data.features.length);
   }
 
+  function drawMarkers(map, markers) {
+    var group = L.featureGroup(markers.map(function (m) {
+      return L.circleMarker([m.lat, m.lng], { radius: 10, color: "#7f0000", fillColor: "#c62828", fillOpacity: 0.9, weight: 2 })
+        .bindTooltip(m.label || "");
+    })).addTo(map);
+    map.setView(group.getBounds().getCenter(), 16);
+  }
+
   window.addEventListener("map:init", function (event) {
     var map = event.detail.map;
     var config = readConfig();
+    if (config.markers) { drawMarkers(map, config.markers); return; }
     if (!config.dataUrl) return;
     fetch(config.dataUrl, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
       .then(function (response) {

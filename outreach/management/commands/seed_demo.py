@@ -7,10 +7,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from grid.demo import seed_territory
 from grid.models import Area
+from outreach.demo import seed_outreach
 
 
 class Command(BaseCommand):
-    help = "Build the demo city, its service network, joint branches and demo users."
+    help = "Build the demo city, its service network, joint branches, demo users, residents and visits."
 
     def add_arguments(self, parser):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when the database already has areas.")
@@ -24,4 +25,5 @@ class Command(BaseCommand):
             return
         started = time.monotonic()
         seed_territory()
-        self.stdout.write(self.style.SUCCESS(f"Demo city ready in {time.monotonic() - started:.1f} s."))
+        residents = seed_outreach()
+        self.stdout.write(self.style.SUCCESS(f"Demo city ready in {time.monotonic() - started:.1f} s ({residents} new residents)."))

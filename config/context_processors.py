@@ -1,0 +1,40 @@
+"""What the shell (header and bottom navigation) needs on every page. It lives in
+config because the navigation spans both apps."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from grid.access import AREA_ROLES, reach_of
+from grid.models import Role
+
+
+def navigation_for(user) -> list[dict]:
+    """Few, large, always in the same order; only what the user's roles can open."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    roles = reach_of(user).roles
+    is_worker_only = roles == {Role.GRID_WORKER}
+    items = [{
+        "url_names": {"home"}, "url": reverse("home"),
+        "label": _("Today") if Role.GRID_WORKER in roles else _("Home"), "icon": "home",
+    }]
+    if roles & AREA_ROLES:
+        items.append({"url_names": {"resident-list", "resident-detail", "resident-create", "resident-edit", "visit-create",
+                                    "visit-detail", "visit-correct", "roster-import", "roster-preview"},
+                      "url": reverse("resident-list"), "label": _("Residents"), "icon": "people"})
+    items.append({"url_names": {"network-list", "network-detail"}, "url": reverse("network-list"),
+                  "label": _("Network"), "icon": "network"})
+    if not is_worker_only:
+        items.append({"url_names": {"network-map"}, "url": reverse("network-map"), "label": _("Map"), "icon": "map"})
+    items.append({"url_names": {"account", "password_change", "password_change_done"}, "url": reverse("account"),
+                  "label": _("Me"), "icon": "me"})
+    return items
+
+
+def shell(request):
+    user = getattr(request, "user", None)
+    match = getattr(request, "resolver_match", None)
+    return {
+        "nav_items": navigation_for(user),
+        "nav_current": getattr(match, "url_name", "") or "",
+    }
