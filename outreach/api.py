@@ -17,12 +17,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Query, Router, Schema, UploadedFile
+from ninja import File, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as InvalidInput
 from ninja.pagination import LimitOffsetPagination, paginate
-from ninja.params.models import BodyModel
-from ninja.params.models import Param
+from ninja.params.models import BodyModel, Param
 from pydantic import Field, field_validator
 
 from grid.selectors import area_for_user_or_404
@@ -251,10 +250,11 @@ class VisitFilter(Schema):
 
 
 # Phones with photos send the visit's fields as multipart form fields beside the files.
+PHOTO_FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
 VISIT_MULTIPART = {
     "requestBody": {"content": {"multipart/form-data": {"schema": {"allOf": [
         {"$ref": "#/components/schemas/VisitIn"},
-        {"type": "object", "properties": {"photos": {"type": "array", "items": {"type": "string", "format": "binary"}}}},
+        {"type": "object", "properties": {"photos": PHOTO_FILES}},
     ]}}}},
 }
 
@@ -263,7 +263,7 @@ VISIT_MULTIPART = {
 
 @router.get("/residents", response=list[ResidentOut])
 @paginate(LimitOffsetPagination)
-def residents(request: HttpRequest, filters: Query[ResidentFilter]):
+def resident_list(request: HttpRequest, filters: Query[ResidentFilter]):
     """Residents in your reach, most urgent first (due date, then name)."""
     area = area_for_user_or_404(request.user, filters.grid) if filters.grid is not None else None
     result = selectors.residents_list(
@@ -276,7 +276,7 @@ def residents(request: HttpRequest, filters: Query[ResidentFilter]):
 
 
 @router.get("/residents/{resident_id}", response={200: ResidentOut, 404: MessageOut})
-def resident(request: HttpRequest, resident_id: int):
+def resident_detail(request: HttpRequest, resident_id: int):
     return selectors.resident_with_categories_for_user_or_404(request.user, resident_id)
 
 
@@ -302,10 +302,10 @@ def visit_create(request: HttpRequest, payload: Annotated[VisitIn, JsonOrForm(..
             uploads=request.FILES.getlist("photos"), address_ip=request.META.get("REMOTE_ADDR"),
         )
     except services.Conflict as exc:
-        return 409, {"message": exc.message, "visit": _stored_visit(request.user, exc.current.pk)}
+        return Status(409, {"message": exc.message, "visit": _stored_visit(request.user, exc.current.pk)})
     except (ValidationError, PhotoRejected) as exc:
         raise invalid_input(exc) from None
-    return (201 if created else 200), _stored_visit(request.user, visit.pk)
+    return Status(201 if created else 200, _stored_visit(request.user, visit.pk))
 
 
 @router.post(
@@ -320,12 +320,14 @@ def visit_photos_add(request: HttpRequest, visit_id: UUID, photos: File[list[Upl
         _photos, created = services.visit_add_photos(actor=request.user, visit=visit, uploads=photos)
     except (ValidationError, PhotoRejected) as exc:
         raise invalid_input(exc) from None
-    return (201 if created else 200), _stored_visit(request.user, visit.pk)
+    return Status(201 if created else 200, _stored_visit(request.user, visit.pk))
 
 
 @router.get("/visits", response=list[VisitOut])
 @paginate(LimitOffsetPagination)
-def visits(request: HttpRequest, filters: Query[VisitFilter]):
+def visit_list(request: HttpRequest, filters: Query[VisitFilter]):
     """Visits in your reach (of one resident, if given), newest first."""
-    resident = selectors.resident_for_user_or_404(request.user, filters.resident) if filters.resident is not None else None
+    resident = None
+    if filters.resident is not None:
+        resident = selectors.resident_for_user_or_404(request.user, filters.resident)
     return selectors.visits_list(user=request.user, resident=resident)

@@ -18,12 +18,18 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import from_excel
+from openpyxl.worksheet.datavalidation import DataValidation
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from stdnum.cn import ric
@@ -50,7 +56,7 @@ TEMPLATE_FILENAME = "服务对象花名册模板.xlsx"
 
 # The template's example row carries this (valid) ID, so an example left in the file is
 # caught instead of registering a made-up resident.
-EXAMPLE_NATIONAL_ID = "33078219450315123" + ric.calc_check_digit("33078219450315123")
+EXAMPLE_NATIONAL_ID = "33078219450315123" + ric.calc_check_digit("33078219450315123" + "0")  # the digit is ignored
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,10 @@ CONSENT_LABELS = ["本人书面同意", "监护人同意", "法定职责"]
 SEX_WORDS = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
 
-_join = lazy(lambda words: "、".join(words), str)
+
+def _categories_help() -> str:
+    return _("Any of %(labels)s, separated by 、 , ; or spaces.") % {"labels": "、".join(CATEGORY_LABELS)}
+
 
 COLUMNS = (
     Column("name", "姓名", True, gettext_lazy("Full name, at most 50 characters."), "张三"),
@@ -120,11 +129,7 @@ COLUMNS = (
            gettext_lazy("WGS-84 latitude in degrees. Without a grid code, the grid is found from the position."),
            "", aliases=("latitude",)),
     Column("lng", "经度", False, gettext_lazy("WGS-84 longitude in degrees."), "", aliases=("longitude", "lon")),
-    Column("categories", "类别", False,
-           format_lazy_categories := lazy(
-               lambda: _("Any of %(labels)s, separated by 、 , ; or spaces.") % {"labels": "、".join(CATEGORY_LABELS)},
-               str)(),
-           "独居老人、高龄80+"),
+    Column("categories", "类别", False, lazy(_categories_help, str)(), "独居老人、高龄80+"),
     Column("disability_grade", "残疾等级", False,
            gettext_lazy("1 to 4; required when 残疾 is among the categories."), ""),
     Column("care_level", "照护等级", True,
@@ -169,15 +174,15 @@ class Table:
 def read_upload(upload) -> bytes:
     """Read at most one byte past the limit, so a huge upload is refused cheaply."""
     if getattr(upload, "size", 0) and upload.size > MAX_BYTES:
-        raise ValidationError(_too_big(upload.name))
+        raise ValidationError(too_big_message(upload.name))
     upload.seek(0)
     data = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        raise ValidationError(_too_big(upload.name))
+        raise ValidationError(too_big_message(upload.name))
     return data
 
 
-def _too_big(name: str) -> str:
+def too_big_message(name: str) -> str:
     return _("“%(name)s” is larger than %(limit)s. Split the roster into several files.") % {
         "name": name, "limit": filesizeformat(MAX_BYTES)}
 
@@ -187,16 +192,17 @@ def read_table(*, data: bytes, filename: str) -> Table:
     ValidationError with one message each."""
     name = filename or _("The file")
     if len(data) > MAX_BYTES:
-        raise ValidationError(_too_big(name))
+        raise ValidationError(too_big_message(name))
     if not data.strip():
         raise ValidationError(_("“%(name)s” is empty.") % {"name": name})
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if extension == "xls" or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ValidationError(_("“%(name)s” is in the old Excel 97–2003 format. Open it in Excel and save it as "
-                                "Excel Workbook (.xlsx).") % {"name": name})
     if _looks_like_markup(data):
+        # Some office systems export an HTML table named .xls or .xlsx.
         raise ValidationError(_("“%(name)s” is a web page (HTML/XML) with a spreadsheet name, not a spreadsheet. Open it "
                                 "in Excel and save it as Excel Workbook (.xlsx).") % {"name": name})
+    if extension == "xls":
+        raise ValidationError(_("“%(name)s” is in the old Excel 97–2003 format. Open it in Excel and save it as "
+                                "Excel Workbook (.xlsx).") % {"name": name})
     if extension not in ("xlsx", "csv"):
         raise ValidationError(_("Only Excel workbooks (.xlsx) and CSV files (.csv) can be imported; “%(name)s” is "
                                 "neither.") % {"name": name})
@@ -213,20 +219,18 @@ def _looks_like_markup(data: bytes) -> bool:
 
 
 def _xlsx_rows(data: bytes, name: str):
-    import openpyxl  # only the import paths pay for loading it
-
     not_a_workbook = _("“%(name)s” is not a real Excel workbook (.xlsx). Open it in Excel and save it as Excel "
                        "Workbook (.xlsx) again.") % {"name": name}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise ValidationError(_too_big(name))
+                raise ValidationError(too_big_message(name))
             if "xl/workbook.xml" not in archive.namelist():
                 raise ValidationError(not_a_workbook)
     except zipfile.BadZipFile:
         raise ValidationError(not_a_workbook) from None
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises anything from KeyError to XML errors on a broken workbook
         raise ValidationError(not_a_workbook) from None
     try:
@@ -256,8 +260,8 @@ def _csv_rows(data: bytes, name: str):
     else:
         raise ValidationError(_("The text of “%(name)s” is neither UTF-8 nor GBK. Save it from Excel as CSV UTF-8.")
                               % {"name": name})
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = max(",\t;", key=first_line.count)
+    sample = text[:4096]
+    delimiter = max(",\t;", key=sample.count)
     try:
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
             yield number, cells[:MAX_COLUMNS]
@@ -266,25 +270,43 @@ def _csv_rows(data: bytes, name: str):
                               % {"name": name}) from None
 
 
+def _no_header(name: str) -> str:
+    return _("“%(name)s” has no header row: one of the first rows must name the columns, such as 姓名 and 住址. Start "
+             "from the template.") % {"name": name}
+
+
 def _blank(cells) -> bool:
     return all(_text(c) == "" for c in cells)
+
+
+# Office rosters often carry a title row or two above the header.
+HEADER_SEARCH_ROWS = 5
+
+
+def _is_header(cells) -> bool:
+    return any(HEADER_ALIASES.get(_header_key(_text(c))) for c in cells)
 
 
 def _table(rows, name: str) -> Table:
     header_row, headers = 0, []
     body: list[tuple[int, list]] = []
+    seen = 0
     for number, cells in rows:
         if _blank(cells):
             continue
         if not header_row:
-            header_row, headers = number, [_text(c) for c in cells]
+            seen += 1
+            if _is_header(cells):
+                header_row, headers = number, [_text(c) for c in cells]
+            elif seen >= HEADER_SEARCH_ROWS:
+                raise ValidationError(_no_header(name))
             continue
         body.append((number, cells))
         if len(body) > MAX_ROWS:
             raise ValidationError(_("“%(name)s” has more than %(max)s rows. Split it into several files.")
                                   % {"name": name, "max": f"{MAX_ROWS:,}"})
     if not header_row:
-        raise ValidationError(_("“%(name)s” is empty.") % {"name": name})
+        raise ValidationError(_no_header(name) if seen else _("“%(name)s” is empty.") % {"name": name})
     while headers and not headers[-1]:
         headers.pop()
     if not body:
@@ -304,8 +326,6 @@ class Layout:
 
     def label(self, field_name: str) -> tuple[str, str]:
         """The column as the user sees it: its header in the file and its letter."""
-        from openpyxl.utils import get_column_letter
-
         if field_name in self.index:
             i = self.index[field_name]
             return self.headers[i], get_column_letter(i + 1)
@@ -313,8 +333,6 @@ class Layout:
 
 
 def layout_of(table: Table) -> Layout:
-    from openpyxl.utils import get_column_letter
-
     index: dict[str, int] = {}
     ignored: list[str] = []
     twice: dict[str, list[str]] = {}
@@ -329,15 +347,11 @@ def layout_of(table: Table) -> Layout:
         else:
             index[field_name] = i
     errors = []
-    if not index:
-        errors.append(_("The first row must be the header row, with column names such as 姓名 and 住址; none was found. "
-                        "Start from the template."))
-    else:
-        missing = [c.template_header for c in COLUMNS if c.required and c.field not in index]
-        if missing:
-            errors.append(_("Required columns are missing: %(columns)s.") % {"columns": "、".join(missing)})
-        if "grid_code" not in index and not {"lat", "lng"} <= index.keys():
-            errors.append(_("Add the column 网格编码, or the columns 纬度 and 经度, so each resident can be placed in a grid."))
+    missing = [c.template_header for c in COLUMNS if c.required and c.field not in index]
+    if missing:
+        errors.append(_("Required columns are missing: %(columns)s.") % {"columns": "、".join(missing)})
+    if "grid_code" not in index and not {"lat", "lng"} <= index.keys():
+        errors.append(_("Add the column 网格编码, or the columns 纬度 and 经度, so each resident can be placed in a grid."))
     for field_name, letters in twice.items():
         errors.append(_("The column %(column)s appears more than once (columns %(letters)s); keep one.")
                       % {"column": COLUMNS_BY_FIELD[field_name].header, "letters": ", ".join(letters)})
@@ -373,8 +387,6 @@ _SEPARATORS = re.compile(r"[、,，;；\s]+")
 def _date(value) -> date:
     """A date from an Excel date cell, an Excel serial number, 1945-03-15, 1945/3/15,
     1945年3月15日 or 19450315. Raises ValueError."""
-    from openpyxl.utils.datetime import from_excel
-
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -477,6 +489,7 @@ class _RowChecker:
 
     def check(self, row: int, cells: list) -> _Draft:
         self.cells = cells
+        self.failed: set[str] = set()
         draft = _Draft(row=row, resident=Resident(registered_on=self.today))
         self.draft = draft
         r = draft.resident
@@ -497,7 +510,7 @@ class _RowChecker:
         self._national_id()
         self._position()
         draft.grid_code = self._text("grid_code")
-        if not draft.grid_code and r.home_lat is None and not self._has_error("lat"):
+        if not draft.grid_code and r.home_lat is None and not self.failed & {"lat", "lng"}:
             self.error("grid_code", _("Give a grid code, or the latitude and longitude of the home."))
         return draft
 
@@ -511,16 +524,13 @@ class _RowChecker:
         return _text(self._raw(field_name))
 
     def error(self, field_name: str, message: str) -> None:
+        self.failed.add(field_name)
         column, letter = self.layout.label(field_name)
         self.draft.errors.append(Issue(self.draft.row, column, letter, message))
 
     def warn(self, field_name: str, message: str) -> None:
         column, letter = self.layout.label(field_name)
         self.draft.warnings.append(Issue(self.draft.row, column, letter, message))
-
-    def _has_error(self, field_name: str) -> bool:
-        column, _letter = self.layout.label(field_name)
-        return any(issue.column == column for issue in self.draft.errors)
 
     def _short_text(self, field_name: str) -> str:
         value = self._text(field_name)
@@ -649,14 +659,16 @@ class _RowChecker:
         resident.national_id_masked = crypto.mask(number)
         self.draft.national_id = number
 
+    def _number(self, field_name: str):
+        raw = self._raw(field_name)
+        return raw if isinstance(raw, (int, float)) else (_text(raw) or None)
+
     def _position(self) -> None:
-        lat, lng = self._raw("lat"), self._raw("lng")
-        lat = None if _text(lat) == "" else (lat if isinstance(lat, (int, float)) else _text(lat))
-        lng = None if _text(lng) == "" else (lng if isinstance(lng, (int, float)) else _text(lng))
         try:
-            self.draft.resident.home_lat, self.draft.resident.home_lng = clean_position(lat, lng)
+            self.draft.resident.home_lat, self.draft.resident.home_lng = clean_position(
+                self._number("lat"), self._number("lng"))
         except ValidationError as exc:
-            self.error("lat" if "lat" in self.layout.index or "lng" not in self.layout.index else "lng", exc.messages[0])
+            self.error("lat" if "lat" in self.layout.index else "lng", exc.messages[0])
 
 
 class _GridFinder:
@@ -695,6 +707,8 @@ def roster_check(*, user, data: bytes, filename: str) -> RosterCheck:
     check.drafts = [checker.check(number, cells) for number, cells in table.rows]
     _place_in_grids(check.drafts, layout, user=user)
     _check_national_ids(check.drafts, layout)
+    for d in check.drafts:  # in the order of the file's columns, as the user reads the row
+        d.errors.sort(key=lambda issue: _column_order(layout, issue))
     return check
 
 
@@ -756,8 +770,6 @@ def _check_national_ids(drafts: list[_Draft], layout: Layout) -> None:
                                   % {"rows": ", ".join(map(str, others))}))
         if digest in registered:
             d.errors.append(Issue(d.row, column, letter, _("A resident with this national ID is already registered.")))
-    for d in drafts:
-        d.errors.sort(key=lambda issue: _column_order(layout, issue))
 
 
 def _column_order(layout: Layout, issue: Issue) -> int:
@@ -793,8 +805,6 @@ def roster_import_for_user_or_404(user, pk) -> RosterImport:
     """A staged import, for its uploader only (other admins included get 404), and only
     while they hold a role that may import."""
     if not may_import(user):
-        from django.http import Http404
-
         raise Http404
     return get_object_or_404(RosterImport.objects.filter(uploaded_by=user), pk=pk)
 
@@ -852,11 +862,6 @@ def template_workbook(*, grids) -> bytes:
     """The roster template: the header row (required columns starred, frozen), text
     format where Excel would mangle digits, one example row, the sheet 说明 explaining
     each column, and the sheet 网格编码 listing the grids the user may import into."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     grids = list(grids)
     workbook = Workbook()
     sheet = workbook.active
@@ -923,7 +928,7 @@ def template_workbook(*, grids) -> bytes:
         codes.append([grid.code, grid.name, grid.parent.name if grid.parent_id else ""])
     for letter, width in (("A", 18), ("B", 24), ("C", 20)):
         codes.column_dimensions[letter].width = width
-        codes.column_dimensions[letter].number_format = "@" if letter == "A" else "General"
+    codes.column_dimensions["A"].number_format = "@"
     codes.freeze_panes = "A2"
 
     buffer = io.BytesIO()

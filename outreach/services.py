@@ -73,7 +73,7 @@ def _check_resident(resident: Resident, categories) -> None:
     try:
         resident.home_lat, resident.home_lng = clean_position(resident.home_lat, resident.home_lng)
     except ValidationError as exc:
-        errors["home_lat"] = exc.messages[0]
+        errors["home_lat"] = exc.error_list
     unknown = set(categories) - set(Category.values)
     if unknown:
         errors["categories"] = _("Unknown category: %(codes)s") % {"codes": ", ".join(sorted(unknown))}
@@ -248,11 +248,11 @@ def _check_visit(data: VisitInput, *, check_time: bool = True) -> dict:
     try:
         lat, lng = clean_position(data.lat, data.lng)
     except ValidationError as exc:
-        errors.setdefault("lat", []).extend(exc.messages)
+        errors.setdefault("lat", []).extend(exc.error_list)
     try:
         accuracy = clean_accuracy(data.accuracy_m)
     except ValidationError as exc:
-        errors.setdefault("accuracy_m", []).extend(exc.messages)
+        errors.setdefault("accuracy_m", []).extend(exc.error_list)
     if lat is None and not errors.get("lat") and not data.no_location_reason.strip():
         errors.setdefault("no_location_reason", []).append(
             _("The phone gave no location. Say why (for example: GPS off, indoors without signal)."))
@@ -312,9 +312,8 @@ def visit_record(*, actor, resident: Resident, visit_id, data: VisitInput, uploa
                 return _replayed(existing, resident, digest), False
             for photo in photos:
                 stored.extend(_save_photo(visit, photo))
-            if data.outcome == Visit.Outcome.MOVED and resident.status == Resident.Status.ACTIVE:
-                Resident.objects.filter(pk=resident.pk).update(
-                    status=Resident.Status.MOVED, status_on=timezone.localdate(data.visited_at), version=F("version") + 1)
+            if data.outcome == Visit.Outcome.MOVED:
+                _resident_moved(resident, timezone.localdate(data.visited_at))
             resident_refresh_due(resident=resident)
             audit(actor=actor, action=AuditEvent.Action.VISIT_RECORDED, resident=resident, address=address_ip,
                   detail={"visit": str(visit.pk), "outcome": data.outcome, "photos": len(photos)})
@@ -380,17 +379,25 @@ def visit_correction_open(visit: Visit, user, now: datetime | None = None) -> bo
     return visit.worker_id == user.pk and now - visit.created_at <= window
 
 
+def _resident_moved(resident: Resident, moved_on: date) -> None:
+    """Mark an active resident moved away. The condition is in the UPDATE, not read from
+    ``resident``, which the caller may have loaded before someone else changed it."""
+    if Resident.objects.filter(pk=resident.pk, status=Resident.Status.ACTIVE).update(
+            status=Resident.Status.MOVED, status_on=moved_on, version=F("version") + 1):
+        resident.status, resident.status_on = Resident.Status.MOVED, moved_on
+
+
 def _status_follows_corrected_outcome(visit: Visit, old_outcome: str) -> None:
     """A visit corrected to "moved away" moves the resident, as recording it would have;
     corrected away from it, the move it caused (same day, no other such visit) is undone."""
     resident, moved_on = visit.resident, timezone.localdate(visit.visited_at)
-    residents = Resident.objects.filter(pk=resident.pk)
-    if visit.outcome == Visit.Outcome.MOVED and resident.status == Resident.Status.ACTIVE:
-        residents.update(status=Resident.Status.MOVED, status_on=moved_on, version=F("version") + 1)
-    elif (old_outcome == Visit.Outcome.MOVED and resident.status == Resident.Status.MOVED
-          and resident.status_on == moved_on
+    if visit.outcome == Visit.Outcome.MOVED:
+        _resident_moved(resident, moved_on)
+    elif (old_outcome == Visit.Outcome.MOVED
           and not resident.visits.filter(outcome=Visit.Outcome.MOVED).exclude(pk=visit.pk).exists()):
-        residents.update(status=Resident.Status.ACTIVE, status_on=None, version=F("version") + 1)
+        if Resident.objects.filter(pk=resident.pk, status=Resident.Status.MOVED, status_on=moved_on).update(
+                status=Resident.Status.ACTIVE, status_on=None, version=F("version") + 1):
+            resident.status, resident.status_on = Resident.Status.ACTIVE, None
 
 
 @transaction.atomic

@@ -19,16 +19,20 @@ for entry in po:
         continue
     value = translations.get(entry.msgid)
     if entry.msgid_plural:
-        if value and not any(entry.msgstr_plural.values()):
-            entry.msgstr_plural = {0: value if isinstance(value, str) else value[0]}
+        if value and (not any(entry.msgstr_plural.values()) or "fuzzy" in entry.flags):
+            entry.msgstr_plural = {0: value if isinstance(value, str) else value[0]}  # Chinese has one plural form
+            if "fuzzy" in entry.flags:
+                entry.flags.remove("fuzzy")
+                entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
         elif not any(entry.msgstr_plural.values()):
             missing.append(entry.msgid)
-    elif value and not entry.msgstr:
+    elif value and (not entry.msgstr or "fuzzy" in entry.flags):
         entry.msgstr = value
-    elif not entry.msgstr:
+        if "fuzzy" in entry.flags:  # a guess by msgmerge, now replaced by a real translation
+            entry.flags.remove("fuzzy")
+            entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
+    elif not entry.msgstr or "fuzzy" in entry.flags:
         missing.append(entry.msgid)
-    if "fuzzy" in entry.flags and entry.msgstr:
-        entry.flags.remove("fuzzy")
 po.save(PO)
 print(f"{len(missing)} still untranslated")
 for msgid in missing:

@@ -14,19 +14,21 @@ def test_worker_logs_in_and_opens_the_network_map(log_in, live_server):
     page.on("pageerror", lambda e: errors.append(str(e)))
 
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    expect(page.get_by_role("heading", level=1)).to_have_text("您好，王丽")
+    expect(page.get_by_role("heading", level=1)).to_have_text("今日走访")
+    expect(page.get_by_role("banner")).to_contain_text("红色代办")
     nav = page.get_by_role("navigation", name="主导航")
     expect(nav).to_be_visible()
-    for label in ["首页", "网络", "地图", "我的"]:
+    for label in ["今日", "居民", "网络", "我的"]:
         link = nav.get_by_role("link", name=label)
         expect(link).to_be_visible()
         box = link.bounding_box()
         assert box["height"] >= 48 and box["width"] >= 48, (label, box)
     assert horizontal_overflow(page) == 0
 
-    nav.get_by_role("link", name="地图").click()
+    nav.get_by_role("link", name="网络").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("代办网络")
+    page.get_by_role("link", name="在地图上查看").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("网络地图")
-    expect(page.get_by_role("link", name="地图")).to_have_attribute("aria-current", "page")
     # No tile server in tests: the grid outline and its three points are drawn anyway.
     expect(page.locator("#network-map")).to_have_attribute("data-features", "4")
     expect(page.locator("#network-map path.leaflet-interactive")).to_have_count(4)

@@ -60,7 +60,7 @@ def test_password_change(client_for, demo_users):
 def test_chinese_by_default_and_english_on_request(client_for):
     client = client_for("worker")
     html = client.get(reverse("home")).content.decode()
-    assert 'lang="zh-hans"' in html and "红色代办" in html and "首页" in html
+    assert 'lang="zh-hans"' in html and "红色代办" in html and "今日走访" in html
     client.post(reverse("set_language"), {"language": "en", "next": reverse("home")})
     html = client.get(reverse("home")).content.decode()
-    assert 'lang="en"' in html and "Red Proxy Service" in html and "Home" in html
+    assert 'lang="en"' in html and "Red Proxy Service" in html and "Today's visits" in html

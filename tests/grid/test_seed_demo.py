@@ -5,10 +5,11 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from grid.models import Area, Department, JointBranch, Pairing, Scope, ServicePoint, ServiceWindow, User
+from outreach.models import Resident, ResidentCategory, Visit
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [Area, ServicePoint, Department, ServiceWindow, JointBranch, Pairing, User, Scope]
+MODELS = [Area, ServicePoint, Department, ServiceWindow, JointBranch, Pairing, User, Scope, Resident, ResidentCategory, Visit]
 
 
 def snapshot():
@@ -54,6 +55,7 @@ def test_towns_do_not_overlap_and_sit_around_yiwu():
 
 def test_seeding_twice_changes_nothing(settings):
     settings.DEBUG = True
+    call_command("seed_demo")  # the test database holds the territory only; add the residents
     before = snapshot()
     call_command("seed_demo")
     assert snapshot() == before
@@ -63,6 +65,7 @@ def test_refuses_with_debug_off_unless_forced(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG off"):
         call_command("seed_demo")
+    call_command("seed_demo", "--force")
     before = snapshot()
     call_command("seed_demo", "--force")
     assert snapshot() == before
@@ -72,3 +75,21 @@ def test_if_empty_skips_a_database_that_has_a_territory(capsys, settings):
     settings.DEBUG = True
     call_command("seed_demo", "--if-empty")
     assert "skipped" in capsys.readouterr().out
+
+
+def test_demo_gives_the_workers_a_day_of_visits(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    from django.utils import timezone
+
+    from outreach.due import Due, due_bucket
+    from outreach.selectors import residents_due_for
+
+    worker = User.objects.get(username="worker")
+    assert Resident.objects.filter(grid__name="绣湖社区第1网格").count() == 40
+    assert 200 <= Resident.objects.count() <= 400
+    today = timezone.localdate()
+    buckets = [due_bucket(r.due_on, today) for r in residents_due_for(user=worker, today=today)]
+    assert buckets.count(Due.OVERDUE) >= 5 and len(buckets) > buckets.count(Due.OVERDUE)
+    oldest = Visit.objects.order_by("visited_at").first().visited_at
+    assert (timezone.now() - oldest).days >= 150  # about six months of history
