@@ -18,7 +18,7 @@ OUT.mkdir(exist_ok=True)
 with sync_playwright() as p:
     browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking"])
     for width, height in [(390, 844)]:
-        page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
+        page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1, locale="zh-CN")
         page.on("console", lambda m: print("console:", m.type, m.text))
         page.goto(f"{BASE}/account/login/")
         page.fill("#id_username", USER)

@@ -268,3 +268,18 @@ def test_stale_edit_is_refused_with_the_current_record(client_for, residents):
     response = client.post(reverse("resident-edit", args=[r.pk]), data)
     assert response.status_code == 200 and response.context["conflict"] is not None
     assert Resident.objects.get(pk=r.pk).phone == "13900000001"
+
+
+@pytest.mark.parametrize("model", ["resident", "visit", "visitphoto", "visitcorrection", "auditevent"])
+def test_outreach_admin_lists_open_read_only(client_for, residents, model):
+    response = client_for("admin").get(reverse(f"admin:outreach_{model}_changelist"))
+    assert response.status_code == 200
+    assert client_for("admin").get(reverse(f"admin:outreach_{model}_changelist") + "add/").status_code == 403
+
+
+def test_outreach_admin_never_shows_the_plain_id(client_for, residents):
+    r = residents["overdue"]
+    html = client_for("admin").get(reverse("admin:outreach_resident_change", args=[r.pk])).content.decode()
+    assert r.national_id_masked in html
+    assert services.crypto.decrypt(Resident.objects.get(pk=r.pk).national_id_cipher) not in html
+    assert Resident.objects.get(pk=r.pk).national_id_cipher not in html

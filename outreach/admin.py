@@ -1,0 +1,85 @@
+"""Admin views of outreach data: read-only, because residents and visits change only
+through the services (audit rows, due dates, encrypted IDs). Lists are cut to the staff
+member's reach; the national ID shows masked."""
+
+from django.contrib import admin
+
+from grid.access import reach_of
+from outreach.models import AuditEvent, Resident, ResidentCategory, Visit, VisitCorrection, VisitPhoto
+
+
+class ReadOnlyScopedAdmin(admin.ModelAdmin):
+    grid_path = "grid__"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(reach_of(request.user).area_q(prefix=self.grid_path))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ResidentCategoryInline(admin.TabularInline):
+    model = ResidentCategory
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Resident)
+class ResidentAdmin(ReadOnlyScopedAdmin):
+    list_display = ["name", "national_id_masked", "grid", "care_level", "status", "due_on", "last_met_on"]
+    list_filter = ["care_level", "status"]
+    search_fields = ["name", "address", "phone"]
+    list_select_related = ["grid"]
+    exclude = ["national_id_cipher", "national_id_digest"]
+    readonly_fields = ["national_id_masked", "last_met_on", "due_on", "version"]
+    inlines = [ResidentCategoryInline]
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyScopedAdmin):
+    grid_path = "resident__grid__"
+    list_display = ["resident", "worker", "visited_at", "outcome", "location_check", "distance_m"]
+    list_filter = ["outcome", "location_check"]
+    search_fields = ["resident__name", "worker__username", "worker__full_name"]
+    list_select_related = ["resident", "worker"]
+    date_hierarchy = "visited_at"
+
+
+@admin.register(VisitCorrection)
+class VisitCorrectionAdmin(ReadOnlyScopedAdmin):
+    grid_path = "visit__resident__grid__"
+    list_display = ["visit", "corrected_by", "corrected_at", "reason"]
+    list_select_related = ["visit__resident", "corrected_by"]
+
+
+@admin.register(VisitPhoto)
+class VisitPhotoAdmin(ReadOnlyScopedAdmin):
+    grid_path = "visit__resident__grid__"
+    list_display = ["visit", "width", "height", "size_bytes", "created_at"]
+    list_select_related = ["visit__resident"]
+    exclude = ["image", "thumbnail"]  # file names only lead to the scope-checked photo view
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyScopedAdmin):
+    grid_path = "resident__grid__"
+    list_display = ["at", "actor", "action", "resident", "address"]
+    list_filter = ["action"]
+    search_fields = ["actor__username", "resident__name"]
+    list_select_related = ["actor", "resident"]
+    date_hierarchy = "at"
