@@ -31,16 +31,25 @@ def not_logged_in(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
-    return api.create_response(request, {"message": exc.message}, status=exc.status_code)
+    message = exc.message
+    if exc.status_code == 403 and "CSRF" in str(message):
+        message = _("The page has expired. Reload it (or log in again) and send once more.")
+    return api.create_response(request, {"message": message}, status=exc.status_code)
 
 
 @api.exception_handler(ValidationError)
 def invalid(request, exc: ValidationError):
-    errors = [
-        {"field": ".".join(str(part) for part in error.get("loc", ())[1:]), "message": error.get("msg", "")}
-        for error in exc.errors
-    ]
+    errors = [{"field": _field_name(error.get("loc", ())), "message": error.get("msg", "")} for error in exc.errors]
     return api.create_response(request, {"message": _("Some fields are not valid."), "errors": errors}, status=422)
+
+
+def _field_name(loc) -> str:
+    # ("query", "tier") → "tier"; ("body", "payload", "outcome") → "outcome": the client
+    # knows its fields, not the name of the Python parameter that holds them.
+    parts = [str(part) for part in loc[1:]]
+    if loc and loc[0] == "body" and len(parts) > 1:
+        parts = parts[1:]
+    return ".".join(parts)
 
 
 api.add_router("/", "grid.api.router")

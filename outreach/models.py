@@ -276,8 +276,8 @@ class AuditEvent(models.Model):
 
 class RosterImport(models.Model):
     """A resident roster (XLSX or CSV) uploaded for import: checked on every preview,
-    written in one go on commit. Only its uploader ever sees it. The file holds plain
-    national IDs, so its bytes are wiped once the residents are written."""
+    written in one go on commit. Only its uploader ever sees it. The file holds national
+    IDs, so it is kept encrypted (outreach.crypto) and wiped once the residents are written."""
 
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="roster_imports",

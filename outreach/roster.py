@@ -9,6 +9,7 @@ on the preview and again on commit, inside the commit's transaction, because gri
 scopes and residents may have changed in between.
 """
 
+import base64
 import csv
 import io
 import re
@@ -428,7 +429,7 @@ class RowReport:
 
 
 @dataclass
-class _Draft:
+class RowDraft:
     """A row while it is being checked."""
 
     row: int
@@ -448,7 +449,7 @@ class RosterCheck:
     file_errors: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     row_count: int = 0
-    drafts: list[_Draft] = field(default_factory=list)
+    drafts: list[RowDraft] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -487,10 +488,10 @@ class _RowChecker:
         self.layout = layout
         self.today = today
 
-    def check(self, row: int, cells: list) -> _Draft:
+    def check(self, row: int, cells: list) -> RowDraft:
         self.cells = cells
         self.failed: set[str] = set()
-        draft = _Draft(row=row, resident=Resident(registered_on=self.today))
+        draft = RowDraft(row=row, resident=Resident(registered_on=self.today))
         self.draft = draft
         r = draft.resident
         r.name = self._required_text("name")
@@ -712,7 +713,7 @@ def roster_check(*, user, data: bytes, filename: str) -> RosterCheck:
     return check
 
 
-def _place_in_grids(drafts: list[_Draft], layout: Layout, *, user) -> None:
+def _place_in_grids(drafts: list[RowDraft], layout: Layout, *, user) -> None:
     visible = areas_visible_to(user=user).filter(level=Area.Level.GRID).only("id", "code", "name", "boundary")
     needs_lookup = any(not d.grid_code and d.resident.home_lat is not None for d in drafts)
     if needs_lookup:
@@ -751,7 +752,7 @@ def _place_in_grids(drafts: list[_Draft], layout: Layout, *, user) -> None:
             r.grid = grid
 
 
-def _check_national_ids(drafts: list[_Draft], layout: Layout) -> None:
+def _check_national_ids(drafts: list[RowDraft], layout: Layout) -> None:
     column, letter = layout.label("national_id")
     rows_of: dict[str, list[int]] = {}
     for d in drafts:
@@ -809,13 +810,25 @@ def roster_import_for_user_or_404(user, pk) -> RosterImport:
     return get_object_or_404(RosterImport.objects.filter(uploaded_by=user), pk=pk)
 
 
+def _seal(data: bytes) -> bytes:
+    # The staged file holds national IDs in plain text: at rest it is encrypted with the
+    # same key as the residents' IDs (Fernet works on text, hence the base64).
+    return crypto.encrypt(base64.b64encode(data).decode("ascii")).encode("ascii")
+
+
+def staged_file(roster_import: RosterImport) -> bytes:
+    """The uploaded file as it was sent."""
+    return base64.b64decode(crypto.decrypt(bytes(roster_import.content).decode("ascii")))
+
+
 def roster_stage(*, actor, filename: str, data: bytes) -> RosterImport:
     """Keep an uploaded roster for its preview. A file that cannot be read as a roster at
     all (wrong type, too big, no header, no rows) raises ValidationError and is not kept."""
     filename = (filename or "roster").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
     table = read_table(data=data, filename=filename)
     layout_of(table)
-    return RosterImport.objects.create(uploaded_by=actor, filename=filename, content=data, row_count=len(table.rows))
+    return RosterImport.objects.create(uploaded_by=actor, filename=filename, content=_seal(data),
+                                       row_count=len(table.rows))
 
 
 def roster_commit(*, actor, roster_import: RosterImport, address_ip: str | None = None) -> int:
@@ -827,7 +840,8 @@ def roster_commit(*, actor, roster_import: RosterImport, address_ip: str | None 
             pk=roster_import.pk)
         if locked.committed_at is not None:
             raise RosterAlreadyImported(locked)
-        check = roster_check(user=actor, data=bytes(roster_import.content), filename=roster_import.filename)
+        data = staged_file(roster_import)
+        check = roster_check(user=actor, data=data, filename=roster_import.filename)
         if not check.ok:
             raise RosterRejected(check)
         residents = []
@@ -841,14 +855,12 @@ def roster_commit(*, actor, roster_import: RosterImport, address_ip: str | None 
             with transaction.atomic():
                 Resident.objects.bulk_create(residents, batch_size=BATCH_SIZE)
         except IntegrityError:  # someone registered one of these IDs since the check
-            raise RosterRejected(roster_check(user=actor, data=bytes(roster_import.content),
-                                              filename=roster_import.filename)) from None
+            raise RosterRejected(roster_check(user=actor, data=data, filename=roster_import.filename)) from None
         ResidentCategory.objects.bulk_create(
             (ResidentCategory(resident=d.resident, category=c) for d in check.drafts for c in d.categories),
             batch_size=BATCH_SIZE,
         )
-        # The file holds the national IDs in plain text: once they are stored encrypted,
-        # it has no reason to stay.
+        # Once the IDs are stored with the residents, the file has no reason to stay.
         RosterImport.objects.filter(pk=locked.pk).update(
             committed_at=timezone.now(), resident_count=len(residents), content=b"")
         audit(actor=actor, action=AuditEvent.Action.RESIDENTS_IMPORTED, address=address_ip,

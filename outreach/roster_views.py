@@ -75,7 +75,7 @@ def roster_preview(request, pk: int):
     staged = roster.roster_import_for_user_or_404(request.user, pk)
     check = None
     if staged.committed_at is None:
-        check = roster.roster_check(user=request.user, data=bytes(staged.content), filename=staged.filename)
+        check = roster.roster_check(user=request.user, data=roster.staged_file(staged), filename=staged.filename)
     return _preview(request, staged, check)
 
 

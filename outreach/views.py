@@ -17,7 +17,7 @@ from grid.access import reach_of
 from grid.geo import distance_m
 from grid.models import Area, Role
 from grid.selectors import areas_visible_to
-from outreach import selectors, services
+from outreach import roster, selectors, services
 from outreach.due import DUE_LABELS, Due, days_overdue, due_bucket
 from outreach.models import Hazard
 from outreach.forms import ResidentFilterForm, ResidentForm, VisitCorrectionForm, VisitForm
@@ -97,7 +97,7 @@ def resident_list(request):
     for resident in page:
         resident.bucket = due_bucket(resident.due_on, today_date)
         resident.days_overdue = days_overdue(resident.due_on, today_date)
-    context = {"form": form, "page": page, "due_labels": DUE_LABELS}
+    context = {"form": form, "page": page, "due_labels": DUE_LABELS, "may_import": roster.may_import(request.user)}
     template = "outreach/resident_list.html#results" if request.htmx else "outreach/resident_list.html"
     return render(request, template, context)
 

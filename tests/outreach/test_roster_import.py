@@ -7,6 +7,7 @@ from datetime import date
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -99,12 +100,20 @@ def imported_events():
 
 # --- whole files -------------------------------------------------------------------------
 
+def id_message(value: str) -> str:
+    with pytest.raises(ValidationError) as caught:
+        clean_national_id(value)
+    return caught.value.messages[0]
+
+
 def test_a_file_with_bad_rows_writes_nothing_and_reports_every_bad_row(client_for, grids):
     client = client_for("station")
+    wrong_check_digit = national_id(sequence=2)[:-1] + ("1" if national_id(sequence=2)[-1] != "1" else "2")
+    thirtieth_of_february = "33078219450230001" + ric.calc_check_digit("33078219450230001" + "0")
     rows = [
         good_row(grids, 1),                                                    # row 2: fine
-        good_row(grids, 2, national_id=national_id(sequence=2)[:-1] + ("1" if national_id(sequence=2)[-1] != "1" else "2")),
-        good_row(grids, 3, national_id="33078219450230" + "0012"),           # row 4: 30 February
+        good_row(grids, 2, national_id=wrong_check_digit),                     # row 3
+        good_row(grids, 3, national_id=thirtieth_of_february),                 # row 4
         good_row(grids, 4, national_id="3307821945031"),                       # row 5: too short
         good_row(grids, 5, grid_code="999999999999"),                          # row 6: no such grid
         good_row(grids, 6, grid_code="", lat="北纬29度", lng="120.1"),          # row 7: not numbers
@@ -122,6 +131,7 @@ def test_a_file_with_bad_rows_writes_nothing_and_reports_every_bad_row(client_fo
         good_row(grids, 18, sex="未知", national_id=""),                        # row 19
         good_row(grids, 19, birth_date="1850-01-01", national_id=""),          # row 20
         good_row(grids, 20, phone="电话13900000000"),                            # row 21
+        good_row(grids, 21, grid_code="", lat=95, lng=200),                   # row 22: out of range
     ]
     before = Resident.objects.count()
     staged = staged_import(client, xlsx(rows))
@@ -131,12 +141,16 @@ def test_a_file_with_bad_rows_writes_nothing_and_reports_every_bad_row(client_fo
     expected_columns = {
         3: "身份证号", 4: "身份证号", 5: "身份证号", 6: "网格编码", 7: "纬度", 8: "纬度", 9: "纬度", 10: "姓名*",
         11: "照护等级*", 12: "同意依据*", 13: "类别", 14: "残疾等级", 15: "残疾等级", 16: "同意日期", 17: "住址*",
-        18: "网格编码", 19: "性别", 20: "出生日期", 21: "电话",
+        18: "网格编码", 19: "性别", 20: "出生日期", 21: "电话", 22: "纬度",
     }
     assert {row: [column for column, _ in issues] for row, issues in found.items()} == {
         row: [column] for row, column in expected_columns.items()
     }
-    assert (check.row_count, check.valid_count, check.error_count) == (20, 1, 19)
+    assert (check.row_count, check.valid_count, check.error_count) == (21, 1, 20)
+    # The ID problems are told apart, with the validator's own words.
+    assert [found[row][0][1] for row in (3, 4, 5)] == [
+        id_message(wrong_check_digit), id_message(thirtieth_of_february), id_message("3307821945031")]
+    assert len({found[row][0][1] for row in (3, 4, 5)}) == 3
     html = client.get(reverse("roster-preview", args=[staged.pk])).content.decode()
     for row in expected_columns:
         assert f'id="row-{row}"' in html
@@ -146,7 +160,7 @@ def test_a_file_with_bad_rows_writes_nothing_and_reports_every_bad_row(client_fo
     # Committing anyway (a crafted POST) re-checks and writes nothing.
     response = client.post(reverse("roster-commit", args=[staged.pk]))
     assert response.status_code == 409
-    assert response.context["check"].error_count == 19
+    assert response.context["check"].error_count == 20
     assert Resident.objects.count() == before
     assert not imported_events().exists()
     staged.refresh_from_db()
@@ -210,6 +224,9 @@ def test_csv_in_utf8_with_bom_and_in_gb18030(client_for, grids, encoding):
     client = client_for("station")
     data = csv_file([good_row(grids, 1), good_row(grids, 2, categories="空巢老人,退役军人/优抚对象")], encoding)
     staged = staged_import(client, data, name="花名册.csv")
+    # The staged file is encrypted at rest: no national ID in it reads in the clear.
+    assert national_id(sequence=1).encode() not in bytes(staged.content)
+    assert roster.staged_file(staged) == data
     assert preview(client, staged).ok
     client.post(reverse("roster-commit", args=[staged.pk]))
     second = Resident.objects.get(name="居民2")

@@ -283,3 +283,9 @@ def test_outreach_admin_never_shows_the_plain_id(client_for, residents):
     assert r.national_id_masked in html
     assert services.crypto.decrypt(Resident.objects.get(pk=r.pk).national_id_cipher) not in html
     assert Resident.objects.get(pk=r.pk).national_id_cipher not in html
+
+
+def test_import_button_only_for_roles_that_may_import(client_for, residents):
+    url = reverse("roster-import")
+    assert url not in client_for("worker").get(reverse("resident-list")).content.decode()
+    assert url in client_for("station").get(reverse("resident-list")).content.decode()
