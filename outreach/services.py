@@ -67,7 +67,7 @@ def resident_apply_national_id(*, resident: Resident, national_id: str) -> None:
 
 
 def _check_resident(resident: Resident, categories) -> None:
-    errors: dict[str, str] = {}
+    errors: dict[str, object] = {}
     if resident.grid_id and resident.grid.level != Area.Level.GRID:
         errors["grid"] = _("Residents belong to a grid.")
     try:
@@ -87,14 +87,28 @@ def _check_resident(resident: Resident, categories) -> None:
         raise ValidationError(errors)
 
 
+def _check_resident_with_id(resident: Resident, categories, national_id: str) -> None:
+    """Both checks, with all their errors at once: a form shows every field to fix."""
+    errors: dict[str, list[ValidationError]] = {}
+    if national_id:
+        try:
+            resident_apply_national_id(resident=resident, national_id=national_id)
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
+    try:
+        _check_resident(resident, categories)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def resident_create(*, actor, grid: Area, name: str, address: str, consent_basis: str, care_level: str = "C",
                     national_id: str = "", categories=(), address_ip: str | None = None, **fields) -> Resident:
     resident = Resident(grid=grid, name=name, address=address, consent_basis=consent_basis, care_level=care_level, **fields)
     categories = sorted(set(categories))
-    if national_id:
-        resident_apply_national_id(resident=resident, national_id=national_id)
-    _check_resident(resident, categories)
+    _check_resident_with_id(resident, categories, national_id)
     resident.registered_on = resident.registered_on or timezone.localdate()
     resident.due_on = due.due_on_for(last_met_on=None, registered_on=resident.registered_on, care_level=resident.care_level)
     # The unique ID is checked above with a clear message and enforced by the database;
@@ -128,11 +142,9 @@ def resident_update(*, actor, resident: Resident, expected_version: int, nationa
     masked_before, digest_before = current.national_id_masked, current.national_id_digest
     for field, value in changes.items():
         setattr(current, field, value)
-    if national_id:
-        resident_apply_national_id(resident=current, national_id=national_id)
     old_categories = set(current.categories.values_list("category", flat=True))
     new_categories = set(categories) if categories is not None else old_categories
-    _check_resident(current, new_categories)
+    _check_resident_with_id(current, new_categories, national_id)
     current.full_clean(exclude=UNCHECKED_ON_CLEAN)
     current.due_on = due.due_on_for(last_met_on=current.last_met_on, registered_on=current.registered_on,
                                     care_level=current.care_level)
@@ -167,6 +179,7 @@ def resident_reveal_national_id(*, actor, resident: Resident, address_ip: str | 
     return crypto.decrypt(resident.national_id_cipher)
 
 
+@transaction.atomic(savepoint=False)  # a lock needs a transaction; inside one, no extra savepoint
 def resident_refresh_due(*, resident: Resident) -> Resident:
     """Recompute the last in-person visit and the due date from the visit history."""
     # Lock the row first, so two visits stored at once are counted in turn (the second
@@ -174,7 +187,8 @@ def resident_refresh_due(*, resident: Resident) -> Resident:
     # NO KEY: inserting a visit already holds a KEY SHARE lock on the resident.
     locked = Resident.objects.select_for_update(no_key=True).only("care_level", "registered_on").get(pk=resident.pk)
     resident.care_level, resident.registered_on = locked.care_level, locked.registered_on
-    last = Visit.objects.filter(resident_id=resident.pk, outcome=Visit.Outcome.MET).aggregate(last=Max("visited_at"))["last"]
+    met = Visit.objects.filter(resident_id=resident.pk, outcome=Visit.Outcome.MET)
+    last = met.aggregate(last=Max("visited_at"))["last"]
     resident.last_met_on = timezone.localdate(last) if last else None
     resident.due_on = due.due_on_for(last_met_on=resident.last_met_on, registered_on=resident.registered_on,
                                      care_level=resident.care_level)

@@ -45,7 +45,8 @@ def clean_national_id(value: str) -> str:
     except stdnum_errors.ValidationError:
         born = None
     if born is None or born.year < 1900 or born > timezone.localdate():
-        raise ValidationError(_("The national ID contains an impossible birth date (digits 7 to 14)."), code="birth_date")
+        raise ValidationError(_("The national ID contains an impossible birth date (digits 7 to 14)."),
+                              code="birth_date")
     if number[:2] not in PROVINCE_CODES:
         raise ValidationError(_("The national ID does not start with a province code (its first two digits)."),
                               code="region")

@@ -210,7 +210,8 @@ def test_moved_and_deceased_residents_are_not_due(make_resident, worker, today, 
     assert moved.last_met_on is None  # a neighbour saying "they moved" is not meeting them
     due_now = pks(selectors.residents_due_for(user=worker, today=today))
     assert staying.pk in due_now and moving.pk not in due_now and dying.pk not in due_now
-    assert pks(selectors.residents_list(user=worker, today=today, due_bucket=Due.OVERDUE)) & {moving.pk, dying.pk} == set()
+    overdue_list = pks(selectors.residents_list(user=worker, today=today, due_bucket=Due.OVERDUE))
+    assert staying.pk in overdue_list and moving.pk not in overdue_list and dying.pk not in overdue_list
 
 
 def test_the_due_list_is_cut_to_the_users_reach_and_sorted_most_urgent_first(make_resident, worker, today, demo_users):
@@ -280,3 +281,21 @@ def test_due_bucket_and_due_q_agree_on_every_day_around_today(make_resident, tod
     bucket = due_bucket(today + timedelta(days=offset), today)
     matching = [b for b in Due if Resident.objects.filter(due_q(b, today), pk=resident.pk).exists()]
     assert matching == [bucket]
+
+
+
+def test_recompute_command_follows_a_changed_interval(settings, demo_users):
+    from django.core.management import call_command
+
+    from tests.outreach import factories
+
+    resident = factories.resident(demo_users["admin"], name="重算", care_level="B")
+    met_at = timezone.now() - timedelta(days=3)
+    services.visit_record(actor=demo_users["worker"], resident=resident, visit_id=uuid.uuid4(),
+                          data=VisitInput(visited_at=met_at, outcome="met", lat=resident.home_lat,
+                                          lng=resident.home_lng, accuracy_m=10))
+    met_on = timezone.localdate(met_at)
+    assert Resident.objects.get(pk=resident.pk).due_on == met_on + timedelta(days=14)
+    settings.DAIBAN_CARE_INTERVAL_DAYS = {**settings.DAIBAN_CARE_INTERVAL_DAYS, "B": 10}
+    call_command("recompute_due_dates")
+    assert Resident.objects.get(pk=resident.pk).due_on == met_on + timedelta(days=10)

@@ -46,6 +46,10 @@ def noisy_jpeg(size=(640, 480), seed: int = 1) -> bytes:
     return encoded(Image.frombytes("RGB", size, noise), quality=90)
 
 
+def noisy_png(size=(300, 200)) -> bytes:
+    return encoded(Image.frombytes("L", size, random.Random(2).randbytes(size[0] * size[1])), "PNG")
+
+
 def phone_photo() -> bytes:
     """A landscape sensor image the phone says to turn 90° clockwise (EXIF Orientation 6),
     with GPS, the camera make, a JPEG comment and XMP. A red block marks the top-left."""
@@ -145,7 +149,7 @@ BAD_FILES = {
     "over_pillows_warning_limit": lambda: png_of_size(10_000, 10_000),  # 100 MP: Pillow only warns
     "over_our_pixel_limit": lambda: png_of_size(8_000, 7_000),  # 56 MP: Pillow is fine with it
     "truncated_jpeg": lambda: noisy_jpeg()[: len(noisy_jpeg()) * 6 // 10],
-    "truncated_png": lambda: encoded(Image.frombytes("L", (300, 200), random.Random(2).randbytes(60_000)), "PNG")[:9_000],
+    "truncated_png": lambda: noisy_png()[:9000],
     "html_renamed_jpg": lambda: b"<!doctype html><html><body><script>alert(1)</script></body></html>",
     "empty": lambda: b"",
     "gif": lambda: encoded(Image.new("P", (40, 30)), "GIF"),

@@ -174,6 +174,13 @@ def test_a_concurrent_registration_of_the_same_id_gets_the_same_answer(make_resi
     assert error_codes(exc, "national_id") == ["duplicate"]
 
 
+def test_every_field_to_fix_is_reported_at_once(make_resident):
+    with pytest.raises(ValidationError) as exc:
+        make_resident(national_id=with_wrong_check_digit(national_id()), categories=["disabled"],
+                      home_lat=29.3, home_lng=None)
+    assert set(exc.value.message_dict) == {"national_id", "disability_grade", "home_lat"}
+
+
 def test_disabled_resident_needs_a_grade(make_resident):
     with pytest.raises(ValidationError) as exc:
         make_resident(categories=["disabled"])
@@ -261,13 +268,15 @@ def test_an_update_cannot_take_someone_elses_id(make_resident, demo_users):
 def test_an_update_refuses_fields_that_are_not_editable(make_resident, demo_users):
     resident = make_resident()
     with pytest.raises(ValueError):
-        services.resident_update(actor=demo_users["admin"], resident=resident, expected_version=1, due_on=date(2030, 1, 1))
+        services.resident_update(actor=demo_users["admin"], resident=resident, expected_version=1,
+                                 due_on=date(2030, 1, 1))
 
 
 def test_revealing_the_national_id_is_audited(make_resident, demo_users):
     number = national_id()
     resident = make_resident(national_id=number)
-    revealed = services.resident_reveal_national_id(actor=demo_users["worker"], resident=resident, address_ip="10.1.2.3")
+    revealed = services.resident_reveal_national_id(actor=demo_users["worker"], resident=resident,
+                                                    address_ip="10.1.2.3")
     assert revealed == number
     event = AuditEvent.objects.get(resident=resident, action=AuditEvent.Action.NATIONAL_ID_REVEALED)
     assert (event.actor, event.address) == (demo_users["worker"], "10.1.2.3")
