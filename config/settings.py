@@ -243,6 +243,14 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Daiban sends no mail of its own; error reports to ADMINS go through the local MTA.
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.console.EmailBackend" if DEBUG
+        else "django.core.mail.backends.smtp.EmailBackend",
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,26 +1,77 @@
-"""Admin for the territory and the network. Lists are cut to the staff member's reach."""
+"""Admin for the territory and the network. A staff member who is not a superuser sees
+only rows inside their reach, changes only rows of their own scopes, and can point a row
+only at areas, points and branches they may change."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from grid import selectors
+from grid.access import reach_of
 from grid.models import Area, Department, JointBranch, Pairing, Scope, ServicePoint, ServiceWindow, User
 from grid.services import area_check_level, area_path_for, area_set_boundary
 
 
-class ScopedAdmin(admin.ModelAdmin):
-    """A staff member who is not a superuser sees only rows inside their reach."""
+def branches_led_by(user):
+    """The joint branches a user may change: the ones they lead, or all for a city admin.
+    (Street officials read every branch; reading is not leading.)"""
+    reach = reach_of(user)
+    return JointBranch.objects.all() if reach.is_city_admin else JointBranch.objects.filter(pk__in=reach.branch_ids)
+
+
+def choices_for(model, user):
+    """What a row's foreign key may point at for a staff member who is not a superuser;
+    None for models not cut to a reach. Without this the admin accepts any id in the city
+    (an autocomplete widget only limits what it suggests, not what the form accepts)."""
+    if model is Area:
+        return selectors.areas_in_scope(user=user)
+    if model is ServicePoint:
+        return selectors.service_points_visible_to(user=user)
+    if model is JointBranch:
+        return branches_led_by(user)
+    return None
+
+
+class ReachChoicesMixin:
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser and "queryset" not in kwargs:
+            choices = choices_for(db_field.related_model, request.user)
+            if choices is not None:
+                kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScopedAdmin(ReachChoicesMixin, admin.ModelAdmin):
+    """A staff member who is not a superuser sees only rows inside their reach (``scoped``)
+    and changes or deletes only those of their own scopes (``writable``): the centres above
+    a station, or a branch a street official reads, are for looking at."""
 
     def scoped(self, request, queryset):
         return queryset
+
+    def writable(self, request, queryset):
+        return self.scoped(request, queryset)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         return queryset if request.user.is_superuser else self.scoped(request, queryset)
 
+    def _may_write(self, request, obj) -> bool:
+        if obj is None or request.user.is_superuser:
+            return True
+        return self.writable(request, self.model._default_manager.filter(pk=obj.pk)).exists()
 
-class ScopeInline(admin.TabularInline):
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_write(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_write(request, obj)
+
+
+class ScopeInline(ReachChoicesMixin, admin.TabularInline):
     model = Scope
     extra = 0
     autocomplete_fields = ["area", "branch"]
@@ -33,9 +84,49 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["username", "full_name", "phone"]
     inlines = [ScopeInline]
 
+    # Changing a user can make them a superuser: only superusers manage accounts.
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class AreaAdminForm(forms.ModelForm):
+    """Checks what save_model relies on, so a wrong level or a broken outline is a message
+    on the field instead of a server error."""
+
+    class Meta:
+        model = Area
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and "level" in cleaned and "parent" in cleaned:
+            try:
+                area_check_level(level=cleaned["level"], parent=cleaned["parent"])
+            except ValidationError as exc:
+                self.add_error("level", exc)
+        if cleaned.get("boundary"):
+            try:
+                area_set_boundary(area=Area(), boundary=cleaned["boundary"], save=False)
+            except ValidationError as exc:
+                self.add_error("boundary", exc)
+        return cleaned
+
 
 @admin.register(Area)
 class AreaAdmin(ScopedAdmin):
+    form = AreaAdminForm
     list_display = ["name", "code", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["name", "code"]
@@ -49,6 +140,9 @@ class AreaAdmin(ScopedAdmin):
 
     def scoped(self, request, queryset):
         return queryset.filter(pk__in=selectors.areas_visible_to(user=request.user).values("pk"))
+
+    def writable(self, request, queryset):
+        return queryset.filter(reach_of(request.user).area_q())
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -68,6 +162,9 @@ class ServicePointAdmin(ScopedAdmin):
 
     def scoped(self, request, queryset):
         return queryset.filter(pk__in=selectors.service_points_visible_to(user=request.user).values("pk"))
+
+    def writable(self, request, queryset):
+        return queryset.filter(reach_of(request.user).area_q(prefix="area__"))
 
 
 @admin.register(Department)
@@ -101,6 +198,9 @@ class JointBranchAdmin(ScopedAdmin):
     def scoped(self, request, queryset):
         return queryset.filter(pk__in=selectors.branches_visible_to(user=request.user).values("pk"))
 
+    def writable(self, request, queryset):
+        return queryset.filter(pk__in=branches_led_by(request.user).values("pk"))
+
 
 @admin.register(Pairing)
 class PairingAdmin(ScopedAdmin):
@@ -113,11 +213,23 @@ class PairingAdmin(ScopedAdmin):
     def scoped(self, request, queryset):
         return queryset.filter(branch__in=selectors.branches_visible_to(user=request.user))
 
+    def writable(self, request, queryset):
+        return queryset.filter(branch__in=branches_led_by(request.user))
+
 
 @admin.register(Scope)
-class ScopeAdmin(admin.ModelAdmin):
+class ScopeAdmin(ScopedAdmin):
     list_display = ["user", "role", "area", "branch"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__full_name", "area__name"]
     list_select_related = ["user", "area", "branch"]
     autocomplete_fields = ["user", "area", "branch"]
+
+    def scoped(self, request, queryset):
+        return queryset.filter(Q(area__in=selectors.areas_visible_to(user=request.user))
+                               | Q(branch__in=selectors.branches_visible_to(user=request.user)))
+
+    def writable(self, request, queryset):
+        # A scope granted is reach handed out: only over one's own areas or led branches.
+        return queryset.filter(reach_of(request.user).area_q(prefix="area__")
+                               | Q(branch__in=branches_led_by(request.user)))

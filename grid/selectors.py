@@ -22,6 +22,13 @@ def areas_visible_to(*, user) -> QuerySet[Area]:
     return Area.objects.filter(q)
 
 
+def areas_in_scope(*, user) -> QuerySet[Area]:
+    """The subtrees under the user's area scopes, and nothing a joint branch adds: where
+    the residents the user looks after live, hence the only areas the user may register,
+    move or import residents into. One query."""
+    return Area.objects.filter(reach_of(user).area_q())
+
+
 def area_subtree(*, area: Area) -> QuerySet[Area]:
     """Everything under ``area`` (itself included), in one indexed prefix query."""
     return Area.objects.filter(path__startswith=area.path)

@@ -33,10 +33,13 @@ def area_set_boundary(*, area: Area, boundary: dict | None, save: bool = True) -
     area.boundary = boundary
     if boundary:
         try:
+            # Reading the centre's coordinates is part of the check: an empty polygon
+            # parses, and only fails here.
             centre = inner_point(from_geojson(boundary))
+            centroid_lat, centroid_lng = round(centre.y, 6), round(centre.x, 6)
         except Exception as exc:  # shapely raises several kinds for malformed GeoJSON
             raise ValidationError(_("The boundary is not a valid GeoJSON polygon.")) from exc
-        area.centroid_lat, area.centroid_lng = round(centre.y, 6), round(centre.x, 6)
+        area.centroid_lat, area.centroid_lng = centroid_lat, centroid_lng
     if save:
         area.save(update_fields=["boundary", "centroid_lat", "centroid_lng"])
     return area

@@ -25,6 +25,11 @@ class GridChoiceField(forms.ModelChoiceField):
         return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
 
 
+# <input type="date"> only takes ISO dates; without the format Django renders the locale's
+# (1936/06/10 in zh-hans), which the browser drops, so an edit would show the date empty.
+DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
 class ResidentForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=50)
     national_id = forms.CharField(
@@ -33,7 +38,7 @@ class ResidentForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text", "autocapitalize": "characters"}),
     )
     sex = forms.ChoiceField(label=_("Sex"), required=False, choices=[("", "—"), *Resident.Sex.choices])
-    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE_WIDGET)
     phone = forms.CharField(label=_("Phone"), required=False, max_length=20,
                             widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}))
     address = forms.CharField(label=_("Address"), max_length=200)
@@ -52,9 +57,9 @@ class ResidentForm(forms.Form):
     guardian_relation = forms.CharField(label=_("Relation"), required=False, max_length=20)
     consent_basis = forms.ChoiceField(label=_("Consent or legal basis"), choices=Resident.ConsentBasis.choices,
                                       widget=forms.RadioSelect)
-    consent_on = forms.DateField(label=_("Consent recorded on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    consent_on = forms.DateField(label=_("Consent recorded on"), required=False, widget=DATE_WIDGET)
     status = forms.ChoiceField(label=_("Status"), choices=Resident.Status.choices, initial=Resident.Status.ACTIVE)
-    status_on = forms.DateField(label=_("Status since"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    status_on = forms.DateField(label=_("Status since"), required=False, widget=DATE_WIDGET)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, grids, editing: bool = False, **kwargs):

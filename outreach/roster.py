@@ -37,7 +37,7 @@ from stdnum.cn import ric
 
 from grid.access import reach_of
 from grid.models import Area, Role
-from grid.selectors import areas_visible_to
+from grid.selectors import areas_in_scope
 from outreach import crypto, due
 from outreach.models import AuditEvent, Category, Resident, ResidentCategory, RosterImport
 from outreach.services import audit
@@ -435,7 +435,7 @@ class RowDraft:
     row: int
     resident: Resident
     categories: list[str] = field(default_factory=list)
-    national_id: str = ""
+    national_id: str = field(default="", repr=False)  # plain: kept out of every repr (logs, error reports)
     grid_code: str = ""
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
@@ -714,7 +714,9 @@ def roster_check(*, user, data: bytes, filename: str) -> RosterCheck:
 
 
 def _place_in_grids(drafts: list[RowDraft], layout: Layout, *, user) -> None:
-    visible = areas_visible_to(user=user).filter(level=Area.Level.GRID).only("id", "code", "name", "boundary")
+    # The grids of the user's area scopes only: a joint branch's pairings are no place to
+    # import residents into.
+    visible = areas_in_scope(user=user).filter(level=Area.Level.GRID).only("id", "code", "name", "boundary")
     needs_lookup = any(not d.grid_code and d.resident.home_lat is not None for d in drafts)
     if needs_lookup:
         grids = list(visible)

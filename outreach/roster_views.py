@@ -14,10 +14,11 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grid.models import Area
-from grid.selectors import areas_visible_to
+from grid.selectors import areas_in_scope
 from outreach import roster
 
 
@@ -49,6 +50,9 @@ def _upload_context(form) -> dict:
     }
 
 
+# A roster is full of national IDs: an error report must not list the file's bytes or the
+# checked rows among the local variables of these views and the code below them.
+@sensitive_variables()
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def roster_upload(request):
@@ -69,6 +73,7 @@ def _preview(request, staged, check, status=200):
     return render(request, "outreach/roster_preview.html", {"staged": staged, "check": check}, status=status)
 
 
+@sensitive_variables()
 @require_GET
 @login_required
 def roster_preview(request, pk: int):
@@ -79,6 +84,7 @@ def roster_preview(request, pk: int):
     return _preview(request, staged, check)
 
 
+@sensitive_variables()
 @require_POST
 @login_required
 def roster_commit(request, pk: int):
@@ -103,7 +109,7 @@ def roster_commit(request, pk: int):
 @login_required
 def roster_template(request):
     _importer_only(request.user)
-    grids = (areas_visible_to(user=request.user).filter(level=Area.Level.GRID).select_related("parent")
+    grids = (areas_in_scope(user=request.user).filter(level=Area.Level.GRID).select_related("parent")
              .only("code", "name", "parent", "parent__name").order_by("path"))
     data = roster.template_workbook(grids=grids)
     return FileResponse(io.BytesIO(data), as_attachment=True, filename=roster.TEMPLATE_FILENAME,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from grid.geo import distance_m
 from grid.models import Area
+from grid.selectors import areas_in_scope
 from outreach import crypto, due
 from outreach.models import AuditEvent, Category, Hazard, Resident, ResidentCategory, Visit, VisitCorrection, VisitPhoto
 from outreach.photos import CleanPhoto, clean_photo, delete_stored, read_upload, store_photo
@@ -49,6 +50,13 @@ def _duplicate_national_id() -> ValidationError:
     return ValidationError({"national_id": ValidationError(
         _("A resident with this national ID is already registered. Search for them instead of registering again."),
         code="duplicate")})
+
+
+def _check_grid_in_reach(actor, grid: Area) -> None:
+    """Residents are registered and moved only into grids under the actor's own area
+    scopes (the forms offer nothing else; this holds for every other caller too)."""
+    if not areas_in_scope(user=actor).filter(pk=grid.pk, level=Area.Level.GRID).exists():
+        raise ValidationError({"grid": _("Choose one of your own grids.")})
 
 
 def resident_apply_national_id(*, resident: Resident, national_id: str) -> None:
@@ -106,6 +114,7 @@ def _check_resident_with_id(resident: Resident, categories, national_id: str) ->
 @transaction.atomic
 def resident_create(*, actor, grid: Area, name: str, address: str, consent_basis: str, care_level: str = "C",
                     national_id: str = "", categories=(), address_ip: str | None = None, **fields) -> Resident:
+    _check_grid_in_reach(actor, grid)
     resident = Resident(grid=grid, name=name, address=address, consent_basis=consent_basis, care_level=care_level, **fields)
     categories = sorted(set(categories))
     _check_resident_with_id(resident, categories, national_id)
@@ -130,6 +139,8 @@ def resident_create(*, actor, grid: Area, name: str, address: str, consent_basis
 def resident_update(*, actor, resident: Resident, expected_version: int, national_id: str = "", categories=None,
                     address_ip: str | None = None, **changes) -> Resident:
     """Change a resident; refuses an edit based on a version someone else has replaced."""
+    if "grid" in changes:
+        _check_grid_in_reach(actor, changes["grid"])
     current = Resident.objects.select_for_update().get(pk=resident.pk)
     if current.version != expected_version:
         raise Conflict(_("Someone else changed this resident while you were editing. Here is the current record."), current)
@@ -240,13 +251,14 @@ def visit_digest(*, resident_id: int, data: VisitInput) -> str:
 
 def _check_visit(data: VisitInput, *, check_time: bool = True) -> dict:
     """Validate a visit; returns the cleaned location fields. A correction keeps the
-    original time, so it skips the time checks."""
+    original time, and a replay was checked when it was stored, so both skip the checks
+    of the time against the clock."""
     errors: dict[str, list[str]] = {}
     now = timezone.now()
-    if not check_time:
-        pass
-    elif timezone.is_naive(data.visited_at):
+    if timezone.is_naive(data.visited_at):
         errors.setdefault("visited_at", []).append(_("The visit time needs a time zone."))
+    elif not check_time:
+        pass
     elif data.visited_at > now + timedelta(minutes=10):
         errors.setdefault("visited_at", []).append(_("The visit time is in the future. Check the phone's clock."))
     elif data.visited_at < now - timedelta(days=30):
@@ -299,9 +311,11 @@ def visit_record(*, actor, resident: Resident, visit_id, data: VisitInput, uploa
                  address_ip: str | None = None) -> tuple[Visit, bool]:
     """Store a visit once. The same id with the same content again returns the stored
     visit (created=False); the same id with other content raises Conflict."""
-    cleaned = _check_visit(data)
-    digest = visit_digest(resident_id=resident.pk, data=data)
     existing = Visit.objects.filter(pk=visit_id).first()
+    # A phone re-sending a stored visit after the 30-day window closed must still hear
+    # "stored" (200), not "too old" (422), or its outbox would never let go of it.
+    cleaned = _check_visit(data, check_time=existing is None)
+    digest = visit_digest(resident_id=resident.pk, data=data)
     if existing is not None:
         return _replayed(existing, resident, digest), False
     photos = clean_uploads(list(uploads))

@@ -9,17 +9,19 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grid import views as grid_views
 from grid.access import reach_of
 from grid.geo import distance_m
 from grid.models import Area, Role
-from grid.selectors import areas_visible_to
+from grid.selectors import areas_in_scope
 from outreach import roster, selectors, services
 from outreach.due import DUE_LABELS, Due, days_overdue, due_bucket
-from outreach.models import Hazard
+from outreach.models import Hazard, Visit
 from outreach.forms import ResidentFilterForm, ResidentForm, VisitCorrectionForm, VisitForm
 from outreach.photos import PhotoRejected, photo_storage
 from outreach.validation import clean_position
@@ -97,6 +99,7 @@ def resident_list(request):
     for resident in page:
         resident.bucket = due_bucket(resident.due_on, today_date)
         resident.days_overdue = days_overdue(resident.due_on, today_date)
+        resident.days_left = (resident.due_on - today_date).days
     context = {"form": form, "page": page, "due_labels": DUE_LABELS, "may_import": roster.may_import(request.user)}
     template = "outreach/resident_list.html#results" if request.htmx else "outreach/resident_list.html"
     return render(request, template, context)
@@ -125,6 +128,7 @@ def _resident_context(request, resident, revealed_id: str = "") -> dict:
     }
 
 
+@sensitive_variables()
 @require_POST
 @login_required
 def resident_national_id(request, pk: int):
@@ -141,9 +145,16 @@ def resident_national_id(request, pk: int):
 
 
 def _visible_grids(user):
-    return areas_visible_to(user=user).filter(level=Area.Level.GRID).select_related("parent").order_by("path")
+    # Not areas_visible_to: a secretary's paired points widen what they may look at, not
+    # where they may put residents (whom they could not even see there).
+    return areas_in_scope(user=user).filter(level=Area.Level.GRID).select_related("parent").order_by("path")
 
 
+# A national ID is typed into these forms (and shown by the reveal): it must never reach
+# an error report (the debug page, the mail to ADMINS) in plain text, neither as POST data
+# nor as a local variable of the view or of the services below it.
+@sensitive_variables()
+@sensitive_post_parameters("national_id")
 @require_http_methods(["GET", "POST"])
 @login_required
 def resident_create(request):
@@ -163,6 +174,8 @@ def resident_create(request):
     return render(request, "outreach/resident_form.html", {"form": form, "resident": None})
 
 
+@sensitive_variables()
+@sensitive_post_parameters("national_id")
 @require_http_methods(["GET", "POST"])
 @login_required
 def resident_edit(request, pk: int):
@@ -243,8 +256,16 @@ def _record_or_replay(request, resident, visit_id, visit_input, photos):
     existing = selectors.visits_visible_to(user=request.user).filter(pk=visit_id).first()
     if existing is not None and existing.resident_id == resident.pk and existing.worker_id == request.user.pk:
         return existing, False
-    return services.visit_record(actor=request.user, resident=resident, visit_id=visit_id, data=visit_input,
-                                 uploads=photos, address_ip=client_address(request))
+    try:
+        return services.visit_record(actor=request.user, resident=resident, visit_id=visit_id, data=visit_input,
+                                     uploads=photos, address_ip=client_address(request))
+    except services.Conflict as conflict:
+        # Two sends of one form at once both pass the check above; the second then meets
+        # the first in the service, with another server time. It is the same visit.
+        stored = conflict.current
+        if stored is not None and stored.resident_id == resident.pk and stored.worker_id == request.user.pk:
+            return stored, False
+        raise
 
 
 @require_GET
@@ -254,9 +275,23 @@ def visit_detail(request, pk):
     return render(request, "outreach/visit_detail.html", {
         "visit": visit,
         "hazard_labels": [Hazard(code).label for code in visit.hazards if code in Hazard.values],
-        "corrections": list(visit.corrections.select_related("corrected_by")),
+        "corrections": [_with_previous_shown(c) for c in visit.corrections.select_related("corrected_by")],
         "may_correct": services.visit_correction_open(visit, request.user),
     })
+
+
+def _with_previous_shown(correction):
+    """Label a correction's earlier values as the form does (走访结果: 不在家), not as stored
+    (outcome=not_home): (field label, text, hazard labels or None) per changed field."""
+    shown = []
+    for name, value in correction.previous.items():
+        field = Visit._meta.get_field(name)
+        if name == "hazards":
+            shown.append((capfirst(field.verbose_name), "", [Hazard(c).label for c in value if c in Hazard.values]))
+        else:
+            shown.append((capfirst(field.verbose_name), dict(field.flatchoices).get(value, value) if field.choices else value, None))
+    correction.previous_shown = shown
+    return correction
 
 
 @require_http_methods(["GET", "POST"])

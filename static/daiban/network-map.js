@@ -67,9 +67,22 @@
     map.setView(group.getBounds().getCenter(), 16);
   }
 
+  // Leaflet labels its zoom buttons in English; the section around the map carries the
+  // page-language labels (and the app's name for the attribution corner).
+  function localiseControls(map) {
+    var labels = map.getContainer().closest("[data-zoom-in]");
+    if (!labels) return;
+    if (map.zoomControl) {
+      map.removeControl(map.zoomControl);
+      map.zoomControl = L.control.zoom({ zoomInTitle: labels.dataset.zoomIn, zoomOutTitle: labels.dataset.zoomOut }).addTo(map);
+    }
+    if (map.attributionControl) map.attributionControl.setPrefix(labels.dataset.attribution || false);
+  }
+
   window.addEventListener("map:init", function (event) {
     var map = event.detail.map;
     var config = readConfig();
+    localiseControls(map);
     if (config.markers) { drawMarkers(map, config.markers); return; }
     if (!config.dataUrl) return;
     fetch(config.dataUrl, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })

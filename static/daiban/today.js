@@ -13,6 +13,7 @@
       form.elements.lat.value = position.coords.latitude.toFixed(6);
       form.elements.lng.value = position.coords.longitude.toFixed(6);
       status.textContent = "";
+      button.classList.add("selected");  // the list below is now sorted by distance
       if (window.htmx) window.htmx.trigger(form, "submit"); else form.submit();
     }, function () {
       status.textContent = button.dataset.failed;

@@ -14,6 +14,11 @@
     return template.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
   }
 
+  // Sentences ending in Chinese punctuation run on without a space; others get one.
+  function join(text, more) {
+    return /[。！？；]$/.test(text) ? text + more : text + " " + more;
+  }
+
   function distance(lat1, lng1, lat2, lng2) {
     var r = 6371008.8, p1 = lat1 * Math.PI / 180, p2 = lat2 * Math.PI / 180;
     var dp = p2 - p1, dl = (lng2 - lng1) * Math.PI / 180;
@@ -36,9 +41,9 @@
     status.className = "gps-status ok";
     if (config.home) {
       var d = Math.round(distance(best.lat, best.lng, config.home[0], config.home[1]));
-      text += " " + fill(status.dataset.distance, { distance: d });
+      text = join(text, fill(status.dataset.distance, { distance: d }));
       if (d > config.awayMeters) {
-        text += " " + fill(status.dataset.away, { limit: config.awayMeters });
+        text = join(text, fill(status.dataset.away, { limit: config.awayMeters }));
         status.className = "gps-status warn";
       }
     }

@@ -539,3 +539,30 @@ def test_recording_a_visit_has_a_fixed_query_count(client_for, resident, django_
     # a replay: session, user, scopes, resident, "already stored?", the stored visit, photos
     with django_assert_num_queries(7):
         assert post_visit(client, body).status_code == 200
+
+
+# --- review: a replay is answered by what is stored ---------------------------------------
+
+def test_a_stored_visit_sent_again_after_the_30_day_window_still_answers_200(client_for, resident):
+    """The phone's first answer got lost and its outbox sends the visit again, by which
+    time the visit is older than a new visit may be: it is stored, so the answer is 200
+    (not a 422 the outbox would retry forever). A new visit that old is still refused."""
+    client = client_for("worker")
+    visited_at = timezone.now() - timedelta(days=30) + timedelta(minutes=5)
+    body = visit_body(resident, visited_at=timezone.localtime(visited_at).isoformat(timespec="seconds"))
+    first = post_visit(client, body)
+    assert first.status_code == 201
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + timedelta(minutes=10)):
+        replay = post_visit(client, body)
+        late = post_visit(client, {**body, "id": str(uuid.uuid4())})
+    assert replay.status_code == 200 and replay.json() == first.json()
+    assert late.status_code == 422 and [e["field"] for e in late.json()["errors"]] == ["visited_at"]
+    assert Visit.objects.count() == 1
+
+
+def test_a_replay_without_a_time_zone_is_still_refused(client_for, resident):
+    client = client_for("worker")
+    body = visit_body(resident)
+    assert post_visit(client, body).status_code == 201
+    response = post_visit(client, {**body, "visited_at": body["visited_at"][:19]})  # the offset cut off
+    assert response.status_code == 422 and [e["field"] for e in response.json()["errors"]] == ["visited_at"]

@@ -495,3 +495,48 @@ def test_command_runs_in_the_users_scope(tmp_path, grids):
     assert Resident.objects.get(name="居民1").grid == grids["elsewhere"]
     with pytest.raises(CommandError):
         call_command("import_residents", str(path), user="worker", stderr=io.StringIO())
+
+
+# --- review: a secretary's pairings are no place for residents; error reports ------------
+
+def test_a_grid_paired_with_the_importers_branch_is_not_theirs_to_import_into(client_for, demo_users, grids):
+    """Station staff of 绣湖社区 who also lead joint branch 1, paired with the grid point of
+    a grid elsewhere: they may look at that point, not put residents in its grid."""
+    from grid.models import JointBranch, Pairing, ServicePoint
+
+    secretary = demo_users["secretary"]
+    Scope.objects.create(user=secretary, role=Role.STATION_STAFF, area=grids["grid1"].parent)
+    Pairing.objects.create(branch=JointBranch.objects.get(number=1), since=date(2024, 1, 1),
+                           point=ServicePoint.objects.get(area=grids["elsewhere"], tier=ServicePoint.Tier.GRID_POINT))
+    client = client_for("secretary")
+    template = openpyxl.load_workbook(io.BytesIO(b"".join(client.get(reverse("roster-template")).streaming_content)))
+    assert {row[0] for row in template["网格编码"].iter_rows(min_row=2, values_only=True)} == {
+        grids["grid1"].code, grids["grid2"].code}
+    far = grids["elsewhere"]
+    staged = staged_import(client, xlsx([
+        good_row(grids, 1),
+        good_row(grids, 2, grid_code=far.code),
+        good_row(grids, 3, grid_code="", lat=far.centroid_lat, lng=far.centroid_lng),
+    ]))
+    assert sorted(errors_by_row(preview(client, staged))) == [3, 4]
+    response = client.post(reverse("roster-commit", args=[staged.pk]))
+    assert response.status_code == 409
+    assert not Resident.objects.filter(name__startswith="居民").exists()
+
+
+def test_a_server_error_during_the_commit_mails_no_national_id(client_for, grids, monkeypatch, error_reports):
+    """An HTML error report lists every frame's local variables: the roster's bytes and
+    checked rows are full of IDs and must show as stars."""
+    client = client_for("station")
+    staged = staged_import(client, csv_file([good_row(grids, 1), good_row(grids, 2)], "utf-8"), "花名册.csv")
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(roster, "audit", broken)
+    client.raise_request_exception = False
+    assert client.post(reverse("roster-commit", args=[staged.pk])).status_code == 500
+    assert not Resident.objects.filter(name__startswith="居民").exists()
+    reports = error_reports()
+    assert len(reports) == 3 and all("boom" in report for report in reports)
+    assert not [report for report in reports if national_id(sequence=1) in report or national_id(sequence=2) in report]

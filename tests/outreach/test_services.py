@@ -480,3 +480,16 @@ def test_resident_categories_are_replaced_on_update(make_resident, demo_users):
                              categories=["ill", "aged80"])
     assert sorted(ResidentCategory.objects.filter(resident=resident).values_list("category", flat=True)) == [
         "aged80", "ill"]
+
+
+def test_residents_go_only_into_the_actors_own_grids(demo_users):
+    from tests.outreach import factories
+
+    with pytest.raises(ValidationError) as caught:
+        factories.resident(demo_users["worker2"], name="越界")
+    assert "grid" in caught.value.message_dict
+    resident = factories.resident(demo_users["worker"], name="本网格")
+    with pytest.raises(ValidationError):
+        services.resident_update(actor=demo_users["worker"], resident=resident, expected_version=resident.version,
+                                 grid=factories.grid("绣湖社区第2网格"))
+    assert Resident.objects.get(pk=resident.pk).grid.name == "绣湖社区第1网格"

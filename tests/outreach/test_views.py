@@ -289,3 +289,93 @@ def test_import_button_only_for_roles_that_may_import(client_for, residents):
     url = reverse("roster-import")
     assert url not in client_for("worker").get(reverse("resident-list")).content.decode()
     assert url in client_for("station").get(reverse("resident-list")).content.decode()
+
+
+# --- review: one person, two hats; error reports -----------------------------------------
+
+@pytest.fixture
+def paired_grid(demo_users):
+    """The secretary also works grid 1 of 绣湖社区, and their branch is paired with the grid
+    point of a grid in another town: they may look at that point, not put residents there."""
+    from datetime import date
+
+    from grid.models import Area, JointBranch, Pairing, Role, Scope, ServicePoint
+
+    own = factories.grid("绣湖社区第1网格")
+    Scope.objects.create(user=demo_users["secretary"], role=Role.GRID_WORKER, area=own)
+    far = (Area.objects.filter(level=Area.Level.GRID).exclude(path__startswith=own.parent.parent.path)
+           .order_by("code").first())
+    Pairing.objects.create(branch=JointBranch.objects.get(number=1), since=date(2024, 1, 1),
+                           point=ServicePoint.objects.get(area=far, tier=ServicePoint.Tier.GRID_POINT))
+    return far
+
+
+def test_a_paired_grid_is_no_place_to_register_a_resident(client_for, paired_grid):
+    client = client_for("secretary")
+    form = client.get(reverse("resident-create")).context["form"]
+    offered = {str(value) for value, _label in form.fields["grid"].choices}
+    assert str(factories.grid("绣湖社区第1网格").pk) in offered
+    assert str(paired_grid.pk) not in offered
+    response = client.post(reverse("resident-create"), {
+        "name": "外网格", "address": "某路1号", "grid": paired_grid.pk, "care_level": "C", "consent_basis": "written"})
+    assert response.status_code == 200 and response.context["form"].errors["grid"]
+    assert not Resident.objects.filter(name="外网格").exists()
+
+
+def test_a_resident_cannot_be_moved_into_a_paired_grid(client_for, demo_users, paired_grid):
+    resident = factories.resident(demo_users["admin"], name="搬不走")
+    client = client_for("secretary")
+    data = {k: v for k, v in client.get(reverse("resident-edit", args=[resident.pk])).context["form"].initial.items()
+            if v is not None}
+    data.update(grid=paired_grid.pk, categories=[])
+    response = client.post(reverse("resident-edit", args=[resident.pk]), data)
+    assert response.status_code == 200 and response.context["form"].errors["grid"]
+    assert Resident.objects.get(pk=resident.pk).grid_id == resident.grid_id
+
+
+@pytest.mark.parametrize("url_name", ["resident-create", "resident-edit"])
+def test_a_typed_national_id_never_reaches_an_error_report(client_for, demo_users, monkeypatch, error_reports,
+                                                          url_name):
+    """The national ID typed into the form must show as stars in the POST data and in the
+    local variables of the view and the services below it."""
+    resident = factories.resident(demo_users["admin"], name="报错")
+    nid = factories.national_id("19400101")
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, {"resident-create": "resident_create", "resident-edit": "resident_update"}[url_name],
+                        broken)
+    client = client_for("station")
+    client.raise_request_exception = False
+    args = [resident.pk] if url_name == "resident-edit" else []
+    data = {"name": "报错", "national_id": nid, "address": "绣湖路1号", "grid": resident.grid_id, "care_level": "C",
+            "consent_basis": "written", "status": "active", "version": resident.version}
+    response = client.post(reverse(url_name, args=args), data)
+    assert response.status_code == 500
+    reports = error_reports()
+    assert len(reports) == 3 and all("boom" in report and "national_id" in report for report in reports)
+    assert not [report for report in reports if nid in report]
+
+
+def test_a_visit_form_sent_twice_at_once_is_recorded_once_without_an_error(client_for, residents, monkeypatch):
+    """A double tap sends the form twice at once: both pass the view's check for the id
+    before either is stored, so the second meets the first in the service, with a later
+    server time. It is the same visit: the worker sees it recorded, not a conflict."""
+    from unittest import mock
+
+    from outreach import selectors
+
+    r = residents["overdue"]
+    url = reverse("visit-create", args=[r.pk])
+    payload = {"id": str(uuid.uuid4()), "outcome": "met", "lat": r.home_lat, "lng": r.home_lng, "accuracy_m": 10}
+    assert client_for("worker").post(url, payload).status_code == 302
+    # the second send made its check before the first was stored
+    monkeypatch.setattr(selectors, "visits_visible_to", lambda *, user: Visit.objects.none())
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + timedelta(seconds=5)):
+        response = client_for("worker").post(url, payload)
+        assert response.status_code == 302
+        # someone else's form under that id is still a conflict
+        response = client_for("station").post(url, payload)
+    assert response.status_code == 200 and response.context["form"].non_field_errors()
+    assert Visit.objects.filter(resident=r).count() == 1
