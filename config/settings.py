@@ -152,6 +152,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -283,5 +284,10 @@ DAIBAN_PHOTO_MAX_BYTES = 15 * 1024 * 1024
 DAIBAN_PHOTO_MAX_PIXELS = 50_000_000  # a 48-megapixel phone camera still fits
 DAIBAN_PHOTO_LONG_EDGE = 1600  # stored size: plenty to read a meter or a certificate
 DAIBAN_PHOTO_THUMB_EDGE = 320
+# Where notifications go besides the bell: dotted paths of classes with send(notification).
+DAIBAN_NOTIFICATION_BACKENDS = ["outreach.notify.LoggingBackend"]
+# Public order form (线上点单): at most this many orders per phone per day and per address per hour.
+DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY = 3
+DAIBAN_ORDER_LIMIT_PER_ADDRESS_PER_HOUR = 10
 # Who may press "show" on a masked national ID (each reveal is audited).
 DAIBAN_ID_REVEAL_ROLES = {"grid_worker", "station_staff", "street_official", "city_admin"}

@@ -125,11 +125,18 @@ class ServicePoint(models.Model):
         return self.name
 
 
+class DepartmentManager(models.Manager):
+    def get_by_natural_key(self, name):
+        return self.get(name=name)
+
+
 class Department(models.Model):
     """A government department whose approval windows sit in the joint branches."""
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
+
+    objects = DepartmentManager()
 
     class Meta:
         verbose_name = _("department")
@@ -138,6 +145,9 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def natural_key(self):
+        return (self.name,)
 
 
 class JointBranch(models.Model):

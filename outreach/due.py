@@ -77,3 +77,28 @@ def due_q(bucket: Due | str, today: date, prefix: str = "") -> Q:
 def due_by_end_of_week_q(today: date, prefix: str = "") -> Q:
     """Overdue, due today or due this week: the Today screen's list."""
     return Q(**{f"{prefix}due_on__lt": today + timedelta(days=WEEK_DAYS)})
+
+
+# --- errands: due = requested + the service's promised days; overdue while unfinished ---
+
+ERRAND_UNFINISHED = ("requested", "accepted", "in_progress", "needs_materials")
+
+
+def errand_due_on(*, requested_at, promised_days: int) -> date:
+    from django.utils import timezone
+
+    return timezone.localdate(requested_at) + timedelta(days=promised_days)
+
+
+def errand_is_overdue(*, state: str, due_on: date, today: date) -> bool:
+    """An errand is overdue when today is past its due date and it is not yet done
+    (completed, delivered or cancelled errands are not overdue)."""
+    return state in ERRAND_UNFINISHED and today > due_on
+
+
+def errand_overdue_q(today: date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}state__in": ERRAND_UNFINISHED, f"{prefix}due_on__lt": today})
+
+
+def errand_days_overdue(*, due_on: date, today: date) -> int:
+    return max((today - due_on).days, 0)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from outreach import roster_views, views
 
@@ -18,4 +18,8 @@ urlpatterns = [
     path("visits/<uuid:pk>/correct/", views.visit_correct, name="visit-correct"),
     path("photos/<uuid:pk>/", views.photo, name="photo"),
     path("photos/<uuid:pk>/thumb/", views.photo, {"thumbnail": True}, name="photo-thumb"),
+    path("", include("outreach.errand_urls")),
+    path("", include("outreach.board_urls")),
+    path("", include("outreach.order_urls")),
+    path("", include("outreach.complaint_urls")),
 ]

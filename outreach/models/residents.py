@@ -1,5 +1,5 @@
-"""Residents (服务对象), home visits (走访) and their photos, and the audit of changes and
-sensitive reads. Built on the territory in ``grid``."""
+"""Residents (服务对象), home visits (走访) and their photos, staged roster imports, and the
+audit of changes and sensitive reads. Built on the territory in ``grid``."""
 
 import uuid
 

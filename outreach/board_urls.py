@@ -1,0 +1,3 @@
+"""URLs of board_urls (filled in with the feature)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs of complaint_urls (filled in with the feature)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs of errand_urls (filled in with the feature)."""
+
+urlpatterns = []

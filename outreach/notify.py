@@ -1,0 +1,75 @@
+"""In-app notifications (the bell) and their delivery to other channels.
+
+Rows are written in the caller's transaction; the configured backends (SMS, a
+government messaging app…) are called only after it commits. The default backend
+logs, so a deployment without a gateway still leaves a trace.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from grid.models import Role, Scope, ServicePoint
+from outreach.models import Errand, Notification
+
+logger = logging.getLogger("daiban.notify")
+
+HOLDER_ROLES = {
+    ServicePoint.Tier.GRID_POINT: Role.GRID_WORKER,
+    ServicePoint.Tier.COMMUNITY_STATION: Role.STATION_STAFF,
+    ServicePoint.Tier.STREET_CENTRE: Role.STREET_OFFICIAL,
+}
+
+
+class LoggingBackend:
+    """Writes each notification to the ``daiban.notify`` log."""
+
+    def send(self, notification: Notification) -> None:
+        logger.info("notify user=%s kind=%s: %s", notification.user_id, notification.kind, notification.text)
+
+
+def backends():
+    return [import_string(path)() for path in settings.DAIBAN_NOTIFICATION_BACKENDS]
+
+
+def send(*, users, kind: str, text: str, errand: Errand | None = None, order=None, complaint=None) -> list[Notification]:
+    rows = Notification.objects.bulk_create(
+        Notification(user=user, kind=kind, text=text[:200], errand=errand, order=order, complaint=complaint)
+        for user in {u.pk: u for u in users}.values()
+    )
+
+    def deliver():
+        for backend in backends():
+            for row in rows:
+                try:
+                    backend.send(row)
+                except Exception:  # a gateway outage must not lose the in-app notice
+                    logger.exception("notification backend %s failed", type(backend).__name__)
+
+    transaction.on_commit(deliver)
+    return rows
+
+
+def holder_staff(errand: Errand):
+    """The people who look after the point or branch that now holds an errand."""
+    if errand.holder_branch_id:
+        q = Q(role=Role.BRANCH_SECRETARY, branch_id=errand.holder_branch_id)
+    else:
+        point = errand.holder_point
+        q = Q(role=HOLDER_ROLES[point.tier], area_id=point.area_id)
+    users = [s.user for s in Scope.objects.filter(q).select_related("user")]
+    if errand.holder_point_id:
+        users += list(errand.holder_point.agents.all())
+    return users
+
+
+def errand_arrived(*, errand: Errand, kind: str, exclude=None) -> list[Notification]:
+    users = [u for u in holder_staff(errand) if exclude is None or u.pk != exclude.pk]
+    text = _("Errand %(number)s · %(service)s for %(resident)s is now with %(holder)s") % {
+        "number": errand.number, "service": errand.service, "resident": errand.resident, "holder": errand.holder,
+    }
+    return send(users=users, kind=kind, errand=errand, text=text)

@@ -1,0 +1,3 @@
+"""URLs of order_urls (filled in with the feature)."""
+
+urlpatterns = []
