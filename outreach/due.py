@@ -102,3 +102,31 @@ def errand_overdue_q(today: date, prefix: str = "") -> Q:
 
 def errand_days_overdue(*, due_on: date, today: date) -> int:
     return max((today - due_on).days, 0)
+
+
+# --- complaints (跑一次没办成): overdue = still open and today past the deadline ---
+
+# The branch answers within five working days unless the centre sets another deadline.
+# Weekends are skipped; the state-council holiday calendar (with its make-up working
+# days) is not modelled, so around a holiday staff move the date by hand.
+COMPLAINT_ANSWER_WORKING_DAYS = 5
+COMPLAINT_OPEN = "open"
+
+
+def complaint_default_deadline(today: date, working_days: int = COMPLAINT_ANSWER_WORKING_DAYS) -> date:
+    day, left = today, working_days
+    while left:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day
+
+
+def complaint_is_overdue(*, state: str, deadline: date | None, today: date) -> bool:
+    """A complaint is overdue while it is open and today is past its deadline (on-the-spot
+    and answered complaints are closed, hence never overdue)."""
+    return state == COMPLAINT_OPEN and deadline is not None and today > deadline
+
+
+def complaint_overdue_q(today: date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}state": COMPLAINT_OPEN, f"{prefix}deadline__lt": today})

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from grid.access import reach_of
@@ -69,3 +69,16 @@ def service_types_offered() -> QuerySet[ServiceType]:
 def is_errand_staff(user) -> bool:
     """Station staff, officials, secretaries and admins run the assignment board."""
     return bool(reach_of(user).roles & {Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN})
+
+
+RECENT_ERRANDS = 20
+
+
+def errands_of_resident(*, resident, limit: int = RECENT_ERRANDS) -> list[Errand]:
+    errands = resident.errands.select_related("service", "holder_point", "holder_branch", "assignee")
+    return list(errands.order_by("-requested_at")[:limit])
+
+
+def trips_saved_by(*, resident) -> int:
+    """The resident's line of the 最多跑一次 ledger: trips they did not have to make."""
+    return resident.trips_saved.aggregate(total=Sum("trips"))["total"] or 0

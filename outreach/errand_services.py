@@ -4,6 +4,7 @@ errand and its timeline event, and queues notifications for after the commit."""
 
 import hashlib
 import json
+import uuid
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -148,6 +149,12 @@ def errand_create(*, actor, errand_id, resident: Resident, service: ServiceType,
     return errand, True
 
 
+def errand_id_for_visit(visit_id) -> uuid.UUID:
+    """The errand opened from a visit form gets an id derived from the visit's, so a
+    form sent twice opens it once."""
+    return uuid.uuid5(visit_id, "errand")
+
+
 def _replayed(existing: Errand, digest: str) -> Errand:
     if existing.content_digest != digest:
         raise Conflict(_("A different errand was already stored under this id."), existing)
@@ -266,8 +273,16 @@ def errand_assign(*, actor, errand: Errand, assignee, expected_version: int, not
 
 
 @transaction.atomic
-def errand_set_material(*, actor, errand: Errand, material: str, collected: bool, expected_version: int) -> Errand:
-    current = _locked(errand, expected_version, actor)
+def errand_set_material(*, actor, errand: Errand, material: str, collected: bool,
+                        expected_version: int | None = None) -> Errand:
+    """Tick or untick one item of the materials checklist. Ticks do not change the
+    errand's version: the row lock already keeps two ticks from overwriting each other,
+    and a tick must not make the other buttons on the same page stale."""
+    current = (Errand.objects.select_for_update(of=("self",)).select_related("holder_point__area", "service")
+               .get(pk=errand.pk))
+    if not may_act(actor, current):
+        raise ValidationError(_("You cannot change this errand while it is held at %(holder)s.")
+                              % {"holder": holder_label(point=current.holder_point, branch=current.holder_branch)})
     if material not in current.service.materials:
         raise ValidationError({"material": _("“%(material)s” is not on this service's checklist.") % {"material": material}})
     if not current.is_open:
@@ -276,7 +291,7 @@ def errand_set_material(*, actor, errand: Errand, material: str, collected: bool
     if collected:
         have.append(material)
     current.materials_collected = [m for m in current.service.materials if m in have]  # checklist order
-    _save(current, ["materials_collected"])
+    current.save(update_fields=["materials_collected"])
     _event(current, actor=actor, action=Action.MATERIALS, from_state=current.state,
            from_holder=holder_label(point=current.holder_point, branch=current.holder_branch),
            note=("✓ " if collected else "✗ ") + material)

@@ -19,10 +19,11 @@ from grid.access import reach_of
 from grid.geo import distance_m
 from grid.models import Area, Role
 from grid.selectors import areas_in_scope
-from outreach import roster, selectors, services
+from outreach import due, errand_selectors, errand_services, roster, selectors, services
 from outreach.due import DUE_LABELS, Due, days_overdue, due_bucket
-from outreach.models import Hazard, Visit
+from outreach.errand_forms import VisitErrandForm
 from outreach.forms import ResidentFilterForm, ResidentForm, VisitCorrectionForm, VisitForm
+from outreach.models import Errand, Hazard, Visit
 from outreach.photos import PhotoRejected, photo_storage
 from outreach.validation import clean_position
 
@@ -79,8 +80,14 @@ def today(request):
         for bucket in (Due.OVERDUE, Due.TODAY, Due.WEEK)
     ]
     context = {"sections": sections, "today": today_date, "here": here, "total": len(rows)}
-    template = "outreach/today.html#due-list" if request.htmx else "outreach/today.html"
-    return render(request, template, context)
+    if request.htmx:
+        return render(request, "outreach/today.html#due-list", context)
+    context["errands"] = [
+        {"errand": e, "overdue": due.errand_is_overdue(state=e.state, due_on=e.due_on, today=today_date),
+         "days_overdue": due.errand_days_overdue(due_on=e.due_on, today=today_date)}
+        for e in errand_selectors.open_errands_of(user=request.user, today=today_date)
+    ]
+    return render(request, "outreach/today.html", context)
 
 
 @require_GET
@@ -122,6 +129,8 @@ def _resident_context(request, resident, revealed_id: str = "") -> dict:
         "bucket_label": DUE_LABELS[due_bucket(resident.due_on, today_date)],
         "days_overdue": days_overdue(resident.due_on, today_date),
         "visits": selectors.visits_of_resident(resident=resident),
+        "errands": errand_selectors.errands_of_resident(resident=resident),
+        "trips_saved": errand_selectors.trips_saved_by(resident=resident),
         "may_reveal": may_reveal_national_id(request.user) and bool(resident.national_id_cipher),
         "revealed_id": revealed_id,
         "map_config": {"markers": [{"lat": home[0], "lng": home[1], "label": resident.address}]} if home else None,
@@ -216,7 +225,8 @@ def resident_edit(request, pk: int):
 def visit_create(request, pk: int):
     resident = selectors.resident_for_user_or_404(request.user, pk)
     form = VisitForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    errand_form = VisitErrandForm(request.POST or None, services=errand_selectors.service_types_offered())
+    if request.method == "POST" and form.is_valid() and errand_form.is_valid():
         data = form.cleaned_data
         visit_input = services.VisitInput(
             visited_at=timezone.now(), outcome=data["outcome"], lat=data["lat"], lng=data["lng"],
@@ -235,12 +245,15 @@ def visit_create(request, pk: int):
         else:
             if created:
                 messages.success(request, _("Visit to %(name)s recorded.") % {"name": resident.name})
+            errand = _errand_from_visit(request, resident, visit, errand_form.cleaned_data)
+            if errand is not None:
+                return redirect("errand-detail", pk=errand.pk)
             if Role.GRID_WORKER in reach_of(request.user).roles:
                 return redirect("home")  # back to Today, where the resident has left the due list
             return redirect("resident-detail", pk=resident.pk)
     today_date = timezone.localdate()
     return render(request, "outreach/visit_form.html", {
-        "form": form, "resident": resident, "bucket": due_bucket(resident.due_on, today_date),
+        "form": form, "errand_form": errand_form, "resident": resident, "bucket": due_bucket(resident.due_on, today_date),
         "days_overdue": days_overdue(resident.due_on, today_date), "due_labels": DUE_LABELS,
         "visit_config": {
             "home": [resident.home_lat, resident.home_lng] if resident.has_home_location else None,
@@ -248,6 +261,25 @@ def visit_create(request, pk: int):
             "maxAccuracy": settings.DAIBAN_VISIT_MAX_ACCURACY_METERS,
         },
     })
+
+
+def _errand_from_visit(request, resident, visit, data):
+    """The need noted at the door becomes an errand at once (最多跑一次). The visit is
+    already stored; if the errand cannot be opened, say so and keep the visit."""
+    service = data.get("errand_service")
+    if service is None:
+        return None
+    try:
+        errand, _created = errand_services.errand_create(
+            actor=request.user, errand_id=errand_services.errand_id_for_visit(visit.pk), resident=resident,
+            service=service, source=Errand.Source.VISIT, description=data.get("errand_description") or visit.needs,
+            visit=visit,
+        )
+    except (ValidationError, services.Conflict) as error:
+        messages.error(request, _("The visit is saved, but the errand could not be opened: %(reason)s")
+                       % {"reason": getattr(error, "message", None) or " ".join(error.messages)})
+        return None
+    return errand
 
 
 def _record_or_replay(request, resident, visit_id, visit_input, photos):

@@ -67,11 +67,11 @@ def test_today_nearest_first_with_distances(client_for, residents):
 def test_today_query_count_is_fixed(client_for, residents, demo_users, django_assert_num_queries):
     client = client_for("worker")
     client.get(reverse("home"))
-    # session, user, scopes, due residents, their categories
-    with django_assert_num_queries(5):
+    # session, user, scopes, due residents, their categories, my open errands
+    with django_assert_num_queries(6):
         client.get(reverse("home"))
     grow(demo_users["admin"], 15)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(reverse("home"))
     assert sum(len(s["rows"]) for s in response.context["sections"]) == 18
 
@@ -121,14 +121,14 @@ def test_resident_page_shows_masked_id_and_history(client_for, residents, demo_u
     assert services.crypto.decrypt(Resident.objects.get(pk=r.pk).national_id_cipher) not in html
     photo = VisitPhoto.objects.get(visit__resident=r)
     assert reverse("photo-thumb", args=[photo.pk]) in html
-    # session, user, scopes, resident, categories, visits, photos
-    with django_assert_num_queries(7):
+    # session, user, scopes, resident, categories, visits, photos, errands, trips saved
+    with django_assert_num_queries(9):
         client.get(reverse("resident-detail", args=[r.pk]))
     for _ in range(5):
         services.visit_record(actor=demo_users["worker"], resident=r, visit_id=uuid.uuid4(), uploads=[factories.jpeg()],
                               data=services.VisitInput(visited_at=timezone.now(), outcome="met", lat=r.home_lat,
                                                        lng=r.home_lng, accuracy_m=8))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         client.get(reverse("resident-detail", args=[r.pk]))
 
 
