@@ -5,7 +5,10 @@ member's reach; the national ID shows masked."""
 from django.contrib import admin
 
 from grid.access import reach_of
-from outreach.models import AuditEvent, Resident, ResidentCategory, Visit, VisitCorrection, VisitPhoto
+from outreach.models import (
+    AuditEvent, Errand, ErrandEvent, ErrandPhoto, Resident, ResidentCategory, ServiceType, TripsSaved, Visit,
+    VisitCorrection, VisitPhoto,
+)
 
 
 class ReadOnlyScopedAdmin(admin.ModelAdmin):
@@ -83,3 +86,51 @@ class AuditEventAdmin(ReadOnlyScopedAdmin):
     search_fields = ["actor__username", "resident__name"]
     list_select_related = ["actor", "resident"]
     date_hierarchy = "at"
+
+
+@admin.register(ServiceType)
+class ServiceTypeAdmin(admin.ModelAdmin):
+    """The catalogue is edited here by the city administrator."""
+
+    list_display = ["name", "code", "department", "promised_days", "lowest_tier", "trips_saved", "is_active"]
+    list_filter = ["lowest_tier", "is_active", "department"]
+    search_fields = ["name", "code", "department__name"]
+    list_select_related = ["department"]
+    list_editable = ["promised_days", "trips_saved", "is_active"]
+
+
+class ErrandEventInline(admin.TabularInline):
+    model = ErrandEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "actor", "action", "from_state", "to_state", "from_holder", "to_holder", "assignee", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Errand)
+class ErrandAdmin(ReadOnlyScopedAdmin):
+    grid_path = "resident__grid__"
+    list_display = ["number", "service", "resident", "state", "holder_point", "holder_branch", "assignee", "due_on"]
+    list_filter = ["state", "source"]
+    search_fields = ["number", "resident__name", "service__name"]
+    list_select_related = ["service", "resident", "holder_point", "holder_branch", "assignee"]
+    date_hierarchy = "requested_at"
+    inlines = [ErrandEventInline]
+
+
+@admin.register(TripsSaved)
+class TripsSavedAdmin(ReadOnlyScopedAdmin):
+    list_display = ["resident", "errand", "trips", "recorded_on"]
+    list_select_related = ["resident", "errand"]
+    date_hierarchy = "recorded_on"
+
+
+@admin.register(ErrandPhoto)
+class ErrandPhotoAdmin(ReadOnlyScopedAdmin):
+    grid_path = "errand__resident__grid__"
+    list_display = ["errand", "width", "height", "size_bytes", "created_at"]
+    list_select_related = ["errand"]
+    exclude = ["image", "thumbnail"]

@@ -145,3 +145,73 @@ def seed_outreach() -> int:
             created += 1
     return created
 
+
+
+ERRAND_NAMESPACE = uuid.UUID("0c9d3a57-2f9e-4f57-8d71-6a1f4e2b2026")
+# (service code, steps after creation, days ago requested, who escalates) — every state,
+# some overdue, some on their way up to the joint branches.
+ERRAND_PLAN = [
+    ("MZ-GL", [], 1),
+    ("YB-CB", ["accept"], 2),
+    ("YL-RZ", ["accept", "start"], 3),
+    ("CL-HL", ["accept", "start", "return"], 20),
+    ("YB-ZW", ["accept", "start", "complete"], 4),
+    ("MZ-YD", ["accept", "start", "complete", "deliver"], 9),
+    ("SB-BH", ["cancel"], 6),
+    ("GJJ-TQ", ["escalate"], 5),
+    ("MZ-DB", ["escalate", "accept"], 40),
+    ("SB-SL", ["to_branch"], 12),
+    ("YL-SL", ["to_branch", "accept"], 25),
+    ("SB-SZ", ["to_branch"], 2),
+    ("YB-LX", ["accept", "start"], 35),
+]
+
+
+def _steps_to_branch(errand) -> int:
+    """Escalations from where an errand starts up to the joint branches."""
+    order = ["grid_point", "community_station", "street_centre"]
+    return len(order) - order.index(errand.holder_point.tier)
+
+
+@transaction.atomic
+def seed_errands() -> int:
+    """Errands for the demo community's residents, walked through the real services."""
+    from django.core.management import call_command
+
+    from outreach import errand_services
+    from outreach.models import Errand, ServiceType
+
+    call_command("loaddata", "service_catalogue", verbosity=0)
+    users = {u.username: u for u in User.objects.filter(username__in=["worker", "worker2", "station", "street", "secretary"])}
+    residents = list(Resident.objects.filter(grid__parent__name=data.DEMO_COMMUNITY_NAME).order_by("grid__code", "pk"))
+    created = 0
+    for index, (code, steps, days_ago) in enumerate(ERRAND_PLAN * 2):
+        resident = residents[(index * 7) % len(residents)]
+        errand_id = uuid.uuid5(ERRAND_NAMESPACE, f"{resident.national_id_digest}:{index}")
+        if Errand.objects.filter(pk=errand_id).exists():
+            continue
+        worker = users["worker"] if resident.grid.name.endswith("第1网格") else users["worker2"]
+        errand, _ = errand_services.errand_create(
+            actor=worker, errand_id=errand_id, resident=resident, service=ServiceType.objects.get(code=code),
+            source=["visit", "phone", "walk_in"][index % 3], description="",
+            requested_at=timezone.now() - timedelta(days=days_ago + index % 2),
+        )
+        # who takes each step: whoever holds the errand at that point of its way up
+        steps = [s for step in steps for s in (["escalate"] * _steps_to_branch(errand) if step == "to_branch" else [step])]
+        for step in steps:
+            holder = errand.holder_point.tier if errand.holder_point_id else "branch"
+            actor = {"grid_point": worker, "community_station": users["station"], "street_centre": users["street"],
+                     "branch": users["secretary"]}[holder]
+            if holder == "branch" and errand.holder_branch.secretary_id != actor.pk:
+                break  # another branch's queue: the demo secretary cannot act there
+            if step == "deliver":
+                errand = errand_services.errand_deliver(actor=actor, errand=errand, expected_version=errand.version,
+                                                        via="in_person", satisfaction=5 - index % 2)
+            else:
+                errand = errand_services.errand_transition(
+                    actor=actor, errand=errand, action=step, expected_version=errand.version,
+                    note="需要上级窗口办理" if step == "escalate" else "缺少户口簿复印件" if step == "return" else "",
+                    reason="家属已自行办理" if step == "cancel" else "",
+                )
+        created += 1
+    return created

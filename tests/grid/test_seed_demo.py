@@ -5,11 +5,12 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from grid.models import Area, Department, JointBranch, Pairing, Scope, ServicePoint, ServiceWindow, User
-from outreach.models import Resident, ResidentCategory, Visit
+from outreach.models import Errand, ErrandEvent, Resident, ResidentCategory, TripsSaved, Visit
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [Area, ServicePoint, Department, ServiceWindow, JointBranch, Pairing, User, Scope, Resident, ResidentCategory, Visit]
+MODELS = [Area, ServicePoint, Department, ServiceWindow, JointBranch, Pairing, User, Scope, Resident, ResidentCategory, Visit,
+          Errand, ErrandEvent, TripsSaved]
 
 
 def snapshot():
@@ -93,3 +94,16 @@ def test_demo_gives_the_workers_a_day_of_visits(settings):
     assert buckets.count(Due.OVERDUE) >= 5 and len(buckets) > buckets.count(Due.OVERDUE)
     oldest = Visit.objects.order_by("visited_at").first().visited_at
     assert (timezone.now() - oldest).days >= 150  # about six months of history
+
+
+def test_demo_errands_cover_every_state_and_reach_the_demo_branch(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    from django.utils import timezone
+
+    from outreach.due import errand_overdue_q
+
+    assert set(Errand.objects.values_list("state", flat=True)) == set(Errand.State.values)
+    secretary_branch = JointBranch.objects.get(secretary__username="secretary")
+    assert Errand.objects.filter(holder_branch=secretary_branch).count() >= 2
+    assert Errand.objects.filter(errand_overdue_q(timezone.localdate())).exists()

@@ -191,3 +191,15 @@ def test_my_errands_on_today(client_for, resident, demo_users):
     assert [r["errand"] for r in rows] == [late, fresh]
     assert rows[0]["overdue"] and not rows[1]["overdue"]
     assert ErrandEvent.objects.filter(errand__in=[late, fresh]).count() == 2
+
+
+@pytest.mark.parametrize("model", ["errand", "tripssaved", "errandphoto", "servicetype"])
+def test_errand_admin_lists_open(client_for, model):
+    assert client_for("admin").get(reverse(f"admin:outreach_{model}_changelist")).status_code == 200
+
+
+def test_catalogue_is_editable_in_the_admin(client_for):
+    service = ServiceType.objects.get(code="MZ-GL")
+    response = client_for("admin").get(reverse("admin:outreach_servicetype_change", args=[service.pk]))
+    assert response.status_code == 200 and 'name="promised_days"' in response.content.decode()
+    assert ServiceType.objects.count() >= 25

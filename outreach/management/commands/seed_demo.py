@@ -1,5 +1,6 @@
 """Seed the deterministic Yiwu-like demo city. Running it twice changes nothing."""
 
+import logging
 import time
 
 from django.conf import settings
@@ -7,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from grid.demo import seed_territory
 from grid.models import Area
-from outreach.demo import seed_outreach
+from outreach.demo import seed_errands, seed_outreach
 
 
 class Command(BaseCommand):
@@ -24,6 +25,9 @@ class Command(BaseCommand):
             self.stdout.write("The database already has a territory; demo seed skipped.")
             return
         started = time.monotonic()
+        # The demo's own errands would otherwise log a notification line each.
+        logging.getLogger("daiban.notify").setLevel(logging.WARNING)
         seed_territory()
         residents = seed_outreach()
-        self.stdout.write(self.style.SUCCESS(f"Demo city ready in {time.monotonic() - started:.1f} s ({residents} new residents)."))
+        errands = seed_errands()
+        self.stdout.write(self.style.SUCCESS(f"Demo city ready in {time.monotonic() - started:.1f} s ({residents} new residents, {errands} new errands)."))
