@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grid.access import AREA_ROLES, reach_of
 from grid.models import Role
+from outreach.errand_selectors import is_errand_staff
 
 
 def navigation_for(user) -> list[dict]:
@@ -22,9 +23,14 @@ def navigation_for(user) -> list[dict]:
         items.append({"url_names": {"resident-list", "resident-detail", "resident-create", "resident-edit", "visit-create",
                                     "visit-detail", "visit-correct", "roster-import", "roster-preview"},
                       "url": reverse("resident-list"), "label": _("Residents"), "icon": "people"})
+    errand_staff = is_errand_staff(user)
+    if errand_staff:
+        items.append({"url_names": {"errand-board", "errand-detail"}, "url": reverse("errand-board"),
+                      "label": _("Errands"), "icon": "errands"})
     items.append({"url_names": {"network-list", "network-detail"}, "url": reverse("network-list"),
                   "label": _("Network"), "icon": "network"})
-    if not is_worker_only:
+    # Staff reach the map from the network page: five tabs is what a phone's bar holds.
+    if not is_worker_only and not errand_staff:
         items.append({"url_names": {"network-map"}, "url": reverse("network-map"), "label": _("Map"), "icon": "map"})
     items.append({"url_names": {"account", "password_change", "password_change_done"}, "url": reverse("account"),
                   "label": _("Me"), "icon": "me"})

@@ -5,6 +5,9 @@ branch number, username); a second run inserts only what is missing, so running 
 demo seed twice changes nothing.
 """
 
+import base64
+import hashlib
+import hmac
 import random
 from datetime import date, timedelta
 
@@ -96,6 +99,13 @@ def _shape_of(area: Area):
     return from_geojson(area.boundary)
 
 
+def demo_public_code(area_code: str, tier: str) -> str:
+    """The demo's public order code of a point: a keyed hash of its natural key, so a
+    fresh demo prints the same QR codes every time (a live system draws random ones)."""
+    digest = hmac.new(f"daiban-demo-{SEED}".encode(), f"{area_code}:{tier}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:9]).decode()
+
+
 def build_service_points(rng: random.Random) -> None:
     tier_by_level = {
         Area.Level.TOWN: (ServicePoint.Tier.STREET_CENTRE, "代办中心"),
@@ -104,7 +114,7 @@ def build_service_points(rng: random.Random) -> None:
     }
     existing = set(ServicePoint.objects.values_list("area_id", "tier"))
     points = []
-    for area in Area.objects.exclude(level=Area.Level.CITY).only("id", "name", "level", "centroid_lat", "centroid_lng"):
+    for area in Area.objects.exclude(level=Area.Level.CITY).only("id", "code", "name", "level", "centroid_lat", "centroid_lng"):
         tier, suffix = tier_by_level[area.level]
         jitter_lat, jitter_lng = rng.uniform(-0.002, 0.002), rng.uniform(-0.002, 0.002)
         if (area.id, tier) in existing:
@@ -114,7 +124,7 @@ def build_service_points(rng: random.Random) -> None:
             address=f"{area.name}便民服务中心{rng.randint(1, 99)}号",
             lat=round(area.centroid_lat + jitter_lat / 4, 6), lng=round(area.centroid_lng + jitter_lng / 4, 6),
             opening_hours="周一至周五 8:30-12:00, 14:00-17:30" if tier != ServicePoint.Tier.GRID_POINT else "预约上门",
-            phone=f"0579-85{rng.randint(100000, 999999)}",
+            phone=f"0579-85{rng.randint(100000, 999999)}", public_code=demo_public_code(area.code, tier),
         ))
     ServicePoint.objects.bulk_create(points, batch_size=500)
 

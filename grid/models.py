@@ -1,6 +1,8 @@
 """The territory tree, the three-tier service network, departments, windows, joint
 branches and their pairings, and who is scoped where."""
 
+import secrets
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -88,6 +90,13 @@ class Area(models.Model):
         return self.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1]
 
 
+def new_public_code() -> str:
+    """A random code for a point's public order form (72 bits, 12 URL-safe characters):
+    the printed QR code leads there, and nobody can walk from one point's form to the
+    next by counting ids."""
+    return secrets.token_urlsafe(9)
+
+
 class ServicePoint(models.Model):
     """A place where proxy agents take errands: one of the three tiers of the network."""
 
@@ -106,6 +115,10 @@ class ServicePoint(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     agents = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("proxy agents"), blank=True, related_name="service_points",
+    )
+    public_code = models.CharField(
+        _("public order code"), max_length=16, unique=True, default=new_public_code, editable=False,
+        help_text=_("Part of the address of the point's public order form (its QR code)."),
     )
 
     class Meta:

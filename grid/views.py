@@ -25,7 +25,10 @@ def overview(request):
     """Home of users who are not grid workers: what they look after, and shortcuts."""
     reach = reach_of(request.user)
     scopes = list(request.user.scopes.select_related("area", "branch").order_by("role"))
-    return render(request, "grid/home.html", {"scopes": scopes, "reach": reach, "Role": Role})
+    # The "跑一次没办成" window is kept by street centres and answered by joint branches.
+    shows_complaints = bool(reach.roles & {Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN})
+    return render(request, "grid/home.html", {"scopes": scopes, "reach": reach, "Role": Role,
+                                              "shows_complaints": shows_complaints})
 
 
 @require_GET

@@ -1,3 +1,15 @@
-"""URLs of board_urls (filled in with the feature)."""
+"""URLs of the assignment board and of the notification bell."""
 
-urlpatterns = []
+from django.urls import path
+
+from outreach import board_views, notification_views
+
+urlpatterns = [
+    path("errands/board/", board_views.board, name="errand-board"),
+    path("errands/board/<uuid:pk>/assign/", board_views.board_assign, name="errand-board-assign"),
+    path("errands/board/<uuid:pk>/escalate/", board_views.board_escalate, name="errand-board-escalate"),
+    path("notifications/", notification_views.notification_list, name="notification-list"),
+    path("notifications/count/", notification_views.notification_count, name="notification-count"),
+    path("notifications/read-all/", notification_views.notification_read_all, name="notification-read-all"),
+    path("notifications/<int:pk>/read/", notification_views.notification_read, name="notification-read"),
+]

@@ -1,0 +1,109 @@
+"""Tell people about errands past their due date: the assignee, or — when nobody is
+assigned — the staff of the point or joint branch holding the errand.
+
+Meant for a daily cron job (e.g. ``30 7 * * * manage.py notify_overdue_errands``). It is
+idempotent: one OVERDUE notice per errand and person is all anyone ever gets (a unique
+constraint on Notification), so a second run, a re-run after a failure or two servers
+running it at once add nothing. The in-app notices are written in one transaction; the
+delivery backends (SMS, messaging app) get the new ones after it commits.
+"""
+
+import logging
+from collections import defaultdict
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from grid.models import Role, Scope, ServicePoint
+from outreach import due, notify
+from outreach.models import Errand, Notification
+
+logger = logging.getLogger("daiban.notify")
+BATCH = 500
+
+
+def overdue_errands(*, today) -> list[Errand]:
+    return list(Errand.objects.filter(due.errand_overdue_q(today))
+                .select_related("service", "resident", "holder_point", "holder_branch")
+                .order_by("due_on", "pk"))
+
+
+def holder_staff_of(errands: list[Errand]) -> dict:
+    """``notify.holder_staff`` for many errands in two queries: errand id → user ids."""
+    area_ids: dict[str, set[int]] = defaultdict(set)  # role → areas of the holding points
+    branch_ids, point_ids = set(), set()
+    for errand in errands:
+        if errand.holder_branch_id:
+            branch_ids.add(errand.holder_branch_id)
+        else:
+            area_ids[notify.HOLDER_ROLES[errand.holder_point.tier]].add(errand.holder_point.area_id)
+            point_ids.add(errand.holder_point_id)
+    q = Q(pk__in=[])
+    for role, ids in area_ids.items():
+        q |= Q(role=role, area_id__in=ids)
+    if branch_ids:
+        q |= Q(role=Role.BRANCH_SECRETARY, branch_id__in=branch_ids)
+    by_place: dict[tuple, set[int]] = defaultdict(set)
+    for role, area_id, branch_id, user_id in Scope.objects.filter(q).values_list("role", "area_id", "branch_id", "user_id"):
+        by_place[("branch", branch_id) if branch_id else (role, area_id)].add(user_id)
+    agents: dict[int, set[int]] = defaultdict(set)
+    through = ServicePoint.agents.through.objects.filter(servicepoint_id__in=point_ids)
+    for point_id, user_id in through.values_list("servicepoint_id", "user_id"):
+        agents[point_id].add(user_id)
+    staff = {}
+    for errand in errands:
+        if errand.holder_branch_id:
+            staff[errand.pk] = by_place[("branch", errand.holder_branch_id)]
+        else:
+            point = errand.holder_point
+            staff[errand.pk] = by_place[(notify.HOLDER_ROLES[point.tier], point.area_id)] | agents[point.pk]
+    return staff
+
+
+def _text(errand: Errand, today) -> str:
+    days = due.errand_days_overdue(due_on=errand.due_on, today=today)
+    overdue = ngettext("%(days)d day overdue", "%(days)d days overdue", days) % {"days": days}
+    return _("Errand %(number)s · %(service)s for %(resident)s is %(overdue)s") % {
+        "number": errand.number, "service": errand.service, "resident": errand.resident, "overdue": overdue,
+    }
+
+
+def notify_overdue_errands(*, today) -> tuple[int, list[Notification]]:
+    """Write the missing overdue notices; returns (overdue errands, new notices)."""
+    errands = overdue_errands(today=today)
+    staff = holder_staff_of([e for e in errands if e.assignee_id is None])
+    already = set(Notification.objects.filter(kind=Notification.Kind.OVERDUE, errand__in=[e.pk for e in errands])
+                  .values_list("user_id", "errand_id"))
+    notices = []
+    for errand in errands:
+        users = {errand.assignee_id} if errand.assignee_id else staff[errand.pk]
+        text = _text(errand, today)[:200]
+        notices += [Notification(user_id=user_id, kind=Notification.Kind.OVERDUE, errand=errand, text=text)
+                    for user_id in sorted(users) if (user_id, errand.pk) not in already]
+    with transaction.atomic():
+        # ignore_conflicts: a run racing this one may have written some of them meanwhile.
+        Notification.objects.bulk_create(notices, batch_size=BATCH, ignore_conflicts=True)
+        transaction.on_commit(lambda: _deliver(notices))
+    return len(errands), notices
+
+
+def _deliver(notices: list[Notification]) -> None:
+    for backend in notify.backends():
+        for notice in notices:
+            try:
+                backend.send(notice)
+            except Exception:  # a gateway outage must not stop the other notices
+                logger.exception("notification backend %s failed", type(backend).__name__)
+
+
+class Command(BaseCommand):
+    help = ("Notify assignees (or the holding point's or branch's staff, when unassigned) of errands past their "
+            "due date. Run daily; running it again adds nothing.")
+
+    def handle(self, *args, **options):
+        errands, notices = notify_overdue_errands(today=timezone.localdate())
+        self.stdout.write(f"{errands} overdue errands; {len(notices)} new notifications.")
