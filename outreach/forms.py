@@ -42,7 +42,7 @@ class ResidentForm(forms.Form):
     phone = forms.CharField(label=_("Phone"), required=False, max_length=20,
                             widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}))
     address = forms.CharField(label=_("Address"), max_length=200)
-    grid = GridChoiceField(label=_("Grid"), queryset=None)
+    grid = GridChoiceField(label=_("Grid"), queryset=None, empty_label=_("— choose a grid —"))
     home_lat = forms.FloatField(label=_("Home latitude"), required=False, widget=forms.NumberInput(attrs={"step": "any"}))
     home_lng = forms.FloatField(label=_("Home longitude"), required=False, widget=forms.NumberInput(attrs={"step": "any"}))
     categories = forms.MultipleChoiceField(label=_("Categories"), required=False, choices=Category.choices,

@@ -22,4 +22,8 @@ urlpatterns = [
     path("", include("outreach.board_urls")),
     path("", include("outreach.order_urls")),
     path("", include("outreach.complaint_urls")),
+    path("", include("outreach.coverage_urls")),
+    path("", include("outreach.dashboard_urls")),
+    path("", include("outreach.offline_urls")),
+    path("", include("outreach.branch_urls")),
 ]

@@ -1,0 +1,3 @@
+"""URLs of branch_urls (filled in with the feature)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs of coverage_urls (filled in with the feature)."""
+
+urlpatterns = []

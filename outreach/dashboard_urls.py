@@ -1,0 +1,3 @@
+"""URLs of dashboard_urls (filled in with the feature)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs of offline_urls (filled in with the feature)."""
+
+urlpatterns = []
