@@ -291,3 +291,16 @@ DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY = 3
 DAIBAN_ORDER_LIMIT_PER_ADDRESS_PER_HOUR = 10
 # Who may press "show" on a masked national ID (each reveal is audited).
 DAIBAN_ID_REVEAL_ROLES = {"grid_worker", "station_staff", "street_official", "city_admin"}
+# A joint branch's paired point with no activity held there for this many days is flagged
+# "neglected" on the branch's screens (and in its API).
+DAIBAN_BRANCH_NEGLECT_DAYS = int(os.environ.get("DAIBAN_BRANCH_NEGLECT_DAYS", "90"))
+# Coverage map and figures (outreach.coverage): a share of residents visited on time at or
+# above the first threshold is green, at or above the second amber, below it red; an area
+# without residents is grey.
+DAIBAN_COVERAGE_THRESHOLDS = (0.9, 0.7)
+# Who sees residents on the coverage map (the missed list, their homes, overdue errands):
+# the area roles. Joint branches see the figures of their paired points' areas, no residents.
+DAIBAN_COVERAGE_RESIDENT_ROLES = {"grid_worker", "station_staff", "street_official", "city_admin"}
+# The map draws at most this many missed residents or overdue errands at once (most
+# overdue first); the list beside it pages through all of them.
+DAIBAN_COVERAGE_MAP_LIMIT = 500

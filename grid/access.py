@@ -9,11 +9,14 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from grid.models import PATH_SEPARATOR, Role, Scope
+from grid.models import BRANCH_ROLES, PATH_SEPARATOR, Role, Scope
 
 AREA_ROLES = frozenset({Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.CITY_ADMIN})
 # Roles that may read every joint branch's workspace (read-only unless they lead it).
 BRANCH_READERS = frozenset({Role.CITY_ADMIN, Role.STREET_OFFICIAL})
+# Roles that belong to one joint branch: it lands in ``branch_ids`` (its queue, its
+# activities, its paired points); only its secretary also lands in ``led_branch_ids``.
+MEMBER_ROLES = frozenset(BRANCH_ROLES)
 
 
 @dataclass(frozen=True)
@@ -23,11 +26,23 @@ class Reach:
     roles: frozenset[str]
     area_ids: tuple[int, ...]
     area_paths: tuple[str, ...]  # roots of the subtrees the user sees
-    branch_ids: tuple[int, ...]
+    branch_ids: tuple[int, ...]  # branches the user belongs to (secretary or member)
+    led_branch_ids: tuple[int, ...] = ()  # of those, the ones the user leads as secretary
 
     @property
     def is_city_admin(self) -> bool:
         return Role.CITY_ADMIN in self.roles
+
+    @property
+    def reads_all_branches(self) -> bool:
+        """City administrators and street officials read every branch's workspace."""
+        return bool(self.roles & BRANCH_READERS)
+
+    def belongs_to_branch(self, branch_id: int) -> bool:
+        return branch_id in self.branch_ids
+
+    def leads_branch(self, branch_id: int) -> bool:
+        return branch_id in self.led_branch_ids
 
     @property
     def ancestor_codes(self) -> frozenset[str]:
@@ -63,7 +78,8 @@ def reach_of(user) -> Reach:
         roles=frozenset(s.role for s in scopes),
         area_ids=tuple(sorted({s.area_id for s in scopes if s.area_id})),
         area_paths=roots,
-        branch_ids=tuple(sorted({s.branch_id for s in scopes if s.branch_id})),
+        branch_ids=tuple(sorted({s.branch_id for s in scopes if s.branch_id and s.role in MEMBER_ROLES})),
+        led_branch_ids=tuple(sorted({s.branch_id for s in scopes if s.role == Role.BRANCH_SECRETARY})),
     )
     user._daiban_reach = reach
     return reach

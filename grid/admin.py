@@ -19,7 +19,8 @@ def branches_led_by(user):
     """The joint branches a user may change: the ones they lead, or all for a city admin.
     (Street officials read every branch; reading is not leading.)"""
     reach = reach_of(user)
-    return JointBranch.objects.all() if reach.is_city_admin else JointBranch.objects.filter(pk__in=reach.branch_ids)
+    # led_branch_ids, not branch_ids: a branch member belongs to the branch but does not lead it.
+    return JointBranch.objects.all() if reach.is_city_admin else JointBranch.objects.filter(pk__in=reach.led_branch_ids)
 
 
 def choices_for(model, user):

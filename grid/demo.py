@@ -114,7 +114,8 @@ def build_service_points(rng: random.Random) -> None:
     }
     existing = set(ServicePoint.objects.values_list("area_id", "tier"))
     points = []
-    for area in Area.objects.exclude(level=Area.Level.CITY).only("id", "code", "name", "level", "centroid_lat", "centroid_lng"):
+    areas = Area.objects.exclude(level=Area.Level.CITY).only("id", "code", "name", "level", "centroid_lat", "centroid_lng")
+    for area in areas:
         tier, suffix = tier_by_level[area.level]
         jitter_lat, jitter_lng = rng.uniform(-0.002, 0.002), rng.uniform(-0.002, 0.002)
         if (area.id, tier) in existing:

@@ -93,6 +93,35 @@ def shift_geometry_to_gcj02(geometry: BaseGeometry) -> BaseGeometry:
     return shapely.transform(geometry, lambda xy: shift(xy.tolist()))
 
 
+# --- Boundaries for the screen: no more detail than the zoom level can show -----------
+TILE_PIXELS = 256
+
+
+def pixel_degrees(zoom: float) -> float:
+    """One screen pixel in degrees of longitude at ``zoom`` (Web Mercator, 256-pixel tiles)."""
+    return 360.0 / (TILE_PIXELS * 2 ** zoom)
+
+
+def coordinate_decimals(zoom: float) -> int:
+    """Decimal places that keep a coordinate within half a pixel at ``zoom`` (3 to 6)."""
+    return min(6, max(3, math.ceil(-math.log10(pixel_degrees(zoom) / 2))))
+
+
+def round_coordinates(geometry: BaseGeometry, decimals: int) -> BaseGeometry:
+    return shapely.transform(geometry, lambda xy: xy.round(decimals))
+
+
+def simplify_for_zoom(geometry: BaseGeometry, zoom: float, *, shift=None) -> BaseGeometry:
+    """Drop what a screen cannot show at ``zoom``: vertices closer than a pixel to the
+    line go (topology kept, so no polygon collapses), coordinates are rounded to half a
+    pixel. ``shift`` (e.g. ``shift_geometry_to_gcj02``) is applied in between, on the
+    fewer vertices. A city's outlines shrink to a few kilobytes this way."""
+    simplified = geometry.simplify(pixel_degrees(zoom), preserve_topology=True)
+    if shift is not None:
+        simplified = shift(simplified)
+    return round_coordinates(simplified, coordinate_decimals(zoom))
+
+
 EARTH_RADIUS_M = 6_371_008.8
 
 

@@ -237,7 +237,14 @@ class Role(models.TextChoices):
     STATION_STAFF = "station_staff", _("community station staff")
     STREET_OFFICIAL = "street_official", _("street official")
     BRANCH_SECRETARY = "branch_secretary", _("joint branch secretary")
+    BRANCH_MEMBER = "branch_member", _("joint branch member")
     CITY_ADMIN = "city_admin", _("city administrator")
+
+
+# Roles held over one joint branch rather than over an area: the secretary who leads it
+# and the members (party members at its windows) who work its queue and activities.
+BRANCH_ROLES = (Role.BRANCH_SECRETARY, Role.BRANCH_MEMBER)
+BRANCH_ROLE_VALUES = [role.value for role in BRANCH_ROLES]  # plain strings for the constraint's migration
 
 
 # Which area level each area-scoped role is attached to.
@@ -250,7 +257,7 @@ ROLE_AREA_LEVEL = {
 
 
 class Scope(models.Model):
-    """One role a user holds over one area (or, for a secretary, one joint branch)."""
+    """One role a user holds over one area (or, for a secretary or member, one joint branch)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="scopes")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
@@ -264,8 +271,8 @@ class Scope(models.Model):
         verbose_name_plural = _("scopes")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(role="branch_secretary") & Q(branch__isnull=False) & Q(area__isnull=True))
-                | (~Q(role="branch_secretary") & Q(area__isnull=False) & Q(branch__isnull=True)),
+                condition=(Q(role__in=BRANCH_ROLE_VALUES) & Q(branch__isnull=False) & Q(area__isnull=True))
+                | (~Q(role__in=BRANCH_ROLE_VALUES) & Q(area__isnull=False) & Q(branch__isnull=True)),
                 name="scope_has_area_or_branch_by_role",
             ),
             models.UniqueConstraint(fields=["user", "role", "area"], name="unique_area_scope"),

@@ -18,7 +18,7 @@ from outreach import due
 from outreach.models import Complaint, ServiceType
 
 # Who has any business with the window: the centres that register, the branches that answer.
-COMPLAINT_ROLES = frozenset({Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN})
+COMPLAINT_ROLES = frozenset({Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.BRANCH_MEMBER, Role.CITY_ADMIN})
 REGISTERING_ROLES = frozenset({Role.STREET_OFFICIAL, Role.CITY_ADMIN})
 
 COMPLAINT_RELATED = ["point", "department", "service", "branch", "registered_by", "resolved_by"]

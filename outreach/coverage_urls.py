@@ -1,3 +1,11 @@
-"""URLs of coverage_urls (filled in with the feature)."""
+"""URLs of the coverage map and the GeoJSON it draws."""
 
-urlpatterns = []
+from django.urls import path
+
+from outreach import coverage_views
+
+urlpatterns = [
+    path("coverage/", coverage_views.coverage_map, name="coverage-map"),
+    path("coverage/areas.geojson", coverage_views.coverage_areas, name="coverage-areas"),
+    path("coverage/layers.geojson", coverage_views.coverage_layers, name="coverage-layers"),
+]

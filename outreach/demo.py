@@ -215,3 +215,181 @@ def seed_errands() -> int:
                 )
         created += 1
     return created
+
+
+# --- the joint branches' workspace --------------------------------------------------------
+
+BRANCH_NAMESPACE = uuid.UUID("5b3e1f0c-8a2d-4c1e-9f47-2b6d0e1a2026")
+# Members of the demo secretary's branch (社会保障联合支部): party members at its windows.
+# No password: they show the branch's people, liaisons and activity authors.
+DEMO_BRANCH_MEMBERS = [("zb01-wujie", "吴洁"), ("zb01-loujianhua", "楼建华"), ("zb01-fuchunyan", "傅春燕")]
+ACTIVITY_NOTES = ["在代办站开展政策宣讲，发放宣传资料", "现场解答群众咨询，演示掌上办理", "与代办员一起梳理常见疑难事项",
+                  "走访代办点，指导材料预审", "联合社区开展便民服务活动", ""]
+TOPICS_OTHER = ["", "", "", "养老保险待遇认证", "灵活就业参保", "医保异地备案"]
+# (phone, registered days ago, deadline days ago (None: the default, ahead), answered days ago (None: open))
+DEMO_COMPLAINTS = [
+    ("13800001001", 1, None, None),  # open
+    ("13800001002", 12, 4, None),  # open, past its deadline
+    ("13800001003", 20, 13, 14),  # answered in time
+    ("13800001004", 40, 33, 30),  # answered late
+    ("13800001005", 9, 2, 5),  # answered in time
+]
+
+
+def _branch_activities(rng: random.Random, branch, point_ids: list[int], authors: list[User], today: date, *,
+                       count: int, span_days: int, neglected: set[int]) -> list[dict]:
+    """A branch's activity history: held ones over ``span_days``, the ``neglected``
+    points left without any in the last DAIBAN_BRANCH_NEGLECT_DAYS + 30 days, every
+    other point visited within them, and a few planned ones."""
+    from django.conf import settings
+
+    from outreach.models import ActivityTopic, BranchActivity
+
+    quiet = settings.DAIBAN_BRANCH_NEGLECT_DAYS + 30
+    kinds = BranchActivity.Kind.values
+    plans = []
+
+    def add(day: date, points: list[int], status: str = BranchActivity.Status.HELD) -> None:
+        plans.append({
+            "kind": rng.choices(kinds, weights=[5, 3, 2])[0], "status": status, "held_on": day, "points": points,
+            "people": rng.randint(8, 90) if status == BranchActivity.Status.HELD else 0,
+            "topics": sorted(rng.sample(ActivityTopic.values, rng.randint(1, 3))), "other": rng.choice(TOPICS_OTHER),
+            "notes": rng.choice(ACTIVITY_NOTES), "author": rng.choice(authors),
+        })
+
+    for _ in range(count):
+        days_ago = rng.randint(1, span_days)
+        pool = point_ids if days_ago > quiet else [p for p in point_ids if p not in neglected]
+        add(today - timedelta(days=days_ago), rng.sample(pool, min(len(pool), rng.randint(1, 3))))
+    recent = {p for plan in plans if (today - plan["held_on"]).days <= quiet for p in plan["points"]}
+    missing = [p for p in point_ids if p not in neglected and p not in recent]
+    for start in range(0, len(missing), 3):  # the rest of the round of visits
+        add(today - timedelta(days=rng.randint(1, 60)), missing[start:start + 3])
+    for _ in range(4):
+        add(today + timedelta(days=rng.randint(0, 30)), rng.sample(point_ids, 2), BranchActivity.Status.PLANNED)
+    add(today - timedelta(days=rng.randint(2, 10)), rng.sample(point_ids, 1), BranchActivity.Status.PLANNED)
+    return plans
+
+
+def _store_activities(branch, plans: list[dict]) -> int:
+    from outreach.branch_services import ActivityInput, activity_digest
+    from outreach.models import BranchActivity, BranchActivityPoint
+
+    existing = set(BranchActivity.objects.filter(branch=branch).values_list("pk", flat=True))
+    activities, links = [], []
+    for index, plan in enumerate(plans):
+        activity_id = uuid.uuid5(BRANCH_NAMESPACE, f"activity:{branch.number}:{index}")
+        if activity_id in existing:
+            continue
+        data = ActivityInput(kind=plan["kind"], status=plan["status"], held_on=plan["held_on"],
+                             point_ids=tuple(plan["points"]), people_reached=plan["people"], topics=tuple(plan["topics"]),
+                             topics_other=plan["other"], notes=plan["notes"])
+        activities.append(BranchActivity(
+            id=activity_id, branch=branch, kind=data.kind, status=data.status, held_on=data.held_on,
+            people_reached=data.people_reached, topics=list(data.topics), topics_other=data.topics_other,
+            notes=data.notes, content_digest=activity_digest(branch_id=branch.pk, data=data), created_by=plan["author"],
+        ))
+        links += [BranchActivityPoint(activity_id=activity_id, point_id=point_id) for point_id in sorted(set(plan["points"]))]
+    BranchActivity.objects.bulk_create(activities, batch_size=500)
+    BranchActivityPoint.objects.bulk_create(links, batch_size=1000)
+    return len(activities)
+
+
+def _branch_members(branch, secretary: User) -> list[User]:
+    password = make_password(None)
+    members = []
+    for username, full_name in DEMO_BRANCH_MEMBERS:
+        user, _created = User.objects.get_or_create(username=username, defaults={"full_name": full_name, "password": password})
+        Scope.objects.get_or_create(user=user, role=Role.BRANCH_MEMBER, branch=branch)
+        members.append(user)
+    return members
+
+
+def _pairing_history(rng: random.Random, branch, people: list[User], today: date) -> None:
+    """Liaisons for the demo branch's pairings, and a little history: three pairings
+    ended last year, three new points paired instead. Done once."""
+    from grid.models import Pairing, ServicePoint
+
+    open_pairings = list(Pairing.objects.filter(branch=branch, until__isnull=True).order_by("point__area__path", "pk"))
+    for index, pairing in enumerate(open_pairings):
+        if pairing.liaison_id is None:
+            person = people[index % len(people)]
+            Pairing.objects.filter(pk=pairing.pk).update(liaison=person, liaison_name=person.display_name)
+    if Pairing.objects.filter(branch=branch, until__isnull=False).exists():
+        return
+    ending = open_pairings[-3:]
+    paired = set(Pairing.objects.filter(branch=branch).values_list("point_id", flat=True))
+    fresh = [p for p in ServicePoint.objects.filter(tier=ServicePoint.Tier.COMMUNITY_STATION).order_by("area__path")
+             .values_list("pk", flat=True) if p not in paired][:3]
+    for pairing, point_id in zip(ending, fresh):
+        until = today - timedelta(days=rng.randint(120, 300))
+        Pairing.objects.filter(pk=pairing.pk).update(until=max(until, pairing.since))
+        person = people[point_id % len(people)]
+        Pairing.objects.create(branch=branch, point_id=point_id, since=until, liaison=person,
+                               liaison_name=person.display_name)
+
+
+def _branch_complaints(branch, street: User, secretary: User, today: date) -> None:
+    """Complaints from the 稠城街道 centre's "跑一次没办成" window assigned to the demo
+    branch, some answered in time, one late, one past its deadline, through the
+    complaint services; their dates are then moved into the past."""
+    from grid.models import ServicePoint, ServiceWindow
+    from outreach.complaint_services import complaint_register, complaint_resolve
+    from outreach.models import Complaint
+
+    centre = ServicePoint.objects.get(tier=ServicePoint.Tier.STREET_CENTRE, area=Area.objects.get(name=data.TOWNS[0][1]))
+    departments = [w.department for w in ServiceWindow.objects.filter(branch=branch).select_related("department")
+                   .order_by("number")]
+    known = set(Complaint.objects.filter(phone__in=[c[0] for c in DEMO_COMPLAINTS]).values_list("phone", flat=True))
+    rng = random.Random(SEED + 7)
+    for index, (phone, registered_ago, deadline_ago, resolved_ago) in enumerate(DEMO_COMPLAINTS):
+        name = rng.choice(data.SURNAMES) + rng.choice(data.GIVEN_NAMES)
+        if phone in known:
+            continue
+        complaint = complaint_register(
+            actor=street, point=centre, name=name, phone=phone, service=None,
+            department=departments[index * 4 % len(departments)],
+            what_happened="办理社保关系转移，窗口要求补交材料，已往返多次仍未办成", trips=2 + index % 3,
+            handled_on_spot=False,
+        )
+        if resolved_ago is not None:
+            complaint = complaint_resolve(actor=secretary, complaint=complaint, expected_version=complaint.version,
+                                          resolution="支部协调窗口开辟绿色通道，已电话告知办理结果")
+        registered_at = timezone.now() - timedelta(days=registered_ago)
+        deadline = today - timedelta(days=deadline_ago) if deadline_ago is not None else complaint.deadline
+        Complaint.objects.filter(pk=complaint.pk).update(
+            registered_at=registered_at, deadline=deadline,
+            resolved_at=timezone.now() - timedelta(days=resolved_ago) if resolved_ago is not None else None,
+        )
+
+
+@transaction.atomic
+def seed_branches() -> int:
+    """The demo secretary's branch gets members, liaisons, pairing history, a year of
+    activities (some points left neglected) and complaints in its queue; the other
+    branches a few months of activities. Returns the number of activities created."""
+    from grid.models import JointBranch, Pairing
+
+    today = timezone.localdate()
+    rng = random.Random(SEED + 5)
+    secretary = User.objects.get(username="secretary")
+    created = 0
+    for branch in JointBranch.objects.order_by("number"):
+        demo = branch.number == 1
+        authors = [branch.secretary] if branch.secretary_id else []
+        if demo:
+            members = _branch_members(branch, secretary)
+            authors = [secretary, *members]
+            _pairing_history(rng, branch, authors, today)
+        authors = authors or [User.objects.get(username="admin")]
+        point_ids = sorted(Pairing.objects.filter(branch=branch, until__isnull=True).values_list("point_id", flat=True))
+        if not point_ids:
+            continue
+        branch_rng = random.Random(f"{SEED}:{branch.number}")
+        neglected = set(branch_rng.sample(point_ids, 12 if demo else 25))
+        plans = _branch_activities(branch_rng, branch, point_ids, authors, today, count=160 if demo else 40,
+                                   span_days=365 if demo else 150, neglected=neglected)
+        created += _store_activities(branch, plans)
+        if demo:
+            _branch_complaints(branch, User.objects.get(username="street"), secretary, today)
+    return created

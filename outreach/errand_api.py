@@ -231,7 +231,7 @@ class TransitionIn(Schema):
     action: str = Field(**_choices(ACTIONS))
     version: int | None = Field(None, description="The errand's version you saw; a stale one answers 409.")
     note: str = Field("", max_length=2000, description="Required to return an errand for missing materials.")
-    reason: str = Field("", max_length=200, description="Required to cancel.")
+    reason: str = Field("", description="Required to cancel (at most 200 characters).")
     assignee: int | None = Field(None, description="For assign: the user id of the person taking the errand.")
     material: str = Field("", description="For material: an item of the service's checklist.")
     collected: bool | None = Field(None, description="For material: ticked (true) or not (false).")
@@ -323,7 +323,7 @@ def _offered_service(pk: int) -> ServiceType:
     "/errands",
     response={200: ErrandDetailOut, 201: ErrandDetailOut, 404: MessageOut, 409: ErrandConflictOut, 422: InvalidOut},
 )
-def errand_create(request: HttpRequest, payload: ErrandIn):
+def errand_create(request: HttpRequest, payload: Annotated[ErrandIn, JsonOrForm(...)]):
     """Open an errand for a resident in your reach: 201 when stored now, 200 when this
     very errand was stored before, 409 when another errand already has this id."""
     resident = selectors.resident_for_user_or_404(request.user, payload.resident)
@@ -358,14 +358,13 @@ def _apply(request: HttpRequest, errand: Errand, payload: TransitionIn) -> Erran
                                % {"action": action, "actions": ", ".join(ACTIONS)}})
     if action == MATERIAL:
         # A tick does not change the errand's version (errand_set_material): no version needed.
-        if not payload.material or payload.collected is None:
-            raise ValidationError({
-                field: message for field, message, missing in [
-                    ("material", _("Say which material of the checklist."), not payload.material),
-                    ("collected", _("Say whether the material is collected (true) or not (false)."),
-                     payload.collected is None),
-                ] if missing
-            })
+        errors = {}
+        if not payload.material:
+            errors["material"] = _("Say which material of the checklist.")
+        if payload.collected is None:
+            errors["collected"] = _("Say whether the material is collected (true) or not (false).")
+        if errors:
+            raise ValidationError(errors)
         return errand_services.errand_set_material(actor=user, errand=errand, material=payload.material,
                                                    collected=payload.collected)
     if payload.version is None:

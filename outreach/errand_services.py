@@ -38,6 +38,8 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
     Action.CANCEL: (OPEN_STATES, State.CANCELLED),
 }
 
+REASON_MAX_LENGTH = Errand._meta.get_field("cancel_reason").max_length
+
 TIER_ORDER = [ServicePoint.Tier.GRID_POINT, ServicePoint.Tier.COMMUNITY_STATION, ServicePoint.Tier.STREET_CENTRE]
 TIER_LEVEL = {ServicePoint.Tier.GRID_POINT: Area.Level.GRID, ServicePoint.Tier.COMMUNITY_STATION: Area.Level.COMMUNITY,
               ServicePoint.Tier.STREET_CENTRE: Area.Level.TOWN}
@@ -96,8 +98,14 @@ def _digest(**fields) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 
 
-def _number(errand_id, today: date) -> str:
-    return f"DB{today:%y%m%d}-{errand_id.hex[:6].upper()}"
+# How many hex digits of the id the errand number shows: six, unless another errand of
+# the same day already shows those six (ids come from clients, so only the whole id is
+# unique); then more, up to what the number's 20 characters hold.
+NUMBER_DIGITS = (6, 8, 11)
+
+
+def _number(errand_id, today: date, digits: int = NUMBER_DIGITS[0]) -> str:
+    return f"DB{today:%y%m%d}-{errand_id.hex[:digits].upper()}"
 
 
 def _event(errand: Errand, *, actor, action: str, from_state: str = "", from_holder: str = "", note: str = "",
@@ -130,23 +138,27 @@ def errand_create(*, actor, errand_id, resident: Resident, service: ServiceType,
     # A grid worker who takes the errand at the door keeps it when their point can handle it.
     assignee = actor if point.agents.filter(pk=actor.pk).exists() else None
     errand = Errand(
-        id=errand_id, number=_number(errand_id, timezone.localdate(requested_at)), resident=resident, service=service,
-        source=source, visit=visit, description=description.strip(), holder_point=point, assignee=assignee,
+        id=errand_id, resident=resident, service=service, source=source, visit=visit,
+        description=description.strip(), holder_point=point, assignee=assignee,
         requested_at=requested_at, due_on=due.errand_due_on(requested_at=requested_at, promised_days=service.promised_days),
         content_digest=digest, created_by=actor,
     )
-    try:
-        with transaction.atomic():
-            errand.save(force_insert=True)
-            _event(errand, actor=actor, action=Action.CREATED, assignee=assignee, note=errand.description)
-            if assignee is None:
-                notify.errand_arrived(errand=errand, kind=Notification.Kind.ESCALATED, exclude=actor)
-    except IntegrityError:
-        existing = Errand.objects.filter(pk=errand_id).first()
-        if existing is None:
-            raise
-        return _replayed(existing, digest), False
-    return errand, True
+    for digits in NUMBER_DIGITS:
+        errand.number = _number(errand_id, timezone.localdate(requested_at), digits)
+        try:
+            with transaction.atomic():
+                errand.save(force_insert=True)
+                _event(errand, actor=actor, action=Action.CREATED, assignee=assignee, note=errand.description)
+                if assignee is None:
+                    notify.errand_arrived(errand=errand, kind=Notification.Kind.ESCALATED, exclude=actor)
+        except IntegrityError:
+            existing = Errand.objects.filter(pk=errand_id).first()
+            if existing is not None:  # the same id stored meanwhile: a replay
+                return _replayed(existing, digest), False
+            if digits == NUMBER_DIGITS[-1] or not Errand.objects.filter(number=errand.number).exists():
+                raise
+            continue  # another errand of the day shows these digits: show more
+        return errand, True
 
 
 def errand_id_for_visit(visit_id) -> uuid.UUID:
@@ -204,6 +216,10 @@ def errand_transition(*, actor, errand: Errand, action: str, expected_version: i
         reason = (reason or note).strip()
         if not reason:
             raise ValidationError({"reason": _("Say why the errand is cancelled.")})
+        if len(reason) > REASON_MAX_LENGTH:
+            raise ValidationError({"reason": _("Say why the errand is cancelled in at most %(n)d characters "
+                                               "(this is %(length)d).")
+                                   % {"n": REASON_MAX_LENGTH, "length": len(reason)}})
         current.cancel_reason, current.closed_at = reason, timezone.now()
         fields += ["cancel_reason", "closed_at"]
     if action == Action.RETURN and not note.strip():
@@ -255,7 +271,7 @@ def errand_assign(*, actor, errand: Errand, assignee, expected_version: int, not
     if scope is None:
         raise ValidationError({"assignee": _("%(name)s does not serve this resident's area.") % {"name": assignee}})
     from_holder = holder_label(point=current.holder_point, branch=current.holder_branch)
-    if scope.role == Role.BRANCH_SECRETARY:
+    if scope.branch_id:  # the branch's secretary or one of its members: the errand stays with the branch
         current.holder_point, current.holder_branch = None, scope.branch
     else:
         tier = {Role.GRID_WORKER: ServicePoint.Tier.GRID_POINT, Role.STATION_STAFF: ServicePoint.Tier.COMMUNITY_STATION,

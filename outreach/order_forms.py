@@ -2,9 +2,12 @@
 confirm and reject forms. They parse; order_services decides what is valid."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from outreach.order_services import DESCRIPTION_MAX, NAME_MAX, NOTE_MAX
+from outreach.order_services import (
+    DESCRIPTION_MAX, NAME_MAX, NOTE_MAX, clean_order_description, clean_order_name, clean_order_phone,
+)
 
 OTHER_SERVICE = "other"
 
@@ -54,6 +57,22 @@ class OrderForm(ServiceErrorsMixin, forms.Form):
             ("", _("— choose —")), *((pk, s.name) for pk, s in self.services.items()),
             (OTHER_SERVICE, _("Something else")),
         ]
+
+    # The service's own checks, field by field, so every mistake shows at once.
+    def clean_name(self):
+        return clean_order_name(self.cleaned_data["name"])
+
+    def clean_phone(self):
+        return clean_order_phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if "service" in cleaned and "description" in cleaned:
+            try:
+                cleaned["description"] = clean_order_description(cleaned["description"], service=self.service_choice())
+            except ValidationError as error:
+                self.add_error("description", error)
+        return cleaned
 
     @property
     def is_robot(self) -> bool:

@@ -54,6 +54,8 @@ def clean_order_phone(value: str) -> str:
         if compact.startswith(prefix):
             compact = compact.removeprefix(prefix)
             break
+    if not compact:
+        raise ValidationError(_("Give a phone number: the point calls you back on it."), code="required")
     if MOBILE.fullmatch(compact):
         return compact
     landline = LANDLINE.fullmatch(compact)
@@ -66,26 +68,40 @@ def clean_order_phone(value: str) -> str:
         code="phone")
 
 
+def clean_order_name(value: str) -> str:
+    name = " ".join((value or "").split())
+    if not name:
+        raise ValidationError(_("Give a name, so the point knows whom to ask for."), code="required")
+    if len(name) > NAME_MAX:
+        raise ValidationError(_("A name has at most %(max)d characters; this one has %(n)d.")
+                              % {"max": NAME_MAX, "n": len(name)}, code="max_length")
+    return name
+
+
+def clean_order_description(value: str, *, service: ServiceType | None) -> str:
+    """What is needed, in the sender's words: required when no catalogue service fits."""
+    description = (value or "").strip()
+    if service is None and not description:
+        raise ValidationError(_("You chose “Something else”: say in a few words what you need."), code="required")
+    if len(description) > DESCRIPTION_MAX:
+        raise ValidationError(_("Keep it to %(max)d characters; this has %(n)d. The point will ask for details when "
+                                "it calls.") % {"max": DESCRIPTION_MAX, "n": len(description)}, code="max_length")
+    return description
+
+
 def _clean_order(*, name: str, phone: str, service: ServiceType | None, description: str) -> dict:
-    errors: dict[str, str] = {}
-    cleaned = {"name": " ".join((name or "").split()), "description": (description or "").strip(), "service": service}
-    if not cleaned["name"]:
-        errors["name"] = _("Give a name, so the point knows whom to ask for.")
-    elif len(cleaned["name"]) > NAME_MAX:
-        errors["name"] = _("A name has at most %(max)d characters; this one has %(n)d.") % {
-            "max": NAME_MAX, "n": len(cleaned["name"])}
-    try:
-        cleaned["phone"] = clean_order_phone(phone)
-    except ValidationError as error:
-        errors["phone"] = error.messages[0]
+    """Every field checked, every error reported at once."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict = {"service": service}
+    for field, check in [("name", lambda: clean_order_name(name)), ("phone", lambda: clean_order_phone(phone)),
+                         ("description", lambda: clean_order_description(description, service=service))]:
+        try:
+            cleaned[field] = check()
+        except ValidationError as error:
+            errors[field] = error.messages
     if service is not None and not service.is_active:
-        errors["service"] = _("“%(service)s” is no longer offered; choose another service or “Something else”.") % {
-            "service": service}
-    if service is None and not cleaned["description"]:
-        errors["description"] = _("You chose “Something else”: say in a few words what you need.")
-    if len(cleaned["description"]) > DESCRIPTION_MAX:
-        errors["description"] = _("Keep it to %(max)d characters; this has %(n)d. The point will ask for details "
-                                  "when it calls.") % {"max": DESCRIPTION_MAX, "n": len(cleaned["description"])}
+        errors["service"] = [_("“%(service)s” is no longer offered; choose another service or “Something else”.")
+                             % {"service": service}]
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -102,7 +118,8 @@ def _check_limits(*, point: ServicePoint, phone: str, address: str | None, now: 
             _("This phone number has already sent %(limit)d requests in the last 24 hours, the most we take. "
               "They have arrived: the point will call you back.") % {"limit": per_phone} + urgent)
     per_address = settings.DAIBAN_ORDER_LIMIT_PER_ADDRESS_PER_HOUR
-    if address and OnlineOrder.objects.filter(address=address, created_at__gt=now - timedelta(hours=1)).count() >= per_address:
+    recent = OnlineOrder.objects.filter(address=address, created_at__gt=now - timedelta(hours=1))
+    if address and recent.count() >= per_address:
         raise OrderLimitReached(
             _("Too many requests have come from this network in the last hour (at most %(limit)d). "
               "Please try again in an hour.") % {"limit": per_address} + urgent)

@@ -234,5 +234,6 @@ def order_resident_create(request, pk: int):
         else:
             messages.success(request, _("%(name)s is registered. Check the service and confirm the order.") % {
                 "name": resident.name})
-            return redirect(f"{reverse('order-detail', args=[order.pk])}?{urlencode({'resident': resident.pk})}#confirm")
+            back = reverse("order-detail", args=[order.pk])
+            return redirect(f"{back}?{urlencode({'resident': resident.pk})}#confirm")
     return render(request, "outreach/order_resident.html", {"form": form, "order": order})

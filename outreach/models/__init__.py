@@ -13,3 +13,10 @@ __all__ = [
     "OnlineOrder", "Resident", "ResidentCategory", "RosterImport", "ServiceType", "TripsSaved", "Visit",
     "VisitCorrection", "VisitPhoto",
 ]
+
+# The joint branches' activities at their paired points (``branches``).
+from outreach.models.branches import (  # noqa: E402 — appended, so other features can append too
+    ActivityTopic, BranchActivity, BranchActivityPhoto, BranchActivityPoint, BranchEvent,
+)
+
+__all__ += ["ActivityTopic", "BranchActivity", "BranchActivityPhoto", "BranchActivityPoint", "BranchEvent"]

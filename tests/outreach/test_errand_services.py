@@ -120,7 +120,8 @@ def written(errand: Errand) -> dict:
         "state": row.state, "version": row.version, "holder": (row.holder_point_id, row.holder_branch_id),
         "assignee": row.assignee_id, "materials": row.materials_collected, "events": row.events.count(),
         "notifications": Notification.objects.filter(errand=row).count(),
-        "trips": TripsSaved.objects.filter(errand=row).count(), "photos": ErrandPhoto.objects.filter(errand=row).count(),
+        "trips": TripsSaved.objects.filter(errand=row).count(),
+        "photos": ErrandPhoto.objects.filter(errand=row).count(),
     }
 
 
@@ -174,7 +175,8 @@ def test_every_legal_step_moves_the_errand_and_writes_one_event(users, resident,
     worker = users["worker"]
     errand = errand_in(state, worker, resident)
     before = written(errand)
-    errand = act(errand, action, worker, note="已电话告知居民" if action != "return" else "缺户口簿复印件")
+    note = "缺户口簿复印件" if action == "return" else "已电话告知居民"
+    errand = act(errand, action, worker, note=note)
     row = Errand.objects.get(pk=errand.pk)
     assert row.state == errand.state == LEGAL[(state, action)]
     assert row.version == errand.version == before["version"] + 1
@@ -183,7 +185,7 @@ def test_every_legal_step_moves_the_errand_and_writes_one_event(users, resident,
     assert (event.action, event.actor, event.from_state, event.to_state) == (action, worker, state, row.state)
     assert event.from_holder == GRID_POINT
     assert event.to_holder == (STATION if action == "escalate" else GRID_POINT)
-    assert event.note == ("居民已自行办理" if action == "cancel" else "缺户口簿复印件" if action == "return" else "已电话告知居民")
+    assert event.note == ("居民已自行办理" if action == "cancel" else note)  # a cancel's note is its reason
 
 
 @pytest.mark.parametrize(("state", "action"), ILLEGAL, ids=lambda v: str(v))
@@ -224,6 +226,20 @@ def test_cancel_needs_a_reason(users, resident, note, reason):
     assert (row.state, row.cancel_reason) == (S.CANCELLED, "居民已自行办理")
     assert row.closed_at is not None
     assert row.events.last().note == "居民已自行办理"
+
+
+def test_a_reason_too_long_to_store_is_refused_by_name(users, resident):
+    """cancel_reason holds 200 characters: a longer one (also one given as the note) is
+    a clear refusal, not a database error on PostgreSQL."""
+    worker = users["worker"]
+    errand = open_errand(worker, resident)
+    before = written(errand)
+    for fields in ({"reason": "理" * 201}, {"reason": "", "note": "由" * 201}):
+        with pytest.raises(ValidationError) as refused:
+            act(errand, "cancel", worker, **fields)
+        assert refused.value.message_dict["reason"][0]
+        assert written(errand) == before
+    assert act(errand, "cancel", worker, reason="理" * 200).cancel_reason == "理" * 200
 
 
 def test_return_needs_a_note_saying_what_is_missing(users, resident):
@@ -269,6 +285,22 @@ def test_the_same_errand_sent_again_is_stored_once_and_other_content_is_a_confli
     assert Errand.objects.count() == 1 and ErrandEvent.objects.count() == 1
 
 
+def test_two_ids_sharing_the_digits_of_the_errand_number_both_open(users, resident):
+    """The number shows six hex digits of the client's id; two ids of one day that share
+    them (about one pair in 17 million) must not make the second errand fail."""
+    first_id = uuid.uuid4()
+    twin_id = uuid.UUID(first_id.hex[:6] + ("0" if first_id.hex[6] != "0" else "1") + first_id.hex[7:])
+    service = ServiceType.objects.get(code=CARD)
+    first, _ = errand_services.errand_create(actor=users["worker"], errand_id=first_id, resident=resident,
+                                             service=service, source="phone")
+    twin, created = errand_services.errand_create(actor=users["worker"], errand_id=twin_id, resident=resident,
+                                                  service=service, source="phone")
+    assert created and first.number != twin.number
+    assert twin.number.startswith(first.number) and len(twin.number) == len(first.number) + 2
+    assert Errand.objects.get(pk=twin_id).number == twin.number
+    assert ErrandEvent.objects.filter(errand__in=[first, twin]).count() == 2
+
+
 # --- escalation -------------------------------------------------------------------------------
 
 ESCALATORS = {"grid_point": "worker", "community_station": "station", "street_centre": "street"}
@@ -281,7 +313,8 @@ ESCALATORS = {"grid_point": "worker", "community_station": "station", "street_ce
 def test_escalation_climbs_one_tier_at_a_time_to_the_branch_over_the_departments_windows(users, resident, code,
                                                                                          branch_name):
     grid = resident.grid
-    chain = [point("grid_point", grid), point("community_station", grid.parent), point("street_centre", grid.parent.parent)]
+    chain = [point("grid_point", grid), point("community_station", grid.parent),
+             point("street_centre", grid.parent.parent)]
     service = ServiceType.objects.get(code=code)
     chain = chain[[p.tier for p in chain].index(service.lowest_tier):]
     errand = open_errand(users["worker"], resident, code)
@@ -323,20 +356,23 @@ def test_the_branch_is_the_top_no_one_escalates_further(users, resident, state):
 def test_each_escalation_tells_the_staff_who_now_hold_it(users, resident):
     worker, station, street, secretary = (users[n] for n in ("worker", "station", "street", "secretary"))
     errand = open_errand(worker, resident, CARD)
+
+    def told() -> list[str]:
+        notices = Notification.objects.filter(errand=errand, kind="escalated")
+        return sorted(notices.values_list("user__username", flat=True))
+
     errand = act(errand, "escalate", worker)
-    assert list(Notification.objects.filter(errand=errand, kind="escalated").values_list("user__username", flat=True)) == [
-        "station"]
+    assert told() == ["station"]
     errand = act(errand, "escalate", station)
     errand = act(errand, "escalate", street)
     assert errand.holder_branch.secretary == secretary
-    assert sorted(Notification.objects.filter(errand=errand, kind="escalated").values_list("user__username", flat=True)) == [
-        "secretary", "station", "street"]
+    assert told() == ["secretary", "station", "street"]
 
 
 # --- who may act ---------------------------------------------------------------------------------
 
-# Where the errand is held (the CARD errand of a resident of worker's grid, escalated step by
-# step) → who may change it there.
+# Where the errand is held (a CARD errand of a resident of worker's grid, opened by the
+# station so that no one is its assignee, escalated step by step) → who may change it there.
 MAY_ACT = {
     "grid_point": {"worker", "station", "street", "admin"},
     "community_station": {"station", "street", "admin"},
@@ -353,8 +389,9 @@ CAN_SEE = {
 
 @pytest.mark.parametrize("held_at", list(MAY_ACT))
 def test_who_may_act_and_who_sees_the_errand_wherever_it_is_held(users, resident, held_at):
-    errand = open_errand(users["worker"], resident, CARD)
-    for step in range(list(MAY_ACT).index(held_at)):
+    errand = open_errand(users["station"], resident, CARD)
+    assert errand.assignee is None
+    for _step in range(list(MAY_ACT).index(held_at)):
         errand = act(errand, "escalate", users["admin"])
     for name, user in users.items():
         user = User.objects.get(pk=user.pk)  # a fresh reach for each check
@@ -397,7 +434,8 @@ def test_the_assignee_may_act_wherever_the_errand_sits(users, resident):
     worker, street = users["worker"], users["street"]
     errand = open_errand(worker, resident, MORTGAGE)
     assert not errand_services.may_act(worker, errand)
-    errand = errand_services.errand_assign(actor=street, errand=errand, assignee=worker, expected_version=errand.version)
+    errand = errand_services.errand_assign(actor=street, errand=errand, assignee=worker,
+                                           expected_version=errand.version)
     assert errand_services.may_act(worker, errand)
     assert act(errand, "accept", worker).state == S.ACCEPTED
 
@@ -542,10 +580,12 @@ def test_delivery_records_how_and_how_satisfied_a_receipt_without_exif_and_the_t
     assert row.delivered_at is not None and row.closed_at == row.delivered_at
     assert row.version == before["version"] + 1
     event = row.events.last()
-    assert (event.action, event.from_state, event.to_state, event.note) == ("deliver", S.COMPLETED, S.DELIVERED, "EMS 1234")
+    assert (event.action, event.from_state, event.to_state, event.note) == (
+        "deliver", S.COMPLETED, S.DELIVERED, "EMS 1234")
     assert row.events.count() == before["events"] + 1
     ledger = TripsSaved.objects.get(errand=row)
-    assert (ledger.resident, ledger.trips, ledger.recorded_on) == (resident, row.service.trips_saved, timezone.localdate())
+    assert (ledger.resident, ledger.trips, ledger.recorded_on) == (
+        resident, row.service.trips_saved, timezone.localdate())
     photo = ErrandPhoto.objects.get(errand=row)
     storage = photo_storage()
     for name in (photo.image, photo.thumbnail):
@@ -677,4 +717,5 @@ def test_two_people_changing_one_errand_at_once_one_wins_the_other_gets_a_confli
     winner = next(name for name, outcome in outcomes.items() if outcome == "won")
     assert row.version == 2
     assert row.state == {"worker": S.ACCEPTED, "station": S.CANCELLED}[winner]
-    assert list(row.events.values_list("action", flat=True)) == ["created", {"worker": "accept", "station": "cancel"}[winner]]
+    winning_action = {"worker": "accept", "station": "cancel"}[winner]
+    assert list(row.events.values_list("action", flat=True)) == ["created", winning_action]

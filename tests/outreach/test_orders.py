@@ -90,7 +90,8 @@ def test_valid_order_lands_pending_at_its_point_and_tells_its_staff(demo_users):
     assert (order.point, order.status, order.name, order.phone, order.address) == (
         point(), OnlineOrder.Status.PENDING, "王秀英", "13800138000", "10.0.0.7")
     assert order.service.code == ALLOWANCE and order.errand is None
-    notified = set(Notification.objects.filter(order=order, kind=Notification.Kind.ORDER).values_list("user__username", flat=True))
+    notices = Notification.objects.filter(order=order, kind=Notification.Kind.ORDER)
+    notified = set(notices.values_list("user__username", flat=True))
     assert notified == {"worker"}  # the grid's worker, agent of the point; not worker2, not the station
 
 
@@ -130,6 +131,12 @@ def test_bad_orders_are_refused_field_by_field(client, overrides, field):
     assert not OnlineOrder.objects.exists() and not Notification.objects.exists()
 
 
+def test_every_mistake_shows_at_once(client):
+    response = client.post(form_url(point()), order_data(name="", phone="12345", service="other", description=""))
+    assert set(response.context["form"].errors) == {"name", "phone", "description"}
+    assert not OnlineOrder.objects.exists()
+
+
 def test_a_service_no_longer_offered_is_refused(client):
     service = ServiceType.objects.get(code=ALLOWANCE)
     service.is_active = False
@@ -160,7 +167,8 @@ def test_limit_per_address_per_hour(client, settings):
     old = place(point(), address="10.0.0.1")
     OnlineOrder.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=61))
     for i in range(3):
-        assert client.post(form_url(point()), order_data(phone=f"1390000000{i}"), REMOTE_ADDR="10.0.0.1").status_code == 302
+        response = client.post(form_url(point()), order_data(phone=f"1390000000{i}"), REMOTE_ADDR="10.0.0.1")
+        assert response.status_code == 302
     response = client.post(form_url(point(STATION)), order_data(phone="13900000009"), REMOTE_ADDR="10.0.0.1")
     assert response.status_code == 429
     assert OnlineOrder.objects.filter(address="10.0.0.1").count() == 4
@@ -302,7 +310,8 @@ def test_list_query_count_does_not_grow(client_for, orders, demo_users, status, 
     with django_assert_num_queries(queries):
         client.get(reverse("order-list"), {"status": status})
     for i in range(12):
-        order = place(point(GRID2_POINT if i % 2 else STATION), phone=f"1370000{i:04d}", code=None if i % 3 else ALLOWANCE)
+        order = place(point(GRID2_POINT if i % 2 else STATION), phone=f"1370000{i:04d}",
+                      code=None if i % 3 else ALLOWANCE)
         if i % 4 == 0:
             order_services.order_reject(actor=demo_users["station"], order=order, reason="重复")
     with django_assert_num_queries(queries):
@@ -342,11 +351,12 @@ def test_htmx_search_returns_only_the_choices(client_for, orders, resident, demo
     factories.resident(demo_users["admin"], name="王大伯", phone="13800000000")
     factories.resident(demo_users["admin"], grid_name="绣湖社区第2网格", name="王二婶")
     client = client_for("worker")
-    response = client.get(reverse("order-detail", args=[orders["grid1"].pk]), {"q": "王"}, headers={"HX-Request": "true"})
+    url = reverse("order-detail", args=[orders["grid1"].pk])
+    response = client.get(url, {"q": "王"}, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert "<html" not in html and 'name="resident"' in html
     assert [r.name for r in response.context["choices"]] == ["王大伯", "王秀英"]
-    tail = client.get(reverse("order-detail", args=[orders["grid1"].pk]), {"q": "0000"})
+    tail = client.get(url, {"q": "0000"})
     assert [r.name for r in tail.context["choices"]] == ["王大伯"]
 
 
@@ -429,7 +439,8 @@ def test_an_other_order_needs_a_service_to_confirm(client_for, orders, demo_user
     response = client.post(reverse("order-confirm", args=[order.pk]), {"resident": someone.pk, "service": ""})
     assert list(response.context["confirm_form"].errors) == ["service"] and not Errand.objects.exists()
     service = ServiceType.objects.get(code="MZ-DB")
-    assert client.post(reverse("order-confirm", args=[order.pk]), {"resident": someone.pk, "service": service.pk}).status_code == 302
+    response = client.post(reverse("order-confirm", args=[order.pk]), {"resident": someone.pk, "service": service.pk})
+    assert response.status_code == 302
     assert Errand.objects.get().service == service
 
 

@@ -1,0 +1,325 @@
+"""The coverage map (覆盖地图): areas coloured by the share of residents visited on time,
+drill-down town → community → grid, the missed residents and the child-area table beside
+the map, and the scoped, gzip-compressed GeoJSON the map draws. Thin: parse the query,
+ask ``outreach.coverage``, render."""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_GET
+from shapely.geometry import mapping
+
+from grid.geo import from_geojson, shift_geometry_to_gcj02, simplify_for_zoom, wgs84_to_gcj02
+from grid.models import Area, ServicePoint
+from grid.selectors import open_pairings, service_points_visible_to, tier_rank
+from outreach import coverage, due
+from outreach.coverage import PERIOD_LABELS, Figures, Period, PeriodKind, Place
+from outreach.errand_selectors import errands_visible_to
+from outreach.selectors import residents_visible_to
+
+MISSED_PER_PAGE = 20
+POINT_DECIMALS = 5  # about a metre
+# Zoom the outlines are simplified for when the map does not say: what fits the parts'
+# level on a phone (the city's towns, a town's communities, a community's grids).
+ZOOM_FOR_PARTS = {Area.Level.CITY: 8, Area.Level.TOWN: 10, Area.Level.COMMUNITY: 12, Area.Level.GRID: 14}
+# Service points drawn: down to two levels below the area opened (the city shows centres
+# and stations, a town its grid points too).
+POINT_LEVELS_BELOW = 2
+
+
+class Layer:
+    POINTS = "points"
+    BRANCH_POINTS = "branch_points"
+    MISSED = "missed"
+    ERRANDS = "errands"
+
+
+RESIDENT_LAYERS = {Layer.MISSED, Layer.ERRANDS}
+LAYER_LABELS = {
+    Layer.POINTS: _("Service points"),
+    Layer.BRANCH_POINTS: _("Joint-branch agency points"),
+    Layer.MISSED: _("Missed residents"),
+    Layer.ERRANDS: _("Overdue errands"),
+}
+
+SORT_LABELS = {
+    "name": _("Area"),
+    "active": _("Residents"),
+    "share": _("On time"),
+    "missed": _("Missed"),
+    "visits": _("Visits"),
+    "flagged": _("Away or no location"),
+}
+
+# What coverage-map.js writes into tooltips and popups, in the page's language.
+JS_LABELS = {
+    "onTime": _("On time"), "residents": _("Residents"), "missed": _("Missed"), "visits": _("Visits"),
+    "flagged": _("Away or no location"), "noResidents": _("No residents"), "open": _("Show the areas in it"),
+    "daysOverdue": _("Days overdue"), "pairedWith": _("Paired with"), "resident": _("Resident"),
+    "failed": _("The map data could not be loaded. Check the connection and reload the page."),
+    "truncated": _("Only the most overdue are drawn on the map; the list has them all."),
+}
+
+
+class CoverageQueryForm(forms.Form):
+    """The query string shared by the page and its GeoJSON: which area, which period."""
+
+    area = forms.IntegerField(min_value=1, required=False)
+    period = forms.ChoiceField(choices=[(k.value, PERIOD_LABELS[k]) for k in PeriodKind], required=False)
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+    sort = forms.ChoiceField(choices=[(s, s) for key in SORT_LABELS for s in (key, f"-{key}")], required=False)
+    page = forms.IntegerField(min_value=1, required=False)
+    zoom = forms.IntegerField(min_value=3, max_value=19, required=False)
+    layer = forms.ChoiceField(choices=list(LAYER_LABELS.items()), required=False)
+
+    def __init__(self, data, *, today):
+        super().__init__(data)
+        self.today = today
+
+    def clean(self):
+        data = super().clean()
+        if "period" in self.errors or "start" in self.errors or "end" in self.errors:
+            return data
+        try:
+            data["the_period"] = coverage.period_for(data.get("period") or coverage.DEFAULT_PERIOD, today=self.today,
+                                                     start=data.get("start"), end=data.get("end"))
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                self.add_error(field, errors)
+        return data
+
+
+def _parse(request) -> CoverageQueryForm:
+    form = CoverageQueryForm(request.GET, today=timezone.localdate())
+    form.is_valid()
+    if "area" in form.errors:
+        raise Http404  # not a number: no such area, the same answer as someone else's
+    return form
+
+
+def _bad_query(form: CoverageQueryForm) -> JsonResponse:
+    return JsonResponse({"errors": form.errors.get_json_data()}, status=400, json_dumps_params={"ensure_ascii": False})
+
+
+def _page_url(area_id: int | None, period: Period, **extra) -> str:
+    query = {**({"area": area_id} if area_id else {}), **period.query(), **extra}
+    return f"{reverse('coverage-map')}?{urlencode(query)}"
+
+
+# --- Positions on the tile provider's datum (the approach of grid.views) ------------------
+
+
+def _uses_gcj02() -> bool:
+    return settings.TILE_PROVIDERS[settings.TILE_PROVIDER]["crs"] == "gcj02"
+
+
+def _point(lat: float, lng: float) -> dict:
+    if _uses_gcj02():
+        lat, lng = wgs84_to_gcj02(lat, lng)
+    return {"type": "Point", "coordinates": [round(lng, POINT_DECIMALS), round(lat, POINT_DECIMALS)]}
+
+
+def _outline(boundary: dict, zoom: int) -> dict:
+    shift = shift_geometry_to_gcj02 if _uses_gcj02() else None
+    return mapping(simplify_for_zoom(from_geojson(boundary), zoom, shift=shift))
+
+
+def _collection(features: list, **properties) -> JsonResponse:
+    return JsonResponse({"type": "FeatureCollection", "properties": properties, "features": features},
+                        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
+
+
+# --- The page ----------------------------------------------------------------------------
+
+
+@dataclass
+class AreaRow:
+    area: Area
+    figures: Figures
+    url: str
+    drillable: bool
+
+
+def _table_head(sort: str, area_id: int | None, period: Period) -> list[dict]:
+    """Column headers as plain sort links: a second click on the sorted column reverses it."""
+    head = []
+    for key, label in SORT_LABELS.items():
+        direction = "descending" if sort == f"-{key}" else "ascending" if sort == key else ""
+        url = _page_url(area_id, period, sort=f"-{key}" if sort == key else key)
+        head.append({"key": key, "label": label, "url": url, "direction": direction})
+    return head
+
+
+@require_GET
+@login_required
+def coverage_map(request):
+    form = _parse(request)
+    form.is_valid()
+    data = form.cleaned_data  # the fields that parsed: a bad period falls back to this month, with its error shown
+    period = data.get("the_period") or coverage.period_for(today=form.today)
+    period_errors = [e for f in ("period", "start", "end") for e in form.errors.get(f, [])]
+    place = coverage.place_for_user_or_404(request.user, data.get("area"))
+    by_part, total = coverage.coverage_of_place(place=place, period=period)
+    area_id = place.area.pk if place.area else None
+    sort = data.get("sort") or coverage.DEFAULT_SORT
+    rows = [
+        AreaRow(area, figures, _page_url(area.pk, period) if area.pk in place.drillable else "", area.pk in place.drillable)
+        for area, figures in coverage.sort_rows([(p, by_part[p.pk]) for p in place.parts], sort)
+    ]
+    shows_residents = coverage.may_see_residents(request.user)
+    missed = None
+    if shows_residents:
+        residents = residents_visible_to(user=request.user).filter(coverage.paths_q(place.paths, "grid__"))
+        missed = Paginator(coverage.missed_residents(residents=residents.select_related("grid"), period=period),
+                           MISSED_PER_PAGE).get_page(data.get("page"))
+        coverage.mark_days_overdue(missed.object_list, period)
+    query = urlencode({**({"area": area_id} if area_id else {}), **period.query()})
+    context = {
+        "place": place, "period": period, "total": total, "rows": rows, "sort": sort,
+        "head": _table_head(sort, area_id, period), "missed": missed, "shows_residents": shows_residents,
+        "legend": coverage.legend(), "periods": [(k.value, PERIOD_LABELS[k]) for k in PeriodKind],
+        "period_errors": period_errors, "form_period": data.get("period") or request.GET.get("period") or period.kind,
+        "overview_url": _page_url(None, period), "trail": [(a, _page_url(a.pk, period)) for a in place.trail],
+        "areas_url": f"{reverse('coverage-areas')}?{query}", "layers_url": f"{reverse('coverage-layers')}?{query}",
+        "layers": [(key, label) for key, label in LAYER_LABELS.items()
+                   if shows_residents or key not in RESIDENT_LAYERS],
+        "js_labels": JS_LABELS,
+    }
+    template = "outreach/coverage_map.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#panel"
+    return render(request, template, context)
+
+
+# --- GeoJSON -----------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@gzip_page
+def coverage_areas(request):
+    """The parts of the place (child areas, or the area itself at the bottom) with their
+    figures, outlines simplified for ``?zoom=`` (or the parts' level)."""
+    form = _parse(request)
+    if not form.is_valid():
+        return _bad_query(form)
+    data = form.cleaned_data
+    period = data["the_period"]
+    place = coverage.place_for_user_or_404(request.user, data.get("area"), with_boundaries=True)
+    by_part, total = coverage.coverage_of_place(place=place, period=period)
+    zoom = data.get("zoom") or ZOOM_FOR_PARTS[min((p.level for p in place.parts), default=Area.Level.CITY)]
+    features = []
+    for part in place.parts:
+        if not part.boundary:
+            continue
+        drillable = part.pk in place.drillable
+        features.append({
+            "type": "Feature", "geometry": _outline(part.boundary, zoom),
+            "properties": {"id": part.pk, "name": part.name, "level": part.level, "drill": drillable,
+                           "url": _page_url(part.pk, period) if drillable else "", **by_part[part.pk].as_dict()},
+        })
+    return _collection(features, area=place.area.pk if place.area else None, zoom=zoom,
+                       start=period.start.isoformat(), end=period.end.isoformat(), asOf=period.as_of.isoformat(),
+                       total=total.as_dict())
+
+
+def _points_layer(user, place: Place) -> list[dict]:
+    points = (service_points_visible_to(user=user)
+              .filter(coverage.paths_q(place.paths, "area__"), area__level__lte=place.base_level + POINT_LEVELS_BELOW,
+                      lat__isnull=False)
+              .only("id", "name", "tier", "lat", "lng").order_by(tier_rank(), "name"))
+    return [{
+        "type": "Feature", "geometry": _point(p.lat, p.lng),
+        "properties": {"id": p.pk, "name": p.name, "tier": p.tier, "tierLabel": str(p.get_tier_display()),
+                       "url": reverse("network-detail", args=[p.pk])},
+    } for p in points]
+
+
+def _branch_points_layer(user, place: Place) -> list[dict]:
+    """Agency points paired with a joint branch, with the branches: one query."""
+    points = service_points_visible_to(user=user).filter(coverage.paths_q(place.paths, "area__"), lat__isnull=False)
+    pairings = (open_pairings().filter(point__in=points.values("pk"))
+                .select_related("point", "branch").only("point__id", "point__name", "point__tier", "point__lat",
+                                                        "point__lng", "branch__name", "branch__number")
+                .order_by("point__name", "point_id", "branch__number"))
+    by_point: dict[int, dict] = {}
+    for pairing in pairings:
+        p: ServicePoint = pairing.point
+        feature = by_point.setdefault(p.pk, {
+            "type": "Feature", "geometry": _point(p.lat, p.lng),
+            "properties": {"id": p.pk, "name": p.name, "tier": p.tier, "branches": [],
+                           "url": reverse("network-detail", args=[p.pk])},
+        })
+        feature["properties"]["branches"].append(pairing.branch.name)
+    return list(by_point.values())
+
+
+def _missed_layer(user, place: Place, period: Period, limit: int) -> list[dict]:
+    residents = (residents_visible_to(user=user).filter(coverage.paths_q(place.paths, "grid__"), home_lat__isnull=False)
+                 .only("id", "name", "address", "home_lat", "home_lng", "due_on", "registered_on", "care_level"))
+    rows = coverage.mark_days_overdue(coverage.missed_residents(residents=residents, period=period)[:limit + 1], period)
+    return [{
+        "type": "Feature", "geometry": _point(r.home_lat, r.home_lng),
+        "properties": {"id": r.pk, "name": r.name, "address": r.address, "daysOverdue": r.days_overdue,
+                       "url": reverse("resident-detail", args=[r.pk])},
+    } for r in rows]
+
+
+def _errands_layer(user, place: Place, limit: int) -> list[dict]:
+    """Errands overdue today (not at the period's end: an errand is chased now)."""
+    today = timezone.localdate()
+    errands = (errands_visible_to(user=user)
+               .filter(due.errand_overdue_q(today), coverage.paths_q(place.paths, "resident__grid__"),
+                       resident__home_lat__isnull=False)
+               .select_related("resident", "service")
+               .only("id", "number", "due_on", "resident__name", "resident__home_lat", "resident__home_lng",
+                     "service__name")
+               .order_by("due_on", "requested_at", "pk"))[:limit + 1]
+    return [{
+        "type": "Feature", "geometry": _point(e.resident.home_lat, e.resident.home_lng),
+        "properties": {"id": str(e.pk), "number": e.number, "service": e.service.name, "resident": e.resident.name,
+                       "daysOverdue": due.errand_days_overdue(due_on=e.due_on, today=today),
+                       "url": reverse("errand-detail", args=[e.pk])},
+    } for e in errands]
+
+
+@require_GET
+@login_required
+@gzip_page
+def coverage_layers(request):
+    """One overlay of the map for the place: ``?layer=points|branch_points|missed|errands``.
+    Residents (missed, errands at their homes) only for the roles that see them."""
+    form = _parse(request)
+    if not form.is_valid() or not form.cleaned_data.get("layer"):
+        if form.is_valid():
+            form.add_error("layer", _("Choose a layer: points, branch_points, missed or errands."))
+        return _bad_query(form)
+    data = form.cleaned_data
+    layer = data["layer"]
+    if layer in RESIDENT_LAYERS and not coverage.may_see_residents(request.user):
+        raise Http404
+    place = coverage.place_for_user_or_404(request.user, data.get("area"))
+    limit = settings.DAIBAN_COVERAGE_MAP_LIMIT
+    if layer == Layer.POINTS:
+        features = _points_layer(request.user, place)
+    elif layer == Layer.BRANCH_POINTS:
+        features = _branch_points_layer(request.user, place)
+    elif layer == Layer.MISSED:
+        features = _missed_layer(request.user, place, data["the_period"], limit)
+    else:
+        features = _errands_layer(request.user, place, limit)
+    truncated = len(features) > limit
+    return _collection(features[:limit], layer=layer, area=place.area.pk if place.area else None, truncated=truncated)
+
