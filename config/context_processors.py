@@ -9,6 +9,9 @@ from grid.models import Role
 from outreach.errand_selectors import is_errand_staff
 
 
+MAX_NAV_ITEMS = 5  # what a phone's bottom bar holds
+
+
 def navigation_for(user) -> list[dict]:
     """Few, large, always in the same order; only what the user's roles can open."""
     if not getattr(user, "is_authenticated", False):
@@ -32,6 +35,10 @@ def navigation_for(user) -> list[dict]:
     # Staff reach the map from the network page: five tabs is what a phone's bar holds.
     if not is_worker_only and not errand_staff:
         items.append({"url_names": {"network-map"}, "url": reverse("network-map"), "label": _("Map"), "icon": "map"})
+    # The dashboard is for everyone but grid workers; it takes a tab only while the bar has
+    # room for it and "Me" (five at most), otherwise it is a tile on the overview home.
+    if not is_worker_only and len(items) < MAX_NAV_ITEMS - 1:
+        items.append({"url_names": {"dashboard"}, "url": reverse("dashboard"), "label": _("Dashboard"), "icon": "chart"})
     items.append({"url_names": {"account", "password_change", "password_change_done"}, "url": reverse("account"),
                   "label": _("Me"), "icon": "me"})
     return items

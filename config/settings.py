@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.cache_control.NoStoreMiddleware",  # personal data is never kept by browsers or proxies
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -224,6 +225,8 @@ SECURE_CSP = {
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:", "blob:", *TILE_PROVIDERS[TILE_PROVIDER]["hosts"]],
     "connect-src": [CSP.SELF],
+    "worker-src": [CSP.SELF],  # the offline service worker (/sw.js)
+    "manifest-src": [CSP.SELF],
     "font-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
@@ -291,6 +294,9 @@ DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY = 3
 DAIBAN_ORDER_LIMIT_PER_ADDRESS_PER_HOUR = 10
 # Who may press "show" on a masked national ID (each reveal is audited).
 DAIBAN_ID_REVEAL_ROLES = {"grid_worker", "station_staff", "street_official", "city_admin"}
+# The worker's Today list kept on the phone for offline use is deleted after this many
+# days without a refresh (and at logout); unsent visits in the outbox are never deleted.
+DAIBAN_OFFLINE_DAYS = int(os.environ.get("DAIBAN_OFFLINE_DAYS", "3"))
 # A joint branch's paired point with no activity held there for this many days is flagged
 # "neglected" on the branch's screens (and in its API).
 DAIBAN_BRANCH_NEGLECT_DAYS = int(os.environ.get("DAIBAN_BRANCH_NEGLECT_DAYS", "90"))

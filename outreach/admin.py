@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from grid.access import reach_of
 from outreach.models import (
-    AuditEvent, Errand, ErrandEvent, ErrandPhoto, Resident, ResidentCategory, ServiceType, TripsSaved, Visit,
+    AuditEvent, Complaint, Errand, ErrandEvent, ErrandPhoto, Resident, ResidentCategory, ServiceType, TripsSaved, Visit,
     VisitCorrection, VisitPhoto,
 )
 
@@ -134,3 +134,28 @@ class ErrandPhotoAdmin(ReadOnlyScopedAdmin):
     list_display = ["errand", "width", "height", "size_bytes", "created_at"]
     list_select_related = ["errand"]
     exclude = ["image", "thumbnail"]
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(admin.ModelAdmin):
+    """Read-only: complaints are registered and answered through their screens."""
+
+    list_display = ["number", "name", "department", "trips", "handled_on_spot", "branch", "deadline", "state"]
+    list_filter = ["state", "handled_on_spot", "branch"]
+    search_fields = ["number", "name", "department__name"]
+    list_select_related = ["department", "branch"]
+
+    def get_queryset(self, request):
+        from outreach.complaint_selectors import complaints_visible_to
+
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.filter(pk__in=complaints_visible_to(user=request.user).values("pk"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Func, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Func, IntegerField, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -117,7 +117,8 @@ class PointRow:
 
 def _count(queryset: QuerySet) -> Subquery:
     """A correlated COUNT(*) of ``queryset`` (which refers to OuterRef)."""
-    return Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n"))
+    return Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+                    .values("n"), output_field=IntegerField())
 
 
 def last_activity_by_point(*, branch: JointBranch, point_ids=None) -> dict[int, date]:
@@ -170,7 +171,7 @@ def pairing_for_branch_or_404(*, branch: JointBranch, pk) -> Pairing:
     return pairing
 
 
-def pairable_points(*, branch: JointBranch, search: str = "", limit: int = 20) -> list[ServicePoint]:
+def pairable_points(*, branch: JointBranch, search: str = "", limit: int = 10) -> list[ServicePoint]:
     """Community agency points anywhere in the city that the branch is not paired with
     now, matching the search (point, community or town name). One query."""
     points = (ServicePoint.objects.filter(tier=PAIRABLE_TIER)

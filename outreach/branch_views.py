@@ -42,6 +42,7 @@ from outreach.photos import PhotoRejected, photo_storage
 from outreach.services import Conflict
 
 QUEUE_PER_PAGE = 30
+POINTS_PER_PAGE = 25  # neglected points first, so the first page is the one to act on
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -98,7 +99,8 @@ class ActivityForm(_ServiceErrors, forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind of activity"), choices=BranchActivity.Kind.choices,
                              widget=forms.RadioSelect,
                              error_messages={"required": gettext_lazy("Choose the kind of activity.")})
-    status = forms.ChoiceField(label=gettext_lazy("Held or planned"), choices=BranchActivity.Status.choices,
+    status = forms.ChoiceField(label=gettext_lazy("Held or planned"),
+                               choices=[(s.value, s.label) for s in (BranchActivity.Status.HELD, BranchActivity.Status.PLANNED)],
                                widget=forms.RadioSelect, initial=BranchActivity.Status.HELD)
     held_on = forms.DateField(label=gettext_lazy("Date"), widget=DATE_WIDGET, initial=timezone.localdate,
                               error_messages={"required": gettext_lazy("Give the day of the activity."),
@@ -244,7 +246,8 @@ def branch_home(request, pk: int):
     rows = selectors.branch_points(branch=branch, today=today, neglected_only=show == "neglected", search=search)
     context = {
         **_branch_context(request, branch, "home"),
-        "rows": rows, "show": show, "q": search, "today": today, "neglect_days": selectors.neglect_days(),
+        "page": Paginator(rows, POINTS_PER_PAGE).get_page(request.GET.get("page")),
+        "show": show, "q": search, "today": today, "neglect_days": selectors.neglect_days(),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "outreach/branch_home.html#points", context)
@@ -340,21 +343,25 @@ def branch_member_remove(request, pk: int, user_id: int):
 @require_GET
 @login_required
 def branch_pairings(request, pk: int):
+    """The open pairings (filterable, a page at a time) with their liaison and the way
+    to end them, the search for new points to pair with, and the ended pairings."""
     branch = selectors.branch_for_user_or_404(request.user, pk)
     today = timezone.localdate()
+    find = (request.GET.get("find") or "").strip()[:50]
     search = (request.GET.get("q") or "").strip()[:50]
     context = _branch_context(request, branch, "pairings")
     people = selectors.liaison_choices(branch=branch) if context["may_manage"] else []
-    context.update({"q": search, "people": people, "today": today})
+    context.update({"find": find, "q": search, "people": people, "today": today})
     if context["may_manage"]:
-        context["candidates"] = selectors.pairable_points(branch=branch, search=search) if search else []
-        context["add_form"] = PairingAddForm(people=people, initial={"since": today})
-    if request.htmx and not request.htmx.boosted:
+        context["candidates"] = selectors.pairable_points(branch=branch, search=find) if find else []
+    target = request.htmx.target if request.htmx and not request.htmx.boosted else ""
+    if target == "candidates":
         return render(request, "outreach/branch_pairings.html#candidates", context)
-    context.update({
-        "rows": selectors.branch_points(branch=branch, today=today),
-        "history": selectors.pairing_history(branch=branch),
-    })
+    rows = selectors.branch_points(branch=branch, today=today, search=search)
+    context["page"] = Paginator(rows, POINTS_PER_PAGE).get_page(request.GET.get("page"))
+    if target == "pairing-list":
+        return render(request, "outreach/branch_pairings.html#pairings", context)
+    context["history"] = selectors.pairing_history(branch=branch)
     return render(request, "outreach/branch_pairings.html", context)
 
 

@@ -30,6 +30,8 @@ DEPARTMENT_MISSING = gettext_lazy("Choose the department concerned (or a service
 WHAT_MISSING = gettext_lazy("Say what happened: what the person came for and why it was not done.")
 TOO_FEW_TRIPS = gettext_lazy("This window is for people who came at least twice: enter 2 or more trips.")
 RESOLUTION_MISSING = gettext_lazy("Say what was done on the spot.")
+POINT_NOT_YOURS = gettext_lazy("Choose one of your street proxy centres: complaints are registered where the person came.")
+
 _PHONE = re.compile(r"^\+?[0-9()\- ]+$")
 _NUMBER_ATTEMPTS = 5
 
@@ -87,7 +89,7 @@ def complaint_register(*, actor, point: ServicePoint | None, name: str, phone: s
     department = department or (service.department if service is not None else None)
     errors: dict[str, str] = {}
     if not _may_register_at(actor, point):
-        errors["point"] = _("Choose one of your street proxy centres: complaints are registered where the person came.")
+        errors["point"] = POINT_NOT_YOURS
     name, what_happened, resolution = (name or "").strip(), (what_happened or "").strip(), (resolution or "").strip()
     if not name:
         errors["name"] = NAME_MISSING

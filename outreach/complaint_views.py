@@ -44,13 +44,17 @@ class ServiceChoiceField(forms.ModelChoiceField):
 
 
 class ComplaintForm(_ServiceErrors, forms.Form):
-    point = forms.ModelChoiceField(label=gettext_lazy("Registered at"), queryset=None, empty_label=None)
+    point = forms.ModelChoiceField(label=gettext_lazy("Registered at"), queryset=None, empty_label=None,
+                                   error_messages={"required": services.POINT_NOT_YOURS,
+                                                   "invalid_choice": services.POINT_NOT_YOURS})
     name = forms.CharField(label=gettext_lazy("Name"), max_length=50,
                            error_messages={"required": services.NAME_MISSING})
-    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=20, error_messages={"required": services.PHONE_MISSING},
+    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=20,
+                            error_messages={"required": services.PHONE_MISSING},
                             widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}))
     service = ServiceChoiceField(
-        label=gettext_lazy("Service"), queryset=None, required=False, empty_label=gettext_lazy("— none or not listed —"),
+        label=gettext_lazy("Service"), queryset=None, required=False,
+        empty_label=gettext_lazy("— none or not listed —"),
         help_text=gettext_lazy("Optional. With the department left empty, the service's department is used."),
     )
     department = forms.ModelChoiceField(label=gettext_lazy("Department"), queryset=None, required=False,
@@ -74,7 +78,8 @@ class ComplaintForm(_ServiceErrors, forms.Form):
                                  help_text=gettext_lazy("Only when it was handled on the spot."))
     deadline = forms.DateField(
         label=gettext_lazy("Branch to answer by"), required=False, widget=DATE_WIDGET,
-        help_text=gettext_lazy("Only when it goes to the department's joint branch. Five working days unless you change it."),
+        help_text=gettext_lazy(
+            "Only when it goes to the department's joint branch. Five working days unless you change it."),
         error_messages={"invalid": gettext_lazy("Enter the deadline as a date, for example 2026-12-01.")},
     )
 

@@ -1,3 +1,12 @@
-"""URLs of dashboard_urls (filled in with the feature)."""
+"""URLs of the dashboard, the exports of the dashboard's and the coverage map's tables, and
+the monthly coverage report."""
 
-urlpatterns = []
+from django.urls import path, re_path
+
+from outreach import dashboard_views
+
+urlpatterns = [
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    re_path(r"^dashboard/export\.(?P<fmt>xlsx|csv)$", dashboard_views.dashboard_export, name="dashboard-export"),
+    path("coverage/report.xlsx", dashboard_views.coverage_report, name="coverage-report"),
+]

@@ -363,6 +363,71 @@ def _branch_complaints(branch, street: User, secretary: User, today: date) -> No
         )
 
 
+# (service, requested days ago, reached the branch after … days, completed after … days or None, delivered)
+BRANCH_ERRANDS = [
+    ("SB-SL", 40, 3, 9, True),
+    ("YL-SL", 30, 2, 6, True),
+    ("SB-SZ", 24, 1, 13, False),  # completed after its ten promised days
+    ("SB-BH", 8, 1, 4, False),
+    ("YL-SL", 6, 1, None, False),  # with a member now
+]
+
+
+def _branch_errands(branch, members: list[User]) -> None:
+    """Errands that climbed to the demo branch and were resolved there (or are being),
+    walked through the errand services; their timelines are then spread over the days
+    they took, so the monthly report has resolution times to show."""
+    from outreach import errand_services
+    from outreach.models import Errand, ErrandEvent, ServiceType, TripsSaved
+
+    users = {u.username: u for u in User.objects.filter(username__in=["worker", "worker2", "station", "street", "secretary"])}
+    residents = list(Resident.objects.filter(grid__parent__name=data.DEMO_COMMUNITY_NAME).order_by("grid__code", "pk"))
+    now = timezone.now()
+    for index, (code, days_ago, arrive_after, complete_after, delivered) in enumerate(BRANCH_ERRANDS):
+        errand_id = uuid.uuid5(BRANCH_NAMESPACE, f"errand:{index}")
+        if Errand.objects.filter(pk=errand_id).exists():
+            continue
+        resident = residents[(index * 11 + 3) % len(residents)]
+        worker = users["worker"] if resident.grid.name.endswith("第1网格") else users["worker2"]
+        requested_at = now - timedelta(days=days_ago)
+        errand, _created = errand_services.errand_create(
+            actor=worker, errand_id=errand_id, resident=resident, service=ServiceType.objects.get(code=code),
+            source="visit", requested_at=requested_at)
+        while errand.holder_point_id:
+            actor = {"grid_point": worker, "community_station": users["station"],
+                     "street_centre": users["street"]}[errand.holder_point.tier]
+            errand = errand_services.errand_transition(actor=actor, errand=errand, action="escalate",
+                                                       expected_version=errand.version, note="需要支部协调窗口办理")
+        if errand.holder_branch_id != branch.pk:
+            continue
+        secretary = users["secretary"]
+        if complete_after is None:
+            errand_services.errand_assign(actor=secretary, errand=errand, assignee=members[index % len(members)],
+                                          expected_version=errand.version, note="请跟进窗口办理进度")
+        else:
+            for action in ("accept", "start", "complete"):
+                errand = errand_services.errand_transition(actor=secretary, errand=errand, action=action,
+                                                           expected_version=errand.version)
+            if delivered:
+                errand_services.errand_deliver(actor=secretary, errand=errand, expected_version=errand.version,
+                                               via="in_person", satisfaction=5)
+        # Spread the timeline: created, escalated, reached the branch, handled, completed, delivered.
+        events = list(ErrandEvent.objects.filter(errand_id=errand_id).order_by("at", "pk"))
+        arrival = next(i for i, e in enumerate(events) if e.to_holder == branch.name and e.from_holder != branch.name)
+        for i, event in enumerate(events):
+            if i < arrival:
+                at = requested_at + timedelta(hours=6 * i)
+            elif event.action in ("complete", "deliver") and complete_after is not None:
+                at = requested_at + timedelta(days=complete_after + (1 if event.action == "deliver" else 0))
+            else:
+                at = requested_at + timedelta(days=arrive_after, hours=i - arrival)
+            ErrandEvent.objects.filter(pk=event.pk).update(at=at)
+        if delivered:
+            closed = requested_at + timedelta(days=complete_after + 1)
+            Errand.objects.filter(pk=errand_id).update(delivered_at=closed, closed_at=closed)
+            TripsSaved.objects.filter(errand_id=errand_id).update(recorded_on=timezone.localdate(closed))
+
+
 @transaction.atomic
 def seed_branches() -> int:
     """The demo secretary's branch gets members, liaisons, pairing history, a year of
@@ -391,5 +456,39 @@ def seed_branches() -> int:
                                    span_days=365 if demo else 150, neglected=neglected)
         created += _store_activities(branch, plans)
         if demo:
+            _branch_errands(branch, members)
             _branch_complaints(branch, User.objects.get(username="street"), secretary, today)
+    return created
+
+
+COMPLAINT_PLAN = [
+    # (name, service code, what happened, trips, on the spot)
+    ("楼秀英", "YL-SL", "第一次少带户口簿，第二次窗口说要社区证明", 3, False),
+    ("陈国平", "SB-BH", "社保卡补办两次都说系统维护", 2, True),
+    ("吴美华", "MZ-GL", "高龄津贴材料来回补了两次", 2, False),
+    ("何建华", "BDC-DY", "抵押登记预约后窗口不受理", 2, True),
+]
+
+
+@transaction.atomic
+def seed_complaints() -> int:
+    """A few "跑一次没办成" complaints registered at the demo street centre, some sent to
+    the demo branch. Keyed by name: a second run adds none."""
+    from outreach.complaint_services import complaint_register
+    from outreach.models import Complaint, ServiceType
+
+    street = User.objects.get(username="street")
+    town = Area.objects.get(name=data.TOWNS[0][1], level=Area.Level.TOWN)
+    point = town.service_points.get(tier="street_centre")
+    existing = set(Complaint.objects.values_list("name", flat=True))
+    created = 0
+    for index, (name, code, what, trips, on_spot) in enumerate(COMPLAINT_PLAN):
+        if name in existing:
+            continue
+        complaint_register(
+            actor=street, point=point, name=name, phone=f"1390579{index:04d}", service=ServiceType.objects.get(code=code),
+            department=None, what_happened=what, trips=trips, handled_on_spot=on_spot,
+            resolution="现场协调窗口当场办结" if on_spot else "",
+        )
+        created += 1
     return created

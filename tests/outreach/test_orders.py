@@ -7,6 +7,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -16,6 +17,7 @@ from grid.demo import demo_public_code
 from grid.models import Area, ServicePoint
 from outreach import order_services
 from outreach.models import Errand, Notification, OnlineOrder, Resident, ServiceType
+from outreach.services import Conflict
 from tests.outreach import factories
 
 pytestmark = pytest.mark.django_db
@@ -409,7 +411,7 @@ def test_a_colleague_confirming_first_wins(demo_users, orders, resident):
     order = orders["grid1"]
     service = ServiceType.objects.get(code=ALLOWANCE)
     order_services.order_confirm(actor=demo_users["station"], order=order, resident=resident, service=service)
-    with pytest.raises(order_services.Conflict):
+    with pytest.raises(Conflict):
         order_services.order_confirm(actor=demo_users["worker"], order=order, resident=resident, service=service)
     assert Errand.objects.count() == 1
 
@@ -423,7 +425,7 @@ def test_confirm_refuses_a_resident_out_of_scope(client_for, orders, demo_users)
         response = client.post(reverse("order-confirm", args=[orders["grid1"].pk]),
                                {"resident": someone.pk, "service": ServiceType.objects.get(code=ALLOWANCE).pk})
         assert response.status_code == 200 and list(response.context["confirm_form"].errors) == ["resident"]
-    with pytest.raises(order_services.ValidationError):  # and the service holds without the form
+    with pytest.raises(ValidationError):  # and the service holds without the form
         order_services.order_confirm(actor=demo_users["worker"], order=orders["grid1"], resident=elsewhere,
                                      service=ServiceType.objects.get(code=ALLOWANCE))
     assert not Errand.objects.exists()

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from grid.demo import seed_territory
 from grid.models import Area
-from outreach.demo import seed_branches, seed_errands, seed_outreach
+from outreach.demo import seed_branches, seed_complaints, seed_errands, seed_outreach
 
 
 class Command(BaseCommand):
@@ -30,5 +30,6 @@ class Command(BaseCommand):
         seed_territory()
         residents = seed_outreach()
         errands = seed_errands()
+        seed_complaints()
         seed_branches()  # after the errands: the branches' queues and reports build on them
         self.stdout.write(self.style.SUCCESS(f"Demo city ready in {time.monotonic() - started:.1f} s ({residents} new residents, {errands} new errands)."))

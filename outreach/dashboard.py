@@ -1,0 +1,415 @@
+"""Dashboard figures (看板) for the user's scope and a period, by aggregation in the
+database: visits, coverage, missed residents, errands received / completed / overdue,
+median turnaround, trips saved (最多跑一次), satisfaction, complaints and the share handled
+on the spot — per child area and in total — and a weekly trend for the last 12 weeks.
+
+Who sees what (``subject_for_user_or_404``, the one door of the dashboard and its exports):
+
+* **area** — station staff, street officials and the city: the subtree of the area opened
+  (their scope root by default), one row per child area (``outreach.coverage.Place``).
+* **worker** — grid workers: their grids' coverage, and only *their own* visits and
+  errands (errands they took or are assigned).
+* **branch** — joint-branch secretaries and members, who see no residents: the errands
+  held by their branches and the complaints assigned to them.
+
+Definitions (one place for each; the screen, the exports and the benchmark share them):
+
+* coverage, visits and missed residents come from ``outreach.coverage`` (its period
+  rules: a past period is judged at its last day);
+* received: errands requested in the period; completed: errands whose "complete" event
+  falls in the period; overdue: errands overdue *today* by ``outreach.due`` (an errand is
+  chased now, whatever the period shown);
+* turnaround: requested → the "complete" event, the median over errands completed in the
+  period, in days;
+* trips saved: the ledger rows recorded in the period; satisfaction: the average rating
+  of errands delivered in the period;
+* complaints: registered in the period, and of those the ones handled on the spot.
+  Complaints are registered at street centres, so a row below the town shows none; the
+  total counts them.
+
+A fixed number of queries whatever the data size: each figure is one grouped query over
+grids (a few thousand rows at city scale at most), added up to the child areas in Python
+the way ``outreach.coverage.roll_up`` does; turnaround fetches only one number per
+completed errand (the seconds, computed in the database) for the medians.
+"""
+
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from django.db.models import Avg, Count, F, FloatField, Func, Q, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from grid.access import AREA_ROLES, reach_of
+from grid.models import Area, Role
+from outreach import coverage, due
+from outreach.complaint_selectors import complaints_visible_to, uses_complaints
+from outreach.coverage import Figures as CoverageFigures
+from outreach.coverage import Period, Place
+from outreach.errand_selectors import errands_visible_to
+from outreach.models import Errand, ErrandEvent, TripsSaved
+from outreach.selectors import visits_visible_to
+
+TREND_WEEKS = 12
+SECONDS_PER_DAY = 86_400
+
+
+class Lens(StrEnum):
+    AREA = "area"
+    WORKER = "worker"
+    BRANCH = "branch"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whose figures the dashboard shows, as decided by ``subject_for_user_or_404``."""
+
+    lens: Lens
+    user: object
+    place: Place | None  # the area lenses; None for a joint branch
+    shows_complaints: bool
+
+    @property
+    def area(self) -> Area | None:
+        return self.place.area if self.place else None
+
+    @property
+    def parts(self) -> list[Area]:
+        """The child areas of the table (none for a branch, none at the bottom of the tree)."""
+        if self.place is None or self.place.is_leaf:
+            return []
+        return self.place.parts
+
+    @property
+    def shows_coverage(self) -> bool:
+        return self.place is not None
+
+
+def subject_for_user_or_404(user, area_id: int | None = None) -> Subject:
+    """The dashboard's one door: the area asked for must come through the coverage door
+    (``coverage.place_for_user_or_404``), a user without areas has a branch dashboard
+    (and no area to ask for), a user with neither gets 404. Two queries for an area
+    subject (the area with its ancestors, its child areas), none for a branch."""
+    reach = reach_of(user)
+    area_roles = reach.roles & AREA_ROLES
+    if area_roles and reach.area_paths:
+        place = coverage.place_for_user_or_404(user, area_id)
+        lens = Lens.WORKER if area_roles == {Role.GRID_WORKER} else Lens.AREA
+        return Subject(lens, user, place, shows_complaints=lens == Lens.AREA and uses_complaints(user))
+    if reach.branch_ids and area_id is None:
+        return Subject(Lens.BRANCH, user, None, shows_complaints=uses_complaints(user))
+    raise Http404
+
+
+# --- Figures ---------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """The dashboard's figures for one area (or the whole subject) over one period."""
+
+    coverage: CoverageFigures | None = None  # None: the lens shows no coverage (a branch)
+    visits: int | None = None
+    errands_received: int = 0
+    errands_completed: int = 0
+    errands_overdue: int = 0
+    turnaround_seconds: list[float] = field(default_factory=list, repr=False)
+    trips_saved: int = 0
+    satisfaction_sum: int = 0
+    satisfaction_count: int = 0
+    complaints: int | None = None
+    complaints_on_spot: int = 0
+
+    @property
+    def coverage_share(self) -> float | None:
+        return self.coverage.share if self.coverage else None
+
+    @property
+    def coverage_percent(self) -> int | None:
+        return self.coverage.percent if self.coverage else None
+
+    @property
+    def missed(self) -> int | None:
+        """Active residents overdue at the period's end (today while it runs)."""
+        return self.coverage.missed if self.coverage else None
+
+    @property
+    def turnaround_days(self) -> float | None:
+        """Median days from request to completion; None with nothing completed."""
+        if not self.turnaround_seconds:
+            return None
+        return statistics.median(self.turnaround_seconds) / SECONDS_PER_DAY
+
+    @property
+    def satisfaction(self) -> float | None:
+        """Average rating (1–5) of the errands delivered and rated in the period."""
+        if not self.satisfaction_count:
+            return None
+        return self.satisfaction_sum / self.satisfaction_count
+
+    @property
+    def on_spot_share(self) -> float | None:
+        if not self.complaints:
+            return None
+        return self.complaints_on_spot / self.complaints
+
+
+@dataclass
+class Row:
+    area: Area
+    figures: Figures
+
+
+@dataclass
+class Dashboard:
+    subject: Subject
+    period: Period
+    total: Figures
+    rows: list[Row]
+    trend: "Trend | None"
+
+
+class Seconds(Func):
+    """Seconds from ``start`` to ``end`` (two datetimes) as a float, in the database:
+    the medians need one number per errand, not two datetimes parsed in Python."""
+
+    output_field = FloatField()
+
+    def __init__(self, end, start):
+        super().__init__(end, start)
+
+    def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL and the rest
+        return super().as_sql(compiler, connection,
+                              template="CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)",
+                              arg_joiner=" - ", **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)",
+                              arg_joiner=") - julianday(", **extra_context)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight opening ``day`` in the local time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _between(field_name: str, start: date, end: date) -> Q:
+    """``field_name`` (a datetime) on the local days ``start`` to ``end``, both included."""
+    return Q(**{f"{field_name}__gte": day_start(start), f"{field_name}__lt": day_start(end + timedelta(days=1))})
+
+
+def _errand_q(subject: Subject, prefix: str = "") -> Q:
+    """The subject's errands, seen from a model reaching Errand through ``prefix``."""
+    reach = reach_of(subject.user)
+    if subject.lens == Lens.BRANCH:
+        return Q(**{f"{prefix}holder_branch_id__in": reach.branch_ids})
+    # The place's subtrees, within the user's own areas (a place may also show the areas a
+    # joint branch is paired with, whose residents' errands are not the user's to count).
+    q = coverage.paths_q(subject.place.paths, f"{prefix}resident__grid__") & reach.area_q(f"{prefix}resident__grid__")
+    if subject.lens == Lens.WORKER:
+        q &= Q(**{f"{prefix}assignee": subject.user}) | Q(**{f"{prefix}created_by": subject.user})
+    return q
+
+
+def _errands(subject: Subject):
+    return errands_visible_to(user=subject.user).filter(_errand_q(subject))
+
+
+def _grid_key(subject: Subject, prefix: str) -> list[str]:
+    """What the grouped queries group by: the grid's path, when there is a table."""
+    return [f"{prefix}resident__grid__path"] if subject.parts else []
+
+
+def _grouped(queryset, keys: list[str], **aggregates) -> list[dict]:
+    """One row per grid (``keys``) or a single row for the whole subject (no keys)."""
+    if not keys:
+        row = queryset.aggregate(**aggregates)
+        return [{"_key": None, **row}]
+    rows = queryset.values(*keys).annotate(**aggregates).order_by()
+    return [{"_key": row.pop(keys[0]), **row} for row in rows]
+
+
+class Figurer:
+    """Adds the grouped rows up to the child areas (by path prefix) and to the total."""
+
+    def __init__(self, subject: Subject):
+        self.subject = subject
+        self.total = Figures()
+        self.by_part = {p.pk: Figures() for p in subject.parts}
+        self.part_by_path = {p.path: p.pk for p in subject.parts}
+
+    def part_of(self, path: str | None) -> Figures | None:
+        if path is None:
+            return None
+        for prefix in _path_prefixes(path):
+            if prefix in self.part_by_path:
+                return self.by_part[self.part_by_path[prefix]]
+        return None
+
+    def add(self, path: str | None, **values) -> None:
+        for figures in (self.total, self.part_of(path)):
+            if figures is None:
+                continue
+            for name, value in values.items():
+                current = getattr(figures, name)
+                if isinstance(current, list):
+                    current.append(value)
+                else:
+                    setattr(figures, name, (current or 0) + (value or 0))
+
+
+def _path_prefixes(path: str):
+    """"/a/b/c/" → "/a/b/c/", "/a/b/", "/a/"."""
+    end = len(path)
+    while end > 1:
+        yield path[:end]
+        end = path.rindex("/", 0, end - 1) + 1
+
+
+def dashboard_for(*, subject: Subject, period: Period, today: date | None = None, with_trend: bool = True) -> Dashboard:
+    """Every figure of the dashboard. Queries: coverage 2 (area lenses), worker visits 1
+    (worker lens), errands 1, completions 1, trips 1, complaints 1 (when shown), and the
+    trend 3 (2 for a branch) unless ``with_trend`` is off."""
+    today = today or timezone.localdate()
+    figurer = Figurer(subject)
+    if subject.place is not None:
+        _add_coverage(figurer, subject, period)
+    if subject.lens == Lens.WORKER:
+        _add_worker_visits(figurer, subject, period)
+    _add_errands(figurer, subject, period, today)
+    _add_completions(figurer, subject, period)
+    _add_trips(figurer, subject, period)
+    if subject.shows_complaints:
+        _add_complaints(figurer, subject, period)
+    rows = [Row(part, figurer.by_part[part.pk]) for part in subject.parts]
+    trend = trend_for(subject=subject, today=today) if with_trend else None
+    return Dashboard(subject, period, figurer.total, rows, trend)
+
+
+def _add_coverage(figurer: Figurer, subject: Subject, period: Period) -> None:
+    by_part, total = coverage.coverage_of_place(place=subject.place, period=period)
+    figurer.total.coverage = total
+    if subject.lens == Lens.AREA:
+        figurer.total.visits = total.visits
+    for part_id, figures in figurer.by_part.items():
+        figures.coverage = by_part[part_id]
+        if subject.lens == Lens.AREA:
+            figures.visits = by_part[part_id].visits
+
+
+def _add_worker_visits(figurer: Figurer, subject: Subject, period: Period) -> None:
+    """A worker's own visits in the period (not their grid's: a colleague's count elsewhere)."""
+    visits = visits_visible_to(user=subject.user).filter(
+        _between("visited_at", period.start, period.end), coverage.paths_q(subject.place.paths, "resident__grid__"),
+        worker=subject.user)
+    figurer.total.visits = 0
+    for figures in figurer.by_part.values():
+        figures.visits = 0
+    for row in _grouped(visits, _grid_key(subject, ""), visits=Count("pk")):
+        figurer.add(row["_key"], visits=row["visits"])
+
+
+def _add_errands(figurer: Figurer, subject: Subject, period: Period, today: date) -> None:
+    received = _between("requested_at", period.start, period.end)
+    delivered = _between("delivered_at", period.start, period.end)
+    overdue = due.errand_overdue_q(today)
+    # The OR lets each branch use its own index (requested_at, state+due_on, delivered_at).
+    errands = _errands(subject).filter(received | overdue | delivered)
+    rows = _grouped(errands, _grid_key(subject, ""),
+                    received=Count("pk", filter=received), overdue=Count("pk", filter=overdue),
+                    rated=Count("satisfaction", filter=delivered), rating=Sum("satisfaction", filter=delivered))
+    for row in rows:
+        figurer.add(row["_key"], errands_received=row["received"], errands_overdue=row["overdue"],
+                    satisfaction_count=row["rated"], satisfaction_sum=row["rating"])
+
+
+def _add_completions(figurer: Figurer, subject: Subject, period: Period) -> None:
+    events = ErrandEvent.objects.filter(_errand_q(subject, "errand__"), _between("at", period.start, period.end),
+                                        action=ErrandEvent.Action.COMPLETE)
+    key = "errand__resident__grid__path" if subject.parts else None
+    fields = ["seconds"] + ([key] if key else [])
+    for row in events.annotate(seconds=Seconds(F("at"), F("errand__requested_at"))).values_list(*fields).order_by():
+        figurer.add(row[1] if key else None, errands_completed=1, turnaround_seconds=max(row[0], 0.0))
+
+
+def _add_trips(figurer: Figurer, subject: Subject, period: Period) -> None:
+    ledger = TripsSaved.objects.filter(recorded_on__gte=period.start, recorded_on__lte=period.end)
+    if subject.lens == Lens.AREA:  # the ledger row names the resident: no need to go through the errand
+        ledger = ledger.filter(coverage.paths_q(subject.place.paths, "resident__grid__"))
+    else:
+        ledger = ledger.filter(_errand_q(subject, "errand__"))
+    for row in _grouped(ledger, _grid_key(subject, ""), trips=Sum("trips")):
+        figurer.add(row["_key"], trips_saved=row["trips"])
+
+
+def _add_complaints(figurer: Figurer, subject: Subject, period: Period) -> None:
+    complaints = complaints_visible_to(user=subject.user).filter(_between("registered_at", period.start, period.end))
+    if subject.place is not None:
+        complaints = complaints.filter(coverage.paths_q(subject.place.paths, "point__area__"))
+    figurer.total.complaints = 0
+    for figures in figurer.by_part.values():
+        figures.complaints = 0
+    keys = ["point__area__path"] if subject.parts else []
+    for row in _grouped(complaints, keys, total=Count("pk"), on_spot=Count("pk", filter=Q(handled_on_spot=True))):
+        figurer.add(row["_key"], complaints=row["total"], complaints_on_spot=row["on_spot"])
+
+
+# --- The weekly trend ----------------------------------------------------------------------
+
+
+@dataclass
+class Week:
+    start: date
+    visits: int | None
+    received: int
+    completed: int
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=6)
+
+
+@dataclass
+class Trend:
+    weeks: list[Week]
+    shows_visits: bool
+
+
+def trend_weeks(today: date, count: int = TREND_WEEKS) -> list[date]:
+    """The Mondays of the last ``count`` weeks, this week's last."""
+    monday = today - timedelta(days=today.weekday())
+    return [monday - timedelta(weeks=count - 1 - i) for i in range(count)]
+
+
+def _weekly_counts(queryset, field_name: str, mondays: Sequence[date]) -> list[int]:
+    """One conditional count per week in a single query: plain comparisons, which every
+    database evaluates fast (no per-row date functions)."""
+    bounds = [day_start(m) for m in mondays] + [day_start(mondays[-1] + timedelta(weeks=1))]
+    counts = queryset.filter(**{f"{field_name}__gte": bounds[0], f"{field_name}__lt": bounds[-1]}).aggregate(**{
+        f"w{i}": Count("pk", filter=Q(**{f"{field_name}__gte": bounds[i], f"{field_name}__lt": bounds[i + 1]}))
+        for i in range(len(mondays))
+    })
+    return [counts[f"w{i}"] for i in range(len(mondays))]
+
+
+def trend_for(*, subject: Subject, today: date) -> Trend:
+    """Visits (not for a branch), errands received and errands completed, week by week.
+    Three queries (two for a branch)."""
+    mondays = trend_weeks(today)
+    visits: list[int | None] = [None] * len(mondays)
+    if subject.place is not None:
+        visit_rows = visits_visible_to(user=subject.user).filter(
+            coverage.paths_q(subject.place.paths, "resident__grid__"))
+        if subject.lens == Lens.WORKER:
+            visit_rows = visit_rows.filter(worker=subject.user)
+        visits = _weekly_counts(visit_rows, "visited_at", mondays)
+    received = _weekly_counts(_errands(subject), "requested_at", mondays)
+    completed = _weekly_counts(
+        ErrandEvent.objects.filter(_errand_q(subject, "errand__"), action=ErrandEvent.Action.COMPLETE), "at", mondays)
+    weeks = [Week(m, v, r, c) for m, v, r, c in zip(mondays, visits, received, completed)]
+    return Trend(weeks, shows_visits=subject.place is not None)
+
