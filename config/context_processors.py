@@ -30,8 +30,13 @@ def navigation_for(user) -> list[dict]:
     if errand_staff:
         items.append({"url_names": {"errand-board", "errand-detail"}, "url": reverse("errand-board"),
                       "label": _("Errands"), "icon": "errands"})
-    items.append({"url_names": {"network-list", "network-detail"}, "url": reverse("network-list"),
-                  "label": _("Network"), "icon": "network"})
+    if roles & {Role.STREET_OFFICIAL, Role.CITY_ADMIN}:
+        # Streets and the city ask "who fell behind?" first: their map tab is the coverage
+        # map, in the network's place (the directory stays a tile on their home page).
+        items.append({"url_names": {"coverage-map"}, "url": reverse("coverage-map"), "label": _("Map"), "icon": "map"})
+    else:
+        items.append({"url_names": {"network-list", "network-detail"}, "url": reverse("network-list"),
+                      "label": _("Network"), "icon": "network"})
     # Staff reach the map from the network page: five tabs is what a phone's bar holds.
     if not is_worker_only and not errand_staff:
         items.append({"url_names": {"network-map"}, "url": reverse("network-map"), "label": _("Map"), "icon": "map"})

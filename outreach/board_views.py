@@ -101,12 +101,16 @@ def errand_detail_url(errand_id) -> str | None:
 
 # --- reads -------------------------------------------------------------------------------
 
-def board_errands(*, user, today, tab: str = Tab.UNASSIGNED, service: int | None = None, state: str = "",
-                  holder: str = "", assignee: str = "") -> QuerySet[Errand]:
-    """The open errands of the user's scope on one tab of the board, most urgent first
-    (grouped by assignee on that tab)."""
-    errands = errands_list(user=user, today=today, state=state, service=service, holder=holder,
-                           assignee=assignee).filter(state__in=OPEN_STATES)
+def board_open_errands(*, user, today, service: int | None = None, state: str = "", holder: str = "",
+                       assignee: str = "") -> QuerySet[Errand]:
+    """The open errands of the user's scope under the board's filters, most urgent first."""
+    return errands_list(user=user, today=today, state=state, service=service, holder=holder,
+                        assignee=assignee).filter(state__in=OPEN_STATES)
+
+
+def board_errands(*, user, today, tab: str = Tab.UNASSIGNED, **filters) -> QuerySet[Errand]:
+    """The errands on one tab of the board (grouped by assignee on that tab)."""
+    errands = board_open_errands(user=user, today=today, **filters)
     if tab == Tab.UNASSIGNED:
         errands = errands.filter(assignee__isnull=True)
     elif tab == Tab.OVERDUE:
@@ -117,12 +121,9 @@ def board_errands(*, user, today, tab: str = Tab.UNASSIGNED, service: int | None
     return errands
 
 
-def board_tab_counts(*, user, today, service: int | None = None, state: str = "", holder: str = "",
-                     assignee: str = "") -> dict[str, int]:
+def board_tab_counts(*, user, today, **filters) -> dict[str, int]:
     """How many errands each tab holds under the current filters: one query."""
-    errands = errands_list(user=user, today=today, state=state, service=service, holder=holder,
-                           assignee=assignee).filter(state__in=OPEN_STATES)
-    counts = errands.aggregate(
+    counts = board_open_errands(user=user, today=today, **filters).aggregate(
         open=Count("pk"),
         unassigned=Count("pk", filter=Q(assignee__isnull=True)),
         overdue=Count("pk", filter=due.errand_overdue_q(today)),
@@ -148,7 +149,8 @@ def board_facets(*, user) -> dict[str, list[dict]]:
         holders.setdefault(key, {"value": key, "name": name, "count": 0})["count"] += g["n"]
         if g["assignee_id"]:
             name = g["assignee__full_name"] or g["assignee__username"]
-            people.setdefault(g["assignee_id"], {"value": str(g["assignee_id"]), "name": name, "count": 0})["count"] += g["n"]
+            person = people.setdefault(g["assignee_id"], {"value": str(g["assignee_id"]), "name": name, "count": 0})
+            person["count"] += g["n"]
     return {
         "holders": sorted(holders.values(), key=lambda h: (h["value"].startswith("branch"), h["name"])),
         "people": sorted(people.values(), key=lambda p: p["name"]),

@@ -33,9 +33,10 @@ POINT_DECIMALS = 5  # about a metre
 # Zoom the outlines are simplified for when the map does not say: what fits the parts'
 # level on a phone (the city's towns, a town's communities, a community's grids).
 ZOOM_FOR_PARTS = {Area.Level.CITY: 8, Area.Level.TOWN: 10, Area.Level.COMMUNITY: 12, Area.Level.GRID: 14}
-# Service points drawn: down to two levels below the area opened (the city shows centres
-# and stations, a town its grid points too).
-POINT_LEVELS_BELOW = 2
+# Service points drawn: the area's own and one level below (the city shows the street
+# centres, a town its centre and stations, a community its station and grid points), so
+# the markers never hide the colours.
+POINT_LEVELS_BELOW = 1
 
 
 class Layer:

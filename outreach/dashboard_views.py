@@ -75,7 +75,7 @@ class ExportForm(DashboardQueryForm):
 def _parse(form_class, request, **kwargs):
     form = form_class(request.GET, today=timezone.localdate(), **kwargs)
     form.is_valid()
-    if "area" in form.errors:
+    if "area" in form.errors and not form.has_error("area", code="required"):
         raise Http404  # not a number: no such area, the same answer as someone else's
     return form
 

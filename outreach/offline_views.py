@@ -148,7 +148,10 @@ def _shell_strings() -> dict:
         "dueIn": counted("due in %(days)s day", "due in %(days)s days"),
         "dueToday": _("due today"),
         "errandDue": _("due %(date)s"),
+        "todayTitle": _("Today's visits"),
         "visit": _("Visit"),
+        "visitSaved": _("visit saved on this phone"),
+        "stepWaiting": _("step waiting to be sent"),
         "visitAria": _("Start a visit to %(name)s"),
         "visitTitle": _("Visit %(name)s"),
         "nobody": _("Nobody in this group."),
@@ -242,6 +245,10 @@ def offline_today(request):
         "generated_at": timezone.now().isoformat(),
         "today": today.isoformat(),
         "keep_days": settings.DAIBAN_OFFLINE_DAYS,
+        # What the offline visit form checks the position against, as the visit page does.
+        "visit_rules": {"awayMeters": settings.DAIBAN_VISIT_AWAY_METERS,
+                        "maxAccuracy": settings.DAIBAN_VISIT_MAX_ACCURACY_METERS},
+        "state_labels": {str(value): str(label) for value, label in Errand.State.choices},
         "residents": residents,
         "errands": errands,
     }, json_dumps_params={"ensure_ascii": False})

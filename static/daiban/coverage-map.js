@@ -20,7 +20,7 @@
   var touchOnly = window.matchMedia && window.matchMedia("(hover: none)").matches;
 
   var ICON_SIZES = {
-    street_centre: 20, community_station: 16, grid_point: 14, branch: 18, missed: 14, errand: 14
+    street_centre: 20, community_station: 16, grid_point: 14, branch: 18, missed: 12, errand: 14
   };
 
   function state() {

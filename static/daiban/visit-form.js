@@ -1,17 +1,23 @@
 /* Visit form: takes the phone's position while the worker fills in the form, keeps the
    most accurate fix in the hidden fields, and says plainly how good it is. The server
-   recomputes the distance from the home; this only tells the worker early. */
+   recomputes the distance from the home; this only tells the worker early.
+
+   Saving goes through the outbox (static/daiban/offline.js): the visit, its photos
+   (made smaller here, 1600 px JPEG, as the server would store them) and any errand
+   noted with it are put on the phone first, then sent to the API. With signal the
+   worker sees the result at once, as before; without, the visit waits on the phone
+   and the worker goes on. Without IndexedDB the form posts as a plain form. The same
+   script drives the form of the offline page, which offline.js draws and then hands to
+   DaibanVisitForm.init. */
 (function () {
   "use strict";
-  var form = document.getElementById("visit-form");
-  var status = document.getElementById("gps-status");
-  var configNode = document.getElementById("visit-config");
-  if (!form || !status || !configNode) return;
-  var config = JSON.parse(configNode.textContent);
-  var best = null;
+  var PHOTO_LONG_EDGE = 1600;  // settings.DAIBAN_PHOTO_LONG_EDGE: the size the server keeps
+  var PHOTO_QUALITY = 0.85;
+  var PHOTOS_PER_VISIT = 6;  // settings.DAIBAN_PHOTOS_PER_VISIT
+  var SEND_WAIT_MS = 25000;  // after this the visit stays on the phone and the worker goes on
 
   function fill(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
+    return String(template || "").replace(/%\((\w+)\)[sd]/g, function (_, key) { return values[key]; });
   }
 
   // Sentences ending in Chinese punctuation run on without a space; others get one.
@@ -26,44 +32,310 @@
     return 2 * r * Math.asin(Math.sqrt(a));
   }
 
-  function show(position) {
-    var c = position.coords;
-    if (c.accuracy > config.maxAccuracy) {
-      if (!best) status.textContent = fill(status.dataset.coarse, { accuracy: Math.round(c.accuracy) });
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  // The phone's time with its offset (2026-11-27T09:30:00+08:00), as the API asks.
+  function localIso(d) {
+    var offset = -d.getTimezoneOffset();
+    var sign = offset >= 0 ? "+" : "-";
+    offset = Math.abs(offset);
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" +
+      pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + sign + pad(Math.floor(offset / 60)) + ":" + pad(offset % 60);
+  }
+
+  function startLocating(form, config) {
+    var status = form.querySelector("#gps-status");
+    var best = null;
+
+    function show(position) {
+      var c = position.coords;
+      if (c.accuracy > config.maxAccuracy) {
+        if (!best) status.textContent = fill(status.dataset.coarse, { accuracy: Math.round(c.accuracy) });
+        return;
+      }
+      if (best && best.accuracy <= c.accuracy) return;
+      best = { lat: c.latitude, lng: c.longitude, accuracy: c.accuracy };
+      form.elements.lat.value = best.lat.toFixed(6);
+      form.elements.lng.value = best.lng.toFixed(6);
+      form.elements.accuracy_m.value = Math.round(best.accuracy);
+      var text = fill(status.dataset.fix, { accuracy: Math.round(best.accuracy) });
+      status.className = "gps-status ok";
+      if (config.home) {
+        var d = Math.round(distance(best.lat, best.lng, config.home[0], config.home[1]));
+        text = join(text, fill(status.dataset.distance, { distance: d }));
+        if (d > config.awayMeters) {
+          text = join(text, fill(status.dataset.away, { limit: config.awayMeters }));
+          status.className = "gps-status warn";
+        }
+      }
+      status.textContent = text;
+      form.dataset.located = "true";
+    }
+
+    function failed() {
+      if (best) return;
+      status.textContent = status.dataset.failed;
+      status.className = "gps-status warn";
+      var reason = form.querySelector("[name=no_location_reason]");
+      if (reason) reason.focus({ preventScroll: true });
+    }
+
+    if (!("geolocation" in navigator)) {
+      status.textContent = status.dataset.unsupported;
+      return null;
+    }
+    status.textContent = status.dataset.waiting;
+    return navigator.geolocation.watchPosition(show, failed, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
+  }
+
+  // --- photos: smaller before they are kept, so an afternoon of visits fits on the phone ---
+
+  function shrink(file, index) {
+    var name = "photo-" + (index + 1) + ".jpg";
+    if (!window.createImageBitmap) return Promise.resolve({ blob: file, name: file.name || name });
+    return createImageBitmap(file).then(function (bitmap) {
+      var scale = Math.min(1, PHOTO_LONG_EDGE / Math.max(bitmap.width, bitmap.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+      canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      if (bitmap.close) bitmap.close();
+      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", PHOTO_QUALITY); });
+    }).then(function (blob) {
+      return blob ? { blob: blob, name: name } : { blob: file, name: file.name || name };
+    }, function () {
+      // A format this browser cannot draw: keep the original, the server says if it is not a photo.
+      return { blob: file, name: file.name || name };
+    });
+  }
+
+  // --- errors where the worker sees them ----------------------------------------------------------
+
+  // The API names the service's fields; the form shows position problems by the reason.
+  var FIELD_OF = { lat: "no_location_reason", lng: "no_location_reason", accuracy_m: "no_location_reason" };
+
+  function clearErrors(form) {
+    Array.prototype.forEach.call(form.querySelectorAll(".outbox-error"), function (node) { node.remove(); });
+    Array.prototype.forEach.call(form.querySelectorAll(".field.has-outbox-error"), function (node) {
+      node.classList.remove("has-outbox-error", "has-error");
+    });
+  }
+
+  function fieldError(form, field, message) {
+    var box = form.querySelector("#field-" + (FIELD_OF[field] || field));
+    if (!box) return false;
+    var p = document.createElement("p");
+    p.className = "form-error outbox-error";
+    p.setAttribute("role", "alert");
+    p.textContent = message;
+    box.classList.add("has-error", "has-outbox-error");
+    box.appendChild(p);
+    return true;
+  }
+
+  function showErrors(form, words, body) {
+    var loose = [];
+    ((body && body.errors) || []).forEach(function (e) {
+      if (!e.field || !fieldError(form, e.field, e.message)) loose.push(e.message);
+    });
+    if (!(body && body.errors && body.errors.length) && body && body.message) loose.push(body.message);
+    say(form, [words.tFix].concat(loose).join(" "));
+    var first = form.querySelector(".outbox-error, #visit-outbox-message:not([hidden])");
+    if (first) first.scrollIntoView({ block: "center" });
+  }
+
+  function say(form, text) {
+    var box = form.querySelector("#visit-outbox-message");
+    box.textContent = text || "";
+    box.hidden = !text;
+  }
+
+  // --- the outbox ---------------------------------------------------------------------------------
+
+  function checked(form, name) {
+    return Array.prototype.map.call(form.querySelectorAll("input[name=" + name + "]:checked"), function (i) { return i.value; });
+  }
+
+  function value(form, name) {
+    var field = form.elements.namedItem(name);
+    return field && field.value !== undefined ? String(field.value).trim() : "";
+  }
+
+  function number(text) { return text === "" ? null : Number(text); }
+
+  // What the server would refuse at once is said here, before anything is kept.
+  function problems(form, words, photoCount) {
+    var found = [];
+    if (!value(form, "outcome")) found.push(["outcome", words.tOutcome]);
+    if (!value(form, "lat") && !value(form, "no_location_reason")) found.push(["no_location_reason", words.tNoLocation]);
+    if (photoCount > PHOTOS_PER_VISIT) found.push(["photos", fill(words.tTooMany, { n: PHOTOS_PER_VISIT })]);
+    return found;
+  }
+
+  function nextPage(form) {
+    if (document.getElementById("offline-app")) return form.dataset.next;
+    // Back where the worker came from (Today, or the resident's page), as the plain form does.
+    var from = document.referrer;
+    try {
+      var url = new URL(from);
+      if (url.origin === location.origin && url.pathname !== location.pathname && !/[?&]outbox=/.test(url.search)) {
+        return url.pathname + url.search;
+      }
+    } catch (e) { /* no referrer */ }
+    return form.dataset.next;
+  }
+
+  function fillFrom(form, item, errand) {
+    var fields = item.fields;
+    Object.keys(fields).forEach(function (name) {
+      var value = fields[name];
+      var inputs = form.querySelectorAll("[name=" + name + "]");
+      Array.prototype.forEach.call(inputs, function (input) {
+        if (input.type === "radio" || input.type === "checkbox") {
+          input.checked = Array.isArray(value) ? value.indexOf(input.value) >= 0 : String(value) === input.value;
+        } else if (input.type !== "file" && value !== null && value !== undefined) {
+          input.value = value;
+        }
+      });
+    });
+    if (errand) {
+      form.elements.namedItem("errand_service").value = String(errand.fields.service);
+      form.elements.namedItem("errand_description").value = errand.fields.description || "";
+      form.dataset.errandItem = errand.id;
+    }
+    form.dataset.visitedAt = fields.visited_at;
+    form.dataset.createdAt = item.createdAt;
+  }
+
+  function init(form) {
+    var configNode = document.getElementById("visit-config");
+    if (!form || !configNode || form.dataset.ready) return;
+    form.dataset.ready = "1";
+    var config = JSON.parse(configNode.textContent);
+    var watch = startLocating(form, config);
+    var offline = window.DaibanOffline;
+    var words = form.querySelector("#visit-outbox-message").dataset;
+    var idField = form.elements.namedItem("id");
+    var keptPhotos = [];
+    var busy = false;
+
+    if (!offline || !offline.supported) {
+      // No outbox on this browser: the plain form post (the offline page has no server form).
+      form.addEventListener("submit", function () { if (watch !== null) navigator.geolocation.clearWatch(watch); });
       return;
     }
-    if (best && best.accuracy <= c.accuracy) return;
-    best = { lat: c.latitude, lng: c.longitude, accuracy: c.accuracy };
-    form.elements.lat.value = best.lat.toFixed(6);
-    form.elements.lng.value = best.lng.toFixed(6);
-    form.elements.accuracy_m.value = Math.round(best.accuracy);
-    var text = fill(status.dataset.fix, { accuracy: Math.round(best.accuracy) });
-    status.className = "gps-status ok";
-    if (config.home) {
-      var d = Math.round(distance(best.lat, best.lng, config.home[0], config.home[1]));
-      text = join(text, fill(status.dataset.distance, { distance: d }));
-      if (d > config.awayMeters) {
-        text = join(text, fill(status.dataset.away, { limit: config.awayMeters }));
-        status.className = "gps-status warn";
-      }
+    if (!idField.value) idField.value = offline.newId();  // the offline page's form comes without one
+
+    // Opened from the list under the top bar to fix a visit the server refused.
+    var fixing = new URLSearchParams(location.search).get("outbox");
+    if (fixing) {
+      offline.ready.then(function () { return offline.get(fixing); }).then(function (item) {
+        if (!item || item.kind !== "visit") return;
+        var errand = offline.items().filter(function (i) { return i.after === item.id && i.kind === "errand"; })[0];
+        fillFrom(form, item, errand);
+        keptPhotos = item.photos || [];
+        var note = form.querySelector("#visit-kept-photos");
+        if (keptPhotos.length) {
+          note.textContent = fill(words.tKeptPhotos, { n: keptPhotos.length });
+          note.hidden = false;
+        }
+        if (item.error) showErrors(form, words, item.error);
+      });
     }
-    status.textContent = text;
-    form.dataset.located = "true";
+
+    function finish(text, url) {
+      if (watch !== null) navigator.geolocation.clearWatch(watch);
+      offline.flash(text);
+      location.assign(url || nextPage(form));
+    }
+
+    function unlock() {
+      busy = false;
+      form.querySelector("[type=submit]").disabled = false;
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (busy) return;
+      clearErrors(form);
+      var files = Array.prototype.slice.call((form.elements.namedItem("photos") || {}).files || []);
+      var found = problems(form, words, keptPhotos.length + files.length);
+      if (found.length) {
+        found.forEach(function (p) { fieldError(form, p[0], p[1]); });
+        say(form, "");
+        var first = form.querySelector(".outbox-error");
+        if (first) first.scrollIntoView({ block: "center" });
+        return;
+      }
+      busy = true;
+      form.querySelector("[type=submit]").disabled = true;
+      say(form, "");
+      var visitId = idField.value;
+      var residentId = Number(form.dataset.resident);
+      var name = form.dataset.residentName;
+      // The visit's time is when it was first saved; sending it again must not change it.
+      form.dataset.visitedAt = form.dataset.visitedAt || localIso(new Date());
+      var createdAt = form.dataset.createdAt || new Date().toISOString();
+      var service = value(form, "errand_service");
+      var errandId = service ? (form.dataset.errandItem || offline.newId()) : null;
+
+      Promise.all(files.map(shrink)).then(function (photos) {
+        var visit = {
+          id: visitId, kind: "visit", user: offline.user(), createdAt: createdAt, state: "waiting",
+          label: { name: name },
+          fields: {
+            id: visitId, resident: residentId, visited_at: form.dataset.visitedAt, outcome: value(form, "outcome"),
+            lat: number(value(form, "lat")), lng: number(value(form, "lng")), accuracy_m: number(value(form, "accuracy_m")),
+            no_location_reason: value(form, "no_location_reason"), health: value(form, "health"),
+            health_notes: value(form, "health_notes"), living_notes: value(form, "living_notes"),
+            hazards: checked(form, "hazards"), hazard_notes: value(form, "hazard_notes"), needs: value(form, "needs"),
+          },
+          photos: keptPhotos.concat(photos),
+        };
+        var items = [visit];
+        if (service) {
+          var select = form.elements.namedItem("errand_service");
+          items.push({
+            id: errandId, kind: "errand", user: offline.user(), createdAt: createdAt, state: "waiting", after: visitId,
+            label: { name: name, service: select.options[select.selectedIndex].text },
+            fields: { id: errandId, resident: residentId, service: Number(service), source: "visit",
+                      description: value(form, "errand_description") || visit.fields.needs, visit: visitId },
+          });
+        }
+        var dropped = !service && form.dataset.errandItem ? [form.dataset.errandItem] : [];
+        form.dataset.errandItem = errandId || "";
+        form.dataset.createdAt = createdAt;
+        return offline.put(items).then(function () { return dropped.length ? offline.remove(dropped) : null; });
+      }).then(function () {
+        if (!navigator.onLine) return finish(offline.words.tQueued);
+        var waited = new Promise(function (resolve) { setTimeout(function () { resolve(null); }, SEND_WAIT_MS); });
+        return Promise.race([offline.sync(), waited]).then(function (summary) {
+          var result = summary && summary.results[visitId];
+          if (!result) return finish(summary && summary.login ? offline.words.tQueuedLogin : offline.words.tQueued);
+          if (result.status === 200 || result.status === 201) {
+            var errand = errandId && summary.results[errandId];
+            var opened = errand && (errand.status === 200 || errand.status === 201);
+            return finish(form.dataset.sent, opened ? offline.words.errandUrl.replace("00000000-0000-0000-0000-000000000000", errandId) : null);
+          }
+          if (result.status === 422 || result.status === 400 || result.status === 413) {
+            showErrors(form, words, result.body);
+            return unlock();
+          }
+          if (result.status === 401 || result.status === 403) return finish(offline.words.tQueuedLogin);
+          if (result.status === 0 || result.status >= 500) return finish(offline.words.tQueued);
+          // 409 or 404: the visit stays on the phone; the list under the top bar offers the choices.
+          say(form, fill(words.tNotSent, { message: (result.body && result.body.message) || "" }));
+          return unlock();
+        });
+      }).catch(function () {
+        // The phone could not keep the visit (storage full or blocked): send it as a plain form.
+        if (watch !== null) navigator.geolocation.clearWatch(watch);
+        if (!document.getElementById("offline-app")) HTMLFormElement.prototype.submit.call(form);
+        else unlock();
+      });
+    });
   }
 
-  function failed() {
-    if (best) return;
-    status.textContent = status.dataset.failed;
-    status.className = "gps-status warn";
-    var reason = document.getElementById("id_no_location_reason");
-    if (reason) reason.focus({ preventScroll: true });
-  }
-
-  if (!("geolocation" in navigator)) {
-    status.textContent = status.dataset.unsupported;
-    return;
-  }
-  status.textContent = status.dataset.waiting;
-  var watch = navigator.geolocation.watchPosition(show, failed, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
-  form.addEventListener("submit", function () { navigator.geolocation.clearWatch(watch); });
+  window.DaibanVisitForm = { init: init };
+  init(document.getElementById("visit-form"));
 })();

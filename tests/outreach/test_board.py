@@ -111,7 +111,8 @@ def test_grid_workers_get_404(client_for, errands, username):
     response = client.post(reverse("errand-board-assign", args=[errand.pk]),
                            {"assignee": errand.holder_point.agents.get().pk, "version": errand.version})
     assert response.status_code == 404
-    assert client.post(reverse("errand-board-escalate", args=[errand.pk]), {"version": errand.version}).status_code == 404
+    response = client.post(reverse("errand-board-escalate", args=[errand.pk]), {"version": errand.version})
+    assert response.status_code == 404
 
 
 def test_login_required(client):
@@ -254,7 +255,8 @@ def test_assign_without_js_goes_back_to_the_board(client_for, errands, demo_user
     assert [m.level_tag for m in page.context["messages"]] == ["success"]
     # Only the board itself is a place to go back to.
     response = client.post(reverse("errand-board-assign", args=[errand.pk]),
-                           {"assignee": demo_users["worker"].pk, "version": errand.version, "back": "https://evil.example/"})
+                           {"assignee": demo_users["worker"].pk, "version": errand.version,
+                            "back": "https://evil.example/"})
     assert response.url == reverse(BOARD)
 
 

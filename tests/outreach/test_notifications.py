@@ -189,7 +189,8 @@ def late(demo_users):
     on_time = open_errand(admin, r1, "MZ-GL")
     done = open_errand(worker, r1, "YB-CB", days_ago=5)
     for action in ("accept", "start", "complete"):
-        done = errand_services.errand_transition(actor=worker, errand=done, action=action, expected_version=done.version)
+        done = errand_services.errand_transition(actor=worker, errand=done, action=action,
+                                                 expected_version=done.version)
     Notification.objects.all().delete()
     return {"assigned": assigned, "unassigned": unassigned, "at_branch": at_branch, "on_time": on_time, "done": done}
 

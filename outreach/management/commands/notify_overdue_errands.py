@@ -48,7 +48,8 @@ def holder_staff_of(errands: list[Errand]) -> dict:
     if branch_ids:
         q |= Q(role=Role.BRANCH_SECRETARY, branch_id__in=branch_ids)
     by_place: dict[tuple, set[int]] = defaultdict(set)
-    for role, area_id, branch_id, user_id in Scope.objects.filter(q).values_list("role", "area_id", "branch_id", "user_id"):
+    scopes = Scope.objects.filter(q).values_list("role", "area_id", "branch_id", "user_id")
+    for role, area_id, branch_id, user_id in scopes:
         by_place[("branch", branch_id) if branch_id else (role, area_id)].add(user_id)
     agents: dict[int, set[int]] = defaultdict(set)
     through = ServicePoint.agents.through.objects.filter(servicepoint_id__in=point_ids)
