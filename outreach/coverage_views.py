@@ -32,7 +32,7 @@ MISSED_PER_PAGE = 20
 POINT_DECIMALS = 5  # about a metre
 # Zoom the outlines are simplified for when the map does not say: what fits the parts'
 # level on a phone (the city's towns, a town's communities, a community's grids).
-ZOOM_FOR_PARTS = {Area.Level.CITY: 8, Area.Level.TOWN: 10, Area.Level.COMMUNITY: 12, Area.Level.GRID: 14}
+ZOOM_FOR_PARTS = {Area.Level.CITY: 8, Area.Level.TOWN: 10, Area.Level.COMMUNITY: 13, Area.Level.GRID: 15}
 # Service points drawn: the area's own and one level below (the city shows the street
 # centres, a town its centre and stations, a community its station and grid points), so
 # the markers never hide the colours.
@@ -191,17 +191,26 @@ def coverage_map(request):
         "place": place, "period": period, "total": total, "rows": rows, "sort": sort,
         "head": _table_head(sort, area_id, period), "missed": missed, "shows_residents": shows_residents,
         "legend": coverage.legend(), "periods": [(k.value, PERIOD_LABELS[k]) for k in PeriodKind],
-        "period_errors": period_errors, "form_period": data.get("period") or request.GET.get("period") or period.kind,
+        # The selector shows what was asked for, even when it is the period in error.
+        "period_errors": period_errors, "form_period": data.get("period") or period.kind,
+        "form_start": data.get("start") or period.start, "form_end": data.get("end") or period.end,
         "overview_url": _page_url(None, period), "trail": [(a, _page_url(a.pk, period)) for a in place.trail],
         "areas_url": f"{reverse('coverage-areas')}?{query}", "layers_url": f"{reverse('coverage-layers')}?{query}",
         "layers": [(key, label) for key, label in LAYER_LABELS.items()
                    if shows_residents or key not in RESIDENT_LAYERS],
-        "js_labels": JS_LABELS,
+        "js_labels": JS_LABELS, "tiers": ServicePoint.Tier.choices,
     }
-    template = "outreach/coverage_map.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#panel"
-    return render(request, template, context)
+    if not request.htmx or request.htmx.history_restore_request:
+        return render(request, "outreach/coverage_map.html", context)
+    response = render(request, "outreach/coverage_map.html#panel", context)
+    if not period_errors:
+        # The address bar keeps only what matters (the period form also sends the dates
+        # of a week or a month), so a shared or reloaded address shows the same screen.
+        extra = {"sort": sort} if sort != coverage.DEFAULT_SORT else {}
+        if missed is not None and missed.number > 1:
+            extra["page"] = missed.number
+        response["HX-Push-Url"] = _page_url(area_id, period, **extra)
+    return response
 
 
 # --- GeoJSON -----------------------------------------------------------------------------

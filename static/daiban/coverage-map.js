@@ -94,7 +94,8 @@
     selected = null;
     areas = L.geoJSON(data, {
       style: function (feature) {
-        return { className: "coverage-area band-" + feature.properties.band, weight: 1.5, color: "#ffffff" };
+        var props = feature.properties;
+        return { className: "coverage-area band-" + props.band + " area-" + props.id, weight: 1.5, color: "#ffffff" };
       },
       onEachFeature: function (feature, layer) {
         var props = feature.properties;

@@ -5,12 +5,14 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from grid.models import Area, Department, JointBranch, Pairing, Scope, ServicePoint, ServiceWindow, User
-from outreach.models import Complaint, Errand, ErrandEvent, Resident, ResidentCategory, TripsSaved, Visit
+from outreach.models import (
+    BranchActivity, BranchActivityPoint, Complaint, Errand, ErrandEvent, Resident, ResidentCategory, TripsSaved, Visit,
+)
 
 pytestmark = pytest.mark.django_db
 
 MODELS = [Area, ServicePoint, Department, ServiceWindow, JointBranch, Pairing, User, Scope, Resident, ResidentCategory, Visit,
-          Errand, ErrandEvent, TripsSaved, Complaint]
+          Errand, ErrandEvent, TripsSaved, Complaint, BranchActivity, BranchActivityPoint]
 
 
 def snapshot():

@@ -831,7 +831,11 @@ def test_branch_pages_query_count_does_not_grow(login, branch, demo_users, djang
     client = login("secretary")
     url = reverse(name, args=[branch.pk])
     branch_errand(demo_users["admin"])
-    log(demo_users["secretary"], branch, paired_points(branch, 2), uploads=[factories.jpeg()])
+    # one of each (an empty prefetch costs no query): held with a photo, planned, planned and passed
+    log(demo_users["secretary"], branch, paired_points(branch, 2), days_ago=0, uploads=[factories.jpeg()])
+    log(demo_users["secretary"], branch, paired_points(branch, 1), status=PLANNED, days_ago=-2)
+    passed = log(demo_users["secretary"], branch, paired_points(branch, 1), status=PLANNED, days_ago=-2)
+    backdate_activity(passed, timezone.localdate() - timedelta(days=3))
     client.get(url)
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200

@@ -219,7 +219,6 @@ class Command(BaseCommand):
             # rather than spilling pages to disk and reading them back.
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA cache_size = -1000000")
-                cursor.execute("PRAGMA temp_store = MEMORY")
         with transaction.atomic():
             places = self.build_territory(grids)
             self.build_points(places)

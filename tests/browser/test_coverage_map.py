@@ -1,0 +1,83 @@
+"""A street official opens the coverage map on a desktop (1280×800) and a phone (390×844):
+the areas are drawn in their colours with no tile server, a click on a community drills
+into it, the missed list follows, Back returns to the town, and the page never scrolls
+sideways."""
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from grid.models import Area, User
+from outreach import services
+from tests.browser.conftest import horizontal_overflow
+from tests.outreach import factories
+
+BAND_COLOURS = {"good": "rgb(46, 125, 50)", "poor": "rgb(198, 40, 40)", "none": "rgb(158, 158, 158)"}
+
+
+@pytest.fixture
+def crafted(demo_city):
+    """绣湖社区: one resident never visited (missed), one met today (50 %, red); a
+    neighbouring community: one met today (100 %, green); the rest of the town: grey."""
+    admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
+    town = Area.objects.get(name="稠城街道")
+    neighbour = (Area.objects.filter(level=Area.Level.GRID, path__startswith=town.path)
+                 .exclude(parent__name="绣湖社区").order_by("code").first())
+    missed = factories.resident(admin, name="漏访张大爷", care_level="A", registered_days_ago=30)
+    for grid_name, name in [("绣湖社区第1网格", "准时李奶奶"), (neighbour.name, "邻社区王伯")]:
+        resident = factories.resident(admin, grid_name=grid_name, name=name, care_level="C", registered_days_ago=30)
+        services.visit_record(actor=worker if grid_name.startswith("绣湖") else admin, resident=resident,
+                              visit_id=uuid.uuid4(), data=services.VisitInput(
+                                  visited_at=timezone.now() - timedelta(hours=1), outcome="met",
+                                  lat=resident.home_lat, lng=resident.home_lng, accuracy_m=10))
+    return {"missed": missed, "xiuhu": Area.objects.get(name="绣湖社区"), "neighbour": neighbour.parent, "town": town}
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}])
+def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_server, crafted, viewport):
+    page = log_in("street")
+    page.set_viewport_size(viewport)
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name=re.compile("地图|Map")).click()
+    expect(page.locator("#coverage-map")).to_have_attribute("data-area", str(crafted["town"].pk))
+    town_areas = Area.objects.filter(parent=crafted["town"]).count()
+    expect(page.locator("#coverage-map")).to_have_attribute("data-features", str(town_areas))
+    expect(page.locator(".coverage-title")).to_contain_text("稠城街道")
+
+    # No tile server: the communities are drawn anyway, each in its band's colour.
+    xiuhu, neighbour = crafted["xiuhu"], crafted["neighbour"]
+    for area, band in [(xiuhu, "poor"), (neighbour, "good")]:
+        polygon = page.locator(f"#coverage-map path.coverage-area.area-{area.pk}")
+        expect(polygon).to_have_class(re.compile(f"band-{band}"))
+        assert polygon.evaluate("p => getComputedStyle(p).fill") == BAND_COLOURS[band]
+    assert page.locator("#coverage-map path.coverage-area.band-none").count() == town_areas - 2
+    missed_list = page.locator(".missed-list")
+    expect(missed_list).to_contain_text("漏访张大爷")
+
+    # Markers off (the toggles below the map), then a click on the community drills in.
+    for toggle in page.locator("input[data-layer]").all():
+        toggle.uncheck()
+    expect(page.locator("#coverage-map .leaflet-marker-icon")).to_have_count(0)
+    page.locator(f"#coverage-map path.area-{xiuhu.pk}").click()
+    expect(page.locator("#coverage-map")).to_have_attribute("data-area", str(xiuhu.pk))
+    expect(page).to_have_url(re.compile(f"area={xiuhu.pk}"))
+    expect(page.locator(".coverage-title")).to_contain_text("绣湖社区")
+    expect(page.locator("#coverage-map")).to_have_attribute("data-features", "2")  # its two grids
+    expect(page.locator(".breadcrumb")).to_contain_text("稠城街道")
+    expect(missed_list).to_contain_text("漏访张大爷")
+    expect(page.locator(".coverage-table tbody tr")).to_have_count(2)
+    assert horizontal_overflow(page) == 0
+
+    # The breadcrumb's way back up, and the browser's Back button.
+    page.go_back()
+    expect(page.locator("#coverage-map")).to_have_attribute("data-area", str(crafted["town"].pk))
+    expect(page.locator(".coverage-title")).to_contain_text("稠城街道")
+    assert horizontal_overflow(page) == 0
+    assert errors == []

@@ -1,0 +1,281 @@
+"""Offline-first on a 390×844 phone with its position shared: an afternoon of visits and
+an errand step without signal arrives exactly once; a sync cut off after the server
+stored an item but before its reply sends it again without a duplicate; an expired
+session loses nothing; logout wipes what the phone kept.
+
+The network is cut with Playwright's offline mode (the page and its service worker) and
+with page.route (one request at a time)."""
+
+import io
+import uuid
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from PIL import Image
+from playwright.sync_api import expect
+
+from grid.models import User
+from outreach import errand_services
+from outreach.models import Errand, ErrandEvent, ServiceType, Visit, VisitPhoto
+from tests.browser.conftest import horizontal_overflow
+from tests.outreach import factories
+
+CARD = "SB-BH"  # 社会保障卡补换: a grid point handles it, so the worker who opens it keeps it
+WAIT = 20_000  # ms: a sync is a few requests to the live server
+
+# What the phone keeps: every IndexedDB database with the records of each store, and
+# every Cache Storage entry with its body (to look for personal data in it).
+STORAGE_JS = """async () => {
+  const dbs = {};
+  for (const info of await indexedDB.databases()) {
+    const db = await new Promise((ok, fail) => {
+      const open = indexedDB.open(info.name);
+      open.onsuccess = () => ok(open.result);
+      open.onerror = () => fail(open.error);
+    });
+    dbs[info.name] = {};
+    for (const store of Array.from(db.objectStoreNames)) {
+      dbs[info.name][store] = await new Promise((ok) => {
+        const req = db.transaction(store).objectStore(store).getAllKeys();
+        req.onsuccess = () => ok(req.result.map(String));
+      });
+    }
+    db.close();
+  }
+  const caches_ = {};
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    caches_[name] = [];
+    for (const request of await cache.keys()) {
+      const body = await (await cache.match(request)).text();
+      caches_[name].push({ url: request.url, body: body });
+    }
+  }
+  return { dbs: dbs, caches: caches_ };
+}"""
+
+# The long edge of each photo kept in the outbox, as the phone stored it.
+PHOTO_EDGES_JS = """async () => {
+  const store = idbKeyval.createStore("daiban-outbox", "items");
+  const edges = [];
+  for (const item of await idbKeyval.values(store)) {
+    for (const photo of item.photos || []) {
+      const bitmap = await createImageBitmap(photo.blob);
+      edges.push([photo.blob.type, Math.max(bitmap.width, bitmap.height)]);
+    }
+  }
+  return edges;
+}"""
+
+
+def photo(name: str) -> dict:
+    out = io.BytesIO()
+    Image.new("RGB", (2400, 1800), (90, 140, 200)).save(out, format="JPEG")  # a phone camera's size
+    return {"name": name, "mimeType": "image/jpeg", "buffer": out.getvalue()}
+
+
+@pytest.fixture
+def afternoon(demo_city):
+    """Three overdue residents in worker's grid and an errand the worker holds."""
+    call_command("loaddata", "service_catalogue", verbosity=0)
+    admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
+    residents = [factories.resident(admin, name=name, registered_days_ago=days)
+                 for name, days in [("王阿婆", 12), ("李大伯", 10), ("赵奶奶", 9)]]
+    errand, _created = errand_services.errand_create(
+        actor=worker, errand_id=uuid.uuid4(), resident=residents[0], service=ServiceType.objects.get(code=CARD),
+        source="phone")
+    assert errand.assignee == worker and errand.state == "requested"
+    return {"residents": residents, "errand": errand, "worker": worker}
+
+
+@pytest.fixture
+def worker_page(log_in, live_server, afternoon):
+    page = log_in("worker")
+    home = afternoon["residents"][0]
+    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.set_geolocation({"latitude": home.home_lat, "longitude": home.home_lng, "accuracy": 12})
+    ready_for_offline(page)
+    return page
+
+
+def wait_until(page, script: str, timeout_ms: int = WAIT):
+    """Poll a script in the page (wait_for_function compiles its predicate, which the
+    app's CSP forbids; evaluate does not)."""
+    for _tick in range(timeout_ms // 100):
+        if page.evaluate(script):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {script}")
+
+
+def ready_for_offline(page):
+    """The service worker controls the page and the Today list is kept on the phone."""
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    page.wait_for_selector("#offline-status[data-kept-at]", state="attached", timeout=WAIT)
+
+
+def status(page):
+    return page.locator("#offline-status")
+
+
+def log_visit(page, live_server, name: str, photo_name: str):
+    """From the offline Today: the visit form drawn from the phone, a photo, save."""
+    page.get_by_role("link", name=f"开始走访：{name}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"走访 {name}")
+    expect(page.locator("#gps-status")).to_contain_text("±12")
+    page.get_by_text("见到本人", exact=True).click()
+    page.get_by_label("照片").set_input_files([photo(photo_name)])
+    assert horizontal_overflow(page) == 0
+    page.get_by_role("button", name="保存走访").click()
+    page.wait_for_url(f"{live_server.url}/")
+    expect(page.locator("#offline-view .due-section").first).to_be_visible()
+
+
+def take_step(page, live_server, errand: Errand, step: str):
+    page.locator(f'#offline-view a[href="/errands/{errand.pk}/"]').click()
+    page.wait_for_url(f"{live_server.url}/errands/{errand.pk}/")
+    form = page.locator(f"form[data-step={step}]")
+    expect(form).to_be_visible()
+    assert horizontal_overflow(page) == 0
+    form.get_by_role("button").click()
+    expect(page.locator(".offline-pending")).to_be_visible()
+
+
+def accepted(errand: Errand) -> int:
+    return ErrandEvent.objects.filter(errand=errand, action="accept").count()
+
+
+def test_an_afternoon_offline_arrives_exactly_once(worker_page, live_server, afternoon):
+    page, residents, errand = worker_page, afternoon["residents"], afternoon["errand"]
+    context = page.context
+    context.set_offline(True)
+    page.reload()  # no signal: the service worker's offline page draws Today from the phone
+    expect(page.locator("#offline-notice")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("今日走访")
+    assert horizontal_overflow(page) == 0
+
+    for index, resident in enumerate(residents):
+        log_visit(page, live_server, resident.name, f"home-{index}.jpg")
+        expect(status(page)).to_have_attribute("data-waiting", str(index + 1))
+    take_step(page, live_server, errand, "accept")
+    expect(status(page)).to_have_attribute("data-waiting", "4")
+    # Photos were made smaller on the phone before they were kept.
+    assert page.evaluate(PHOTO_EDGES_JS) == [["image/jpeg", 1600]] * 3
+
+    page.goto(f"{live_server.url}/")  # a reload without signal: the outbox is still there
+    expect(status(page)).to_have_attribute("data-waiting", "4")
+    assert Visit.objects.count() == 0 and accepted(errand) == 0
+
+    context.set_offline(False)  # the "online" event sends the outbox
+    expect(status(page)).to_have_attribute("data-waiting", "0", timeout=WAIT)
+    assert sorted(Visit.objects.values_list("resident__name", flat=True)) == sorted(r.name for r in residents)
+    assert VisitPhoto.objects.count() == 3
+    assert all(v.location_check == "near_home" and v.outcome == "met" for v in Visit.objects.all())
+    assert accepted(errand) == 1
+    errand.refresh_from_db()
+    assert errand.state == "accepted"
+
+    page.locator("#offline-sync").click()  # sync again
+    expect(status(page)).to_have_attribute("data-tone", "ok", timeout=WAIT)
+    page.reload()
+    expect(status(page)).to_have_attribute("data-waiting", "0")
+    assert Visit.objects.count() == 3 and VisitPhoto.objects.count() == 3 and accepted(errand) == 1
+
+
+def test_a_sync_cut_off_after_the_server_stored_resends_without_duplicates(worker_page, live_server, afternoon):
+    page, resident, errand = worker_page, afternoon["residents"][1], afternoon["errand"]
+    page.context.set_offline(True)
+    page.reload()
+    log_visit(page, live_server, resident.name, "door.jpg")
+    take_step(page, live_server, errand, "accept")
+    expect(status(page)).to_have_attribute("data-waiting", "2")
+
+    cut = []
+
+    def store_then_drop(route):
+        # The first send of each item reaches the server, which stores it; the answer is lost.
+        if route.request.method == "POST" and route.request.url not in cut:
+            cut.append(route.request.url)
+            response = route.fetch()
+            assert response.status in (200, 201)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/visits", store_then_drop)
+    page.route("**/api/v1/errands/*/transitions", store_then_drop)
+    page.context.set_offline(False)
+    # The visit was stored, its answer lost: it stays on the phone until the server confirms.
+    expect(page.locator("#offline-status")).to_have_attribute("data-tone", "offline", timeout=WAIT)
+    assert Visit.objects.filter(resident=resident).count() == 1
+    assert page.locator("#offline-status").get_attribute("data-waiting") == "2"
+
+    # Sync now: the visit again (200: removed), then the step, whose answer is lost too.
+    page.locator("#offline-sync").click()
+    expect(status(page)).to_have_attribute("data-waiting", "1", timeout=WAIT)
+    # Sync now: the step again; its version is taken (409) by this very step: removed.
+    page.locator("#offline-sync").click()
+    expect(status(page)).to_have_attribute("data-waiting", "0", timeout=WAIT)
+    assert len(cut) == 2
+    assert Visit.objects.filter(resident=resident).count() == 1
+    assert accepted(errand) == 1
+    assert status(page).get_attribute("data-attention") == "0"  # the step's 409 was its own echo
+
+
+def test_an_expired_session_loses_nothing(worker_page, live_server, afternoon, settings):
+    page, resident = worker_page, afternoon["residents"][2]
+    page.context.set_offline(True)
+    page.reload()
+    log_visit(page, live_server, resident.name, "kitchen.jpg")
+    Session.objects.all().delete()  # the working day's session ran out meanwhile
+
+    page.context.set_offline(False)
+    expect(status(page)).to_have_attribute("data-tone", "problem", timeout=WAIT)
+    assert status(page).get_attribute("data-waiting") == "1"
+    assert Visit.objects.count() == 0
+    page.locator("#offline-summary").click()
+    page.locator("#offline-panel").get_by_role("link", name="登录").click()
+    expect(status(page)).to_have_attribute("data-waiting", "1")  # shown on the login page too
+    page.get_by_label("用户名").fill("worker")
+    page.get_by_label("密码").fill(settings.DAIBAN_DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server.url}/")
+    expect(status(page)).to_have_attribute("data-waiting", "0", timeout=WAIT)
+    assert Visit.objects.filter(resident=resident).count() == 1
+    assert Visit.objects.get(resident=resident).photos.count() == 1
+
+
+def test_logout_wipes_what_the_phone_kept(worker_page, live_server, afternoon):
+    page, resident = worker_page, afternoon["residents"][0]
+    kept = page.evaluate(STORAGE_JS)
+    assert "today" in kept["dbs"]["daiban-offline"]["data"]
+    assert any(resident.name in entry["body"] for entry in [
+        *(e for entries in kept["caches"].values() for e in entries)]) is False  # pages are never cached
+
+    # A visit waits (the server cannot be reached): logging out warns before deleting it.
+    page.route("**/api/v1/visits", lambda route: route.abort("internetdisconnected"))
+    page.context.set_offline(True)
+    page.reload()
+    log_visit(page, live_server, resident.name, "yard.jpg")
+    page.context.set_offline(False)
+    page.goto(f"{live_server.url}/account/")
+    expect(status(page)).to_have_attribute("data-waiting", "1")
+    page.get_by_role("button", name="退出登录").click()
+    warning = page.locator("#logout-warning")
+    expect(warning).to_be_visible()
+    assert horizontal_overflow(page) == 0
+    assert page.url == f"{live_server.url}/account/"  # not logged out yet
+    warning.locator("button[data-action=anyway]").click()
+    page.wait_for_url(f"{live_server.url}/account/login/?logged_out=1")
+    wait_until(page, "navigator.serviceWorker.ready.then(() => true)")
+
+    after = page.evaluate(STORAGE_JS)
+    for name, stores in after["dbs"].items():
+        assert all(keys == [] for keys in stores.values()), (name, stores)
+    for name, entries in after["caches"].items():
+        for entry in entries:
+            assert "/offline/today.json" not in entry["url"] and "/api/" not in entry["url"]
+            assert resident.name not in entry["body"] and "worker" not in entry["body"], entry["url"]
+    expect(status(page)).to_be_hidden()
+    assert Visit.objects.count() == 0
