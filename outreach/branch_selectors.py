@@ -129,7 +129,8 @@ def last_activity_by_point(*, branch: JointBranch, point_ids=None) -> dict[int, 
     return dict(links.values("point_id").annotate(last=Max("activity__held_on")).values_list("point_id", "last"))
 
 
-def branch_points(*, branch: JointBranch, today: date, neglected_only: bool = False, search: str = "") -> list[PointRow]:
+def branch_points(*, branch: JointBranch, today: date, neglected_only: bool = False,
+                  search: str = "") -> list[PointRow]:
     """The branch's open pairings with their point, its area and liaison, the open
     errands of the residents the point serves (its area and everything under it), the
     date of the branch's last activity there and the neglected flag: two queries,
@@ -224,7 +225,8 @@ class DepartmentWindows:
 def branch_departments(*, branch: JointBranch) -> list[DepartmentWindows]:
     """The branch's windows grouped by department. One query."""
     groups: dict[int, DepartmentWindows] = {}
-    windows = ServiceWindow.objects.filter(branch=branch).select_related("department").order_by("department__code", "number")
+    windows = (ServiceWindow.objects.filter(branch=branch).select_related("department")
+               .order_by("department__code", "number"))
     for window in windows:
         groups.setdefault(window.department_id, DepartmentWindows(window.department)).windows.append(window)
     return list(groups.values())
@@ -415,17 +417,21 @@ def branch_figures(*, branches: list[JointBranch], month: date, today: date) -> 
     activities = {row["branch_id"]: row for row in held}
     reached = dict(BranchActivityPoint.objects.filter(
         activity__branch_id__in=ids, activity__status=HELD, activity__held_on__range=(start, as_of),
-    ).values("activity__branch_id").annotate(n=Count("point_id", distinct=True)).values_list("activity__branch_id", "n"))
+    ).values("activity__branch_id").annotate(n=Count("point_id", distinct=True))
+        .values_list("activity__branch_id", "n"))
     paired = dict(Pairing.objects.filter(branch_id__in=ids, since__lte=as_of)
                   .filter(Q(until__isnull=True) | Q(until__gte=start))
                   .values("branch_id").annotate(n=Count("point_id", distinct=True)).values_list("branch_id", "n"))
     errands = _errand_figures(branches, start_at, end_at, as_of)
     in_period = Q(resolved_at__gte=start_at, resolved_at__lt=end_at, state=Complaint.State.CLOSED)
-    complaints = {row["branch_id"]: row for row in Complaint.objects.filter(branch_id__in=ids).values("branch_id").annotate(
+    # resolved_at__date is the local date (USE_TZ, Asia/Shanghai): an answer at 06:00 on the
+    # day after the deadline is late, though in UTC it is still the deadline's day.
+    complaint_rows = Complaint.objects.filter(branch_id__in=ids).values("branch_id").annotate(
         received=Count("pk", filter=Q(registered_at__gte=start_at, registered_at__lt=end_at)),
         resolved=Count("pk", filter=in_period),
         in_time=Count("pk", filter=in_period & Q(resolved_at__date__lte=F("deadline"))),
-    )}
+    )
+    complaints = {row["branch_id"]: row for row in complaint_rows}
 
     figures = []
     for branch in branches:

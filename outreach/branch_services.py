@@ -75,8 +75,10 @@ def branch_member_remove(*, actor, branch: JointBranch, user) -> int:
     _require_secretary(actor, branch)
     deleted, _detail = Scope.objects.filter(user=user, role=Role.BRANCH_MEMBER, branch=branch).delete()
     if not deleted:
-        raise ValidationError(_("%(name)s is not a member of %(branch)s.") % {"name": user.display_name, "branch": branch})
-    orphaned = Pairing.objects.filter(branch=branch, until__isnull=True, liaison=user).update(liaison=None, liaison_name="")
+        raise ValidationError(_("%(name)s is not a member of %(branch)s.")
+                              % {"name": user.display_name, "branch": branch})
+    orphaned = (Pairing.objects.filter(branch=branch, until__isnull=True, liaison=user)
+                .update(liaison=None, liaison_name=""))
     _event(branch=branch, actor=actor, action=Action.MEMBER_REMOVED, user=user.pk, username=user.username,
            pairings_without_liaison=orphaned)
     return orphaned
@@ -86,8 +88,9 @@ def branch_member_remove(*, actor, branch: JointBranch, user) -> int:
 
 def _check_liaison(branch: JointBranch, liaison) -> None:
     if liaison is not None and liaison.pk not in {u.pk for u in liaison_choices(branch=branch)}:
-        raise ValidationError({"liaison": _("%(name)s is not in %(branch)s: choose the secretary or one of its members.")
-                               % {"name": liaison.display_name, "branch": branch}})
+        raise ValidationError({"liaison": _(
+            "%(name)s is not in %(branch)s: choose the secretary or one of its members.")
+            % {"name": liaison.display_name, "branch": branch}})
 
 
 @transaction.atomic
@@ -245,9 +248,11 @@ def _check_activity(branch: JointBranch, data: ActivityInput, *, check_time: boo
         errors.setdefault("people_reached", []).append(_("Say how many people the activity reached (at least 1)."))
     unknown_topics = set(data.topics) - set(ActivityTopic.values)
     if unknown_topics:
-        errors.setdefault("topics", []).append(_("Unknown topic: %(codes)s") % {"codes": ", ".join(sorted(unknown_topics))})
+        errors.setdefault("topics", []).append(
+            _("Unknown topic: %(codes)s") % {"codes": ", ".join(sorted(unknown_topics))})
     elif not data.topics and not data.topics_other.strip():
-        errors.setdefault("topics", []).append(_("Say what it was about: tick a topic or write one under other topics."))
+        errors.setdefault("topics", []).append(
+            _("Say what it was about: tick a topic or write one under other topics."))
     if len(data.topics_other.strip()) > TOPICS_OTHER_MAX:
         errors.setdefault("topics_other", []).append(
             _("Other topics: at most %(n)d characters.") % {"n": TOPICS_OTHER_MAX})
@@ -293,7 +298,8 @@ def activity_record(*, actor, branch: JointBranch, activity_id, data: ActivityIn
     content again returns the stored activity (created=False); other content under the
     same id raises Conflict."""
     if not may_work_in(actor, branch):
-        raise ValidationError(_("Only the secretary and members of %(branch)s log its activities.") % {"branch": branch})
+        raise ValidationError(_("Only the secretary and members of %(branch)s log its activities.")
+                              % {"branch": branch})
     existing = BranchActivity.objects.filter(pk=activity_id).first()
     point_ids = _check_activity(branch, data, check_time=existing is None)
     digest = activity_digest(branch_id=branch.pk, data=data)
@@ -318,7 +324,8 @@ def activity_record(*, actor, branch: JointBranch, activity_id, data: ActivityIn
                     activity.save(force_insert=True)
             except IntegrityError:  # a concurrent send of the same activity won
                 return _replayed(BranchActivity.objects.get(pk=activity_id), branch, digest), False
-            BranchActivityPoint.objects.bulk_create(BranchActivityPoint(activity=activity, point_id=pk) for pk in point_ids)
+            BranchActivityPoint.objects.bulk_create(
+                BranchActivityPoint(activity=activity, point_id=pk) for pk in point_ids)
             for photo in photos:
                 stored.extend(_save_photo(activity, photo))
             _event(branch=branch, actor=actor, action=Action.ACTIVITY_LOGGED, activity=str(activity.pk),
@@ -335,7 +342,8 @@ def activity_record_held(*, actor, activity: BranchActivity, held_on: date, peop
     reached, what happened, and its photos."""
     branch = activity.branch
     if not may_work_in(actor, branch):
-        raise ValidationError(_("Only the secretary and members of %(branch)s log its activities.") % {"branch": branch})
+        raise ValidationError(_("Only the secretary and members of %(branch)s log its activities.")
+                              % {"branch": branch})
     errors: dict[str, str] = {}
     today = timezone.localdate()
     if held_on is None or held_on > today:
@@ -362,7 +370,8 @@ def activity_record_held(*, actor, activity: BranchActivity, held_on: date, peop
                 raise ValidationError({"held_on": _(
                     "On %(date)s the branch was not paired with point %(ids)s. Check the date.")
                     % {"date": held_on.isoformat(), "ids": ", ".join(map(str, unpaired))}})
-            current.status, current.held_on, current.people_reached = BranchActivity.Status.HELD, held_on, people_reached
+            current.status, current.held_on = BranchActivity.Status.HELD, held_on
+            current.people_reached = people_reached
             if (notes or "").strip():
                 current.notes = "\n\n".join(part for part in (current.notes, notes.strip()) if part)
             current.held_recorded_at = timezone.now()

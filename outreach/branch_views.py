@@ -24,7 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from openpyxl import Workbook
@@ -57,10 +57,13 @@ class _ServiceErrors:
             self.add_error(None, error.messages)
 
 
+USERNAME_MISSING = gettext_lazy("Enter the user name of the person's account.")
+
+
 class MemberAddForm(_ServiceErrors, forms.Form):
     username = forms.CharField(label=gettext_lazy("User name of the account"), max_length=150,
                                widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
-                               error_messages={"required": gettext_lazy("Enter the user name of the person's account.")})
+                               error_messages={"required": USERNAME_MISSING})
 
 
 class PairingAddForm(_ServiceErrors, forms.Form):
@@ -100,7 +103,8 @@ class ActivityForm(_ServiceErrors, forms.Form):
                              widget=forms.RadioSelect,
                              error_messages={"required": gettext_lazy("Choose the kind of activity.")})
     status = forms.ChoiceField(label=gettext_lazy("Held or planned"),
-                               choices=[(s.value, s.label) for s in (BranchActivity.Status.HELD, BranchActivity.Status.PLANNED)],
+                               choices=[(status.value, status.label)
+                                        for status in (BranchActivity.Status.HELD, BranchActivity.Status.PLANNED)],
                                widget=forms.RadioSelect, initial=BranchActivity.Status.HELD)
     held_on = forms.DateField(label=gettext_lazy("Date"), widget=DATE_WIDGET, initial=timezone.localdate,
                               error_messages={"required": gettext_lazy("Give the day of the activity."),
@@ -288,7 +292,8 @@ def branch_points_geojson(request, pk: int):
             "properties": {
                 "id": point.pk, "name": point.name, "neglected": row.neglected, "openErrands": row.open_errands,
                 "lastActivity": row.last_activity_on.isoformat() if row.last_activity_on else None,
-                "summary": _("%(errands)d open errands · %(last)s") % {"errands": row.open_errands, "last": last},
+                "summary": ngettext("%(errands)d open errand · %(last)s", "%(errands)d open errands · %(last)s",
+                                    row.open_errands) % {"errands": row.open_errands, "last": last},
                 "anchor": f"#point-{point.pk}",
             },
         })
@@ -502,7 +507,9 @@ def branch_activity_create(request, pk: int):
             form.add_error(None, error.message)
         else:
             if created:
-                messages.success(request, _("The activity is logged at %(n)d points.") % {"n": len(form.cleaned_data["points"])})
+                n = len(form.cleaned_data["points"])
+                messages.success(request, ngettext("The activity is logged at %(n)d point.",
+                                                   "The activity is logged at %(n)d points.", n) % {"n": n})
             return redirect("branch-activity-detail", pk=branch.pk, activity_id=activity.pk)
     return render(request, "outreach/branch_activity_form.html", {
         **_branch_context(request, branch, "activities"), "form": form, "rows": rows, "today": today,

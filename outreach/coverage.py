@@ -34,9 +34,15 @@ and grids are taken as they are now: their history is not kept.
 
 Public API (also used by the dashboard and the exports; keep it stable)
 -----------------------------------------------------------------------
-``period_for``, ``Period``, ``Figures``, ``band_of``, ``legend``, ``coverage_by_area``,
-``place_for_user_or_404``, ``Place``, ``coverage_of_place``, ``missed_residents``,
-``mark_days_overdue``, ``may_see_residents``, ``sort_rows``, ``paths_q``.
+* periods: ``period_for``, ``Period`` (``as_of``, ``is_running``, ``query()``),
+  ``PeriodKind``, ``PERIOD_LABELS``, ``DEFAULT_PERIOD``;
+* figures: ``Figures`` (``missed``, ``share``, ``percent``, ``band``, ``as_dict()``),
+  ``band_of``, ``legend``, ``coverage_of`` (one area), ``coverage_by_area`` (many areas,
+  two queries), ``grid_figures`` + ``roll_up`` (the two steps, for other groupings);
+* the screen's door: ``place_for_user_or_404`` → ``Place``, ``coverage_of_place``,
+  ``sort_rows``;
+* residents: ``may_see_residents``, ``missed_residents``, ``mark_days_overdue``;
+* filters: ``active_q``, ``on_time_q``, ``paths_q``.
 """
 
 from calendar import monthrange

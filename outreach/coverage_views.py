@@ -163,9 +163,18 @@ def _table_head(sort: str, area_id: int | None, period: Period) -> list[dict]:
     return head
 
 
+def _missed_page(user, place: Place, period: Period, number: int | None):
+    """A page of the missed residents the user may see in the place: two queries."""
+    residents = residents_visible_to(user=user).filter(coverage.paths_q(place.paths, "grid__")).select_related("grid")
+    page = Paginator(coverage.missed_residents(residents=residents, period=period), MISSED_PER_PAGE).get_page(number)
+    page.object_list = coverage.mark_days_overdue(page.object_list, period)
+    return page
+
+
 @require_GET
 @login_required
 def coverage_map(request):
+    """The map page, or (htmx) its panel: figures, the child-area table, who was missed."""
     form = _parse(request)
     form.is_valid()
     data = form.cleaned_data  # the fields that parsed: a bad period falls back to this month, with its error shown
@@ -180,12 +189,7 @@ def coverage_map(request):
         for area, figures in coverage.sort_rows([(p, by_part[p.pk]) for p in place.parts], sort)
     ]
     shows_residents = coverage.may_see_residents(request.user)
-    missed = None
-    if shows_residents:
-        residents = residents_visible_to(user=request.user).filter(coverage.paths_q(place.paths, "grid__"))
-        missed = Paginator(coverage.missed_residents(residents=residents.select_related("grid"), period=period),
-                           MISSED_PER_PAGE).get_page(data.get("page"))
-        coverage.mark_days_overdue(missed.object_list, period)
+    missed = _missed_page(request.user, place, period, data.get("page")) if shows_residents else None
     query = urlencode({**({"area": area_id} if area_id else {}), **period.query()})
     context = {
         "place": place, "period": period, "total": total, "rows": rows, "sort": sort,

@@ -27,10 +27,13 @@ Definitions (one place for each; the screen, the exports and the benchmark share
   Complaints are registered at street centres, so a row below the town shows none; the
   total counts them.
 
-A fixed number of queries whatever the data size: each figure is one grouped query over
-grids (a few thousand rows at city scale at most), added up to the child areas in Python
-the way ``outreach.coverage.roll_up`` does; turnaround fetches only one number per
-completed errand (the seconds, computed in the database) for the medians.
+A fixed number of queries whatever the data size: each figure is one query grouped by
+grid (a few thousand rows at city scale at most), added up to the child areas in Python
+(the grids' paths come in one more query), the way ``outreach.coverage.roll_up`` does;
+turnaround fetches only one number per completed errand (the seconds, computed in the
+database) for the medians. The big tables are filtered by ``resident_id IN (the
+subject's residents)`` rather than joined row by row to residents and areas, and counted
+with ``COUNT(*)`` or ``COUNT(an indexed date)``, so that the new indexes (migration 0005) answer them on their own.
 """
 
 import statistics
@@ -51,8 +54,7 @@ from outreach.complaint_selectors import complaints_visible_to, uses_complaints
 from outreach.coverage import Figures as CoverageFigures
 from outreach.coverage import Period, Place
 from outreach.errand_selectors import errands_visible_to
-from outreach.models import Errand, ErrandEvent, TripsSaved
-from outreach.selectors import visits_visible_to
+from outreach.models import Errand, ErrandEvent, Resident, TripsSaved, Visit
 
 TREND_WEEKS = 12
 SECONDS_PER_DAY = 86_400
@@ -87,6 +89,11 @@ class Subject:
     @property
     def shows_coverage(self) -> bool:
         return self.place is not None
+
+    @property
+    def is_citywide(self) -> bool:
+        """The whole city, or several areas side by side: most of the data, not a corner of it."""
+        return self.place is not None and (self.area is None or self.area.level == Area.Level.CITY)
 
 
 def subject_for_user_or_404(user, area_id: int | None = None) -> Subject:
@@ -202,26 +209,57 @@ def _between(field_name: str, start: date, end: date) -> Q:
     return Q(**{f"{field_name}__gte": day_start(start), f"{field_name}__lt": day_start(end + timedelta(days=1))})
 
 
-def _errand_q(subject: Subject, prefix: str = "") -> Q:
-    """The subject's errands, seen from a model reaching Errand through ``prefix``."""
+def _grids(subject: Subject):
+    """The grids whose residents the figures count: those under the place, within the
+    user's own areas (a place may also show the areas a joint branch is paired with,
+    whose residents' errands are not the user's to count). This is the scope filter of
+    the area lenses, the one ``errands_visible_to`` and ``visits_visible_to`` apply."""
     reach = reach_of(subject.user)
+    return Area.objects.filter(coverage.paths_q(subject.place.paths), reach.area_q(), level=Area.Level.GRID)
+
+
+def _residents(subject: Subject):
+    """The subject's residents as a subquery. Filtering the big tables by
+    ``resident_id IN (…)`` reads each resident once, where joining every visit or errand
+    to its resident and grid to test the area's path would read them once per row — the
+    difference between a tenth of a second and seconds at city scale on SQLite."""
+    return Resident.objects.filter(grid__in=_grids(subject).values("pk")).values("pk")
+
+
+def _of_subject(queryset, subject: Subject, prefix: str = ""):
+    """The rows of ``queryset`` that belong to the subject's errands, ``prefix`` leading
+    from its model to the errand ("" for Errand itself, "errand__" for its events and
+    ledger). A branch has the errands it holds; the area lenses their residents' errands
+    (a worker only those they took or were given).
+
+    How the database should read them depends on how much of the city the subject is,
+    which the area's level says without looking at the data: for a town or less, through
+    the residents' own errands (the resident index); for the whole city, by the period's
+    rows in time order (the time indexes), the resident then matched as
+    ``resident_id + 0`` so that the resident index is not used. Measured on SQLite at
+    city scale: the city's month of errands 0.04 s instead of 0.2 s, a town's 0.01 s
+    instead of 0.07 s."""
     if subject.lens == Lens.BRANCH:
-        return Q(**{f"{prefix}holder_branch_id__in": reach.branch_ids})
-    # The place's subtrees, within the user's own areas (a place may also show the areas a
-    # joint branch is paired with, whose residents' errands are not the user's to count).
-    q = coverage.paths_q(subject.place.paths, f"{prefix}resident__grid__") & reach.area_q(f"{prefix}resident__grid__")
+        return queryset.filter(**{f"{prefix}holder_branch_id__in": reach_of(subject.user).branch_ids})
+    if subject.is_citywide:
+        queryset = queryset.alias(subject_resident=F(f"{prefix}resident_id") + 0).filter(
+            subject_resident__in=_residents(subject))
+    else:
+        queryset = queryset.filter(**{f"{prefix}resident__in": _residents(subject)})
     if subject.lens == Lens.WORKER:
-        q &= Q(**{f"{prefix}assignee": subject.user}) | Q(**{f"{prefix}created_by": subject.user})
-    return q
+        queryset = queryset.filter(Q(**{f"{prefix}assignee": subject.user}) | Q(**{f"{prefix}created_by": subject.user}))
+    return queryset
 
 
 def _errands(subject: Subject):
-    return errands_visible_to(user=subject.user).filter(_errand_q(subject))
+    if subject.lens == Lens.BRANCH:
+        return errands_visible_to(user=subject.user)  # the branch's queue is the branch's scope
+    return _of_subject(Errand.objects.all(), subject)
 
 
 def _grid_key(subject: Subject, prefix: str) -> list[str]:
-    """What the grouped queries group by: the grid's path, when there is a table."""
-    return [f"{prefix}resident__grid__path"] if subject.parts else []
+    """What the grouped queries group by: the resident's grid, when there is a table."""
+    return [f"{prefix}resident__grid_id"] if subject.parts else []
 
 
 def _grouped(queryset, keys: list[str], **aggregates) -> list[dict]:
@@ -234,32 +272,40 @@ def _grouped(queryset, keys: list[str], **aggregates) -> list[dict]:
 
 
 class Figurer:
-    """Adds the grouped rows up to the child areas (by path prefix) and to the total."""
+    """Adds the per-grid rows up to the child areas and to the total. The grids' paths
+    come in one query (a few thousand rows at city scale), only when there is a table."""
 
     def __init__(self, subject: Subject):
         self.subject = subject
         self.total = Figures()
         self.by_part = {p.pk: Figures() for p in subject.parts}
-        self.part_by_path = {p.path: p.pk for p in subject.parts}
+        part_by_path = {p.path: self.by_part[p.pk] for p in subject.parts}
+        self.part_of_grid: dict[int, Figures] = {}
+        if subject.parts:
+            for grid_id, path in _grids(subject).values_list("pk", "path"):
+                part = next((part_by_path[prefix] for prefix in _path_prefixes(path) if prefix in part_by_path), None)
+                if part is not None:
+                    self.part_of_grid[grid_id] = part
 
-    def part_of(self, path: str | None) -> Figures | None:
-        if path is None:
-            return None
-        for prefix in _path_prefixes(path):
-            if prefix in self.part_by_path:
-                return self.by_part[self.part_by_path[prefix]]
-        return None
-
-    def add(self, path: str | None, **values) -> None:
-        for figures in (self.total, self.part_of(path)):
+    def add(self, grid_id: int | None, **values) -> None:
+        for figures in (self.total, self.part_of_grid.get(grid_id)):
             if figures is None:
                 continue
             for name, value in values.items():
                 current = getattr(figures, name)
                 if isinstance(current, list):
-                    current.append(value)
+                    current.extend(value)
                 else:
                     setattr(figures, name, (current or 0) + (value or 0))
+
+    def add_to_part(self, path: str | None, **values) -> None:
+        """For rows keyed by an area's path (complaints, by their point's area)."""
+        for prefix in _path_prefixes(path or "/"):
+            for part in self.subject.parts:
+                if part.path == prefix:
+                    for name, value in values.items():
+                        setattr(self.by_part[part.pk], name, (getattr(self.by_part[part.pk], name) or 0) + value)
+                    return
 
 
 def _path_prefixes(path: str):
@@ -271,9 +317,10 @@ def _path_prefixes(path: str):
 
 
 def dashboard_for(*, subject: Subject, period: Period, today: date | None = None, with_trend: bool = True) -> Dashboard:
-    """Every figure of the dashboard. Queries: coverage 2 (area lenses), worker visits 1
-    (worker lens), errands 1, completions 1, trips 1, complaints 1 (when shown), and the
-    trend 3 (2 for a branch) unless ``with_trend`` is off."""
+    """Every figure of the dashboard. Queries: the grids' paths 1 (when there is a table),
+    coverage 2 (area lenses), worker visits 1 (worker lens), errands 1, completions 1,
+    trips 1, complaints 1 (when shown), and the trend 3 (2 for a branch) unless
+    ``with_trend`` is off."""
     today = today or timezone.localdate()
     figurer = Figurer(subject)
     if subject.place is not None:
@@ -303,13 +350,12 @@ def _add_coverage(figurer: Figurer, subject: Subject, period: Period) -> None:
 
 def _add_worker_visits(figurer: Figurer, subject: Subject, period: Period) -> None:
     """A worker's own visits in the period (not their grid's: a colleague's count elsewhere)."""
-    visits = visits_visible_to(user=subject.user).filter(
-        _between("visited_at", period.start, period.end), coverage.paths_q(subject.place.paths, "resident__grid__"),
-        worker=subject.user)
+    visits = Visit.objects.filter(_between("visited_at", period.start, period.end), resident__in=_residents(subject),
+                                  worker=subject.user)
     figurer.total.visits = 0
     for figures in figurer.by_part.values():
         figures.visits = 0
-    for row in _grouped(visits, _grid_key(subject, ""), visits=Count("pk")):
+    for row in _grouped(visits, _grid_key(subject, ""), visits=Count("*")):
         figurer.add(row["_key"], visits=row["visits"])
 
 
@@ -320,7 +366,7 @@ def _add_errands(figurer: Figurer, subject: Subject, period: Period, today: date
     # The OR lets each branch use its own index (requested_at, state+due_on, delivered_at).
     errands = _errands(subject).filter(received | overdue | delivered)
     rows = _grouped(errands, _grid_key(subject, ""),
-                    received=Count("pk", filter=received), overdue=Count("pk", filter=overdue),
+                    received=Count("requested_at", filter=received), overdue=Count("due_on", filter=overdue),
                     rated=Count("satisfaction", filter=delivered), rating=Sum("satisfaction", filter=delivered))
     for row in rows:
         figurer.add(row["_key"], errands_received=row["received"], errands_overdue=row["overdue"],
@@ -328,20 +374,21 @@ def _add_errands(figurer: Figurer, subject: Subject, period: Period, today: date
 
 
 def _add_completions(figurer: Figurer, subject: Subject, period: Period) -> None:
-    events = ErrandEvent.objects.filter(_errand_q(subject, "errand__"), _between("at", period.start, period.end),
-                                        action=ErrandEvent.Action.COMPLETE)
-    key = "errand__resident__grid__path" if subject.parts else None
+    events = _of_subject(ErrandEvent.objects.filter(_between("at", period.start, period.end),
+                                                    action=ErrandEvent.Action.COMPLETE), subject, "errand__")
+    key = "errand__resident__grid_id" if subject.parts else None
     fields = ["seconds"] + ([key] if key else [])
+    by_grid: dict[int | None, list[float]] = defaultdict(list)  # thousands of rows at city scale: no per-row calls
     for row in events.annotate(seconds=Seconds(F("at"), F("errand__requested_at"))).values_list(*fields).order_by():
-        figurer.add(row[1] if key else None, errands_completed=1, turnaround_seconds=max(row[0], 0.0))
+        by_grid[row[1] if key else None].append(max(row[0], 0.0))
+    for grid_id, seconds in by_grid.items():
+        figurer.add(grid_id, errands_completed=len(seconds), turnaround_seconds=seconds)
 
 
 def _add_trips(figurer: Figurer, subject: Subject, period: Period) -> None:
     ledger = TripsSaved.objects.filter(recorded_on__gte=period.start, recorded_on__lte=period.end)
-    if subject.lens == Lens.AREA:  # the ledger row names the resident: no need to go through the errand
-        ledger = ledger.filter(coverage.paths_q(subject.place.paths, "resident__grid__"))
-    else:
-        ledger = ledger.filter(_errand_q(subject, "errand__"))
+    # The ledger row names the resident: for an area no need to go through the errand.
+    ledger = _of_subject(ledger, subject, "" if subject.lens == Lens.AREA else "errand__")
     for row in _grouped(ledger, _grid_key(subject, ""), trips=Sum("trips")):
         figurer.add(row["_key"], trips_saved=row["trips"])
 
@@ -355,7 +402,8 @@ def _add_complaints(figurer: Figurer, subject: Subject, period: Period) -> None:
         figures.complaints = 0
     keys = ["point__area__path"] if subject.parts else []
     for row in _grouped(complaints, keys, total=Count("pk"), on_spot=Count("pk", filter=Q(handled_on_spot=True))):
-        figurer.add(row["_key"], complaints=row["total"], complaints_on_spot=row["on_spot"])
+        figurer.add(None, complaints=row["total"], complaints_on_spot=row["on_spot"])
+        figurer.add_to_part(row["_key"], complaints=row["total"], complaints_on_spot=row["on_spot"])
 
 
 # --- The weekly trend ----------------------------------------------------------------------
@@ -390,7 +438,8 @@ def _weekly_counts(queryset, field_name: str, mondays: Sequence[date]) -> list[i
     database evaluates fast (no per-row date functions)."""
     bounds = [day_start(m) for m in mondays] + [day_start(mondays[-1] + timedelta(weeks=1))]
     counts = queryset.filter(**{f"{field_name}__gte": bounds[0], f"{field_name}__lt": bounds[-1]}).aggregate(**{
-        f"w{i}": Count("pk", filter=Q(**{f"{field_name}__gte": bounds[i], f"{field_name}__lt": bounds[i + 1]}))
+        # COUNT(the date column), never null: the index on it answers without the table.
+        f"w{i}": Count(field_name, filter=Q(**{f"{field_name}__gte": bounds[i], f"{field_name}__lt": bounds[i + 1]}))
         for i in range(len(mondays))
     })
     return [counts[f"w{i}"] for i in range(len(mondays))]
@@ -402,14 +451,13 @@ def trend_for(*, subject: Subject, today: date) -> Trend:
     mondays = trend_weeks(today)
     visits: list[int | None] = [None] * len(mondays)
     if subject.place is not None:
-        visit_rows = visits_visible_to(user=subject.user).filter(
-            coverage.paths_q(subject.place.paths, "resident__grid__"))
+        visit_rows = Visit.objects.filter(resident__in=_residents(subject))
         if subject.lens == Lens.WORKER:
             visit_rows = visit_rows.filter(worker=subject.user)
         visits = _weekly_counts(visit_rows, "visited_at", mondays)
     received = _weekly_counts(_errands(subject), "requested_at", mondays)
     completed = _weekly_counts(
-        ErrandEvent.objects.filter(_errand_q(subject, "errand__"), action=ErrandEvent.Action.COMPLETE), "at", mondays)
+        _of_subject(ErrandEvent.objects.filter(action=ErrandEvent.Action.COMPLETE), subject, "errand__"), "at", mondays)
     weeks = [Week(m, v, r, c) for m, v, r, c in zip(mondays, visits, received, completed)]
     return Trend(weeks, shows_visits=subject.place is not None)
 

@@ -288,6 +288,8 @@ def _store_activities(branch, plans: list[dict]) -> int:
             id=activity_id, branch=branch, kind=data.kind, status=data.status, held_on=data.held_on,
             people_reached=data.people_reached, topics=list(data.topics), topics_other=data.topics_other,
             notes=data.notes, content_digest=activity_digest(branch_id=branch.pk, data=data), created_by=plan["author"],
+            held_recorded_at=(timezone.make_aware(datetime.combine(data.held_on, time(18)))
+                              if data.status == BranchActivity.Status.HELD else None),
         ))
         links += [BranchActivityPoint(activity_id=activity_id, point_id=point_id) for point_id in sorted(set(plan["points"]))]
     BranchActivity.objects.bulk_create(activities, batch_size=500)

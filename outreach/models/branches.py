@@ -141,7 +141,8 @@ class BranchEvent(models.Model):
 
     branch = models.ForeignKey(JointBranch, verbose_name=_("joint branch"), on_delete=models.CASCADE,
                                related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT,
+                              related_name="+")
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     at = models.DateTimeField(_("when"), default=timezone.now)

@@ -109,6 +109,9 @@ class Errand(models.Model):
             models.Index(fields=["holder_branch", "state"], name="errand_branch_state_idx"),
             models.Index(fields=["assignee", "state"], name="errand_assignee_state_idx"),
             models.Index(fields=["resident", "-requested_at"], name="errand_resident_idx"),
+            # The dashboard reads a period's errands by these (outreach.dashboard).
+            models.Index(fields=["requested_at", "resident"], name="errand_requested_idx"),
+            models.Index(fields=["delivered_at"], name="errand_delivered_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -168,7 +171,11 @@ class ErrandEvent(models.Model):
         verbose_name = _("errand event")
         verbose_name_plural = _("errand events")
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["errand", "at"], name="errand_event_time_idx")]
+        indexes = [
+            models.Index(fields=["errand", "at"], name="errand_event_time_idx"),
+            # A period's completions for the dashboard, without reading the events table.
+            models.Index(fields=["action", "at", "errand"], name="errand_event_action_time_idx"),
+        ]
 
 
 class ErrandPhoto(models.Model):
@@ -202,7 +209,10 @@ class TripsSaved(models.Model):
     class Meta:
         verbose_name = _("trips saved")
         verbose_name_plural = _("trips saved ledger")
-        indexes = [models.Index(fields=["resident", "recorded_on"], name="trips_resident_idx")]
+        indexes = [
+            models.Index(fields=["resident", "recorded_on"], name="trips_resident_idx"),
+            models.Index(fields=["recorded_on", "resident"], name="trips_recorded_idx"),  # a period's trips saved
+        ]
 
 
 class OnlineOrder(models.Model):
@@ -311,6 +321,7 @@ class Complaint(models.Model):
         indexes = [
             models.Index(fields=["point", "state"], name="complaint_point_state_idx"),
             models.Index(fields=["branch", "state", "deadline"], name="complaint_branch_state_idx"),
+            models.Index(fields=["registered_at"], name="complaint_registered_idx"),  # a period's complaints
         ]
         constraints = [
             models.CheckConstraint(condition=Q(trips__gte=2), name="complaint_more_than_one_trip"),

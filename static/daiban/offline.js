@@ -35,6 +35,12 @@
   var isShell = T.shell === "1";
   var state = { user: pageUser, items: [], lastSync: null, syncing: false, network: "unknown", login: false };
   var panelOpen = false;
+  ["offline-panel", "offline-install", "offline-install-ios", "offline-install-button"].forEach(function (id) {
+    var node = document.getElementById(id);
+    if (node) node.hidden = true;
+  });
+  root.hidden = true;
+  root.dataset.ready = "1";
 
   // --- small helpers -------------------------------------------------------------------------
 
@@ -266,7 +272,10 @@
       }
     }).then(load).then(function () {
       render();
-      if (summary.sent.length) refreshKept(true);  // the due list changed with the visits
+      // The due list changed with the visits: fetch it now, after the sends (one request
+      // at a time on a weak connection).
+      return summary.sent.length ? refreshKept(true) : null;
+    }).then(function () {
       return summary;
     }, function (error) {
       state.syncing = false;
@@ -435,9 +444,9 @@
 
   function escapeRegExp(text) { return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
 
-  function matchPath(template, placeholder, pattern) {
+  function matchPath(template, placeholder, pattern, path) {
     var parts = template.split(placeholder);
-    var found = location.pathname.match(new RegExp("^" + escapeRegExp(parts[0]) + "(" + pattern + ")" + escapeRegExp(parts[1]) + "$"));
+    var found = (path || location.pathname).match(new RegExp("^" + escapeRegExp(parts[0]) + "(" + pattern + ")" + escapeRegExp(parts[1]) + "$"));
     return found ? found[1] : null;
   }
 
@@ -590,6 +599,37 @@
       anyway.addEventListener("click", function () { form.dataset.confirmed = "1"; form.submit(); });
     });
   }, true);
+
+  // --- the errand page's step buttons, pressed without signal ------------------------------------
+
+  // The step waits in the outbox like one taken on the offline page; the reload then shows
+  // the offline page's view of the errand, with the step waiting.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!supported || navigator.onLine || event.defaultPrevented || !state.user) return;
+    var errandId = matchPath(T.errandUrl + "act/", ERRAND_ID, "[0-9a-f-]{36}", sameOriginPath(form.getAttribute("action") || ""));
+    var action = form.elements.namedItem("action");
+    var version = form.elements.namedItem("version");
+    if (!errandId || !action || !version) return;
+    event.preventDefault();
+    var note = form.elements.namedItem("note");
+    var reason = form.elements.namedItem("reason");
+    var pressed = (event.submitter && event.submitter.textContent.trim()) || action.value;
+    kv.get("today", kept).then(function (data) {
+      var errand = data && data.user === state.user ? data.payload.errands.filter(function (e) { return e.id === errandId; })[0] : null;
+      var heading = document.querySelector("h1");
+      return put([{
+        id: newId(), kind: "transition", user: state.user, createdAt: new Date().toISOString(), state: "waiting",
+        errand: errandId, action: action.value, version: Number(version.value),
+        note: note ? note.value.trim() : "", reason: reason ? reason.value.trim() : "",
+        label: { action: pressed, number: errand ? errand.number : "", name: errand ? errand.resident.name : (heading ? heading.textContent : ""),
+                 service: errand ? errand.service : "" },
+      }]);
+    }).then(function () {
+      flash(T.tQueued);
+      location.reload();
+    });
+  });
 
   // --- the install hint --------------------------------------------------------------------------
 
@@ -872,16 +912,17 @@
       if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", resolve);
       else resolve();
     }).then(renderShell) : Promise.resolve();
-    return shell.then(function () {
-      refreshKept(false);
-      if (hasSendable()) sync();
-    });
+    return shell.then(sendThenRefresh);
   });
+
+  // The outbox first, then the list: one request at a time on a weak connection.
+  function sendThenRefresh() {
+    return (hasSendable() ? sync() : Promise.resolve()).then(function () { return refreshKept(false); });
+  }
 
   window.addEventListener("online", function () {
     render();
-    sync();
-    refreshKept(false);
+    sendThenRefresh();
     if (isShell) {
       var notice = document.getElementById("offline-notice");
       if (notice && !document.getElementById("offline-reload")) {

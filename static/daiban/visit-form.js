@@ -232,14 +232,25 @@
       offline.ready.then(function () { return offline.get(fixing); }).then(function (item) {
         if (!item || item.kind !== "visit") return;
         var errand = offline.items().filter(function (i) { return i.after === item.id && i.kind === "errand"; })[0];
+        // The position is the one taken at the door, not where the worker fixes the visit.
+        if (watch !== null) navigator.geolocation.clearWatch(watch);
+        watch = null;
         fillFrom(form, item, errand);
+        var gps = form.querySelector("#gps-status");
+        gps.textContent = item.fields.lat !== null && item.fields.accuracy_m !== null
+          ? fill(gps.dataset.fix, { accuracy: Math.round(item.fields.accuracy_m) }) : gps.dataset.failed;
         keptPhotos = item.photos || [];
         var note = form.querySelector("#visit-kept-photos");
         if (keptPhotos.length) {
           note.textContent = fill(words.tKeptPhotos, { n: keptPhotos.length });
           note.hidden = false;
         }
-        if (item.error) showErrors(form, words, item.error);
+        if (item.error) {
+          if (((item.error.errors) || []).some(function (e) { return e.field === "visited_at"; })) {
+            delete form.dataset.visitedAt;  // a wrong phone clock: saving again takes the time anew
+          }
+          showErrors(form, words, item.error);
+        }
       });
     }
 
@@ -318,6 +329,9 @@
             return finish(form.dataset.sent, opened ? offline.words.errandUrl.replace("00000000-0000-0000-0000-000000000000", errandId) : null);
           }
           if (result.status === 422 || result.status === 400 || result.status === 413) {
+            if (((result.body && result.body.errors) || []).some(function (e) { return e.field === "visited_at"; })) {
+              delete form.dataset.visitedAt;  // a wrong phone clock: the next save takes the time anew
+            }
             showErrors(form, words, result.body);
             return unlock();
           }
@@ -328,10 +342,15 @@
           return unlock();
         });
       }).catch(function () {
-        // The phone could not keep the visit (storage full or blocked): send it as a plain form.
+        // The phone could not keep the visit (storage full or blocked): send it as a plain
+        // form, which needs signal; on the offline page, say so and keep the form filled in.
         if (watch !== null) navigator.geolocation.clearWatch(watch);
-        if (!document.getElementById("offline-app")) HTMLFormElement.prototype.submit.call(form);
-        else unlock();
+        if (!document.getElementById("offline-app")) {
+          HTMLFormElement.prototype.submit.call(form);
+        } else {
+          say(form, words.tStoreFailed);
+          unlock();
+        }
       });
     });
   }

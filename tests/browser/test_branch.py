@@ -54,7 +54,8 @@ def test_secretary_logs_an_activity_and_the_neglected_flag_clears(log_in, live_s
     page.locator("input[name=topics][value=social_insurance]").check()
     page.locator("input[name=topics][value=elderly_care]").check()
     page.locator("#id_notes").fill("宣讲城乡居民养老保险新政")
-    page.locator("#id_photos").set_input_files([{"name": "talk.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}])
+    page.locator("#id_photos").set_input_files(
+        [{"name": "talk.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}])
     assert horizontal_overflow(page) == 0
     page.locator("form.activity-form button[type=submit]").click()
 

@@ -7,16 +7,18 @@ The network is cut with Playwright's offline mode (the page and its service work
 with page.route (one request at a time)."""
 
 import io
+import re
 import uuid
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from PIL import Image
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from grid.models import User
-from outreach import errand_services
+from outreach import errand_services, services
 from outreach.models import Errand, ErrandEvent, ServiceType, Visit, VisitPhoto
 from tests.browser.conftest import horizontal_overflow
 from tests.outreach import factories
@@ -111,6 +113,11 @@ def wait_until(page, script: str, timeout_ms: int = WAIT):
 
 def ready_for_offline(page):
     """The service worker controls the page and the Today list is kept on the phone."""
+    wait_until(page, "navigator.serviceWorker.ready.then((r) => r.active.state === 'activated')")
+    if not page.evaluate("navigator.serviceWorker.controller !== null"):
+        # The worker was installed while this page was on its way (the login redirects
+        # here): it controls the pages opened from now on, as on a phone.
+        page.reload()
     wait_until(page, "navigator.serviceWorker.controller !== null")
     page.wait_for_selector("#offline-status[data-kept-at]", state="attached", timeout=WAIT)
 
@@ -221,6 +228,7 @@ def test_a_sync_cut_off_after_the_server_stored_resends_without_duplicates(worke
     assert Visit.objects.filter(resident=resident).count() == 1
     assert accepted(errand) == 1
     assert status(page).get_attribute("data-attention") == "0"  # the step's 409 was its own echo
+    page.unroute_all(behavior="ignoreErrors")
 
 
 def test_an_expired_session_loses_nothing(worker_page, live_server, afternoon, settings):
@@ -276,6 +284,97 @@ def test_logout_wipes_what_the_phone_kept(worker_page, live_server, afternoon):
     for name, entries in after["caches"].items():
         for entry in entries:
             assert "/offline/today.json" not in entry["url"] and "/api/" not in entry["url"]
-            assert resident.name not in entry["body"] and "worker" not in entry["body"], entry["url"]
+            assert resident.name not in entry["body"] and "王丽" not in entry["body"], entry["url"]  # nor the worker
     expect(status(page)).to_be_hidden()
+    assert Visit.objects.count() == 0
+
+
+def test_a_step_pressed_on_the_errand_page_without_signal_waits(worker_page, live_server, afternoon):
+    page, errand = worker_page, afternoon["errand"]
+    page.goto(f"{live_server.url}/errands/{errand.pk}/")
+    page.context.set_offline(True)  # the signal drops while the page is open
+    page.locator("form.action-form", has=page.locator("input[value=accept]")).get_by_role("button").click()
+    expect(page.locator(".offline-pending")).to_be_visible()  # the offline page's view of the errand
+    expect(status(page)).to_have_attribute("data-waiting", "1")
+    assert accepted(errand) == 0
+    page.context.set_offline(False)
+    expect(status(page)).to_have_attribute("data-waiting", "0", timeout=WAIT)
+    assert accepted(errand) == 1
+
+
+def test_the_kept_list_is_deleted_after_the_configured_days(worker_page, live_server):
+    page = worker_page
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator("#offline-view .due-section").first).to_be_visible()
+    # The list was kept four days ago (DAIBAN_OFFLINE_DAYS is 3) and never refreshed since.
+    page.evaluate("""async () => {
+      const store = idbKeyval.createStore("daiban-offline", "data");
+      await idbKeyval.update("today", (kept) => Object.assign(kept, { savedAt: Date.now() - 4 * 24 * 3600 * 1000 }), store);
+    }""")
+    page.reload()
+    expect(page.locator("#offline-view .empty")).to_be_visible()
+    assert "today" not in page.evaluate(STORAGE_JS)["dbs"]["daiban-offline"]["data"]
+
+
+def test_a_conflict_and_a_refusal_let_the_worker_choose(worker_page, live_server, afternoon):
+    page, (first, second, _third) = worker_page, afternoon["residents"]
+    page.context.set_offline(True)
+    page.reload()
+    log_visit(page, live_server, first.name, "a.jpg")
+    log_visit(page, live_server, second.name, "b.jpg")
+    ids = page.evaluate("""async () => {
+      const store = idbKeyval.createStore("daiban-outbox", "items");
+      const items = (await idbKeyval.values(store)).sort((a, b) => a.createdAt < b.createdAt ? -1 : 1);
+      // The second visit was garbled on the phone: the server will refuse it (422).
+      await idbKeyval.update(items[1].id, (item) => { item.fields.outcome = "flying"; return item; }, store);
+      return items.map((item) => item.id);
+    }""")
+    # Meanwhile another visit is stored under the first one's id (409).
+    services.visit_record(actor=afternoon["worker"], resident=first, visit_id=uuid.UUID(ids[0]),
+                          data=services.VisitInput(visited_at=timezone.now(), outcome="not_home",
+                                                   no_location_reason="from the office"))
+
+    page.context.set_offline(False)
+    panel = page.locator("#offline-panel")
+    expect(panel).to_be_visible(timeout=WAIT)  # opened by itself: the worker must choose
+    expect(status(page)).to_have_attribute("data-attention", "2")
+    conflict = panel.locator(f'[data-item="{ids[0]}"]')
+    expect(conflict).to_have_class(re.compile("state-conflict"))
+    assert horizontal_overflow(page) == 0
+    conflict.locator("button[data-action=renew]").click()  # keep mine: sent as a visit of its own
+    expect(status(page)).to_have_attribute("data-attention", "1", timeout=WAIT)
+    assert Visit.objects.filter(resident=first).count() == 2
+    assert Visit.objects.get(pk=ids[0]).outcome == "not_home"  # the stored one is untouched
+
+    refused = panel.locator(f'[data-item="{ids[1]}"]')
+    expect(refused).to_have_class(re.compile("state-invalid"))
+    refused.get_by_role("link").click()  # fix it: the visit form, filled in, the field marked
+    expect(page.locator("#field-outcome .outbox-error")).to_be_visible()
+    expect(page.locator("#visit-kept-photos")).to_be_visible()
+    page.get_by_text("见到本人", exact=True).click()
+    page.get_by_role("button", name="保存走访").click()
+    expect(status(page)).to_have_attribute("data-waiting", "0", timeout=WAIT)
+    visit = Visit.objects.get(pk=ids[1])
+    assert visit.resident == second and visit.outcome == "met" and visit.photos.count() == 1
+    assert Visit.objects.count() == 3
+
+
+def test_discarding_takes_two_taps(worker_page, live_server, afternoon):
+    page, resident = worker_page, afternoon["residents"][0]
+    page.context.set_offline(True)
+    page.reload()
+    log_visit(page, live_server, resident.name, "a.jpg")
+    page.evaluate("""async () => {
+      const store = idbKeyval.createStore("daiban-outbox", "items");
+      const [item] = await idbKeyval.values(store);
+      await idbKeyval.update(item.id, (i) => { i.fields.outcome = "flying"; return i; }, store);
+    }""")
+    page.context.set_offline(False)
+    discard = page.locator("#offline-panel button[data-action=discard]")
+    expect(discard).to_be_visible(timeout=WAIT)
+    discard.click()
+    expect(status(page)).to_have_attribute("data-waiting", "1")  # one tap only asks
+    page.locator("#offline-panel button[data-action=discard-confirmed]").click()
+    expect(status(page)).to_have_attribute("data-waiting", "0")
     assert Visit.objects.count() == 0

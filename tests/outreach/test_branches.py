@@ -23,7 +23,6 @@ from outreach import branch_selectors, branch_services, complaint_services, erra
 from outreach.models import (
     BranchActivity, BranchActivityPhoto, BranchActivityPoint, BranchEvent, Complaint, Errand, ErrandEvent, ServiceType,
 )
-from outreach.services import Conflict
 from tests.outreach import factories
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +79,8 @@ def login(client, demo_users, member, other_secretary):
 
 
 def paired_points(branch, n: int | None = None) -> list[ServicePoint]:
-    points = list(ServicePoint.objects.filter(pairings__branch=branch, pairings__until__isnull=True).order_by("area__path"))
+    points = ServicePoint.objects.filter(pairings__branch=branch, pairings__until__isnull=True).order_by("area__path")
+    points = list(points)
     return points[:n] if n else points
 
 
@@ -102,8 +102,8 @@ def log(actor, branch, points, *, days_ago: int = 1, status: str = HELD, people:
         kind=kind, status=status, held_on=held_on, point_ids=tuple(p.pk for p in points),
         people_reached=people if status == HELD else 0, topics=("social_insurance",),
     )
-    activity, _created = branch_services.activity_record(actor=actor, branch=branch, activity_id=activity_id or uuid.uuid4(),
-                                                         data=data, uploads=uploads)
+    activity, _created = branch_services.activity_record(
+        actor=actor, branch=branch, activity_id=activity_id or uuid.uuid4(), data=data, uploads=uploads)
     return activity
 
 
@@ -116,7 +116,8 @@ def branch_errand(admin, *, name: str = "张大爷", days_ago: int = 0) -> Erran
     """An errand climbed to 社会保障联合支部 (three escalations from the grid point)."""
     resident = factories.resident(admin, name=name)
     errand, _ = errand_services.errand_create(
-        actor=admin, errand_id=uuid.uuid4(), resident=resident, service=ServiceType.objects.get(code=SOCIAL_SECURITY_CARD),
+        actor=admin, errand_id=uuid.uuid4(), resident=resident,
+        service=ServiceType.objects.get(code=SOCIAL_SECURITY_CARD),
         source="phone", requested_at=timezone.now() - timedelta(days=days_ago),
     )
     for _ in range(3):
@@ -182,12 +183,13 @@ def test_secretary_and_member_get_404_on_another_branch(login, other_branch, bra
 
 
 @pytest.mark.parametrize("username", ["secretary", "member"])
-def test_another_branchs_activities_errands_and_photos_are_404(login, other_branch, other_secretary, username, demo_users):
+def test_another_branchs_activities_and_photos_are_404(login, branch, other_branch, other_secretary, username):
     activity = log(other_secretary, other_branch, paired_points(other_branch, 1), uploads=[factories.jpeg()])
     photo = activity.photos.get()
     client = login(username)
     assert client.get(reverse("branch-activity-detail", args=[other_branch.pk, activity.pk])).status_code == 404
-    assert client.get(reverse("branch-activity-detail", args=[1, activity.pk])).status_code == 404  # not in branch 1 either
+    # nor through the user's own branch
+    assert client.get(reverse("branch-activity-detail", args=[branch.pk, activity.pk])).status_code == 404
     assert client.get(reverse("branch-activity-photo", args=[photo.pk])).status_code == 404
     assert client.get(reverse("branch-activity-photo-thumb", args=[photo.pk])).status_code == 404
     assert client.post(reverse("branch-activity-held", args=[other_branch.pk, activity.pk]),
@@ -233,7 +235,8 @@ def test_readers_get_404_on_every_write(login, branch, member, demo_users, usern
         (reverse("branch-pairing-liaison", args=[branch.pk, pairing.pk]), {"liaison": member.pk}),
         (reverse("branch-activity-create", args=[branch.pk]), {}),
         (reverse("branch-activity-held", args=[branch.pk, activity.pk]), {"people_reached": "5"}),
-        (reverse("branch-queue-assign", args=[branch.pk, errand.pk]), {"assignee": member.pk, "version": errand.version}),
+        (reverse("branch-queue-assign", args=[branch.pk, errand.pk]),
+         {"assignee": member.pk, "version": errand.version}),
     ]
     for url, data in writes:
         assert client.post(url, data).status_code == 404, url
@@ -321,7 +324,8 @@ def test_the_secretary_pairs_ends_and_sees_the_history(login, branch, member):
     assert station in response.context["candidates"]
     today = timezone.localdate()
     response = client.post(reverse("branch-pairing-add", args=[branch.pk]),
-                           {"point": station.pk, "since": (today - timedelta(days=3)).isoformat(), "liaison": member.pk})
+                           {"point": station.pk, "since": (today - timedelta(days=3)).isoformat(),
+                            "liaison": member.pk})
     assert response.status_code == 302
     pairing = Pairing.objects.get(branch=branch, point=station, until__isnull=True)
     assert (pairing.since, pairing.liaison, pairing.liaison_name) == (today - timedelta(days=3), member, "吴洁")
@@ -402,7 +406,8 @@ def test_the_neglected_flag_on_crafted_data(login, branch, other_branch, other_s
         Pairing.objects.create(branch=other_branch, point=elsewhere, since=date(2024, 1, 1))
     log(other_secretary, other_branch, [elsewhere], days_ago=1)
     fresh = unpaired_station(branch)
-    branch_services.pairing_add(actor=secretary, branch=branch, point=fresh, since=timezone.localdate() - timedelta(days=20))
+    branch_services.pairing_add(actor=secretary, branch=branch, point=fresh,
+                                since=timezone.localdate() - timedelta(days=20))
 
     data = login("secretary").get(f"/api/v1/branches/{branch.pk}/points", {"limit": 200}).json()
     flags = {row["id"]: row["neglected"] for row in data["items"]}
@@ -413,7 +418,8 @@ def test_the_neglected_flag_on_crafted_data(login, branch, other_branch, other_s
     assert last[recent.pk] == (timezone.localdate() - timedelta(days=10)).isoformat() and last[planned_only.pk] is None
     assert all(flags[p.pk] for p in rest)  # nothing ever happened there
     assert data["count"] == 101
-    neglected = login("secretary").get(f"/api/v1/branches/{branch.pk}/points", {"neglected": "true", "limit": 200}).json()
+    neglected = login("secretary").get(f"/api/v1/branches/{branch.pk}/points",
+                                       {"neglected": "true", "limit": 200}).json()
     assert {row["id"] for row in neglected["items"]} == {pk for pk, flag in flags.items() if flag}
 
     # the home, the map data and the setting agree
@@ -441,7 +447,8 @@ def test_secretary_logs_an_activity_with_a_photo_in_the_web_form(login, branch):
             "photos": [factories.jpeg()]}
     response = client.post(url, data)
     activity = BranchActivity.objects.get(pk=activity_id)
-    assert response.status_code == 302 and response.url == reverse("branch-activity-detail", args=[branch.pk, activity_id])
+    assert response.status_code == 302
+    assert response.url == reverse("branch-activity-detail", args=[branch.pk, activity_id])
     assert set(activity.points.all()) == {first, second} and activity.people_reached == 30
     assert activity.topics == ["elderly_care", "social_insurance"] and activity.photos.count() == 1
     # the same form sent twice is one activity
@@ -542,7 +549,8 @@ def test_api_refuses_bad_activities_with_field_errors(login, branch, other_branc
         ({"people_reached": 0}, "people_reached"),
     ]
     for overrides, field in cases:
-        response = client.post(url, api_activity(paired_points(branch, 1), **overrides), content_type="application/json")
+        response = client.post(url, api_activity(paired_points(branch, 1), **overrides),
+                               content_type="application/json")
         assert response.status_code == 422, overrides
         assert field in {e["field"].split(".")[0] for e in response.json()["errors"]}, (overrides, response.json())
     assert not BranchActivity.objects.exists()
@@ -648,7 +656,8 @@ def crafted_month(branch, other_branch, demo_users, other_secretary):
     backdate_activity(log(secretary, branch, [p4], people=99), before)  # the month before
     planned = log(secretary, branch, [p4], status=PLANNED, days_ago=-1)
     BranchActivity.objects.filter(pk=planned.pk).update(held_on=start + timedelta(days=3))  # planned: never counts
-    backdate_activity(log(other_secretary, other_branch, paired_points(other_branch, 1), people=7), start + timedelta(days=4))
+    elsewhere = log(other_secretary, other_branch, paired_points(other_branch, 1), people=7)
+    backdate_activity(elsewhere, start + timedelta(days=4))
 
     # pairings: one ended before the month (not paired in it), one ended during it (paired in it)
     ended_before = Pairing.objects.filter(branch=branch, until__isnull=True).order_by("-pk")[0]
@@ -663,7 +672,8 @@ def crafted_month(branch, other_branch, demo_users, other_secretary):
               due_on=start + timedelta(days=9))
     arrived_before = branch_errand(admin, name="乙")
     _complete(arrived_before, secretary)
-    _timeline(arrived_before, arrived=_at(before), completed=_at(start + timedelta(days=5)), due_on=start + timedelta(days=1))
+    _timeline(arrived_before, arrived=_at(before), completed=_at(start + timedelta(days=5)),
+              due_on=start + timedelta(days=1))
     still_open = branch_errand(admin, name="丙")
     _timeline(still_open, arrived=_at(start + timedelta(days=7)), due_on=start + timedelta(days=12))
     cancelled = branch_errand(admin, name="丁")
@@ -693,7 +703,8 @@ def crafted_month(branch, other_branch, demo_users, other_secretary):
         return item
 
     complaint(_at(start + timedelta(days=5)), start + timedelta(days=6), _at(start + timedelta(days=1)))  # in time
-    complaint(_at(start + timedelta(days=9), hour=23), start + timedelta(days=9), _at(start + timedelta(days=2)))  # last day
+    # answered at 23:00 on the deadline's day: in time
+    complaint(_at(start + timedelta(days=9), hour=23), start + timedelta(days=9), _at(start + timedelta(days=2)))
     # 06:00 in Yiwu is still the day before in UTC: a day late all the same
     complaint(_at(start + timedelta(days=11), hour=6), start + timedelta(days=10), _at(start + timedelta(days=3)))
     complaint(_at(before), before, _at(before - timedelta(days=3)))  # answered the month before
@@ -844,6 +855,29 @@ def test_branch_pages_query_count_does_not_grow(login, branch, demo_users, djang
         assert client.get(url).status_code == 200
 
 
+@pytest.mark.parametrize("name, params, target, queries", [
+    # session, user, scopes, branch; pairings with open errands, last activities
+    ("branch-home", {"show": "neglected", "page": "2"}, "point-list", 6),
+    # session, user, scopes, branch; liaison choices; pairings with open errands, last activities
+    ("branch-pairings", {"q": "社区", "page": "2"}, "pairing-list", 7),
+    # session, user, scopes, branch; liaison choices; points to pair with
+    ("branch-pairings", {"find": "村"}, "candidates", 6),
+])
+def test_htmx_partials_query_count_does_not_grow(login, branch, demo_users, django_assert_num_queries, name, params,
+                                                 target, queries):
+    client = login("secretary")
+    url = reverse(name, args=[branch.pk])
+    headers = {"HX-Request": "true", "HX-Target": target}
+    log(demo_users["secretary"], branch, paired_points(branch, 2))
+    client.get(url, params, headers=headers)
+    with django_assert_num_queries(queries):
+        assert client.get(url, params, headers=headers).status_code == 200
+    grow(branch, demo_users, 6)
+    with django_assert_num_queries(queries):
+        response = client.get(url, params, headers=headers)
+    assert response.status_code == 200 and "<html" not in response.content.decode()
+
+
 @pytest.mark.parametrize("url, queries", [
     # session, user, scopes, branch; pairings with open errands, last activities
     ("/api/v1/branches/{pk}/points", 6),
@@ -894,5 +928,6 @@ def test_the_demo_branch_has_members_points_a_year_of_activities_and_a_queue(set
     assert Errand.objects.filter(holder_branch=branch).exists()
     assert Complaint.objects.filter(branch=branch, state="open").exists()
     assert Complaint.objects.filter(branch=branch, state="closed").exists()
-    figures = branch_selectors.branch_figures(branches=[branch], month=timezone.localdate(), today=timezone.localdate())[0]
+    today = timezone.localdate()
+    figures = branch_selectors.branch_figures(branches=[branch], month=today, today=today)[0]
     assert figures.activities_held and figures.errands_received

@@ -226,6 +226,9 @@ class Command(BaseCommand):
             people = self.build_residents(places, residents)
             errand_count = self.build_errands(places, people, errands)
             complaints = self.build_complaints()
+            # Fresh statistics after a bulk load, so the query planner knows the tables' sizes.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.progress.finish()
         self.stdout.write(self.style.SUCCESS(
             f"Synthetic city {CITY_NAME} ready in {time.monotonic() - started:.1f} s: {len(places):,} grids, "

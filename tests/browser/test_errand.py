@@ -1,0 +1,73 @@
+"""An errand on a 390×844 phone, end to end: the worker opens it from a visit and
+escalates it; the station assigns it back from the board with a note; the worker
+completes and delivers it with a satisfaction score; the timeline shows every step."""
+
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from grid.models import User
+from outreach.models import Errand
+from tests.browser.conftest import horizontal_overflow
+from tests.outreach import factories
+
+
+def test_errand_from_visit_to_delivery(log_in, live_server):
+    call_command("loaddata", "service_catalogue", verbosity=0)
+    resident = factories.resident(User.objects.get(username="admin"), name="王阿婆", registered_days_ago=9)
+    page = log_in("worker")
+    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.set_geolocation({"latitude": resident.home_lat, "longitude": resident.home_lng, "accuracy": 10})
+
+    # the worker visits, notes a need and opens an errand from the visit form
+    page.goto(f"{live_server.url}/residents/{resident.pk}/visit/")
+    expect(page.locator("#gps-status")).to_contain_text("±10")
+    page.get_by_text("见到本人", exact=True).click()
+    page.get_by_label("发现的需求").fill("想申领高龄津贴，腿脚不便")
+    page.get_by_label("同时创建代办").select_option(label="高龄津贴申领（民政局）")
+    assert horizontal_overflow(page) == 0
+    page.get_by_role("button", name="保存走访").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("高龄津贴申领")
+    errand = Errand.objects.get(resident=resident)
+    assert errand.source == "visit" and errand.assignee.username == "worker"
+
+    # …and escalates it to the community station
+    escalate = page.locator("form.action-form", has=page.locator("input[value=escalate]"))
+    escalate.locator("textarea").fill("需要社区盖章证明")
+    escalate.get_by_role("button", name="上报上一级").click()
+    expect(page.locator("dl.facts")).to_contain_text("绣湖社区代办站")
+    assert horizontal_overflow(page) == 0
+
+    # the station sees it on the board and assigns it back with a note
+    page.context.clear_cookies()
+    page = log_in("station")
+    page.goto(f"{live_server.url}/errands/board/")
+    row = page.locator("li", has_text=errand.number).first
+    expect(row).to_be_visible()
+    row.locator("summary").click()
+    row.locator("select[name=assignee]").select_option(str(User.objects.get(username="worker").pk))
+    row.locator("textarea").first.fill("章已盖好，请继续办理")
+    row.get_by_role("button", name="指派").click()
+    expect(page.locator("li", has_text=errand.number).first).to_contain_text("王丽")
+    assert horizontal_overflow(page) == 0
+
+    # the worker completes and delivers it
+    page.context.clear_cookies()
+    page = log_in("worker")
+    expect(page.locator(".my-errands")).to_contain_text("高龄津贴申领")
+    page.locator(".my-errands").get_by_text("高龄津贴申领").click()
+    for label in ["受理", "开始办理", "已办结"]:
+        page.get_by_role("button", name=label, exact=True).click()
+        expect(page.get_by_role("status").first).to_be_visible()
+    page.get_by_role("link", name="送达结果").click()
+    page.get_by_text("当面送达", exact=True).click()
+    page.get_by_text("5 · 非常满意", exact=True).click()
+    page.get_by_role("button", name="确认送达").click()
+    expect(page.locator(".badge.state-delivered")).to_be_visible()
+
+    steps = page.locator("ol.timeline > li")
+    expect(steps).to_have_count(7)
+    for text in ["创建", "上报", "章已盖好，请继续办理", "受理", "开始", "办结", "送达"]:
+        expect(page.locator("ol.timeline")).to_contain_text(text)
+    errand.refresh_from_db()
+    assert errand.state == "delivered" and errand.satisfaction == 5 and errand.trips_saved.trips == 2
+    assert horizontal_overflow(page) == 0
