@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from django.db.models import Avg, Count, F, FloatField, Func, Q, Sum
+from django.db.models import Count, DateTimeField, F, FloatField, Func, IntegerField, Q, Sum, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -433,16 +433,32 @@ def trend_weeks(today: date, count: int = TREND_WEEKS) -> list[date]:
     return [monday - timedelta(weeks=count - 1 - i) for i in range(count)]
 
 
+class WeekIndex(Func):
+    """Whole weeks from ``start`` (a datetime) to the row's datetime ``field``, computed in
+    the database: the trend groups by it, one group per week, instead of a conditional
+    count per week (twelve aggregates cost more to build and to evaluate)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, field, start: datetime):
+        super().__init__(field, Value(start, output_field=DateTimeField()))
+
+    def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL and the rest
+        return super().as_sql(compiler, connection, arg_joiner=" - ", **extra_context,
+                              template="CAST(FLOOR(EXTRACT(EPOCH FROM (%(expressions)s)) / 604800) AS integer)")
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, arg_joiner=") - julianday(", **extra_context,
+                              template="CAST((julianday(%(expressions)s)) / 7 AS integer)")
+
+
 def _weekly_counts(queryset, field_name: str, mondays: Sequence[date]) -> list[int]:
-    """One conditional count per week in a single query: plain comparisons, which every
-    database evaluates fast (no per-row date functions)."""
-    bounds = [day_start(m) for m in mondays] + [day_start(mondays[-1] + timedelta(weeks=1))]
-    counts = queryset.filter(**{f"{field_name}__gte": bounds[0], f"{field_name}__lt": bounds[-1]}).aggregate(**{
-        # COUNT(the date column), never null: the index on it answers without the table.
-        f"w{i}": Count(field_name, filter=Q(**{f"{field_name}__gte": bounds[i], f"{field_name}__lt": bounds[i + 1]}))
-        for i in range(len(mondays))
-    })
-    return [counts[f"w{i}"] for i in range(len(mondays))]
+    """Rows per week of ``mondays`` by ``field_name`` (a datetime), in one grouped query."""
+    start, end = day_start(mondays[0]), day_start(mondays[-1] + timedelta(weeks=1))
+    rows = (queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
+            .annotate(week=WeekIndex(field_name, start)).values("week").annotate(n=Count("*")).order_by())
+    counts = dict(rows.values_list("week", "n"))
+    return [counts.get(i, 0) for i in range(len(mondays))]
 
 
 def trend_for(*, subject: Subject, today: date) -> Trend:

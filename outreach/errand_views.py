@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grid.models import User
@@ -22,13 +22,13 @@ from outreach.views import client_address
 Action = ErrandEvent.Action
 # The buttons: what each next action is called, and the words it needs from the user.
 BUTTONS = {
-    Action.ACCEPT: (_lazy("Accept"), None, None),
-    Action.START: (_lazy("Start handling"), None, None),
-    Action.RESUME: (_lazy("Materials are in: resume"), None, None),
-    Action.COMPLETE: (_lazy("Done at the office"), None, None),
-    Action.RETURN: (_lazy("Missing materials"), "note", _lazy("Which materials are missing?")),
-    Action.ESCALATE: (_lazy("Escalate one tier up"), "note", _lazy("Why can it not be handled here?")),
-    Action.CANCEL: (_lazy("Cancel the errand"), "reason", _lazy("Why is it cancelled?")),
+    Action.ACCEPT: (gettext_lazy("Accept"), None, None),
+    Action.START: (gettext_lazy("Start handling"), None, None),
+    Action.RESUME: (gettext_lazy("Materials are in: resume"), None, None),
+    Action.COMPLETE: (gettext_lazy("Done at the office"), None, None),
+    Action.RETURN: (gettext_lazy("Missing materials"), "note", gettext_lazy("Which materials are missing?")),
+    Action.ESCALATE: (gettext_lazy("Escalate one tier up"), "note", gettext_lazy("Why can it not be handled here?")),
+    Action.CANCEL: (gettext_lazy("Cancel the errand"), "reason", gettext_lazy("Why is it cancelled?")),
 }
 
 

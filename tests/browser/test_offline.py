@@ -343,7 +343,8 @@ def test_a_conflict_and_a_refusal_let_the_worker_choose(worker_page, live_server
     expect(conflict).to_have_class(re.compile("state-conflict"))
     assert horizontal_overflow(page) == 0
     conflict.locator("button[data-action=renew]").click()  # keep mine: sent as a visit of its own
-    expect(status(page)).to_have_attribute("data-attention", "1", timeout=WAIT)
+    expect(status(page)).to_have_attribute("data-waiting", "1", timeout=WAIT)  # sent; the refused one waits
+    assert status(page).get_attribute("data-attention") == "1"
     assert Visit.objects.filter(resident=first).count() == 2
     assert Visit.objects.get(pk=ids[0]).outcome == "not_home"  # the stored one is untouched
 
