@@ -30,6 +30,20 @@ test: $(STAMP)
 	@mkdir -p var
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmark (not part of `make test`): the demo city and a synthetic Yiwu-scale city
+# (seed_city, BENCH_RESIDENTS residents; the first run generates it, ~20 minutes at
+# 100,000) in a database of their own, then the median server time and query count of
+# Today, the coverage GeoJSON and the dashboard at both scales. BENCH_DATABASE_URL picks
+# another database, e.g. postgres://postgres@127.0.0.1:5432/daiban_bench.
+BENCH_RESIDENTS ?= 100000
+BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/bench.sqlite3
+
+bench: $(STAMP)
+	@mkdir -p var
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_demo --if-empty
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench --ensure-city $(BENCH_RESIDENTS)
+
 # Recompile the committed translations after editing locale/*/LC_MESSAGES/django.po.
 messages: $(STAMP)
 	$(PY) manage.py makemessages --all --ignore=.venv --no-obsolete

@@ -211,6 +211,7 @@
       return changeItem(item.id, function (i) { i.state = "gone"; i.error = body; }).then(function () { return false; });
     }
     // A server error: keep it waiting and try it again next time; the others may pass.
+    summary.failed = true;
     return changeItem(item.id, function (i) { i.lastError = status; }).then(function () { return false; });
   }
 
@@ -266,7 +267,7 @@
         state.login = summary.login;
       }
       if (summary.attention) panelOpen = true;  // a conflict or a refusal: show what to choose
-      if (summary.attempted && summary.network && !summary.login) {
+      if (summary.attempted && summary.network && !summary.login && !summary.failed) {
         var now = new Date().toISOString();
         return setMeta(function (meta) { meta.lastSync = meta.lastSync || {}; meta.lastSync[state.user] = now; });
       }
@@ -333,6 +334,7 @@
     if (others) parts.push(fill(T.tOtherUser, { n: others }));
     text.textContent = parts.join(" · ");
     root.dataset.tone = tone;
+    root.dataset.syncing = state.syncing ? "1" : "0";
     syncButton.hidden = !pageUser && !isShell;
     syncButton.disabled = state.syncing;
     summaryButton.setAttribute("aria-expanded", panelOpen ? "true" : "false");
@@ -374,7 +376,8 @@
   function itemActions(item, login) {
     var actions = [];
     if (item.state === "login" || (login && SENDABLE[item.state])) {
-      actions.push(el("a", { className: "button small primary", href: T.loginUrl + "?next=" + encodeURIComponent(location.pathname), text: T.tLogIn }));
+      var back = location.pathname === T.loginUrl ? "" : "?next=" + encodeURIComponent(location.pathname);
+      actions.push(el("a", { className: "button small primary", href: T.loginUrl + back, text: T.tLogIn }));
     } else if (item.state === "invalid" && item.kind === "visit") {
       actions.push(el("a", { className: "button small primary", href: fixUrl(item), text: T.tFix }));
     } else if (item.state === "conflict" && item.kind === "visit") {

@@ -45,7 +45,7 @@ def test_errand_from_visit_to_delivery(log_in, live_server):
     expect(row).to_be_visible()
     row.locator("summary").click()
     row.locator("select[name=assignee]").select_option(str(User.objects.get(username="worker").pk))
-    row.locator("textarea").first.fill("章已盖好，请继续办理")
+    row.locator("input[name=note]").first.fill("章已盖好，请继续办理")
     row.get_by_role("button", name="指派").click()
     expect(page.locator("li", has_text=errand.number).first).to_contain_text("王丽")
     assert horizontal_overflow(page) == 0

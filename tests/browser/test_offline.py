@@ -98,7 +98,8 @@ def worker_page(log_in, live_server, afternoon):
     page.context.grant_permissions(["geolocation"], origin=live_server.url)
     page.context.set_geolocation({"latitude": home.home_lat, "longitude": home.home_lng, "accuracy": 12})
     ready_for_offline(page)
-    return page
+    yield page
+    page.unroute_all(behavior="ignoreErrors")  # a route still in flight must not outlive its test
 
 
 def wait_until(page, script: str, timeout_ms: int = WAIT):
@@ -213,8 +214,13 @@ def test_a_sync_cut_off_after_the_server_stored_resends_without_duplicates(worke
     page.route("**/api/v1/visits", store_then_drop)
     page.route("**/api/v1/errands/*/transitions", store_then_drop)
     page.context.set_offline(False)
+    for _tick in range(WAIT // 100):
+        if cut:
+            break
+        page.wait_for_timeout(100)
     # The visit was stored, its answer lost: it stays on the phone until the server confirms.
-    expect(page.locator("#offline-status")).to_have_attribute("data-tone", "offline", timeout=WAIT)
+    expect(status(page)).to_have_attribute("data-syncing", "0", timeout=WAIT)
+    assert status(page).get_attribute("data-tone") == "offline"  # "no connection"
     assert Visit.objects.filter(resident=resident).count() == 1
     assert page.locator("#offline-status").get_attribute("data-waiting") == "2"
 
@@ -228,7 +234,6 @@ def test_a_sync_cut_off_after_the_server_stored_resends_without_duplicates(worke
     assert Visit.objects.filter(resident=resident).count() == 1
     assert accepted(errand) == 1
     assert status(page).get_attribute("data-attention") == "0"  # the step's 409 was its own echo
-    page.unroute_all(behavior="ignoreErrors")
 
 
 def test_an_expired_session_loses_nothing(worker_page, live_server, afternoon, settings):
