@@ -43,7 +43,8 @@ def navigation_for(user) -> list[dict]:
     # The dashboard is for everyone but grid workers; it takes a tab only while the bar has
     # room for it and "Me" (five at most), otherwise it is a tile on the overview home.
     if not is_worker_only and len(items) < MAX_NAV_ITEMS - 1:
-        items.append({"url_names": {"dashboard"}, "url": reverse("dashboard"), "label": _("Dashboard"), "icon": "chart"})
+        items.append({"url_names": {"dashboard"}, "url": reverse("dashboard"), "label": _("Dashboard"),
+                      "icon": "chart"})
     items.append({"url_names": {"account", "password_change", "password_change_done"}, "url": reverse("account"),
                   "label": _("Me"), "icon": "me"})
     return items

@@ -46,8 +46,8 @@ class DashboardQueryForm(forms.Form):
         data = super().clean()
         if not {"period", "start", "end"} & set(self.errors):
             try:
-                data["the_period"] = coverage.period_for(data.get("period") or coverage.DEFAULT_PERIOD, today=self.today,
-                                                         start=data.get("start"), end=data.get("end"))
+                data["the_period"] = coverage.period_for(data.get("period") or coverage.DEFAULT_PERIOD,
+                                                         today=self.today, start=data.get("start"), end=data.get("end"))
             except ValidationError as exc:
                 for name, errors in exc.error_dict.items():
                     self.add_error(name, errors)
@@ -116,7 +116,8 @@ def _tiles(board) -> list[dict]:
             {"key": "visits", "label": _("Visits"), "value": _number(total.visits),
              "note": _("my visits") if subject.lens == figures_of.Lens.WORKER else _("in the period")},
             {"key": "coverage", "label": _("Visited on time"), "value": _percent(total.coverage_share),
-             "band": total.coverage.band.value, "note": _("of %(n)s residents") % {"n": _number(total.coverage.active)}},
+             "band": total.coverage.band.value,
+             "note": _("of %(n)s residents") % {"n": _number(total.coverage.active)}},
             {"key": "missed", "label": _("Residents overdue"), "value": _number(total.missed),
              "note": _("at the end of the period") if not board.period.is_running else _("today")},
         ]
@@ -126,7 +127,8 @@ def _tiles(board) -> list[dict]:
         {"key": "overdue", "label": _("Errands overdue"), "value": _number(total.errands_overdue), "note": _("today")},
         {"key": "turnaround", "label": _("Median turnaround"), "value": _number(total.turnaround_days, 1),
          "note": _("days, request to completion")},
-        {"key": "trips", "label": _("Trips saved"), "value": _number(total.trips_saved), "note": _("trips residents did not have to make")},
+        {"key": "trips", "label": _("Trips saved"), "value": _number(total.trips_saved),
+         "note": _("trips residents did not have to make")},
         {"key": "satisfaction", "label": _("Satisfaction"), "value": _number(total.satisfaction, 1),
          "note": _("average of %(n)s ratings, 1–5") % {"n": _number(total.satisfaction_count)}},
     ]
@@ -167,7 +169,7 @@ def _cells(figures, subject) -> list[str]:
 # --- The trend chart: a small SVG drawn on the server (no script, no style attributes) ---------
 
 CHART_WIDTH, CHART_HEIGHT = 360, 170
-CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 40, 6, 10, 24
+CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 44, 6, 10, 26
 
 
 def _nice_ceiling(value: int) -> int:
@@ -305,13 +307,15 @@ def dashboard_export(request, fmt: str):
                     raise Http404
                 residents = (residents_visible_to(user=request.user).filter(coverage.paths_q(place.paths, "grid__"))
                              .select_related("grid"))
-                missed = coverage.mark_days_overdue(coverage.missed_residents(residents=residents, period=period), period)
+                missed = coverage.missed_residents(residents=residents, period=period)
+                missed = coverage.mark_days_overdue(missed, period)
                 table = exports.missed_table(missed, title=title)
         return exports.table_response(table, fmt=fmt, filename=_filename(title, place_name, period))
 
 
 class ReportForm(forms.Form):
-    area = forms.IntegerField(min_value=1, error_messages={"required": gettext_lazy("Say which town the report is for.")})
+    area = forms.IntegerField(min_value=1,
+                              error_messages={"required": gettext_lazy("Say which town the report is for.")})
     month = forms.RegexField(regex=r"^\d{4}-(0[1-9]|1[0-2])$", required=False, error_messages={
         "invalid": gettext_lazy("Give the month as YYYY-MM, for example 2026-05.")})
 

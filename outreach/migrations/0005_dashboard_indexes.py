@@ -1,7 +1,7 @@
-"""Indexes for the dashboard's period figures at city scale (outreach.dashboard): errands
-by request and delivery time, completions by time, trips saved by day, complaints by
-registration time, and residents' grids without reading the residents table. Measured
-with ``manage.py bench`` (README, Performance)."""
+"""Indexes for the dashboard's period figures at city scale (outreach.dashboard): visits,
+errands by request and delivery time, completions by time, trips saved by day,
+complaints by registration time, and residents' grids without reading the residents
+table. Measured with ``manage.py bench`` (README, Performance)."""
 
 from django.conf import settings
 from django.db import migrations, models
@@ -39,5 +39,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='tripssaved',
             index=models.Index(fields=['recorded_on', 'resident'], name='trips_recorded_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='visit',
+            index=models.Index(fields=['visited_at', 'resident'], name='visit_time_resident_idx'),
         ),
     ]

@@ -201,6 +201,8 @@ class Visit(models.Model):
             models.Index(fields=["resident", "-visited_at"], name="visit_resident_time_idx"),
             models.Index(fields=["resident", "outcome", "visited_at"], name="visit_met_idx"),
             models.Index(fields=["worker", "-visited_at"], name="visit_worker_time_idx"),
+            # A period's visits of many residents at once (the dashboard's trend at city scale).
+            models.Index(fields=["visited_at", "resident"], name="visit_time_resident_idx"),
         ]
         constraints = [
             models.CheckConstraint(

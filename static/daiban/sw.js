@@ -94,9 +94,19 @@ self.addEventListener("fetch", function (event) {
   }
 });
 
+// The page asks, now and then while online, for a fresh offline page (a login, another
+// language) and for any kept file gone missing (a browser without Clear-Site-Data whose
+// page script emptied the caches at logout while this worker stayed).
+function refresh() {
+  return caches.open(CACHE).then(function (cache) {
+    return Promise.all(PRECACHE.map(function (url) {
+      return cache.match(url).then(function (hit) { return hit || cache.add(new Request(url, { cache: "reload" })); });
+    })).then(function () { return cacheOfflinePage(cache); });
+  });
+}
+
 self.addEventListener("message", function (event) {
-  // The page asks for a fresh offline page after a login or a language change.
   if (event.data && event.data.type === "refresh-offline-page") {
-    event.waitUntil(caches.open(CACHE).then(cacheOfflinePage).catch(function () {}));
+    event.waitUntil(refresh().catch(function () { /* no signal: try again next time */ }));
   }
 });

@@ -26,9 +26,15 @@ def test_errand_from_visit_to_delivery(log_in, live_server):
     page.get_by_label("同时创建代办").select_option(label="高龄津贴申领（民政局）")
     assert horizontal_overflow(page) == 0
     page.get_by_role("button", name="保存走访").click()
+    # the phone sends the visit, then the errand (through its outbox when JS runs)
+    for _ in range(40):
+        errand = Errand.objects.filter(resident=resident).first()
+        if errand is not None:
+            break
+        page.wait_for_timeout(250)
+    assert errand is not None and errand.source == "visit" and errand.assignee.username == "worker"
+    page.goto(f"{live_server.url}/errands/{errand.pk}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("高龄津贴申领")
-    errand = Errand.objects.get(resident=resident)
-    assert errand.source == "visit" and errand.assignee.username == "worker"
 
     # …and escalates it to the community station
     escalate = page.locator("form.action-form", has=page.locator("input[value=escalate]"))

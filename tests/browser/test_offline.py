@@ -248,11 +248,11 @@ def test_an_expired_session_loses_nothing(worker_page, live_server, afternoon, s
     assert status(page).get_attribute("data-waiting") == "1"
     assert Visit.objects.count() == 0
     page.locator("#offline-summary").click()
-    page.locator("#offline-panel").get_by_role("link", name="登录").click()
+    page.locator("#offline-panel").get_by_role("link", name="登录", exact=True).click()
     expect(status(page)).to_have_attribute("data-waiting", "1")  # shown on the login page too
     page.get_by_label("用户名").fill("worker")
     page.get_by_label("密码").fill(settings.DAIBAN_DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).click()
     page.wait_for_url(f"{live_server.url}/")
     expect(status(page)).to_have_attribute("data-waiting", "0", timeout=WAIT)
     assert Visit.objects.filter(resident=resident).count() == 1

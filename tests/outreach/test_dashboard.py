@@ -57,7 +57,8 @@ def complete(actor, e: Errand, *, after) -> Errand:
 def other_grid(*, same_town: bool) -> Area:
     grids = Area.objects.filter(level=Area.Level.GRID).exclude(parent__name="绣湖社区").order_by("code")
     town = Area.objects.get(name="稠城街道")
-    return (grids.filter(path__startswith=town.path) if same_town else grids.exclude(path__startswith=town.path)).first()
+    grids = grids.filter(path__startswith=town.path) if same_town else grids.exclude(path__startswith=town.path)
+    return grids.first()
 
 
 @pytest.fixture(autouse=True)

@@ -66,10 +66,12 @@ class Command(BaseCommand):
     help = "Median server time and query count of Today, the coverage GeoJSON and the dashboard, demo and city scale."
 
     def add_arguments(self, parser):
-        parser.add_argument("--runs", type=int, default=9, help="Timed runs per page after two warm-up runs (default 9).")
+        parser.add_argument("--runs", type=int, default=9,
+                            help="Timed runs per page after two warm-up runs (default 9).")
         parser.add_argument("--ensure-city", type=int, metavar="RESIDENTS", default=0,
                             help="Run seed_city with this many residents first if the synthetic city is missing.")
-        parser.add_argument("--json", dest="as_json", action="store_true", help="Print the results as JSON, not a table.")
+        parser.add_argument("--json", dest="as_json", action="store_true",
+                            help="Print the results as JSON, not a table.")
 
     def handle(self, *args, runs: int, ensure_city: int, as_json: bool, **options):
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]

@@ -115,7 +115,7 @@ class RowWriter:
     def __init__(self, model, field_names: list[str]):
         fields = [model._meta.get_field(name) for name in field_names]
         required = {f.name for f in model._meta.concrete_fields
-                    if not f.null and not f.has_default() and not f.primary_key and not getattr(f, "auto_now_add", False)}
+                    if not (f.null or f.has_default() or f.primary_key or getattr(f, "auto_now_add", False))}
         missing = required - set(field_names)
         if missing:  # the model grew a column this generator does not fill
             raise CommandError(f"seed_city does not fill {model.__name__}.{', '.join(sorted(missing))}; update it.")
@@ -188,16 +188,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--residents", type=int, default=100_000, help="Residents to generate (default 100,000).")
         parser.add_argument("--grids", type=int, default=3_000, help="Grids to generate (default 3,000).")
-        parser.add_argument("--errands", type=int, default=None, help="Errands to generate (default: one per resident).")
+        parser.add_argument("--errands", type=int, default=None,
+                            help="Errands to generate (default: one per resident).")
         parser.add_argument("--years", type=float, default=2.0, help="Years of visit history (default 2).")
         parser.add_argument("--seed", type=int, default=SEED, help="Random seed (the same seed builds the same city).")
-        parser.add_argument("--force", action="store_true", help="Generate even with DEBUG off (never on a live system).")
+        parser.add_argument("--force", action="store_true",
+                            help="Generate even with DEBUG off (never on a live system).")
         parser.add_argument("--no-progress", action="store_true", help="Do not draw the progress bar.")
 
     def handle(self, *args, residents: int, grids: int, errands: int | None, years: float, seed: int, force: bool,
                no_progress: bool, **options):
         if not settings.DEBUG and not force:
-            raise CommandError("Refusing to generate a synthetic city with DEBUG off; pass --force if this is a test system.")
+            raise CommandError("Refusing to generate a synthetic city with DEBUG off; "
+                               "pass --force if this is a test system.")
         if residents < 1 or grids < 1 or years <= 0:
             raise CommandError("--residents and --grids must be at least 1, --years more than 0.")
         if Area.objects.filter(code=CITY_CODE).exists():
@@ -232,7 +235,8 @@ class Command(BaseCommand):
         self.progress.finish()
         self.stdout.write(self.style.SUCCESS(
             f"Synthetic city {CITY_NAME} ready in {time.monotonic() - started:.1f} s: {len(places):,} grids, "
-            f"{len(people):,} residents, {self.visit_count:,} visits, {errand_count:,} errands, {complaints:,} complaints. "
+            f"{len(people):,} residents, {self.visit_count:,} visits, {errand_count:,} errands, "
+            f"{complaints:,} complaints. "
             f"Logins: {', '.join(LOGINS.values())} (the demo password)."))
 
     # --- territory ----------------------------------------------------------------------
@@ -339,8 +343,8 @@ class Command(BaseCommand):
             LOGINS["admin"]: ("合成市管理员", Role.CITY_ADMIN, Area.objects.get(code=CITY_CODE)),
         }
         users = [User(username=LOGINS["worker"], full_name=rng.choice(SURNAMES) + rng.choice(GIVEN), password=demo)]
-        users += [User(username=f"cw{p.area.code}", full_name=rng.choice(SURNAMES) + rng.choice(GIVEN), password=unusable)
-                  for p in places[1:]]
+        users += [User(username=f"cw{p.area.code}", full_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                       password=unusable) for p in places[1:]]
         users += [User(username=u, full_name=n, password=demo) for u, (n, _, _) in named.items()]
         User.objects.bulk_create(users, batch_size=2000)
         self.logins = {u.username: u for u in users[-3:]} | {users[0].username: users[0]}
@@ -452,7 +456,8 @@ class Command(BaseCommand):
         rng = self.rng
         end = self.today
         if rng.random() < MOVED + DECEASED:
-            resident.status = Resident.Status.MOVED if rng.random() < MOVED / (MOVED + DECEASED) else Resident.Status.DECEASED
+            moved = rng.random() < MOVED / (MOVED + DECEASED)
+            resident.status = Resident.Status.MOVED if moved else Resident.Status.DECEASED
             start = max(resident.registered_on, self.window_start) + timedelta(days=1)
             resident.status_on = start + timedelta(days=rng.randint(0, max((self.today - start).days, 0)))
             end = resident.status_on
@@ -531,13 +536,15 @@ class Command(BaseCommand):
             place = places[place_index]
             first = max(registered_on, self.window_start)
             span = max((until - first).days, 0)
-            requested = local_datetime(first + timedelta(days=rng.randint(0, span)), rng.randint(8, 17), rng.randint(0, 59))
+            requested = local_datetime(first + timedelta(days=rng.randint(0, span)), rng.randint(8, 17),
+                                       rng.randint(0, 59))
             requested = min(requested, now - timedelta(minutes=5))
             service = services[rng.randrange(len(services))]
             errand = Errand(
                 id=uuid.UUID(int=rng.getrandbits(128), version=4), resident_id=resident_id, service=service,
                 source=rng.choice(["visit", "visit", "phone", "walk_in", "online"]), state=Errand.State.REQUESTED,
-                requested_at=requested, due_on=due.errand_due_on(requested_at=requested, promised_days=service.promised_days),
+                requested_at=requested,
+                due_on=due.errand_due_on(requested_at=requested, promised_days=service.promised_days),
                 content_digest="", created_by_id=place.worker_id,
             )
             errand.content_digest = hashlib.sha256(errand.id.bytes).hexdigest()
@@ -591,7 +598,8 @@ class Command(BaseCommand):
         if escalated:
             steps.append(("escalate", min(turnaround * 0.05, 0.2, age / 2), "requested", "requested"))
         accept_at = min(turnaround * 0.1, 0.5) + (0.2 if escalated else 0)
-        plan = [("accept", accept_at, "requested", "accepted"), ("start", accept_at + turnaround * 0.1, "accepted", "in_progress")]
+        plan = [("accept", accept_at, "requested", "accepted"),
+                ("start", accept_at + turnaround * 0.1, "accepted", "in_progress")]
         if rng.random() < 0.1:
             plan += [("return", turnaround * 0.4, "in_progress", "needs_materials"),
                      ("resume", turnaround * 0.7, "needs_materials", "in_progress")]
