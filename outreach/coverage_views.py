@@ -163,10 +163,20 @@ def _table_head(sort: str, area_id: int | None, period: Period) -> list[dict]:
     return head
 
 
-def _missed_page(user, place: Place, period: Period, number: int | None):
-    """A page of the missed residents the user may see in the place: two queries."""
+class CountedPaginator(Paginator):
+    """A paginator told its count, when the figures have counted the rows already."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # what the cached property would have queried
+
+
+def _missed_page(user, place: Place, period: Period, number: int | None, count: int):
+    """A page of the missed residents the user may see in the place: one query (their
+    number comes from the figures: at city scale a second pass over the residents)."""
     residents = residents_visible_to(user=user).filter(coverage.paths_q(place.paths, "grid__")).select_related("grid")
-    page = Paginator(coverage.missed_residents(residents=residents, period=period), MISSED_PER_PAGE).get_page(number)
+    missed = coverage.missed_residents(residents=residents, period=period)
+    page = CountedPaginator(missed, MISSED_PER_PAGE, count=count).get_page(number)
     page.object_list = coverage.mark_days_overdue(page.object_list, period)
     return page
 
@@ -189,7 +199,10 @@ def coverage_map(request):
         for area, figures in coverage.sort_rows([(p, by_part[p.pk]) for p in place.parts], sort)
     ]
     shows_residents = coverage.may_see_residents(request.user)
-    missed = _missed_page(request.user, place, period, data.get("page")) if shows_residents else None
+    missed = None
+    if shows_residents:
+        count = coverage.missed_in_reach(user=request.user, place=place, by_part=by_part)
+        missed = _missed_page(request.user, place, period, data.get("page"), count)
     query = urlencode({**({"area": area_id} if area_id else {}), **period.query()})
     context = {
         "place": place, "period": period, "total": total, "rows": rows, "sort": sort,
@@ -203,6 +216,9 @@ def coverage_map(request):
         "layers": [(key, label) for key, label in LAYER_LABELS.items()
                    if shows_residents or key not in RESIDENT_LAYERS],
         "js_labels": JS_LABELS, "tiers": ServicePoint.Tier.choices,
+        # A whole city's missed residents would bury its towns' colours: from a town down
+        # they are drawn from the start, above it on request.
+        "layers_on": {Layer.POINTS} | (RESIDENT_LAYERS if place.base_level >= Area.Level.TOWN else set()),
     }
     if not request.htmx or request.htmx.history_restore_request:
         return render(request, "outreach/coverage_map.html", context)

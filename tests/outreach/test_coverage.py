@@ -278,6 +278,7 @@ def test_street_sees_the_town_its_communities_and_the_missed_list(client_for, cr
     assert rows["绣湖社区"].url in response.content.decode().replace("&amp;", "&")
     missed = [r.name for r in ctx["missed"]]
     assert set(missed) == names(crafted, MISSED_IN_GRID1 | {"g2_late", "community_late"})
+    assert ctx["missed"].paginator.count == len(missed) == ctx["total"].missed == 8
     html = response.content.decode()
     assert reverse("resident-detail", args=[crafted["never"].pk]) in html
     assert 'id="coverage-map"' in html and "coverage-map.js" in html
@@ -584,9 +585,10 @@ def grow(demo_users, count: int) -> None:
 
 
 # session, user, scopes, the area (with its ancestors), its parts (none to ask for below
-# a grid), residents by grid, visits by grid, then (residents shown) the missed count and
-# page; a secretary's overview is one query for the paired points' areas, and no residents
-PAGE_QUERIES = {"worker": 8, "station": 9, "street": 9, "admin": 9, "secretary": 6}
+# a grid), residents by grid, visits by grid, then (residents shown) the page of missed
+# residents (their number comes from the figures); a secretary's overview is one query
+# for the paired points' areas, and no residents
+PAGE_QUERIES = {"worker": 7, "station": 8, "street": 8, "admin": 8, "secretary": 6}
 # session, user, scopes, the place (area, parts), residents by grid, visits by grid
 AREAS_QUERIES = {"worker": 6, "station": 7, "street": 7, "admin": 7, "secretary": 6}
 # session, user, scopes, the place (area, parts), the layer
@@ -614,3 +616,32 @@ def test_query_counts_do_not_grow_with_data(client_for, crafted, past, overdue_e
     measure()
     grow(demo_users, 50)
     measure()
+
+
+def test_the_missed_list_pages_through_everyone_in_order(client_for, crafted, past, monkeypatch):
+    from outreach import coverage_views
+
+    monkeypatch.setattr(coverage_views, "MISSED_PER_PAGE", 3)
+    client = client_for("station")
+    pages = [client.get(reverse(MAP), period_query(past, page=n)).context["missed"] for n in (1, 2, 3)]
+    assert [len(p.object_list) for p in pages] == [3, 3, 1] and pages[0].paginator.num_pages == 3
+    listed = [r for p in pages for r in p.object_list]
+    assert {r.name for r in listed} == names(crafted, MISSED_IN_GRID1 | {"g2_late"})
+    assert [r.days_overdue for r in listed] == sorted((r.days_overdue for r in listed), reverse=True)
+
+
+def test_a_station_that_is_also_in_a_branch_lists_only_its_own_residents(client, crafted, past):
+    """Its overview adds the branch's paired areas (figures only): the missed list and its
+    count stay with the residents it looks after."""
+    from grid.models import Role, Scope, User
+
+    neighbour = other_community_grid().parent
+    user = User.objects.create_user("mixed", password="x")
+    Scope.objects.create(user=user, role=Role.STATION_STAFF, area=neighbour)
+    Scope.objects.create(user=user, role=Role.BRANCH_MEMBER, branch=JointBranch.objects.get(number=1))
+    client.force_login(user)
+    ctx = client.get(reverse(MAP), period_query(past)).context
+    assert ctx["place"].area is None and Area.objects.get(name="绣湖社区") in ctx["place"].parts
+    assert ctx["total"].missed == 8  # 绣湖社区's seven, as figures, and its own one
+    assert [r.name for r in ctx["missed"]] == [crafted["community_late"].name]
+    assert ctx["missed"].paginator.count == 1
