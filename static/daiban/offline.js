@@ -111,7 +111,11 @@
     }, kept);
   }
 
-  function byAge(a, b) { return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0; }
+  // Oldest first; an errand noted at a visit (saved at the same moment) right after it.
+  function byAge(a, b) {
+    if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+    return (a.after ? 1 : 0) - (b.after ? 1 : 0);
+  }
 
   function load() {
     if (!supported) return Promise.resolve();
