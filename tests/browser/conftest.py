@@ -5,6 +5,7 @@ where a missing browser is a failure, never a silent skip.
 """
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -67,8 +68,9 @@ def log_in(page, live_server, demo_city, settings):
         page.goto(f"{live_server.url}/account/login/")
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(settings.DAIBAN_DEMO_PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{live_server.url}/")
+        page.get_by_role("button", name="登录", exact=True).click()
+        # home, whatever query the outbox script may add after a change of user
+        page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(\?.*)?$"))
         return page
 
     return login
