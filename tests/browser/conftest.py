@@ -6,14 +6,34 @@ where a missing browser is a failure, never a silent skip.
 
 import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 from grid.demo import seed_territory
 
 CHROMIUM = Path(os.environ.get("DAIBAN_CHROMIUM", "/usr/bin/chromium"))
 PHONE = {"width": 390, "height": 844}
+
+class _OneRequestAtATimeServer(ThreadedWSGIServer):
+    """The live server keeps its threads (browsers hold connections open) but runs one
+    request at a time: with SQLite's in-memory test database every thread shares one
+    connection, and a map that fetches its layers in parallel would use it at once."""
+
+    def set_app(self, application):
+        lock = threading.Lock()
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                return application(environ, start_response)
+
+        super().set_app(one_at_a_time)
+
+
+LiveServerThread.server_class = _OneRequestAtATimeServer
 
 # Playwright's sync API runs an event loop in the test thread (from the session-scoped
 # browser on), while the ORM calls that seed and check data stay plain synchronous calls.
