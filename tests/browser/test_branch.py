@@ -60,7 +60,10 @@ def test_secretary_logs_an_activity_and_the_neglected_flag_clears(log_in, live_s
     page.locator("form.activity-form button[type=submit]").click()
 
     expect(page.locator(".photo-grid img")).to_have_count(1)
-    assert page.locator(".photo-grid img").evaluate("img => img.complete && img.naturalWidth > 0")
+    # the photo loads through its scope-checked view (lazily: wait for it)
+    page.locator(".photo-grid img").first.scroll_into_view_if_needed()
+    page.wait_for_function("() => { const img = document.querySelector('.photo-grid img');"
+                           " return img && img.complete && img.naturalWidth > 0; }")
     assert horizontal_overflow(page) == 0
     activity = BranchActivity.objects.get()
     assert activity.status == "held" and activity.people_reached == 35 and activity.points.count() == 2

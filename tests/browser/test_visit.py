@@ -52,5 +52,7 @@ def test_worker_visits_an_overdue_resident(log_in, live_server):
 
     page.goto(f"{live_server.url}/residents/{overdue.pk}/")
     expect(page.locator(".thumbs img")).to_have_count(1)
-    assert page.locator(".thumbs img").evaluate("img => img.naturalWidth") > 0  # the photo loads through its view
+    page.locator(".thumbs img").first.scroll_into_view_if_needed()
+    page.wait_for_function("() => { const img = document.querySelector('.thumbs img');"
+                           " return img && img.complete && img.naturalWidth > 0; }")  # loads through its view
     assert horizontal_overflow(page) == 0
