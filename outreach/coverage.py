@@ -118,7 +118,8 @@ class Period:
         return {"period": self.kind}
 
 
-def period_for(kind: str = DEFAULT_PERIOD, *, today: date, start: date | None = None, end: date | None = None) -> Period:
+def period_for(kind: str = DEFAULT_PERIOD, *, today: date, start: date | None = None,
+               end: date | None = None) -> Period:
     """This week (Monday to Sunday), this month, last month, or the custom days
     ``start``–``end``. A bad custom period raises ValidationError keyed by field."""
     kind = PeriodKind(kind)
@@ -320,7 +321,8 @@ def roll_up(per_grid: dict[str, Figures], areas: Sequence[Area]) -> dict[int, Fi
     return totals
 
 
-def coverage_by_area(*, areas: Sequence[Area], period: Period, within: Sequence[str] | None = None) -> dict[int, Figures]:
+def coverage_by_area(*, areas: Sequence[Area], period: Period,
+                     within: Sequence[str] | None = None) -> dict[int, Figures]:
     """{area id: Figures} for each of ``areas`` (disjoint subtrees, e.g. the children of
     one area). ``within`` narrows the queries to fewer, shorter prefixes when the caller
     knows them (the parent's path for its children). Two queries. Scope is the caller's

@@ -77,9 +77,13 @@ class CoverageQueryForm(forms.Form):
     """The query string shared by the page and its GeoJSON: which area, which period."""
 
     area = forms.IntegerField(min_value=1, required=False)
-    period = forms.ChoiceField(choices=[(k.value, PERIOD_LABELS[k]) for k in PeriodKind], required=False)
-    start = forms.DateField(required=False)
-    end = forms.DateField(required=False)
+    period = forms.ChoiceField(
+        choices=[(k.value, PERIOD_LABELS[k]) for k in PeriodKind], required=False,
+        error_messages={"invalid_choice": _("Choose a period: this week, this month, last month or custom.")})
+    start = forms.DateField(required=False, error_messages={
+        "invalid": _("The first day of the period is not a date: pick it in the calendar (YYYY-MM-DD).")})
+    end = forms.DateField(required=False, error_messages={
+        "invalid": _("The last day of the period is not a date: pick it in the calendar (YYYY-MM-DD).")})
     sort = forms.ChoiceField(choices=[(s, s) for key in SORT_LABELS for s in (key, f"-{key}")], required=False)
     page = forms.IntegerField(min_value=1, required=False)
     zoom = forms.IntegerField(min_value=3, max_value=19, required=False)
@@ -194,10 +198,10 @@ def coverage_map(request):
     by_part, total = coverage.coverage_of_place(place=place, period=period)
     area_id = place.area.pk if place.area else None
     sort = data.get("sort") or coverage.DEFAULT_SORT
-    rows = [
-        AreaRow(area, figures, _page_url(area.pk, period) if area.pk in place.drillable else "", area.pk in place.drillable)
-        for area, figures in coverage.sort_rows([(p, by_part[p.pk]) for p in place.parts], sort)
-    ]
+    rows = []
+    for area, figures in coverage.sort_rows([(p, by_part[p.pk]) for p in place.parts], sort):
+        drillable = area.pk in place.drillable
+        rows.append(AreaRow(area, figures, _page_url(area.pk, period) if drillable else "", drillable))
     shows_residents = coverage.may_see_residents(request.user)
     missed = None
     if shows_residents:
