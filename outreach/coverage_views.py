@@ -20,6 +20,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 from shapely.geometry import mapping
 
+from grid.access import AREA_ROLES, reach_of
 from grid.geo import from_geojson, shift_geometry_to_gcj02, simplify_for_zoom, wgs84_to_gcj02
 from grid.models import Area, ServicePoint
 from grid.selectors import open_pairings, service_points_visible_to, tier_rank
@@ -185,6 +186,15 @@ def _missed_page(user, place: Place, period: Period, number: int | None, count: 
     return page
 
 
+def _dashboard_url(user, area_id: int | None, period: Period) -> str:
+    """The dashboard of the same area and period. A joint branch's dashboard is its
+    branch's queue, which has no area to open (``dashboard.subject_for_user_or_404``)."""
+    reach = reach_of(user)
+    if not (reach.roles & AREA_ROLES and reach.area_paths):
+        area_id = None
+    return f"{reverse('dashboard')}?{urlencode({**({'area': area_id} if area_id else {}), **period.query()})}"
+
+
 @require_GET
 @login_required
 def coverage_map(request):
@@ -208,7 +218,13 @@ def coverage_map(request):
         count = coverage.missed_in_reach(user=request.user, place=place, by_part=by_part)
         missed = _missed_page(request.user, place, period, data.get("page"), count)
     query = urlencode({**({"area": area_id} if area_id else {}), **period.query()})
+    tables = ["coverage", "missed"] if shows_residents else ["coverage"]
     context = {
+        "exports": {table: {fmt: f"{reverse('dashboard-export', args=[fmt])}?{query}&{urlencode({'table': table})}"
+                            for fmt in ("xlsx", "csv")} for table in tables},
+        "dashboard_url": _dashboard_url(request.user, area_id, period),
+        "report_url": (f"{reverse('coverage-report')}?{urlencode({'area': area_id, 'month': f'{period.start:%Y-%m}'})}"
+                       if place.area is not None and place.area.level == Area.Level.TOWN else ""),
         "place": place, "period": period, "total": total, "rows": rows, "sort": sort,
         "head": _table_head(sort, area_id, period), "missed": missed, "shows_residents": shows_residents,
         "legend": coverage.legend(), "periods": [(k.value, PERIOD_LABELS[k]) for k in PeriodKind],

@@ -1,14 +1,16 @@
 """A street official opens the coverage map on a desktop (1280×800) and a phone (390×844):
 the areas are drawn in their colours with no tile server, a click on a community drills
-into it, the missed list follows, Back returns to the town, and the page never scrolls
-sideways."""
+into it, the missed list follows, the community's tables download as XLSX with the
+figures on the screen, Back returns to the town, and the page never scrolls sideways."""
 
+import io
 import re
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from grid.models import Area, User
@@ -74,6 +76,25 @@ def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_ser
     expect(missed_list).to_contain_text("漏访张大爷")
     expect(page.locator(".coverage-table tbody tr")).to_have_count(2)
     assert horizontal_overflow(page) == 0
+
+    # The community's tables as spreadsheets: the same figures as the screen, in Chinese.
+    with page.expect_download() as download:
+        page.get_by_role("group", name="下载“分区域走访覆盖率”").get_by_role("link", name="XLSX").click()
+    assert download.value.suggested_filename.endswith(".xlsx") and "绣湖社区" in download.value.suggested_filename
+    sheet = load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
+    header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert header[0] == "区域" and sheet.freeze_panes == "A2"
+    on_screen = {tr.locator("th").inner_text(): tr.locator("td.share").inner_text()
+                 for tr in page.locator(".coverage-table tbody tr").all()}
+    in_file = {row[0]: "–" if row[3] is None else f"{int(row[3] * 100 + 1e-9)} %" for row in rows[:-1]}
+    assert in_file == on_screen and rows[-1][0] == "合计"
+    assert "50 %" in on_screen.values()  # 绣湖社区第1网格: one of two met
+    with page.expect_download() as download:
+        page.get_by_role("group", name="下载“漏访服务对象”").get_by_role("link", name="XLSX").click()
+    sheet = load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
+    names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert names == [li.locator(".row-title").inner_text() for li in missed_list.locator("li").all()]
+    assert "漏访张大爷" in names
 
     # The breadcrumb's way back up, and the browser's Back button.
     page.go_back()

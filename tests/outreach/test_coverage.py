@@ -6,6 +6,7 @@ it), gzip, simplification, GCJ-02 — with fixed query counts at two data sizes.
 import gzip
 import json
 import uuid
+from urllib.parse import urlencode
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -354,6 +355,39 @@ def test_secretary_sees_the_paired_points_areas_and_no_residents(client_for, cra
     unpaired = Area.objects.filter(level=Area.Level.COMMUNITY).exclude(pk__in=paired).first()
     assert client.get(reverse(MAP), {"area": unpaired.pk}).status_code == 404
     assert client.get(reverse(AREAS), {"area": grid_named("绣湖社区第1网格").pk}).status_code == 404
+
+
+def test_the_page_links_its_tables_downloads_the_dashboard_and_the_town_report(client_for, crafted, past):
+    """Every table beside the map downloads for the area and period on the screen; a
+    downloaded table holds the screen's figures; roles without residents get no list."""
+    xiuhu = Area.objects.get(name="绣湖社区")
+    client = client_for("street")
+    response = client.get(reverse(MAP), period_query(past, area=xiuhu.pk))
+    exports = response.context["exports"]
+    assert set(exports) == {"coverage", "missed"}
+    html = response.content.decode()
+    for table in exports.values():
+        for url in table.values():
+            assert url.replace("&", "&amp;") in html and f"area={xiuhu.pk}" in url and f"start={past.start}" in url
+    csv_lines = client.get(exports["coverage"]["csv"]).content.decode("utf-8-sig").splitlines()
+    shown = {row.area.name: row.figures for row in response.context["rows"]}
+    assert [line.split(",")[0] for line in csv_lines[1:-1]] == sorted(shown, key=lambda n: grid_named(n).code)
+    for line in csv_lines[1:-1]:
+        name, active, on_time, *_ = line.split(",")
+        assert (int(active), int(on_time)) == (shown[name].active, shown[name].on_time)
+    missed = client.get(exports["missed"]["csv"]).content.decode("utf-8-sig").splitlines()
+    assert len(missed) - 1 == response.context["missed"].paginator.count > 0
+    assert response.context["dashboard_url"] == f"{reverse('dashboard')}?area={xiuhu.pk}&{urlencode(past.query())}"
+    assert client.get(response.context["dashboard_url"]).status_code == 200
+    assert response.context["report_url"] == ""  # the monthly report is a town's
+    town = client.get(reverse(MAP), period_query(past))
+    assert town.context["report_url"].startswith(reverse("coverage-report"))
+    assert client.get(town.context["report_url"]).status_code == 200
+
+    secretary = client_for("secretary").get(reverse(MAP), period_query(past, area=xiuhu.pk))
+    assert set(secretary.context["exports"]) == {"coverage"}
+    assert "table=missed" not in secretary.content.decode()
+    assert client_for("secretary").get(secretary.context["dashboard_url"]).status_code == 200  # the branch's own
 
 
 def test_a_bad_custom_period_shows_its_error_and_this_month(client_for, crafted):
