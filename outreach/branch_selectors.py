@@ -380,8 +380,7 @@ def _errand_figures(branches: list[JointBranch], start_at: datetime, end_at: dat
         if at >= start_at:
             received[by_name[holder]].add(errand_id)
     errands = (Errand.objects.filter(pk__in=arrivals.values("errand_id"))
-               .annotate(completed_at=Min("events__at", filter=Q(events__action=ErrandEvent.Action.COMPLETE)),
-                         cancelled_at=Min("events__at", filter=Q(events__action=ErrandEvent.Action.CANCEL)))
+               .annotate(cancelled_at=Min("events__at", filter=Q(events__action=ErrandEvent.Action.CANCEL)))
                .values_list("pk", "due_on", "completed_at", "cancelled_at"))
     facts = {pk: (due_on, completed_at, cancelled_at) for pk, due_on, completed_at, cancelled_at in errands}
     result: dict[int, dict] = {b.pk: {"received": len(received[b.pk]), "resolved": 0, "overdue": 0, "days": []}

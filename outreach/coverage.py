@@ -16,14 +16,17 @@ still running (``Period.as_of``).
   count. **Missed** = active and overdue at ``as_of``.
 * **Share** = on time / active (``None`` when the area has no active resident); its
   colour band comes from ``DAIBAN_COVERAGE_THRESHOLDS`` (``band_of``).
-* **Visits**: every visit made in the period (any outcome) to a resident of the area, and
-  of those the ones away from the home or without a location (``Visit.location_check``).
+* **Visits**: every visit made in the period (any outcome) in the area — to a resident
+  of one of its grids at the time — and of those the ones away from the home or without
+  a location (``Visit.location_check``).
 
 How it is computed
 ------------------
-Two queries whatever the data size: the residents grouped by grid (active, on time) and
-the period's visits grouped by grid; the grid rows are added up to communities, towns or
-the city in Python — a few thousand rows at city scale, never one per resident.
+Two queries whatever the data size: the residents grouped by grid (active, on time),
+added up to communities, towns or the city in Python — a few thousand rows at city
+scale, never one per resident — and the areas' day tallies of visits over the period
+(``outreach.tallies``: visits are counted where they were made, by the resident's grid
+at the time).
 
 "Not overdue at ``as_of``" is "met in person on one of the days [as_of − interval,
 as_of]" (or, never met, registered on ``as_of`` itself). While the period is running
@@ -38,7 +41,7 @@ Public API (also used by the dashboard and the exports; keep it stable)
   ``PeriodKind``, ``PERIOD_LABELS``, ``DEFAULT_PERIOD``;
 * figures: ``Figures`` (``missed``, ``share``, ``percent``, ``band``, ``as_dict()``),
   ``band_of``, ``legend``, ``coverage_of`` (one area), ``coverage_by_area`` (many areas,
-  two queries), ``grid_figures`` + ``roll_up`` (the two steps, for other groupings);
+  two queries), ``resident_figures`` + ``roll_up`` and ``visit_figures`` (the steps);
 * the screen's door: ``place_for_user_or_404`` → ``Place``, ``coverage_of_place``,
   ``sort_rows``;
 * residents: ``may_see_residents``, ``missed_residents``, ``missed_in_reach``,
@@ -65,7 +68,7 @@ from django.utils.translation import gettext_lazy as _
 from grid.access import reach_of
 from grid.models import PATH_SEPARATOR, Area
 from grid.selectors import areas_visible_to
-from outreach import due
+from outreach import due, tallies
 from outreach.models import Resident, Visit
 
 # --- Periods ---------------------------------------------------------------------------
@@ -270,35 +273,29 @@ def paths_q(paths: Iterable[str], prefix: str = "") -> Q:
     return q
 
 
-def grid_figures(*, within: Sequence[str], period: Period, use_stored_due: bool = True) -> dict[str, Figures]:
-    """Figures per grid (keyed by the grid's path) for the grids under the paths
-    ``within``. Two grouped queries."""
+def resident_figures(*, within: Sequence[str], period: Period, use_stored_due: bool = True) -> dict[str, Figures]:
+    """Active and on-time residents per grid (keyed by the grid's path) for the grids
+    under the paths ``within``. One grouped query."""
     as_of = period.as_of
+    # Counting grid_id (never null), not the id: the coverage index then answers for a
+    # running period without reading the wide residents table.
     residents = (
         Resident.objects.filter(paths_q(within, "grid__"), active_q(as_of))
         .values("grid__path")
-        .annotate(active=Count("pk"), on_time=Count("pk", filter=on_time_q(
+        .annotate(active=Count("grid"), on_time=Count("grid", filter=on_time_q(
             as_of, today=period.today, use_stored_due=use_stored_due)))
         .order_by()
     )
-    visits = (
-        Visit.objects.filter(paths_q(within, "resident__grid__"), visited_at__gte=_day_start(period.start),
-                             visited_at__lt=_day_start(period.end + timedelta(days=1)))
-        .values("resident__grid__path")
-        # Counting resident_id, not the id: an index on (visited_at) carrying resident_id and
-        # location_check then answers without reading the table (the city's visits).
-        .annotate(visits=Count("resident"),
-                  visits_away=Count("resident", filter=Q(location_check=Visit.LocationCheck.AWAY)),
-                  visits_no_location=Count("resident", filter=Q(location_check=Visit.LocationCheck.NO_LOCATION)))
-        .order_by()
-    )
-    counts: dict[str, dict[str, int]] = {}
-    for row in residents:
-        counts.setdefault(row["grid__path"], {}).update(active=row["active"], on_time=row["on_time"])
-    for row in visits:
-        counts.setdefault(row["resident__grid__path"], {}).update(
-            visits=row["visits"], visits_away=row["visits_away"], visits_no_location=row["visits_no_location"])
-    return {path: Figures(**c) for path, c in counts.items()}
+    return {row["grid__path"]: Figures(active=row["active"], on_time=row["on_time"]) for row in residents}
+
+
+def visit_figures(*, areas: Sequence[Area], period: Period) -> dict[int, Figures]:
+    """{area id: Figures} with the visits made in each area in the period, from the day
+    tallies (``outreach.tallies``): one query over a few hundred rows, where counting
+    the city's visits of a month reads a hundred thousand."""
+    sums = tallies.sums(areas=[a.pk for a in areas], start=period.start, end=period.end)
+    return {pk: Figures(visits=row["visits"], visits_away=row["visits_away"],
+                        visits_no_location=row["visits_no_location"]) for pk, row in sums.items()}
 
 
 def _path_prefixes(path: str) -> Iterable[str]:
@@ -310,15 +307,19 @@ def _path_prefixes(path: str) -> Iterable[str]:
 
 def roll_up(per_grid: dict[str, Figures], areas: Sequence[Area]) -> dict[int, Figures]:
     """Add the grid figures up to each of ``areas`` (disjoint subtrees): {area id: Figures}.
-    Areas without residents get zero figures."""
+    Areas without residents get zero figures. Plain sums first, one Figures per area at
+    the end: a city has thousands of grids."""
     area_by_path = {a.path: a.pk for a in areas}
-    totals = {a.pk: Figures() for a in areas}
+    names = [f.name for f in fields(Figures)]
+    sums = {a.pk: [0] * len(names) for a in areas}
     for grid_path, figures in per_grid.items():
         for prefix in _path_prefixes(grid_path):
             if prefix in area_by_path:
-                totals[area_by_path[prefix]] += figures
+                row = sums[area_by_path[prefix]]
+                for i, name in enumerate(names):
+                    row[i] += getattr(figures, name)
                 break
-    return totals
+    return {pk: Figures(*row) for pk, row in sums.items()}
 
 
 def coverage_by_area(*, areas: Sequence[Area], period: Period,
@@ -329,8 +330,10 @@ def coverage_by_area(*, areas: Sequence[Area], period: Period,
     business: pass areas that came through the user's door."""
     if not areas:
         return {}
-    per_grid = grid_figures(within=within or [a.path for a in areas], period=period)
-    return roll_up(per_grid, areas)
+    per_area = roll_up(resident_figures(within=within or [a.path for a in areas], period=period), areas)
+    for pk, visits in visit_figures(areas=areas, period=period).items():
+        per_area[pk] += visits
+    return per_area
 
 
 def coverage_of(*, area: Area, period: Period) -> Figures:

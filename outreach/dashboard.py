@@ -16,29 +16,32 @@ Definitions (one place for each; the screen, the exports and the benchmark share
 
 * coverage, visits and missed residents come from ``outreach.coverage`` (its period
   rules: a past period is judged at its last day);
-* received: errands requested in the period; completed: errands whose "complete" event
-  falls in the period; overdue: errands overdue *today* by ``outreach.due`` (an errand is
-  chased now, whatever the period shown);
-* turnaround: requested → the "complete" event, the median over errands completed in the
-  period, in days;
+* received: errands requested in the period; completed: errands completed
+  (``Errand.completed_at``) in the period; overdue: errands overdue *today* by
+  ``outreach.due`` (an errand is chased now, whatever the period shown);
+* turnaround: requested → completed, the median over errands completed in the period,
+  in days;
 * trips saved: the ledger rows recorded in the period; satisfaction: the average rating
   of errands delivered in the period;
 * complaints: registered in the period, and of those the ones handled on the spot.
   Complaints are registered at street centres, so a row below the town shows none; the
   total counts them.
 
-A fixed number of queries whatever the data size: each figure is one query grouped by
-grid (a few thousand rows at city scale at most), added up to the child areas in Python
-(the grids' paths come in one more query), the way ``outreach.coverage.roll_up`` does;
-turnaround fetches only one number per completed errand (the seconds, computed in the
-database) for the medians. The big tables are filtered by ``resident_id IN (the
-subject's residents)`` rather than joined row by row to residents and areas, and counted
-with ``COUNT(*)`` or ``COUNT(an indexed date)``, so that the new indexes (migration 0005) answer them on their own.
+A fixed number of queries whatever the data size. Under the area lens the counts of the
+period and the trend (visits, received, completed, trips, ratings) are the day tallies
+of the child areas (``outreach.tallies``): a few hundred rows where the facts of a month
+at city scale are a hundred thousand. What the tallies cannot hold is counted from the
+facts: errands overdue today and the turnarounds (one number per completed errand,
+computed in the database, for the medians), and everything of a worker (their own
+visits and errands) or a branch (the errands it holds). Those queries are grouped by
+grid and added up to the child areas in Python (the grids' paths come in one more
+query); they find their rows by the errands' own indexes (state and due date, completion
+time) and the residents' grid.
 """
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -50,12 +53,12 @@ from django.utils import timezone
 
 from grid.access import AREA_ROLES, reach_of
 from grid.models import Area, Role
-from outreach import coverage, due
+from outreach import coverage, due, tallies
 from outreach.complaint_selectors import complaints_visible_to, uses_complaints
 from outreach.coverage import Figures as CoverageFigures
 from outreach.coverage import Period, Place
 from outreach.errand_selectors import errands_visible_to
-from outreach.models import Errand, ErrandEvent, Resident, TripsSaved, Visit
+from outreach.models import Errand, Resident, TripsSaved, Visit
 
 TREND_WEEKS = 12
 SECONDS_PER_DAY = 86_400
@@ -214,54 +217,76 @@ def _between(field_name: str, start: date, end: date) -> Q:
     return Q(**{f"{field_name}__gte": day_start(start), f"{field_name}__lt": day_start(end + timedelta(days=1))})
 
 
-def _grids(subject: Subject):
+def _grids(subject: Subject, *, remainder: bool = False):
     """The grids whose residents the figures count: those under the place, within the
     user's own areas (a place may also show the areas a joint branch is paired with,
     whose residents' errands are not the user's to count). This is the scope filter of
-    the area lenses, the one ``errands_visible_to`` and ``visits_visible_to`` apply."""
-    reach = reach_of(subject.user)
-    return Area.objects.filter(coverage.paths_q(subject.place.paths), reach.area_q(), level=Area.Level.GRID)
+    the area lenses, the one ``errands_visible_to`` and ``visits_visible_to`` apply.
+    ``remainder``: only those outside the tallied parts (``_tallied_parts``)."""
+    grids = Area.objects.filter(coverage.paths_q(subject.place.paths), reach_of(subject.user).area_q(),
+                                level=Area.Level.GRID)
+    if remainder:
+        grids = grids.exclude(coverage.paths_q(p.path for p in _tallied_parts(subject)))
+    return grids
 
 
-def _residents(subject: Subject):
+def _tallied_parts(subject: Subject) -> list[Area]:
+    """The parts whose figures come from the day tallies (``outreach.tallies``): under the
+    area lens, those wholly inside the user's areas, whose every resident is the user's
+    to count — every part, for everyone but a station that is also in a joint branch and
+    looks at the branch's paired areas. A worker counts only their own visits and
+    errands, a branch the errands it holds: they are counted from the facts."""
+    if subject.lens != Lens.AREA:
+        return []
+    roots = reach_of(subject.user).area_paths
+    return [p for p in subject.place.parts if any(p.path.startswith(root) for root in roots)]
+
+
+def _has_remainder(subject: Subject) -> bool:
+    """Whether some of the subject is counted from the facts (decided without a query:
+    the parts cover the place)."""
+    return subject.lens != Lens.AREA or len(_tallied_parts(subject)) < len(subject.place.parts)
+
+
+def _residents(subject: Subject, *, remainder: bool = False):
     """The subject's residents as a subquery. Filtering the big tables by
     ``resident_id IN (…)`` reads each resident once, where joining every visit or errand
     to its resident and grid to test the area's path would read them once per row — the
     difference between a tenth of a second and seconds at city scale on SQLite."""
-    return Resident.objects.filter(grid__in=_grids(subject).values("pk")).values("pk")
+    return Resident.objects.filter(grid__in=_grids(subject, remainder=remainder).values("pk")).values("pk")
 
 
-def _of_subject(queryset, subject: Subject, prefix: str = ""):
+def _of_subject(queryset, subject: Subject, prefix: str = "", *, remainder: bool = False):
     """The rows of ``queryset`` that belong to the subject's errands, ``prefix`` leading
-    from its model to the errand ("" for Errand itself, "errand__" for its events and
-    ledger). A branch has the errands it holds; the area lenses their residents' errands
-    (a worker only those they took or were given).
+    from its model to the errand ("" for Errand itself). A branch has the errands it
+    holds; the area lenses their residents' errands (a worker only those they took or
+    were given); ``remainder`` only the residents outside the tallied parts.
 
     How the database should read them depends on how much of the city the subject is.
     PostgreSQL's planner weighs that from its statistics; SQLite's cannot size an IN
     list, so it is told, from the area's level (not from the data): for a town or less,
     through the residents' own errands (the resident index); for the whole city, by the
-    period's rows in time order (the time indexes), the resident matched as
+    rows in time or state order (their own indexes), the resident matched as
     ``resident_id + 0`` so that the resident index is not used. Measured on SQLite at
     city scale: the city's month of errands 0.04 s instead of 0.2 s, a town's 0.01 s
     instead of 0.07 s."""
     if subject.lens == Lens.BRANCH:
         return queryset.filter(**{f"{prefix}holder_branch_id__in": reach_of(subject.user).branch_ids})
-    if subject.is_citywide and connection.vendor == "sqlite":
-        queryset = queryset.alias(subject_resident=F(f"{prefix}resident_id") + 0).filter(
-            subject_resident__in=_residents(subject))
+    grids = _grids(subject, remainder=remainder).values("pk")
+    if subject.is_citywide and not remainder and connection.vendor == "sqlite":
+        queryset = queryset.alias(subject_grid=F(f"{prefix}resident__grid_id") + 0).filter(subject_grid__in=grids)
     else:
-        queryset = queryset.filter(**{f"{prefix}resident__in": _residents(subject)})
+        queryset = queryset.filter(**{f"{prefix}resident__grid__in": grids})
     if subject.lens == Lens.WORKER:
         mine = Q(**{f"{prefix}assignee": subject.user}) | Q(**{f"{prefix}created_by": subject.user})
         queryset = queryset.filter(mine)
     return queryset
 
 
-def _errands(subject: Subject):
+def _errands(subject: Subject, *, remainder: bool = False):
     if subject.lens == Lens.BRANCH:
         return errands_visible_to(user=subject.user)  # the branch's queue is the branch's scope
-    return _of_subject(Errand.objects.all(), subject)
+    return _of_subject(Errand.objects.all(), subject, remainder=remainder)
 
 
 def _grid_key(subject: Subject, prefix: str) -> list[str]:
@@ -294,8 +319,27 @@ class Figurer:
                 if part is not None:
                     self.part_of_grid[grid_id] = part
 
-    def add(self, grid_id: int | None, **values) -> None:
-        for figures in (self.total, self.part_of_grid.get(grid_id)):
+    def add_grids(self, rows: Iterable[tuple[int | None, dict]]) -> None:
+        """Rows of (grid id, {figure: value}), summed per part first: thousands of grids
+        at city scale, a few dozen parts."""
+        by_part: dict[int, tuple[Figures | None, dict]] = {}
+        for grid_id, values in rows:
+            part = self.part_of_grid.get(grid_id)
+            _, sums = by_part.setdefault(id(part), (part, {}))
+            for name, value in values.items():
+                if isinstance(value, list):
+                    sums.setdefault(name, []).extend(value)
+                else:
+                    sums[name] = sums.get(name, 0) + (value or 0)
+        for part, sums in by_part.values():
+            self._add_to(part, **sums)
+
+    def add_part(self, part_id: int, **values) -> None:
+        """For rows of a part as a whole (its day tallies)."""
+        self._add_to(self.by_part.get(part_id), **values)
+
+    def _add_to(self, part: Figures | None, **values) -> None:
+        for figures in (self.total, part):
             if figures is None:
                 continue
             for name, value in values.items():
@@ -325,18 +369,23 @@ def _path_prefixes(path: str):
 
 def dashboard_for(*, subject: Subject, period: Period, today: date | None = None, with_trend: bool = True) -> Dashboard:
     """Every figure of the dashboard. Queries: the grids' paths 1 (when there is a table),
-    coverage 2 (area lenses), worker visits 1 (worker lens), errands 1, completions 1,
-    trips 1, complaints 1 (when shown), and the trend 3 (2 for a branch) unless
-    ``with_trend`` is off."""
+    coverage 2 (area lenses), worker visits 1 (worker lens), the tallies 1 (area lens),
+    errands overdue 1, completions 1, received and trips from the facts 2 (where some of
+    the subject is not tallied: workers, branches), complaints 1 (when shown), and the
+    trend (``trend_for``) unless ``with_trend`` is off."""
     today = today or timezone.localdate()
     figurer = Figurer(subject)
     if subject.place is not None:
         _add_coverage(figurer, subject, period)
     if subject.lens == Lens.WORKER:
         _add_worker_visits(figurer, subject, period)
-    _add_errands(figurer, subject, period, today)
+    if tallied := _tallied_parts(subject):
+        _add_tallies(figurer, tallied, period)
+    if _has_remainder(subject):
+        _add_received(figurer, subject, period)
+        _add_trips(figurer, subject, period)
+    _add_overdue(figurer, subject, today)
     _add_completions(figurer, subject, period)
-    _add_trips(figurer, subject, period)
     if subject.shows_complaints:
         _add_complaints(figurer, subject, period)
     rows = [Row(part, figurer.by_part[part.pk]) for part in subject.parts]
@@ -362,42 +411,58 @@ def _add_worker_visits(figurer: Figurer, subject: Subject, period: Period) -> No
     figurer.total.visits = 0
     for figures in figurer.by_part.values():
         figures.visits = 0
-    for row in _grouped(visits, _grid_key(subject, ""), visits=Count("*")):
-        figurer.add(row["_key"], visits=row["visits"])
+    figurer.add_grids((row["_key"], {"visits": row["visits"]})
+                      for row in _grouped(visits, _grid_key(subject, ""), visits=Count("*")))
 
 
-def _add_errands(figurer: Figurer, subject: Subject, period: Period, today: date) -> None:
+def _add_tallies(figurer: Figurer, parts: list[Area], period: Period) -> None:
+    """Errands received, deliveries rated and trips saved of the tallied parts: their day
+    tallies over the period, one query (completions come with their turnaround)."""
+    for part_id, sums in tallies.sums(areas=[p.pk for p in parts], start=period.start, end=period.end).items():
+        figurer.add_part(part_id, errands_received=sums["errands_received"], trips_saved=sums["trips_saved"],
+                         satisfaction_count=sums["rated"], satisfaction_sum=sums["rating_sum"])
+
+
+def _add_received(figurer: Figurer, subject: Subject, period: Period) -> None:
+    """Errands received and deliveries rated, from the errands, outside the tallied parts."""
     received = _between("requested_at", period.start, period.end)
     delivered = _between("delivered_at", period.start, period.end)
-    overdue = due.errand_overdue_q(today)
-    # The OR lets each branch use its own index (requested_at, state+due_on, delivered_at).
-    errands = _errands(subject).filter(received | overdue | delivered)
-    rows = _grouped(errands, _grid_key(subject, ""),
-                    received=Count("requested_at", filter=received), overdue=Count("due_on", filter=overdue),
+    # The OR lets each branch use its own index (requested_at, delivered_at).
+    errands = _errands(subject, remainder=True).filter(received | delivered)
+    rows = _grouped(errands, _grid_key(subject, ""), received=Count("requested_at", filter=received),
                     rated=Count("satisfaction", filter=delivered), rating=Sum("satisfaction", filter=delivered))
-    for row in rows:
-        figurer.add(row["_key"], errands_received=row["received"], errands_overdue=row["overdue"],
-                    satisfaction_count=row["rated"], satisfaction_sum=row["rating"])
-
-
-def _add_completions(figurer: Figurer, subject: Subject, period: Period) -> None:
-    events = _of_subject(ErrandEvent.objects.filter(_between("at", period.start, period.end),
-                                                    action=ErrandEvent.Action.COMPLETE), subject, "errand__")
-    key = "errand__resident__grid_id" if subject.parts else None
-    fields = ["seconds"] + ([key] if key else [])
-    by_grid: dict[int | None, list[float]] = defaultdict(list)  # thousands of rows at city scale: no per-row calls
-    for row in events.annotate(seconds=Seconds(F("at"), F("errand__requested_at"))).values_list(*fields).order_by():
-        by_grid[row[1] if key else None].append(max(row[0], 0.0))
-    for grid_id, seconds in by_grid.items():
-        figurer.add(grid_id, errands_completed=len(seconds), turnaround_seconds=seconds)
+    figurer.add_grids((row["_key"], {"errands_received": row["received"], "satisfaction_count": row["rated"],
+                                     "satisfaction_sum": row["rating"]}) for row in rows)
 
 
 def _add_trips(figurer: Figurer, subject: Subject, period: Period) -> None:
+    """Trips saved, from the ledger, outside the tallied parts."""
     ledger = TripsSaved.objects.filter(recorded_on__gte=period.start, recorded_on__lte=period.end)
     # The ledger row names the resident: for an area no need to go through the errand.
-    ledger = _of_subject(ledger, subject, "" if subject.lens == Lens.AREA else "errand__")
-    for row in _grouped(ledger, _grid_key(subject, ""), trips=Sum("trips")):
-        figurer.add(row["_key"], trips_saved=row["trips"])
+    ledger = _of_subject(ledger, subject, "" if subject.lens == Lens.AREA else "errand__", remainder=True)
+    figurer.add_grids((row["_key"], {"trips_saved": row["trips"]})
+                      for row in _grouped(ledger, _grid_key(subject, ""), trips=Sum("trips")))
+
+
+def _add_overdue(figurer: Figurer, subject: Subject, today: date) -> None:
+    """Errands overdue today (by ``outreach.due``), whatever the period: few, by their index."""
+    errands = _errands(subject).filter(due.errand_overdue_q(today))
+    figurer.add_grids((row["_key"], {"errands_overdue": row["overdue"]})
+                      for row in _grouped(errands, _grid_key(subject, ""), overdue=Count("due_on")))
+
+
+def _add_completions(figurer: Figurer, subject: Subject, period: Period) -> None:
+    """Errands completed in the period and their turnaround (requested → completed): one
+    number per errand for the medians, computed in the database (a few thousand a month
+    at city scale), by the completion time's index."""
+    completed = _errands(subject).filter(_between("completed_at", period.start, period.end))
+    key = "resident__grid_id" if subject.parts else None
+    fields = ["seconds"] + ([key] if key else [])
+    by_grid: dict[int | None, list[float]] = defaultdict(list)  # thousands of rows at city scale: no per-row calls
+    for row in completed.annotate(seconds=Seconds(F("completed_at"), F("requested_at"))).values_list(*fields).order_by():
+        by_grid[row[1] if key else None].append(max(row[0], 0.0))
+    figurer.add_grids((grid_id, {"errands_completed": len(seconds), "turnaround_seconds": seconds})
+                      for grid_id, seconds in by_grid.items())
 
 
 def _add_complaints(figurer: Figurer, subject: Subject, period: Period) -> None:
@@ -409,7 +474,7 @@ def _add_complaints(figurer: Figurer, subject: Subject, period: Period) -> None:
         figures.complaints = 0
     keys = ["point__area__path"] if subject.parts else []
     for row in _grouped(complaints, keys, total=Count("pk"), on_spot=Count("pk", filter=Q(handled_on_spot=True))):
-        figurer.add(None, complaints=row["total"], complaints_on_spot=row["on_spot"])
+        figurer.add_grids([(None, {"complaints": row["total"], "complaints_on_spot": row["on_spot"]})])
         figurer.add_to_part(row["_key"], complaints=row["total"], complaints_on_spot=row["on_spot"])
 
 
@@ -468,19 +533,39 @@ def _weekly_counts(queryset, field_name: str, mondays: Sequence[date]) -> list[i
     return [counts.get(i, 0) for i in range(len(mondays))]
 
 
-def trend_for(*, subject: Subject, today: date) -> Trend:
-    """Visits (not for a branch), errands received and errands completed, week by week.
-    Three queries (two for a branch)."""
-    mondays = trend_weeks(today)
-    visits: list[int | None] = [None] * len(mondays)
-    if subject.place is not None:
-        visit_rows = Visit.objects.filter(resident__in=_residents(subject))
-        if subject.lens == Lens.WORKER:
-            visit_rows = visit_rows.filter(worker=subject.user)
-        visits = _weekly_counts(visit_rows, "visited_at", mondays)
-    received = _weekly_counts(_errands(subject), "requested_at", mondays)
-    completed = _weekly_counts(
-        _of_subject(ErrandEvent.objects.filter(action=ErrandEvent.Action.COMPLETE), subject, "errand__"), "at", mondays)
-    weeks = [Week(m, v, r, c) for m, v, r, c in zip(mondays, visits, received, completed)]
-    return Trend(weeks, shows_visits=subject.place is not None)
+def _weekly_tallies(parts: list[Area], mondays: Sequence[date]) -> dict[str, list[int]]:
+    """{tally field: a sum per week of ``mondays``} over the parts' day tallies, one query."""
+    weeks = {name: [0] * len(mondays) for name in tallies.FIELDS}
+    days = tallies.daily(areas=[p.pk for p in parts], start=mondays[0], end=mondays[-1] + timedelta(days=6))
+    for day, sums in days.items():
+        week = (day - mondays[0]).days // 7
+        for name, value in sums.items():
+            weeks[name][week] += value or 0
+    return weeks
 
+
+def trend_for(*, subject: Subject, today: date) -> Trend:
+    """Visits (not for a branch), errands received and errands completed, week by week:
+    the tallied parts' day tallies (one query) and, for the rest of the subject, the
+    facts (three queries; two for a branch)."""
+    mondays = trend_weeks(today)
+    zeros = [0] * len(mondays)
+    visits, received, completed = list(zeros), list(zeros), list(zeros)
+    if tallied := _tallied_parts(subject):
+        weeks = _weekly_tallies(tallied, mondays)
+        visits, received, completed = weeks["visits"], weeks["errands_received"], weeks["errands_completed"]
+    if _has_remainder(subject):
+        if subject.place is not None:
+            visit_rows = Visit.objects.filter(resident__in=_residents(subject, remainder=True))
+            if subject.lens == Lens.WORKER:
+                visit_rows = visit_rows.filter(worker=subject.user)
+            visits = _plus(visits, _weekly_counts(visit_rows, "visited_at", mondays))
+        received = _plus(received, _weekly_counts(_errands(subject, remainder=True), "requested_at", mondays))
+        completed = _plus(completed, _weekly_counts(_errands(subject, remainder=True), "completed_at", mondays))
+    shows_visits = subject.place is not None
+    weeks = [Week(m, v if shows_visits else None, r, c) for m, v, r, c in zip(mondays, visits, received, completed)]
+    return Trend(weeks, shows_visits=shows_visits)
+
+
+def _plus(a: list[int], b: list[int]) -> list[int]:
+    return [x + y for x, y in zip(a, b)]

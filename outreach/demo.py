@@ -424,6 +424,8 @@ def _branch_errands(branch, members: list[User]) -> None:
             else:
                 at = requested_at + timedelta(days=arrive_after, hours=i - arrival)
             ErrandEvent.objects.filter(pk=event.pk).update(at=at)
+        if complete_after is not None:
+            Errand.objects.filter(pk=errand_id).update(completed_at=requested_at + timedelta(days=complete_after))
         if delivered:
             closed = requested_at + timedelta(days=complete_after + 1)
             Errand.objects.filter(pk=errand_id).update(delivered_at=closed, closed_at=closed)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from grid.access import reach_of
 from grid.models import Area, JointBranch, Role, Scope, ServicePoint, ServiceWindow
-from outreach import due, notify
+from outreach import due, notify, tallies
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, Resident, ServiceType, TripsSaved, Visit
 from outreach.photos import CleanPhoto, delete_stored, store_photo
 from outreach.services import Conflict, clean_uploads
@@ -149,6 +149,7 @@ def errand_create(*, actor, errand_id, resident: Resident, service: ServiceType,
             with transaction.atomic():
                 errand.save(force_insert=True)
                 _event(errand, actor=actor, action=Action.CREATED, assignee=assignee, note=errand.description)
+                tallies.errand_received(errand)
                 if assignee is None:
                     notify.errand_arrived(errand=errand, kind=Notification.Kind.ESCALATED, exclude=actor)
         except IntegrityError:
@@ -227,8 +228,13 @@ def errand_transition(*, actor, errand: Errand, action: str, expected_version: i
     if action == Action.ESCALATE:
         _escalate(current)
         fields += ["holder_point", "holder_branch", "assignee"]
+    if action == Action.COMPLETE:
+        current.completed_at = timezone.now()
+        fields.append("completed_at")
     current.state = target
     _save(current, fields)
+    if action == Action.COMPLETE:
+        tallies.errand_completed(current)
     _event(current, actor=actor, action=action, from_state=from_state, from_holder=from_holder,
            note=reason if action == Action.CANCEL else note)
     if action == Action.ESCALATE:
@@ -340,6 +346,7 @@ def errand_deliver(*, actor, errand: Errand, expected_version: int, via: str, sa
                 stored.extend(_save_receipt(current, photo))
             TripsSaved.objects.create(resident=current.resident, errand=current, trips=current.service.trips_saved,
                                       recorded_on=timezone.localdate(now))
+            tallies.errand_delivered(current, trips=current.service.trips_saved)
             _event(current, actor=actor, action=Action.DELIVER, from_state=from_state,
                    from_holder=holder_label(point=current.holder_point, branch=current.holder_branch), note=note)
     except BaseException:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from grid.geo import distance_m
 from grid.models import Area
 from grid.selectors import areas_in_scope
-from outreach import crypto, due
+from outreach import crypto, due, tallies
 from outreach.models import AuditEvent, Category, Hazard, Resident, ResidentCategory, Visit, VisitCorrection, VisitPhoto
 from outreach.photos import CleanPhoto, clean_photo, delete_stored, read_upload, store_photo
 from outreach.validation import birth_date_and_sex, clean_accuracy, clean_national_id, clean_position
@@ -338,6 +338,7 @@ def visit_record(*, actor, resident: Resident, visit_id, data: VisitInput, uploa
             except IntegrityError:
                 existing = Visit.objects.get(pk=visit_id)  # a concurrent send of the same visit won
                 return _replayed(existing, resident, digest), False
+            tallies.visit_recorded(visit)
             for photo in photos:
                 stored.extend(_save_photo(visit, photo))
             if data.outcome == Visit.Outcome.MOVED:

@@ -20,3 +20,8 @@ from outreach.models.branches import (  # noqa: E402 — appended, so other feat
 )
 
 __all__ += ["ActivityTopic", "BranchActivity", "BranchActivityPhoto", "BranchActivityPoint", "BranchEvent"]
+
+# What happened per area and day, counted as it happens (``tallies``).
+from outreach.models.tallies import DayTally  # noqa: E402
+
+__all__ += ["DayTally"]

@@ -92,6 +92,7 @@ class Errand(models.Model):
     delivered_via = models.CharField(_("delivered by"), max_length=10, choices=Delivery.choices, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     content_digest = models.CharField(max_length=64, editable=False)
@@ -112,6 +113,7 @@ class Errand(models.Model):
             # The dashboard reads a period's errands by these (outreach.dashboard).
             models.Index(fields=["requested_at", "resident"], name="errand_requested_idx"),
             models.Index(fields=["delivered_at"], name="errand_delivered_idx"),
+            models.Index(fields=["completed_at", "resident"], name="errand_completed_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -71,7 +71,10 @@ class Resident(models.Model):
         verbose_name_plural = _("residents")
         ordering = ["name"]
         indexes = [
-            models.Index(fields=["grid", "status", "due_on"], name="resident_due_in_grid_idx"),
+            # Due lists by grid; the last two columns let coverage count a city's residents
+            # from the index alone, without reading the wide table (outreach.coverage).
+            models.Index(fields=["grid", "status", "due_on", "registered_on", "status_on"],
+                         name="resident_coverage_idx"),
             models.Index(fields=["national_id_digest"], name="resident_id_digest_idx"),
             models.Index(fields=["phone"], name="resident_phone_idx"),
             # Errands, events and trips of a period find their resident's grid here, without

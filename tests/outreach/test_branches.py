@@ -634,7 +634,7 @@ def _timeline(errand: Errand, *, arrived: datetime, completed: datetime | None =
         else:
             at = arrived + timedelta(hours=i - arrival)
         ErrandEvent.objects.filter(pk=event.pk).update(at=at)
-    Errand.objects.filter(pk=errand.pk).update(due_on=due_on)
+    Errand.objects.filter(pk=errand.pk).update(due_on=due_on, completed_at=completed)
 
 
 def _complete(errand: Errand, actor) -> Errand:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from grid.geo import coordinate_decimals, out_of_china, wgs84_to_gcj02
 from grid.models import Area, JointBranch, Pairing, ServicePoint
-from outreach import coverage, due, errand_services, services
+from outreach import coverage, due, errand_services, services, tallies
 from outreach.models import Resident, ServiceType, Visit
 from tests.outreach import factories
 
@@ -30,14 +30,15 @@ def at(day: date, hour: int = 10) -> datetime:
 
 
 def visit(resident: Resident, worker, day: date, *, outcome: str = "met", check: str = "near_home") -> Visit:
-    """A visit on a given day, stored as the services store it (history older than the
-    30 days the visit form accepts, hence written directly), then the resident's due
+    """A visit on a given day, stored and counted as the services do (history older than
+    the 30 days the visit form accepts, hence written directly), then the resident's due
     date refreshed by the services."""
     created = Visit.objects.create(resident=resident, worker=worker, visited_at=at(day), outcome=outcome,
                                    location_check=check, lat=None if check == "no_location" else resident.home_lat,
                                    lng=None if check == "no_location" else resident.home_lng,
                                    no_location_reason="楼道内无信号" if check == "no_location" else "",
                                    content_digest=uuid.uuid4().hex)
+    tallies.visit_recorded(created)
     services.resident_refresh_due(resident=resident)
     return created
 
@@ -187,8 +188,8 @@ def test_a_running_period_uses_the_stored_due_date_and_agrees_with_the_history(c
     for kind in ["week", "month"]:
         period = coverage.period_for(kind, today=today)
         assert period.is_running and period.as_of == today
-        stored = coverage.grid_figures(within=[town.path], period=period)
-        history = coverage.grid_figures(within=[town.path], period=period, use_stored_due=False)
+        stored = coverage.resident_figures(within=[town.path], period=period)
+        history = coverage.resident_figures(within=[town.path], period=period, use_stored_due=False)
         assert stored == history and sum(f.active for f in stored.values()) > 0
 
 

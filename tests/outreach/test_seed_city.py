@@ -7,13 +7,13 @@ from collections import defaultdict
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from grid.models import Area, Role, Scope, ServicePoint, User
-from outreach import due
+from outreach import due, tallies
 from outreach.management.commands.seed_city import CITY_CODE, LOGINS
-from outreach.models import Complaint, Errand, ErrandEvent, Resident, TripsSaved, Visit
+from outreach.models import Complaint, DayTally, Errand, ErrandEvent, Resident, TripsSaved, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,17 @@ def test_errands_are_consistent(city):
             assert not TripsSaved.objects.filter(errand=e).exists()
         if e.state in ("completed", "delivered"):
             assert [ev.action for ev in timeline].count("complete") == 1
+            assert e.completed_at == next(ev.at for ev in timeline if ev.action == "complete")
+        else:
+            assert e.completed_at is None
     assert delivered
+
+
+def test_the_day_tallies_are_counted_from_the_generated_facts(city):
+    assert tallies.differences() == []
+    root = city["root"]
+    visits = Visit.objects.filter(**in_city("resident__grid__")).count()
+    assert DayTally.objects.filter(area=root).aggregate(n=Sum("visits"))["n"] == visits > 0
     assert Complaint.objects.filter(point__area__path__startswith=city["root"].path).exists()
 
 

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from grid.demo import seed_territory
 from grid.models import Area
+from outreach import tallies
 from outreach.demo import seed_branches, seed_complaints, seed_errands, seed_outreach
 
 
@@ -32,4 +33,5 @@ class Command(BaseCommand):
         errands = seed_errands()
         seed_complaints()
         seed_branches()  # after the errands: the branches' queues and reports build on them
+        tallies.rebuild()  # the visits went in by bulk, not through the services that count them
         self.stdout.write(self.style.SUCCESS(f"Demo city ready in {time.monotonic() - started:.1f} s ({residents} new residents, {errands} new errands)."))

@@ -1,0 +1,30 @@
+"""Day tallies (每日统计): what happened in one area on one local day, counted when it
+happens, for the grid and every area above it (community, town, city). The dashboard and
+the coverage figures add up a few hundred of these rows instead of reading a month of
+visits and errands (``outreach.tallies`` keeps and reads them)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from grid.models import Area
+
+
+class DayTally(models.Model):
+    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    visits = models.PositiveIntegerField(_("visits"), db_default=0)
+    visits_away = models.PositiveIntegerField(_("visits away from the home"), db_default=0)
+    visits_no_location = models.PositiveIntegerField(_("visits without location"), db_default=0)
+    errands_received = models.PositiveIntegerField(_("errands received"), db_default=0)
+    errands_completed = models.PositiveIntegerField(_("errands completed"), db_default=0)
+    trips_saved = models.PositiveIntegerField(_("trips saved"), db_default=0)
+    rated = models.PositiveIntegerField(_("deliveries rated"), db_default=0)
+    rating_sum = models.PositiveIntegerField(_("sum of the ratings"), db_default=0)
+
+    class Meta:
+        verbose_name = _("day tally")
+        verbose_name_plural = _("day tallies")
+        constraints = [models.UniqueConstraint(fields=["area", "day"], name="tally_area_day_unique")]
+
+    def __str__(self):
+        return f"{self.area_id} {self.day}"
