@@ -31,7 +31,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmark (not part of `make test`): the demo city and a synthetic Yiwu-scale city
-# (seed_city, BENCH_RESIDENTS residents; the first run generates it, ~20 minutes at
+# (seed_city, BENCH_RESIDENTS residents; the first run generates it, ~7 minutes at
 # 100,000) in a database of their own, then the median server time and query count of
 # Today, the coverage GeoJSON and the dashboard at both scales. BENCH_DATABASE_URL picks
 # another database, e.g. postgres://postgres@127.0.0.1:5432/daiban_bench.
