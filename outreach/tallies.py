@@ -54,7 +54,10 @@ def add(*, grid: Area, day: date, **amounts: int) -> None:
     unknown = set(amounts) - set(FIELDS)
     if unknown:
         raise ValueError(f"not tallied: {sorted(unknown)}")
-    ids = list(Area.objects.filter(code__in=[*grid.ancestor_codes, grid.code]).values_list("pk", flat=True))
+    # In one order everywhere, so that two transactions counting at once never wait on
+    # each other's rows crosswise (a deadlock).
+    ids = list(Area.objects.filter(code__in=[*grid.ancestor_codes, grid.code]).order_by("pk")
+               .values_list("pk", flat=True))
     DayTally.objects.bulk_create([DayTally(area_id=pk, day=day) for pk in ids], ignore_conflicts=True)
     DayTally.objects.filter(area_id__in=ids, day=day).update(**{name: F(name) + n for name, n in amounts.items()})
 

@@ -2,13 +2,17 @@
 for the grid and every area above it; what they count always equals a rebuild from the
 facts; a fact rolled back counts nothing; ``rebuild_tallies --check`` finds drift."""
 
+import threading
 import uuid
 from datetime import datetime, time, timedelta
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
+from grid.demo import seed_territory
 from grid.models import Area, User
 from outreach import errand_services, services, tallies
 from outreach.models import DayTally, ServiceType, Visit
@@ -119,3 +123,44 @@ def test_rebuild_tallies_check_finds_drift_and_the_rebuild_repairs_it(demo_users
 def test_unknown_figures_are_refused(demo_users):
     with pytest.raises(ValueError):
         tallies.add(grid=User.objects.get(username="worker").scopes.first().area, day=timezone.localdate(), steps=1)
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite's in-memory test database locks whole tables across connections: a second writer "
+           "fails at once instead of waiting (SQLite serialises writers anyway: IMMEDIATE transactions).",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_first_visits_of_the_day_at_once_both_count():
+    """Two workers' visits in one grid, in two threads with their own connections, both
+    counting the day's first visit at once: one creates the tally rows, the other waits
+    for it and adds to them. No visit is lost, no deadlock, no error."""
+    seed_territory()  # a transactional test starts from a flushed database
+    admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
+    residents = [factories.resident(admin, name=name) for name in ("甲", "乙")]
+    barrier = threading.Barrier(2, timeout=10)
+    real_add = tallies.add
+    errors: list[BaseException] = []
+
+    def add_when_both_are_here(**kwargs):
+        barrier.wait()
+        real_add(**kwargs)
+
+    def send(resident):
+        try:
+            record_visit(worker, resident)
+        except BaseException as exc:  # noqa: BLE001 — reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with mock.patch.object(tallies, "add", add_when_both_are_here):
+        threads = [threading.Thread(target=send, args=(r,)) for r in residents]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert errors == []
+    for area in chain(residents[0].grid):
+        assert tally(area, timezone.localdate())["visits"] == 2
+    assert tallies.differences() == []
