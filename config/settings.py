@@ -113,8 +113,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The page queries are short: compiling them to machine code (JIT) costs more than it
-    # saves, up to 100 ms on the city-wide dashboard and coverage map (README, Performance).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off -c random_page_cost=1.1"
+    # saves (up to 100 ms on the city-wide dashboard), and on SSD storage random reads are
+    # nearly as cheap as sequential ones (README, Performance). Set to "" behind a pooler
+    # that refuses startup options (PgBouncer), and set these on the role instead.
+    pg_options = os.environ.get("DAIBAN_PG_OPTIONS", "-c jit=off -c random_page_cost=1.1")
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = " ".join(filter(None, [options.get("options", ""), pg_options]))
+    if not options["options"]:
+        del options["options"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users, login throttling ---------------------------------------------------------

@@ -149,9 +149,9 @@ def errand_create(*, actor, errand_id, resident: Resident, service: ServiceType,
             with transaction.atomic():
                 errand.save(force_insert=True)
                 _event(errand, actor=actor, action=Action.CREATED, assignee=assignee, note=errand.description)
-                tallies.errand_received(errand)
                 if assignee is None:
                     notify.errand_arrived(errand=errand, kind=Notification.Kind.ESCALATED, exclude=actor)
+                tallies.errand_received(errand)  # last: the area's day row stays locked until the commit
         except IntegrityError:
             existing = Errand.objects.filter(pk=errand_id).first()
             if existing is not None:  # the same id stored meanwhile: a replay
@@ -233,12 +233,12 @@ def errand_transition(*, actor, errand: Errand, action: str, expected_version: i
         fields.append("completed_at")
     current.state = target
     _save(current, fields)
-    if action == Action.COMPLETE:
-        tallies.errand_completed(current)
     _event(current, actor=actor, action=action, from_state=from_state, from_holder=from_holder,
            note=reason if action == Action.CANCEL else note)
     if action == Action.ESCALATE:
         notify.errand_arrived(errand=current, kind=Notification.Kind.ESCALATED, exclude=actor)
+    if action == Action.COMPLETE:
+        tallies.errand_completed(current)  # last: the area's day row stays locked until the commit
     return current
 
 
@@ -346,9 +346,9 @@ def errand_deliver(*, actor, errand: Errand, expected_version: int, via: str, sa
                 stored.extend(_save_receipt(current, photo))
             TripsSaved.objects.create(resident=current.resident, errand=current, trips=current.service.trips_saved,
                                       recorded_on=timezone.localdate(now))
-            tallies.errand_delivered(current, trips=current.service.trips_saved)
             _event(current, actor=actor, action=Action.DELIVER, from_state=from_state,
                    from_holder=holder_label(point=current.holder_point, branch=current.holder_branch), note=note)
+            tallies.errand_delivered(current, trips=current.service.trips_saved)  # last, as above
     except BaseException:
         delete_stored(stored)
         raise

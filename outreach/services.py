@@ -179,6 +179,8 @@ def resident_update(*, actor, resident: Resident, expected_version: int, nationa
         changed["categories"] = [sorted(old_categories), sorted(new_categories)]
     audit(actor=actor, action=AuditEvent.Action.RESIDENT_UPDATED, resident=current, detail={"changes": changed},
           address=address_ip)
+    if "grid" in changed:
+        tallies.resident_moved(resident=current, old_grid=Area.objects.get(pk=before["grid"]))
     return current
 
 
@@ -338,7 +340,6 @@ def visit_record(*, actor, resident: Resident, visit_id, data: VisitInput, uploa
             except IntegrityError:
                 existing = Visit.objects.get(pk=visit_id)  # a concurrent send of the same visit won
                 return _replayed(existing, resident, digest), False
-            tallies.visit_recorded(visit)
             for photo in photos:
                 stored.extend(_save_photo(visit, photo))
             if data.outcome == Visit.Outcome.MOVED:
@@ -346,6 +347,7 @@ def visit_record(*, actor, resident: Resident, visit_id, data: VisitInput, uploa
             resident_refresh_due(resident=resident)
             audit(actor=actor, action=AuditEvent.Action.VISIT_RECORDED, resident=resident, address=address_ip,
                   detail={"visit": str(visit.pk), "outcome": data.outcome, "photos": len(photos)})
+            tallies.visit_recorded(visit)  # last: the area's day row stays locked until the commit
     except BaseException:
         delete_stored(stored)
         raise

@@ -79,7 +79,7 @@ def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_ser
 
     # The community's tables as spreadsheets: the same figures as the screen, in Chinese.
     with page.expect_download() as download:
-        page.get_by_role("group", name="下载“分区域走访覆盖率”").get_by_role("link", name="XLSX").click()
+        page.get_by_role("link", name="XLSX – 分区域走访覆盖率", exact=True).click()
     assert download.value.suggested_filename.endswith(".xlsx") and "绣湖社区" in download.value.suggested_filename
     sheet = load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
     header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
@@ -90,7 +90,7 @@ def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_ser
     assert in_file == on_screen and rows[-1][0] == "合计"
     assert "50 %" in on_screen.values()  # 绣湖社区第1网格: one of two met
     with page.expect_download() as download:
-        page.get_by_role("group", name="下载“漏访服务对象”").get_by_role("link", name="XLSX").click()
+        page.get_by_role("link", name="XLSX – 漏访服务对象", exact=True).click()
     sheet = load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
     names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert names == [li.locator(".row-title").inner_text() for li in missed_list.locator("li").all()]

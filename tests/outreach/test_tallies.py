@@ -114,10 +114,48 @@ def test_rebuild_tallies_check_finds_drift_and_the_rebuild_repairs_it(demo_users
                          location_check="no_location", no_location_reason="x", content_digest="0" * 64)
     with pytest.raises(CommandError, match="differ"):
         call_command("rebuild_tallies", "--check")
-    assert "visits: tallied 1, counted 2" in capsys.readouterr().out
+    assert "visits: tallied 1, expected 2" in capsys.readouterr().out
     call_command("rebuild_tallies")
     call_command("rebuild_tallies", "--check")
     assert tally(resident.grid, timezone.localdate())["visits"] == 2
+
+
+def test_a_resident_moved_to_another_grid_takes_their_history_along(demo_users):
+    """As coverage counts residents where they live now, so do the tallies: the old
+    grid's chain loses the resident's visits and errands, the new one gains them, the
+    areas both share keep them, and the tallies still equal a count from the facts."""
+    admin, worker = demo_users["admin"], demo_users["admin"]
+    resident = factories.resident(admin)
+    record_visit(worker, resident)
+    record_visit(worker, resident, days_ago=3, away=True)
+    errand_services.errand_create(actor=admin, errand_id=uuid.uuid4(), resident=resident,
+                                  service=ServiceType.objects.get(code="YB-CB"), source="visit")
+    old_grid = resident.grid
+    new_grid = (Area.objects.filter(level=Area.Level.GRID, parent__parent=old_grid.parent.parent)
+                .exclude(parent=old_grid.parent).order_by("code").first())  # same town, another community
+    resident.refresh_from_db()
+    services.resident_update(actor=admin, resident=resident, expected_version=resident.version, grid=new_grid)
+    today, earlier = timezone.localdate(), timezone.localdate() - timedelta(days=3)
+    old_chain, new_chain = chain(old_grid), chain(new_grid)
+    assert tally(old_chain[0], today)["visits"] == tally(old_chain[1], earlier)["visits_away"] == 0
+    assert tally(old_chain[0], today)["errands_received"] == 0
+    for area in new_chain:
+        assert (tally(area, today)["visits"], tally(area, today)["errands_received"]) == (1, 1)
+        assert tally(area, earlier)["visits_away"] == 1
+    assert new_chain[2] == old_chain[2]  # the town they stayed in
+    assert tallies.differences() == []
+
+
+def test_the_check_reads_only_the_days_asked_for(demo_users):
+    resident = factories.resident(demo_users["admin"])
+    record_visit(demo_users["worker"], resident, days_ago=20)
+    day = timezone.localdate() - timedelta(days=20)
+    DayTally.objects.filter(day=day, area=resident.grid).update(visits=7)
+    assert tallies.differences(since=timezone.localdate() - timedelta(days=10)) == []
+    found = tallies.differences(since=timezone.localdate() - timedelta(days=25))
+    # the grid against its residents' facts, its community against its grids
+    assert sorted((area, name, have, want) for area, _day, name, have, want in found) == sorted([
+        (resident.grid.pk, "visits", 7, 1), (resident.grid.parent_id, "visits", 1, 7)])
 
 
 def test_unknown_figures_are_refused(demo_users):
