@@ -21,8 +21,9 @@ from tests.outreach import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def catalogue(db):
+@pytest.fixture
+def catalogue(demo_users):
+    """The service catalogue, which needs the demo's departments."""
     call_command("loaddata", "service_catalogue", verbosity=0)
 
 
@@ -50,7 +51,7 @@ def tally(area: Area, day) -> dict:
     return DayTally.objects.filter(area=area, day=day).values(*tallies.FIELDS).first() or dict.fromkeys(tallies.FIELDS, 0)
 
 
-def test_services_count_visits_errands_and_deliveries_up_the_tree(demo_users):
+def test_services_count_visits_errands_and_deliveries_up_the_tree(demo_users, catalogue):
     worker, admin = demo_users["worker"], demo_users["admin"]
     resident = factories.resident(admin, care_level="A")
     today, yesterday = timezone.localdate(), timezone.localdate() - timedelta(days=1)
@@ -120,7 +121,7 @@ def test_rebuild_tallies_check_finds_drift_and_the_rebuild_repairs_it(demo_users
     assert tally(resident.grid, timezone.localdate())["visits"] == 2
 
 
-def test_a_resident_moved_to_another_grid_takes_their_history_along(demo_users):
+def test_a_resident_moved_to_another_grid_takes_their_history_along(demo_users, catalogue):
     """As coverage counts residents where they live now, so do the tallies: the old
     grid's chain loses the resident's visits and errands, the new one gains them, the
     areas both share keep them, and the tallies still equal a count from the facts."""
