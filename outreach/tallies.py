@@ -123,8 +123,7 @@ def resident_moved(*, resident: Resident, old_grid: Area) -> None:
 
 # The choices the sources filter on, as stored: ``rebuild`` also runs on the historical
 # models of a migration, which carry no choices classes.
-AWAY, NO_LOCATION = "away", "no_location"
-assert (AWAY, NO_LOCATION) == (Visit.LocationCheck.AWAY, Visit.LocationCheck.NO_LOCATION)
+AWAY, NO_LOCATION = "away", "no_location"  # Visit.LocationCheck's values (a test holds them equal)
 
 
 def _sources(visits, errands, ledger, *, resident=None, since: date | None = None):

@@ -159,6 +159,10 @@ def test_the_check_reads_only_the_days_asked_for(demo_users):
         (resident.grid.pk, "visits", 7, 1), (resident.grid.parent_id, "visits", 1, 7)])
 
 
+def test_the_stored_choices_the_rebuild_filters_on_are_the_models():
+    assert (tallies.AWAY, tallies.NO_LOCATION) == (Visit.LocationCheck.AWAY, Visit.LocationCheck.NO_LOCATION)
+
+
 def test_unknown_figures_are_refused(demo_users):
     with pytest.raises(ValueError):
         tallies.add(grid=User.objects.get(username="worker").scopes.first().area, day=timezone.localdate(), steps=1)
