@@ -145,6 +145,11 @@ def test_staff_navigation_has_errands_instead_of_the_map(client_for, errands):
 
 # --- tabs and filters ----------------------------------------------------------------
 
+def test_the_board_leads_to_the_online_orders_waiting_at_the_points(client_for, errands):
+    html = client_for("station").get(reverse(BOARD)).content.decode()
+    assert f'href="{reverse("order-list")}"' in html and "线上点单" in html
+
+
 def test_tabs_and_their_counts(client_for, errands):
     client = client_for("station")
     response = client.get(reverse(BOARD))  # unassigned is the default tab
