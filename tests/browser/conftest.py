@@ -98,3 +98,13 @@ def log_in(page, live_server, demo_city, settings):
 
 def horizontal_overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def scroll_top_after_swap(page, timeout_ms: int = 5000) -> int:
+    """The page's scroll position once htmx has settled a swap that scrolls up (polled
+    with evaluate: wait_for_function compiles its predicate, which the CSP forbids)."""
+    for _tick in range(timeout_ms // 100):
+        if page.evaluate("window.scrollY") == 0:
+            break
+        page.wait_for_timeout(100)
+    return page.evaluate("window.scrollY")

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from grid.models import Area, User
 from outreach import services
-from tests.browser.conftest import horizontal_overflow
+from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
 from tests.outreach import factories
 
 BAND_COLOURS = {"good": "rgb(46, 125, 50)", "poor": "rgb(198, 40, 40)", "none": "rgb(158, 158, 158)"}
@@ -109,5 +109,5 @@ def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_ser
     link.click()
     expect(page.locator("#coverage-map")).to_have_attribute("data-area", str(xiuhu.pk))
     expect(page.locator(".coverage-title")).to_contain_text("绣湖社区")
-    assert page.evaluate("window.scrollY") == 0
+    assert scroll_top_after_swap(page) == 0
     assert errors == []  # no Content Security Policy complaint after the swaps either

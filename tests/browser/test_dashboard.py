@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from grid.models import Area, User
 from outreach import services
-from tests.browser.conftest import horizontal_overflow
+from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
 from tests.outreach import factories
 
 
@@ -48,7 +48,7 @@ def test_street_reads_the_dashboard_and_drills_into_a_community(log_in, live_ser
     row.get_by_role("link", name="绣湖社区").click()
     expect(page).to_have_url(re.compile(f"area={xiuhu.pk}"))
     expect(page.locator(".dash-title")).to_contain_text("绣湖社区")
-    assert page.evaluate("window.scrollY") == 0
+    assert scroll_top_after_swap(page) == 0
     expect(page.locator(".dash-table tbody tr")).to_have_count(Area.objects.filter(parent=xiuhu).count())
     assert horizontal_overflow(page) == 0
     assert errors == []
