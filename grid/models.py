@@ -12,6 +12,13 @@ from django.utils.translation import gettext_lazy as _
 PATH_SEPARATOR = "/"
 
 
+def path_prefixes(path: str):
+    """"/a/b/c/" → "/a/b/c/", "/a/b/", "/a/": an area's path, then its ancestors' paths."""
+    codes = [code for code in path.split(PATH_SEPARATOR) if code]
+    for depth in range(len(codes), 0, -1):
+        yield PATH_SEPARATOR + PATH_SEPARATOR.join(codes[:depth]) + PATH_SEPARATOR
+
+
 class User(AbstractUser):
     """A person who logs in: grid worker, station staff, official, secretary or admin."""
 

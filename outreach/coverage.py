@@ -66,7 +66,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grid.access import reach_of
-from grid.models import PATH_SEPARATOR, Area
+from grid.models import Area, path_prefixes
 from grid.selectors import areas_visible_to
 from outreach import due, tallies
 from outreach.models import Resident, Visit
@@ -298,13 +298,6 @@ def visit_figures(*, areas: Sequence[Area], period: Period) -> dict[int, Figures
                         visits_no_location=row["visits_no_location"]) for pk, row in sums.items()}
 
 
-def _path_prefixes(path: str) -> Iterable[str]:
-    """"/a/b/c/" → "/a/b/c/", "/a/b/", "/a/": the path itself, then its ancestors."""
-    codes = path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)
-    for depth in range(len(codes), 0, -1):
-        yield PATH_SEPARATOR + PATH_SEPARATOR.join(codes[:depth]) + PATH_SEPARATOR
-
-
 def roll_up(per_grid: dict[str, Figures], areas: Sequence[Area]) -> dict[int, Figures]:
     """Add the grid figures up to each of ``areas`` (disjoint subtrees): {area id: Figures}.
     Areas without residents get zero figures. Plain sums first, one Figures per area at
@@ -313,7 +306,7 @@ def roll_up(per_grid: dict[str, Figures], areas: Sequence[Area]) -> dict[int, Fi
     names = [f.name for f in fields(Figures)]
     sums = {a.pk: [0] * len(names) for a in areas}
     for grid_path, figures in per_grid.items():
-        for prefix in _path_prefixes(grid_path):
+        for prefix in path_prefixes(grid_path):
             if prefix in area_by_path:
                 row = sums[area_by_path[prefix]]
                 for i, name in enumerate(names):

@@ -52,7 +52,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from grid.access import AREA_ROLES, reach_of
-from grid.models import Area, Role
+from grid.models import Area, Role, path_prefixes
 from outreach import coverage, due, tallies
 from outreach.complaint_selectors import complaints_visible_to, uses_complaints
 from outreach.coverage import Figures as CoverageFigures
@@ -315,7 +315,7 @@ class Figurer:
         self.part_of_grid: dict[int, Figures] = {}
         if subject.parts:
             for grid_id, path in _grids(subject).values_list("pk", "path"):
-                part = next((part_by_path[prefix] for prefix in _path_prefixes(path) if prefix in part_by_path), None)
+                part = next((part_by_path[prefix] for prefix in path_prefixes(path) if prefix in part_by_path), None)
                 if part is not None:
                     self.part_of_grid[grid_id] = part
 
@@ -351,20 +351,12 @@ class Figurer:
 
     def add_to_part(self, path: str | None, **values) -> None:
         """For rows keyed by an area's path (complaints, by their point's area)."""
-        for prefix in _path_prefixes(path or "/"):
+        for prefix in path_prefixes(path or "/"):
             for part in self.subject.parts:
                 if part.path == prefix:
                     for name, value in values.items():
                         setattr(self.by_part[part.pk], name, (getattr(self.by_part[part.pk], name) or 0) + value)
                     return
-
-
-def _path_prefixes(path: str):
-    """"/a/b/c/" → "/a/b/c/", "/a/b/", "/a/"."""
-    end = len(path)
-    while end > 1:
-        yield path[:end]
-        end = path.rindex("/", 0, end - 1) + 1
 
 
 def dashboard_for(*, subject: Subject, period: Period, today: date | None = None, with_trend: bool = True) -> Dashboard:
