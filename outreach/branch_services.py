@@ -365,7 +365,8 @@ def activity_record_held(*, actor, activity: BranchActivity, held_on: date, peop
                 raise ValidationError(_("This activity is already recorded as held, on %(date)s.")
                                       % {"date": current.held_on.isoformat()})
             point_ids = list(current.point_links.values_list("point_id", flat=True))
-            unpaired = [pk for pk in point_ids if pk not in _paired_on(branch, point_ids, held_on)]
+            paired = _paired_on(branch, point_ids, held_on)
+            unpaired = [pk for pk in point_ids if pk not in paired]
             if unpaired:
                 raise ValidationError({"held_on": _(
                     "On %(date)s the branch was not paired with point %(ids)s. Check the date.")

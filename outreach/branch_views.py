@@ -36,7 +36,7 @@ from outreach import branch_services as services
 from outreach import due
 from outreach.board_views import assignable_for
 from outreach.errand_services import errand_assign
-from outreach.forms import DATE_WIDGET, MultipleFileInput, MultiplePhotoField
+from outreach.forms import DATE_WIDGET, MultipleFileInput, MultiplePhotoField, ServiceErrorsMixin
 from outreach.models import ActivityTopic, BranchActivity
 from outreach.photos import PhotoRejected, photo_storage
 from outreach.services import Conflict
@@ -48,25 +48,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # --- forms: they parse and show errors; the services decide and write ------------------------
 
-class _ServiceErrors:
-    def add_service_errors(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for name, field_messages in error.message_dict.items():
-                self.add_error(name if name in self.fields else None, field_messages)
-        else:
-            self.add_error(None, error.messages)
-
-
 USERNAME_MISSING = gettext_lazy("Enter the user name of the person's account.")
 
 
-class MemberAddForm(_ServiceErrors, forms.Form):
+class MemberAddForm(ServiceErrorsMixin, forms.Form):
     username = forms.CharField(label=gettext_lazy("User name of the account"), max_length=150,
                                widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
                                error_messages={"required": USERNAME_MISSING})
 
 
-class PairingAddForm(_ServiceErrors, forms.Form):
+class PairingAddForm(ServiceErrorsMixin, forms.Form):
     point = forms.IntegerField(widget=forms.HiddenInput)
     since = forms.DateField(label=gettext_lazy("Paired since"), required=False, widget=DATE_WIDGET,
                             error_messages={"invalid": gettext_lazy("Enter the date as 2026-11-27.")})
@@ -77,12 +68,12 @@ class PairingAddForm(_ServiceErrors, forms.Form):
         self.fields["liaison"].choices = [("", _("— choose later —"))] + [(u.pk, u.display_name) for u in people]
 
 
-class PairingEndForm(_ServiceErrors, forms.Form):
+class PairingEndForm(ServiceErrorsMixin, forms.Form):
     until = forms.DateField(label=gettext_lazy("Ended on"), required=False, widget=DATE_WIDGET,
                             error_messages={"invalid": gettext_lazy("Enter the date as 2026-11-27.")})
 
 
-class LiaisonForm(_ServiceErrors, forms.Form):
+class LiaisonForm(ServiceErrorsMixin, forms.Form):
     liaison = forms.TypedChoiceField(label=gettext_lazy("Liaison"), required=False, coerce=int, empty_value=None)
 
     def __init__(self, *args, people, **kwargs):
@@ -97,7 +88,7 @@ class PointChoiceField(forms.TypedMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
 
-class ActivityForm(_ServiceErrors, forms.Form):
+class ActivityForm(ServiceErrorsMixin, forms.Form):
     id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     kind = forms.ChoiceField(label=gettext_lazy("Kind of activity"), choices=BranchActivity.Kind.choices,
                              widget=forms.RadioSelect,
@@ -144,7 +135,7 @@ class ActivityForm(_ServiceErrors, forms.Form):
         )
 
 
-class HeldForm(_ServiceErrors, forms.Form):
+class HeldForm(ServiceErrorsMixin, forms.Form):
     held_on = forms.DateField(label=gettext_lazy("Held on"), widget=DATE_WIDGET, initial=timezone.localdate,
                               error_messages={"required": gettext_lazy("Give the day it was held."),
                                               "invalid": gettext_lazy("Enter the date as 2026-11-27.")})

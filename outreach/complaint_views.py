@@ -19,7 +19,7 @@ from outreach import complaint_services as services
 from outreach import due
 from outreach.complaint_selectors import Tab
 from outreach.models import Complaint
-from outreach.forms import DATE_WIDGET
+from outreach.forms import DATE_WIDGET, ServiceErrorsMixin
 from outreach.services import Conflict
 
 COMPLAINTS_PER_PAGE = 30
@@ -29,21 +29,12 @@ TAB_LABELS = {Tab.OPEN: gettext_lazy("Open"), Tab.OVERDUE: gettext_lazy("Overdue
 
 # --- forms: they parse and show errors; the services decide and write -----------------
 
-class _ServiceErrors:
-    def add_service_errors(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for field, field_messages in error.message_dict.items():
-                self.add_error(field if field in self.fields else None, field_messages)
-        else:
-            self.add_error(None, error.messages)
-
-
 class ServiceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name} · {obj.department.name}"
 
 
-class ComplaintForm(_ServiceErrors, forms.Form):
+class ComplaintForm(ServiceErrorsMixin, forms.Form):
     point = forms.ModelChoiceField(label=gettext_lazy("Registered at"), queryset=None, empty_label=None,
                                    error_messages={"required": services.POINT_NOT_YOURS,
                                                    "invalid_choice": services.POINT_NOT_YOURS})
@@ -105,7 +96,7 @@ class ComplaintForm(_ServiceErrors, forms.Form):
         return data
 
 
-class ResolveForm(_ServiceErrors, forms.Form):
+class ResolveForm(ServiceErrorsMixin, forms.Form):
     resolution = forms.CharField(label=gettext_lazy("What the branch did"), widget=forms.Textarea(attrs={"rows": 4}),
                                  error_messages={"required": gettext_lazy("Say what the branch did about it.")})
     version = forms.IntegerField(widget=forms.HiddenInput)

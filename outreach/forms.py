@@ -10,6 +10,22 @@ from outreach.due import Due
 from outreach.models import Category, Hazard, Resident, Visit
 
 
+
+class ServiceErrorsMixin:
+    """Puts a service's ValidationError on the form: each message on its field, or on the
+    form when the field is not on it. ``service_error_fields`` sends a service field's
+    messages to another form field (None: to the form)."""
+
+    service_error_fields: dict[str, str | None] = {}
+
+    def add_service_errors(self, error) -> None:
+        if hasattr(error, "error_dict"):
+            for field, messages in error.message_dict.items():
+                target = self.service_error_fields.get(field, field)
+                self.add_error(target if target in self.fields else None, messages)
+        else:
+            self.add_error(None, error.messages)
+
 class ResidentFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=50, strip=True)
     category = forms.ChoiceField(label=_("Category"), required=False, choices=[("", _("All categories")), *Category.choices])
@@ -30,7 +46,8 @@ class GridChoiceField(forms.ModelChoiceField):
 DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
-class ResidentForm(forms.Form):
+class ResidentForm(ServiceErrorsMixin, forms.Form):
+    service_error_fields = {"home_lng": "home_lat"}  # one message under the position
     name = forms.CharField(label=_("Name"), max_length=50)
     national_id = forms.CharField(
         label=_("National ID"), required=False, max_length=20,
@@ -70,14 +87,6 @@ class ResidentForm(forms.Form):
         else:
             del self.fields["status"], self.fields["status_on"], self.fields["version"]
 
-    def add_service_errors(self, error) -> None:
-        """Put a service's ValidationError on the matching fields (or on the form)."""
-        if hasattr(error, "error_dict"):
-            for field, messages in error.message_dict.items():
-                field = "home_lat" if field in {"home_lng"} else field
-                self.add_error(field if field in self.fields else None, messages)
-        else:
-            self.add_error(None, error.messages)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -92,7 +101,10 @@ class MultiplePhotoField(forms.FileField):
         return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
 
 
-class VisitForm(forms.Form):
+class VisitForm(ServiceErrorsMixin, forms.Form):
+    # The position is hidden: its errors are read beside "no location? say why".
+    service_error_fields = {"lat": "no_location_reason", "lng": "no_location_reason",
+                            "accuracy_m": "no_location_reason", "visited_at": None}
     id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     outcome = forms.ChoiceField(label=_("What happened?"), choices=Visit.Outcome.choices, widget=forms.RadioSelect)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput)
@@ -111,14 +123,6 @@ class VisitForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}),
     )
 
-    def add_service_errors(self, error) -> None:
-        if hasattr(error, "error_dict"):
-            for field, messages in error.message_dict.items():
-                target = {"lat": "no_location_reason", "lng": "no_location_reason", "accuracy_m": "no_location_reason",
-                          "visited_at": None}.get(field, field)
-                self.add_error(target if target in self.fields else None, messages)
-        else:
-            self.add_error(None, error.messages)
 
 
 class VisitCorrectionForm(forms.Form):

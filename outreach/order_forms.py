@@ -5,21 +5,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from outreach.forms import ServiceErrorsMixin
 from outreach.order_services import (
     DESCRIPTION_MAX, NAME_MAX, NOTE_MAX, clean_order_description, clean_order_name, clean_order_phone,
 )
 
 OTHER_SERVICE = "other"
-
-
-class ServiceErrorsMixin:
-    def add_service_errors(self, error) -> None:
-        """Put a service's ValidationError on the matching fields (or on the form)."""
-        if hasattr(error, "error_dict"):
-            for field, messages in error.message_dict.items():
-                self.add_error(field if field in self.fields else None, messages)
-        else:
-            self.add_error(None, error.messages)
 
 
 class OrderForm(ServiceErrorsMixin, forms.Form):
