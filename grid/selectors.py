@@ -82,10 +82,6 @@ def branches_visible_to(*, user) -> QuerySet[JointBranch]:
     return JointBranch.objects.filter(pk__in=reach.branch_ids)
 
 
-def branch_for_user_or_404(user, pk) -> JointBranch:
-    return get_object_or_404(branches_visible_to(user=user), pk=pk)
-
-
 def map_outlines_for(*, user) -> QuerySet[Area]:
     """Areas whose outlines frame the user's map: their scope roots and one level below,
     or, for a secretary, the paired points' areas."""

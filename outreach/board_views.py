@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from grid.access import reach_of
 from grid.models import Role, Scope
 from outreach import due
 from outreach.errand_selectors import (
@@ -243,6 +244,8 @@ def board(request):
         "rows": rows,
         "back": request.get_full_path(),
         "today": today,
+        # Orders wait at points in the user's areas (order_selectors); a branch has none.
+        "shows_orders": bool(reach_of(request.user).area_paths),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     return render(request, "outreach/board.html#board" if partial else "outreach/board.html", context)

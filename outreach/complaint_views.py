@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +17,7 @@ from outreach import complaint_selectors as selectors
 from outreach import complaint_services as services
 from outreach import due
 from outreach.complaint_selectors import Tab
+from outreach.coverage_views import CountedPaginator
 from outreach.models import Complaint
 from outreach.forms import DATE_WIDGET, ServiceErrorsMixin
 from outreach.services import Conflict
@@ -102,15 +102,6 @@ class ResolveForm(ServiceErrorsMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class _KnownCountPaginator(Paginator):
-    """The tab counts already come from the one aggregate query; reuse the tab's count
-    instead of asking the database again."""
-
-    def __init__(self, object_list, per_page, *, count: int):
-        super().__init__(object_list, per_page)
-        self.__dict__["count"] = count
-
-
 # --- views ------------------------------------------------------------------------------
 
 def _require_complaint_user(user) -> None:
@@ -127,7 +118,7 @@ def complaint_list(request):
     today = timezone.localdate()
     counts = selectors.complaint_counts(user=request.user, today=today)
     complaints = selectors.complaints_list(user=request.user, today=today, tab=tab)
-    page = _KnownCountPaginator(complaints, COMPLAINTS_PER_PAGE, count=getattr(counts, tab)).get_page(
+    page = CountedPaginator(complaints, COMPLAINTS_PER_PAGE, count=getattr(counts, tab)).get_page(
         request.GET.get("page"))
     for complaint in page:
         complaint.is_overdue = due.complaint_is_overdue(state=complaint.state, deadline=complaint.deadline, today=today)

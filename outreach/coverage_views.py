@@ -200,7 +200,6 @@ def _dashboard_url(user, area_id: int | None, period: Period) -> str:
 def coverage_map(request):
     """The map page, or (htmx) its panel: figures, the child-area table, who was missed."""
     form = _parse(request)
-    form.is_valid()
     data = form.cleaned_data  # the fields that parsed: a bad period falls back to this month, with its error shown
     period = data.get("the_period") or coverage.period_for(today=form.today)
     period_errors = [e for f in ("period", "start", "end") for e in form.errors.get(f, [])]

@@ -212,13 +212,9 @@ def differences(*, since: date | None = None) -> list[tuple[int, date, str, int,
             for name in names:
                 facts[(row["tally_area"], row["tally_day"])][name] = row[name] or 0
     kept = DayTally.objects.filter(day__gte=since) if since is not None else DayTally.objects.all()
-    rows = list(kept.values("area_id", "area__parent_id", "area__level", "day", *FIELDS))
-    expected: dict[tuple[int, date], dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIELDS, 0))
-    for key, amounts in facts.items():
-        expected[key] = dict(amounts)
-    for row in rows:  # each area's expected figures: the sum of its children's tallies
-        if row["area__level"] != Area.Level.GRID and (row["area_id"], row["day"]) not in expected:
-            expected[(row["area_id"], row["day"])] = dict.fromkeys(FIELDS, 0)
+    rows = list(kept.values("area_id", "area__parent_id", "day", *FIELDS))
+    expected = facts  # a grid's: its residents' facts; each area above: the sum of its children's tallies
+    for row in rows:
         if row["area__parent_id"] is not None:
             parent = expected[(row["area__parent_id"], row["day"])]
             for name in FIELDS:

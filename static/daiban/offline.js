@@ -906,6 +906,9 @@
   showFlash();
   if (!supported) return;
   var loggedOut = /[?&]logged_out=1/.test(location.search);
+  // Once only: a tab left on this address and reloaded later must not wipe what another
+  // tab has queued since.
+  if (loggedOut) history.replaceState(null, "", location.pathname);
   ready = (loggedOut ? wipe() : Promise.resolve()).then(function () {
     if (pageUser) return setMeta(function (meta) { meta.lastUser = pageUser; });
   }).then(expireKept).then(load).then(function () {

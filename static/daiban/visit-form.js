@@ -289,6 +289,7 @@
       var createdAt = form.dataset.createdAt || new Date().toISOString();
       var service = value(form, "errand_service");
       var errandId = service ? (form.dataset.errandItem || offline.newId()) : null;
+      var kept = false;  // the visit is in the outbox: from then on only the outbox sends it
 
       Promise.all(files.map(shrink)).then(function (photos) {
         var visit = {
@@ -316,7 +317,10 @@
         var dropped = !service && form.dataset.errandItem ? [form.dataset.errandItem] : [];
         form.dataset.errandItem = errandId || "";
         form.dataset.createdAt = createdAt;
-        return offline.put(items).then(function () { return dropped.length ? offline.remove(dropped) : null; });
+        return offline.put(items).then(function () {
+          kept = true;
+          return dropped.length ? offline.remove(dropped) : null;
+        });
       }).then(function () {
         if (!navigator.onLine) return finish(offline.words.tQueued);
         var waited = new Promise(function (resolve) { setTimeout(function () { resolve(null); }, SEND_WAIT_MS); });
@@ -342,6 +346,9 @@
           return unlock();
         });
       }).catch(function () {
+        // Kept, then something failed while sending: the outbox sends it later. A plain
+        // form now would store it a second time (the server's clock, another errand id).
+        if (kept) return finish(offline.words.tQueued);
         // The phone could not keep the visit (storage full or blocked): send it as a plain
         // form, which needs signal; on the offline page, say so and keep the form filled in.
         if (watch !== null) navigator.geolocation.clearWatch(watch);

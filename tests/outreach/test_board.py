@@ -148,6 +148,8 @@ def test_staff_navigation_has_errands_instead_of_the_map(client_for, errands):
 def test_the_board_leads_to_the_online_orders_waiting_at_the_points(client_for, errands):
     html = client_for("station").get(reverse(BOARD)).content.decode()
     assert f'href="{reverse("order-list")}"' in html and "线上点单" in html
+    # A joint branch has no points of its own: no orders wait for it.
+    assert reverse("order-list") not in client_for("secretary").get(reverse(BOARD)).content.decode()
 
 
 def test_tabs_and_their_counts(client_for, errands):
