@@ -5,6 +5,7 @@ import math
 import random
 
 import shapely
+from django.conf import settings
 from shapely.geometry import MultiPoint, Point, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -131,3 +132,18 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     dp, dl = p2 - p1, math.radians(lng2 - lng1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def tiles_use_gcj02() -> bool:
+    """Whether the configured tiles (``DAIBAN_TILE_PROVIDER``) are drawn on GCJ-02 (AMap):
+    then every overlay is shifted from WGS-84 so that it lines up."""
+    return settings.TILE_PROVIDERS[settings.TILE_PROVIDER]["crs"] == "gcj02"
+
+
+def tile_position(lat, lng) -> list[float] | None:
+    """A WGS-84 position as [lat, lng] on the configured tiles' datum; None without one."""
+    if lat is None or lng is None:
+        return None
+    if tiles_use_gcj02():
+        return list(wgs84_to_gcj02(lat, lng))
+    return [lat, lng]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from grid import selectors
 from grid.access import reach_of
 from grid.forms import DirectoryFilterForm
-from grid.geo import from_geojson, shift_geometry_to_gcj02, to_geojson, wgs84_to_gcj02
+from grid.geo import from_geojson, shift_geometry_to_gcj02, tile_position, tiles_use_gcj02, to_geojson
 from grid.models import Role, ServicePoint
 
 POINTS_PER_PAGE = 30
@@ -53,7 +53,7 @@ def network_detail(request, pk: int):
     return render(request, "grid/network_detail.html", {
         "point": point,
         "pairings": list(pairings),
-        "map_config": {"dataUrl": reverse("network-map-data"), "focus": _position(point.lat, point.lng)},
+        "map_config": {"dataUrl": reverse("network-map-data"), "focus": tile_position(point.lat, point.lng)},
     })
 
 
@@ -66,18 +66,10 @@ def network_map(request):
     })
 
 
-def _position(lat, lng):
-    if lat is None or lng is None:
-        return None
-    if settings.TILE_PROVIDERS[settings.TILE_PROVIDER]["crs"] == "gcj02":
-        return list(wgs84_to_gcj02(lat, lng))
-    return [lat, lng]
-
-
 def _outline(boundary: dict | None):
     if not boundary:
         return None
-    if settings.TILE_PROVIDERS[settings.TILE_PROVIDER]["crs"] == "gcj02":
+    if tiles_use_gcj02():
         return to_geojson(shift_geometry_to_gcj02(from_geojson(boundary)))
     return boundary
 
@@ -98,7 +90,7 @@ def network_map_data(request):
             })
     points = selectors.service_points_visible_to(user=request.user).only("id", "name", "tier", "lat", "lng")
     for point in points:
-        position = _position(point.lat, point.lng)
+        position = tile_position(point.lat, point.lng)
         if position:
             features.append({
                 "type": "Feature",

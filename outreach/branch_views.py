@@ -14,7 +14,6 @@ import uuid
 from datetime import date
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -30,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from grid.geo import wgs84_to_gcj02
+from grid.geo import tile_position
 from outreach import branch_selectors as selectors
 from outreach import branch_services as services
 from outreach import due
@@ -191,15 +190,6 @@ def _branch_context(request, branch, section: str) -> dict:
     }
 
 
-def _position(lat, lng):
-    """A WGS-84 position on the configured tiles' datum (GCJ-02 for AMap)."""
-    if lat is None or lng is None:
-        return None
-    if settings.TILE_PROVIDERS[settings.TILE_PROVIDER]["crs"] == "gcj02":
-        return list(wgs84_to_gcj02(lat, lng))
-    return [lat, lng]
-
-
 # --- the city view --------------------------------------------------------------------------------
 
 @require_GET
@@ -270,7 +260,7 @@ def branch_points_geojson(request, pk: int):
     features = []
     for row in selectors.branch_points(branch=branch, today=today):
         point = row.point
-        position = _position(point.lat, point.lng)
+        position = tile_position(point.lat, point.lng)
         if position is None:
             continue
         if row.last_activity_on:

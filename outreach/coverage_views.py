@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from shapely.geometry import mapping
 
 from grid.access import AREA_ROLES, reach_of
-from grid.geo import from_geojson, shift_geometry_to_gcj02, simplify_for_zoom, wgs84_to_gcj02
+from grid.geo import from_geojson, shift_geometry_to_gcj02, simplify_for_zoom, tile_position, tiles_use_gcj02
 from grid.models import Area, ServicePoint
 from grid.selectors import open_pairings, service_points_visible_to, tier_rank
 from outreach import coverage, due
@@ -127,18 +127,13 @@ def _page_url(area_id: int | None, period: Period, **extra) -> str:
 # --- Positions on the tile provider's datum (the approach of grid.views) ------------------
 
 
-def _uses_gcj02() -> bool:
-    return settings.TILE_PROVIDERS[settings.TILE_PROVIDER]["crs"] == "gcj02"
-
-
 def _point(lat: float, lng: float) -> dict:
-    if _uses_gcj02():
-        lat, lng = wgs84_to_gcj02(lat, lng)
+    lat, lng = tile_position(lat, lng)
     return {"type": "Point", "coordinates": [round(lng, POINT_DECIMALS), round(lat, POINT_DECIMALS)]}
 
 
 def _outline(boundary: dict, zoom: int) -> dict:
-    shift = shift_geometry_to_gcj02 if _uses_gcj02() else None
+    shift = shift_geometry_to_gcj02 if tiles_use_gcj02() else None
     return mapping(simplify_for_zoom(from_geojson(boundary), zoom, shift=shift))
 
 

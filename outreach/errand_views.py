@@ -17,7 +17,6 @@ from outreach.errand_forms import DeliveryForm, ErrandForm
 from outreach.models import Errand, ErrandEvent, ErrandPhoto
 from outreach.photos import PhotoRejected, photo_storage
 from outreach.services import Conflict
-from outreach.views import client_address
 
 Action = ErrandEvent.Action
 # The buttons: what each next action is called, and the words it needs from the user.

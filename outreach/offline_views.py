@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET
 from grid.access import reach_of
 from grid.models import Role
 from outreach import errand_selectors, errand_services, selectors
-from outreach.due import DUE_LABELS, Due
+from outreach.due import DUE_LABELS
 from outreach.errand_forms import VisitErrandForm
 from outreach.errand_views import BUTTONS
 from outreach.forms import VisitForm

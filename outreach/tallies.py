@@ -179,7 +179,7 @@ def rebuild(*, apps=None) -> int:
     meanwhile waits (its service counts last in its transaction) and is counted after
     the rebuild, instead of colliding with it. ``apps``: a migration's historical models."""
     get = apps.get_model if apps is not None else django_apps.get_model
-    tally, area = get("outreach", "DayTally"), get("grid", "Area")
+    tally = get("outreach", "DayTally")
     fields = [name for name in FIELDS if any(f.name == name for f in tally._meta.get_fields())]
     with transaction.atomic():
         if connection.vendor == "postgresql":
