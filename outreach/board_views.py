@@ -251,7 +251,7 @@ def board(request):
     return render(request, "outreach/board.html#board" if partial else "outreach/board.html", context)
 
 
-def _version(data) -> int:
+def version_posted(data) -> int:
     # A missing or garbled version can only be stale: the service answers with a Conflict
     # and the row shows the errand as it is now.
     value = data.get("version", "")
@@ -299,7 +299,8 @@ def board_assign(request, pk):
         return _answer(request, pk, error=_("Errand %(number)s: choose who gets it from the list of people "
                                             "serving this resident's area.") % {"number": errand.number})
     try:
-        errand_assign(actor=request.user, errand=errand, assignee=assignee, expected_version=_version(request.POST),
+        errand_assign(actor=request.user, errand=errand, assignee=assignee,
+                      expected_version=version_posted(request.POST),
                       note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH])
     except Conflict as conflict:
         return _answer(request, pk, error=conflict.message, conflict=True)
@@ -316,7 +317,7 @@ def board_escalate(request, pk):
     errand = errand_for_user_or_404(request.user, pk)
     try:
         escalated = errand_transition(actor=request.user, errand=errand, action=ErrandEvent.Action.ESCALATE,
-                                      expected_version=_version(request.POST),
+                                      expected_version=version_posted(request.POST),
                                       note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH])
     except Conflict as conflict:
         return _answer(request, pk, error=conflict.message, conflict=True)

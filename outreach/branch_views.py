@@ -33,7 +33,7 @@ from grid.geo import tile_position
 from outreach import branch_selectors as selectors
 from outreach import branch_services as services
 from outreach import due
-from outreach.board_views import assignable_for
+from outreach.board_views import NOTE_MAX_LENGTH, assignable_for, version_posted
 from outreach.errand_services import errand_assign
 from outreach.forms import DATE_WIDGET, MultipleFileInput, MultiplePhotoField, ServiceErrorsMixin
 from outreach.models import ActivityTopic, BranchActivity
@@ -316,7 +316,11 @@ def branch_member_add(request, pk: int):
 def branch_member_remove(request, pk: int, user_id: int):
     branch = selectors.branch_for_secretary_or_404(request.user, pk)
     member = selectors.branch_member_or_404(branch=branch, user_id=user_id)
-    orphaned = services.branch_member_remove(actor=request.user, branch=branch, user=member)
+    try:
+        orphaned = services.branch_member_remove(actor=request.user, branch=branch, user=member)
+    except ValidationError as error:  # removed meanwhile (another tab, a double tap)
+        _flash_errors(request, error)
+        return _members_answer(request, branch)
     text = _("%(name)s is no longer a member of the branch.") % {"name": member.display_name}
     if orphaned:
         text += " " + _("%(n)d paired points now need a new liaison.") % {"n": orphaned}
@@ -612,15 +616,14 @@ def branch_queue_assign(request, pk: int, errand_id):
         raise Http404
     chosen = request.POST.get("assignee", "")
     assignee = next((s.user for s in assignable_for([errand]).get(errand.pk, []) if str(s.user_id) == chosen), None)
-    version = request.POST.get("version", "")
     back = reverse("branch-queue", args=[branch.pk])
     if assignee is None:
         messages.error(request, _("Errand %(number)s: choose who takes it from the list.") % {"number": errand.number})
         return redirect(back)
     try:
         errand_assign(actor=request.user, errand=errand, assignee=assignee,
-                      expected_version=int(version) if version.isdigit() else 0,
-                      note=request.POST.get("note", "").strip()[:500])
+                      expected_version=version_posted(request.POST),
+                      note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH])
     except Conflict as conflict:
         messages.error(request, f"{errand.number}: {conflict.message}")
     except ValidationError as error:
