@@ -14,12 +14,11 @@ counts without names, the same for everyone who may see the branch.
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, F, Func, IntegerField, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.http import Http404
-from django.utils import timezone
 
 from grid.access import reach_of
 from grid.models import BRANCH_ROLES, JointBranch, Pairing, Role, Scope, ServicePoint, ServiceWindow, User
@@ -360,10 +359,6 @@ class BranchFigures:
         return round(100 * self.complaints_resolved_in_time / self.complaints_resolved)
 
 
-def _aware(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def _errand_figures(branches: list[JointBranch], start_at: datetime, end_at: datetime, as_of: date) -> dict[int, dict]:
     """Received / resolved / overdue / median time per branch, in two queries. Errand
     events name the holder as text (ErrandEvent.to_holder), which for a branch is its
@@ -408,7 +403,7 @@ def branch_figures(*, branches: list[JointBranch], month: date, today: date) -> 
     the number of branches, points, activities, errands and complaints."""
     start, end = month_bounds(month)
     as_of = min(end, today)
-    start_at, end_at = _aware(start), _aware(as_of + timedelta(days=1))
+    start_at, end_at = due.day_start(start), due.day_start(as_of + timedelta(days=1))
     ids = [b.pk for b in branches]
 
     held = (BranchActivity.objects.filter(branch_id__in=ids, status=HELD, held_on__range=(start, as_of))

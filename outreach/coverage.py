@@ -52,7 +52,7 @@ Public API (also used by the dashboard and the exports; keep it stable)
 from calendar import monthrange
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
@@ -149,11 +149,6 @@ def period_for(kind: str = DEFAULT_PERIOD, *, today: date, start: date | None = 
     if errors:
         raise ValidationError(errors)
     return Period(kind, start, end, today)
-
-
-def _day_start(day: date) -> datetime:
-    """Midnight opening ``day`` in the local time zone: visits belong to local days."""
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 # --- Figures and colours ---------------------------------------------------------------
@@ -258,10 +253,10 @@ def on_time_q(as_of: date, *, today: date, use_stored_due: bool = True) -> Q:
     for today (the tests compare both)."""
     if as_of >= today and use_stored_due:
         return ~due.due_q(due.Due.OVERDUE, today)
-    day_after = _day_start(as_of + timedelta(days=1))
+    day_after = due.day_start(as_of + timedelta(days=1))
     q = Q(registered_on__gte=as_of) & ~_met_in_person(None, day_after)
     for level, days in settings.DAIBAN_CARE_INTERVAL_DAYS.items():
-        q |= Q(care_level=level) & _met_in_person(_day_start(as_of - timedelta(days=days)), day_after)
+        q |= Q(care_level=level) & _met_in_person(due.day_start(as_of - timedelta(days=days)), day_after)
     return q
 
 
@@ -488,7 +483,7 @@ def missed_residents(*, residents: QuerySet[Resident], period: Period) -> QueryS
     missed = residents.filter(active_q(as_of)).exclude(on_time_q(as_of, today=period.today))
     if as_of >= period.today:
         return missed.order_by("due_on", "name", "pk")
-    last_met = _last_met_before(_day_start(as_of + timedelta(days=1)))
+    last_met = _last_met_before(due.day_start(as_of + timedelta(days=1)))
     due_at_end = Case(
         *(When(care_level=level, then=ExpressionWrapper(TruncDate(last_met) + Value(timedelta(days=days)),
                                                          output_field=DateField()))

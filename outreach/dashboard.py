@@ -43,7 +43,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from django.db import connection
@@ -207,14 +207,10 @@ class Seconds(Func):
                               arg_joiner=") - julianday(", **extra_context)
 
 
-def day_start(day: date) -> datetime:
-    """Midnight opening ``day`` in the local time zone."""
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def _between(field_name: str, start: date, end: date) -> Q:
     """``field_name`` (a datetime) on the local days ``start`` to ``end``, both included."""
-    return Q(**{f"{field_name}__gte": day_start(start), f"{field_name}__lt": day_start(end + timedelta(days=1))})
+    return Q(**{f"{field_name}__gte": due.day_start(start),
+                f"{field_name}__lt": due.day_start(end + timedelta(days=1))})
 
 
 def _grids(subject: Subject, *, remainder: bool = False):
@@ -518,7 +514,7 @@ class WeekIndex(Func):
 
 def _weekly_counts(queryset, field_name: str, mondays: Sequence[date]) -> list[int]:
     """Rows per week of ``mondays`` by ``field_name`` (a datetime), in one grouped query."""
-    start, end = day_start(mondays[0]), day_start(mondays[-1] + timedelta(weeks=1))
+    start, end = due.day_start(mondays[0]), due.day_start(mondays[-1] + timedelta(weeks=1))
     rows = (queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
             .annotate(week=WeekIndex(field_name, start)).values("week").annotate(n=Count("*")).order_by())
     counts = dict(rows.values_list("week", "n"))

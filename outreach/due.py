@@ -9,11 +9,12 @@ list filters and sorts by it in the database; ``due_q`` turns a bucket into that
 Every screen, export and API endpoint goes through this module.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 WEEK_DAYS = 7
@@ -130,3 +131,9 @@ def complaint_is_overdue(*, state: str, deadline: date | None, today: date) -> b
 
 def complaint_overdue_q(today: date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}state": COMPLAINT_OPEN, f"{prefix}deadline__lt": today})
+
+
+def day_start(day: date) -> datetime:
+    """Midnight opening ``day`` in the local time zone (``TIME_ZONE``): visits, errands
+    and events belong to the local day they happened on."""
+    return timezone.make_aware(datetime.combine(day, time.min))

@@ -31,7 +31,7 @@ for the weekly trend), one query each.
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
+from datetime import date
 
 from django.apps import apps as django_apps
 from django.db import connection, transaction
@@ -40,6 +40,7 @@ from django.db.models.functions import Greatest, TruncDate
 from django.utils import timezone
 
 from grid.models import Area
+from outreach import due
 from outreach.models import DayTally, Errand, Resident, TripsSaved, Visit
 
 # Each level's tallies are the sum of the level below: grid → community → town → city.
@@ -136,7 +137,7 @@ def _sources(visits, errands, ledger, *, resident=None, since: date | None = Non
         if resident is not None:
             queryset = queryset.filter(resident=resident)
         if since is not None:
-            start = since if time_field == "recorded_on" else timezone.make_aware(datetime.combine(since, time.min))
+            start = since if time_field == "recorded_on" else due.day_start(since)
             queryset = queryset.filter(**{f"{time_field}__gte": start})
         return queryset.annotate(tally_area=F("resident__grid_id"), tally_day=day).values(
             "tally_area", "tally_day").order_by()
