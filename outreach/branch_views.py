@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +37,7 @@ from outreach.board_views import NOTE_MAX_LENGTH, assignable_for, version_posted
 from outreach.errand_services import errand_assign
 from outreach.forms import DATE_WIDGET, MultipleFileInput, MultiplePhotoField, ServiceErrorsMixin
 from outreach.models import ActivityTopic, BranchActivity
-from outreach.photos import PhotoRejected, photo_storage
+from outreach.photos import PhotoRejected, photo_response
 from outreach.services import Conflict
 
 QUEUE_PER_PAGE = 30
@@ -557,14 +557,7 @@ def branch_activity_held(request, pk: int, activity_id):
 def branch_activity_photo(request, photo_id, thumbnail: bool = False):
     """An activity photo, for someone who may see the branch; never a public URL."""
     item = selectors.activity_photo_for_user_or_404(request.user, photo_id)
-    name = item.thumbnail if thumbnail else item.image
-    storage = photo_storage()
-    if not storage.exists(name):
-        raise Http404
-    response = FileResponse(storage.open(name, "rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Disposition"] = "inline"
-    return response
+    return photo_response(item, thumbnail=thumbnail)
 
 
 # --- the branch queue -----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ as big buttons, the materials checklist, assignment, delivery and receipt photos
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from grid.models import User
 from outreach import due, errand_selectors, errand_services, selectors
 from outreach.errand_forms import DeliveryForm, ErrandForm
 from outreach.models import Errand, ErrandEvent, ErrandPhoto
-from outreach.photos import PhotoRejected, photo_storage
+from outreach.photos import PhotoRejected, photo_response
 from outreach.services import Conflict
 
 Action = ErrandEvent.Action
@@ -199,11 +199,5 @@ def errand_photo(request, pk, thumbnail: bool = False):
     item = ErrandPhoto.objects.filter(pk=pk, errand__in=visible).first()
     if item is None:
         raise Http404
-    name = item.thumbnail if thumbnail else item.image
-    storage = photo_storage()
-    if not storage.exists(name):
-        raise Http404
-    response = FileResponse(storage.open(name, "rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return photo_response(item, thumbnail=thumbnail)
 

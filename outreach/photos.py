@@ -17,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -39,6 +40,20 @@ class CleanPhoto:
 
 def photo_storage() -> FileSystemStorage:
     return FileSystemStorage(location=Path(settings.MEDIA_ROOT) / "photos", base_url=None)
+
+
+def photo_response(item, *, thumbnail: bool = False) -> FileResponse:
+    """A stored photo (visit, receipt or branch activity) or its thumbnail, shown inline and
+    never cached. The caller has found ``item`` through the user's scope; a file missing
+    from the storage is a 404 like any other."""
+    name = item.thumbnail if thumbnail else item.image
+    storage = photo_storage()
+    if not storage.exists(name):
+        raise Http404
+    response = FileResponse(storage.open(name, "rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = "inline"
+    return response
 
 
 def read_upload(upload) -> bytes:

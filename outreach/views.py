@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -24,7 +24,7 @@ from outreach.due import DUE_LABELS, Due, days_overdue, due_bucket
 from outreach.errand_forms import VisitErrandForm
 from outreach.forms import ResidentFilterForm, ResidentForm, VisitCorrectionForm, VisitForm
 from outreach.models import Errand, Hazard, Visit
-from outreach.photos import PhotoRejected, photo_storage
+from outreach.photos import PhotoRejected, photo_response
 from outreach.validation import clean_position
 
 RESIDENTS_PER_PAGE = 30
@@ -355,12 +355,5 @@ def visit_correct(request, pk):
 def photo(request, pk, thumbnail: bool = False):
     """A visit photo, for someone whose scope covers the resident; never a public URL."""
     item = selectors.photo_for_user_or_404(request.user, pk)
-    name = item.thumbnail if thumbnail else item.image
-    storage = photo_storage()
-    if not storage.exists(name):
-        raise Http404
-    response = FileResponse(storage.open(name, "rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Disposition"] = "inline"
-    return response
+    return photo_response(item, thumbnail=thumbnail)
 
