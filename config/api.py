@@ -53,6 +53,6 @@ def _field_name(loc) -> str:
 
 
 api.add_router("/", "grid.api.router")
-api.add_router("/", "outreach.api.router")
-api.add_router("/", "outreach.errand_api.router")
-api.add_router("/", "outreach.branch_api.router")
+api.add_router("/", "outreach.residents.api.router")
+api.add_router("/", "outreach.errands.api.router")
+api.add_router("/", "outreach.branches.api.router")

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grid.access import AREA_ROLES, reach_of
 from grid.models import Role
-from outreach.errand_selectors import is_errand_staff
+from outreach.errands.selectors import is_errand_staff
 
 
 MAX_NAV_ITEMS = 5  # what a phone's bottom bar holds

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "axes",
     "grid",
     "outreach",
+    "demo",  # the demo city, the synthetic city and the benchmark (commands seed_demo, seed_city, bench)
 ]
 
 MIDDLEWARE = [
@@ -298,7 +299,7 @@ DAIBAN_PHOTO_MAX_PIXELS = 50_000_000  # a 48-megapixel phone camera still fits
 DAIBAN_PHOTO_LONG_EDGE = 1600  # stored size: plenty to read a meter or a certificate
 DAIBAN_PHOTO_THUMB_EDGE = 320
 # Where notifications go besides the bell: dotted paths of classes with send(notification).
-DAIBAN_NOTIFICATION_BACKENDS = ["outreach.notify.LoggingBackend"]
+DAIBAN_NOTIFICATION_BACKENDS = ["outreach.errands.notifications.services.LoggingBackend"]
 # Public order form (线上点单): at most this many orders per phone per day and per address per hour.
 DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY = 3
 DAIBAN_ORDER_LIMIT_PER_ADDRESS_PER_HOUR = 10

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from config.api import api
-from outreach.offline_views import LogoutView
+from outreach.offline.views import LogoutView
 
 admin.site.site_header = _("Daiban administration")
 admin.site.site_title = _("Daiban")

@@ -146,7 +146,7 @@ class ComplaintAdmin(admin.ModelAdmin):
     list_select_related = ["department", "branch"]
 
     def get_queryset(self, request):
-        from outreach.complaint_selectors import complaints_visible_to
+        from outreach.complaints.selectors import complaints_visible_to
 
         queryset = super().get_queryset(request)
         return queryset if request.user.is_superuser else queryset.filter(pk__in=complaints_visible_to(user=request.user).values("pk"))

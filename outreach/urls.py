@@ -1,6 +1,7 @@
 from django.urls import include, path
 
-from outreach import roster_views, views
+from outreach.residents.roster import views as roster_views
+from outreach.residents import views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,12 +19,12 @@ urlpatterns = [
     path("visits/<uuid:pk>/correct/", views.visit_correct, name="visit-correct"),
     path("photos/<uuid:pk>/", views.photo, name="photo"),
     path("photos/<uuid:pk>/thumb/", views.photo, {"thumbnail": True}, name="photo-thumb"),
-    path("", include("outreach.errand_urls")),
-    path("", include("outreach.board_urls")),
-    path("", include("outreach.order_urls")),
-    path("", include("outreach.complaint_urls")),
-    path("", include("outreach.coverage_urls")),
-    path("", include("outreach.dashboard_urls")),
-    path("", include("outreach.offline_urls")),
-    path("", include("outreach.branch_urls")),
+    path("", include("outreach.errands.urls")),
+    path("", include("outreach.errands.board.urls")),
+    path("", include("outreach.errands.orders.urls")),
+    path("", include("outreach.complaints.urls")),
+    path("", include("outreach.reporting.coverage.urls")),
+    path("", include("outreach.reporting.dashboard.urls")),
+    path("", include("outreach.offline.urls")),
+    path("", include("outreach.branches.urls")),
 ]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from grid.demo import seed_territory
+from demo.territory import seed_territory
 from grid.models import User
 
 

@@ -5,7 +5,7 @@ from django.db import migrations
 
 
 def fill(apps, schema_editor):
-    from outreach import tallies
+    from outreach.reporting import tallies
 
     tallies.rebuild(apps=apps)
 

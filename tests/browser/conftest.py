@@ -13,7 +13,7 @@ import pytest
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test.testcases import LiveServerThread
 
-from grid.demo import seed_territory
+from demo.territory import seed_territory
 
 CHROMIUM = Path(os.environ.get("DAIBAN_CHROMIUM", "/usr/bin/chromium"))
 PHONE = {"width": 390, "height": 844}

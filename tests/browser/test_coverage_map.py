@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from grid.models import Area, User
-from outreach import services
+from outreach.residents import services
 from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
-from tests.outreach import factories
+from tests import factories
 
 BAND_COLOURS = {"good": "rgb(46, 125, 50)", "poor": "rgb(198, 40, 40)", "none": "rgb(158, 158, 158)"}
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from grid.models import Area, User
-from outreach import services
+from outreach.residents import services
 from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
-from tests.outreach import factories
+from tests import factories
 
 
 def test_street_reads_the_dashboard_and_drills_into_a_community(log_in, live_server, demo_city):

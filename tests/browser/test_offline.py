@@ -18,10 +18,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from grid.models import User
-from outreach import errand_services, services
+from outreach.errands import services as errand_services
+from outreach.residents import services
 from outreach.models import Errand, ErrandEvent, ServiceType, Visit, VisitPhoto
 from tests.browser.conftest import horizontal_overflow
-from tests.outreach import factories
+from tests import factories
 
 CARD = "SB-BH"  # 社会保障卡补换: a grid point handles it, so the worker who opens it keeps it
 WAIT = 20_000  # ms: a sync is a few requests to the live server

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from grid.models import User
 from outreach.models import Visit
 from tests.browser.conftest import horizontal_overflow
-from tests.outreach import factories
+from tests import factories
 
 
 def photo_bytes() -> bytes:

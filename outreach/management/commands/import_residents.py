@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from outreach import roster
+from outreach.residents.roster import services as roster
 
 
 class Command(BaseCommand):

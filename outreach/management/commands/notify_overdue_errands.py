@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from grid.models import Role, Scope, ServicePoint
-from outreach import due, notify
+from outreach.common import due
+from outreach.errands.notifications import services as notify
 from outreach.models import Errand, Notification
 
 logger = logging.getLogger("daiban.notify")

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from outreach import tallies
+from outreach.reporting import tallies
 
 SHOWN = 20
 

@@ -8,7 +8,7 @@ reaches residents through this command.
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from outreach.due import due_on_for
+from outreach.common.due import due_on_for
 from outreach.models import Resident
 
 BATCH = 2000

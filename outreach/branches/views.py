@@ -1,0 +1,721 @@
+"""Screens of a joint branch's workspace (联合支部): the branch home (departments and
+windows, paired points on a map and in a list, members), pairings, activities, the
+branch queue (errands and complaints) and the monthly report, and the city view of the
+13 branches side by side. Thin: parse, call a service or a selector, render.
+
+Every view opens the branch through ``branch_for_user_or_404``; writes through
+``branch_for_worker_or_404`` (secretary and members) or ``branch_for_secretary_or_404``
+(members and pairings), so readers — street officials and the city administrator — get
+404 on every POST, the same answer as for a branch they cannot see at all.
+"""
+
+import io
+import uuid
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from grid.geo import tile_position
+from outreach.branches import selectors
+from outreach.branches import services
+from outreach.common import due
+from outreach.errands.board.views import NOTE_MAX_LENGTH, assignable_for, version_posted
+from outreach.errands.services import errand_assign
+from outreach.residents.forms import DATE_WIDGET, MultipleFileInput, MultiplePhotoField, ServiceErrorsMixin
+from outreach.models import ActivityTopic, BranchActivity
+from outreach.photos.pipeline import PhotoRejected, photo_response
+from outreach.residents.services import Conflict
+
+QUEUE_PER_PAGE = 30
+POINTS_PER_PAGE = 25  # neglected points first, so the first page is the one to act on
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- forms: they parse and show errors; the services decide and write ------------------------
+
+USERNAME_MISSING = gettext_lazy("Enter the user name of the person's account.")
+
+
+class MemberAddForm(ServiceErrorsMixin, forms.Form):
+    username = forms.CharField(label=gettext_lazy("User name of the account"), max_length=150,
+                               widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+                               error_messages={"required": USERNAME_MISSING})
+
+
+class PairingAddForm(ServiceErrorsMixin, forms.Form):
+    point = forms.IntegerField(widget=forms.HiddenInput)
+    since = forms.DateField(label=gettext_lazy("Paired since"), required=False, widget=DATE_WIDGET,
+                            error_messages={"invalid": gettext_lazy("Enter the date as 2026-11-27.")})
+    liaison = forms.TypedChoiceField(label=gettext_lazy("Liaison"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["liaison"].choices = [("", _("— choose later —"))] + [(u.pk, u.display_name) for u in people]
+
+
+class PairingEndForm(ServiceErrorsMixin, forms.Form):
+    until = forms.DateField(label=gettext_lazy("Ended on"), required=False, widget=DATE_WIDGET,
+                            error_messages={"invalid": gettext_lazy("Enter the date as 2026-11-27.")})
+
+
+class LiaisonForm(ServiceErrorsMixin, forms.Form):
+    liaison = forms.TypedChoiceField(label=gettext_lazy("Liaison"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["liaison"].choices = [("", _("— nobody —"))] + [(u.pk, u.display_name) for u in people]
+
+
+PHOTO_WIDGET = MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"})
+
+
+class PointChoiceField(forms.TypedMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+
+class ActivityForm(ServiceErrorsMixin, forms.Form):
+    id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind of activity"), choices=BranchActivity.Kind.choices,
+                             widget=forms.RadioSelect,
+                             error_messages={"required": gettext_lazy("Choose the kind of activity.")})
+    status = forms.ChoiceField(label=gettext_lazy("Held or planned"),
+                               choices=[(status.value, status.label)
+                                        for status in (BranchActivity.Status.HELD, BranchActivity.Status.PLANNED)],
+                               widget=forms.RadioSelect, initial=BranchActivity.Status.HELD)
+    held_on = forms.DateField(label=gettext_lazy("Date"), widget=DATE_WIDGET, initial=timezone.localdate,
+                              error_messages={"required": gettext_lazy("Give the day of the activity."),
+                                              "invalid": gettext_lazy("Enter the date as 2026-11-27.")})
+    points = PointChoiceField(label=gettext_lazy("Paired points reached"), coerce=int,
+                              error_messages={"required": gettext_lazy("Choose at least one paired point the "
+                                                                       "activity reached.")})
+    people_reached = forms.IntegerField(
+        label=gettext_lazy("People reached"), required=False, min_value=0, max_value=100000,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=gettext_lazy("Only for a held activity."),
+        error_messages={"invalid": gettext_lazy("Enter the number of people as a whole number, for example 25.")},
+    )
+    topics = forms.MultipleChoiceField(label=gettext_lazy("Topics"), required=False, choices=ActivityTopic.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+    topics_other = forms.CharField(label=gettext_lazy("Other topics"), required=False,
+                                   max_length=services.TOPICS_OTHER_MAX)
+    notes = forms.CharField(label=gettext_lazy("Notes"), required=False, max_length=services.NOTES_MAX,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    photos = MultiplePhotoField(label=gettext_lazy("Photos"), required=False, widget=PHOTO_WIDGET,
+                                help_text=gettext_lazy("Only for a held activity."))
+
+    def __init__(self, *args, point_rows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.point_rows = point_rows
+        self.fields["points"].choices = [(row.point.pk, row.point.name) for row in point_rows]
+
+    def as_input(self) -> services.ActivityInput:
+        data = self.cleaned_data
+        planned = data["status"] == BranchActivity.Status.PLANNED
+        return services.ActivityInput(
+            kind=data["kind"], status=data["status"], held_on=data["held_on"], point_ids=tuple(data["points"]),
+            # A planned activity has reached nobody yet: a number typed before switching to
+            # "planned" is not an error the person should have to clear.
+            people_reached=0 if planned else (data["people_reached"] or 0),
+            topics=tuple(data["topics"]), topics_other=data["topics_other"], notes=data["notes"],
+        )
+
+
+class HeldForm(ServiceErrorsMixin, forms.Form):
+    held_on = forms.DateField(label=gettext_lazy("Held on"), widget=DATE_WIDGET, initial=timezone.localdate,
+                              error_messages={"required": gettext_lazy("Give the day it was held."),
+                                              "invalid": gettext_lazy("Enter the date as 2026-11-27.")})
+    people_reached = forms.IntegerField(
+        label=gettext_lazy("People reached"), min_value=1, max_value=100000,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={"required": gettext_lazy("Say how many people the activity reached (at least 1)."),
+                        "min_value": gettext_lazy("Say how many people the activity reached (at least 1)."),
+                        "invalid": gettext_lazy("Enter the number of people as a whole number, for example 25.")},
+    )
+    notes = forms.CharField(label=gettext_lazy("What happened"), required=False, max_length=services.NOTES_MAX,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    photos = MultiplePhotoField(label=gettext_lazy("Photos"), required=False, widget=PHOTO_WIDGET)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _month(request) -> tuple[date, str]:
+    """The month asked for (?month=YYYY-MM), or this month with a message saying why."""
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    raw = (request.GET.get("month") or "").strip()
+    if not raw:
+        return this_month, ""
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        chosen = date(year, month, 1)
+    except (TypeError, ValueError):
+        return this_month, _("“%(value)s” is not a month: write it as 2026-11. Showing this month.") % {"value": raw}
+    if chosen > this_month:
+        return this_month, _("%(month)s has not started yet. Showing this month.") % {"month": raw}
+    if chosen.year < 2000:
+        return this_month, _("Choose a month from 2000 on. Showing this month.")
+    return chosen, ""
+
+
+def _shift_month(month: date, months: int) -> date:
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _month_nav(month: date) -> dict:
+    this_month = timezone.localdate().replace(day=1)
+    following = _shift_month(month, 1)
+    return {"month": month, "previous": _shift_month(month, -1), "next": following if following <= this_month else None}
+
+
+def _branch_context(request, branch, section: str) -> dict:
+    return {
+        "branch": branch, "section": section,
+        "may_work": selectors.may_work_in(request.user, branch),
+        "may_manage": selectors.may_manage(request.user, branch),
+    }
+
+
+# --- the city view --------------------------------------------------------------------------------
+
+@require_GET
+@login_required
+def branch_list(request):
+    """The branches side by side with their month's figures: all 13 for the city
+    administrator and street officials, one's own for a secretary or member."""
+    branches = list(selectors.branches_list(user=request.user))
+    if not branches:
+        raise Http404
+    month, month_error = _month(request)
+    figures = selectors.branch_figures(branches=branches, month=month, today=timezone.localdate())
+    return render(request, "outreach/branches/list.html", {
+        "figures": figures, "month_error": month_error, **_month_nav(month),
+        "neglect_days": selectors.neglect_days(),
+    })
+
+
+@require_GET
+@login_required
+def branch_list_xlsx(request):
+    branches = list(selectors.branches_list(user=request.user))
+    if not branches:
+        raise Http404
+    month, _error = _month(request)
+    figures = selectors.branch_figures(branches=branches, month=month, today=timezone.localdate())
+    return _xlsx_response(_figures_workbook(figures, month), f"branches-{month:%Y-%m}.xlsx")
+
+
+# --- the branch home -------------------------------------------------------------------------------
+
+@require_GET
+@login_required
+def branch_home(request, pk: int):
+    branch = selectors.branch_for_user_or_404(request.user, pk)
+    today = timezone.localdate()
+    show = request.GET.get("show", "")
+    search = (request.GET.get("q") or "").strip()[:50]
+    rows = selectors.branch_points(branch=branch, today=today, neglected_only=show == "neglected", search=search)
+    context = {
+        **_branch_context(request, branch, "home"),
+        "page": Paginator(rows, POINTS_PER_PAGE).get_page(request.GET.get("page")),
+        "show": show, "q": search, "today": today, "neglect_days": selectors.neglect_days(),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "outreach/branches/home.html#points", context)
+    all_rows = rows if not show and not search else selectors.branch_points(branch=branch, today=today)
+    context.update({
+        "paired_count": len(all_rows),
+        "neglected_count": sum(row.neglected for row in all_rows),
+        "departments": selectors.branch_departments(branch=branch),
+        "people": selectors.branch_people(branch=branch),
+        "member_form": MemberAddForm(),
+        "counts": selectors.queue_counts(user=request.user, branch=branch, today=today),
+        "map_config": {"dataUrl": reverse("branch-points-geojson", args=[branch.pk])},
+    })
+    return render(request, "outreach/branches/home.html", context)
+
+
+@require_GET
+@login_required
+@gzip_page
+def branch_points_geojson(request, pk: int):
+    """The branch's paired points (and their communities' outlines) for the map, on the
+    tile provider's datum: neglected or not, open errands, last activity."""
+    branch = selectors.branch_for_user_or_404(request.user, pk)
+    today = timezone.localdate()
+    features = []
+    for row in selectors.branch_points(branch=branch, today=today):
+        point = row.point
+        position = tile_position(point.lat, point.lng)
+        if position is None:
+            continue
+        if row.last_activity_on:
+            last = _("last activity %(date)s") % {"date": row.last_activity_on.isoformat()}
+        else:
+            last = _("no activity yet")
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [position[1], position[0]]},
+            "properties": {
+                "id": point.pk, "name": point.name, "neglected": row.neglected, "openErrands": row.open_errands,
+                "lastActivity": row.last_activity_on.isoformat() if row.last_activity_on else None,
+                "summary": ngettext("%(errands)d open errand · %(last)s", "%(errands)d open errands · %(last)s",
+                                    row.open_errands) % {"errands": row.open_errands, "last": last},
+                "anchor": f"#point-{point.pk}",
+            },
+        })
+    return JsonResponse({"type": "FeatureCollection", "features": features}, json_dumps_params={"ensure_ascii": False})
+
+
+# --- members ------------------------------------------------------------------------------------------
+
+def _members_answer(request, branch, *, form=None, status: int = 200):
+    if request.htmx:
+        return render(request, "outreach/branches/home.html#members", {
+            **_branch_context(request, branch, "home"), "people": selectors.branch_people(branch=branch),
+            "member_form": form or MemberAddForm(), "members_partial": True,
+        }, status=status)
+    if form is not None and form.errors:
+        for error in form.errors.get("username", []) + form.non_field_errors():
+            messages.error(request, error)
+    return redirect(reverse("branch-home", args=[branch.pk]) + "#members")
+
+
+@require_POST
+@login_required
+def branch_member_add(request, pk: int):
+    branch = selectors.branch_for_secretary_or_404(request.user, pk)
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            user = services.branch_member_add(actor=request.user, branch=branch, username=form.cleaned_data["username"])
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("%(name)s is now a member of the branch.") % {"name": user.display_name})
+            return _members_answer(request, branch)
+    return _members_answer(request, branch, form=form, status=422)
+
+
+@require_POST
+@login_required
+def branch_member_remove(request, pk: int, user_id: int):
+    branch = selectors.branch_for_secretary_or_404(request.user, pk)
+    member = selectors.branch_member_or_404(branch=branch, user_id=user_id)
+    try:
+        orphaned = services.branch_member_remove(actor=request.user, branch=branch, user=member)
+    except ValidationError as error:  # removed meanwhile (another tab, a double tap)
+        _flash_errors(request, error)
+        return _members_answer(request, branch)
+    text = _("%(name)s is no longer a member of the branch.") % {"name": member.display_name}
+    if orphaned:
+        text += " " + _("%(n)d paired points now need a new liaison.") % {"n": orphaned}
+    messages.success(request, text)
+    return _members_answer(request, branch)
+
+
+# --- pairings -------------------------------------------------------------------------------------------
+
+@require_GET
+@login_required
+def branch_pairings(request, pk: int):
+    """The open pairings (filterable, a page at a time) with their liaison and the way
+    to end them, the search for new points to pair with, and the ended pairings."""
+    branch = selectors.branch_for_user_or_404(request.user, pk)
+    today = timezone.localdate()
+    find = (request.GET.get("find") or "").strip()[:50]
+    search = (request.GET.get("q") or "").strip()[:50]
+    context = _branch_context(request, branch, "pairings")
+    people = selectors.liaison_choices(branch=branch) if context["may_manage"] else []
+    context.update({"find": find, "q": search, "people": people, "today": today})
+    if context["may_manage"]:
+        context["candidates"] = selectors.pairable_points(branch=branch, search=find) if find else []
+    target = request.htmx.target if request.htmx and not request.htmx.boosted else ""
+    if target == "candidates":
+        return render(request, "outreach/branches/pairings.html#candidates", context)
+    rows = selectors.branch_points(branch=branch, today=today, search=search)
+    context["page"] = Paginator(rows, POINTS_PER_PAGE).get_page(request.GET.get("page"))
+    if target == "pairing-list":
+        return render(request, "outreach/branches/pairings.html#pairings", context)
+    context["history"] = selectors.pairing_history(branch=branch)
+    return render(request, "outreach/branches/pairings.html", context)
+
+
+def _pairings_redirect(branch, anchor: str = ""):
+    return redirect(reverse("branch-pairings", args=[branch.pk]) + anchor)
+
+
+def _flash_errors(request, error: ValidationError, prefix: str = "") -> None:
+    for text in error.messages:
+        messages.error(request, f"{prefix}{text}")
+
+
+@require_POST
+@login_required
+def branch_pairing_add(request, pk: int):
+    branch = selectors.branch_for_secretary_or_404(request.user, pk)
+    people = selectors.liaison_choices(branch=branch)
+    form = PairingAddForm(request.POST, people=people)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, text)
+        return _pairings_redirect(branch)
+    point = selectors.point_or_none(form.cleaned_data["point"])
+    if point is None:
+        messages.error(request, _("That agency point no longer exists. Search again."))
+        return _pairings_redirect(branch)
+    liaison = next((u for u in people if u.pk == form.cleaned_data["liaison"]), None)
+    try:
+        pairing = services.pairing_add(actor=request.user, branch=branch, point=point,
+                                       since=form.cleaned_data["since"], liaison=liaison)
+    except ValidationError as error:
+        _flash_errors(request, error)
+        return _pairings_redirect(branch)
+    messages.success(request, _("The branch is now paired with %(point)s.") % {"point": pairing.point})
+    return _pairings_redirect(branch, f"#pairing-{pairing.pk}")
+
+
+@require_POST
+@login_required
+def branch_pairing_end(request, pk: int, pairing_id: int):
+    branch = selectors.branch_for_secretary_or_404(request.user, pk)
+    pairing = selectors.pairing_for_branch_or_404(branch=branch, pk=pairing_id)
+    form = PairingEndForm(request.POST)
+    if not form.is_valid():
+        for text in form.errors.get("until", []):
+            messages.error(request, text)
+        return _pairings_redirect(branch)
+    try:
+        pairing = services.pairing_end(actor=request.user, pairing=pairing, until=form.cleaned_data["until"])
+    except ValidationError as error:
+        _flash_errors(request, error)
+        return _pairings_redirect(branch)
+    messages.success(request, _("The pairing with %(point)s ended on %(date)s; it stays in the history.")
+                     % {"point": pairing.point, "date": pairing.until.isoformat()})
+    return _pairings_redirect(branch, "#history")
+
+
+@require_POST
+@login_required
+def branch_pairing_liaison(request, pk: int, pairing_id: int):
+    branch = selectors.branch_for_secretary_or_404(request.user, pk)
+    pairing = selectors.pairing_for_branch_or_404(branch=branch, pk=pairing_id)
+    people = selectors.liaison_choices(branch=branch)
+    form = LiaisonForm(request.POST, people=people)
+    if not form.is_valid():
+        messages.error(request, _("Choose the liaison from the branch's secretary and members."))
+        return _pairings_redirect(branch, f"#pairing-{pairing.pk}")
+    liaison = next((u for u in people if u.pk == form.cleaned_data["liaison"]), None)
+    try:
+        pairing = services.pairing_set_liaison(actor=request.user, pairing=pairing, liaison=liaison)
+    except ValidationError as error:
+        _flash_errors(request, error)
+    else:
+        messages.success(request, _("Liaison for %(point)s: %(name)s.")
+                         % {"point": pairing.point, "name": liaison.display_name if liaison else _("nobody")})
+    return _pairings_redirect(branch, f"#pairing-{pairing.pk}")
+
+
+# --- activities ------------------------------------------------------------------------------------------
+
+def _calendar(month: date, activities) -> list[list[dict | None]]:
+    """The month as weeks (Monday first) of days with their activities."""
+    start, end = selectors.month_bounds(month)
+    by_day: dict[date, list] = {}
+    for activity in activities:
+        by_day.setdefault(activity.held_on, []).append(activity)
+    weeks: list[list[dict | None]] = [[None] * start.weekday()]
+    day = start
+    while day <= end:
+        if len(weeks[-1]) == 7:
+            weeks.append([])
+        items = by_day.get(day, [])
+        weeks[-1].append({"day": day, "held": sum(not a.is_planned for a in items),
+                          "planned": sum(a.is_planned for a in items)})
+        day = date.fromordinal(day.toordinal() + 1)
+    weeks[-1] += [None] * (7 - len(weeks[-1]))
+    return weeks
+
+
+@require_GET
+@login_required
+def branch_activities(request, pk: int):
+    branch = selectors.branch_for_user_or_404(request.user, pk)
+    today = timezone.localdate()
+    month, month_error = _month(request)
+    start, end = selectors.month_bounds(month)
+    activities = list(selectors.activities_between(branch=branch, start=start, end=end))
+    context = {
+        **_branch_context(request, branch, "activities"), **_month_nav(month), "month_error": month_error,
+        "today": today, "activities": activities, "weeks": _calendar(month, activities),
+        "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
+        "upcoming": list(selectors.upcoming_planned(branch=branch, today=today)[:10]),
+        "overdue_planned": list(selectors.overdue_planned(branch=branch, today=today)[:10]),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "outreach/branches/activities.html#month", context)
+    return render(request, "outreach/branches/activities.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def branch_activity_create(request, pk: int):
+    branch = selectors.branch_for_worker_or_404(request.user, pk)
+    today = timezone.localdate()
+    rows = selectors.branch_points(branch=branch, today=today)
+    preselected = [value for value in request.GET.getlist("point") if value.isdigit()]
+    form = ActivityForm(request.POST or None, request.FILES or None, point_rows=rows,
+                        initial={"points": [int(v) for v in preselected]})
+    if request.method == "POST" and form.is_valid():
+        try:
+            activity, created = _record_or_replay(request, branch, form)
+        except PhotoRejected as error:
+            form.add_error("photos", str(error))
+        except ValidationError as error:
+            form.add_service_errors(error)
+        except Conflict as error:
+            form.add_error(None, error.message)
+        else:
+            if created:
+                n = len(form.cleaned_data["points"])
+                messages.success(request, ngettext("The activity is logged at %(n)d point.",
+                                                   "The activity is logged at %(n)d points.", n) % {"n": n})
+            return redirect("branch-activity-detail", pk=branch.pk, activity_id=activity.pk)
+    return render(request, "outreach/branches/activity_form.html", {
+        **_branch_context(request, branch, "activities"), "form": form, "rows": rows, "today": today,
+        "selected": {str(v) for v in (form["points"].value() or [])},
+    })
+
+
+def _record_or_replay(request, branch, form):
+    """A form sent twice (double tap, browser retry) carries the same id: the first
+    stored activity stands."""
+    activity_id = form.cleaned_data["id"]
+    existing = selectors.activity_logged_by(branch=branch, pk=activity_id, user=request.user)
+    if existing is not None:
+        return existing, False
+    return services.activity_record(actor=request.user, branch=branch, activity_id=activity_id,
+                                    data=form.as_input(), uploads=form.cleaned_data["photos"])
+
+
+@require_GET
+@login_required
+def branch_activity_detail(request, pk: int, activity_id):
+    branch = selectors.branch_for_user_or_404(request.user, pk)
+    activity = selectors.activity_for_branch_or_404(branch=branch, pk=activity_id)
+    context = _branch_context(request, branch, "activities")
+    if context["may_work"] and activity.is_planned:
+        context["held_form"] = HeldForm(initial={"held_on": min(activity.held_on, timezone.localdate())})
+    return render(request, "outreach/branches/activity_detail.html", {**context, **_activity_context(activity)})
+
+
+def _activity_context(activity) -> dict:
+    return {"activity": activity,
+            "topic_labels": [ActivityTopic(code).label for code in activity.topics if code in ActivityTopic.values]}
+
+
+@require_POST
+@login_required
+def branch_activity_held(request, pk: int, activity_id):
+    branch = selectors.branch_for_worker_or_404(request.user, pk)
+    activity = selectors.activity_for_branch_or_404(branch=branch, pk=activity_id)
+    form = HeldForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.activity_record_held(actor=request.user, activity=activity, held_on=data["held_on"],
+                                          people_reached=data["people_reached"], notes=data["notes"],
+                                          uploads=data["photos"])
+        except PhotoRejected as error:
+            form.add_error("photos", str(error))
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("The activity is recorded as held."))
+            return redirect("branch-activity-detail", pk=branch.pk, activity_id=activity.pk)
+    context = {**_branch_context(request, branch, "activities"), **_activity_context(activity), "held_form": form}
+    return render(request, "outreach/branches/activity_detail.html", context, status=422)
+
+
+@require_GET
+@login_required
+def branch_activity_photo(request, photo_id, thumbnail: bool = False):
+    """An activity photo, for someone who may see the branch; never a public URL."""
+    item = selectors.activity_photo_for_user_or_404(request.user, photo_id)
+    return photo_response(item, thumbnail=thumbnail)
+
+
+# --- the branch queue -----------------------------------------------------------------------------------
+
+def _queue_rows(request, branch, errands, today):
+    """Each errand with who it may go to: the branch's own people first, then the people
+    serving the resident's area (answering back down the tiers)."""
+    candidates = assignable_for(errands) if selectors.may_work_in(request.user, branch) else {}
+    rows = []
+    for errand in errands:
+        people = candidates.get(errand.pk, [])
+        rows.append({
+            "errand": errand,
+            "overdue": due.errand_is_overdue(state=errand.state, due_on=errand.due_on, today=today),
+            "days_overdue": due.errand_days_overdue(due_on=errand.due_on, today=today),
+            "in_branch": [s for s in people if s.branch_id == branch.pk],
+            "down": [s for s in people if s.area_id],
+        })
+    return rows
+
+
+@require_GET
+@login_required
+def branch_queue(request, pk: int):
+    branch = selectors.branch_for_user_or_404(request.user, pk)
+    today = timezone.localdate()
+    page = Paginator(selectors.queue_errands(user=request.user, branch=branch, today=today),
+                     QUEUE_PER_PAGE).get_page(request.GET.get("page"))
+    complaints = list(selectors.queue_complaints(user=request.user, branch=branch, today=today)[:QUEUE_PER_PAGE])
+    for complaint in complaints:
+        complaint.is_overdue = due.complaint_is_overdue(state=complaint.state, deadline=complaint.deadline, today=today)
+        complaint.days_overdue = (today - complaint.deadline).days if complaint.is_overdue else 0
+    return render(request, "outreach/branches/queue.html", {
+        **_branch_context(request, branch, "queue"), "page": page,
+        "rows": _queue_rows(request, branch, list(page), today), "complaints": complaints, "today": today,
+        "counts": selectors.queue_counts(user=request.user, branch=branch, today=today),
+    })
+
+
+@require_POST
+@login_required
+def branch_queue_assign(request, pk: int, errand_id):
+    """Give one of the branch's errands to a member (or the secretary), or answer it back
+    down to someone serving the resident's station or grid."""
+    branch = selectors.branch_for_worker_or_404(request.user, pk)
+    errand = selectors.queue_errands(user=request.user, branch=branch, today=timezone.localdate()).filter(
+        pk=errand_id).first()
+    if errand is None:
+        raise Http404
+    chosen = request.POST.get("assignee", "")
+    assignee = next((s.user for s in assignable_for([errand]).get(errand.pk, []) if str(s.user_id) == chosen), None)
+    back = reverse("branch-queue", args=[branch.pk])
+    if assignee is None:
+        messages.error(request, _("Errand %(number)s: choose who takes it from the list.") % {"number": errand.number})
+        return redirect(back)
+    try:
+        errand_assign(actor=request.user, errand=errand, assignee=assignee,
+                      expected_version=version_posted(request.POST),
+                      note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH])
+    except Conflict as conflict:
+        messages.error(request, f"{errand.number}: {conflict.message}")
+    except ValidationError as error:
+        _flash_errors(request, error, f"{errand.number}: ")
+    else:
+        messages.success(request, _("Errand %(number)s is given to %(name)s.")
+                         % {"number": errand.number, "name": assignee.display_name})
+    return redirect(back)
+
+
+# --- the monthly report ----------------------------------------------------------------------------------
+
+@require_GET
+@login_required
+def branch_report(request, pk: int):
+    branch = selectors.branch_for_user_or_404(request.user, pk)
+    month, month_error = _month(request)
+    figures = selectors.branch_figures(branches=[branch], month=month, today=timezone.localdate())[0]
+    return render(request, "outreach/branches/report.html", {
+        **_branch_context(request, branch, "report"), **_month_nav(month), "month_error": month_error,
+        "figures": figures,
+    })
+
+
+@require_GET
+@login_required
+def branch_report_xlsx(request, pk: int):
+    branch = selectors.branch_for_user_or_404(request.user, pk)
+    month, _error = _month(request)
+    figures = selectors.branch_figures(branches=[branch], month=month, today=timezone.localdate())
+    start, end = selectors.month_bounds(month)
+    held = selectors.activities_between(branch=branch, start=start, end=end).filter(status=BranchActivity.Status.HELD)
+    return _xlsx_response(_figures_workbook(figures, month, activities=list(held)),
+                          f"branch-{branch.number:02d}-{month:%Y-%m}.xlsx")
+
+
+# The spreadsheet goes into the offices' own monthly reports, which are in Chinese
+# whatever language the screen is in; fixed headers also let people build on the file.
+FIGURE_COLUMNS = [
+    ("支部", lambda f: f.branch.name, 22),
+    ("月份", lambda f: f"{f.month:%Y-%m}", 9),
+    ("统计截至", lambda f: f.as_of, 12),
+    ("开展活动(次)", lambda f: f.activities_held, 12),
+    ("覆盖人数", lambda f: f.people_reached, 10),
+    ("走访代办点(个)", lambda f: f.points_reached, 14),
+    ("结对代办点(个)", lambda f: f.points_paired, 14),
+    ("走访覆盖率(%)", lambda f: f.points_reached_percent, 13),
+    ("收到代办(件)", lambda f: f.errands_received, 12),
+    ("办结代办(件)", lambda f: f.errands_resolved, 12),
+    ("逾期代办(件)", lambda f: f.errands_overdue, 12),
+    ("办结用时中位数(天)", lambda f: f.median_resolution_days, 18),
+    ("收到投诉(件)", lambda f: f.complaints_received, 12),
+    ("办结投诉(件)", lambda f: f.complaints_resolved, 12),
+    ("按时办结投诉(件)", lambda f: f.complaints_resolved_in_time, 16),
+    ("按时办结率(%)", lambda f: f.complaints_in_time_percent, 13),
+]
+ACTIVITY_COLUMNS = [("日期", 12), ("类型", 12), ("代办点", 40), ("覆盖人数", 10), ("主题", 40), ("记录人", 10)]
+
+
+def _header(sheet, titles_and_widths) -> None:
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="FCE4EC")
+    for index, (title, width) in enumerate(titles_and_widths, start=1):
+        cell = sheet.cell(row=1, column=index, value=title)
+        cell.font, cell.fill = bold, fill
+        sheet.column_dimensions[cell.column_letter].width = width
+    sheet.freeze_panes = "A2"
+
+
+def _figures_workbook(figures, month: date, activities=None) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "支部月报"
+    _header(sheet, [(title, width) for title, _value, width in FIGURE_COLUMNS])
+    for figure in figures:
+        sheet.append([value(figure) for _title, value, _width in FIGURE_COLUMNS])
+    for row in sheet.iter_rows(min_row=2, min_col=3, max_col=3):
+        row[0].number_format = "yyyy-mm-dd"
+    if activities is not None:
+        held = workbook.create_sheet("活动")
+        _header(held, ACTIVITY_COLUMNS)
+        kinds = dict(BranchActivity.Kind.choices)
+        topics = dict(ActivityTopic.choices)
+        for activity in activities:
+            held.append([
+                activity.held_on, str(kinds[activity.kind]), "、".join(p.name for p in activity.points.all()),
+                activity.people_reached,
+                "、".join([str(topics.get(code, code)) for code in activity.topics] + ([activity.topics_other]
+                                                                                     if activity.topics_other else [])),
+                activity.created_by.display_name,
+            ])
+        for row in held.iter_rows(min_row=2, max_col=1):
+            row[0].number_format = "yyyy-mm-dd"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,113 @@
+"""The notification bell: the unread count in the top bar (polled by htmx, so pages keep
+their query counts), the user's notifications newest first, marking one or all read.
+A user only ever reaches their own notifications; anyone else's id answers 404."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from outreach.models import Notification
+
+NOTIFICATIONS_PER_PAGE = 30
+# htmx stops polling when a response has this status: a session that ran out stops asking.
+HTMX_STOP_POLLING = 286
+# Sent with every change of the unread count: the bell listens for it and asks again.
+CHANGED_EVENT = "notifications-changed"
+
+
+# --- reads and writes ----------------------------------------------------------------
+
+def notifications_of(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def unread_count(*, user) -> int:
+    return notifications_of(user=user).filter(read_at__isnull=True).count()
+
+
+def notification_for_user_or_404(user, pk) -> Notification:
+    return get_object_or_404(notifications_of(user=user), pk=pk)
+
+
+def notification_mark_read(*, notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+
+
+def notifications_mark_all_read(*, user) -> int:
+    return notifications_of(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+# Each kind of target has its page; those pages are written alongside the bell, so a
+# URL name that does not exist (yet) means "no link", not a server error.
+TARGETS = [("errand_id", "errand-detail"), ("order_id", "order-detail"), ("complaint_id", "complaint-detail")]
+
+
+def notification_target(notification: Notification) -> str | None:
+    for attribute, url_name in TARGETS:
+        target_id = getattr(notification, attribute)
+        if target_id is not None:
+            try:
+                return reverse(url_name, args=[target_id])
+            except NoReverseMatch:
+                return None
+    return None
+
+
+# --- views -----------------------------------------------------------------------------
+
+@require_GET
+def notification_count(request):
+    """The bell's inside: the icon and the unread count (three queries: session, user, count)."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=HTMX_STOP_POLLING)
+    # Rendered without the request: the shell's context processors (navigation) are not
+    # needed for an icon and would cost a query on every poll.
+    html = render_to_string("partials/bell.html#count", {"notifications_unread": unread_count(user=request.user)})
+    return HttpResponse(html)
+
+
+def _list_context(request) -> dict:
+    page = Paginator(notifications_of(user=request.user), NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return {
+        "page": page,
+        "items": [{"notification": n, "target": notification_target(n)} for n in page],
+        "unread": unread_count(user=request.user),
+    }
+
+
+@require_GET
+@login_required
+def notification_list(request):
+    return render(request, "outreach/errands/notifications/list.html", _list_context(request))
+
+
+@require_POST
+@login_required
+def notification_read(request, pk: int):
+    """Mark one notification read and go to what it is about."""
+    notification = notification_for_user_or_404(request.user, pk)
+    notification_mark_read(notification=notification)
+    return redirect(notification_target(notification) or reverse("notification-list"))
+
+
+@require_POST
+@login_required
+def notification_read_all(request):
+    marked = notifications_mark_all_read(user=request.user)
+    if request.htmx:
+        response = render(request, "outreach/errands/notifications/list.html#notifications", _list_context(request))
+        response["HX-Trigger"] = CHANGED_EVENT
+        return response
+    messages.success(request, ngettext("%(count)d notification marked read.", "%(count)d notifications marked read.",
+                                       marked) % {"count": marked})
+    return redirect("notification-list")

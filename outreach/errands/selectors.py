@@ -1,0 +1,84 @@
+"""Reads of errands, online orders and complaints, cut to the user's reach."""
+
+from datetime import date
+
+from django.db.models import Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from grid.access import reach_of
+from grid.models import Role
+from outreach.common import due
+from outreach.models import Errand, ErrandEvent, ServiceType
+
+ERRAND_RELATED = ["resident", "resident__grid", "service", "service__department", "holder_point", "holder_point__area",
+                  "holder_branch", "assignee"]
+
+
+def errands_visible_to(*, user) -> QuerySet[Errand]:
+    """Errands of residents under the user's areas, and errands held by the user's
+    joint branches."""
+    reach = reach_of(user)
+    q = reach.area_q(prefix="resident__grid__")
+    if reach.branch_ids:
+        q |= Q(holder_branch_id__in=reach.branch_ids)
+    return Errand.objects.filter(q)
+
+
+def errand_for_user_or_404(user, pk) -> Errand:
+    return get_object_or_404(errands_visible_to(user=user).select_related(*ERRAND_RELATED), pk=pk)
+
+
+def errand_timeline(*, errand: Errand) -> list[ErrandEvent]:
+    return list(errand.events.select_related("actor", "assignee").order_by("at", "pk"))
+
+
+def open_errands_of(*, user, today: date) -> QuerySet[Errand]:
+    """A worker's own open errands (assigned to them), due soonest first."""
+    return (errands_visible_to(user=user).filter(assignee=user, state__in=due.ERRAND_UNFINISHED + ("completed",))
+            .select_related(*ERRAND_RELATED).order_by("due_on", "requested_at"))
+
+
+def errands_list(*, user, today: date, state: str = "", service: int | None = None, holder: str = "",
+                 assignee: str = "", overdue: bool = False) -> QuerySet[Errand]:
+    """Filters shared by the board and the API. ``holder`` is "point:<id>" or
+    "branch:<id>"; ``assignee`` is "me", "none" or a user id."""
+    errands = errands_visible_to(user=user)
+    if state:
+        errands = errands.filter(state=state)
+    if service:
+        errands = errands.filter(service_id=service)
+    if holder.startswith("point:") and holder[6:].isdigit():
+        errands = errands.filter(holder_point_id=int(holder[6:]))
+    elif holder.startswith("branch:") and holder[7:].isdigit():
+        errands = errands.filter(holder_branch_id=int(holder[7:]))
+    if assignee == "me":
+        errands = errands.filter(assignee=user)
+    elif assignee == "none":
+        errands = errands.filter(assignee__isnull=True)
+    elif assignee.isdigit():
+        errands = errands.filter(assignee_id=int(assignee))
+    if overdue:
+        errands = errands.filter(due.errand_overdue_q(today))
+    return errands.select_related(*ERRAND_RELATED).order_by("due_on", "requested_at", "pk")
+
+
+def service_types_offered() -> QuerySet[ServiceType]:
+    return ServiceType.objects.filter(is_active=True).select_related("department").order_by("name")
+
+
+def is_errand_staff(user) -> bool:
+    """Station staff, officials, secretaries and admins run the assignment board."""
+    return bool(reach_of(user).roles & {Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN})
+
+
+RECENT_ERRANDS = 20
+
+
+def errands_of_resident(*, resident, limit: int = RECENT_ERRANDS) -> list[Errand]:
+    errands = resident.errands.select_related("service", "holder_point", "holder_branch", "assignee")
+    return list(errands.order_by("-requested_at")[:limit])
+
+
+def trips_saved_by(*, resident) -> int:
+    """The resident's line of the 最多跑一次 ledger: trips they did not have to make."""
+    return resident.trips_saved.aggregate(total=Sum("trips"))["total"] or 0

@@ -1,0 +1,368 @@
+"""Writes of errands: creation, every lifecycle transition, assignment, materials and
+delivery. Each is one transaction that checks the version the user saw, writes the
+errand and its timeline event, and queues notifications for after the commit."""
+
+import hashlib
+import json
+import uuid
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grid.access import reach_of
+from grid.models import Area, JointBranch, Role, Scope, ServicePoint, ServiceWindow
+from outreach.common import due
+from outreach.errands.notifications import services as notify
+from outreach.reporting import tallies
+from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, Resident, ServiceType, TripsSaved, Visit
+from outreach.photos.pipeline import CleanPhoto, delete_stored, store_photo
+from outreach.residents.services import Conflict, clean_uploads
+
+State = Errand.State
+Action = ErrandEvent.Action
+
+OPEN_STATES = {State.REQUESTED, State.ACCEPTED, State.IN_PROGRESS, State.NEEDS_MATERIALS, State.COMPLETED}
+ESCALATABLE = {State.REQUESTED, State.ACCEPTED, State.IN_PROGRESS, State.NEEDS_MATERIALS}
+
+# action → (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[set[str], str]] = {
+    Action.ACCEPT: ({State.REQUESTED}, State.ACCEPTED),
+    Action.START: ({State.ACCEPTED}, State.IN_PROGRESS),
+    Action.RETURN: ({State.IN_PROGRESS}, State.NEEDS_MATERIALS),
+    Action.RESUME: ({State.NEEDS_MATERIALS}, State.IN_PROGRESS),
+    Action.COMPLETE: ({State.IN_PROGRESS}, State.COMPLETED),
+    Action.DELIVER: ({State.COMPLETED}, State.DELIVERED),
+    Action.ESCALATE: (ESCALATABLE, State.REQUESTED),
+    Action.CANCEL: (OPEN_STATES, State.CANCELLED),
+}
+
+REASON_MAX_LENGTH = Errand._meta.get_field("cancel_reason").max_length
+
+TIER_ORDER = [ServicePoint.Tier.GRID_POINT, ServicePoint.Tier.COMMUNITY_STATION, ServicePoint.Tier.STREET_CENTRE]
+TIER_LEVEL = {ServicePoint.Tier.GRID_POINT: Area.Level.GRID, ServicePoint.Tier.COMMUNITY_STATION: Area.Level.COMMUNITY,
+              ServicePoint.Tier.STREET_CENTRE: Area.Level.TOWN}
+
+
+def next_actions(errand: Errand) -> list[str]:
+    """The transitions open to an errand in its state, in the order buttons show them."""
+    actions = [a for a, (sources, _target) in TRANSITIONS.items() if errand.state in sources]
+    if errand.holder_branch_id and Action.ESCALATE in actions:
+        actions.remove(Action.ESCALATE)  # a joint branch is the top of the chain
+    return actions
+
+
+def holder_label(*, point: ServicePoint | None = None, branch: JointBranch | None = None) -> str:
+    return str(point or branch or "")
+
+
+def chain_point(*, resident: Resident, tier: str) -> ServicePoint:
+    """The service point of a tier that serves a resident's grid (its grid point, its
+    community's station or its town's centre)."""
+    grid = resident.grid
+    codes = grid.ancestor_codes + [grid.code]
+    level = TIER_LEVEL[tier]
+    code = codes[level]
+    point = ServicePoint.objects.filter(tier=tier, area__code=code).select_related("area").first()
+    if point is None:
+        raise ValidationError(_("No %(tier)s serves this resident's area yet; ask the administrator to add it.")
+                              % {"tier": ServicePoint.Tier(tier).label})
+    return point
+
+
+def branch_for_service(service: ServiceType) -> JointBranch:
+    window = (ServiceWindow.objects.filter(department_id=service.department_id, branch__isnull=False)
+              .select_related("branch").order_by("number").first())
+    if window is None:
+        raise ValidationError(_("No joint branch has a window for %(department)s; the errand cannot go higher.")
+                              % {"department": service.department})
+    return window.branch
+
+
+def may_act(user, errand: Errand) -> bool:
+    """The assignee, staff whose areas cover the holding point, and the members of the
+    holding joint branch may change an errand."""
+    if errand.assignee_id == user.pk:
+        return True
+    reach = reach_of(user)
+    if Role.CITY_ADMIN in reach.roles:
+        return True
+    if errand.holder_branch_id:
+        return errand.holder_branch_id in reach.branch_ids
+    point_path = errand.holder_point.area.path
+    return any(point_path.startswith(path) for path in reach.area_paths)
+
+
+def _digest(**fields) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+
+
+# How many hex digits of the id the errand number shows: six, unless another errand of
+# the same day already shows those six (ids come from clients, so only the whole id is
+# unique); then more, up to what the number's 20 characters hold.
+NUMBER_DIGITS = (6, 8, 11)
+
+
+def _number(errand_id, today: date, digits: int = NUMBER_DIGITS[0]) -> str:
+    return f"DB{today:%y%m%d}-{errand_id.hex[:digits].upper()}"
+
+
+def _event(errand: Errand, *, actor, action: str, from_state: str = "", from_holder: str = "", note: str = "",
+           assignee=None) -> ErrandEvent:
+    return ErrandEvent.objects.create(
+        errand=errand, actor=actor, action=action, from_state=from_state, to_state=errand.state,
+        from_holder=from_holder, to_holder=holder_label(point=errand.holder_point, branch=errand.holder_branch),
+        assignee=assignee, note=note,
+    )
+
+
+def errand_create(*, actor, errand_id, resident: Resident, service: ServiceType, source: str, description: str = "",
+                  visit: Visit | None = None, requested_at=None) -> tuple[Errand, bool]:
+    """Open an errand at the lowest point that can handle the service. The same id with
+    the same content again returns the stored errand (created=False); other content
+    under the same id raises Conflict."""
+    if source not in Errand.Source.values:
+        raise ValidationError({"source": _("Unknown source of the errand.")})
+    if not service.is_active:
+        raise ValidationError({"service": _("This service is no longer offered.")})
+    if visit is not None and visit.resident_id != resident.pk:
+        raise ValidationError({"visit": _("The visit is of another resident.")})
+    digest = _digest(resident=resident.pk, service=service.pk, source=source, description=description.strip(),
+                     visit=str(visit.pk) if visit else None)
+    existing = Errand.objects.filter(pk=errand_id).first()
+    if existing is not None:
+        return _replayed(existing, digest), False
+    requested_at = requested_at or timezone.now()
+    point = chain_point(resident=resident, tier=service.lowest_tier)
+    # A grid worker who takes the errand at the door keeps it when their point can handle it.
+    assignee = actor if point.agents.filter(pk=actor.pk).exists() else None
+    errand = Errand(
+        id=errand_id, resident=resident, service=service, source=source, visit=visit,
+        description=description.strip(), holder_point=point, assignee=assignee,
+        requested_at=requested_at, due_on=due.errand_due_on(requested_at=requested_at, promised_days=service.promised_days),
+        content_digest=digest, created_by=actor,
+    )
+    for digits in NUMBER_DIGITS:
+        errand.number = _number(errand_id, timezone.localdate(requested_at), digits)
+        try:
+            with transaction.atomic():
+                errand.save(force_insert=True)
+                _event(errand, actor=actor, action=Action.CREATED, assignee=assignee, note=errand.description)
+                if assignee is None:
+                    notify.errand_arrived(errand=errand, kind=Notification.Kind.ESCALATED, exclude=actor)
+                tallies.errand_received(errand)  # last: the area's day row stays locked until the commit
+        except IntegrityError:
+            existing = Errand.objects.filter(pk=errand_id).first()
+            if existing is not None:  # the same id stored meanwhile: a replay
+                return _replayed(existing, digest), False
+            if digits == NUMBER_DIGITS[-1] or not Errand.objects.filter(number=errand.number).exists():
+                raise
+            continue  # another errand of the day shows these digits: show more
+        return errand, True
+
+
+def errand_id_for_visit(visit_id) -> uuid.UUID:
+    """The errand opened from a visit form gets an id derived from the visit's, so a
+    form sent twice opens it once."""
+    return uuid.uuid5(visit_id, "errand")
+
+
+def _replayed(existing: Errand, digest: str) -> Errand:
+    if existing.content_digest != digest:
+        raise Conflict(_("A different errand was already stored under this id."), existing)
+    return existing
+
+
+def _locked(errand: Errand, expected_version: int, actor) -> Errand:
+    current = (Errand.objects.select_for_update(of=("self",)).select_related("holder_point__area", "service", "resident__grid")
+               .get(pk=errand.pk))
+    if current.version != expected_version:
+        raise Conflict(_("Someone else changed this errand. Here is its current state; check it and try again."), current)
+    if not may_act(actor, current):
+        raise ValidationError(_("You cannot change this errand while it is held at %(holder)s.")
+                              % {"holder": holder_label(point=current.holder_point, branch=current.holder_branch)})
+    return current
+
+
+def _check_transition(errand: Errand, action: str) -> str:
+    if action not in TRANSITIONS:
+        raise ValidationError({"action": _("Unknown action “%(action)s”.") % {"action": action}})
+    sources, target = TRANSITIONS[action]
+    if errand.state not in sources or action not in next_actions(errand):
+        raise ValidationError({"action": _("An errand that is “%(state)s” cannot be “%(action)s”.")
+                               % {"state": errand.get_state_display(), "action": Action(action).label}})
+    return target
+
+
+def _save(errand: Errand, fields: list[str]) -> Errand:
+    errand.version = F("version") + 1
+    errand.save(update_fields=[*fields, "version"])
+    errand.refresh_from_db(fields=["version"])
+    return errand
+
+
+@transaction.atomic
+def errand_transition(*, actor, errand: Errand, action: str, expected_version: int, note: str = "",
+                      reason: str = "") -> Errand:
+    """Move an errand along its lifecycle (accept, start, return, resume, complete,
+    escalate, cancel). Delivery has its own service: it needs more than a note."""
+    if action == Action.DELIVER:
+        raise ValidationError({"action": _("Record a delivery with how the result went back and the resident's satisfaction.")})
+    current = _locked(errand, expected_version, actor)
+    target = _check_transition(current, action)
+    from_state, from_holder = current.state, holder_label(point=current.holder_point, branch=current.holder_branch)
+    fields = ["state"]
+    if action == Action.CANCEL:
+        reason = (reason or note).strip()
+        if not reason:
+            raise ValidationError({"reason": _("Say why the errand is cancelled.")})
+        if len(reason) > REASON_MAX_LENGTH:
+            raise ValidationError({"reason": _("Say why the errand is cancelled in at most %(n)d characters "
+                                               "(this is %(length)d).")
+                                   % {"n": REASON_MAX_LENGTH, "length": len(reason)}})
+        current.cancel_reason, current.closed_at = reason, timezone.now()
+        fields += ["cancel_reason", "closed_at"]
+    if action == Action.RETURN and not note.strip():
+        raise ValidationError({"note": _("Say which materials are missing.")})
+    if action == Action.ESCALATE:
+        _escalate(current)
+        fields += ["holder_point", "holder_branch", "assignee"]
+    if action == Action.COMPLETE:
+        current.completed_at = timezone.now()
+        fields.append("completed_at")
+    current.state = target
+    _save(current, fields)
+    _event(current, actor=actor, action=action, from_state=from_state, from_holder=from_holder,
+           note=reason if action == Action.CANCEL else note)
+    if action == Action.ESCALATE:
+        notify.errand_arrived(errand=current, kind=Notification.Kind.ESCALATED, exclude=actor)
+    if action == Action.COMPLETE:
+        tallies.errand_completed(current)  # last: the area's day row stays locked until the commit
+    return current
+
+
+def _escalate(errand: Errand) -> None:
+    """One tier up: grid point → community station → street centre → the joint branch
+    whose windows handle the service's department."""
+    point = errand.holder_point
+    position = TIER_ORDER.index(point.tier)
+    if position + 1 < len(TIER_ORDER):
+        errand.holder_point = chain_point(resident=errand.resident, tier=TIER_ORDER[position + 1])
+        errand.holder_branch = None
+    else:
+        errand.holder_point, errand.holder_branch = None, branch_for_service(errand.service)
+    errand.assignee = None
+
+
+def assignable_users(*, errand: Errand):
+    """Who may be given an errand: the workers, station staff and officials whose areas
+    cover the resident, and the members of the holding branch."""
+    grid = errand.resident.grid
+    area_codes = grid.ancestor_codes[1:] + [grid.code]  # town, community, grid (the city admin assigns to others)
+    q = Q(area__code__in=area_codes, role__in=[Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL])
+    if errand.holder_branch_id:
+        q |= Q(branch_id=errand.holder_branch_id)
+    return Scope.objects.filter(q).select_related("user", "area", "branch")
+
+
+@transaction.atomic
+def errand_assign(*, actor, errand: Errand, assignee, expected_version: int, note: str = "") -> Errand:
+    """Give an errand to a person; it moves to that person's point in the resident's
+    chain (or stays with the branch), so it shows on their list."""
+    current = _locked(errand, expected_version, actor)
+    if current.state in {State.DELIVERED, State.CANCELLED}:
+        raise ValidationError({"assignee": _("A closed errand cannot be assigned.")})
+    scope = next((s for s in assignable_users(errand=current) if s.user_id == assignee.pk), None)
+    if scope is None:
+        raise ValidationError({"assignee": _("%(name)s does not serve this resident's area.") % {"name": assignee}})
+    from_holder = holder_label(point=current.holder_point, branch=current.holder_branch)
+    if scope.branch_id:  # the branch's secretary or one of its members: the errand stays with the branch
+        current.holder_point, current.holder_branch = None, scope.branch
+    else:
+        tier = {Role.GRID_WORKER: ServicePoint.Tier.GRID_POINT, Role.STATION_STAFF: ServicePoint.Tier.COMMUNITY_STATION,
+                Role.STREET_OFFICIAL: ServicePoint.Tier.STREET_CENTRE}[scope.role]
+        current.holder_point, current.holder_branch = chain_point(resident=current.resident, tier=tier), None
+    current.assignee = assignee
+    _save(current, ["holder_point", "holder_branch", "assignee"])
+    _event(current, actor=actor, action=Action.ASSIGN, from_state=current.state, from_holder=from_holder,
+           assignee=assignee, note=note)
+    if assignee.pk != actor.pk:
+        notify.send(users=[assignee], kind=Notification.Kind.ASSIGNED, errand=current,
+                    text=_("%(actor)s gave you the errand %(number)s · %(service)s")
+                    % {"actor": actor, "number": current.number, "service": current.service})
+    return current
+
+
+@transaction.atomic
+def errand_set_material(*, actor, errand: Errand, material: str, collected: bool,
+                        expected_version: int | None = None) -> Errand:
+    """Tick or untick one item of the materials checklist. Ticks do not change the
+    errand's version: the row lock already keeps two ticks from overwriting each other,
+    and a tick must not make the other buttons on the same page stale."""
+    current = (Errand.objects.select_for_update(of=("self",)).select_related("holder_point__area", "service")
+               .get(pk=errand.pk))
+    if not may_act(actor, current):
+        raise ValidationError(_("You cannot change this errand while it is held at %(holder)s.")
+                              % {"holder": holder_label(point=current.holder_point, branch=current.holder_branch)})
+    if material not in current.service.materials:
+        raise ValidationError({"material": _("“%(material)s” is not on this service's checklist.") % {"material": material}})
+    if not current.is_open:
+        raise ValidationError({"material": _("The errand is closed.")})
+    have = [m for m in current.materials_collected if m != material]
+    if collected:
+        have.append(material)
+    current.materials_collected = [m for m in current.service.materials if m in have]  # checklist order
+    current.save(update_fields=["materials_collected"])
+    _event(current, actor=actor, action=Action.MATERIALS, from_state=current.state,
+           from_holder=holder_label(point=current.holder_point, branch=current.holder_branch),
+           note=("✓ " if collected else "✗ ") + material)
+    return current
+
+
+def errand_deliver(*, actor, errand: Errand, expected_version: int, via: str, satisfaction: int | None,
+                   uploads=(), note: str = "") -> Errand:
+    """Record how the result went back to the resident, their satisfaction and the
+    receipt photo, and add the trips saved to the resident's ledger."""
+    errors = {}
+    if via not in Errand.Delivery.values:
+        errors["via"] = _("Say how the result went back to the resident.")
+    if satisfaction is not None and not 1 <= int(satisfaction) <= 5:
+        errors["satisfaction"] = _("Satisfaction is 1 to 5.")
+    if errors:
+        raise ValidationError(errors)
+    photos = clean_uploads(list(uploads))
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            current = _locked(errand, expected_version, actor)
+            _check_transition(current, Action.DELIVER)
+            now = timezone.now()
+            from_state = current.state
+            current.state, current.delivered_via, current.delivered_at = State.DELIVERED, via, now
+            current.satisfaction, current.closed_at = satisfaction, now
+            _save(current, ["state", "delivered_via", "delivered_at", "satisfaction", "closed_at"])
+            for photo in {p.upload_digest: p for p in photos}.values():
+                stored.extend(_save_receipt(current, photo))
+            TripsSaved.objects.create(resident=current.resident, errand=current, trips=current.service.trips_saved,
+                                      recorded_on=timezone.localdate(now))
+            _event(current, actor=actor, action=Action.DELIVER, from_state=from_state,
+                   from_holder=holder_label(point=current.holder_point, branch=current.holder_branch), note=note)
+            tallies.errand_delivered(current, trips=current.service.trips_saved)  # last, as above
+    except BaseException:
+        delete_stored(stored)
+        raise
+    return current
+
+
+def _save_receipt(errand: Errand, photo: CleanPhoto) -> list[str]:
+    image_name, thumb_name = store_photo(photo)
+    try:
+        ErrandPhoto.objects.create(errand=errand, image=image_name, thumbnail=thumb_name, upload_digest=photo.upload_digest,
+                                   width=photo.width, height=photo.height, size_bytes=len(photo.image))
+    except BaseException:
+        delete_stored([image_name, thumb_name])
+        raise
+    return [image_name, thumb_name]

@@ -1,0 +1,370 @@
+"""The coverage map (覆盖地图): areas coloured by the share of residents visited on time,
+drill-down town → community → grid, the missed residents and the child-area table beside
+the map, and the scoped, gzip-compressed GeoJSON the map draws. Thin: parse the query,
+ask ``outreach.coverage``, render."""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_GET
+from shapely.geometry import mapping
+
+from grid.access import AREA_ROLES, reach_of
+from grid.geo import from_geojson, shift_geometry_to_gcj02, simplify_for_zoom, tile_position, tiles_use_gcj02
+from grid.models import Area, ServicePoint
+from grid.selectors import open_pairings, service_points_visible_to, tier_rank
+from outreach.reporting.coverage import selectors as coverage
+from outreach.common import due
+from outreach.reporting.coverage.selectors import PERIOD_LABELS, Figures, Period, PeriodKind, Place
+from outreach.errands.selectors import errands_visible_to
+from outreach.residents.selectors import residents_visible_to
+
+MISSED_PER_PAGE = 20
+POINT_DECIMALS = 5  # about a metre
+# Zoom the outlines are simplified for when the map does not say: what fits the parts'
+# level on a phone (the city's towns, a town's communities, a community's grids).
+ZOOM_FOR_PARTS = {Area.Level.CITY: 8, Area.Level.TOWN: 10, Area.Level.COMMUNITY: 13, Area.Level.GRID: 15}
+# Service points drawn: the area's own and one level below (the city shows the street
+# centres, a town its centre and stations, a community its station and grid points), so
+# the markers never hide the colours.
+POINT_LEVELS_BELOW = 1
+
+
+class Layer:
+    POINTS = "points"
+    BRANCH_POINTS = "branch_points"
+    MISSED = "missed"
+    ERRANDS = "errands"
+
+
+RESIDENT_LAYERS = {Layer.MISSED, Layer.ERRANDS}
+LAYER_LABELS = {
+    Layer.POINTS: _("Service points"),
+    Layer.BRANCH_POINTS: _("Joint-branch agency points"),
+    Layer.MISSED: _("Missed residents"),
+    Layer.ERRANDS: _("Overdue errands"),
+}
+
+SORT_LABELS = {
+    "name": _("Area"),
+    "active": _("Residents"),
+    "share": _("On time"),
+    "missed": _("Missed"),
+    "visits": _("Visits"),
+    "flagged": _("Away or no location"),
+}
+
+# What coverage-map.js writes into tooltips and popups, in the page's language.
+JS_LABELS = {
+    "onTime": _("On time"), "residents": _("Residents"), "missed": _("Missed"), "visits": _("Visits"),
+    "flagged": _("Away or no location"), "noResidents": _("No residents"), "open": _("Show the areas in it"),
+    "daysOverdue": _("Days overdue"), "pairedWith": _("Paired with"), "resident": _("Resident"),
+    "failed": _("The map data could not be loaded. Check the connection and reload the page."),
+    "truncated": _("Only the most overdue are drawn on the map; the list has them all."),
+}
+
+
+class CoverageQueryForm(forms.Form):
+    """The query string shared by the page and its GeoJSON: which area, which period."""
+
+    area = forms.IntegerField(min_value=1, required=False)
+    period = forms.ChoiceField(
+        choices=[(k.value, PERIOD_LABELS[k]) for k in PeriodKind], required=False,
+        error_messages={"invalid_choice": _("Choose a period: this week, this month, last month or custom.")})
+    start = forms.DateField(required=False, error_messages={
+        "invalid": _("The first day of the period is not a date: pick it in the calendar (YYYY-MM-DD).")})
+    end = forms.DateField(required=False, error_messages={
+        "invalid": _("The last day of the period is not a date: pick it in the calendar (YYYY-MM-DD).")})
+    sort = forms.ChoiceField(choices=[(s, s) for key in SORT_LABELS for s in (key, f"-{key}")], required=False)
+    page = forms.IntegerField(min_value=1, required=False)
+    zoom = forms.IntegerField(min_value=3, max_value=19, required=False)
+    layer = forms.ChoiceField(choices=list(LAYER_LABELS.items()), required=False)
+
+    def __init__(self, data, *, today):
+        super().__init__(data)
+        self.today = today
+
+    def clean(self):
+        data = super().clean()
+        if "period" in self.errors or "start" in self.errors or "end" in self.errors:
+            return data
+        try:
+            data["the_period"] = coverage.period_for(data.get("period") or coverage.DEFAULT_PERIOD, today=self.today,
+                                                     start=data.get("start"), end=data.get("end"))
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                self.add_error(field, errors)
+        return data
+
+
+def _parse(request) -> CoverageQueryForm:
+    form = CoverageQueryForm(request.GET, today=timezone.localdate())
+    form.is_valid()
+    if "area" in form.errors:
+        raise Http404  # not a number: no such area, the same answer as someone else's
+    return form
+
+
+def _bad_query(form: CoverageQueryForm) -> JsonResponse:
+    return JsonResponse({"errors": form.errors.get_json_data()}, status=400, json_dumps_params={"ensure_ascii": False})
+
+
+def _page_url(area_id: int | None, period: Period, **extra) -> str:
+    query = {**({"area": area_id} if area_id else {}), **period.query(), **extra}
+    return f"{reverse('coverage-map')}?{urlencode(query)}"
+
+
+# --- Positions on the tile provider's datum (the approach of grid.views) ------------------
+
+
+def _point(lat: float, lng: float) -> dict:
+    lat, lng = tile_position(lat, lng)
+    return {"type": "Point", "coordinates": [round(lng, POINT_DECIMALS), round(lat, POINT_DECIMALS)]}
+
+
+def _outline(boundary: dict, zoom: int) -> dict:
+    shift = shift_geometry_to_gcj02 if tiles_use_gcj02() else None
+    return mapping(simplify_for_zoom(from_geojson(boundary), zoom, shift=shift))
+
+
+def _collection(features: list, **properties) -> JsonResponse:
+    return JsonResponse({"type": "FeatureCollection", "properties": properties, "features": features},
+                        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
+
+
+# --- The page ----------------------------------------------------------------------------
+
+
+@dataclass
+class AreaRow:
+    area: Area
+    figures: Figures
+    url: str
+    drillable: bool
+
+
+def _table_head(sort: str, area_id: int | None, period: Period) -> list[dict]:
+    """Column headers as plain sort links: a second click on the sorted column reverses it."""
+    head = []
+    for key, label in SORT_LABELS.items():
+        direction = "descending" if sort == f"-{key}" else "ascending" if sort == key else ""
+        url = _page_url(area_id, period, sort=f"-{key}" if sort == key else key)
+        head.append({"key": key, "label": label, "url": url, "direction": direction})
+    return head
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count, when the figures have counted the rows already."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # what the cached property would have queried
+
+
+def _missed_page(user, place: Place, period: Period, number: int | None, count: int):
+    """A page of the missed residents the user may see in the place: one query (their
+    number comes from the figures: at city scale a second pass over the residents)."""
+    residents = residents_visible_to(user=user).filter(coverage.paths_q(place.paths, "grid__")).select_related("grid")
+    missed = coverage.missed_residents(residents=residents, period=period)
+    page = CountedPaginator(missed, MISSED_PER_PAGE, count=count).get_page(number)
+    page.object_list = coverage.mark_days_overdue(page.object_list, period)
+    return page
+
+
+def _dashboard_url(user, area_id: int | None, period: Period) -> str:
+    """The dashboard of the same area and period. A joint branch's dashboard is its
+    branch's queue, which has no area to open (``dashboard.subject_for_user_or_404``)."""
+    reach = reach_of(user)
+    if not (reach.roles & AREA_ROLES and reach.area_paths):
+        area_id = None
+    return f"{reverse('dashboard')}?{urlencode({**({'area': area_id} if area_id else {}), **period.query()})}"
+
+
+@require_GET
+@login_required
+def coverage_map(request):
+    """The map page, or (htmx) its panel: figures, the child-area table, who was missed."""
+    form = _parse(request)
+    data = form.cleaned_data  # the fields that parsed: a bad period falls back to this month, with its error shown
+    period = data.get("the_period") or coverage.period_for(today=form.today)
+    period_errors = [e for f in ("period", "start", "end") for e in form.errors.get(f, [])]
+    place = coverage.place_for_user_or_404(request.user, data.get("area"))
+    by_part, total = coverage.coverage_of_place(place=place, period=period)
+    area_id = place.area.pk if place.area else None
+    sort = data.get("sort") or coverage.DEFAULT_SORT
+    rows = []
+    for area, figures in coverage.sort_rows([(p, by_part[p.pk]) for p in place.parts], sort):
+        drillable = area.pk in place.drillable
+        rows.append(AreaRow(area, figures, _page_url(area.pk, period) if drillable else "", drillable))
+    shows_residents = coverage.may_see_residents(request.user)
+    missed = None
+    if shows_residents:
+        count = coverage.missed_in_reach(user=request.user, place=place, by_part=by_part)
+        missed = _missed_page(request.user, place, period, data.get("page"), count)
+    query = urlencode({**({"area": area_id} if area_id else {}), **period.query()})
+    tables = ["coverage", "missed"] if shows_residents else ["coverage"]
+    context = {
+        "exports": {table: {fmt: f"{reverse('dashboard-export', args=[fmt])}?{query}&{urlencode({'table': table})}"
+                            for fmt in ("xlsx", "csv")} for table in tables},
+        "dashboard_url": _dashboard_url(request.user, area_id, period),
+        "report_url": (f"{reverse('coverage-report')}?{urlencode({'area': area_id, 'month': f'{period.start:%Y-%m}'})}"
+                       if place.area is not None and place.area.level == Area.Level.TOWN else ""),
+        "place": place, "period": period, "total": total, "rows": rows, "sort": sort,
+        "head": _table_head(sort, area_id, period), "missed": missed, "shows_residents": shows_residents,
+        "legend": coverage.legend(), "periods": [(k.value, PERIOD_LABELS[k]) for k in PeriodKind],
+        # The selector shows what was asked for, even when it is the period in error.
+        "period_errors": period_errors, "form_period": data.get("period") or period.kind,
+        "form_start": data.get("start") or period.start, "form_end": data.get("end") or period.end,
+        "overview_url": _page_url(None, period), "trail": [(a, _page_url(a.pk, period)) for a in place.trail],
+        "areas_url": f"{reverse('coverage-areas')}?{query}", "layers_url": f"{reverse('coverage-layers')}?{query}",
+        "layers": [(key, label) for key, label in LAYER_LABELS.items()
+                   if shows_residents or key not in RESIDENT_LAYERS],
+        "js_labels": JS_LABELS, "tiers": ServicePoint.Tier.choices,
+        # A whole city's missed residents would bury its towns' colours: from a town down
+        # they are drawn from the start, above it on request.
+        "layers_on": {Layer.POINTS} | (RESIDENT_LAYERS if place.base_level >= Area.Level.TOWN else set()),
+    }
+    if not request.htmx or request.htmx.history_restore_request:
+        return render(request, "outreach/reporting/coverage/map.html", context)
+    response = render(request, "outreach/reporting/coverage/map.html#panel", context)
+    if not period_errors:
+        # The address bar keeps only what matters (the period form also sends the dates
+        # of a week or a month), so a shared or reloaded address shows the same screen.
+        extra = {"sort": sort} if sort != coverage.DEFAULT_SORT else {}
+        if missed is not None and missed.number > 1:
+            extra["page"] = missed.number
+        response["HX-Push-Url"] = _page_url(area_id, period, **extra)
+    return response
+
+
+# --- GeoJSON -----------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+@gzip_page
+def coverage_areas(request):
+    """The parts of the place (child areas, or the area itself at the bottom) with their
+    figures, outlines simplified for ``?zoom=`` (or the parts' level)."""
+    form = _parse(request)
+    if not form.is_valid():
+        return _bad_query(form)
+    data = form.cleaned_data
+    period = data["the_period"]
+    place = coverage.place_for_user_or_404(request.user, data.get("area"), with_boundaries=True)
+    by_part, total = coverage.coverage_of_place(place=place, period=period)
+    zoom = data.get("zoom") or ZOOM_FOR_PARTS[min((p.level for p in place.parts), default=Area.Level.CITY)]
+    features = []
+    for part in place.parts:
+        if not part.boundary:
+            continue
+        drillable = part.pk in place.drillable
+        features.append({
+            "type": "Feature", "geometry": _outline(part.boundary, zoom),
+            "properties": {"id": part.pk, "name": part.name, "level": part.level, "drill": drillable,
+                           "url": _page_url(part.pk, period) if drillable else "", **by_part[part.pk].as_dict()},
+        })
+    return _collection(features, area=place.area.pk if place.area else None, zoom=zoom,
+                       start=period.start.isoformat(), end=period.end.isoformat(), asOf=period.as_of.isoformat(),
+                       total=total.as_dict())
+
+
+def _points_layer(user, place: Place) -> list[dict]:
+    points = (service_points_visible_to(user=user)
+              .filter(coverage.paths_q(place.paths, "area__"), area__level__lte=place.base_level + POINT_LEVELS_BELOW,
+                      lat__isnull=False)
+              .only("id", "name", "tier", "lat", "lng").order_by(tier_rank(), "name"))
+    return [{
+        "type": "Feature", "geometry": _point(p.lat, p.lng),
+        "properties": {"id": p.pk, "name": p.name, "tier": p.tier, "tierLabel": str(p.get_tier_display()),
+                       "url": reverse("network-detail", args=[p.pk])},
+    } for p in points]
+
+
+def _branch_points_layer(user, place: Place) -> list[dict]:
+    """Agency points paired with a joint branch, with the branches: one query."""
+    points = service_points_visible_to(user=user).filter(coverage.paths_q(place.paths, "area__"), lat__isnull=False)
+    pairings = (open_pairings().filter(point__in=points.values("pk"))
+                .select_related("point", "branch").only("point__id", "point__name", "point__tier", "point__lat",
+                                                        "point__lng", "branch__name", "branch__number")
+                .order_by("point__name", "point_id", "branch__number"))
+    by_point: dict[int, dict] = {}
+    for pairing in pairings:
+        p: ServicePoint = pairing.point
+        feature = by_point.setdefault(p.pk, {
+            "type": "Feature", "geometry": _point(p.lat, p.lng),
+            "properties": {"id": p.pk, "name": p.name, "tier": p.tier, "branches": [],
+                           "url": reverse("network-detail", args=[p.pk])},
+        })
+        feature["properties"]["branches"].append(pairing.branch.name)
+    return list(by_point.values())
+
+
+def _missed_layer(user, place: Place, period: Period, limit: int) -> list[dict]:
+    residents = (residents_visible_to(user=user).filter(coverage.paths_q(place.paths, "grid__"), home_lat__isnull=False)
+                 .only("id", "name", "address", "home_lat", "home_lng", "due_on", "registered_on", "care_level"))
+    rows = coverage.mark_days_overdue(coverage.missed_residents(residents=residents, period=period)[:limit + 1], period)
+    return [{
+        "type": "Feature", "geometry": _point(r.home_lat, r.home_lng),
+        "properties": {"id": r.pk, "name": r.name, "address": r.address, "daysOverdue": r.days_overdue,
+                       "url": reverse("resident-detail", args=[r.pk])},
+    } for r in rows]
+
+
+def _errands_layer(user, place: Place, limit: int) -> list[dict]:
+    """Errands overdue today (not at the period's end: an errand is chased now)."""
+    today = timezone.localdate()
+    errands = (errands_visible_to(user=user)
+               .filter(due.errand_overdue_q(today), coverage.paths_q(place.paths, "resident__grid__"),
+                       resident__home_lat__isnull=False)
+               .select_related("resident", "service")
+               .only("id", "number", "due_on", "resident__name", "resident__home_lat", "resident__home_lng",
+                     "service__name")
+               .order_by("due_on", "requested_at", "pk"))[:limit + 1]
+    return [{
+        "type": "Feature", "geometry": _point(e.resident.home_lat, e.resident.home_lng),
+        "properties": {"id": str(e.pk), "number": e.number, "service": e.service.name, "resident": e.resident.name,
+                       "daysOverdue": due.errand_days_overdue(due_on=e.due_on, today=today),
+                       "url": reverse("errand-detail", args=[e.pk])},
+    } for e in errands]
+
+
+@require_GET
+@login_required
+@gzip_page
+def coverage_layers(request):
+    """One overlay of the map for the place: ``?layer=points|branch_points|missed|errands``.
+    Residents (missed, errands at their homes) only for the roles that see them."""
+    form = _parse(request)
+    if not form.is_valid() or not form.cleaned_data.get("layer"):
+        if form.is_valid():
+            form.add_error("layer", _("Choose a layer: points, branch_points, missed or errands."))
+        return _bad_query(form)
+    data = form.cleaned_data
+    layer = data["layer"]
+    if layer in RESIDENT_LAYERS and not coverage.may_see_residents(request.user):
+        raise Http404
+    place = coverage.place_for_user_or_404(request.user, data.get("area"))
+    limit = settings.DAIBAN_COVERAGE_MAP_LIMIT
+    if layer == Layer.POINTS:
+        features = _points_layer(request.user, place)
+    elif layer == Layer.BRANCH_POINTS:
+        features = _branch_points_layer(request.user, place)
+    elif layer == Layer.MISSED:
+        features = _missed_layer(request.user, place, data["the_period"], limit)
+    else:
+        features = _errands_layer(request.user, place, limit)
+    truncated = len(features) > limit
+    return _collection(features[:limit], layer=layer, area=place.area.pk if place.area else None, truncated=truncated)
+

@@ -1,0 +1,334 @@
+"""API of residents and visits: what the phones' offline outbox syncs through and what
+integrations read.
+
+Visits are sent with an id made on the phone, so a flaky connection may send the same
+visit again: the first one stands (201), an identical replay answers 200 with it, and a
+different visit under a used id answers 409 with the stored one. Every read and write
+goes through the caller's reach; out of reach is 404, never a hint.
+"""
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any, get_origin
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import File, Query, Router, Schema, Status, UploadedFile
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as InvalidInput
+from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.params.models import BodyModel, Param
+from pydantic import Field, field_validator
+
+from grid.selectors import area_for_user_or_404
+from outreach.residents import selectors
+from outreach.residents import services
+from outreach.common.due import Due, days_overdue, due_bucket
+from outreach.models import Hazard, Resident, Visit
+from outreach.photos.pipeline import PhotoRejected
+
+router = Router(tags=["outreach"])
+
+
+# --- a body read from JSON, or from the form fields of a multipart request -------------
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+class _JsonOrFormModel(BodyModel):
+    @classmethod
+    def resolve(cls, request: HttpRequest, api, path_params):
+        # Validate the schema itself (not a wrapper around it), so that a bad field is
+        # reported as "outcome", not "payload.outcome".
+        name = cls.__read_from_single_attr__
+        schema = cls.model_fields[name].annotation
+        value = schema.model_validate(cls._read(request, api, schema), context={"request": request})
+        return cls.model_construct(**{name: value})
+
+    @staticmethod
+    def _read(request: HttpRequest, api, schema) -> Any:
+        if request.content_type in FORM_TYPES:
+            lists = [name for name, field in schema.model_fields.items() if get_origin(field.annotation) is list]
+            fields = api.parser.parse_querydict(request.POST, lists, request)
+            return {key: value for key, value in fields.items() if value != ""}  # an empty field is a field not sent
+        if not request.body:
+            return {}
+        try:
+            return json.loads(request.body)
+        except ValueError:
+            raise HttpError(400, _("The request body is not valid JSON.")) from None
+
+
+class JsonOrForm(Param):
+    """A body parameter sent as JSON, or as form fields when the request is multipart
+    (a phone sending a visit and its photos in one request)."""
+
+    _model = _JsonOrFormModel
+
+    @classmethod
+    def _param_source(cls) -> str:
+        return "body"
+
+
+def invalid_input(exc: ValidationError | PhotoRejected) -> InvalidInput:
+    """A service's refusal in the API's 422 shape (config.api.invalid): one entry per field
+    and message; a rejected photo is an error of the field "photos"."""
+    if isinstance(exc, PhotoRejected):
+        pairs = [("photos", str(exc))]
+    elif hasattr(exc, "error_dict"):
+        pairs = [(field, message) for field, messages in exc.message_dict.items() for message in messages]
+    else:
+        pairs = [("", message) for message in exc.messages]
+    return InvalidInput([
+        {"loc": ("body",) if field in ("", "__all__") else ("body", field), "msg": message} for field, message in pairs
+    ])
+
+
+# --- schemas ------------------------------------------------------------------------------
+
+class MessageOut(Schema):
+    message: str
+
+
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+
+
+class InvalidOut(Schema):
+    message: str
+    errors: list[FieldErrorOut]
+
+
+class ResidentOut(Schema):
+    id: int
+    name: str
+    sex: str
+    birth_date: date | None
+    national_id_masked: str
+    phone: str
+    address: str
+    home_lat: float | None
+    home_lng: float | None
+    grid_id: int
+    categories: list[str]
+    disability_grade: int | None
+    care_level: str
+    status: str
+    last_met_on: date | None
+    due_on: date
+    due: Due
+    days_overdue: int
+
+    @staticmethod
+    def resolve_categories(obj: Resident) -> list[str]:
+        return [c.category for c in obj.category_list]  # from selectors.with_categories: no query per row
+
+    @staticmethod
+    def resolve_due(obj: Resident) -> Due:
+        return due_bucket(obj.due_on, timezone.localdate())
+
+    @staticmethod
+    def resolve_days_overdue(obj: Resident) -> int:
+        return days_overdue(obj.due_on, timezone.localdate())
+
+
+class ResidentFilter(Schema):
+    grid: int | None = Field(None, description="An area in your reach: its residents and those of the areas under it.")
+    due: Due | None = Field(None, description="Only active residents in this bucket of outreach.due.")
+
+
+class WorkerOut(Schema):
+    id: int
+    name: str
+
+
+class PhotoOut(Schema):
+    id: UUID
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+
+    @staticmethod
+    def resolve_url(obj) -> str:
+        return reverse("photo", args=[obj.id])
+
+    @staticmethod
+    def resolve_thumbnail_url(obj) -> str:
+        return reverse("photo-thumb", args=[obj.id])
+
+
+class VisitOut(Schema):
+    id: UUID
+    resident: int
+    worker: WorkerOut
+    visited_at: datetime
+    outcome: str
+    lat: float | None
+    lng: float | None
+    accuracy_m: float | None
+    distance_m: float | None
+    location_check: str
+    no_location_reason: str
+    health: str
+    health_notes: str
+    living_notes: str
+    hazards: list[str]
+    hazard_notes: str
+    needs: str
+    created_at: datetime
+    corrected_at: datetime | None
+    photos: list[PhotoOut]
+
+    @staticmethod
+    def resolve_resident(obj: Visit) -> int:
+        return obj.resident_id
+
+    @staticmethod
+    def resolve_worker(obj: Visit) -> dict:
+        return {"id": obj.worker_id, "name": obj.worker.display_name}
+
+    @staticmethod
+    def resolve_photos(obj: Visit) -> list:
+        return list(obj.photos.all())
+
+
+class ConflictOut(Schema):
+    message: str
+    visit: VisitOut | None = Field(description="The visit stored under this id (null if it is outside your reach).")
+
+
+def _choices(values) -> dict:
+    return {"json_schema_extra": {"enum": list(values)}}
+
+
+class VisitIn(Schema):
+    """One visit as the phone recorded it. Codes are checked by the visit service, which
+    answers in the worker's language; the enums here document them."""
+
+    id: UUID = Field(description="Made on the phone; sending the same visit again is safe.")
+    resident: int
+    visited_at: datetime = Field(description="ISO-8601 with the offset, e.g. 2026-11-27T09:30:00+08:00.")
+    outcome: str = Field(**_choices(Visit.Outcome.values))
+    lat: float | None = Field(None, allow_inf_nan=False, description="WGS-84 degrees.")
+    lng: float | None = Field(None, allow_inf_nan=False, description="WGS-84 degrees.")
+    accuracy_m: float | None = Field(None, allow_inf_nan=False)
+    no_location_reason: str = Field("", max_length=200, description="Required when there is no location.")
+    health: str = Field("", **_choices(["", *Visit.Health.values]))
+    health_notes: str = ""
+    living_notes: str = ""
+    hazards: list[Annotated[str, Field(**_choices(Hazard.values))]] = []
+    hazard_notes: str = ""
+    needs: str = ""
+
+    @field_validator("no_location_reason", "health", "health_notes", "living_notes", "hazard_notes", "needs",
+                     mode="before")
+    @classmethod
+    def _null_is_empty(cls, value):
+        return "" if value is None else value
+
+    @field_validator("hazards", mode="before")
+    @classmethod
+    def _null_is_none(cls, value):
+        return [] if value is None else value
+
+    def as_input(self) -> services.VisitInput:
+        return services.VisitInput(
+            visited_at=self.visited_at, outcome=self.outcome, lat=self.lat, lng=self.lng, accuracy_m=self.accuracy_m,
+            no_location_reason=self.no_location_reason, health=self.health, health_notes=self.health_notes,
+            living_notes=self.living_notes, hazards=tuple(self.hazards), hazard_notes=self.hazard_notes,
+            needs=self.needs,
+        )
+
+
+class VisitFilter(Schema):
+    resident: int | None = None
+
+
+# Phones with photos send the visit's fields as multipart form fields beside the files.
+PHOTO_FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
+VISIT_MULTIPART = {
+    "requestBody": {"content": {"multipart/form-data": {"schema": {"allOf": [
+        {"$ref": "#/components/schemas/VisitIn"},
+        {"type": "object", "properties": {"photos": PHOTO_FILES}},
+    ]}}}},
+}
+
+
+# --- residents ------------------------------------------------------------------------------
+
+@router.get("/residents", response=list[ResidentOut])
+@paginate(LimitOffsetPagination)
+def resident_list(request: HttpRequest, filters: Query[ResidentFilter]):
+    """Residents in your reach, most urgent first (due date, then name)."""
+    area = area_for_user_or_404(request.user, filters.grid) if filters.grid is not None else None
+    result = selectors.residents_list(
+        user=request.user, today=timezone.localdate(), due_bucket=filters.due or "",
+        status=Resident.Status.ACTIVE if filters.due else "",
+    )
+    if area is not None:
+        result = result.filter(grid__path__startswith=area.path)
+    return result
+
+
+@router.get("/residents/{resident_id}", response={200: ResidentOut, 404: MessageOut})
+def resident_detail(request: HttpRequest, resident_id: int):
+    return selectors.resident_with_categories_for_user_or_404(request.user, resident_id)
+
+
+# --- visits ----------------------------------------------------------------------------------
+
+def _stored_visit(user, pk) -> Visit | None:
+    """The visit as the caller may see it, with its worker and photos."""
+    return selectors.visits_list(user=user).filter(pk=pk).first()
+
+
+@router.post(
+    "/visits",
+    response={200: VisitOut, 201: VisitOut, 404: MessageOut, 409: ConflictOut, 422: InvalidOut},
+    openapi_extra=VISIT_MULTIPART,
+)
+def visit_create(request: HttpRequest, payload: Annotated[VisitIn, JsonOrForm(...)]):
+    """Record a visit: 201 when stored now, 200 when this very visit was stored before,
+    409 when another visit already has this id."""
+    resident = selectors.resident_for_user_or_404(request.user, payload.resident)
+    try:
+        visit, created = services.visit_record(
+            actor=request.user, resident=resident, visit_id=payload.id, data=payload.as_input(),
+            uploads=request.FILES.getlist("photos"), address_ip=request.META.get("REMOTE_ADDR"),
+        )
+    except services.Conflict as exc:
+        return Status(409, {"message": exc.message, "visit": _stored_visit(request.user, exc.current.pk)})
+    except (ValidationError, PhotoRejected) as exc:
+        raise invalid_input(exc) from None
+    return Status(201 if created else 200, _stored_visit(request.user, visit.pk))
+
+
+@router.post(
+    "/visits/{visit_id}/photos",
+    response={200: VisitOut, 201: VisitOut, 404: MessageOut, 422: InvalidOut},
+)
+def visit_photos_add(request: HttpRequest, visit_id: UUID, photos: File[list[UploadedFile]]):
+    """Add photos to a visit: 201 when at least one is new, 200 when all were stored
+    already. One bad photo, or one too many, and none is stored."""
+    visit = selectors.visit_for_user_or_404(request.user, visit_id)
+    try:
+        _photos, created = services.visit_add_photos(actor=request.user, visit=visit, uploads=photos)
+    except (ValidationError, PhotoRejected) as exc:
+        raise invalid_input(exc) from None
+    return Status(201 if created else 200, _stored_visit(request.user, visit.pk))
+
+
+@router.get("/visits", response=list[VisitOut])
+@paginate(LimitOffsetPagination)
+def visit_list(request: HttpRequest, filters: Query[VisitFilter]):
+    """Visits in your reach (of one resident, if given), newest first."""
+    resident = None
+    if filters.resident is not None:
+        resident = selectors.resident_for_user_or_404(request.user, filters.resident)
+    return selectors.visits_list(user=request.user, resident=resident)

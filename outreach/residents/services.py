@@ -1,0 +1,465 @@
+"""Writes of residents and visits. Each is one transaction with its audit row; bad input
+raises ValidationError (or a Conflict) before anything is written."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grid.geo import distance_m
+from grid.models import Area
+from grid.selectors import areas_in_scope
+from outreach.common import crypto
+from outreach.common import due
+from outreach.reporting import tallies
+from outreach.models import AuditEvent, Category, Hazard, Resident, ResidentCategory, Visit, VisitCorrection, VisitPhoto
+from outreach.photos.pipeline import CleanPhoto, clean_photo, delete_stored, read_upload, store_photo
+from outreach.residents.validation import birth_date_and_sex, clean_accuracy, clean_national_id, clean_position
+
+
+class Conflict(Exception):
+    """Someone else's write got there first; ``current`` is what is stored now."""
+
+    def __init__(self, message: str, current=None):
+        super().__init__(message)
+        self.message = message
+        self.current = current
+
+
+def audit(*, actor, action: str, resident: Resident | None = None, detail: dict | None = None, address: str | None = None):
+    return AuditEvent.objects.create(actor=actor, action=action, resident=resident, detail=detail or {}, address=address)
+
+
+# --- residents -------------------------------------------------------------------------
+
+UNCHECKED_ON_CLEAN = ["due_on", "national_id_digest"]
+
+RESIDENT_FIELDS = [
+    "name", "sex", "birth_date", "phone", "address", "home_lat", "home_lng", "grid", "disability_grade",
+    "care_level", "guardian_name", "guardian_phone", "guardian_relation", "consent_basis", "consent_on",
+    "status", "status_on",
+]
+
+
+def _duplicate_national_id() -> ValidationError:
+    return ValidationError({"national_id": ValidationError(
+        _("A resident with this national ID is already registered. Search for them instead of registering again."),
+        code="duplicate")})
+
+
+def _check_grid_in_reach(actor, grid: Area) -> None:
+    """Residents are registered and moved only into grids under the actor's own area
+    scopes (the forms offer nothing else; this holds for every other caller too)."""
+    if not areas_in_scope(user=actor).filter(pk=grid.pk, level=Area.Level.GRID).exists():
+        raise ValidationError({"grid": _("Choose one of your own grids.")})
+
+
+def resident_apply_national_id(*, resident: Resident, national_id: str) -> None:
+    """Validate, encrypt, digest and mask a national ID; fill birth date and sex from it."""
+    try:
+        number = clean_national_id(national_id)
+    except ValidationError as exc:
+        raise ValidationError({"national_id": exc.error_list}) from None
+    digest = crypto.digest(number)
+    if Resident.objects.filter(national_id_digest=digest).exclude(pk=resident.pk).exists():
+        raise _duplicate_national_id()
+    resident.national_id_cipher = crypto.encrypt(number)
+    resident.national_id_digest = digest
+    resident.national_id_masked = crypto.mask(number)
+    resident.birth_date, resident.sex = birth_date_and_sex(number)
+
+
+def _check_resident(resident: Resident, categories) -> None:
+    errors: dict[str, object] = {}
+    if resident.grid_id and resident.grid.level != Area.Level.GRID:
+        errors["grid"] = _("Residents belong to a grid.")
+    try:
+        resident.home_lat, resident.home_lng = clean_position(resident.home_lat, resident.home_lng)
+    except ValidationError as exc:
+        errors["home_lat"] = exc.error_list
+    unknown = set(categories) - set(Category.values)
+    if unknown:
+        errors["categories"] = _("Unknown category: %(codes)s") % {"codes": ", ".join(sorted(unknown))}
+    if Category.DISABLED in categories and resident.disability_grade is None:
+        errors["disability_grade"] = _("Give the disability grade (1–4) for a disabled resident.")
+    if resident.disability_grade is not None and not 1 <= resident.disability_grade <= 4:
+        errors["disability_grade"] = _("The disability grade is 1, 2, 3 or 4.")
+    if resident.status != Resident.Status.ACTIVE and resident.status_on is None:
+        errors["status_on"] = _("Give the date the resident moved away or died.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_resident_with_id(resident: Resident, categories, national_id: str) -> None:
+    """Both checks, with all their errors at once: a form shows every field to fix."""
+    errors: dict[str, list[ValidationError]] = {}
+    if national_id:
+        try:
+            resident_apply_national_id(resident=resident, national_id=national_id)
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
+    try:
+        _check_resident(resident, categories)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def resident_create(*, actor, grid: Area, name: str, address: str, consent_basis: str, care_level: str = "C",
+                    national_id: str = "", categories=(), address_ip: str | None = None, **fields) -> Resident:
+    _check_grid_in_reach(actor, grid)
+    resident = Resident(grid=grid, name=name, address=address, consent_basis=consent_basis, care_level=care_level, **fields)
+    categories = sorted(set(categories))
+    _check_resident_with_id(resident, categories, national_id)
+    resident.registered_on = resident.registered_on or timezone.localdate()
+    resident.due_on = due.due_on_for(last_met_on=None, registered_on=resident.registered_on, care_level=resident.care_level)
+    # The unique ID is checked above with a clear message and enforced by the database;
+    # full_clean's own check of that constraint would only repeat the query and, in a
+    # race, answer with a message naming the constraint instead of the field.
+    resident.full_clean(exclude=UNCHECKED_ON_CLEAN)
+    try:
+        with transaction.atomic():
+            resident.save()
+    except IntegrityError:  # a concurrent registration of the same ID won the race
+        raise _duplicate_national_id() from None
+    ResidentCategory.objects.bulk_create(ResidentCategory(resident=resident, category=c) for c in categories)
+    audit(actor=actor, action=AuditEvent.Action.RESIDENT_CREATED, resident=resident, address=address_ip,
+          detail={"grid": grid.code})
+    return resident
+
+
+@transaction.atomic
+def resident_update(*, actor, resident: Resident, expected_version: int, national_id: str = "", categories=None,
+                    address_ip: str | None = None, **changes) -> Resident:
+    """Change a resident; refuses an edit based on a version someone else has replaced."""
+    if "grid" in changes:
+        _check_grid_in_reach(actor, changes["grid"])
+    current = Resident.objects.select_for_update().get(pk=resident.pk)
+    if current.version != expected_version:
+        raise Conflict(_("Someone else changed this resident while you were editing. Here is the current record."), current)
+    unknown = set(changes) - set(RESIDENT_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable resident fields: {sorted(unknown)}")
+    # Birth date and sex follow a new ID, so they are part of what may change.
+    watched = [*changes, *(f for f in ("birth_date", "sex") if national_id and f not in changes)]
+    before = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
+    masked_before, digest_before = current.national_id_masked, current.national_id_digest
+    for field, value in changes.items():
+        setattr(current, field, value)
+    old_categories = set(current.categories.values_list("category", flat=True))
+    new_categories = set(categories) if categories is not None else old_categories
+    _check_resident_with_id(current, new_categories, national_id)
+    current.full_clean(exclude=UNCHECKED_ON_CLEAN)
+    current.due_on = due.due_on_for(last_met_on=current.last_met_on, registered_on=current.registered_on,
+                                    care_level=current.care_level)
+    current.version = F("version") + 1
+    try:
+        with transaction.atomic():
+            current.save()
+    except IntegrityError:  # the same ID was registered for someone else meanwhile
+        raise _duplicate_national_id() from None
+    current.refresh_from_db(fields=["version"])
+    if new_categories != old_categories:
+        current.categories.exclude(category__in=new_categories).delete()
+        ResidentCategory.objects.bulk_create(
+            ResidentCategory(resident=current, category=c) for c in sorted(new_categories - old_categories)
+        )
+    after = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
+    changed = {f: [before[f], after[f]] for f in watched if before[f] != after[f]}
+    if current.national_id_digest != digest_before:  # masked: the audit never holds a full ID
+        changed["national_id"] = [masked_before, current.national_id_masked]
+    if new_categories != old_categories:
+        changed["categories"] = [sorted(old_categories), sorted(new_categories)]
+    audit(actor=actor, action=AuditEvent.Action.RESIDENT_UPDATED, resident=current, detail={"changes": changed},
+          address=address_ip)
+    if "grid" in changed:
+        tallies.resident_moved(resident=current, old_grid=Area.objects.get(pk=before["grid"]))
+    return current
+
+
+def resident_reveal_national_id(*, actor, resident: Resident, address_ip: str | None = None) -> str:
+    """The full national ID, for a role allowed to see it; every reveal is recorded."""
+    if not resident.national_id_cipher:
+        return ""
+    audit(actor=actor, action=AuditEvent.Action.NATIONAL_ID_REVEALED, resident=resident, address=address_ip)
+    return crypto.decrypt(resident.national_id_cipher)
+
+
+@transaction.atomic(savepoint=False)  # a lock needs a transaction; inside one, no extra savepoint
+def resident_refresh_due(*, resident: Resident) -> Resident:
+    """Recompute the last in-person visit and the due date from the visit history."""
+    # Lock the row first, so two visits stored at once are counted in turn (the second
+    # sees the first), and read the care level as stored, not as the caller loaded it.
+    # NO KEY: inserting a visit already holds a KEY SHARE lock on the resident.
+    locked = Resident.objects.select_for_update(no_key=True).only("care_level", "registered_on").get(pk=resident.pk)
+    resident.care_level, resident.registered_on = locked.care_level, locked.registered_on
+    met = Visit.objects.filter(resident_id=resident.pk, outcome=Visit.Outcome.MET)
+    last = met.aggregate(last=Max("visited_at"))["last"]
+    resident.last_met_on = timezone.localdate(last) if last else None
+    resident.due_on = due.due_on_for(last_met_on=resident.last_met_on, registered_on=resident.registered_on,
+                                     care_level=resident.care_level)
+    Resident.objects.filter(pk=resident.pk).update(last_met_on=resident.last_met_on, due_on=resident.due_on)
+    return resident
+
+
+def _plain(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+# --- visits ----------------------------------------------------------------------------
+
+VISIT_CONTENT_FIELDS = [
+    "outcome", "lat", "lng", "accuracy_m", "no_location_reason", "health", "health_notes", "living_notes",
+    "hazards", "hazard_notes", "needs",
+]
+CORRECTABLE_FIELDS = ["outcome", "no_location_reason", "health", "health_notes", "living_notes", "hazards",
+                      "hazard_notes", "needs"]
+
+
+@dataclass(frozen=True)
+class VisitInput:
+    """What a phone sends for one visit."""
+
+    visited_at: datetime
+    outcome: str
+    lat: float | None = None
+    lng: float | None = None
+    accuracy_m: float | None = None
+    no_location_reason: str = ""
+    health: str = ""
+    health_notes: str = ""
+    living_notes: str = ""
+    hazards: tuple[str, ...] = ()
+    hazard_notes: str = ""
+    needs: str = ""
+
+
+def visit_digest(*, resident_id: int, data: VisitInput) -> str:
+    payload = {f: getattr(data, f) for f in VISIT_CONTENT_FIELDS}
+    payload["hazards"] = sorted(set(payload["hazards"]))
+    payload["resident"] = resident_id
+    payload["visited_at"] = data.visited_at.astimezone(timezone.UTC).replace(microsecond=0).isoformat()
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _check_visit(data: VisitInput, *, check_time: bool = True) -> dict:
+    """Validate a visit; returns the cleaned location fields. A correction keeps the
+    original time, and a replay was checked when it was stored, so both skip the checks
+    of the time against the clock."""
+    errors: dict[str, list[str]] = {}
+    now = timezone.now()
+    if timezone.is_naive(data.visited_at):
+        errors.setdefault("visited_at", []).append(_("The visit time needs a time zone."))
+    elif not check_time:
+        pass
+    elif data.visited_at > now + timedelta(minutes=10):
+        errors.setdefault("visited_at", []).append(_("The visit time is in the future. Check the phone's clock."))
+    elif data.visited_at < now - timedelta(days=30):
+        errors.setdefault("visited_at", []).append(_("Visits older than 30 days cannot be recorded here."))
+    if data.outcome not in Visit.Outcome.values:
+        errors.setdefault("outcome", []).append(_("Choose what happened at the visit."))
+    if data.health and data.health not in Visit.Health.values:
+        errors.setdefault("health", []).append(_("Unknown health assessment."))
+    unknown = set(data.hazards) - set(Hazard.values)
+    if unknown:
+        errors.setdefault("hazards", []).append(_("Unknown hazard: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
+    lat = lng = accuracy = None
+    try:
+        lat, lng = clean_position(data.lat, data.lng)
+    except ValidationError as exc:
+        errors.setdefault("lat", []).extend(exc.error_list)
+    try:
+        accuracy = clean_accuracy(data.accuracy_m)
+    except ValidationError as exc:
+        errors.setdefault("accuracy_m", []).extend(exc.error_list)
+    if lat is None and not errors.get("lat") and not data.no_location_reason.strip():
+        errors.setdefault("no_location_reason", []).append(
+            _("The phone gave no location. Say why (for example: GPS off, indoors without signal)."))
+    if errors:
+        raise ValidationError(errors)
+    return {"lat": lat, "lng": lng, "accuracy_m": accuracy}
+
+
+def _location_check(resident: Resident, lat, lng) -> tuple[str, float | None]:
+    if lat is None:
+        return Visit.LocationCheck.NO_LOCATION, None
+    if not resident.has_home_location:
+        return Visit.LocationCheck.HOME_UNKNOWN, None
+    distance = round(distance_m(lat, lng, resident.home_lat, resident.home_lng), 1)
+    if distance > settings.DAIBAN_VISIT_AWAY_METERS:
+        return Visit.LocationCheck.AWAY, distance
+    return Visit.LocationCheck.NEAR_HOME, distance
+
+
+def clean_uploads(uploads) -> list[CleanPhoto]:
+    """Run every photo through the pipeline first: one bad photo rejects the whole visit.
+    The same picture picked twice is kept once."""
+    if len(uploads) > settings.DAIBAN_PHOTOS_PER_VISIT:
+        raise ValidationError({"photos": _("A visit can have at most %(n)d photos.") % {"n": settings.DAIBAN_PHOTOS_PER_VISIT}})
+    photos = [clean_photo(read_upload(upload), getattr(upload, "name", "")) for upload in uploads]
+    return list({photo.upload_digest: photo for photo in photos}.values())
+
+
+def visit_record(*, actor, resident: Resident, visit_id, data: VisitInput, uploads=(),
+                 address_ip: str | None = None) -> tuple[Visit, bool]:
+    """Store a visit once. The same id with the same content again returns the stored
+    visit (created=False); the same id with other content raises Conflict."""
+    existing = Visit.objects.filter(pk=visit_id).first()
+    # A phone re-sending a stored visit after the 30-day window closed must still hear
+    # "stored" (200), not "too old" (422), or its outbox would never let go of it.
+    cleaned = _check_visit(data, check_time=existing is None)
+    digest = visit_digest(resident_id=resident.pk, data=data)
+    if existing is not None:
+        return _replayed(existing, resident, digest), False
+    photos = clean_uploads(list(uploads))
+    location_check, distance = _location_check(resident, cleaned["lat"], cleaned["lng"])
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            visit = Visit(
+                id=visit_id, resident=resident, worker=actor, visited_at=data.visited_at, outcome=data.outcome,
+                lat=cleaned["lat"], lng=cleaned["lng"], accuracy_m=cleaned["accuracy_m"],
+                distance_m=distance, location_check=location_check,
+                no_location_reason=data.no_location_reason.strip() if cleaned["lat"] is None else "",
+                health=data.health, health_notes=data.health_notes, living_notes=data.living_notes,
+                hazards=sorted(set(data.hazards)), hazard_notes=data.hazard_notes, needs=data.needs,
+                content_digest=digest,
+            )
+            try:
+                with transaction.atomic():
+                    visit.save(force_insert=True)
+            except IntegrityError:
+                existing = Visit.objects.get(pk=visit_id)  # a concurrent send of the same visit won
+                return _replayed(existing, resident, digest), False
+            for photo in photos:
+                stored.extend(_save_photo(visit, photo))
+            if data.outcome == Visit.Outcome.MOVED:
+                _resident_moved(resident, timezone.localdate(data.visited_at))
+            resident_refresh_due(resident=resident)
+            audit(actor=actor, action=AuditEvent.Action.VISIT_RECORDED, resident=resident, address=address_ip,
+                  detail={"visit": str(visit.pk), "outcome": data.outcome, "photos": len(photos)})
+            tallies.visit_recorded(visit)  # last: the area's day row stays locked until the commit
+    except BaseException:
+        delete_stored(stored)
+        raise
+    return visit, True
+
+
+def _replayed(existing: Visit, resident: Resident, digest: str) -> Visit:
+    if existing.resident_id != resident.pk or existing.content_digest != digest:
+        raise Conflict(_("A different visit was already stored under this id."), existing)
+    return existing
+
+
+def _save_photo(visit: Visit, photo: CleanPhoto) -> list[str]:
+    image_name, thumb_name = store_photo(photo)
+    try:
+        VisitPhoto.objects.create(
+            visit=visit, image=image_name, thumbnail=thumb_name, upload_digest=photo.upload_digest,
+            width=photo.width, height=photo.height, size_bytes=len(photo.image),
+        )
+    except BaseException:  # the caller never learns these names, so they go now
+        delete_stored([image_name, thumb_name])
+        raise
+    return [image_name, thumb_name]
+
+
+def visit_add_photos(*, actor, visit: Visit, uploads) -> tuple[list[VisitPhoto], int]:
+    """Attach photos to a stored visit; a photo sent twice is stored once. Returns the
+    visit's photos and how many were new."""
+    if visit.worker_id != actor.pk:
+        raise ValidationError({"photos": _("Only the worker who made the visit can add photos to it.")})
+    photos = clean_uploads(list(uploads))
+    stored: list[str] = []
+    created = 0
+    try:
+        with transaction.atomic():
+            # Two uploads to one visit at once take turns, so together they keep to the limit.
+            Visit.objects.select_for_update(no_key=True).filter(pk=visit.pk).values_list("pk").first()
+            known = set(VisitPhoto.objects.filter(visit_id=visit.pk).values_list("upload_digest", flat=True))
+            fresh = [p for p in photos if p.upload_digest not in known]
+            if len(known) + len(fresh) > settings.DAIBAN_PHOTOS_PER_VISIT:
+                raise ValidationError({"photos": _("A visit can have at most %(n)d photos.")
+                                       % {"n": settings.DAIBAN_PHOTOS_PER_VISIT}})
+            for photo in fresh:
+                try:
+                    with transaction.atomic():
+                        stored.extend(_save_photo(visit, photo))
+                        created += 1
+                except IntegrityError:  # the same photo arrived concurrently
+                    pass
+    except BaseException:
+        delete_stored(stored)
+        raise
+    # Not visit.photos.all(): a visit from visit_for_user_or_404 has them prefetched (stale).
+    return list(VisitPhoto.objects.filter(visit_id=visit.pk).order_by("created_at")), created
+
+
+def visit_correction_open(visit: Visit, user, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    window = timedelta(hours=settings.DAIBAN_VISIT_CORRECTION_HOURS)
+    return visit.worker_id == user.pk and now - visit.created_at <= window
+
+
+def _resident_moved(resident: Resident, moved_on: date) -> None:
+    """Mark an active resident moved away. The condition is in the UPDATE, not read from
+    ``resident``, which the caller may have loaded before someone else changed it."""
+    if Resident.objects.filter(pk=resident.pk, status=Resident.Status.ACTIVE).update(
+            status=Resident.Status.MOVED, status_on=moved_on, version=F("version") + 1):
+        resident.status, resident.status_on = Resident.Status.MOVED, moved_on
+
+
+def _status_follows_corrected_outcome(visit: Visit, old_outcome: str) -> None:
+    """A visit corrected to "moved away" moves the resident, as recording it would have;
+    corrected away from it, the move it caused (same day, no other such visit) is undone."""
+    resident, moved_on = visit.resident, timezone.localdate(visit.visited_at)
+    if visit.outcome == Visit.Outcome.MOVED:
+        _resident_moved(resident, moved_on)
+    elif (old_outcome == Visit.Outcome.MOVED
+          and not resident.visits.filter(outcome=Visit.Outcome.MOVED).exclude(pk=visit.pk).exists()):
+        if Resident.objects.filter(pk=resident.pk, status=Resident.Status.MOVED, status_on=moved_on).update(
+                status=Resident.Status.ACTIVE, status_on=None, version=F("version") + 1):
+            resident.status, resident.status_on = Resident.Status.ACTIVE, None
+
+
+@transaction.atomic
+def visit_correct(*, actor, visit: Visit, reason: str = "", address_ip: str | None = None, **changes) -> Visit:
+    """Correct a visit: its author only, within the correction window. The previous
+    values are kept in a VisitCorrection, never overwritten without trace."""
+    current = Visit.objects.select_for_update().select_related("resident").get(pk=visit.pk)
+    if not visit_correction_open(current, actor):
+        raise ValidationError(_("This visit can no longer be corrected: only its author can, within %(hours)d hours.")
+                              % {"hours": settings.DAIBAN_VISIT_CORRECTION_HOURS})
+    unknown = set(changes) - set(CORRECTABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not correctable: {sorted(unknown)}")
+    # Hazards are stored sorted; the same ticks in form order are no change.
+    changes = {f: sorted(set(v)) if f == "hazards" else v for f, v in changes.items()}
+    merged = VisitInput(visited_at=current.visited_at, lat=current.lat, lng=current.lng, accuracy_m=current.accuracy_m,
+                        **{f: changes.get(f, getattr(current, f)) for f in CORRECTABLE_FIELDS})
+    _check_visit(merged, check_time=False)
+    previous = {f: getattr(current, f) for f in changes if getattr(current, f) != changes[f]}
+    if not previous:
+        return current
+    for field in previous:
+        setattr(current, field, changes[field])
+    current.corrected_at = timezone.now()
+    current.save(update_fields=[*previous, "corrected_at"])
+    VisitCorrection.objects.create(visit=current, corrected_by=actor, previous=previous, reason=reason)
+    if "outcome" in previous:
+        _status_follows_corrected_outcome(current, previous["outcome"])
+    resident_refresh_due(resident=current.resident)
+    audit(actor=actor, action=AuditEvent.Action.VISIT_CORRECTED, resident=current.resident, address=address_ip,
+          detail={"visit": str(current.pk), "fields": sorted(previous)})
+    return current

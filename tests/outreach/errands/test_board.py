@@ -1,0 +1,426 @@
+"""The assignment board: scope per role, tabs and filters, assign / reassign / escalate
+in place (htmx rows) and without JS, conflicts, and fixed query counts — through the
+front door."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from grid.models import Area, ServicePoint
+from outreach.errands import services as errand_services
+from outreach.models import Errand, ErrandEvent, Notification, ServiceType
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+BOARD = "errand-board"
+
+
+@pytest.fixture(autouse=True)
+def _catalogue(db):
+    call_command("loaddata", "service_catalogue", verbosity=0)
+
+
+def open_errand(actor, resident, code="MZ-GL", *, days_ago: int = 0) -> Errand:
+    errand, _ = errand_services.errand_create(
+        actor=actor, errand_id=uuid.uuid4(), resident=resident, service=ServiceType.objects.get(code=code),
+        source="phone", requested_at=timezone.now() - timedelta(days=days_ago),
+    )
+    return errand
+
+
+def escalate(actor, errand, times: int = 1) -> Errand:
+    for _ in range(times):
+        errand = errand_services.errand_transition(actor=actor, errand=errand, action="escalate",
+                                                   expected_version=errand.version)
+    return errand
+
+
+def other_grid(*, same_town: bool) -> Area:
+    """A grid outside 绣湖社区: in 稠城街道 (the street official's town) or in another town."""
+    grids = Area.objects.filter(level=Area.Level.GRID).exclude(parent__name="绣湖社区").order_by("code")
+    town = Area.objects.get(name="稠城街道")
+    grids = grids.filter(path__startswith=town.path) if same_town else grids.exclude(path__startswith=town.path)
+    return grids.first()
+
+
+@pytest.fixture
+def errands(demo_users):
+    """Open errands around 绣湖社区 and beyond, one closed, one at the demo joint branch."""
+    admin, worker2 = demo_users["admin"], demo_users["worker2"]
+    r1 = factories.resident(admin, name="张大爷")
+    r2 = factories.resident(admin, grid_name="绣湖社区第2网格", name="孙老汉")
+    near = other_grid(same_town=True)
+    far = other_grid(same_town=False)
+    r_near = factories.resident(admin, grid_name=near.name, name="钱奶奶")
+    r_far = factories.resident(admin, grid_name=far.name, name="周爷爷")
+    closed = open_errand(admin, r1, "YL-RZ")
+    errand_services.errand_transition(actor=admin, errand=closed, action="cancel", reason="重复登记",
+                                      expected_version=closed.version)
+    return {
+        "unassigned": open_errand(admin, r1, "MZ-GL"),  # held at grid 1's point, due in 10 days
+        "overdue": open_errand(admin, r1, "YB-CB", days_ago=5),  # promised 1 day
+        "assigned": open_errand(worker2, r2, "SB-SL"),  # worker2 takes it at the door
+        "station": open_errand(admin, r1, "GJJ-TQ"),  # lowest tier: the community station
+        "branch": escalate(admin, open_errand(admin, r1, "SB-SL"), times=3),  # → 社会保障联合支部
+        "near": open_errand(admin, r_near, "MZ-GL"),
+        "far": open_errand(admin, r_far, "MZ-GL"),
+        "closed": closed,
+    }
+
+
+def board_numbers(response) -> set[str]:
+    return {row.errand.number for row in response.context["rows"]}
+
+
+def numbers(errands, *keys) -> set[str]:
+    return {errands[k].number for k in keys}
+
+
+def htmx_post(client, url, data):
+    return client.post(url, data, headers={"HX-Request": "true"})
+
+
+# --- scope -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("username, expected", [
+    ("station", ["unassigned", "overdue", "assigned", "station", "branch"]),
+    ("street", ["unassigned", "overdue", "assigned", "station", "branch", "near"]),
+    ("admin", ["unassigned", "overdue", "assigned", "station", "branch", "near", "far"]),
+    ("secretary", ["branch"]),
+])
+def test_board_shows_the_open_errands_of_the_users_scope(client_for, errands, username, expected):
+    response = client_for(username).get(reverse(BOARD), {"tab": "open"})
+    assert response.status_code == 200
+    assert board_numbers(response) == numbers(errands, *expected)
+    html = response.content.decode()
+    assert errands["closed"].number not in html
+    if username != "admin":
+        assert errands["far"].number not in html
+
+
+@pytest.mark.parametrize("username", ["worker", "worker2"])
+def test_grid_workers_get_404(client_for, errands, username):
+    client = client_for(username)
+    assert client.get(reverse(BOARD)).status_code == 404
+    errand = errands["unassigned"]
+    response = client.post(reverse("errand-board-assign", args=[errand.pk]),
+                           {"assignee": errand.holder_point.agents.get().pk, "version": errand.version})
+    assert response.status_code == 404
+    response = client.post(reverse("errand-board-escalate", args=[errand.pk]), {"version": errand.version})
+    assert response.status_code == 404
+
+
+def test_login_required(client):
+    response = client.get(reverse(BOARD))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_actions_on_errands_out_of_scope_are_404(client_for, errands, demo_users):
+    client = client_for("station")
+    near = errands["near"]
+    response = client.post(reverse("errand-board-assign", args=[near.pk]),
+                           {"assignee": demo_users["worker"].pk, "version": near.version})
+    assert response.status_code == 404
+    assert client.post(reverse("errand-board-escalate", args=[near.pk]), {"version": near.version}).status_code == 404
+    assert client.post(reverse("errand-board-assign", args=[uuid.uuid4()]), {"version": 1}).status_code == 404
+    near.refresh_from_db()
+    assert near.assignee_id is None and near.version == 1
+
+
+def test_staff_navigation_has_errands_instead_of_the_map(client_for, errands):
+    def nav(username):
+        return [item["url"] for item in client_for(username).get(reverse("network-list")).context["nav_items"]]
+
+    assert nav("station")[:3] == [reverse("home"), reverse("resident-list"), reverse(BOARD)]
+    for username in ("station", "street", "secretary", "admin"):
+        items = nav(username)
+        assert reverse(BOARD) in items and reverse("network-map") not in items and len(items) <= 5
+    assert reverse(BOARD) not in nav("worker")
+
+
+# --- tabs and filters ----------------------------------------------------------------
+
+def test_the_board_leads_to_the_online_orders_waiting_at_the_points(client_for, errands):
+    html = client_for("station").get(reverse(BOARD)).content.decode()
+    assert f'href="{reverse("order-list")}"' in html and "线上点单" in html
+    # A joint branch has no points of its own: no orders wait for it.
+    assert reverse("order-list") not in client_for("secretary").get(reverse(BOARD)).content.decode()
+
+
+def test_tabs_and_their_counts(client_for, errands):
+    client = client_for("station")
+    response = client.get(reverse(BOARD))  # unassigned is the default tab
+    assert board_numbers(response) == numbers(errands, "unassigned", "overdue", "station", "branch")
+    assert {t["value"]: t["count"] for t in response.context["tabs"]} == {
+        "unassigned": 4, "overdue": 1, "open": 5, "assignee": 5}
+    assert board_numbers(client.get(reverse(BOARD), {"tab": "overdue"})) == numbers(errands, "overdue")
+    overdue_row = client.get(reverse(BOARD), {"tab": "overdue"}).context["rows"][0]
+    assert overdue_row.overdue and overdue_row.days_overdue == 4
+
+
+def test_by_assignee_groups_rows_under_each_person(client_for, errands):
+    response = client_for("station").get(reverse(BOARD), {"tab": "assignee"})
+    rows = response.context["rows"]
+    assert rows[0].errand == errands["assigned"]  # people first, the unassigned after
+    headings = [(r.heading["name"], r.heading["count"]) for r in rows if r.heading]
+    assert headings == [("李强", 1), (headings[1][0], 4)]
+    assert [p["name"] for p in response.context["people"]] == ["李强"]
+
+
+def test_filters_by_service_state_holder_and_assignee(client_for, errands, demo_users):
+    client = client_for("street")
+    errand_services.errand_transition(actor=demo_users["station"], errand=errands["station"], action="accept",
+                                      expected_version=errands["station"].version)
+
+    def shown(**query):
+        return board_numbers(client.get(reverse(BOARD), {"tab": "open", **query}))
+
+    assert shown(service=ServiceType.objects.get(code="YB-CB").pk) == numbers(errands, "overdue")
+    assert shown(state="accepted") == numbers(errands, "station")
+    grid2_point = ServicePoint.objects.get(name="绣湖社区第2网格代办点")
+    assert shown(holder=f"point:{grid2_point.pk}") == numbers(errands, "assigned")
+    assert shown(holder=f"branch:{errands['branch'].holder_branch_id}") == numbers(errands, "branch")
+    assert shown(assignee=str(demo_users["worker2"].pk)) == numbers(errands, "assigned")
+    assert shown(assignee="none") == numbers(errands, "unassigned", "overdue", "station", "branch", "near")
+    # A value that does not parse is ignored, never an error page.
+    assert shown(state="delivered", holder="nowhere", service="x") == shown()
+    holders = {h["value"]: h["count"] for h in client.get(reverse(BOARD)).context["holders"]}
+    assert holders[f"point:{grid2_point.pk}"] == 1 and holders[f"branch:{errands['branch'].holder_branch_id}"] == 1
+
+
+def test_htmx_filter_returns_the_board_without_the_page(client_for, errands):
+    response = client_for("station").get(reverse(BOARD), {"tab": "overdue"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "<html" not in html and 'id="board-results"' in html and errands["overdue"].number in html
+
+
+def test_candidates_are_the_people_the_service_accepts(client_for, errands):
+    """The board works out who may be given each errand for a whole page at once; it
+    must offer exactly the people errand_services.assignable_users accepts."""
+    for username in ("admin", "secretary"):
+        for row in client_for(username).get(reverse(BOARD), {"tab": "open"}).context["rows"]:
+            expected = {s.user_id for s in errand_services.assignable_users(errand=row.errand)}
+            assert {s.user_id for s in row.candidates} == expected, row.errand.number
+    branch_row = next(r for r in client_for("secretary").get(reverse(BOARD)).context["rows"])
+    assert "secretary" in {s.user.username for s in branch_row.candidates}
+
+
+def test_actions_are_offered_only_where_the_user_may_act(client_for, errands):
+    rows = {r.errand.number: r for r in client_for("station").get(reverse(BOARD), {"tab": "open"}).context["rows"]}
+    unassigned = rows[errands["unassigned"].number]
+    assert unassigned.may_act and unassigned.can_escalate
+    assert not rows[errands["branch"].number].may_act  # held by the joint branch
+    html = client_for("station").get(reverse(BOARD), {"tab": "open"}).content.decode()
+    assert reverse("errand-board-escalate", args=[errands["unassigned"].pk]) in html
+    assert reverse("errand-board-assign", args=[errands["branch"].pk]) not in html
+    secretary_row = client_for("secretary").get(reverse(BOARD)).context["rows"][0]
+    assert secretary_row.may_act and not secretary_row.can_escalate  # a branch is the top of the chain
+
+
+# --- assign and escalate in place ----------------------------------------------------
+
+def test_assign_in_place(client_for, errands, demo_users):
+    errand, worker = errands["unassigned"], demo_users["worker"]
+    response = htmx_post(client_for("station"), reverse("errand-board-assign", args=[errand.pk]),
+                         {"assignee": worker.pk, "version": errand.version, "note": "周三上门", "back": "/errands/board/"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html and html.strip().startswith(f'<li id="errand-{errand.pk}"')
+    assert 'class="board-assignee">王丽<' in html
+    errand.refresh_from_db()
+    assert errand.assignee == worker and errand.version == 2
+    assert f'name="version" value="{errand.version}"' in html  # the next action starts from the new version
+    event = errand.events.get(action=ErrandEvent.Action.ASSIGN)
+    assert event.actor == demo_users["station"] and event.assignee == worker and event.note == "周三上门"
+    notice = Notification.objects.get(user=worker, errand=errand, kind=Notification.Kind.ASSIGNED)
+    assert errand.number in notice.text
+
+
+def test_reassign_to_the_station_moves_the_errand_up(client_for, errands, demo_users):
+    errand, station = errands["assigned"], demo_users["station"]
+    response = htmx_post(client_for("street"), reverse("errand-board-assign", args=[errand.pk]),
+                         {"assignee": station.pk, "version": errand.version})
+    assert 'class="board-assignee">陈静<' in response.content.decode()
+    errand.refresh_from_db()
+    assert errand.assignee == station and errand.holder_point.name == "绣湖社区代办站"
+
+
+def test_assign_without_js_goes_back_to_the_board(client_for, errands, demo_users):
+    errand = errands["unassigned"]
+    back = reverse(BOARD) + "?tab=open&state=requested"
+    client = client_for("station")
+    response = client.post(reverse("errand-board-assign", args=[errand.pk]),
+                           {"assignee": demo_users["worker"].pk, "version": errand.version, "back": back})
+    assert response.status_code == 302 and response.url == back
+    errand.refresh_from_db()
+    assert errand.assignee == demo_users["worker"]
+    page = client.get(back)
+    assert [m.level_tag for m in page.context["messages"]] == ["success"]
+    # Only the board itself is a place to go back to.
+    response = client.post(reverse("errand-board-assign", args=[errand.pk]),
+                           {"assignee": demo_users["worker"].pk, "version": errand.version,
+                            "back": "https://evil.example/"})
+    assert response.url == reverse(BOARD)
+
+
+def test_stale_version_shows_the_conflict_and_the_current_state(client_for, errands, demo_users):
+    errand = errands["unassigned"]
+    seen_version = errand.version
+    # Someone else gives it to worker first.
+    errand_services.errand_assign(actor=demo_users["street"], errand=errand, assignee=demo_users["worker"],
+                                  expected_version=seen_version)
+    response = htmx_post(client_for("station"), reverse("errand-board-assign", args=[errand.pk]),
+                         {"assignee": demo_users["station"].pk, "version": seen_version})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "has-conflict" in html and 'role="alert"' in html
+    assert 'class="board-assignee">王丽<' in html  # the current state, not the one the user saw
+    errand.refresh_from_db()
+    assert errand.assignee == demo_users["worker"] and errand.version == seen_version + 1
+    assert errand.events.filter(action=ErrandEvent.Action.ASSIGN).count() == 1
+    assert not Notification.objects.filter(user=demo_users["station"], kind=Notification.Kind.ASSIGNED).exists()
+
+
+def test_stale_version_without_js_is_an_error_message(client_for, errands, demo_users):
+    errand = errands["unassigned"]
+    client = client_for("station")
+    response = client.post(reverse("errand-board-assign", args=[errand.pk]),
+                           {"assignee": demo_users["worker"].pk, "version": errand.version + 5}, follow=True)
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    errand.refresh_from_db()
+    assert errand.assignee_id is None
+
+
+def test_someone_outside_the_area_cannot_be_given_the_errand(client_for, errands, demo_users):
+    errand = errands["unassigned"]
+    response = htmx_post(client_for("street"), reverse("errand-board-assign", args=[errand.pk]),
+                         {"assignee": demo_users["secretary"].pk, "version": errand.version})
+    html = response.content.decode()
+    assert 'role="alert"' in html and errand.number in html and "has-conflict" not in html
+    errand.refresh_from_db()
+    assert errand.assignee_id is None and errand.version == 1
+
+
+def test_escalate_in_place(client_for, errands, demo_users):
+    errand = errands["unassigned"]
+    response = htmx_post(client_for("admin"), reverse("errand-board-escalate", args=[errand.pk]),
+                         {"version": errand.version, "note": "网格办不了"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html and "绣湖社区代办站" in html
+    errand.refresh_from_db()
+    assert errand.holder_point.name == "绣湖社区代办站" and errand.state == "requested"
+    event = errand.events.get(action=ErrandEvent.Action.ESCALATE)
+    assert event.note == "网格办不了" and event.from_holder == "绣湖社区第1网格代办点"
+    assert Notification.objects.filter(user=demo_users["station"], errand=errand,
+                                       kind=Notification.Kind.ESCALATED).exists()
+
+
+def test_escalate_with_a_stale_version_changes_nothing(client_for, errands, demo_users):
+    errand = errands["unassigned"]
+    response = htmx_post(client_for("station"), reverse("errand-board-escalate", args=[errand.pk]),
+                         {"version": errand.version - 1})
+    assert "has-conflict" in response.content.decode()
+    errand.refresh_from_db()
+    assert errand.holder_point.name == "绣湖社区第1网格代办点" and not errand.events.filter(action="escalate").exists()
+
+
+def test_escalate_refused_at_the_top_of_the_chain(client_for, errands):
+    errand = errands["branch"]
+    response = htmx_post(client_for("secretary"), reverse("errand-board-escalate", args=[errand.pk]),
+                         {"version": errand.version})
+    assert response.status_code == 200 and 'role="alert"' in response.content.decode()
+    errand.refresh_from_db()
+    assert errand.holder_branch_id is not None and errand.version == 4
+
+
+def test_secretary_handing_an_errand_back_sees_it_leave_the_board(client_for, errands, demo_users):
+    errand = errands["branch"]
+    response = htmx_post(client_for("secretary"), reverse("errand-board-assign", args=[errand.pk]),
+                         {"assignee": demo_users["station"].pk, "version": errand.version})
+    assert response.status_code == 200 and f'id="errand-{errand.pk}"' in response.content.decode()
+    errand.refresh_from_db()
+    assert errand.assignee == demo_users["station"] and errand.holder_branch_id is None
+
+
+# --- query counts --------------------------------------------------------------------
+
+def grow(demo_users, count: int) -> None:
+    """More open errands around 绣湖社区: unassigned, taken at the door, at the branch."""
+    admin, worker = demo_users["admin"], demo_users["worker"]
+    for i in range(count):
+        resident = factories.resident(admin, name=f"加{i}", grid_name="绣湖社区第1网格" if i % 2 else "绣湖社区第2网格")
+        if i % 3 == 0:
+            open_errand(worker, resident, "SB-SL", days_ago=i)
+        elif i % 3 == 1:
+            escalate(admin, open_errand(admin, resident, "SB-SL"), times=3)
+        else:
+            open_errand(admin, resident, "GJJ-TQ", days_ago=i)
+
+
+@pytest.mark.parametrize("username, tab, queries", [
+    # session, user, scopes, page count, page rows, candidates, service list, facets, tab counts
+    ("station", "unassigned", 9),
+    ("street", "open", 9),
+    ("secretary", "unassigned", 9),
+    ("admin", "overdue", 9),
+    # … and the group sizes of the "by assignee" tab
+    ("station", "assignee", 10),
+])
+def test_board_query_count_does_not_grow(client_for, errands, demo_users, django_assert_num_queries,
+                                         username, tab, queries):
+    client = client_for(username)
+    client.get(reverse(BOARD))
+    with django_assert_num_queries(queries):
+        assert client.get(reverse(BOARD), {"tab": tab}).status_code == 200
+    grow(demo_users, 30)
+    with django_assert_num_queries(queries):
+        response = client.get(reverse(BOARD), {"tab": tab})
+    assert len(response.context["rows"]) >= 1
+    with django_assert_num_queries(queries):
+        client.get(reverse(BOARD), {"tab": tab, "page": 2}, headers={"HX-Request": "true"})
+
+
+def test_full_page_holds_thirty_rows(client_for, errands, demo_users):
+    grow(demo_users, 30)
+    response = client_for("admin").get(reverse(BOARD), {"tab": "open"})
+    assert len(response.context["rows"]) == 30 and response.context["page"].paginator.num_pages == 2
+
+
+def test_row_partials_query_count_does_not_grow(client_for, errands, demo_users, django_assert_num_queries):
+    client = client_for("station")
+    client.get(reverse(BOARD))
+    worker = demo_users["worker"]
+
+    def assign(errand):
+        return htmx_post(client, reverse("errand-board-assign", args=[errand.pk]),
+                         {"assignee": worker.pk, "version": errand.version})
+
+    def escalate_row(errand):
+        return htmx_post(client, reverse("errand-board-escalate", args=[errand.pk]), {"version": errand.version})
+
+    first, second = errands["unassigned"], errands["overdue"]
+    # session, user, scopes, errand, its candidates; the service: savepoint, lock, chain point,
+    # people, update, new version, event, notification, release; the row: errand, candidates
+    with django_assert_num_queries(16):
+        assert assign(first).status_code == 200
+    # session, user, scopes, errand; the service: savepoint, lock, chain point, update, new
+    # version, event, holder staff, station agents, release (the station is the only one to
+    # tell, and it did it itself); the row: errand, candidates
+    with django_assert_num_queries(15):
+        assert "has-conflict" not in escalate_row(second).content.decode()
+    grow(demo_users, 30)
+    first, second = open_errand(demo_users["admin"], first.resident), open_errand(demo_users["admin"], second.resident)
+    with django_assert_num_queries(16):
+        assign(first)
+    with django_assert_num_queries(15):
+        escalate_row(second)
+    # A conflict writes nothing: session, user, scopes, errand, candidates, savepoint, lock,
+    # rollback and release of the savepoint, the row (``first`` still has its first version).
+    with django_assert_num_queries(11):
+        assert "has-conflict" in assign(first).content.decode()

@@ -1,0 +1,219 @@
+"""Exports of the dashboard's and the coverage map's tables, and the monthly coverage
+report: they open with openpyxl (Chinese headers, frozen header row, numbers as numbers,
+dates as dates, shares as percentages), hold the same figures as the screen, CSV starts
+with the UTF-8 BOM, national IDs stay masked, scope is the screen's (404 outside), and the
+query counts stay fixed as the data grows."""
+
+import csv
+import io
+from datetime import date, datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+from openpyxl import load_workbook
+
+from grid.models import Area
+from outreach.reporting.coverage import selectors as coverage
+from tests import factories
+from tests.outreach.reporting.test_dashboard import _catalogue, crafted, grow, period_query, town  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+EXPORT = "dashboard-export"
+REPORT = "coverage-report"
+
+
+def export(client, fmt: str, **query):
+    return client.get(reverse(EXPORT, args=[fmt]), query)
+
+
+def workbook(response):
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert response["Content-Disposition"].startswith("attachment;")
+    return load_workbook(io.BytesIO(response.content))
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response.content.startswith(b"\xef\xbb\xbf")  # the UTF-8 BOM: Excel reads it as UTF-8
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def zh(*labels: str) -> list[str]:
+    """The headers as the exports write them: Chinese, whatever the page's language."""
+    with translation.override("zh-hans"):
+        return [translation.gettext(label) for label in labels]
+
+
+CHILDREN_HEADERS = ["Area", "Visits", "Coverage", "Residents overdue", "Errands received", "Errands completed",
+                    "Errands overdue", "Median turnaround (days)", "Trips saved", "Satisfaction (1–5)", "Complaints",
+                    "Handled on the spot"]
+
+
+def test_children_xlsx_holds_the_screen_figures_with_types(client_for, crafted):
+    client = client_for("street")
+    screen = client.get(reverse("dashboard"), period_query(area=town().pk)).context["board"]
+    sheet = workbook(export(client, "xlsx", table="children", **period_query(area=town().pk))).active
+    assert sheet.freeze_panes == "A2"
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == zh(*CHILDREN_HEADERS)
+    assert len(rows) == 1 + len(screen.rows) + 1  # header, one per community, the total
+    xiuhu = next(r for r in rows if r[0] == "绣湖社区")
+    assert xiuhu[1:10] == (3, 0.5, 1, 2, 1, 1, 2.0, 1, 5.0)
+    assert isinstance(xiuhu[1], int) and isinstance(xiuhu[2], float)
+    total = rows[-1]
+    t = screen.total
+    assert total[1:] == (t.visits, t.coverage_share, t.missed, t.errands_received, t.errands_completed,
+                         t.errands_overdue, pytest.approx(t.turnaround_days), t.trips_saved, t.satisfaction,
+                         t.complaints, t.on_spot_share)
+    xiuhu_row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "绣湖社区")
+    assert xiuhu_row[2].number_format == "0.0%" and xiuhu_row[1].number_format == "0"
+    # No figure is an empty cell, not a zero: a community with nothing completed has no turnaround.
+    quiet = next(r for r in rows[1:-1] if r[5] == 0)
+    assert quiet[7] is None
+
+
+def test_children_csv_starts_with_the_bom_and_matches(client_for, crafted):
+    rows = csv_rows(export(client_for("street"), "csv", table="children", **period_query(area=town().pk)))
+    assert rows[0] == zh(*CHILDREN_HEADERS)
+    xiuhu = next(r for r in rows if r[0] == "绣湖社区")
+    assert xiuhu[1:10] == ["3", "50.0%", "1", "2", "1", "1", "2.0", "1", "5.0"]
+    assert rows[-1][0] == zh("Total")[0] and rows[-1][1:4] == ["4", "66.7%", "1"]
+
+
+def test_trend_has_dates_and_the_screen_counts(client_for, crafted):
+    client = client_for("street")
+    weeks = client.get(reverse("dashboard"), period_query(area=town().pk)).context["board"].trend.weeks
+    sheet = workbook(export(client, "xlsx", table="trend", area=town().pk)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == zh("Week from", "Week to", "Visits", "Errands received", "Errands completed")
+    assert [r[0].date() if isinstance(r[0], datetime) else r[0] for r in rows[1:]] == [w.start for w in weeks]
+    assert [r[2:] for r in rows[1:]] == [(w.visits, w.received, w.completed) for w in weeks]
+    assert sheet["A2"].number_format == "yyyy-mm-dd"
+    assert csv_rows(export(client, "csv", table="trend", area=town().pk))[-1][0] == weeks[-1].start.isoformat()
+
+
+def test_coverage_table_of_the_map(client_for, crafted):
+    client = client_for("street")
+    sheet = workbook(export(client, "xlsx", table="coverage", **period_query(area=town().pk))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == zh("Area", "Residents", "Visited on time", "Coverage", "Missed", "Visits",
+                               "Visits away from the home", "Visits without location")
+    assert next(r for r in rows if r[0] == "绣湖社区")[1:6] == (2, 1, 0.5, 1, 3)
+    assert rows[-1][1:6] == (3, 2, pytest.approx(2 / 3), 1, 4)
+
+
+def test_missed_residents_show_masked_ids_only(client_for, crafted, demo_users):
+    national_id = factories.national_id()
+    masked = factories.resident(demo_users["admin"], grid_name="绣湖社区第2网格", name="丁", registered_days_ago=40,
+                                national_id=national_id)
+    client = client_for("street")
+    response = export(client, "xlsx", table="missed", **period_query(area=town().pk))
+    rows = list(workbook(response).active.iter_rows(values_only=True))
+    assert list(rows[0]) == zh("Name", "National ID", "Grid", "Address", "Care level", "Last met in person", "Due on",
+                               "Days overdue")
+    assert [r[0] for r in rows[1:]] == ["乙", "丁"]  # most overdue first, as on the map
+    row = rows[2]
+    assert row[1] == masked.national_id_masked and "*" in row[1]
+    assert isinstance(row[6], datetime) and row[7] == 40
+    assert national_id.encode() not in response.content
+    text = export(client, "csv", table="missed", **period_query(area=town().pk)).content.decode("utf-8-sig")
+    assert masked.national_id_masked in text and national_id not in text
+
+
+def test_monthly_report_has_a_sheet_per_community(client_for, crafted):
+    today = timezone.localdate()
+    response = client_for("street").get(reverse(REPORT), {"area": town().pk, "month": f"{today:%Y-%m}"})
+    book = workbook(response)
+    communities = list(town().children.order_by("code").values_list("name", flat=True))
+    assert book.sheetnames[1:] == communities
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+    summary = list(book.worksheets[0].iter_rows(values_only=True))
+    assert summary[0][0] == zh("Community")[0]
+    period = coverage.period_for("custom", today=today, start=today.replace(day=1), end=today)
+    expected = coverage.coverage_of(area=town(), period=period)
+    assert summary[-1][1:3] == (expected.active, expected.on_time)
+    xiuhu = list(book["绣湖社区"].iter_rows(values_only=True))
+    assert xiuhu[0][0] == zh("Grid")[0]
+    assert [r[0] for r in xiuhu[1:-1]] == ["绣湖社区第1网格", "绣湖社区第2网格"]
+    assert [r[1] for r in xiuhu[1:-1]] == [1, 1]
+
+
+def test_monthly_report_checks_its_query(client_for, crafted):
+    client = client_for("street")
+    community = Area.objects.get(name="绣湖社区")
+    response = client.get(reverse(REPORT), {"area": community.pk})
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/plain")
+    next_year = date.today().year + 1
+    response = client.get(reverse(REPORT), {"area": town().pk, "month": f"{next_year}-01"})
+    assert response.status_code == 400 and b"month" in response.content
+    assert client.get(reverse(REPORT), {"area": town().pk, "month": "2026-13"}).status_code == 400
+    assert client.get(reverse(REPORT)).status_code == 400
+    other_town = Area.objects.get(name="北苑街道")
+    assert client.get(reverse(REPORT), {"area": other_town.pk}).status_code == 404
+    assert client_for("station").get(reverse(REPORT), {"area": town().pk}).status_code == 404
+
+
+def test_bad_table_or_period_is_a_clear_400(client_for, crafted):
+    client = client_for("street")
+    response = export(client, "xlsx", table="everything")
+    assert response.status_code == 400 and b"table" in response.content
+    assert export(client, "csv").status_code == 400
+    today = timezone.localdate()
+    response = export(client, "csv", table="children", period="custom", start=today.isoformat(), end="2001-01-01")
+    assert response.status_code == 400 and b"end" in response.content
+    assert client.get(f"{reverse('dashboard')}export.pdf").status_code == 404
+
+
+@pytest.mark.parametrize("username, table, area", [
+    ("worker", "children", "绣湖社区第2网格"), ("worker", "missed", "绣湖社区"), ("station", "trend", "稠城街道"),
+    ("street", "coverage", "北苑街道"), ("street", "missed", "北苑街道"), ("secretary", "children", "绣湖社区"),
+])
+def test_exports_outside_the_scope_are_404(client_for, username, table, area):
+    pk = Area.objects.get(name=area).pk
+    for fmt in ("xlsx", "csv"):
+        assert export(client_for(username), fmt, table=table, area=pk).status_code == 404
+
+
+def test_branches_get_no_resident_list(client_for, crafted):
+    client = client_for("secretary")
+    assert export(client, "xlsx", table="missed").status_code == 404
+    rows = csv_rows(export(client, "csv", table="children", **period_query()))
+    assert rows[0] == zh("Area", "Errands received", "Errands completed", "Errands overdue", "Median turnaround (days)",
+                         "Trips saved", "Satisfaction (1–5)", "Complaints", "Handled on the spot")
+    assert rows[-1][1] == "1" and rows[-1][7] == "1"
+
+
+def test_worker_exports_their_own_figures(client_for, crafted):
+    rows = csv_rows(export(client_for("worker"), "csv", table="children", **period_query()))
+    assert rows[-1][:2] == [zh("Total")[0], "1"]  # one visit of their own
+
+
+# session, user, scopes + the door (2: the area and its ancestors, its children) + the
+# figures (children: the grids' paths, coverage 2, the day tallies, errands overdue,
+# completions, complaints; trend: the day tallies).
+@pytest.mark.parametrize("table, queries", [("children", 12), ("trend", 6), ("coverage", 7), ("missed", 6)])
+def test_export_query_counts_do_not_grow(client_for, crafted, demo_users, table, queries, django_assert_num_queries):
+    client, query = client_for("street"), period_query(area=town().pk)
+    client.get(reverse("dashboard"))
+    for fmt in ("xlsx", "csv"):
+        with django_assert_num_queries(queries):
+            export(client, fmt, table=table, **query)
+    grow(demo_users, 10)
+    for fmt in ("xlsx", "csv"):
+        with django_assert_num_queries(queries):
+            assert export(client, fmt, table=table, **query).status_code == 200
+
+
+def test_report_query_count_does_not_grow(client_for, crafted, demo_users, django_assert_num_queries):
+    client, query = client_for("street"), {"area": town().pk}
+    client.get(reverse("dashboard"))
+    # session, user, scopes, the town with its ancestors, its communities, its grids, coverage 2
+    with django_assert_num_queries(8):
+        client.get(reverse(REPORT), query)
+    grow(demo_users, 10)
+    with django_assert_num_queries(8):
+        assert client.get(reverse(REPORT), query).status_code == 200

@@ -1,0 +1,211 @@
+"""Day tallies (outreach.tallies): the services count each fact once, on its local day,
+for the grid and every area above it; what they count always equals a rebuild from the
+facts; a fact rolled back counts nothing; ``rebuild_tallies --check`` finds drift."""
+
+import threading
+import uuid
+from datetime import datetime, time, timedelta
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from demo.territory import seed_territory
+from grid.models import Area, User
+from outreach.errands import services as errand_services
+from outreach.residents import services
+from outreach.reporting import tallies
+from outreach.models import DayTally, ServiceType, Visit
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue(demo_users):
+    """The service catalogue, which needs the demo's departments."""
+    call_command("loaddata", "service_catalogue", verbosity=0)
+
+
+def record_visit(actor, resident, *, days_ago=0, away=False, reason=""):
+    """A visit at the door (or ``away`` from it, or, with a ``reason``, without a
+    location): a minute ago, or at noon ``days_ago`` days back (local days, whatever the
+    hour the test runs)."""
+    visited_at = timezone.now() - timedelta(minutes=1)
+    if days_ago:
+        day = timezone.localdate() - timedelta(days=days_ago)
+        visited_at = timezone.make_aware(datetime.combine(day, time(12)))
+    lat = None if reason else resident.home_lat + (0.01 if away else 0)
+    lng = None if reason else resident.home_lng
+    return services.visit_record(actor=actor, resident=resident, visit_id=uuid.uuid4(), data=services.VisitInput(
+        visited_at=visited_at, outcome="met", lat=lat, lng=lng, accuracy_m=None if reason else 10,
+        no_location_reason=reason))[0]
+
+
+def chain(grid: Area) -> list[Area]:
+    """The grid and the areas above it, bottom up."""
+    return list(Area.objects.filter(code__in=[*grid.ancestor_codes, grid.code]).order_by("-level"))
+
+
+def tally(area: Area, day) -> dict:
+    return DayTally.objects.filter(area=area, day=day).values(*tallies.FIELDS).first() or dict.fromkeys(tallies.FIELDS, 0)
+
+
+def test_services_count_visits_errands_and_deliveries_up_the_tree(demo_users, catalogue):
+    worker, admin = demo_users["worker"], demo_users["admin"]
+    resident = factories.resident(admin, care_level="A")
+    today, yesterday = timezone.localdate(), timezone.localdate() - timedelta(days=1)
+    record_visit(worker, resident)
+    record_visit(worker, resident, reason="楼道内无信号")
+    record_visit(worker, resident, days_ago=1, away=True)
+    errand, _ = errand_services.errand_create(actor=worker, errand_id=uuid.uuid4(), resident=resident,
+                                              service=ServiceType.objects.get(code="YB-CB"), source="visit")
+    for action in ["accept", "start", "complete"]:
+        errand = errand_services.errand_transition(actor=worker, errand=errand, action=action,
+                                                   expected_version=errand.version)
+    assert errand.completed_at is not None
+    errand = errand_services.errand_deliver(actor=worker, errand=errand, expected_version=errand.version,
+                                            via="in_person", satisfaction=4)
+
+    areas = chain(resident.grid)
+    assert [a.level for a in areas] == [Area.Level.GRID, Area.Level.COMMUNITY, Area.Level.TOWN, Area.Level.CITY]
+    for area in areas:  # the same figures at every level: nothing else happened in the city
+        assert tally(area, today) == {"visits": 2, "visits_away": 0, "visits_no_location": 1, "errands_received": 1,
+                                      "errands_completed": 1, "trips_saved": errand.service.trips_saved, "rated": 1,
+                                      "rating_sum": 4}
+        assert tally(area, yesterday)["visits"] == 1 and tally(area, yesterday)["visits_away"] == 1
+    assert tallies.differences() == []  # counted as they happened = counted from the facts
+    other_town = Area.objects.filter(level=Area.Level.TOWN).exclude(pk=areas[2].pk).first()
+    assert tally(other_town, today)["visits"] == 0
+
+
+def test_a_visit_rolled_back_counts_nothing(demo_users, monkeypatch):
+    resident = factories.resident(demo_users["admin"])
+
+    def fail(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "audit", fail)
+    with pytest.raises(RuntimeError):
+        record_visit(demo_users["worker"], resident)
+    assert not Visit.objects.exists() and not DayTally.objects.exists()
+
+
+def test_sums_and_daily_read_areas_and_days(demo_users):
+    worker, admin = demo_users["worker"], demo_users["admin"]
+    resident = factories.resident(admin)
+    for days in [0, 1, 1, 9]:
+        record_visit(worker, resident, days_ago=days)
+    today = timezone.localdate()
+    town = chain(resident.grid)[2]
+    assert tallies.sums(areas=[town.pk], start=today - timedelta(days=2), end=today)[town.pk]["visits"] == 3
+    assert tallies.sums(areas=[town.pk], start=today - timedelta(days=30), end=today)[town.pk]["visits"] == 4
+    assert tallies.sums(areas=[town.pk], start=today + timedelta(days=1), end=today + timedelta(days=2)) == {}
+    daily = tallies.daily(areas=[town.pk, resident.grid.pk], start=today - timedelta(days=1), end=today)
+    assert {day: row["visits"] for day, row in daily.items()} == {today: 2, today - timedelta(days=1): 4}
+
+
+def test_rebuild_tallies_check_finds_drift_and_the_rebuild_repairs_it(demo_users, capsys):
+    resident = factories.resident(demo_users["admin"])
+    record_visit(demo_users["worker"], resident)
+    call_command("rebuild_tallies", "--check")
+    assert "match" in capsys.readouterr().out
+    # A visit written around the services (a bulk load) is not counted until a rebuild.
+    Visit.objects.create(resident=resident, worker=demo_users["worker"], visited_at=timezone.now(), outcome="met",
+                         location_check="no_location", no_location_reason="x", content_digest="0" * 64)
+    with pytest.raises(CommandError, match="differ"):
+        call_command("rebuild_tallies", "--check")
+    assert "visits: tallied 1, expected 2" in capsys.readouterr().out
+    call_command("rebuild_tallies")
+    call_command("rebuild_tallies", "--check")
+    assert tally(resident.grid, timezone.localdate())["visits"] == 2
+
+
+def test_a_resident_moved_to_another_grid_takes_their_history_along(demo_users, catalogue):
+    """As coverage counts residents where they live now, so do the tallies: the old
+    grid's chain loses the resident's visits and errands, the new one gains them, the
+    areas both share keep them, and the tallies still equal a count from the facts."""
+    admin, worker = demo_users["admin"], demo_users["admin"]
+    resident = factories.resident(admin)
+    record_visit(worker, resident)
+    record_visit(worker, resident, days_ago=3, away=True)
+    errand_services.errand_create(actor=admin, errand_id=uuid.uuid4(), resident=resident,
+                                  service=ServiceType.objects.get(code="YB-CB"), source="visit")
+    old_grid = resident.grid
+    new_grid = (Area.objects.filter(level=Area.Level.GRID, parent__parent=old_grid.parent.parent)
+                .exclude(parent=old_grid.parent).order_by("code").first())  # same town, another community
+    resident.refresh_from_db()
+    services.resident_update(actor=admin, resident=resident, expected_version=resident.version, grid=new_grid)
+    today, earlier = timezone.localdate(), timezone.localdate() - timedelta(days=3)
+    old_chain, new_chain = chain(old_grid), chain(new_grid)
+    assert tally(old_chain[0], today)["visits"] == tally(old_chain[1], earlier)["visits_away"] == 0
+    assert tally(old_chain[0], today)["errands_received"] == 0
+    for area in new_chain:
+        assert (tally(area, today)["visits"], tally(area, today)["errands_received"]) == (1, 1)
+        assert tally(area, earlier)["visits_away"] == 1
+    assert new_chain[2] == old_chain[2]  # the town they stayed in
+    assert tallies.differences() == []
+
+
+def test_the_check_reads_only_the_days_asked_for(demo_users):
+    resident = factories.resident(demo_users["admin"])
+    record_visit(demo_users["worker"], resident, days_ago=20)
+    day = timezone.localdate() - timedelta(days=20)
+    DayTally.objects.filter(day=day, area=resident.grid).update(visits=7)
+    assert tallies.differences(since=timezone.localdate() - timedelta(days=10)) == []
+    found = tallies.differences(since=timezone.localdate() - timedelta(days=25))
+    # the grid against its residents' facts, its community against its grids
+    assert sorted((area, name, have, want) for area, _day, name, have, want in found) == sorted([
+        (resident.grid.pk, "visits", 7, 1), (resident.grid.parent_id, "visits", 1, 7)])
+
+
+def test_the_stored_choices_the_rebuild_filters_on_are_the_models():
+    assert (tallies.AWAY, tallies.NO_LOCATION) == (Visit.LocationCheck.AWAY, Visit.LocationCheck.NO_LOCATION)
+
+
+def test_unknown_figures_are_refused(demo_users):
+    with pytest.raises(ValueError):
+        tallies.add(grid=User.objects.get(username="worker").scopes.first().area, day=timezone.localdate(), steps=1)
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite's in-memory test database locks whole tables across connections: a second writer "
+           "fails at once instead of waiting (SQLite serialises writers anyway: IMMEDIATE transactions).",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_first_visits_of_the_day_at_once_both_count():
+    """Two workers' visits in one grid, in two threads with their own connections, both
+    counting the day's first visit at once: one creates the tally rows, the other waits
+    for it and adds to them. No visit is lost, no deadlock, no error."""
+    seed_territory()  # a transactional test starts from a flushed database
+    admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
+    residents = [factories.resident(admin, name=name) for name in ("甲", "乙")]
+    barrier = threading.Barrier(2, timeout=10)
+    real_add = tallies.add
+    errors: list[BaseException] = []
+
+    def add_when_both_are_here(**kwargs):
+        barrier.wait()
+        real_add(**kwargs)
+
+    def send(resident):
+        try:
+            record_visit(worker, resident)
+        except BaseException as exc:  # noqa: BLE001 — reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with mock.patch.object(tallies, "add", add_when_both_are_here):
+        threads = [threading.Thread(target=send, args=(r,)) for r in residents]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert errors == []
+    for area in chain(residents[0].grid):
+        assert tally(area, timezone.localdate())["visits"] == 2
+    assert tallies.differences() == []
