@@ -8,7 +8,6 @@ from grid.access import AREA_ROLES, reach_of
 from grid.models import Role
 from outreach.errands.selectors import is_errand_staff
 
-
 MAX_NAV_ITEMS = 5  # what a phone's bottom bar holds
 
 
@@ -18,35 +17,73 @@ def navigation_for(user) -> list[dict]:
         return []
     roles = reach_of(user).roles
     is_worker_only = roles == {Role.GRID_WORKER}
-    items = [{
-        "url_names": {"home"}, "url": reverse("home"),
-        "label": _("Today") if Role.GRID_WORKER in roles else _("Home"), "icon": "home",
-    }]
+    items = [
+        {
+            "url_names": {"home"},
+            "url": reverse("home"),
+            "label": _("Today") if Role.GRID_WORKER in roles else _("Home"),
+            "icon": "home",
+        }
+    ]
     if roles & AREA_ROLES:
-        items.append({"url_names": {"resident-list", "resident-detail", "resident-create", "resident-edit", "visit-create",
-                                    "visit-detail", "visit-correct", "roster-import", "roster-preview"},
-                      "url": reverse("resident-list"), "label": _("Residents"), "icon": "people"})
+        items.append(
+            {
+                "url_names": {
+                    "resident-list",
+                    "resident-detail",
+                    "resident-create",
+                    "resident-edit",
+                    "visit-create",
+                    "visit-detail",
+                    "visit-correct",
+                    "roster-import",
+                    "roster-preview",
+                },
+                "url": reverse("resident-list"),
+                "label": _("Residents"),
+                "icon": "people",
+            }
+        )
     errand_staff = is_errand_staff(user)
     if errand_staff:
-        items.append({"url_names": {"errand-board", "errand-detail"}, "url": reverse("errand-board"),
-                      "label": _("Errands"), "icon": "errands"})
+        items.append(
+            {
+                "url_names": {"errand-board", "errand-detail"},
+                "url": reverse("errand-board"),
+                "label": _("Errands"),
+                "icon": "errands",
+            }
+        )
     if roles & {Role.STREET_OFFICIAL, Role.CITY_ADMIN}:
         # Streets and the city ask "who fell behind?" first: their map tab is the coverage
         # map, in the network's place (the directory stays a tile on their home page).
         items.append({"url_names": {"coverage-map"}, "url": reverse("coverage-map"), "label": _("Map"), "icon": "map"})
     else:
-        items.append({"url_names": {"network-list", "network-detail"}, "url": reverse("network-list"),
-                      "label": _("Network"), "icon": "network"})
+        items.append(
+            {
+                "url_names": {"network-list", "network-detail"},
+                "url": reverse("network-list"),
+                "label": _("Network"),
+                "icon": "network",
+            }
+        )
     # Staff reach the map from the network page: five tabs is what a phone's bar holds.
     if not is_worker_only and not errand_staff:
         items.append({"url_names": {"network-map"}, "url": reverse("network-map"), "label": _("Map"), "icon": "map"})
     # The dashboard is for everyone but grid workers; it takes a tab only while the bar has
     # room for it and "Me" (five at most), otherwise it is a tile on the overview home.
     if not is_worker_only and len(items) < MAX_NAV_ITEMS - 1:
-        items.append({"url_names": {"dashboard"}, "url": reverse("dashboard"), "label": _("Dashboard"),
-                      "icon": "chart"})
-    items.append({"url_names": {"account", "password_change", "password_change_done"}, "url": reverse("account"),
-                  "label": _("Me"), "icon": "me"})
+        items.append(
+            {"url_names": {"dashboard"}, "url": reverse("dashboard"), "label": _("Dashboard"), "icon": "chart"}
+        )
+    items.append(
+        {
+            "url_names": {"account", "password_change", "password_change_done"},
+            "url": reverse("account"),
+            "label": _("Me"),
+            "icon": "me",
+        }
+    )
     return items
 
 

@@ -185,29 +185,35 @@ TILE_PROVIDERS = {
     "none": {"tiles": [], "hosts": [], "crs": "wgs84"},
     "osm": {
         "tiles": [
-            (_("OpenStreetMap"), "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-             {"attribution": "© OpenStreetMap", "maxZoom": 19}),
+            (
+                _("OpenStreetMap"),
+                "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                {"attribution": "© OpenStreetMap", "maxZoom": 19},
+            ),
         ],
         "hosts": ["https://tile.openstreetmap.org"],
         "crs": "wgs84",
     },
     "tianditu": {
         "tiles": [
-            (_("Tianditu"),
-             "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-             "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
-             "&TILECOL={x}&tk=" + os.environ.get("DAIBAN_TIANDITU_KEY", ""),
-             {"subdomains": "01234567", "attribution": "© 天地图", "maxZoom": 18}),
+            (
+                _("Tianditu"),
+                "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+                "&TILECOL={x}&tk=" + os.environ.get("DAIBAN_TIANDITU_KEY", ""),
+                {"subdomains": "01234567", "attribution": "© 天地图", "maxZoom": 18},
+            ),
         ],
         "hosts": ["https://*.tianditu.gov.cn"],
         "crs": "wgs84",
     },
     "amap": {
         "tiles": [
-            (_("AMap"),
-             "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-             "&x={x}&y={y}&z={z}",
-             {"subdomains": "1234", "attribution": "© 高德地图", "maxZoom": 18}),
+            (
+                _("AMap"),
+                ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"),
+                {"subdomains": "1234", "attribution": "© 高德地图", "maxZoom": 18},
+            ),
         ],
         "hosts": ["https://*.is.autonavi.com"],
         "crs": "gcj02",
@@ -261,7 +267,8 @@ if not DEBUG:
 # Daiban sends no mail of its own; error reports to ADMINS go through the local MTA.
 MAILERS = {
     "default": {
-        "BACKEND": "django.core.mail.backends.console.EmailBackend" if DEBUG
+        "BACKEND": "django.core.mail.backends.console.EmailBackend"
+        if DEBUG
         else "django.core.mail.backends.smtp.EmailBackend",
     },
 }

@@ -36,9 +36,16 @@ def _categories(rng: random.Random, age: int) -> tuple[list[str], int | None]:
     chosen = []
     if age >= 80:
         chosen.append(Category.AGED_80)
-    for category, share in [(Category.LIVING_ALONE, .3), (Category.DISABLED, .15), (Category.SERIOUS_ILLNESS, .1),
-                            (Category.LIMITED_MOBILITY, .2), (Category.MINIMUM_LIVING, .1),
-                            (Category.EXTREME_POVERTY, .03), (Category.EMPTY_NEST, .2), (Category.VETERAN, .05)]:
+    for category, share in [
+        (Category.LIVING_ALONE, 0.3),
+        (Category.DISABLED, 0.15),
+        (Category.SERIOUS_ILLNESS, 0.1),
+        (Category.LIMITED_MOBILITY, 0.2),
+        (Category.MINIMUM_LIVING, 0.1),
+        (Category.EXTREME_POVERTY, 0.03),
+        (Category.EMPTY_NEST, 0.2),
+        (Category.VETERAN, 0.05),
+    ]:
         if rng.random() < share:
             chosen.append(category)
     if not chosen:
@@ -48,8 +55,11 @@ def _categories(rng: random.Random, age: int) -> tuple[list[str], int | None]:
 
 
 def _care_level(categories: list[str], grade: int | None) -> str:
-    if Category.SERIOUS_ILLNESS in categories or (grade is not None and grade <= 2) or \
-            {Category.LIVING_ALONE, Category.AGED_80} <= set(categories):
+    if (
+        Category.SERIOUS_ILLNESS in categories
+        or (grade is not None and grade <= 2)
+        or {Category.LIVING_ALONE, Category.AGED_80} <= set(categories)
+    ):
         return "A"
     if Category.AGED_80 in categories or Category.LIMITED_MOBILITY in categories:
         return "B"
@@ -65,7 +75,9 @@ def _grid_workers(town: Area) -> dict[int, User]:
         full_name = rng.choice(data.SURNAMES) + rng.choice(data.GIVEN_NAMES)
         if grid.id in workers:
             continue
-        user, _ = User.objects.get_or_create(username=f"gw{grid.code}", defaults={"full_name": full_name, "password": password})
+        user, _ = User.objects.get_or_create(
+            username=f"gw{grid.code}", defaults={"full_name": full_name, "password": password}
+        )
         Scope.objects.get_or_create(user=user, role=Role.GRID_WORKER, area=grid)
         workers[grid.id] = user
     return workers
@@ -82,25 +94,49 @@ def _visit_history(rng, resident: Resident, worker: User, today: date) -> list[V
         outcome = rng.choices(["met", "not_home", "refused", "in_hospital"], weights=[85, 10, 2, 3])[0]
         at = timezone.make_aware(datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59))))
         lat = lng = accuracy = None
-        if resident.has_home_location and rng.random() > .05:
+        if resident.has_home_location and rng.random() > 0.05:
             lat = resident.home_lat + rng.uniform(-0.0008, 0.0008)
             lng = resident.home_lng + rng.uniform(-0.0008, 0.0008)
             accuracy = float(rng.randint(5, 60))
-        visit_input = VisitInput(visited_at=at, outcome=outcome, lat=lat, lng=lng, accuracy_m=accuracy,
-                                 no_location_reason="" if lat else "楼道内无信号",
-                                 health=rng.choice(["good", "good", "fair", "poor"]) if outcome == "met" else "",
-                                 needs=rng.choice(["", "", "", "需要代办医保报销", "高龄津贴资格认证", "想办理居家养老服务"]))
+        visit_input = VisitInput(
+            visited_at=at,
+            outcome=outcome,
+            lat=lat,
+            lng=lng,
+            accuracy_m=accuracy,
+            no_location_reason="" if lat else "楼道内无信号",
+            health=rng.choice(["good", "good", "fair", "poor"]) if outcome == "met" else "",
+            needs=rng.choice(["", "", "", "需要代办医保报销", "高龄津贴资格认证", "想办理居家养老服务"]),
+        )
         distance = round(distance_m(lat, lng, resident.home_lat, resident.home_lng), 1) if lat else None
-        visits.append(Visit(
-            id=uuid.uuid5(VISIT_NAMESPACE, f"{resident.national_id_digest}:{n}"), resident=resident, worker=worker,
-            visited_at=at, outcome=outcome, lat=lat, lng=lng, accuracy_m=accuracy, distance_m=distance,
-            location_check=(Visit.LocationCheck.NO_LOCATION if lat is None
-                            else Visit.LocationCheck.AWAY if distance > 200 else Visit.LocationCheck.NEAR_HOME),
-            no_location_reason=visit_input.no_location_reason, health=visit_input.health, needs=visit_input.needs,
-            content_digest=visit_digest(resident_id=resident.pk, data=visit_input),
-        ))
+        visits.append(
+            Visit(
+                id=uuid.uuid5(VISIT_NAMESPACE, f"{resident.national_id_digest}:{n}"),
+                resident=resident,
+                worker=worker,
+                visited_at=at,
+                outcome=outcome,
+                lat=lat,
+                lng=lng,
+                accuracy_m=accuracy,
+                distance_m=distance,
+                location_check=(
+                    Visit.LocationCheck.NO_LOCATION
+                    if lat is None
+                    else Visit.LocationCheck.AWAY
+                    if distance > 200
+                    else Visit.LocationCheck.NEAR_HOME
+                ),
+                no_location_reason=visit_input.no_location_reason,
+                health=visit_input.health,
+                needs=visit_input.needs,
+                content_digest=visit_digest(resident_id=resident.pk, data=visit_input),
+            )
+        )
         n += 1
-        day += timedelta(days=max(1, interval + rng.randint(-2, interval // 2) if outcome == "met" else rng.randint(1, 4)))
+        day += timedelta(
+            days=max(1, interval + rng.randint(-2, interval // 2) if outcome == "met" else rng.randint(1, 4))
+        )
     return visits
 
 
@@ -119,32 +155,39 @@ def seed_outreach() -> int:
         homes = random_points_within(shape(grid.boundary), count, rng)
         community = grid.parent.name if grid.parent_id else ""
         for home in homes:
-            male = rng.random() < .45
+            male = rng.random() < 0.45
             born = date(rng.randint(1928, 1968), rng.randint(1, 12), rng.randint(1, 28))
             national_id = _national_id(rng, born, male)
             categories, grade = _categories(rng, today.year - born.year)
             care_level = _care_level(categories, grade)
-            fields = dict(
-                name=rng.choice(data.SURNAMES) + rng.choice(data.GIVEN_NAMES),
-                address=f"{community}{rng.choice(ROADS)}{rng.randint(1, 300)}号{rng.randint(1, 6)}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}室",
-                phone=f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
-                home_lat=round(home.y, 6), home_lng=round(home.x, 6),
-                guardian_name=rng.choice(data.SURNAMES) + rng.choice(data.GIVEN_NAMES),
-                guardian_phone=f"15{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
-                guardian_relation=rng.choice(["儿子", "女儿", "侄子", "邻居"]),
-                consent_basis=rng.choice(["written", "written", "guardian", "statutory"]),
-                registered_on=today - timedelta(days=HISTORY_DAYS + rng.randint(0, 60)),
-            )
+            fields = {
+                "name": rng.choice(data.SURNAMES) + rng.choice(data.GIVEN_NAMES),
+                "address": f"{community}{rng.choice(ROADS)}{rng.randint(1, 300)}号{rng.randint(1, 6)}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}室",
+                "phone": f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
+                "home_lat": round(home.y, 6),
+                "home_lng": round(home.x, 6),
+                "guardian_name": rng.choice(data.SURNAMES) + rng.choice(data.GIVEN_NAMES),
+                "guardian_phone": f"15{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
+                "guardian_relation": rng.choice(["儿子", "女儿", "侄子", "邻居"]),
+                "consent_basis": rng.choice(["written", "written", "guardian", "statutory"]),
+                "registered_on": today - timedelta(days=HISTORY_DAYS + rng.randint(0, 60)),
+            }
             if crypto.digest(national_id) in existing:
                 continue
-            resident = resident_create(actor=admin, grid=grid, care_level=care_level, national_id=national_id,
-                                       categories=categories, disability_grade=grade, **fields)
+            resident = resident_create(
+                actor=admin,
+                grid=grid,
+                care_level=care_level,
+                national_id=national_id,
+                categories=categories,
+                disability_grade=grade,
+                **fields,
+            )
             # its own generator, so skipping an existing resident leaves the sequence unchanged
             Visit.objects.bulk_create(_visit_history(random.Random(national_id), resident, workers[grid.id], today))
             resident_refresh_due(resident=resident)
             created += 1
     return created
-
 
 
 ERRAND_NAMESPACE = uuid.UUID("0c9d3a57-2f9e-4f57-8d71-6a1f4e2b2026")
@@ -182,7 +225,9 @@ def seed_errands() -> int:
     from outreach.models import Errand, ServiceType
 
     call_command("loaddata", "service_catalogue", verbosity=0)
-    users = {u.username: u for u in User.objects.filter(username__in=["worker", "worker2", "station", "street", "secretary"])}
+    users = {
+        u.username: u for u in User.objects.filter(username__in=["worker", "worker2", "station", "street", "secretary"])
+    }
     residents = list(Resident.objects.filter(grid__parent__name=data.DEMO_COMMUNITY_NAME).order_by("grid__code", "pk"))
     created = 0
     for index, (code, steps, days_ago) in enumerate(ERRAND_PLAN * 2):
@@ -192,24 +237,42 @@ def seed_errands() -> int:
             continue
         worker = users["worker"] if resident.grid.name.endswith("第1网格") else users["worker2"]
         errand, _ = errand_services.errand_create(
-            actor=worker, errand_id=errand_id, resident=resident, service=ServiceType.objects.get(code=code),
-            source=["visit", "phone", "walk_in"][index % 3], description="",
+            actor=worker,
+            errand_id=errand_id,
+            resident=resident,
+            service=ServiceType.objects.get(code=code),
+            source=["visit", "phone", "walk_in"][index % 3],
+            description="",
             requested_at=timezone.now() - timedelta(days=days_ago + index % 2),
         )
         # who takes each step: whoever holds the errand at that point of its way up
-        steps = [s for step in steps for s in (["escalate"] * _steps_to_branch(errand) if step == "to_branch" else [step])]
+        steps = [
+            s for step in steps for s in (["escalate"] * _steps_to_branch(errand) if step == "to_branch" else [step])
+        ]
         for step in steps:
             holder = errand.holder_point.tier if errand.holder_point_id else "branch"
-            actor = {"grid_point": worker, "community_station": users["station"], "street_centre": users["street"],
-                     "branch": users["secretary"]}[holder]
+            actor = {
+                "grid_point": worker,
+                "community_station": users["station"],
+                "street_centre": users["street"],
+                "branch": users["secretary"],
+            }[holder]
             if holder == "branch" and errand.holder_branch.secretary_id != actor.pk:
                 break  # another branch's queue: the demo secretary cannot act there
             if step == "deliver":
-                errand = errand_services.errand_deliver(actor=actor, errand=errand, expected_version=errand.version,
-                                                        via="in_person", satisfaction=5 - index % 2)
+                errand = errand_services.errand_deliver(
+                    actor=actor,
+                    errand=errand,
+                    expected_version=errand.version,
+                    via="in_person",
+                    satisfaction=5 - index % 2,
+                )
             else:
                 errand = errand_services.errand_transition(
-                    actor=actor, errand=errand, action=step, expected_version=errand.version,
+                    actor=actor,
+                    errand=errand,
+                    action=step,
+                    expected_version=errand.version,
                     note="需要上级窗口办理" if step == "escalate" else "缺少户口簿复印件" if step == "return" else "",
                     reason="家属已自行办理" if step == "cancel" else "",
                 )
@@ -223,8 +286,14 @@ BRANCH_NAMESPACE = uuid.UUID("5b3e1f0c-8a2d-4c1e-9f47-2b6d0e1a2026")
 # Members of the demo secretary's branch (社会保障联合支部): party members at its windows.
 # No password: they show the branch's people, liaisons and activity authors.
 DEMO_BRANCH_MEMBERS = [("zb01-wujie", "吴洁"), ("zb01-loujianhua", "楼建华"), ("zb01-fuchunyan", "傅春燕")]
-ACTIVITY_NOTES = ["在代办站开展政策宣讲，发放宣传资料", "现场解答群众咨询，演示掌上办理", "与代办员一起梳理常见疑难事项",
-                  "走访代办点，指导材料预审", "联合社区开展便民服务活动", ""]
+ACTIVITY_NOTES = [
+    "在代办站开展政策宣讲，发放宣传资料",
+    "现场解答群众咨询，演示掌上办理",
+    "与代办员一起梳理常见疑难事项",
+    "走访代办点，指导材料预审",
+    "联合社区开展便民服务活动",
+    "",
+]
 TOPICS_OTHER = ["", "", "", "养老保险待遇认证", "灵活就业参保", "医保异地备案"]
 # (phone, registered days ago, deadline days ago (None: the default, ahead), answered days ago (None: open))
 DEMO_COMPLAINTS = [
@@ -236,8 +305,17 @@ DEMO_COMPLAINTS = [
 ]
 
 
-def _branch_activities(rng: random.Random, branch, point_ids: list[int], authors: list[User], today: date, *,
-                       count: int, span_days: int, neglected: set[int]) -> list[dict]:
+def _branch_activities(
+    rng: random.Random,
+    branch,
+    point_ids: list[int],
+    authors: list[User],
+    today: date,
+    *,
+    count: int,
+    span_days: int,
+    neglected: set[int],
+) -> list[dict]:
     """A branch's activity history: held ones over ``span_days``, the ``neglected``
     points left without any in the last DAIBAN_BRANCH_NEGLECT_DAYS + 30 days, every
     other point visited within them, and a few planned ones."""
@@ -250,12 +328,19 @@ def _branch_activities(rng: random.Random, branch, point_ids: list[int], authors
     plans = []
 
     def add(day: date, points: list[int], status: str = BranchActivity.Status.HELD) -> None:
-        plans.append({
-            "kind": rng.choices(kinds, weights=[5, 3, 2])[0], "status": status, "held_on": day, "points": points,
-            "people": rng.randint(8, 90) if status == BranchActivity.Status.HELD else 0,
-            "topics": sorted(rng.sample(ActivityTopic.values, rng.randint(1, 3))), "other": rng.choice(TOPICS_OTHER),
-            "notes": rng.choice(ACTIVITY_NOTES), "author": rng.choice(authors),
-        })
+        plans.append(
+            {
+                "kind": rng.choices(kinds, weights=[5, 3, 2])[0],
+                "status": status,
+                "held_on": day,
+                "points": points,
+                "people": rng.randint(8, 90) if status == BranchActivity.Status.HELD else 0,
+                "topics": sorted(rng.sample(ActivityTopic.values, rng.randint(1, 3))),
+                "other": rng.choice(TOPICS_OTHER),
+                "notes": rng.choice(ACTIVITY_NOTES),
+                "author": rng.choice(authors),
+            }
+        )
 
     for _ in range(count):
         days_ago = rng.randint(1, span_days)
@@ -264,7 +349,7 @@ def _branch_activities(rng: random.Random, branch, point_ids: list[int], authors
     recent = {p for plan in plans if (today - plan["held_on"]).days <= quiet for p in plan["points"]}
     missing = [p for p in point_ids if p not in neglected and p not in recent]
     for start in range(0, len(missing), 3):  # the rest of the round of visits
-        add(today - timedelta(days=rng.randint(1, 60)), missing[start:start + 3])
+        add(today - timedelta(days=rng.randint(1, 60)), missing[start : start + 3])
     for _ in range(4):
         add(today + timedelta(days=rng.randint(0, 30)), rng.sample(point_ids, 2), BranchActivity.Status.PLANNED)
     add(today - timedelta(days=rng.randint(2, 10)), rng.sample(point_ids, 1), BranchActivity.Status.PLANNED)
@@ -281,17 +366,39 @@ def _store_activities(branch, plans: list[dict]) -> int:
         activity_id = uuid.uuid5(BRANCH_NAMESPACE, f"activity:{branch.number}:{index}")
         if activity_id in existing:
             continue
-        data = ActivityInput(kind=plan["kind"], status=plan["status"], held_on=plan["held_on"],
-                             point_ids=tuple(plan["points"]), people_reached=plan["people"], topics=tuple(plan["topics"]),
-                             topics_other=plan["other"], notes=plan["notes"])
-        activities.append(BranchActivity(
-            id=activity_id, branch=branch, kind=data.kind, status=data.status, held_on=data.held_on,
-            people_reached=data.people_reached, topics=list(data.topics), topics_other=data.topics_other,
-            notes=data.notes, content_digest=activity_digest(branch_id=branch.pk, data=data), created_by=plan["author"],
-            held_recorded_at=(timezone.make_aware(datetime.combine(data.held_on, time(18)))
-                              if data.status == BranchActivity.Status.HELD else None),
-        ))
-        links += [BranchActivityPoint(activity_id=activity_id, point_id=point_id) for point_id in sorted(set(plan["points"]))]
+        data = ActivityInput(
+            kind=plan["kind"],
+            status=plan["status"],
+            held_on=plan["held_on"],
+            point_ids=tuple(plan["points"]),
+            people_reached=plan["people"],
+            topics=tuple(plan["topics"]),
+            topics_other=plan["other"],
+            notes=plan["notes"],
+        )
+        activities.append(
+            BranchActivity(
+                id=activity_id,
+                branch=branch,
+                kind=data.kind,
+                status=data.status,
+                held_on=data.held_on,
+                people_reached=data.people_reached,
+                topics=list(data.topics),
+                topics_other=data.topics_other,
+                notes=data.notes,
+                content_digest=activity_digest(branch_id=branch.pk, data=data),
+                created_by=plan["author"],
+                held_recorded_at=(
+                    timezone.make_aware(datetime.combine(data.held_on, time(18)))
+                    if data.status == BranchActivity.Status.HELD
+                    else None
+                ),
+            )
+        )
+        links += [
+            BranchActivityPoint(activity_id=activity_id, point_id=point_id) for point_id in sorted(set(plan["points"]))
+        ]
     BranchActivity.objects.bulk_create(activities, batch_size=500)
     BranchActivityPoint.objects.bulk_create(links, batch_size=1000)
     return len(activities)
@@ -301,7 +408,9 @@ def _branch_members(branch, secretary: User) -> list[User]:
     password = make_password(None)
     members = []
     for username, full_name in DEMO_BRANCH_MEMBERS:
-        user, _created = User.objects.get_or_create(username=username, defaults={"full_name": full_name, "password": password})
+        user, _created = User.objects.get_or_create(
+            username=username, defaults={"full_name": full_name, "password": password}
+        )
         Scope.objects.get_or_create(user=user, role=Role.BRANCH_MEMBER, branch=branch)
         members.append(user)
     return members
@@ -321,14 +430,20 @@ def _pairing_history(rng: random.Random, branch, people: list[User], today: date
         return
     ending = open_pairings[-3:]
     paired = set(Pairing.objects.filter(branch=branch).values_list("point_id", flat=True))
-    fresh = [p for p in ServicePoint.objects.filter(tier=ServicePoint.Tier.COMMUNITY_STATION).order_by("area__path")
-             .values_list("pk", flat=True) if p not in paired][:3]
+    fresh = [
+        p
+        for p in ServicePoint.objects.filter(tier=ServicePoint.Tier.COMMUNITY_STATION)
+        .order_by("area__path")
+        .values_list("pk", flat=True)
+        if p not in paired
+    ][:3]
     for pairing, point_id in zip(ending, fresh):
         until = today - timedelta(days=rng.randint(120, 300))
         Pairing.objects.filter(pk=pairing.pk).update(until=max(until, pairing.since))
         person = people[point_id % len(people)]
-        Pairing.objects.create(branch=branch, point_id=point_id, since=until, liaison=person,
-                               liaison_name=person.display_name)
+        Pairing.objects.create(
+            branch=branch, point_id=point_id, since=until, liaison=person, liaison_name=person.display_name
+        )
 
 
 def _branch_complaints(branch, street: User, secretary: User, today: date) -> None:
@@ -339,9 +454,13 @@ def _branch_complaints(branch, street: User, secretary: User, today: date) -> No
     from outreach.complaints.services import complaint_register, complaint_resolve
     from outreach.models import Complaint
 
-    centre = ServicePoint.objects.get(tier=ServicePoint.Tier.STREET_CENTRE, area=Area.objects.get(name=data.TOWNS[0][1]))
-    departments = [w.department for w in ServiceWindow.objects.filter(branch=branch).select_related("department")
-                   .order_by("number")]
+    centre = ServicePoint.objects.get(
+        tier=ServicePoint.Tier.STREET_CENTRE, area=Area.objects.get(name=data.TOWNS[0][1])
+    )
+    departments = [
+        w.department
+        for w in ServiceWindow.objects.filter(branch=branch).select_related("department").order_by("number")
+    ]
     known = set(Complaint.objects.filter(phone__in=[c[0] for c in DEMO_COMPLAINTS]).values_list("phone", flat=True))
     rng = random.Random(SEED + 7)
     for index, (phone, registered_ago, deadline_ago, resolved_ago) in enumerate(DEMO_COMPLAINTS):
@@ -349,18 +468,28 @@ def _branch_complaints(branch, street: User, secretary: User, today: date) -> No
         if phone in known:
             continue
         complaint = complaint_register(
-            actor=street, point=centre, name=name, phone=phone, service=None,
+            actor=street,
+            point=centre,
+            name=name,
+            phone=phone,
+            service=None,
             department=departments[index * 4 % len(departments)],
-            what_happened="办理社保关系转移，窗口要求补交材料，已往返多次仍未办成", trips=2 + index % 3,
+            what_happened="办理社保关系转移，窗口要求补交材料，已往返多次仍未办成",
+            trips=2 + index % 3,
             handled_on_spot=False,
         )
         if resolved_ago is not None:
-            complaint = complaint_resolve(actor=secretary, complaint=complaint, expected_version=complaint.version,
-                                          resolution="支部协调窗口开辟绿色通道，已电话告知办理结果")
+            complaint = complaint_resolve(
+                actor=secretary,
+                complaint=complaint,
+                expected_version=complaint.version,
+                resolution="支部协调窗口开辟绿色通道，已电话告知办理结果",
+            )
         registered_at = timezone.now() - timedelta(days=registered_ago)
         deadline = today - timedelta(days=deadline_ago) if deadline_ago is not None else complaint.deadline
         Complaint.objects.filter(pk=complaint.pk).update(
-            registered_at=registered_at, deadline=deadline,
+            registered_at=registered_at,
+            deadline=deadline,
             resolved_at=timezone.now() - timedelta(days=resolved_ago) if resolved_ago is not None else None,
         )
 
@@ -382,7 +511,9 @@ def _branch_errands(branch, members: list[User]) -> None:
     from outreach.errands import services as errand_services
     from outreach.models import Errand, ErrandEvent, ServiceType, TripsSaved
 
-    users = {u.username: u for u in User.objects.filter(username__in=["worker", "worker2", "station", "street", "secretary"])}
+    users = {
+        u.username: u for u in User.objects.filter(username__in=["worker", "worker2", "station", "street", "secretary"])
+    }
     residents = list(Resident.objects.filter(grid__parent__name=data.DEMO_COMMUNITY_NAME).order_by("grid__code", "pk"))
     now = timezone.now()
     for index, (code, days_ago, arrive_after, complete_after, delivered) in enumerate(BRANCH_ERRANDS):
@@ -393,26 +524,44 @@ def _branch_errands(branch, members: list[User]) -> None:
         worker = users["worker"] if resident.grid.name.endswith("第1网格") else users["worker2"]
         requested_at = now - timedelta(days=days_ago)
         errand, _created = errand_services.errand_create(
-            actor=worker, errand_id=errand_id, resident=resident, service=ServiceType.objects.get(code=code),
-            source="visit", requested_at=requested_at)
+            actor=worker,
+            errand_id=errand_id,
+            resident=resident,
+            service=ServiceType.objects.get(code=code),
+            source="visit",
+            requested_at=requested_at,
+        )
         while errand.holder_point_id:
-            actor = {"grid_point": worker, "community_station": users["station"],
-                     "street_centre": users["street"]}[errand.holder_point.tier]
-            errand = errand_services.errand_transition(actor=actor, errand=errand, action="escalate",
-                                                       expected_version=errand.version, note="需要支部协调窗口办理")
+            actor = {"grid_point": worker, "community_station": users["station"], "street_centre": users["street"]}[
+                errand.holder_point.tier
+            ]
+            errand = errand_services.errand_transition(
+                actor=actor,
+                errand=errand,
+                action="escalate",
+                expected_version=errand.version,
+                note="需要支部协调窗口办理",
+            )
         if errand.holder_branch_id != branch.pk:
             continue
         secretary = users["secretary"]
         if complete_after is None:
-            errand_services.errand_assign(actor=secretary, errand=errand, assignee=members[index % len(members)],
-                                          expected_version=errand.version, note="请跟进窗口办理进度")
+            errand_services.errand_assign(
+                actor=secretary,
+                errand=errand,
+                assignee=members[index % len(members)],
+                expected_version=errand.version,
+                note="请跟进窗口办理进度",
+            )
         else:
             for action in ("accept", "start", "complete"):
-                errand = errand_services.errand_transition(actor=secretary, errand=errand, action=action,
-                                                           expected_version=errand.version)
+                errand = errand_services.errand_transition(
+                    actor=secretary, errand=errand, action=action, expected_version=errand.version
+                )
             if delivered:
-                errand_services.errand_deliver(actor=secretary, errand=errand, expected_version=errand.version,
-                                               via="in_person", satisfaction=5)
+                errand_services.errand_deliver(
+                    actor=secretary, errand=errand, expected_version=errand.version, via="in_person", satisfaction=5
+                )
         # Spread the timeline: created, escalated, reached the branch, handled, completed, delivered.
         events = list(ErrandEvent.objects.filter(errand_id=errand_id).order_by("at", "pk"))
         arrival = next(i for i, e in enumerate(events) if e.to_holder == branch.name and e.from_holder != branch.name)
@@ -456,8 +605,16 @@ def seed_branches() -> int:
             continue
         branch_rng = random.Random(f"{SEED}:{branch.number}")
         neglected = set(branch_rng.sample(point_ids, 12 if demo else 25))
-        plans = _branch_activities(branch_rng, branch, point_ids, authors, today, count=160 if demo else 40,
-                                   span_days=365 if demo else 150, neglected=neglected)
+        plans = _branch_activities(
+            branch_rng,
+            branch,
+            point_ids,
+            authors,
+            today,
+            count=160 if demo else 40,
+            span_days=365 if demo else 150,
+            neglected=neglected,
+        )
         created += _store_activities(branch, plans)
         if demo:
             _branch_errands(branch, members)
@@ -490,8 +647,15 @@ def seed_complaints() -> int:
         if name in existing:
             continue
         complaint_register(
-            actor=street, point=point, name=name, phone=f"1390579{index:04d}", service=ServiceType.objects.get(code=code),
-            department=None, what_happened=what, trips=trips, handled_on_spot=on_spot,
+            actor=street,
+            point=point,
+            name=name,
+            phone=f"1390579{index:04d}",
+            service=ServiceType.objects.get(code=code),
+            department=None,
+            what_happened=what,
+            trips=trips,
+            handled_on_spot=on_spot,
             resolution="现场协调窗口当场办结" if on_spot else "",
         )
         created += 1

@@ -19,7 +19,16 @@ from shapely.geometry import MultiPoint, Point
 from demo import data
 from grid.geo import inner_point, random_points_within, split_into_cells, to_geojson
 from grid.models import (
-    PATH_SEPARATOR, Area, Department, JointBranch, Pairing, Role, Scope, ServicePoint, ServiceWindow, User,
+    PATH_SEPARATOR,
+    Area,
+    Department,
+    JointBranch,
+    Pairing,
+    Role,
+    Scope,
+    ServicePoint,
+    ServiceWindow,
+    User,
 )
 
 SEED = 20261127
@@ -37,10 +46,14 @@ def _area(code, name, level, parent: Area | None, geometry) -> Area:
     centre = inner_point(geometry)
     parent_path = parent.path if parent else PATH_SEPARATOR
     return Area(
-        code=code, name=name, level=level, parent=parent,
+        code=code,
+        name=name,
+        level=level,
+        parent=parent,
         path=f"{parent_path}{code}{PATH_SEPARATOR}",
         boundary=to_geojson(geometry),
-        centroid_lat=round(centre.y, 6), centroid_lng=round(centre.x, 6),
+        centroid_lat=round(centre.y, 6),
+        centroid_lng=round(centre.x, 6),
     )
 
 
@@ -70,7 +83,7 @@ def build_areas(rng: random.Random) -> None:
 
     communities: list[Area] = []
     taken_names: set[str] = set()
-    for (code, name, street, *_), cell in zip(data.TOWNS, town_cells):
+    for (code, _name, street, *_), cell in zip(data.TOWNS, town_cells):
         town = towns_by_code[code]
         count = rng.randint(16, 28)
         centres = random_points_within(cell, count, rng)
@@ -89,7 +102,9 @@ def build_areas(rng: random.Random) -> None:
         count = 2 if community.name == data.DEMO_COMMUNITY_NAME else rng.randint(2, 4)
         centres = random_points_within(shape, count, rng)
         for i, grid_cell in enumerate(split_into_cells(shape, centres), start=1):
-            grids.append(_area(f"{community.code}{i:02d}", f"{community.name}第{i}网格", Area.Level.GRID, parent, grid_cell))
+            grids.append(
+                _area(f"{community.code}{i:02d}", f"{community.name}第{i}网格", Area.Level.GRID, parent, grid_cell)
+            )
     _insert_missing(Area, "code", grids)
 
 
@@ -114,19 +129,29 @@ def build_service_points(rng: random.Random) -> None:
     }
     existing = set(ServicePoint.objects.values_list("area_id", "tier"))
     points = []
-    areas = Area.objects.exclude(level=Area.Level.CITY).only("id", "code", "name", "level", "centroid_lat", "centroid_lng")
+    areas = Area.objects.exclude(level=Area.Level.CITY).only(
+        "id", "code", "name", "level", "centroid_lat", "centroid_lng"
+    )
     for area in areas:
         tier, suffix = tier_by_level[area.level]
         jitter_lat, jitter_lng = rng.uniform(-0.002, 0.002), rng.uniform(-0.002, 0.002)
         if (area.id, tier) in existing:
             continue
-        points.append(ServicePoint(
-            name=f"{area.name}{suffix}", tier=tier, area=area,
-            address=f"{area.name}便民服务中心{rng.randint(1, 99)}号",
-            lat=round(area.centroid_lat + jitter_lat / 4, 6), lng=round(area.centroid_lng + jitter_lng / 4, 6),
-            opening_hours="周一至周五 8:30-12:00, 14:00-17:30" if tier != ServicePoint.Tier.GRID_POINT else "预约上门",
-            phone=f"0579-85{rng.randint(100000, 999999)}", public_code=demo_public_code(area.code, tier),
-        ))
+        points.append(
+            ServicePoint(
+                name=f"{area.name}{suffix}",
+                tier=tier,
+                area=area,
+                address=f"{area.name}便民服务中心{rng.randint(1, 99)}号",
+                lat=round(area.centroid_lat + jitter_lat / 4, 6),
+                lng=round(area.centroid_lng + jitter_lng / 4, 6),
+                opening_hours="周一至周五 8:30-12:00, 14:00-17:30"
+                if tier != ServicePoint.Tier.GRID_POINT
+                else "预约上门",
+                phone=f"0579-85{rng.randint(100000, 999999)}",
+                public_code=demo_public_code(area.code, tier),
+            )
+        )
     ServicePoint.objects.bulk_create(points, batch_size=500)
 
 
@@ -148,10 +173,14 @@ def build_departments_and_branches(rng: random.Random) -> None:
         # 16 departments keep five windows, the rest four: 240 windows in all.
         for k in range(5 if index % 7 < 2 else 4):
             serial += 1
-            windows.append(ServiceWindow(
-                department=department, branch=branch, number=f"W{serial:03d}",
-                business=f"{department.name}{data.WINDOW_BUSINESS[k % len(data.WINDOW_BUSINESS)]}",
-            ))
+            windows.append(
+                ServiceWindow(
+                    department=department,
+                    branch=branch,
+                    number=f"W{serial:03d}",
+                    business=f"{department.name}{data.WINDOW_BUSINESS[k % len(data.WINDOW_BUSINESS)]}",
+                )
+            )
     _insert_missing(ServiceWindow, "number", windows)
 
 
@@ -161,7 +190,9 @@ def _person_name(rng: random.Random) -> str:
 
 def build_pairings(rng: random.Random, demo_community: Area) -> None:
     stations = list(
-        ServicePoint.objects.filter(tier=ServicePoint.Tier.COMMUNITY_STATION).order_by("area__code").values_list("id", "area_id")
+        ServicePoint.objects.filter(tier=ServicePoint.Tier.COMMUNITY_STATION)
+        .order_by("area__code")
+        .values_list("id", "area_id")
     )
     existing = set(Pairing.objects.values_list("branch_id", "point_id"))
     pairings = []
@@ -182,8 +213,11 @@ def build_pairings(rng: random.Random, demo_community: Area) -> None:
 def build_users(demo_community: Area) -> list[User]:
     grids = list(demo_community.children.order_by("code"))
     where = {
-        "grid1": grids[0], "grid2": grids[1], "community": demo_community,
-        "town": demo_community.parent, "city": Area.objects.get(level=Area.Level.CITY),
+        "grid1": grids[0],
+        "grid2": grids[1],
+        "community": demo_community,
+        "town": demo_community.parent,
+        "city": Area.objects.get(level=Area.Level.CITY),
     }
     branch = JointBranch.objects.get(number=1)
     password = make_password(settings.DAIBAN_DEMO_PASSWORD)
@@ -203,7 +237,10 @@ def build_users(demo_community: Area) -> list[User]:
         else:
             area = where[place]
             Scope.objects.get_or_create(user=user, role=role, area=area)
-            tier = {Area.Level.GRID: ServicePoint.Tier.GRID_POINT, Area.Level.COMMUNITY: ServicePoint.Tier.COMMUNITY_STATION}
+            tier = {
+                Area.Level.GRID: ServicePoint.Tier.GRID_POINT,
+                Area.Level.COMMUNITY: ServicePoint.Tier.COMMUNITY_STATION,
+            }
             if area.level in tier:
                 ServicePoint.objects.get(area=area, tier=tier[area.level]).agents.add(user)
     return users
@@ -215,6 +252,8 @@ def seed_territory() -> list[User]:
     build_areas(rng)
     build_service_points(random.Random(SEED + 1))
     build_departments_and_branches(random.Random(SEED + 2))
-    demo_community = Area.objects.select_related("parent").get(name=data.DEMO_COMMUNITY_NAME, level=Area.Level.COMMUNITY)
+    demo_community = Area.objects.select_related("parent").get(
+        name=data.DEMO_COMMUNITY_NAME, level=Area.Level.COMMUNITY
+    )
     build_pairings(random.Random(SEED + 3), demo_community)
     return build_users(demo_community)

@@ -108,7 +108,7 @@ class AreaAdminForm(forms.ModelForm):
 
     class Meta:
         model = Area
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 — the city administrator edits every field of an area
 
     def clean(self):
         cleaned = super().clean()
@@ -227,10 +227,13 @@ class ScopeAdmin(ScopedAdmin):
     autocomplete_fields = ["user", "area", "branch"]
 
     def scoped(self, request, queryset):
-        return queryset.filter(Q(area__in=selectors.areas_visible_to(user=request.user))
-                               | Q(branch__in=selectors.branches_visible_to(user=request.user)))
+        return queryset.filter(
+            Q(area__in=selectors.areas_visible_to(user=request.user))
+            | Q(branch__in=selectors.branches_visible_to(user=request.user))
+        )
 
     def writable(self, request, queryset):
         # A scope granted is reach handed out: only over one's own areas or led branches.
-        return queryset.filter(reach_of(request.user).area_q(prefix="area__")
-                               | Q(branch__in=branches_led_by(request.user)))
+        return queryset.filter(
+            reach_of(request.user).area_q(prefix="area__") | Q(branch__in=branches_led_by(request.user))
+        )

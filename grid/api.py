@@ -65,9 +65,13 @@ def me(request: HttpRequest):
     reach = reach_of(user)
     scopes = list(user.scopes.order_by("role", "area_id", "branch_id").values("role", "area_id", "branch_id"))
     return {
-        "id": user.id, "username": user.username, "full_name": user.full_name,
-        "roles": sorted(reach.roles), "scopes": scopes,
-        "area_ids": list(reach.area_ids), "branch_ids": list(reach.branch_ids),
+        "id": user.id,
+        "username": user.username,
+        "full_name": user.full_name,
+        "roles": sorted(reach.roles),
+        "scopes": scopes,
+        "area_ids": list(reach.area_ids),
+        "branch_ids": list(reach.branch_ids),
     }
 
 

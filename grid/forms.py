@@ -6,4 +6,6 @@ from grid.models import ServicePoint
 
 class DirectoryFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=50, strip=True)
-    tier = forms.ChoiceField(label=_("Tier"), required=False, choices=[("", _("All tiers")), *ServicePoint.Tier.choices])
+    tier = forms.ChoiceField(
+        label=_("Tier"), required=False, choices=[("", _("All tiers")), *ServicePoint.Tier.choices]
+    )

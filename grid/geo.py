@@ -100,7 +100,7 @@ TILE_PIXELS = 256
 
 def pixel_degrees(zoom: float) -> float:
     """One screen pixel in degrees of longitude at ``zoom`` (Web Mercator, 256-pixel tiles)."""
-    return 360.0 / (TILE_PIXELS * 2 ** zoom)
+    return 360.0 / (TILE_PIXELS * 2**zoom)
 
 
 def coordinate_decimals(zoom: float) -> int:

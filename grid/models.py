@@ -13,7 +13,7 @@ PATH_SEPARATOR = "/"
 
 
 def path_prefixes(path: str):
-    """"/a/b/c/" → "/a/b/c/", "/a/b/", "/a/": an area's path, then its ancestors' paths."""
+    """ "/a/b/c/" → "/a/b/c/", "/a/b/", "/a/": an area's path, then its ancestors' paths."""
     codes = [code for code in path.split(PATH_SEPARATOR) if code]
     for depth in range(len(codes), 0, -1):
         yield PATH_SEPARATOR + PATH_SEPARATOR.join(codes[:depth]) + PATH_SEPARATOR
@@ -55,8 +55,12 @@ class Area(models.Model):
     name = models.CharField(_("name"), max_length=100)
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent area"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
     boundary = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True)
@@ -121,10 +125,17 @@ class ServicePoint(models.Model):
     opening_hours = models.CharField(_("opening hours"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     agents = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("proxy agents"), blank=True, related_name="service_points",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proxy agents"),
+        blank=True,
+        related_name="service_points",
     )
     public_code = models.CharField(
-        _("public order code"), max_length=16, unique=True, default=new_public_code, editable=False,
+        _("public order code"),
+        max_length=16,
+        unique=True,
+        default=new_public_code,
+        editable=False,
         help_text=_("Part of the address of the point's public order form (its QR code)."),
     )
 
@@ -176,8 +187,12 @@ class JointBranch(models.Model):
     number = models.PositiveSmallIntegerField(_("number"), unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
     secretary = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("secretary"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="branches_led",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("secretary"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="branches_led",
     )
 
     class Meta:
@@ -192,10 +207,16 @@ class JointBranch(models.Model):
 class ServiceWindow(models.Model):
     """An approval window of a department at the citizens' service centre."""
 
-    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="windows")
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="windows"
+    )
     branch = models.ForeignKey(
-        JointBranch, verbose_name=_("joint branch"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="windows",
+        JointBranch,
+        verbose_name=_("joint branch"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="windows",
     )
     number = models.CharField(_("window number"), max_length=16, unique=True)
     business = models.CharField(_("business handled"), max_length=200)
@@ -212,13 +233,21 @@ class ServiceWindow(models.Model):
 class Pairing(models.Model):
     """A joint branch's standing link with a village/community agency point."""
 
-    branch = models.ForeignKey(JointBranch, verbose_name=_("joint branch"), on_delete=models.CASCADE, related_name="pairings")
-    point = models.ForeignKey(ServicePoint, verbose_name=_("agency point"), on_delete=models.CASCADE, related_name="pairings")
+    branch = models.ForeignKey(
+        JointBranch, verbose_name=_("joint branch"), on_delete=models.CASCADE, related_name="pairings"
+    )
+    point = models.ForeignKey(
+        ServicePoint, verbose_name=_("agency point"), on_delete=models.CASCADE, related_name="pairings"
+    )
     since = models.DateField(_("paired since"))
     until = models.DateField(_("paired until"), null=True, blank=True)
     liaison = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("liaison"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="pairings_liaised",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("liaison"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pairings_liaised",
     )
     liaison_name = models.CharField(_("liaison name"), max_length=50, blank=True)
 
@@ -228,10 +257,13 @@ class Pairing(models.Model):
         ordering = ["branch", "point"]
         constraints = [
             models.UniqueConstraint(
-                fields=["branch", "point"], condition=Q(until__isnull=True), name="one_open_pairing_per_point",
+                fields=["branch", "point"],
+                condition=Q(until__isnull=True),
+                name="one_open_pairing_per_point",
             ),
             models.CheckConstraint(
-                condition=Q(until__isnull=True) | Q(until__gte=models.F("since")), name="pairing_ends_after_start",
+                condition=Q(until__isnull=True) | Q(until__gte=models.F("since")),
+                name="pairing_ends_after_start",
             ),
         ]
 
@@ -266,11 +298,20 @@ ROLE_AREA_LEVEL = {
 class Scope(models.Model):
     """One role a user holds over one area (or, for a secretary or member, one joint branch)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="scopes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="scopes"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    area = models.ForeignKey(Area, verbose_name=_("area"), null=True, blank=True, on_delete=models.CASCADE, related_name="scopes")
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), null=True, blank=True, on_delete=models.CASCADE, related_name="scopes"
+    )
     branch = models.ForeignKey(
-        JointBranch, verbose_name=_("joint branch"), null=True, blank=True, on_delete=models.CASCADE, related_name="scopes",
+        JointBranch,
+        verbose_name=_("joint branch"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="scopes",
     )
 
     class Meta:

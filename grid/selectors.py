@@ -57,7 +57,9 @@ def service_points_list(*, user, tier: str = "", area: Area | None = None, searc
     if area is not None:
         points = points.filter(area__path__startswith=area.path)
     if search:
-        points = points.filter(Q(name__icontains=search) | Q(address__icontains=search) | Q(area__name__icontains=search))
+        points = points.filter(
+            Q(name__icontains=search) | Q(address__icontains=search) | Q(area__name__icontains=search)
+        )
     return points.order_by(tier_rank(), "area__path", "name")
 
 

@@ -27,8 +27,11 @@ def overview(request):
     scopes = list(request.user.scopes.select_related("area", "branch").order_by("role"))
     # The "跑一次没办成" window is kept by street centres and answered by joint branches.
     shows_complaints = bool(reach.roles & {Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN})
-    return render(request, "grid/home.html", {"scopes": scopes, "reach": reach, "Role": Role,
-                                              "shows_complaints": shows_complaints})
+    return render(
+        request,
+        "grid/home.html",
+        {"scopes": scopes, "reach": reach, "Role": Role, "shows_complaints": shows_complaints},
+    )
 
 
 @require_GET
@@ -37,11 +40,15 @@ def network_list(request):
     form = DirectoryFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     points = selectors.service_points_list(
-        user=request.user, tier=filters.get("tier", ""), search=filters.get("q", ""),
+        user=request.user,
+        tier=filters.get("tier", ""),
+        search=filters.get("q", ""),
     ).select_related("area__parent")
     page = Paginator(points, POINTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "tiers": ServicePoint.Tier.choices, "active_tier": filters.get("tier", "")}
-    template = "grid/network_list.html#results" if request.htmx and not request.htmx.boosted else "grid/network_list.html"
+    template = (
+        "grid/network_list.html#results" if request.htmx and not request.htmx.boosted else "grid/network_list.html"
+    )
     return render(request, template, context)
 
 
@@ -50,20 +57,28 @@ def network_list(request):
 def network_detail(request, pk: int):
     point = selectors.service_point_for_user_or_404(request.user, pk)
     pairings = point.pairings.filter(until__isnull=True).select_related("branch").order_by("branch__number")
-    return render(request, "grid/network_detail.html", {
-        "point": point,
-        "pairings": list(pairings),
-        "map_config": {"dataUrl": reverse("network-map-data"), "focus": tile_position(point.lat, point.lng)},
-    })
+    return render(
+        request,
+        "grid/network_detail.html",
+        {
+            "point": point,
+            "pairings": list(pairings),
+            "map_config": {"dataUrl": reverse("network-map-data"), "focus": tile_position(point.lat, point.lng)},
+        },
+    )
 
 
 @require_GET
 @login_required
 def network_map(request):
-    return render(request, "grid/network_map.html", {
-        "map_config": {"dataUrl": reverse("network-map-data"), "focus": None},
-        "tiers": ServicePoint.Tier.choices,
-    })
+    return render(
+        request,
+        "grid/network_map.html",
+        {
+            "map_config": {"dataUrl": reverse("network-map-data"), "focus": None},
+            "tiers": ServicePoint.Tier.choices,
+        },
+    )
 
 
 def _outline(boundary: dict | None):
@@ -84,22 +99,31 @@ def network_map_data(request):
     for area in selectors.map_outlines_for(user=request.user):
         geometry = _outline(area.boundary)
         if geometry:
-            features.append({
-                "type": "Feature", "geometry": geometry,
-                "properties": {"kind": "area", "id": area.id, "name": area.name, "level": area.level},
-            })
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": geometry,
+                    "properties": {"kind": "area", "id": area.id, "name": area.name, "level": area.level},
+                }
+            )
     points = selectors.service_points_visible_to(user=request.user).only("id", "name", "tier", "lat", "lng")
     for point in points:
         position = tile_position(point.lat, point.lng)
         if position:
-            features.append({
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [position[1], position[0]]},
-                "properties": {
-                    "kind": "point", "id": point.id, "name": point.name, "tier": point.tier,
-                    "tierLabel": str(point.get_tier_display()), "url": reverse("network-detail", args=[point.id]),
-                },
-            })
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [position[1], position[0]]},
+                    "properties": {
+                        "kind": "point",
+                        "id": point.id,
+                        "name": point.name,
+                        "tier": point.tier,
+                        "tierLabel": str(point.get_tier_display()),
+                        "url": reverse("network-detail", args=[point.id]),
+                    },
+                }
+            )
     return JsonResponse({"type": "FeatureCollection", "features": features}, json_dumps_params={"ensure_ascii": False})
 
 
@@ -108,4 +132,3 @@ def network_map_data(request):
 def account(request):
     scopes = list(request.user.scopes.select_related("area", "branch").order_by("role"))
     return render(request, "grid/account.html", {"scopes": scopes, "languages": settings.LANGUAGES})
-

@@ -6,8 +6,18 @@ from django.contrib import admin
 
 from grid.access import reach_of
 from outreach.models import (
-    AuditEvent, Complaint, Errand, ErrandEvent, ErrandPhoto, Resident, ResidentCategory, ServiceType, TripsSaved, Visit,
-    VisitCorrection, VisitPhoto,
+    AuditEvent,
+    Complaint,
+    Errand,
+    ErrandEvent,
+    ErrandPhoto,
+    Resident,
+    ResidentCategory,
+    ServiceType,
+    TripsSaved,
+    Visit,
+    VisitCorrection,
+    VisitPhoto,
 )
 
 
@@ -149,7 +159,11 @@ class ComplaintAdmin(admin.ModelAdmin):
         from outreach.complaints.selectors import complaints_visible_to
 
         queryset = super().get_queryset(request)
-        return queryset if request.user.is_superuser else queryset.filter(pk__in=complaints_visible_to(user=request.user).values("pk"))
+        return (
+            queryset
+            if request.user.is_superuser
+            else queryset.filter(pk__in=complaints_visible_to(user=request.user).values("pk"))
+        )
 
     def has_add_permission(self, request):
         return False

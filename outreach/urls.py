@@ -1,7 +1,7 @@
 from django.urls import include, path
 
-from outreach.residents.roster import views as roster_views
 from outreach.residents import views
+from outreach.residents.roster import views as roster_views
 
 urlpatterns = [
     path("", views.home, name="home"),

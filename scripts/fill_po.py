@@ -12,7 +12,8 @@ import polib
 PO = "locale/zh_Hans/LC_MESSAGES/django.po"
 
 po = polib.pofile(PO)
-translations = json.load(open(sys.argv[1], encoding="utf-8"))
+with open(sys.argv[1], encoding="utf-8") as source:
+    translations = json.load(source)
 missing = []
 for entry in po:
     if entry.obsolete:

@@ -16,7 +16,9 @@ OUT = Path("screenshots")
 OUT.mkdir(exist_ok=True)
 
 with sync_playwright() as p:
-    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking"])
+    browser = p.chromium.launch(
+        executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking"]
+    )
     for width, height in [(390, 844)]:
         page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1, locale="zh-CN")
         page.on("console", lambda m: print("console:", m.type, m.text))

@@ -21,7 +21,10 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def demo_users(db) -> dict[str, User]:
-    return {u.username: u for u in User.objects.filter(username__in=["worker", "worker2", "station", "street", "secretary", "admin"])}
+    return {
+        u.username: u
+        for u in User.objects.filter(username__in=["worker", "worker2", "station", "street", "secretary", "admin"])
+    }
 
 
 @pytest.fixture

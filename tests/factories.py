@@ -25,15 +25,30 @@ def grid(name: str = "绣湖社区第1网格") -> Area:
     return Area.objects.get(name=name)
 
 
-def resident(actor, *, grid_name: str = "绣湖社区第1网格", name: str = "张大爷", care_level: str = "A",
-             registered_days_ago: int = 0, **fields):
+def resident(
+    actor,
+    *,
+    grid_name: str = "绣湖社区第1网格",
+    name: str = "张大爷",
+    care_level: str = "A",
+    registered_days_ago: int = 0,
+    **fields,
+):
     the_grid = grid(grid_name)
-    defaults = {"address": f"{the_grid.parent.name}工人路1号", "consent_basis": "written",
-                "home_lat": the_grid.centroid_lat, "home_lng": the_grid.centroid_lng}
+    defaults = {
+        "address": f"{the_grid.parent.name}工人路1号",
+        "consent_basis": "written",
+        "home_lat": the_grid.centroid_lat,
+        "home_lng": the_grid.centroid_lng,
+    }
     defaults.update(fields)
     return services.resident_create(
-        actor=actor, grid=the_grid, name=name, care_level=care_level,
-        registered_on=timezone.localdate() - timedelta(days=registered_days_ago), **defaults,
+        actor=actor,
+        grid=the_grid,
+        name=name,
+        care_level=care_level,
+        registered_on=timezone.localdate() - timedelta(days=registered_days_ago),
+        **defaults,
     )
 
 

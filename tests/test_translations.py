@@ -15,8 +15,13 @@ def test_every_string_has_a_chinese_translation():
 
 
 def test_compiled_catalogue_matches_the_po_file():
-    po = {(e.msgctxt, e.msgid): (e.msgstr or e.msgstr_plural.get(0, ""))
-          for e in polib.pofile(str(LOCALE / "django.po")) if not e.obsolete and e.translated()}
-    mo = {(e.msgctxt, e.msgid): (e.msgstr or e.msgstr_plural.get(0, "")) for e in polib.mofile(str(LOCALE / "django.mo"))}
+    po = {
+        (e.msgctxt, e.msgid): (e.msgstr or e.msgstr_plural.get(0, ""))
+        for e in polib.pofile(str(LOCALE / "django.po"))
+        if not e.obsolete and e.translated()
+    }
+    mo = {
+        (e.msgctxt, e.msgid): (e.msgstr or e.msgstr_plural.get(0, "")) for e in polib.mofile(str(LOCALE / "django.mo"))
+    }
     stale = sorted(k[1] for k in po if mo.get(k) != po[k])
     assert stale == [], f"run `make messages`: {len(stale)} entries differ from django.mo, e.g. {stale[:5]}"

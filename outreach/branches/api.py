@@ -19,11 +19,10 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field, field_validator
 
-from outreach.branches import selectors
-from outreach.branches import services
-from outreach.residents.api import PHOTO_FILES, InvalidOut, JsonOrForm, MessageOut, invalid_input
+from outreach.branches import selectors, services
 from outreach.models import ActivityTopic, BranchActivity, BranchActivityPhoto
 from outreach.photos.pipeline import PhotoRejected
+from outreach.residents.api import PHOTO_FILES, InvalidOut, JsonOrForm, MessageOut, invalid_input
 from outreach.residents.services import Conflict
 
 router = Router(tags=["joint branches"])
@@ -34,6 +33,7 @@ def _choices(values) -> dict:
 
 
 # --- schemas ------------------------------------------------------------------------------
+
 
 class PersonOut(Schema):
     id: int
@@ -214,21 +214,35 @@ class ActivityIn(Schema):
 
     def as_input(self) -> services.ActivityInput:
         return services.ActivityInput(
-            kind=self.kind, status=self.status, held_on=self.held_on, point_ids=tuple(self.points),
-            people_reached=self.people_reached, topics=tuple(self.topics), topics_other=self.topics_other,
+            kind=self.kind,
+            status=self.status,
+            held_on=self.held_on,
+            point_ids=tuple(self.points),
+            people_reached=self.people_reached,
+            topics=tuple(self.topics),
+            topics_other=self.topics_other,
             notes=self.notes,
         )
 
 
 ACTIVITY_MULTIPART = {
-    "requestBody": {"content": {"multipart/form-data": {"schema": {"allOf": [
-        {"$ref": "#/components/schemas/ActivityIn"},
-        {"type": "object", "properties": {"photos": PHOTO_FILES}},
-    ]}}}},
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/ActivityIn"},
+                        {"type": "object", "properties": {"photos": PHOTO_FILES}},
+                    ]
+                }
+            }
+        }
+    },
 }
 
 
 # --- endpoints -----------------------------------------------------------------------------
+
 
 @router.get("/branches", response=list[BranchOut])
 def branch_list(request: HttpRequest):
@@ -272,7 +286,10 @@ def branch_activity_create(request: HttpRequest, branch_id: int, payload: Annota
     branch = selectors.branch_for_worker_or_404(request.user, branch_id)
     try:
         activity, created = services.activity_record(
-            actor=request.user, branch=branch, activity_id=payload.id, data=payload.as_input(),
+            actor=request.user,
+            branch=branch,
+            activity_id=payload.id,
+            data=payload.as_input(),
             uploads=request.FILES.getlist("photos"),
         )
     except Conflict as exc:

@@ -42,6 +42,7 @@ def neglect_days() -> int:
 
 # --- who may do what -------------------------------------------------------------------------
 
+
 def branch_for_user_or_404(user, pk) -> JointBranch:
     """The one door to a branch (grid.selectors.branches_visible_to), with its secretary."""
     branch = branches_visible_to(user=user).select_related("secretary").filter(pk=pk).first()
@@ -79,12 +80,16 @@ def branch_for_secretary_or_404(user, pk) -> JointBranch:
 def branches_list(*, user) -> QuerySet[JointBranch]:
     """The branches the user may see, with their secretary and how many points each is
     paired with now. One query."""
-    return (branches_visible_to(user=user).select_related("secretary")
-            .annotate(paired_points=Count("pairings", filter=Q(pairings__until__isnull=True)))
-            .order_by("number"))
+    return (
+        branches_visible_to(user=user)
+        .select_related("secretary")
+        .annotate(paired_points=Count("pairings", filter=Q(pairings__until__isnull=True)))
+        .order_by("number")
+    )
 
 
 # --- the neglected flag ------------------------------------------------------------------------
+
 
 def is_neglected(*, last_activity_on: date | None, paired_since: date, today: date, days: int | None = None) -> bool:
     """A paired point is neglected when no activity was held there in the last ``days``
@@ -98,6 +103,7 @@ def is_neglected(*, last_activity_on: date | None, paired_since: date, today: da
 
 
 # --- paired points ---------------------------------------------------------------------------
+
 
 @dataclass
 class PointRow:
@@ -116,8 +122,10 @@ class PointRow:
 
 def _count(queryset: QuerySet) -> Subquery:
     """A correlated COUNT(*) of ``queryset`` (which refers to OuterRef)."""
-    return Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-                    .values("n"), output_field=IntegerField())
+    return Subquery(
+        queryset.order_by().annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("n"),
+        output_field=IntegerField(),
+    )
 
 
 def last_activity_by_point(*, branch: JointBranch, point_ids=None) -> dict[int, date]:
@@ -128,30 +136,42 @@ def last_activity_by_point(*, branch: JointBranch, point_ids=None) -> dict[int, 
     return dict(links.values("point_id").annotate(last=Max("activity__held_on")).values_list("point_id", "last"))
 
 
-def branch_points(*, branch: JointBranch, today: date, neglected_only: bool = False,
-                  search: str = "") -> list[PointRow]:
+def branch_points(
+    *, branch: JointBranch, today: date, neglected_only: bool = False, search: str = ""
+) -> list[PointRow]:
     """The branch's open pairings with their point, its area and liaison, the open
     errands of the residents the point serves (its area and everything under it), the
     date of the branch's last activity there and the neglected flag: two queries,
     whatever the number of points and activities. Neglected points first."""
-    open_errands = Errand.objects.filter(resident__grid__path__startswith=OuterRef("point__area__path"),
-                                         state__in=OPEN_STATES)
-    pairings = (open_pairings().filter(branch=branch)
-                .select_related("point", "point__area", "point__area__parent", "liaison")
-                .annotate(open_errands=_count(open_errands)))
+    open_errands = Errand.objects.filter(
+        resident__grid__path__startswith=OuterRef("point__area__path"), state__in=OPEN_STATES
+    )
+    pairings = (
+        open_pairings()
+        .filter(branch=branch)
+        .select_related("point", "point__area", "point__area__parent", "liaison")
+        .annotate(open_errands=_count(open_errands))
+    )
     if search:
-        pairings = pairings.filter(Q(point__name__icontains=search) | Q(point__area__name__icontains=search)
-                                   | Q(point__area__parent__name__icontains=search))
+        pairings = pairings.filter(
+            Q(point__name__icontains=search)
+            | Q(point__area__name__icontains=search)
+            | Q(point__area__parent__name__icontains=search)
+        )
     pairings = list(pairings.order_by("point__area__path"))
     last = last_activity_by_point(branch=branch, point_ids=[p.point_id for p in pairings])
     rows = []
     for pairing in pairings:
         last_on = last.get(pairing.point_id)
-        rows.append(PointRow(
-            pairing=pairing, open_errands=pairing.open_errands, last_activity_on=last_on,
-            neglected=is_neglected(last_activity_on=last_on, paired_since=pairing.since, today=today),
-            days_since_activity=(today - last_on).days if last_on else None,
-        ))
+        rows.append(
+            PointRow(
+                pairing=pairing,
+                open_errands=pairing.open_errands,
+                last_activity_on=last_on,
+                neglected=is_neglected(last_activity_on=last_on, paired_since=pairing.since, today=today),
+                days_since_activity=(today - last_on).days if last_on else None,
+            )
+        )
     if neglected_only:
         rows = [row for row in rows if row.neglected]
     rows.sort(key=lambda row: not row.neglected)  # stable: by area within each group
@@ -160,8 +180,11 @@ def branch_points(*, branch: JointBranch, today: date, neglected_only: bool = Fa
 
 def pairing_history(*, branch: JointBranch) -> QuerySet[Pairing]:
     """Ended pairings, most recently ended first."""
-    return (Pairing.objects.filter(branch=branch, until__isnull=False)
-            .select_related("point", "point__area__parent", "liaison").order_by("-until", "-pk"))
+    return (
+        Pairing.objects.filter(branch=branch, until__isnull=False)
+        .select_related("point", "point__area__parent", "liaison")
+        .order_by("-until", "-pk")
+    )
 
 
 def pairing_for_branch_or_404(*, branch: JointBranch, pk) -> Pairing:
@@ -174,12 +197,15 @@ def pairing_for_branch_or_404(*, branch: JointBranch, pk) -> Pairing:
 def pairable_points(*, branch: JointBranch, search: str = "", limit: int = 10) -> list[ServicePoint]:
     """Community agency points anywhere in the city that the branch is not paired with
     now, matching the search (point, community or town name). One query."""
-    points = (ServicePoint.objects.filter(tier=PAIRABLE_TIER)
-              .exclude(pk__in=open_pairings().filter(branch=branch).values("point_id"))
-              .select_related("area", "area__parent"))
+    points = (
+        ServicePoint.objects.filter(tier=PAIRABLE_TIER)
+        .exclude(pk__in=open_pairings().filter(branch=branch).values("point_id"))
+        .select_related("area", "area__parent")
+    )
     if search:
-        points = points.filter(Q(name__icontains=search) | Q(area__name__icontains=search)
-                               | Q(area__parent__name__icontains=search))
+        points = points.filter(
+            Q(name__icontains=search) | Q(area__name__icontains=search) | Q(area__parent__name__icontains=search)
+        )
     return list(points.order_by("area__path")[:limit])
 
 
@@ -190,6 +216,7 @@ def point_or_none(pk) -> ServicePoint | None:
 
 
 # --- members, departments and windows ----------------------------------------------------------
+
 
 def branch_people(*, branch: JointBranch) -> list[Scope]:
     """The secretary (or secretaries) and members, secretary first. One query."""
@@ -224,8 +251,9 @@ class DepartmentWindows:
 def branch_departments(*, branch: JointBranch) -> list[DepartmentWindows]:
     """The branch's windows grouped by department. One query."""
     groups: dict[int, DepartmentWindows] = {}
-    windows = (ServiceWindow.objects.filter(branch=branch).select_related("department")
-               .order_by("department__code", "number"))
+    windows = (
+        ServiceWindow.objects.filter(branch=branch).select_related("department").order_by("department__code", "number")
+    )
     for window in windows:
         groups.setdefault(window.department_id, DepartmentWindows(window.department)).windows.append(window)
     return list(groups.values())
@@ -233,11 +261,17 @@ def branch_departments(*, branch: JointBranch) -> list[DepartmentWindows]:
 
 # --- activities ----------------------------------------------------------------------------------
 
+
 def _activities(branch: JointBranch) -> QuerySet[BranchActivity]:
     points = ServicePoint.objects.select_related("area").order_by("area__path")
-    return (BranchActivity.objects.filter(branch=branch).select_related("created_by")
-            .prefetch_related(Prefetch("points", queryset=points),
-                              Prefetch("photos", queryset=BranchActivityPhoto.objects.order_by("created_at", "pk"))))
+    return (
+        BranchActivity.objects.filter(branch=branch)
+        .select_related("created_by")
+        .prefetch_related(
+            Prefetch("points", queryset=points),
+            Prefetch("photos", queryset=BranchActivityPhoto.objects.order_by("created_at", "pk")),
+        )
+    )
 
 
 def activities_between(*, branch: JointBranch, start: date, end: date) -> QuerySet[BranchActivity]:
@@ -278,14 +312,16 @@ def activity_logged_by(*, branch: JointBranch, pk, user) -> BranchActivity | Non
 
 def activity_photo_for_user_or_404(user, pk) -> BranchActivityPhoto:
     """An activity photo, for someone who may see the activity's branch."""
-    photo = (BranchActivityPhoto.objects.filter(activity__branch__in=branches_visible_to(user=user))
-             .filter(pk=pk).first())
+    photo = (
+        BranchActivityPhoto.objects.filter(activity__branch__in=branches_visible_to(user=user)).filter(pk=pk).first()
+    )
     if photo is None:
         raise Http404
     return photo
 
 
 # --- the branch's queue ------------------------------------------------------------------------
+
 
 def queue_errands(*, user, branch: JointBranch, today: date) -> QuerySet[Errand]:
     """Open errands held by the branch that the user may see, due soonest first."""
@@ -308,15 +344,26 @@ class QueueCounts:
 
 def queue_counts(*, user, branch: JointBranch, today: date) -> QueueCounts:
     """What waits in the branch's queue (as far as the user may see it): two queries."""
-    errands = errands_visible_to(user=user).filter(holder_branch=branch, state__in=OPEN_STATES).aggregate(
-        n=Count("pk"), overdue=Count("pk", filter=due.errand_overdue_q(today)))
-    complaints = complaints_visible_to(user=user).filter(branch=branch, state=Complaint.State.OPEN).aggregate(
-        n=Count("pk"), overdue=Count("pk", filter=due.complaint_overdue_q(today)))
-    return QueueCounts(errands=errands["n"], errands_overdue=errands["overdue"], complaints=complaints["n"],
-                       complaints_overdue=complaints["overdue"])
+    errands = (
+        errands_visible_to(user=user)
+        .filter(holder_branch=branch, state__in=OPEN_STATES)
+        .aggregate(n=Count("pk"), overdue=Count("pk", filter=due.errand_overdue_q(today)))
+    )
+    complaints = (
+        complaints_visible_to(user=user)
+        .filter(branch=branch, state=Complaint.State.OPEN)
+        .aggregate(n=Count("pk"), overdue=Count("pk", filter=due.complaint_overdue_q(today)))
+    )
+    return QueueCounts(
+        errands=errands["n"],
+        errands_overdue=errands["overdue"],
+        complaints=complaints["n"],
+        complaints_overdue=complaints["overdue"],
+    )
 
 
 # --- the monthly figures -----------------------------------------------------------------------
+
 
 def month_bounds(month: date) -> tuple[date, date]:
     start = month.replace(day=1)
@@ -364,9 +411,9 @@ def _errand_figures(branches: list[JointBranch], start_at: datetime, end_at: dat
     events name the holder as text (ErrandEvent.to_holder), which for a branch is its
     name: that is how an arrival at a branch is recognised."""
     by_name = {branch.name: branch.pk for branch in branches}
-    arrivals = (ErrandEvent.objects.filter(action__in=[ErrandEvent.Action.ESCALATE, ErrandEvent.Action.ASSIGN],
-                                           to_holder__in=list(by_name), at__lt=end_at)
-                .exclude(from_holder=F("to_holder")))
+    arrivals = ErrandEvent.objects.filter(
+        action__in=[ErrandEvent.Action.ESCALATE, ErrandEvent.Action.ASSIGN], to_holder__in=list(by_name), at__lt=end_at
+    ).exclude(from_holder=F("to_holder"))
     first_arrival: dict[tuple[int, object], datetime] = {}
     received: dict[int, set] = defaultdict(set)
     for errand_id, holder, at in arrivals.values_list("errand_id", "to_holder", "at"):
@@ -374,12 +421,15 @@ def _errand_figures(branches: list[JointBranch], start_at: datetime, end_at: dat
         first_arrival[key] = min(at, first_arrival.get(key, at))
         if at >= start_at:
             received[by_name[holder]].add(errand_id)
-    errands = (Errand.objects.filter(pk__in=arrivals.values("errand_id"))
-               .annotate(cancelled_at=Min("events__at", filter=Q(events__action=ErrandEvent.Action.CANCEL)))
-               .values_list("pk", "due_on", "completed_at", "cancelled_at"))
+    errands = (
+        Errand.objects.filter(pk__in=arrivals.values("errand_id"))
+        .annotate(cancelled_at=Min("events__at", filter=Q(events__action=ErrandEvent.Action.CANCEL)))
+        .values_list("pk", "due_on", "completed_at", "cancelled_at")
+    )
     facts = {pk: (due_on, completed_at, cancelled_at) for pk, due_on, completed_at, cancelled_at in errands}
-    result: dict[int, dict] = {b.pk: {"received": len(received[b.pk]), "resolved": 0, "overdue": 0, "days": []}
-                               for b in branches}
+    result: dict[int, dict] = {
+        b.pk: {"received": len(received[b.pk]), "resolved": 0, "overdue": 0, "days": []} for b in branches
+    }
     for (branch_id, errand_id), arrived_at in first_arrival.items():
         due_on, completed_at, cancelled_at = facts[errand_id]
         figures = result[branch_id]
@@ -406,24 +456,41 @@ def branch_figures(*, branches: list[JointBranch], month: date, today: date) -> 
     start_at, end_at = due.day_start(start), due.day_start(as_of + timedelta(days=1))
     ids = [b.pk for b in branches]
 
-    held = (BranchActivity.objects.filter(branch_id__in=ids, status=HELD, held_on__range=(start, as_of))
-            .values("branch_id").annotate(n=Count("pk"), people=Sum("people_reached")))
+    held = (
+        BranchActivity.objects.filter(branch_id__in=ids, status=HELD, held_on__range=(start, as_of))
+        .values("branch_id")
+        .annotate(n=Count("pk"), people=Sum("people_reached"))
+    )
     activities = {row["branch_id"]: row for row in held}
-    reached = dict(BranchActivityPoint.objects.filter(
-        activity__branch_id__in=ids, activity__status=HELD, activity__held_on__range=(start, as_of),
-    ).values("activity__branch_id").annotate(n=Count("point_id", distinct=True))
-        .values_list("activity__branch_id", "n"))
-    paired = dict(Pairing.objects.filter(branch_id__in=ids, since__lte=as_of)
-                  .filter(Q(until__isnull=True) | Q(until__gte=start))
-                  .values("branch_id").annotate(n=Count("point_id", distinct=True)).values_list("branch_id", "n"))
+    reached = dict(
+        BranchActivityPoint.objects.filter(
+            activity__branch_id__in=ids,
+            activity__status=HELD,
+            activity__held_on__range=(start, as_of),
+        )
+        .values("activity__branch_id")
+        .annotate(n=Count("point_id", distinct=True))
+        .values_list("activity__branch_id", "n")
+    )
+    paired = dict(
+        Pairing.objects.filter(branch_id__in=ids, since__lte=as_of)
+        .filter(Q(until__isnull=True) | Q(until__gte=start))
+        .values("branch_id")
+        .annotate(n=Count("point_id", distinct=True))
+        .values_list("branch_id", "n")
+    )
     errands = _errand_figures(branches, start_at, end_at, as_of)
     in_period = Q(resolved_at__gte=start_at, resolved_at__lt=end_at, state=Complaint.State.CLOSED)
     # resolved_at__date is the local date (USE_TZ, Asia/Shanghai): an answer at 06:00 on the
     # day after the deadline is late, though in UTC it is still the deadline's day.
-    complaint_rows = Complaint.objects.filter(branch_id__in=ids).values("branch_id").annotate(
-        received=Count("pk", filter=Q(registered_at__gte=start_at, registered_at__lt=end_at)),
-        resolved=Count("pk", filter=in_period),
-        in_time=Count("pk", filter=in_period & Q(resolved_at__date__lte=F("deadline"))),
+    complaint_rows = (
+        Complaint.objects.filter(branch_id__in=ids)
+        .values("branch_id")
+        .annotate(
+            received=Count("pk", filter=Q(registered_at__gte=start_at, registered_at__lt=end_at)),
+            resolved=Count("pk", filter=in_period),
+            in_time=Count("pk", filter=in_period & Q(resolved_at__date__lte=F("deadline"))),
+        )
     )
     complaints = {row["branch_id"]: row for row in complaint_rows}
 
@@ -432,13 +499,22 @@ def branch_figures(*, branches: list[JointBranch], month: date, today: date) -> 
         activity = activities.get(branch.pk, {})
         errand = errands[branch.pk]
         complaint = complaints.get(branch.pk, {})
-        figures.append(BranchFigures(
-            branch=branch, month=start, as_of=as_of,
-            activities_held=activity.get("n", 0), people_reached=activity.get("people") or 0,
-            points_reached=reached.get(branch.pk, 0), points_paired=paired.get(branch.pk, 0),
-            errands_received=errand["received"], errands_resolved=errand["resolved"], errands_overdue=errand["overdue"],
-            median_resolution_days=round(statistics.median(errand["days"]), 1) if errand["days"] else None,
-            complaints_received=complaint.get("received", 0), complaints_resolved=complaint.get("resolved", 0),
-            complaints_resolved_in_time=complaint.get("in_time", 0),
-        ))
+        figures.append(
+            BranchFigures(
+                branch=branch,
+                month=start,
+                as_of=as_of,
+                activities_held=activity.get("n", 0),
+                people_reached=activity.get("people") or 0,
+                points_reached=reached.get(branch.pk, 0),
+                points_paired=paired.get(branch.pk, 0),
+                errands_received=errand["received"],
+                errands_resolved=errand["resolved"],
+                errands_overdue=errand["overdue"],
+                median_resolution_days=round(statistics.median(errand["days"]), 1) if errand["days"] else None,
+                complaints_received=complaint.get("received", 0),
+                complaints_resolved=complaint.get("resolved", 0),
+                complaints_resolved_in_time=complaint.get("in_time", 0),
+            )
+        )
     return figures

@@ -39,11 +39,13 @@ def _event(*, branch: JointBranch, actor, action: str, **detail) -> BranchEvent:
 
 def _require_secretary(actor, branch: JointBranch) -> None:
     if not may_manage(actor, branch):
-        raise ValidationError(_("Only the secretary of %(branch)s changes its members and pairings.")
-                              % {"branch": branch})
+        raise ValidationError(
+            _("Only the secretary of %(branch)s changes its members and pairings.") % {"branch": branch}
+        )
 
 
 # --- members -------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def branch_member_add(*, actor, branch: JointBranch, username: str) -> User:
@@ -54,8 +56,15 @@ def branch_member_add(*, actor, branch: JointBranch, username: str) -> User:
         raise ValidationError({"username": _("Enter the user name of the person's account.")})
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise ValidationError({"username": _("There is no active account “%(name)s”. Check the spelling, or ask the "
-                                             "administrator to create the account first.") % {"name": username}})
+        raise ValidationError(
+            {
+                "username": _(
+                    "There is no active account “%(name)s”. Check the spelling, or ask the "
+                    "administrator to create the account first."
+                )
+                % {"name": username}
+            }
+        )
     already = _("%(name)s is already in %(branch)s.") % {"name": user.display_name, "branch": branch}
     if Scope.objects.filter(user=user, branch=branch).exists():
         raise ValidationError({"username": already})
@@ -75,27 +84,38 @@ def branch_member_remove(*, actor, branch: JointBranch, user) -> int:
     _require_secretary(actor, branch)
     deleted, _detail = Scope.objects.filter(user=user, role=Role.BRANCH_MEMBER, branch=branch).delete()
     if not deleted:
-        raise ValidationError(_("%(name)s is not a member of %(branch)s.")
-                              % {"name": user.display_name, "branch": branch})
-    orphaned = (Pairing.objects.filter(branch=branch, until__isnull=True, liaison=user)
-                .update(liaison=None, liaison_name=""))
-    _event(branch=branch, actor=actor, action=Action.MEMBER_REMOVED, user=user.pk, username=user.username,
-           pairings_without_liaison=orphaned)
+        raise ValidationError(
+            _("%(name)s is not a member of %(branch)s.") % {"name": user.display_name, "branch": branch}
+        )
+    orphaned = Pairing.objects.filter(branch=branch, until__isnull=True, liaison=user).update(
+        liaison=None, liaison_name=""
+    )
+    _event(
+        branch=branch,
+        actor=actor,
+        action=Action.MEMBER_REMOVED,
+        user=user.pk,
+        username=user.username,
+        pairings_without_liaison=orphaned,
+    )
     return orphaned
 
 
 # --- pairings ------------------------------------------------------------------------------------
 
+
 def _check_liaison(branch: JointBranch, liaison) -> None:
     if liaison is not None and liaison.pk not in {u.pk for u in liaison_choices(branch=branch)}:
-        raise ValidationError({"liaison": _(
-            "%(name)s is not in %(branch)s: choose the secretary or one of its members.")
-            % {"name": liaison.display_name, "branch": branch}})
+        raise ValidationError(
+            {
+                "liaison": _("%(name)s is not in %(branch)s: choose the secretary or one of its members.")
+                % {"name": liaison.display_name, "branch": branch}
+            }
+        )
 
 
 @transaction.atomic
-def pairing_add(*, actor, branch: JointBranch, point: ServicePoint, since: date | None = None,
-                liaison=None) -> Pairing:
+def pairing_add(*, actor, branch: JointBranch, point: ServicePoint, since: date | None = None, liaison=None) -> Pairing:
     """Pair the branch with a village/community agency point from ``since`` (today by
     default), optionally naming the member who keeps in touch with it."""
     _require_secretary(actor, branch)
@@ -103,34 +123,49 @@ def pairing_add(*, actor, branch: JointBranch, point: ServicePoint, since: date 
     since = since or today
     errors: dict[str, str] = {}
     if point.tier != PAIRABLE_TIER:
-        errors["point"] = _("%(point)s is not a village or community agency point; branches pair with community "
-                            "stations.") % {"point": point}
+        errors["point"] = _(
+            "%(point)s is not a village or community agency point; branches pair with community stations."
+        ) % {"point": point}
     if since > today:
         errors["since"] = _("A pairing cannot start in the future (%(date)s).") % {"date": since.isoformat()}
     current = Pairing.objects.filter(branch=branch, point=point, until__isnull=True).first()
     if current is not None:
         errors["point"] = _("%(point)s is already paired with the branch, since %(date)s.") % {
-            "point": point, "date": current.since.isoformat()}
-    last_end = (Pairing.objects.filter(branch=branch, point=point, until__isnull=False)
-                .order_by("-until").values_list("until", flat=True).first())
+            "point": point,
+            "date": current.since.isoformat(),
+        }
+    last_end = (
+        Pairing.objects.filter(branch=branch, point=point, until__isnull=False)
+        .order_by("-until")
+        .values_list("until", flat=True)
+        .first()
+    )
     if last_end is not None and since < last_end and "since" not in errors:
-        errors["since"] = _("The previous pairing with %(point)s ended on %(date)s; start the new one on that day or "
-                            "later.") % {"point": point, "date": last_end.isoformat()}
+        errors["since"] = _(
+            "The previous pairing with %(point)s ended on %(date)s; start the new one on that day or later."
+        ) % {"point": point, "date": last_end.isoformat()}
     try:
         _check_liaison(branch, liaison)
     except ValidationError as error:
         errors.update({k: v[0] for k, v in error.message_dict.items()})
     if errors:
         raise ValidationError(errors)
-    pairing = Pairing(branch=branch, point=point, since=since, liaison=liaison,
-                      liaison_name=liaison.display_name if liaison else "")
+    pairing = Pairing(
+        branch=branch, point=point, since=since, liaison=liaison, liaison_name=liaison.display_name if liaison else ""
+    )
     try:
         with transaction.atomic():
             pairing.save(force_insert=True)
     except IntegrityError:  # paired by someone else a moment ago
         raise ValidationError({"point": _("%(point)s is already paired with the branch.") % {"point": point}}) from None
-    _event(branch=branch, actor=actor, action=Action.PAIRING_ADDED, pairing=pairing.pk, point=point.pk,
-           since=since.isoformat())
+    _event(
+        branch=branch,
+        actor=actor,
+        action=Action.PAIRING_ADDED,
+        pairing=pairing.pk,
+        point=point.pk,
+        since=since.isoformat(),
+    )
     return pairing
 
 
@@ -141,19 +176,33 @@ def pairing_end(*, actor, pairing: Pairing, until: date | None = None) -> Pairin
     _require_secretary(actor, branch)
     current = Pairing.objects.select_for_update().select_related("point").get(pk=pairing.pk)
     if current.until is not None:
-        raise ValidationError({"until": _("The pairing with %(point)s already ended on %(date)s.")
-                               % {"point": current.point, "date": current.until.isoformat()}})
+        raise ValidationError(
+            {
+                "until": _("The pairing with %(point)s already ended on %(date)s.")
+                % {"point": current.point, "date": current.until.isoformat()}
+            }
+        )
     today = timezone.localdate()
     until = until or today
     if until > today:
         raise ValidationError({"until": _("End the pairing today or on an earlier day, not in the future.")})
     if until < current.since:
-        raise ValidationError({"until": _("The pairing with %(point)s started on %(date)s; it cannot end before that.")
-                               % {"point": current.point, "date": current.since.isoformat()}})
+        raise ValidationError(
+            {
+                "until": _("The pairing with %(point)s started on %(date)s; it cannot end before that.")
+                % {"point": current.point, "date": current.since.isoformat()}
+            }
+        )
     current.until = until
     current.save(update_fields=["until"])
-    _event(branch=branch, actor=actor, action=Action.PAIRING_ENDED, pairing=current.pk, point=current.point_id,
-           until=until.isoformat())
+    _event(
+        branch=branch,
+        actor=actor,
+        action=Action.PAIRING_ENDED,
+        pairing=current.pk,
+        point=current.point_id,
+        until=until.isoformat(),
+    )
     return current
 
 
@@ -165,18 +214,29 @@ def pairing_set_liaison(*, actor, pairing: Pairing, liaison) -> Pairing:
     _require_secretary(actor, branch)
     current = Pairing.objects.select_for_update().select_related("point").get(pk=pairing.pk)
     if current.until is not None:
-        raise ValidationError({"liaison": _("The pairing with %(point)s has ended; its liaison is kept as it was.")
-                               % {"point": current.point}})
+        raise ValidationError(
+            {
+                "liaison": _("The pairing with %(point)s has ended; its liaison is kept as it was.")
+                % {"point": current.point}
+            }
+        )
     _check_liaison(branch, liaison)
     current.liaison = liaison
     current.liaison_name = liaison.display_name if liaison else ""
     current.save(update_fields=["liaison", "liaison_name"])
-    _event(branch=branch, actor=actor, action=Action.LIAISON_SET, pairing=current.pk, point=current.point_id,
-           liaison=liaison.pk if liaison else None)
+    _event(
+        branch=branch,
+        actor=actor,
+        action=Action.LIAISON_SET,
+        pairing=current.pk,
+        point=current.point_id,
+        liaison=liaison.pk if liaison else None,
+    )
     return current
 
 
 # --- activities -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ActivityInput:
@@ -194,17 +254,26 @@ class ActivityInput:
 
 def activity_digest(*, branch_id: int, data: ActivityInput) -> str:
     payload = {
-        "branch": branch_id, "kind": data.kind, "status": data.status, "held_on": data.held_on.isoformat(),
-        "points": sorted(set(data.point_ids)), "people_reached": data.people_reached,
-        "topics": sorted(set(data.topics)), "topics_other": data.topics_other.strip(), "notes": data.notes.strip(),
+        "branch": branch_id,
+        "kind": data.kind,
+        "status": data.status,
+        "held_on": data.held_on.isoformat(),
+        "points": sorted(set(data.point_ids)),
+        "people_reached": data.people_reached,
+        "topics": sorted(set(data.topics)),
+        "topics_other": data.topics_other.strip(),
+        "notes": data.notes.strip(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _paired_on(branch: JointBranch, point_ids, day: date) -> dict[int, ServicePoint]:
     """The points among ``point_ids`` the branch was paired with on ``day``."""
-    pairings = (Pairing.objects.filter(branch=branch, point_id__in=point_ids, since__lte=day)
-                .exclude(until__lt=day).select_related("point"))
+    pairings = (
+        Pairing.objects.filter(branch=branch, point_id__in=point_ids, since__lte=day)
+        .exclude(until__lt=day)
+        .select_related("point")
+    )
     return {p.point_id: p.point for p in pairings}
 
 
@@ -214,19 +283,22 @@ def _check_activity(branch: JointBranch, data: ActivityInput, *, check_time: boo
     errors: dict[str, list[str]] = {}
     today = timezone.localdate()
     if data.kind not in BranchActivity.Kind.values:
-        errors.setdefault("kind", []).append(_("Choose the kind of activity: policy outreach, business guidance or a "
-                                               "joint event."))
+        errors.setdefault("kind", []).append(
+            _("Choose the kind of activity: policy outreach, business guidance or a joint event.")
+        )
     planned = data.status == BranchActivity.Status.PLANNED
     if data.status not in BranchActivity.Status.values:
         errors.setdefault("status", []).append(_("Say whether the activity was held or is planned."))
     elif check_time and planned and data.held_on < today:
         errors.setdefault("held_on", []).append(
             _("A planned activity is for today or later, not %(date)s. Log it as held if it took place.")
-            % {"date": data.held_on.isoformat()})
+            % {"date": data.held_on.isoformat()}
+        )
     elif check_time and not planned and data.held_on > today:
         errors.setdefault("held_on", []).append(
             _("%(date)s is in the future: log the activity as planned, or correct the date.")
-            % {"date": data.held_on.isoformat()})
+            % {"date": data.held_on.isoformat()}
+        )
     elif check_time and not planned and data.held_on < today - timedelta(days=LOG_WINDOW_DAYS):
         errors.setdefault("held_on", []).append(_("Activities more than a year old cannot be logged here."))
     point_ids = sorted(set(data.point_ids))
@@ -240,22 +312,27 @@ def _check_activity(branch: JointBranch, data: ActivityInput, *, check_time: boo
         if unknown:
             errors.setdefault("points", []).append(
                 _("Not paired with %(branch)s on %(date)s: point %(ids)s. Choose among the branch's paired points.")
-                % {"branch": branch, "date": data.held_on.isoformat(), "ids": ", ".join(map(str, unknown))})
+                % {"branch": branch, "date": data.held_on.isoformat(), "ids": ", ".join(map(str, unknown))}
+            )
     if planned and data.people_reached:
         errors.setdefault("people_reached", []).append(
-            _("A planned activity has reached nobody yet: give the number when you record it as held."))
+            _("A planned activity has reached nobody yet: give the number when you record it as held.")
+        )
     elif not planned and data.people_reached < 1:
         errors.setdefault("people_reached", []).append(_("Say how many people the activity reached (at least 1)."))
     unknown_topics = set(data.topics) - set(ActivityTopic.values)
     if unknown_topics:
         errors.setdefault("topics", []).append(
-            _("Unknown topic: %(codes)s") % {"codes": ", ".join(sorted(unknown_topics))})
+            _("Unknown topic: %(codes)s") % {"codes": ", ".join(sorted(unknown_topics))}
+        )
     elif not data.topics and not data.topics_other.strip():
         errors.setdefault("topics", []).append(
-            _("Say what it was about: tick a topic or write one under other topics."))
+            _("Say what it was about: tick a topic or write one under other topics.")
+        )
     if len(data.topics_other.strip()) > TOPICS_OTHER_MAX:
         errors.setdefault("topics_other", []).append(
-            _("Other topics: at most %(n)d characters.") % {"n": TOPICS_OTHER_MAX})
+            _("Other topics: at most %(n)d characters.") % {"n": TOPICS_OTHER_MAX}
+        )
     if len(data.notes.strip()) > NOTES_MAX:
         errors.setdefault("notes", []).append(_("Notes: at most %(n)d characters.") % {"n": NOTES_MAX})
     if errors:
@@ -277,8 +354,13 @@ def _save_photo(activity: BranchActivity, photo: CleanPhoto) -> list[str]:
     image_name, thumb_name = store_photo(photo)
     try:
         BranchActivityPhoto.objects.create(
-            activity=activity, image=image_name, thumbnail=thumb_name, upload_digest=photo.upload_digest,
-            width=photo.width, height=photo.height, size_bytes=len(photo.image),
+            activity=activity,
+            image=image_name,
+            thumbnail=thumb_name,
+            upload_digest=photo.upload_digest,
+            width=photo.width,
+            height=photo.height,
+            size_bytes=len(photo.image),
         )
     except BaseException:  # the caller never learns these names, so they go now
         delete_stored([image_name, thumb_name])
@@ -292,14 +374,16 @@ def _replayed(existing: BranchActivity, branch: JointBranch, digest: str) -> Bra
     return existing
 
 
-def activity_record(*, actor, branch: JointBranch, activity_id, data: ActivityInput,
-                    uploads=()) -> tuple[BranchActivity, bool]:
+def activity_record(
+    *, actor, branch: JointBranch, activity_id, data: ActivityInput, uploads=()
+) -> tuple[BranchActivity, bool]:
     """Store an activity once, with its points and photos. The same id with the same
     content again returns the stored activity (created=False); other content under the
     same id raises Conflict."""
     if not may_work_in(actor, branch):
-        raise ValidationError(_("Only the secretary and members of %(branch)s log its activities.")
-                              % {"branch": branch})
+        raise ValidationError(
+            _("Only the secretary and members of %(branch)s log its activities.") % {"branch": branch}
+        )
     existing = BranchActivity.objects.filter(pk=activity_id).first()
     point_ids = _check_activity(branch, data, check_time=existing is None)
     digest = activity_digest(branch_id=branch.pk, data=data)
@@ -313,9 +397,16 @@ def activity_record(*, actor, branch: JointBranch, activity_id, data: ActivityIn
     try:
         with transaction.atomic():
             activity = BranchActivity(
-                id=activity_id, branch=branch, kind=data.kind, status=data.status, held_on=data.held_on,
-                people_reached=data.people_reached, topics=sorted(set(data.topics)),
-                topics_other=data.topics_other.strip(), notes=data.notes.strip(), content_digest=digest,
+                id=activity_id,
+                branch=branch,
+                kind=data.kind,
+                status=data.status,
+                held_on=data.held_on,
+                people_reached=data.people_reached,
+                topics=sorted(set(data.topics)),
+                topics_other=data.topics_other.strip(),
+                notes=data.notes.strip(),
+                content_digest=digest,
                 created_by=actor,
                 held_recorded_at=timezone.now() if data.status == BranchActivity.Status.HELD else None,
             )
@@ -325,25 +416,35 @@ def activity_record(*, actor, branch: JointBranch, activity_id, data: ActivityIn
             except IntegrityError:  # a concurrent send of the same activity won
                 return _replayed(BranchActivity.objects.get(pk=activity_id), branch, digest), False
             BranchActivityPoint.objects.bulk_create(
-                BranchActivityPoint(activity=activity, point_id=pk) for pk in point_ids)
+                BranchActivityPoint(activity=activity, point_id=pk) for pk in point_ids
+            )
             for photo in photos:
                 stored.extend(_save_photo(activity, photo))
-            _event(branch=branch, actor=actor, action=Action.ACTIVITY_LOGGED, activity=str(activity.pk),
-                   status=data.status, points=len(point_ids), photos=len(photos))
+            _event(
+                branch=branch,
+                actor=actor,
+                action=Action.ACTIVITY_LOGGED,
+                activity=str(activity.pk),
+                status=data.status,
+                points=len(point_ids),
+                photos=len(photos),
+            )
     except BaseException:
         delete_stored(stored)
         raise
     return activity, True
 
 
-def activity_record_held(*, actor, activity: BranchActivity, held_on: date, people_reached: int, notes: str = "",
-                         uploads=()) -> BranchActivity:
+def activity_record_held(
+    *, actor, activity: BranchActivity, held_on: date, people_reached: int, notes: str = "", uploads=()
+) -> BranchActivity:
     """Record that a planned activity took place: on which day, how many people it
     reached, what happened, and its photos."""
     branch = activity.branch
     if not may_work_in(actor, branch):
-        raise ValidationError(_("Only the secretary and members of %(branch)s log its activities.")
-                              % {"branch": branch})
+        raise ValidationError(
+            _("Only the secretary and members of %(branch)s log its activities.") % {"branch": branch}
+        )
     errors: dict[str, str] = {}
     today = timezone.localdate()
     if held_on is None or held_on > today:
@@ -362,15 +463,19 @@ def activity_record_held(*, actor, activity: BranchActivity, held_on: date, peop
         with transaction.atomic():
             current = BranchActivity.objects.select_for_update().get(pk=activity.pk)
             if current.status != BranchActivity.Status.PLANNED:
-                raise ValidationError(_("This activity is already recorded as held, on %(date)s.")
-                                      % {"date": current.held_on.isoformat()})
+                raise ValidationError(
+                    _("This activity is already recorded as held, on %(date)s.") % {"date": current.held_on.isoformat()}
+                )
             point_ids = list(current.point_links.values_list("point_id", flat=True))
             paired = _paired_on(branch, point_ids, held_on)
             unpaired = [pk for pk in point_ids if pk not in paired]
             if unpaired:
-                raise ValidationError({"held_on": _(
-                    "On %(date)s the branch was not paired with point %(ids)s. Check the date.")
-                    % {"date": held_on.isoformat(), "ids": ", ".join(map(str, unpaired))}})
+                raise ValidationError(
+                    {
+                        "held_on": _("On %(date)s the branch was not paired with point %(ids)s. Check the date.")
+                        % {"date": held_on.isoformat(), "ids": ", ".join(map(str, unpaired))}
+                    }
+                )
             current.status, current.held_on = BranchActivity.Status.HELD, held_on
             current.people_reached = people_reached
             if (notes or "").strip():
@@ -379,8 +484,9 @@ def activity_record_held(*, actor, activity: BranchActivity, held_on: date, peop
             current.save(update_fields=["status", "held_on", "people_reached", "notes", "held_recorded_at"])
             for photo in photos:
                 stored.extend(_save_photo(current, photo))
-            _event(branch=branch, actor=actor, action=Action.ACTIVITY_HELD, activity=str(current.pk),
-                   photos=len(photos))
+            _event(
+                branch=branch, actor=actor, action=Action.ACTIVITY_HELD, activity=str(current.pk), photos=len(photos)
+            )
     except BaseException:
         delete_stored(stored)
         raise

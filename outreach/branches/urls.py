@@ -15,19 +15,28 @@ urlpatterns = [
     path("branches/<int:pk>/pairings/", views.branch_pairings, name="branch-pairings"),
     path("branches/<int:pk>/pairings/add/", views.branch_pairing_add, name="branch-pairing-add"),
     path("branches/<int:pk>/pairings/<int:pairing_id>/end/", views.branch_pairing_end, name="branch-pairing-end"),
-    path("branches/<int:pk>/pairings/<int:pairing_id>/liaison/", views.branch_pairing_liaison,
-         name="branch-pairing-liaison"),
+    path(
+        "branches/<int:pk>/pairings/<int:pairing_id>/liaison/",
+        views.branch_pairing_liaison,
+        name="branch-pairing-liaison",
+    ),
     path("branches/<int:pk>/activities/", views.branch_activities, name="branch-activities"),
     path("branches/<int:pk>/activities/new/", views.branch_activity_create, name="branch-activity-create"),
-    path("branches/<int:pk>/activities/<uuid:activity_id>/", views.branch_activity_detail,
-         name="branch-activity-detail"),
-    path("branches/<int:pk>/activities/<uuid:activity_id>/held/", views.branch_activity_held,
-         name="branch-activity-held"),
+    path(
+        "branches/<int:pk>/activities/<uuid:activity_id>/", views.branch_activity_detail, name="branch-activity-detail"
+    ),
+    path(
+        "branches/<int:pk>/activities/<uuid:activity_id>/held/", views.branch_activity_held, name="branch-activity-held"
+    ),
     path("branches/<int:pk>/queue/", views.branch_queue, name="branch-queue"),
     path("branches/<int:pk>/queue/<uuid:errand_id>/assign/", views.branch_queue_assign, name="branch-queue-assign"),
     path("branches/<int:pk>/report/", views.branch_report, name="branch-report"),
     path("branches/<int:pk>/report.xlsx", views.branch_report_xlsx, name="branch-report-xlsx"),
     path("branch-photos/<uuid:photo_id>/", views.branch_activity_photo, name="branch-activity-photo"),
-    path("branch-photos/<uuid:photo_id>/thumb/", views.branch_activity_photo, {"thumbnail": True},
-         name="branch-activity-photo-thumb"),
+    path(
+        "branch-photos/<uuid:photo_id>/thumb/",
+        views.branch_activity_photo,
+        {"thumbnail": True},
+        name="branch-activity-photo-thumb",
+    ),
 ]

@@ -30,14 +30,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from grid.geo import tile_position
-from outreach.branches import selectors
-from outreach.branches import services
+from outreach.branches import selectors, services
 from outreach.common import due
 from outreach.errands.board.views import NOTE_MAX_LENGTH, assignable_for, version_posted
 from outreach.errands.services import errand_assign
-from outreach.residents.forms import DATE_WIDGET, MultipleFileInput, MultiplePhotoField, ServiceErrorsMixin
 from outreach.models import ActivityTopic, BranchActivity
 from outreach.photos.pipeline import PhotoRejected, photo_response
+from outreach.residents.forms import DATE_WIDGET, MultipleFileInput, MultiplePhotoField, ServiceErrorsMixin
 from outreach.residents.services import Conflict
 
 QUEUE_PER_PAGE = 30
@@ -51,15 +50,22 @@ USERNAME_MISSING = gettext_lazy("Enter the user name of the person's account.")
 
 
 class MemberAddForm(ServiceErrorsMixin, forms.Form):
-    username = forms.CharField(label=gettext_lazy("User name of the account"), max_length=150,
-                               widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
-                               error_messages={"required": USERNAME_MISSING})
+    username = forms.CharField(
+        label=gettext_lazy("User name of the account"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+        error_messages={"required": USERNAME_MISSING},
+    )
 
 
 class PairingAddForm(ServiceErrorsMixin, forms.Form):
     point = forms.IntegerField(widget=forms.HiddenInput)
-    since = forms.DateField(label=gettext_lazy("Paired since"), required=False, widget=DATE_WIDGET,
-                            error_messages={"invalid": gettext_lazy("Enter the date as 2026-11-27.")})
+    since = forms.DateField(
+        label=gettext_lazy("Paired since"),
+        required=False,
+        widget=DATE_WIDGET,
+        error_messages={"invalid": gettext_lazy("Enter the date as 2026-11-27.")},
+    )
     liaison = forms.TypedChoiceField(label=gettext_lazy("Liaison"), required=False, coerce=int, empty_value=None)
 
     def __init__(self, *args, people, **kwargs):
@@ -68,8 +74,12 @@ class PairingAddForm(ServiceErrorsMixin, forms.Form):
 
 
 class PairingEndForm(ServiceErrorsMixin, forms.Form):
-    until = forms.DateField(label=gettext_lazy("Ended on"), required=False, widget=DATE_WIDGET,
-                            error_messages={"invalid": gettext_lazy("Enter the date as 2026-11-27.")})
+    until = forms.DateField(
+        label=gettext_lazy("Ended on"),
+        required=False,
+        widget=DATE_WIDGET,
+        error_messages={"invalid": gettext_lazy("Enter the date as 2026-11-27.")},
+    )
 
 
 class LiaisonForm(ServiceErrorsMixin, forms.Form):
@@ -89,33 +99,61 @@ class PointChoiceField(forms.TypedMultipleChoiceField):
 
 class ActivityForm(ServiceErrorsMixin, forms.Form):
     id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
-    kind = forms.ChoiceField(label=gettext_lazy("Kind of activity"), choices=BranchActivity.Kind.choices,
-                             widget=forms.RadioSelect,
-                             error_messages={"required": gettext_lazy("Choose the kind of activity.")})
-    status = forms.ChoiceField(label=gettext_lazy("Held or planned"),
-                               choices=[(status.value, status.label)
-                                        for status in (BranchActivity.Status.HELD, BranchActivity.Status.PLANNED)],
-                               widget=forms.RadioSelect, initial=BranchActivity.Status.HELD)
-    held_on = forms.DateField(label=gettext_lazy("Date"), widget=DATE_WIDGET, initial=timezone.localdate,
-                              error_messages={"required": gettext_lazy("Give the day of the activity."),
-                                              "invalid": gettext_lazy("Enter the date as 2026-11-27.")})
-    points = PointChoiceField(label=gettext_lazy("Paired points reached"), coerce=int,
-                              error_messages={"required": gettext_lazy("Choose at least one paired point the "
-                                                                       "activity reached.")})
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind of activity"),
+        choices=BranchActivity.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Choose the kind of activity.")},
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Held or planned"),
+        choices=[
+            (status.value, status.label) for status in (BranchActivity.Status.HELD, BranchActivity.Status.PLANNED)
+        ],
+        widget=forms.RadioSelect,
+        initial=BranchActivity.Status.HELD,
+    )
+    held_on = forms.DateField(
+        label=gettext_lazy("Date"),
+        widget=DATE_WIDGET,
+        initial=timezone.localdate,
+        error_messages={
+            "required": gettext_lazy("Give the day of the activity."),
+            "invalid": gettext_lazy("Enter the date as 2026-11-27."),
+        },
+    )
+    points = PointChoiceField(
+        label=gettext_lazy("Paired points reached"),
+        coerce=int,
+        error_messages={"required": gettext_lazy("Choose at least one paired point the activity reached.")},
+    )
     people_reached = forms.IntegerField(
-        label=gettext_lazy("People reached"), required=False, min_value=0, max_value=100000,
+        label=gettext_lazy("People reached"),
+        required=False,
+        min_value=0,
+        max_value=100000,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         help_text=gettext_lazy("Only for a held activity."),
         error_messages={"invalid": gettext_lazy("Enter the number of people as a whole number, for example 25.")},
     )
-    topics = forms.MultipleChoiceField(label=gettext_lazy("Topics"), required=False, choices=ActivityTopic.choices,
-                                       widget=forms.CheckboxSelectMultiple)
-    topics_other = forms.CharField(label=gettext_lazy("Other topics"), required=False,
-                                   max_length=services.TOPICS_OTHER_MAX)
-    notes = forms.CharField(label=gettext_lazy("Notes"), required=False, max_length=services.NOTES_MAX,
-                            widget=forms.Textarea(attrs={"rows": 3}))
-    photos = MultiplePhotoField(label=gettext_lazy("Photos"), required=False, widget=PHOTO_WIDGET,
-                                help_text=gettext_lazy("Only for a held activity."))
+    topics = forms.MultipleChoiceField(
+        label=gettext_lazy("Topics"), required=False, choices=ActivityTopic.choices, widget=forms.CheckboxSelectMultiple
+    )
+    topics_other = forms.CharField(
+        label=gettext_lazy("Other topics"), required=False, max_length=services.TOPICS_OTHER_MAX
+    )
+    notes = forms.CharField(
+        label=gettext_lazy("Notes"),
+        required=False,
+        max_length=services.NOTES_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    photos = MultiplePhotoField(
+        label=gettext_lazy("Photos"),
+        required=False,
+        widget=PHOTO_WIDGET,
+        help_text=gettext_lazy("Only for a held activity."),
+    )
 
     def __init__(self, *args, point_rows, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,31 +164,51 @@ class ActivityForm(ServiceErrorsMixin, forms.Form):
         data = self.cleaned_data
         planned = data["status"] == BranchActivity.Status.PLANNED
         return services.ActivityInput(
-            kind=data["kind"], status=data["status"], held_on=data["held_on"], point_ids=tuple(data["points"]),
+            kind=data["kind"],
+            status=data["status"],
+            held_on=data["held_on"],
+            point_ids=tuple(data["points"]),
             # A planned activity has reached nobody yet: a number typed before switching to
             # "planned" is not an error the person should have to clear.
             people_reached=0 if planned else (data["people_reached"] or 0),
-            topics=tuple(data["topics"]), topics_other=data["topics_other"], notes=data["notes"],
+            topics=tuple(data["topics"]),
+            topics_other=data["topics_other"],
+            notes=data["notes"],
         )
 
 
 class HeldForm(ServiceErrorsMixin, forms.Form):
-    held_on = forms.DateField(label=gettext_lazy("Held on"), widget=DATE_WIDGET, initial=timezone.localdate,
-                              error_messages={"required": gettext_lazy("Give the day it was held."),
-                                              "invalid": gettext_lazy("Enter the date as 2026-11-27.")})
-    people_reached = forms.IntegerField(
-        label=gettext_lazy("People reached"), min_value=1, max_value=100000,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={"required": gettext_lazy("Say how many people the activity reached (at least 1)."),
-                        "min_value": gettext_lazy("Say how many people the activity reached (at least 1)."),
-                        "invalid": gettext_lazy("Enter the number of people as a whole number, for example 25.")},
+    held_on = forms.DateField(
+        label=gettext_lazy("Held on"),
+        widget=DATE_WIDGET,
+        initial=timezone.localdate,
+        error_messages={
+            "required": gettext_lazy("Give the day it was held."),
+            "invalid": gettext_lazy("Enter the date as 2026-11-27."),
+        },
     )
-    notes = forms.CharField(label=gettext_lazy("What happened"), required=False, max_length=services.NOTES_MAX,
-                            widget=forms.Textarea(attrs={"rows": 3}))
+    people_reached = forms.IntegerField(
+        label=gettext_lazy("People reached"),
+        min_value=1,
+        max_value=100000,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "required": gettext_lazy("Say how many people the activity reached (at least 1)."),
+            "min_value": gettext_lazy("Say how many people the activity reached (at least 1)."),
+            "invalid": gettext_lazy("Enter the number of people as a whole number, for example 25."),
+        },
+    )
+    notes = forms.CharField(
+        label=gettext_lazy("What happened"),
+        required=False,
+        max_length=services.NOTES_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     photos = MultiplePhotoField(label=gettext_lazy("Photos"), required=False, widget=PHOTO_WIDGET)
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
 
 def _month(request) -> tuple[date, str]:
     """The month asked for (?month=YYYY-MM), or this month with a message saying why."""
@@ -184,13 +242,15 @@ def _month_nav(month: date) -> dict:
 
 def _branch_context(request, branch, section: str) -> dict:
     return {
-        "branch": branch, "section": section,
+        "branch": branch,
+        "section": section,
         "may_work": selectors.may_work_in(request.user, branch),
         "may_manage": selectors.may_manage(request.user, branch),
     }
 
 
 # --- the city view --------------------------------------------------------------------------------
+
 
 @require_GET
 @login_required
@@ -202,10 +262,16 @@ def branch_list(request):
         raise Http404
     month, month_error = _month(request)
     figures = selectors.branch_figures(branches=branches, month=month, today=timezone.localdate())
-    return render(request, "outreach/branches/list.html", {
-        "figures": figures, "month_error": month_error, **_month_nav(month),
-        "neglect_days": selectors.neglect_days(),
-    })
+    return render(
+        request,
+        "outreach/branches/list.html",
+        {
+            "figures": figures,
+            "month_error": month_error,
+            **_month_nav(month),
+            "neglect_days": selectors.neglect_days(),
+        },
+    )
 
 
 @require_GET
@@ -221,6 +287,7 @@ def branch_list_xlsx(request):
 
 # --- the branch home -------------------------------------------------------------------------------
 
+
 @require_GET
 @login_required
 def branch_home(request, pk: int):
@@ -232,20 +299,25 @@ def branch_home(request, pk: int):
     context = {
         **_branch_context(request, branch, "home"),
         "page": Paginator(rows, POINTS_PER_PAGE).get_page(request.GET.get("page")),
-        "show": show, "q": search, "today": today, "neglect_days": selectors.neglect_days(),
+        "show": show,
+        "q": search,
+        "today": today,
+        "neglect_days": selectors.neglect_days(),
     }
     if request.htmx and not request.htmx.boosted:
         return render(request, "outreach/branches/home.html#points", context)
     all_rows = rows if not show and not search else selectors.branch_points(branch=branch, today=today)
-    context.update({
-        "paired_count": len(all_rows),
-        "neglected_count": sum(row.neglected for row in all_rows),
-        "departments": selectors.branch_departments(branch=branch),
-        "people": selectors.branch_people(branch=branch),
-        "member_form": MemberAddForm(),
-        "counts": selectors.queue_counts(user=request.user, branch=branch, today=today),
-        "map_config": {"dataUrl": reverse("branch-points-geojson", args=[branch.pk])},
-    })
+    context.update(
+        {
+            "paired_count": len(all_rows),
+            "neglected_count": sum(row.neglected for row in all_rows),
+            "departments": selectors.branch_departments(branch=branch),
+            "people": selectors.branch_people(branch=branch),
+            "member_form": MemberAddForm(),
+            "counts": selectors.queue_counts(user=request.user, branch=branch, today=today),
+            "map_config": {"dataUrl": reverse("branch-points-geojson", args=[branch.pk])},
+        }
+    )
     return render(request, "outreach/branches/home.html", context)
 
 
@@ -267,28 +339,43 @@ def branch_points_geojson(request, pk: int):
             last = _("last activity %(date)s") % {"date": row.last_activity_on.isoformat()}
         else:
             last = _("no activity yet")
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [position[1], position[0]]},
-            "properties": {
-                "id": point.pk, "name": point.name, "neglected": row.neglected, "openErrands": row.open_errands,
-                "lastActivity": row.last_activity_on.isoformat() if row.last_activity_on else None,
-                "summary": ngettext("%(errands)d open errand · %(last)s", "%(errands)d open errands · %(last)s",
-                                    row.open_errands) % {"errands": row.open_errands, "last": last},
-                "anchor": f"#point-{point.pk}",
-            },
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [position[1], position[0]]},
+                "properties": {
+                    "id": point.pk,
+                    "name": point.name,
+                    "neglected": row.neglected,
+                    "openErrands": row.open_errands,
+                    "lastActivity": row.last_activity_on.isoformat() if row.last_activity_on else None,
+                    "summary": ngettext(
+                        "%(errands)d open errand · %(last)s", "%(errands)d open errands · %(last)s", row.open_errands
+                    )
+                    % {"errands": row.open_errands, "last": last},
+                    "anchor": f"#point-{point.pk}",
+                },
+            }
+        )
     return JsonResponse({"type": "FeatureCollection", "features": features}, json_dumps_params={"ensure_ascii": False})
 
 
 # --- members ------------------------------------------------------------------------------------------
 
+
 def _members_answer(request, branch, *, form=None, status: int = 200):
     if request.htmx:
-        return render(request, "outreach/branches/home.html#members", {
-            **_branch_context(request, branch, "home"), "people": selectors.branch_people(branch=branch),
-            "member_form": form or MemberAddForm(), "members_partial": True,
-        }, status=status)
+        return render(
+            request,
+            "outreach/branches/home.html#members",
+            {
+                **_branch_context(request, branch, "home"),
+                "people": selectors.branch_people(branch=branch),
+                "member_form": form or MemberAddForm(),
+                "members_partial": True,
+            },
+            status=status,
+        )
     if form is not None and form.errors:
         for error in form.errors.get("username", []) + form.non_field_errors():
             messages.error(request, error)
@@ -329,6 +416,7 @@ def branch_member_remove(request, pk: int, user_id: int):
 
 
 # --- pairings -------------------------------------------------------------------------------------------
+
 
 @require_GET
 @login_required
@@ -381,8 +469,9 @@ def branch_pairing_add(request, pk: int):
         return _pairings_redirect(branch)
     liaison = next((u for u in people if u.pk == form.cleaned_data["liaison"]), None)
     try:
-        pairing = services.pairing_add(actor=request.user, branch=branch, point=point,
-                                       since=form.cleaned_data["since"], liaison=liaison)
+        pairing = services.pairing_add(
+            actor=request.user, branch=branch, point=point, since=form.cleaned_data["since"], liaison=liaison
+        )
     except ValidationError as error:
         _flash_errors(request, error)
         return _pairings_redirect(branch)
@@ -405,8 +494,11 @@ def branch_pairing_end(request, pk: int, pairing_id: int):
     except ValidationError as error:
         _flash_errors(request, error)
         return _pairings_redirect(branch)
-    messages.success(request, _("The pairing with %(point)s ended on %(date)s; it stays in the history.")
-                     % {"point": pairing.point, "date": pairing.until.isoformat()})
+    messages.success(
+        request,
+        _("The pairing with %(point)s ended on %(date)s; it stays in the history.")
+        % {"point": pairing.point, "date": pairing.until.isoformat()},
+    )
     return _pairings_redirect(branch, "#history")
 
 
@@ -426,12 +518,16 @@ def branch_pairing_liaison(request, pk: int, pairing_id: int):
     except ValidationError as error:
         _flash_errors(request, error)
     else:
-        messages.success(request, _("Liaison for %(point)s: %(name)s.")
-                         % {"point": pairing.point, "name": liaison.display_name if liaison else _("nobody")})
+        messages.success(
+            request,
+            _("Liaison for %(point)s: %(name)s.")
+            % {"point": pairing.point, "name": liaison.display_name if liaison else _("nobody")},
+        )
     return _pairings_redirect(branch, f"#pairing-{pairing.pk}")
 
 
 # --- activities ------------------------------------------------------------------------------------------
+
 
 def _calendar(month: date, activities) -> list[list[dict | None]]:
     """The month as weeks (Monday first) of days with their activities."""
@@ -445,8 +541,9 @@ def _calendar(month: date, activities) -> list[list[dict | None]]:
         if len(weeks[-1]) == 7:
             weeks.append([])
         items = by_day.get(day, [])
-        weeks[-1].append({"day": day, "held": sum(not a.is_planned for a in items),
-                          "planned": sum(a.is_planned for a in items)})
+        weeks[-1].append(
+            {"day": day, "held": sum(not a.is_planned for a in items), "planned": sum(a.is_planned for a in items)}
+        )
         day = date.fromordinal(day.toordinal() + 1)
     weeks[-1] += [None] * (7 - len(weeks[-1]))
     return weeks
@@ -461,8 +558,12 @@ def branch_activities(request, pk: int):
     start, end = selectors.month_bounds(month)
     activities = list(selectors.activities_between(branch=branch, start=start, end=end))
     context = {
-        **_branch_context(request, branch, "activities"), **_month_nav(month), "month_error": month_error,
-        "today": today, "activities": activities, "weeks": _calendar(month, activities),
+        **_branch_context(request, branch, "activities"),
+        **_month_nav(month),
+        "month_error": month_error,
+        "today": today,
+        "activities": activities,
+        "weeks": _calendar(month, activities),
         "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
         "upcoming": list(selectors.upcoming_planned(branch=branch, today=today)[:10]),
         "overdue_planned": list(selectors.overdue_planned(branch=branch, today=today)[:10]),
@@ -479,8 +580,9 @@ def branch_activity_create(request, pk: int):
     today = timezone.localdate()
     rows = selectors.branch_points(branch=branch, today=today)
     preselected = [value for value in request.GET.getlist("point") if value.isdigit()]
-    form = ActivityForm(request.POST or None, request.FILES or None, point_rows=rows,
-                        initial={"points": [int(v) for v in preselected]})
+    form = ActivityForm(
+        request.POST or None, request.FILES or None, point_rows=rows, initial={"points": [int(v) for v in preselected]}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             activity, created = _record_or_replay(request, branch, form)
@@ -493,13 +595,23 @@ def branch_activity_create(request, pk: int):
         else:
             if created:
                 n = len(form.cleaned_data["points"])
-                messages.success(request, ngettext("The activity is logged at %(n)d point.",
-                                                   "The activity is logged at %(n)d points.", n) % {"n": n})
+                messages.success(
+                    request,
+                    ngettext("The activity is logged at %(n)d point.", "The activity is logged at %(n)d points.", n)
+                    % {"n": n},
+                )
             return redirect("branch-activity-detail", pk=branch.pk, activity_id=activity.pk)
-    return render(request, "outreach/branches/activity_form.html", {
-        **_branch_context(request, branch, "activities"), "form": form, "rows": rows, "today": today,
-        "selected": {str(v) for v in (form["points"].value() or [])},
-    })
+    return render(
+        request,
+        "outreach/branches/activity_form.html",
+        {
+            **_branch_context(request, branch, "activities"),
+            "form": form,
+            "rows": rows,
+            "today": today,
+            "selected": {str(v) for v in (form["points"].value() or [])},
+        },
+    )
 
 
 def _record_or_replay(request, branch, form):
@@ -509,8 +621,13 @@ def _record_or_replay(request, branch, form):
     existing = selectors.activity_logged_by(branch=branch, pk=activity_id, user=request.user)
     if existing is not None:
         return existing, False
-    return services.activity_record(actor=request.user, branch=branch, activity_id=activity_id,
-                                    data=form.as_input(), uploads=form.cleaned_data["photos"])
+    return services.activity_record(
+        actor=request.user,
+        branch=branch,
+        activity_id=activity_id,
+        data=form.as_input(),
+        uploads=form.cleaned_data["photos"],
+    )
 
 
 @require_GET
@@ -525,8 +642,10 @@ def branch_activity_detail(request, pk: int, activity_id):
 
 
 def _activity_context(activity) -> dict:
-    return {"activity": activity,
-            "topic_labels": [ActivityTopic(code).label for code in activity.topics if code in ActivityTopic.values]}
+    return {
+        "activity": activity,
+        "topic_labels": [ActivityTopic(code).label for code in activity.topics if code in ActivityTopic.values],
+    }
 
 
 @require_POST
@@ -538,9 +657,14 @@ def branch_activity_held(request, pk: int, activity_id):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.activity_record_held(actor=request.user, activity=activity, held_on=data["held_on"],
-                                          people_reached=data["people_reached"], notes=data["notes"],
-                                          uploads=data["photos"])
+            services.activity_record_held(
+                actor=request.user,
+                activity=activity,
+                held_on=data["held_on"],
+                people_reached=data["people_reached"],
+                notes=data["notes"],
+                uploads=data["photos"],
+            )
         except PhotoRejected as error:
             form.add_error("photos", str(error))
         except ValidationError as error:
@@ -562,6 +686,7 @@ def branch_activity_photo(request, photo_id, thumbnail: bool = False):
 
 # --- the branch queue -----------------------------------------------------------------------------------
 
+
 def _queue_rows(request, branch, errands, today):
     """Each errand with who it may go to: the branch's own people first, then the people
     serving the resident's area (answering back down the tiers)."""
@@ -569,13 +694,15 @@ def _queue_rows(request, branch, errands, today):
     rows = []
     for errand in errands:
         people = candidates.get(errand.pk, [])
-        rows.append({
-            "errand": errand,
-            "overdue": due.errand_is_overdue(state=errand.state, due_on=errand.due_on, today=today),
-            "days_overdue": due.errand_days_overdue(due_on=errand.due_on, today=today),
-            "in_branch": [s for s in people if s.branch_id == branch.pk],
-            "down": [s for s in people if s.area_id],
-        })
+        rows.append(
+            {
+                "errand": errand,
+                "overdue": due.errand_is_overdue(state=errand.state, due_on=errand.due_on, today=today),
+                "days_overdue": due.errand_days_overdue(due_on=errand.due_on, today=today),
+                "in_branch": [s for s in people if s.branch_id == branch.pk],
+                "down": [s for s in people if s.area_id],
+            }
+        )
     return rows
 
 
@@ -584,17 +711,25 @@ def _queue_rows(request, branch, errands, today):
 def branch_queue(request, pk: int):
     branch = selectors.branch_for_user_or_404(request.user, pk)
     today = timezone.localdate()
-    page = Paginator(selectors.queue_errands(user=request.user, branch=branch, today=today),
-                     QUEUE_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.queue_errands(user=request.user, branch=branch, today=today), QUEUE_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     complaints = list(selectors.queue_complaints(user=request.user, branch=branch, today=today)[:QUEUE_PER_PAGE])
     for complaint in complaints:
         complaint.is_overdue = due.complaint_is_overdue(state=complaint.state, deadline=complaint.deadline, today=today)
         complaint.days_overdue = (today - complaint.deadline).days if complaint.is_overdue else 0
-    return render(request, "outreach/branches/queue.html", {
-        **_branch_context(request, branch, "queue"), "page": page,
-        "rows": _queue_rows(request, branch, list(page), today), "complaints": complaints, "today": today,
-        "counts": selectors.queue_counts(user=request.user, branch=branch, today=today),
-    })
+    return render(
+        request,
+        "outreach/branches/queue.html",
+        {
+            **_branch_context(request, branch, "queue"),
+            "page": page,
+            "rows": _queue_rows(request, branch, list(page), today),
+            "complaints": complaints,
+            "today": today,
+            "counts": selectors.queue_counts(user=request.user, branch=branch, today=today),
+        },
+    )
 
 
 @require_POST
@@ -603,8 +738,11 @@ def branch_queue_assign(request, pk: int, errand_id):
     """Give one of the branch's errands to a member (or the secretary), or answer it back
     down to someone serving the resident's station or grid."""
     branch = selectors.branch_for_worker_or_404(request.user, pk)
-    errand = selectors.queue_errands(user=request.user, branch=branch, today=timezone.localdate()).filter(
-        pk=errand_id).first()
+    errand = (
+        selectors.queue_errands(user=request.user, branch=branch, today=timezone.localdate())
+        .filter(pk=errand_id)
+        .first()
+    )
     if errand is None:
         raise Http404
     chosen = request.POST.get("assignee", "")
@@ -614,20 +752,27 @@ def branch_queue_assign(request, pk: int, errand_id):
         messages.error(request, _("Errand %(number)s: choose who takes it from the list.") % {"number": errand.number})
         return redirect(back)
     try:
-        errand_assign(actor=request.user, errand=errand, assignee=assignee,
-                      expected_version=version_posted(request.POST),
-                      note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH])
+        errand_assign(
+            actor=request.user,
+            errand=errand,
+            assignee=assignee,
+            expected_version=version_posted(request.POST),
+            note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH],
+        )
     except Conflict as conflict:
         messages.error(request, f"{errand.number}: {conflict.message}")
     except ValidationError as error:
         _flash_errors(request, error, f"{errand.number}: ")
     else:
-        messages.success(request, _("Errand %(number)s is given to %(name)s.")
-                         % {"number": errand.number, "name": assignee.display_name})
+        messages.success(
+            request,
+            _("Errand %(number)s is given to %(name)s.") % {"number": errand.number, "name": assignee.display_name},
+        )
     return redirect(back)
 
 
 # --- the monthly report ----------------------------------------------------------------------------------
+
 
 @require_GET
 @login_required
@@ -635,10 +780,16 @@ def branch_report(request, pk: int):
     branch = selectors.branch_for_user_or_404(request.user, pk)
     month, month_error = _month(request)
     figures = selectors.branch_figures(branches=[branch], month=month, today=timezone.localdate())[0]
-    return render(request, "outreach/branches/report.html", {
-        **_branch_context(request, branch, "report"), **_month_nav(month), "month_error": month_error,
-        "figures": figures,
-    })
+    return render(
+        request,
+        "outreach/branches/report.html",
+        {
+            **_branch_context(request, branch, "report"),
+            **_month_nav(month),
+            "month_error": month_error,
+            "figures": figures,
+        },
+    )
 
 
 @require_GET
@@ -649,8 +800,9 @@ def branch_report_xlsx(request, pk: int):
     figures = selectors.branch_figures(branches=[branch], month=month, today=timezone.localdate())
     start, end = selectors.month_bounds(month)
     held = selectors.activities_between(branch=branch, start=start, end=end).filter(status=BranchActivity.Status.HELD)
-    return _xlsx_response(_figures_workbook(figures, month, activities=list(held)),
-                          f"branch-{branch.number:02d}-{month:%Y-%m}.xlsx")
+    return _xlsx_response(
+        _figures_workbook(figures, month, activities=list(held)), f"branch-{branch.number:02d}-{month:%Y-%m}.xlsx"
+    )
 
 
 # The spreadsheet goes into the offices' own monthly reports, which are in Chinese
@@ -700,13 +852,19 @@ def _figures_workbook(figures, month: date, activities=None) -> bytes:
         kinds = dict(BranchActivity.Kind.choices)
         topics = dict(ActivityTopic.choices)
         for activity in activities:
-            held.append([
-                activity.held_on, str(kinds[activity.kind]), "、".join(p.name for p in activity.points.all()),
-                activity.people_reached,
-                "、".join([str(topics.get(code, code)) for code in activity.topics] + ([activity.topics_other]
-                                                                                     if activity.topics_other else [])),
-                activity.created_by.display_name,
-            ])
+            held.append(
+                [
+                    activity.held_on,
+                    str(kinds[activity.kind]),
+                    "、".join(p.name for p in activity.points.all()),
+                    activity.people_reached,
+                    "、".join(
+                        [str(topics.get(code, code)) for code in activity.topics]
+                        + ([activity.topics_other] if activity.topics_other else [])
+                    ),
+                    activity.created_by.display_name,
+                ]
+            )
         for row in held.iter_rows(min_row=2, max_col=1):
             row[0].number_format = "yyyy-mm-dd"
     buffer = io.BytesIO()

@@ -14,7 +14,9 @@ from django.conf import settings
 
 @cache
 def _derive(purpose: bytes, field_key: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"daiban-field-keys", info=purpose).derive(field_key.encode())
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"daiban-field-keys", info=purpose).derive(
+        field_key.encode()
+    )
 
 
 def _fernet() -> Fernet:

@@ -115,8 +115,11 @@ def complaint_points_for(*, user) -> QuerySet[ServicePoint]:
     reach = reach_of(user)
     if not reach.roles & REGISTERING_ROLES:
         return ServicePoint.objects.none()
-    return (ServicePoint.objects.filter(reach.area_q(prefix="area__"), tier=ServicePoint.Tier.STREET_CENTRE)
-            .select_related("area").order_by("area__path"))
+    return (
+        ServicePoint.objects.filter(reach.area_q(prefix="area__"), tier=ServicePoint.Tier.STREET_CENTRE)
+        .select_related("area")
+        .order_by("area__path")
+    )
 
 
 def departments_for_complaints() -> QuerySet[Department]:

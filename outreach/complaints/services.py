@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy
 
 from grid.models import Department, JointBranch, Scope, ServicePoint, ServiceWindow
 from outreach.common import due
-from outreach.errands.notifications import services as notify
 from outreach.complaints.selectors import answers_for_branch, complaint_points_for
+from outreach.errands.notifications import services as notify
 from outreach.models import Complaint, Notification, ServiceType
 from outreach.residents.services import Conflict
 
@@ -31,7 +31,9 @@ DEPARTMENT_MISSING = gettext_lazy("Choose the department concerned (or a service
 WHAT_MISSING = gettext_lazy("Say what happened: what the person came for and why it was not done.")
 TOO_FEW_TRIPS = gettext_lazy("This window is for people who came at least twice: enter 2 or more trips.")
 RESOLUTION_MISSING = gettext_lazy("Say what was done on the spot.")
-POINT_NOT_YOURS = gettext_lazy("Choose one of your street proxy centres: complaints are registered where the person came.")
+POINT_NOT_YOURS = gettext_lazy(
+    "Choose one of your street proxy centres: complaints are registered where the person came."
+)
 
 _PHONE = re.compile(r"^\+?[0-9()\- ]+$")
 _NUMBER_ATTEMPTS = 5
@@ -45,21 +47,32 @@ def clean_phone(value: str) -> str:
     if not phone:
         raise ValidationError(PHONE_MISSING)
     if not _PHONE.match(phone) or not 7 <= digits <= 15:
-        raise ValidationError(_("“%(value)s” is not a phone number: use 7 to 15 digits, with spaces, +, - or brackets.")
-                              % {"value": value})
+        raise ValidationError(
+            _("“%(value)s” is not a phone number: use 7 to 15 digits, with spaces, +, - or brackets.")
+            % {"value": value}
+        )
     return phone
 
 
 def branch_for_department(department: Department) -> JointBranch:
     """The joint branch whose windows handle the department (the lowest-numbered window
     decides when, unusually, a department's windows sit in two branches)."""
-    window = (ServiceWindow.objects.filter(department=department, branch__isnull=False)
-              .select_related("branch").order_by("number").first())
+    window = (
+        ServiceWindow.objects.filter(department=department, branch__isnull=False)
+        .select_related("branch")
+        .order_by("number")
+        .first()
+    )
     if window is None:
-        raise ValidationError({"department": _(
-            "No joint branch has a window for %(department)s, so nobody could answer this complaint. "
-            "Handle it on the spot, or ask the administrator to attach the department's windows to a branch."
-        ) % {"department": department}})
+        raise ValidationError(
+            {
+                "department": _(
+                    "No joint branch has a window for %(department)s, so nobody could answer this complaint. "
+                    "Handle it on the spot, or ask the administrator to attach the department's windows to a branch."
+                )
+                % {"department": department}
+            }
+        )
     return window.branch
 
 
@@ -79,9 +92,20 @@ def _may_register_at(actor, point: ServicePoint | None) -> bool:
     return point is not None and complaint_points_for(user=actor).filter(pk=point.pk).exists()
 
 
-def complaint_register(*, actor, point: ServicePoint | None, name: str, phone: str, service: ServiceType | None,
-                       department: Department | None, what_happened: str, trips: int | None, handled_on_spot: bool,
-                       resolution: str = "", deadline: date | None = None) -> Complaint:
+def complaint_register(
+    *,
+    actor,
+    point: ServicePoint | None,
+    name: str,
+    phone: str,
+    service: ServiceType | None,
+    department: Department | None,
+    what_happened: str,
+    trips: int | None,
+    handled_on_spot: bool,
+    resolution: str = "",
+    deadline: date | None = None,
+) -> Complaint:
     """Register someone who had to come more than once. Handled on the spot, it is
     closed at once with what was done; otherwise it goes to the joint branch over the
     department's windows with a deadline (default: five working days), and the branch
@@ -126,22 +150,38 @@ def complaint_register(*, actor, point: ServicePoint | None, name: str, phone: s
 
     now = timezone.now()
     complaint = Complaint(
-        name=name, phone=phone, service=service, department=department, what_happened=what_happened, trips=trips,
-        point=point, registered_by=actor, registered_at=now, handled_on_spot=handled_on_spot, branch=branch,
-        deadline=deadline, resolution=resolution,
+        name=name,
+        phone=phone,
+        service=service,
+        department=department,
+        what_happened=what_happened,
+        trips=trips,
+        point=point,
+        registered_by=actor,
+        registered_at=now,
+        handled_on_spot=handled_on_spot,
+        branch=branch,
+        deadline=deadline,
+        resolution=resolution,
         state=Complaint.State.CLOSED if handled_on_spot else Complaint.State.OPEN,
-        resolved_by=actor if handled_on_spot else None, resolved_at=now if handled_on_spot else None,
+        resolved_by=actor if handled_on_spot else None,
+        resolved_at=now if handled_on_spot else None,
     )
     with transaction.atomic():
         _insert_with_number(complaint, today)
         if branch is not None:
             notify.send(
-                users=[u for u in branch_members(branch) if u.pk != actor.pk], kind=Notification.Kind.COMPLAINT,
+                users=[u for u in branch_members(branch) if u.pk != actor.pk],
+                kind=Notification.Kind.COMPLAINT,
                 complaint=complaint,
                 # No name or phone: the text may leave through SMS backends; the page shows them.
                 text=_("Complaint %(number)s · %(department)s · came %(trips)d times; answer by %(deadline)s")
-                % {"number": complaint.number, "department": department, "trips": trips,
-                   "deadline": deadline.isoformat()},
+                % {
+                    "number": complaint.number,
+                    "department": department,
+                    "trips": trips,
+                    "deadline": deadline.isoformat(),
+                },
             )
     return complaint
 
@@ -164,11 +204,15 @@ def _insert_with_number(complaint: Complaint, today: date) -> None:
 def complaint_resolve(*, actor, complaint: Complaint, resolution: str, expected_version: int) -> Complaint:
     """The branch's answer: closes the complaint. Someone else's answer first (a stale
     version) raises Conflict with the stored complaint."""
-    current = (Complaint.objects.select_for_update(of=("self",))
-               .select_related("point", "department", "service", "branch", "registered_by").get(pk=complaint.pk))
+    current = (
+        Complaint.objects.select_for_update(of=("self",))
+        .select_related("point", "department", "service", "branch", "registered_by")
+        .get(pk=complaint.pk)
+    )
     if current.version != expected_version:
-        raise Conflict(_("Someone else changed this complaint. Here is its current state; check it and try again."),
-                       current)
+        raise Conflict(
+            _("Someone else changed this complaint. Here is its current state; check it and try again."), current
+        )
     if current.state != Complaint.State.OPEN:
         raise ValidationError({"resolution": _("This complaint is already closed.")})
     if not answers_for_branch(actor, current):

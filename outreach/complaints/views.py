@@ -13,12 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from outreach.complaints import selectors
-from outreach.complaints import services
 from outreach.common import due
+from outreach.complaints import selectors, services
 from outreach.complaints.selectors import Tab
-from outreach.reporting.coverage.views import CountedPaginator
 from outreach.models import Complaint
+from outreach.reporting.coverage.views import CountedPaginator
 from outreach.residents.forms import DATE_WIDGET, ServiceErrorsMixin
 from outreach.residents.services import Conflict
 
@@ -29,32 +28,52 @@ TAB_LABELS = {Tab.OPEN: gettext_lazy("Open"), Tab.OVERDUE: gettext_lazy("Overdue
 
 # --- forms: they parse and show errors; the services decide and write -----------------
 
+
 class ServiceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.name} · {obj.department.name}"
 
 
 class ComplaintForm(ServiceErrorsMixin, forms.Form):
-    point = forms.ModelChoiceField(label=gettext_lazy("Registered at"), queryset=None, empty_label=None,
-                                   error_messages={"required": services.POINT_NOT_YOURS,
-                                                   "invalid_choice": services.POINT_NOT_YOURS})
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=50,
-                           error_messages={"required": services.NAME_MISSING})
-    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=20,
-                            error_messages={"required": services.PHONE_MISSING},
-                            widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}))
+    point = forms.ModelChoiceField(
+        label=gettext_lazy("Registered at"),
+        queryset=None,
+        empty_label=None,
+        error_messages={"required": services.POINT_NOT_YOURS, "invalid_choice": services.POINT_NOT_YOURS},
+    )
+    name = forms.CharField(
+        label=gettext_lazy("Name"), max_length=50, error_messages={"required": services.NAME_MISSING}
+    )
+    phone = forms.CharField(
+        label=gettext_lazy("Phone"),
+        max_length=20,
+        error_messages={"required": services.PHONE_MISSING},
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
+    )
     service = ServiceChoiceField(
-        label=gettext_lazy("Service"), queryset=None, required=False,
+        label=gettext_lazy("Service"),
+        queryset=None,
+        required=False,
         empty_label=gettext_lazy("— none or not listed —"),
         help_text=gettext_lazy("Optional. With the department left empty, the service's department is used."),
     )
-    department = forms.ModelChoiceField(label=gettext_lazy("Department"), queryset=None, required=False,
-                                        empty_label=gettext_lazy("— the service's department —"))
-    what_happened = forms.CharField(label=gettext_lazy("What happened"), widget=forms.Textarea(attrs={"rows": 4}),
-                                    help_text=gettext_lazy("What the person came for, and why it was not done."),
-                                    error_messages={"required": services.WHAT_MISSING})
+    department = forms.ModelChoiceField(
+        label=gettext_lazy("Department"),
+        queryset=None,
+        required=False,
+        empty_label=gettext_lazy("— the service's department —"),
+    )
+    what_happened = forms.CharField(
+        label=gettext_lazy("What happened"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("What the person came for, and why it was not done."),
+        error_messages={"required": services.WHAT_MISSING},
+    )
     trips = forms.IntegerField(
-        label=gettext_lazy("Trips made"), min_value=2, max_value=services.MAX_TRIPS, initial=2,
+        label=gettext_lazy("Trips made"),
+        min_value=2,
+        max_value=services.MAX_TRIPS,
+        initial=2,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         error_messages={
             "required": services.TOO_FEW_TRIPS,
@@ -64,13 +83,19 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
         },
     )
     handled_on_spot = forms.BooleanField(label=gettext_lazy("Handled on the spot"), required=False)
-    resolution = forms.CharField(label=gettext_lazy("What was done on the spot"), required=False,
-                                 widget=forms.Textarea(attrs={"rows": 3}),
-                                 help_text=gettext_lazy("Only when it was handled on the spot."))
+    resolution = forms.CharField(
+        label=gettext_lazy("What was done on the spot"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Only when it was handled on the spot."),
+    )
     deadline = forms.DateField(
-        label=gettext_lazy("Branch to answer by"), required=False, widget=DATE_WIDGET,
+        label=gettext_lazy("Branch to answer by"),
+        required=False,
+        widget=DATE_WIDGET,
         help_text=gettext_lazy(
-            "Only when it goes to the department's joint branch. Five working days unless you change it."),
+            "Only when it goes to the department's joint branch. Five working days unless you change it."
+        ),
         error_messages={"invalid": gettext_lazy("Enter the deadline as a date, for example 2026-12-01.")},
     )
 
@@ -97,12 +122,16 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
 
 
 class ResolveForm(ServiceErrorsMixin, forms.Form):
-    resolution = forms.CharField(label=gettext_lazy("What the branch did"), widget=forms.Textarea(attrs={"rows": 4}),
-                                 error_messages={"required": gettext_lazy("Say what the branch did about it.")})
+    resolution = forms.CharField(
+        label=gettext_lazy("What the branch did"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": gettext_lazy("Say what the branch did about it.")},
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 # --- views ------------------------------------------------------------------------------
+
 
 def _require_complaint_user(user) -> None:
     if not selectors.uses_complaints(user):
@@ -119,13 +148,17 @@ def complaint_list(request):
     counts = selectors.complaint_counts(user=request.user, today=today)
     complaints = selectors.complaints_list(user=request.user, today=today, tab=tab)
     page = CountedPaginator(complaints, COMPLAINTS_PER_PAGE, count=getattr(counts, tab)).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     for complaint in page:
         complaint.is_overdue = due.complaint_is_overdue(state=complaint.state, deadline=complaint.deadline, today=today)
         complaint.days_overdue = (today - complaint.deadline).days if complaint.is_overdue else 0
     context = {
-        "tab": tab, "tabs": [(key, TAB_LABELS[key], getattr(counts, key)) for key in Tab.ALL], "counts": counts,
-        "page": page, "may_register": selectors.registers_complaints(request.user),
+        "tab": tab,
+        "tabs": [(key, TAB_LABELS[key], getattr(counts, key)) for key in Tab.ALL],
+        "counts": counts,
+        "page": page,
+        "may_register": selectors.registers_complaints(request.user),
     }
     template = "outreach/complaints/list.html#results" if request.htmx else "outreach/complaints/list.html"
     return render(request, template, context)
@@ -138,7 +171,9 @@ def complaint_create(request):
     if not points:  # evaluated once here; the form reuses the result to spot a single centre
         raise Http404
     form = ComplaintForm(
-        request.POST or None, points=points, departments=selectors.departments_for_complaints(),
+        request.POST or None,
+        points=points,
+        departments=selectors.departments_for_complaints(),
         service_types=selectors.services_for_complaints(),
         initial={"deadline": due.complaint_default_deadline(timezone.localdate())},
     )
@@ -149,12 +184,20 @@ def complaint_create(request):
             form.add_service_errors(error)
         else:
             if complaint.handled_on_spot:
-                messages.success(request, _("Complaint %(number)s is registered as handled on the spot.")
-                                 % {"number": complaint.number})
+                messages.success(
+                    request,
+                    _("Complaint %(number)s is registered as handled on the spot.") % {"number": complaint.number},
+                )
             else:
-                messages.success(request, _("Complaint %(number)s went to %(branch)s, to be answered by %(deadline)s.")
-                                 % {"number": complaint.number, "branch": complaint.branch,
-                                    "deadline": complaint.deadline.isoformat()})
+                messages.success(
+                    request,
+                    _("Complaint %(number)s went to %(branch)s, to be answered by %(deadline)s.")
+                    % {
+                        "number": complaint.number,
+                        "branch": complaint.branch,
+                        "deadline": complaint.deadline.isoformat(),
+                    },
+                )
             return redirect("complaint-detail", pk=complaint.pk)
     return render(request, "outreach/complaints/form.html", {"form": form})
 
@@ -166,9 +209,12 @@ def _detail_context(request, complaint, *, form=None, conflict: str = "", answer
     if answers and form is None:
         form = ResolveForm(initial={"version": complaint.version})
     return {
-        "complaint": complaint, "is_overdue": is_overdue,
+        "complaint": complaint,
+        "is_overdue": is_overdue,
         "days_overdue": (today - complaint.deadline).days if is_overdue else 0,
-        "form": form if answers else None, "conflict": conflict, "answered": answered,
+        "form": form if answers else None,
+        "conflict": conflict,
+        "answered": answered,
     }
 
 
@@ -190,9 +236,12 @@ def complaint_resolve(request, pk: int):
     if not form.is_valid():
         return render(request, template, _detail_context(request, complaint, form=form))
     try:
-        complaint = services.complaint_resolve(actor=request.user, complaint=complaint,
-                                               resolution=form.cleaned_data["resolution"],
-                                               expected_version=form.cleaned_data["version"])
+        complaint = services.complaint_resolve(
+            actor=request.user,
+            complaint=complaint,
+            resolution=form.cleaned_data["resolution"],
+            expected_version=form.cleaned_data["version"],
+        )
     except Conflict as error:
         # Show what is stored now; a fresh form (the current version) only if it is still open.
         return render(request, template, _detail_context(request, error.current, conflict=error.message))

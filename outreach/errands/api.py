@@ -23,10 +23,10 @@ from pydantic import Field, field_validator
 from outreach.common import due
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
-from outreach.residents import selectors
-from outreach.residents.api import PHOTO_FILES, InvalidOut, JsonOrForm, MessageOut, invalid_input
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, ServiceType
 from outreach.photos.pipeline import PhotoRejected
+from outreach.residents import selectors
+from outreach.residents.api import PHOTO_FILES, InvalidOut, JsonOrForm, MessageOut, invalid_input
 from outreach.residents.services import Conflict
 
 router = Router(tags=["errands"])
@@ -35,8 +35,16 @@ Action = ErrandEvent.Action
 # What POST /errands/{id}/transitions accepts: the lifecycle steps, and the two changes
 # that are not steps (giving the errand to someone, ticking the materials checklist).
 ASSIGN, MATERIAL = "assign", "material"
-LIFECYCLE_ACTIONS = [Action.ACCEPT, Action.START, Action.RETURN, Action.RESUME, Action.COMPLETE, Action.DELIVER,
-                     Action.ESCALATE, Action.CANCEL]
+LIFECYCLE_ACTIONS = [
+    Action.ACCEPT,
+    Action.START,
+    Action.RETURN,
+    Action.RESUME,
+    Action.COMPLETE,
+    Action.DELIVER,
+    Action.ESCALATE,
+    Action.CANCEL,
+]
 ACTIONS = [*(str(a) for a in LIFECYCLE_ACTIONS), ASSIGN, MATERIAL]
 
 
@@ -45,6 +53,7 @@ def _choices(values) -> dict:
 
 
 # --- schemas ------------------------------------------------------------------------------
+
 
 class NamedOut(Schema):
     id: int
@@ -238,8 +247,9 @@ class TransitionIn(Schema):
     assignee: int | None = Field(None, description="For assign: the user id of the person taking the errand.")
     material: str = Field("", description="For material: an item of the service's checklist.")
     collected: bool | None = Field(None, description="For material: ticked (true) or not (false).")
-    via: str = Field("", description="For deliver: how the result went back.",
-                     **_choices(["", *Errand.Delivery.values]))
+    via: str = Field(
+        "", description="For deliver: how the result went back.", **_choices(["", *Errand.Delivery.values])
+    )
     satisfaction: int | None = Field(None, description="For deliver: the resident's satisfaction, 1 to 5.")
 
     @field_validator("note", "reason", "material", "via", mode="before")
@@ -250,14 +260,23 @@ class TransitionIn(Schema):
 
 # Deliveries may carry receipt photos: multipart form fields beside the files.
 TRANSITION_MULTIPART = {
-    "requestBody": {"content": {"multipart/form-data": {"schema": {"allOf": [
-        {"$ref": "#/components/schemas/TransitionIn"},
-        {"type": "object", "properties": {"photos": PHOTO_FILES}},
-    ]}}}},
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/TransitionIn"},
+                        {"type": "object", "properties": {"photos": PHOTO_FILES}},
+                    ]
+                }
+            }
+        }
+    },
 }
 
 
 # --- the catalogue ---------------------------------------------------------------------------
+
 
 @router.get("/service-types", response=list[ServiceTypeOut])
 def service_type_list(request: HttpRequest):
@@ -266,6 +285,7 @@ def service_type_list(request: HttpRequest):
 
 
 # --- errands ----------------------------------------------------------------------------------
+
 
 def _with_history(errand: Errand) -> Errand:
     """The errand with its timeline and receipt photos, for the detail answer."""
@@ -303,8 +323,13 @@ def _visible_or_none(user, errand: Errand | None) -> Errand | None:
 def errand_list(request: HttpRequest, filters: Query[ErrandFilter]):
     """Errands in your reach, due soonest first."""
     return errand_selectors.errands_list(
-        user=request.user, today=timezone.localdate(), state=filters.state or "", service=filters.service,
-        holder=filters.holder, assignee=filters.assignee, overdue=filters.overdue,
+        user=request.user,
+        today=timezone.localdate(),
+        state=filters.state or "",
+        service=filters.service,
+        holder=filters.holder,
+        assignee=filters.assignee,
+        overdue=filters.overdue,
     )
 
 
@@ -317,8 +342,14 @@ def errand_detail(request: HttpRequest, errand_id: UUID):
 def _offered_service(pk: int) -> ServiceType:
     service = errand_selectors.service_types_offered().filter(pk=pk).first()
     if service is None:
-        raise ValidationError({"service": _("Service %(id)s is not in the catalogue on offer; choose one from "
-                                            "GET /api/v1/service-types.") % {"id": pk}})
+        raise ValidationError(
+            {
+                "service": _(
+                    "Service %(id)s is not in the catalogue on offer; choose one from GET /api/v1/service-types."
+                )
+                % {"id": pk}
+            }
+        )
     return service
 
 
@@ -333,8 +364,13 @@ def errand_create(request: HttpRequest, payload: Annotated[ErrandIn, JsonOrForm(
     visit = selectors.visit_for_user_or_404(request.user, payload.visit) if payload.visit else None
     try:
         errand, created = errand_services.errand_create(
-            actor=request.user, errand_id=payload.id, resident=resident, service=_offered_service(payload.service),
-            source=payload.source, description=payload.description, visit=visit,
+            actor=request.user,
+            errand_id=payload.id,
+            resident=resident,
+            service=_offered_service(payload.service),
+            source=payload.source,
+            description=payload.description,
+            visit=visit,
         )
     except Conflict as exc:
         return Status(409, {"message": exc.message, "errand": _visible_or_none(request.user, exc.current)})
@@ -350,15 +386,20 @@ def _assignee(errand: Errand, pk: int | None):
     for scope in errand_services.assignable_users(errand=errand):
         if scope.user_id == pk and scope.user.is_active:
             return scope.user
-    raise ValidationError({"assignee": _("User %(id)s does not serve this resident's area, so cannot take the "
-                                         "errand.") % {"id": pk}})
+    raise ValidationError(
+        {"assignee": _("User %(id)s does not serve this resident's area, so cannot take the errand.") % {"id": pk}}
+    )
 
 
 def _apply(request: HttpRequest, errand: Errand, payload: TransitionIn) -> Errand:
     user, action = request.user, payload.action
     if action not in ACTIONS:
-        raise ValidationError({"action": _("Unknown action “%(action)s”; use one of: %(actions)s.")
-                               % {"action": action, "actions": ", ".join(ACTIONS)}})
+        raise ValidationError(
+            {
+                "action": _("Unknown action “%(action)s”; use one of: %(actions)s.")
+                % {"action": action, "actions": ", ".join(ACTIONS)}
+            }
+        )
     if action == MATERIAL:
         # A tick does not change the errand's version (errand_set_material): no version needed.
         errors = {}
@@ -368,20 +409,37 @@ def _apply(request: HttpRequest, errand: Errand, payload: TransitionIn) -> Erran
             errors["collected"] = _("Say whether the material is collected (true) or not (false).")
         if errors:
             raise ValidationError(errors)
-        return errand_services.errand_set_material(actor=user, errand=errand, material=payload.material,
-                                                   collected=payload.collected)
+        return errand_services.errand_set_material(
+            actor=user, errand=errand, material=payload.material, collected=payload.collected
+        )
     if payload.version is None:
         raise ValidationError({"version": _("Send the version of the errand you last saw.")})
     if action == ASSIGN:
-        return errand_services.errand_assign(actor=user, errand=errand, assignee=_assignee(errand, payload.assignee),
-                                             expected_version=payload.version, note=payload.note)
+        return errand_services.errand_assign(
+            actor=user,
+            errand=errand,
+            assignee=_assignee(errand, payload.assignee),
+            expected_version=payload.version,
+            note=payload.note,
+        )
     if action == Action.DELIVER:
         return errand_services.errand_deliver(
-            actor=user, errand=errand, expected_version=payload.version, via=payload.via,
-            satisfaction=payload.satisfaction, uploads=request.FILES.getlist("photos"), note=payload.note,
+            actor=user,
+            errand=errand,
+            expected_version=payload.version,
+            via=payload.via,
+            satisfaction=payload.satisfaction,
+            uploads=request.FILES.getlist("photos"),
+            note=payload.note,
         )
-    return errand_services.errand_transition(actor=user, errand=errand, action=action,
-                                             expected_version=payload.version, note=payload.note, reason=payload.reason)
+    return errand_services.errand_transition(
+        actor=user,
+        errand=errand,
+        action=action,
+        expected_version=payload.version,
+        note=payload.note,
+        reason=payload.reason,
+    )
 
 
 @router.post(

@@ -5,8 +5,8 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from outreach.residents.forms import MultiplePhotoField, MultipleFileInput
 from outreach.models import Errand, ServiceType
+from outreach.residents.forms import MultipleFileInput, MultiplePhotoField
 
 
 class ServiceChoiceField(forms.ModelChoiceField):
@@ -17,11 +17,18 @@ class ServiceChoiceField(forms.ModelChoiceField):
 class ErrandForm(forms.Form):
     id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     service = ServiceChoiceField(label=_("Service"), queryset=ServiceType.objects.none())
-    source = forms.ChoiceField(label=_("How it came in"), widget=forms.RadioSelect, initial=Errand.Source.PHONE,
-                               choices=[(Errand.Source.PHONE, Errand.Source.PHONE.label),
-                                        (Errand.Source.WALK_IN, Errand.Source.WALK_IN.label)])
-    description = forms.CharField(label=_("What is needed"), required=False, max_length=500,
-                                  widget=forms.Textarea(attrs={"rows": 3}))
+    source = forms.ChoiceField(
+        label=_("How it came in"),
+        widget=forms.RadioSelect,
+        initial=Errand.Source.PHONE,
+        choices=[
+            (Errand.Source.PHONE, Errand.Source.PHONE.label),
+            (Errand.Source.WALK_IN, Errand.Source.WALK_IN.label),
+        ],
+    )
+    description = forms.CharField(
+        label=_("What is needed"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args, services, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,10 +38,15 @@ class ErrandForm(forms.Form):
 class VisitErrandForm(forms.Form):
     """The "create an errand" part of the visit form: optional."""
 
-    errand_service = ServiceChoiceField(label=_("Create an errand for"), required=False,
-                                        queryset=ServiceType.objects.none(), empty_label=_("— no errand —"))
-    errand_description = forms.CharField(label=_("What is needed"), required=False, max_length=500,
-                                         widget=forms.Textarea(attrs={"rows": 2}))
+    errand_service = ServiceChoiceField(
+        label=_("Create an errand for"),
+        required=False,
+        queryset=ServiceType.objects.none(),
+        empty_label=_("— no errand —"),
+    )
+    errand_description = forms.CharField(
+        label=_("What is needed"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, services, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,13 +55,24 @@ class VisitErrandForm(forms.Form):
 
 class DeliveryForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    via = forms.ChoiceField(label=_("How did the result go back?"), choices=Errand.Delivery.choices, widget=forms.RadioSelect)
-    satisfaction = forms.TypedChoiceField(
-        label=_("The resident's satisfaction"), coerce=int, widget=forms.RadioSelect,
-        choices=[(5, _("5 · very satisfied")), (4, _("4 · satisfied")), (3, _("3 · acceptable")),
-                 (2, _("2 · dissatisfied")), (1, _("1 · very dissatisfied"))],
+    via = forms.ChoiceField(
+        label=_("How did the result go back?"), choices=Errand.Delivery.choices, widget=forms.RadioSelect
     )
-    photos = MultiplePhotoField(label=_("Receipt photo"), required=False,
-                                widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp",
-                                                                "capture": "environment"}))
+    satisfaction = forms.TypedChoiceField(
+        label=_("The resident's satisfaction"),
+        coerce=int,
+        widget=forms.RadioSelect,
+        choices=[
+            (5, _("5 · very satisfied")),
+            (4, _("4 · satisfied")),
+            (3, _("3 · acceptable")),
+            (2, _("2 · dissatisfied")),
+            (1, _("1 · very dissatisfied")),
+        ],
+    )
+    photos = MultiplePhotoField(
+        label=_("Receipt photo"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}),
+    )
     note = forms.CharField(label=_("Note"), required=False, max_length=300, widget=forms.Textarea(attrs={"rows": 2}))

@@ -10,8 +10,16 @@ from grid.models import Role
 from outreach.common import due
 from outreach.models import Errand, ErrandEvent, ServiceType
 
-ERRAND_RELATED = ["resident", "resident__grid", "service", "service__department", "holder_point", "holder_point__area",
-                  "holder_branch", "assignee"]
+ERRAND_RELATED = [
+    "resident",
+    "resident__grid",
+    "service",
+    "service__department",
+    "holder_point",
+    "holder_point__area",
+    "holder_branch",
+    "assignee",
+]
 
 
 def errands_visible_to(*, user) -> QuerySet[Errand]:
@@ -34,12 +42,24 @@ def errand_timeline(*, errand: Errand) -> list[ErrandEvent]:
 
 def open_errands_of(*, user, today: date) -> QuerySet[Errand]:
     """A worker's own open errands (assigned to them), due soonest first."""
-    return (errands_visible_to(user=user).filter(assignee=user, state__in=due.ERRAND_UNFINISHED + ("completed",))
-            .select_related(*ERRAND_RELATED).order_by("due_on", "requested_at"))
+    return (
+        errands_visible_to(user=user)
+        .filter(assignee=user, state__in=due.ERRAND_UNFINISHED + ("completed",))
+        .select_related(*ERRAND_RELATED)
+        .order_by("due_on", "requested_at")
+    )
 
 
-def errands_list(*, user, today: date, state: str = "", service: int | None = None, holder: str = "",
-                 assignee: str = "", overdue: bool = False) -> QuerySet[Errand]:
+def errands_list(
+    *,
+    user,
+    today: date,
+    state: str = "",
+    service: int | None = None,
+    holder: str = "",
+    assignee: str = "",
+    overdue: bool = False,
+) -> QuerySet[Errand]:
     """Filters shared by the board and the API. ``holder`` is "point:<id>" or
     "branch:<id>"; ``assignee`` is "me", "none" or a user id."""
     errands = errands_visible_to(user=user)
@@ -68,7 +88,9 @@ def service_types_offered() -> QuerySet[ServiceType]:
 
 def is_errand_staff(user) -> bool:
     """Station staff, officials, secretaries and admins run the assignment board."""
-    return bool(reach_of(user).roles & {Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN})
+    return bool(
+        reach_of(user).roles & {Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN}
+    )
 
 
 RECENT_ERRANDS = 20

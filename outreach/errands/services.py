@@ -17,9 +17,9 @@ from grid.access import reach_of
 from grid.models import Area, JointBranch, Role, Scope, ServicePoint, ServiceWindow
 from outreach.common import due
 from outreach.errands.notifications import services as notify
-from outreach.reporting import tallies
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, Resident, ServiceType, TripsSaved, Visit
 from outreach.photos.pipeline import CleanPhoto, delete_stored, store_photo
+from outreach.reporting import tallies
 from outreach.residents.services import Conflict, clean_uploads
 
 State = Errand.State
@@ -43,8 +43,11 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
 REASON_MAX_LENGTH = Errand._meta.get_field("cancel_reason").max_length
 
 TIER_ORDER = [ServicePoint.Tier.GRID_POINT, ServicePoint.Tier.COMMUNITY_STATION, ServicePoint.Tier.STREET_CENTRE]
-TIER_LEVEL = {ServicePoint.Tier.GRID_POINT: Area.Level.GRID, ServicePoint.Tier.COMMUNITY_STATION: Area.Level.COMMUNITY,
-              ServicePoint.Tier.STREET_CENTRE: Area.Level.TOWN}
+TIER_LEVEL = {
+    ServicePoint.Tier.GRID_POINT: Area.Level.GRID,
+    ServicePoint.Tier.COMMUNITY_STATION: Area.Level.COMMUNITY,
+    ServicePoint.Tier.STREET_CENTRE: Area.Level.TOWN,
+}
 
 
 def next_actions(errand: Errand) -> list[str]:
@@ -68,17 +71,25 @@ def chain_point(*, resident: Resident, tier: str) -> ServicePoint:
     code = codes[level]
     point = ServicePoint.objects.filter(tier=tier, area__code=code).select_related("area").first()
     if point is None:
-        raise ValidationError(_("No %(tier)s serves this resident's area yet; ask the administrator to add it.")
-                              % {"tier": ServicePoint.Tier(tier).label})
+        raise ValidationError(
+            _("No %(tier)s serves this resident's area yet; ask the administrator to add it.")
+            % {"tier": ServicePoint.Tier(tier).label}
+        )
     return point
 
 
 def branch_for_service(service: ServiceType) -> JointBranch:
-    window = (ServiceWindow.objects.filter(department_id=service.department_id, branch__isnull=False)
-              .select_related("branch").order_by("number").first())
+    window = (
+        ServiceWindow.objects.filter(department_id=service.department_id, branch__isnull=False)
+        .select_related("branch")
+        .order_by("number")
+        .first()
+    )
     if window is None:
-        raise ValidationError(_("No joint branch has a window for %(department)s; the errand cannot go higher.")
-                              % {"department": service.department})
+        raise ValidationError(
+            _("No joint branch has a window for %(department)s; the errand cannot go higher.")
+            % {"department": service.department}
+        )
     return window.branch
 
 
@@ -110,17 +121,33 @@ def _number(errand_id, today: date, digits: int = NUMBER_DIGITS[0]) -> str:
     return f"DB{today:%y%m%d}-{errand_id.hex[:digits].upper()}"
 
 
-def _event(errand: Errand, *, actor, action: str, from_state: str = "", from_holder: str = "", note: str = "",
-           assignee=None) -> ErrandEvent:
+def _event(
+    errand: Errand, *, actor, action: str, from_state: str = "", from_holder: str = "", note: str = "", assignee=None
+) -> ErrandEvent:
     return ErrandEvent.objects.create(
-        errand=errand, actor=actor, action=action, from_state=from_state, to_state=errand.state,
-        from_holder=from_holder, to_holder=holder_label(point=errand.holder_point, branch=errand.holder_branch),
-        assignee=assignee, note=note,
+        errand=errand,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=errand.state,
+        from_holder=from_holder,
+        to_holder=holder_label(point=errand.holder_point, branch=errand.holder_branch),
+        assignee=assignee,
+        note=note,
     )
 
 
-def errand_create(*, actor, errand_id, resident: Resident, service: ServiceType, source: str, description: str = "",
-                  visit: Visit | None = None, requested_at=None) -> tuple[Errand, bool]:
+def errand_create(
+    *,
+    actor,
+    errand_id,
+    resident: Resident,
+    service: ServiceType,
+    source: str,
+    description: str = "",
+    visit: Visit | None = None,
+    requested_at=None,
+) -> tuple[Errand, bool]:
     """Open an errand at the lowest point that can handle the service. The same id with
     the same content again returns the stored errand (created=False); other content
     under the same id raises Conflict."""
@@ -130,8 +157,13 @@ def errand_create(*, actor, errand_id, resident: Resident, service: ServiceType,
         raise ValidationError({"service": _("This service is no longer offered.")})
     if visit is not None and visit.resident_id != resident.pk:
         raise ValidationError({"visit": _("The visit is of another resident.")})
-    digest = _digest(resident=resident.pk, service=service.pk, source=source, description=description.strip(),
-                     visit=str(visit.pk) if visit else None)
+    digest = _digest(
+        resident=resident.pk,
+        service=service.pk,
+        source=source,
+        description=description.strip(),
+        visit=str(visit.pk) if visit else None,
+    )
     existing = Errand.objects.filter(pk=errand_id).first()
     if existing is not None:
         return _replayed(existing, digest), False
@@ -140,10 +172,18 @@ def errand_create(*, actor, errand_id, resident: Resident, service: ServiceType,
     # A grid worker who takes the errand at the door keeps it when their point can handle it.
     assignee = actor if point.agents.filter(pk=actor.pk).exists() else None
     errand = Errand(
-        id=errand_id, resident=resident, service=service, source=source, visit=visit,
-        description=description.strip(), holder_point=point, assignee=assignee,
-        requested_at=requested_at, due_on=due.errand_due_on(requested_at=requested_at, promised_days=service.promised_days),
-        content_digest=digest, created_by=actor,
+        id=errand_id,
+        resident=resident,
+        service=service,
+        source=source,
+        visit=visit,
+        description=description.strip(),
+        holder_point=point,
+        assignee=assignee,
+        requested_at=requested_at,
+        due_on=due.errand_due_on(requested_at=requested_at, promised_days=service.promised_days),
+        content_digest=digest,
+        created_by=actor,
     )
     for digits in NUMBER_DIGITS:
         errand.number = _number(errand_id, timezone.localdate(requested_at), digits)
@@ -177,13 +217,20 @@ def _replayed(existing: Errand, digest: str) -> Errand:
 
 
 def _locked(errand: Errand, expected_version: int, actor) -> Errand:
-    current = (Errand.objects.select_for_update(of=("self",)).select_related("holder_point__area", "service", "resident__grid")
-               .get(pk=errand.pk))
+    current = (
+        Errand.objects.select_for_update(of=("self",))
+        .select_related("holder_point__area", "service", "resident__grid")
+        .get(pk=errand.pk)
+    )
     if current.version != expected_version:
-        raise Conflict(_("Someone else changed this errand. Here is its current state; check it and try again."), current)
+        raise Conflict(
+            _("Someone else changed this errand. Here is its current state; check it and try again."), current
+        )
     if not may_act(actor, current):
-        raise ValidationError(_("You cannot change this errand while it is held at %(holder)s.")
-                              % {"holder": holder_label(point=current.holder_point, branch=current.holder_branch)})
+        raise ValidationError(
+            _("You cannot change this errand while it is held at %(holder)s.")
+            % {"holder": holder_label(point=current.holder_point, branch=current.holder_branch)}
+        )
     return current
 
 
@@ -192,8 +239,12 @@ def _check_transition(errand: Errand, action: str) -> str:
         raise ValidationError({"action": _("Unknown action “%(action)s”.") % {"action": action}})
     sources, target = TRANSITIONS[action]
     if errand.state not in sources or action not in next_actions(errand):
-        raise ValidationError({"action": _("An errand that is “%(state)s” cannot be “%(action)s”.")
-                               % {"state": errand.get_state_display(), "action": Action(action).label}})
+        raise ValidationError(
+            {
+                "action": _("An errand that is “%(state)s” cannot be “%(action)s”.")
+                % {"state": errand.get_state_display(), "action": Action(action).label}
+            }
+        )
     return target
 
 
@@ -205,12 +256,15 @@ def _save(errand: Errand, fields: list[str]) -> Errand:
 
 
 @transaction.atomic
-def errand_transition(*, actor, errand: Errand, action: str, expected_version: int, note: str = "",
-                      reason: str = "") -> Errand:
+def errand_transition(
+    *, actor, errand: Errand, action: str, expected_version: int, note: str = "", reason: str = ""
+) -> Errand:
     """Move an errand along its lifecycle (accept, start, return, resume, complete,
     escalate, cancel). Delivery has its own service: it needs more than a note."""
     if action == Action.DELIVER:
-        raise ValidationError({"action": _("Record a delivery with how the result went back and the resident's satisfaction.")})
+        raise ValidationError(
+            {"action": _("Record a delivery with how the result went back and the resident's satisfaction.")}
+        )
     current = _locked(errand, expected_version, actor)
     target = _check_transition(current, action)
     from_state, from_holder = current.state, holder_label(point=current.holder_point, branch=current.holder_branch)
@@ -220,9 +274,12 @@ def errand_transition(*, actor, errand: Errand, action: str, expected_version: i
         if not reason:
             raise ValidationError({"reason": _("Say why the errand is cancelled.")})
         if len(reason) > REASON_MAX_LENGTH:
-            raise ValidationError({"reason": _("Say why the errand is cancelled in at most %(n)d characters "
-                                               "(this is %(length)d).")
-                                   % {"n": REASON_MAX_LENGTH, "length": len(reason)}})
+            raise ValidationError(
+                {
+                    "reason": _("Say why the errand is cancelled in at most %(n)d characters (this is %(length)d).")
+                    % {"n": REASON_MAX_LENGTH, "length": len(reason)}
+                }
+            )
         current.cancel_reason, current.closed_at = reason, timezone.now()
         fields += ["cancel_reason", "closed_at"]
     if action == Action.RETURN and not note.strip():
@@ -235,8 +292,14 @@ def errand_transition(*, actor, errand: Errand, action: str, expected_version: i
         fields.append("completed_at")
     current.state = target
     _save(current, fields)
-    _event(current, actor=actor, action=action, from_state=from_state, from_holder=from_holder,
-           note=reason if action == Action.CANCEL else note)
+    _event(
+        current,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        from_holder=from_holder,
+        note=reason if action == Action.CANCEL else note,
+    )
     if action == Action.ESCALATE:
         notify.errand_arrived(errand=current, kind=Notification.Kind.ESCALATED, exclude=actor)
     if action == Action.COMPLETE:
@@ -282,33 +345,53 @@ def errand_assign(*, actor, errand: Errand, assignee, expected_version: int, not
     if scope.branch_id:  # the branch's secretary or one of its members: the errand stays with the branch
         current.holder_point, current.holder_branch = None, scope.branch
     else:
-        tier = {Role.GRID_WORKER: ServicePoint.Tier.GRID_POINT, Role.STATION_STAFF: ServicePoint.Tier.COMMUNITY_STATION,
-                Role.STREET_OFFICIAL: ServicePoint.Tier.STREET_CENTRE}[scope.role]
+        tier = {
+            Role.GRID_WORKER: ServicePoint.Tier.GRID_POINT,
+            Role.STATION_STAFF: ServicePoint.Tier.COMMUNITY_STATION,
+            Role.STREET_OFFICIAL: ServicePoint.Tier.STREET_CENTRE,
+        }[scope.role]
         current.holder_point, current.holder_branch = chain_point(resident=current.resident, tier=tier), None
     current.assignee = assignee
     _save(current, ["holder_point", "holder_branch", "assignee"])
-    _event(current, actor=actor, action=Action.ASSIGN, from_state=current.state, from_holder=from_holder,
-           assignee=assignee, note=note)
+    _event(
+        current,
+        actor=actor,
+        action=Action.ASSIGN,
+        from_state=current.state,
+        from_holder=from_holder,
+        assignee=assignee,
+        note=note,
+    )
     if assignee.pk != actor.pk:
-        notify.send(users=[assignee], kind=Notification.Kind.ASSIGNED, errand=current,
-                    text=_("%(actor)s gave you the errand %(number)s · %(service)s")
-                    % {"actor": actor, "number": current.number, "service": current.service})
+        notify.send(
+            users=[assignee],
+            kind=Notification.Kind.ASSIGNED,
+            errand=current,
+            text=_("%(actor)s gave you the errand %(number)s · %(service)s")
+            % {"actor": actor, "number": current.number, "service": current.service},
+        )
     return current
 
 
 @transaction.atomic
-def errand_set_material(*, actor, errand: Errand, material: str, collected: bool,
-                        expected_version: int | None = None) -> Errand:
+def errand_set_material(
+    *, actor, errand: Errand, material: str, collected: bool, expected_version: int | None = None
+) -> Errand:
     """Tick or untick one item of the materials checklist. Ticks do not change the
     errand's version: the row lock already keeps two ticks from overwriting each other,
     and a tick must not make the other buttons on the same page stale."""
-    current = (Errand.objects.select_for_update(of=("self",)).select_related("holder_point__area", "service")
-               .get(pk=errand.pk))
+    current = (
+        Errand.objects.select_for_update(of=("self",)).select_related("holder_point__area", "service").get(pk=errand.pk)
+    )
     if not may_act(actor, current):
-        raise ValidationError(_("You cannot change this errand while it is held at %(holder)s.")
-                              % {"holder": holder_label(point=current.holder_point, branch=current.holder_branch)})
+        raise ValidationError(
+            _("You cannot change this errand while it is held at %(holder)s.")
+            % {"holder": holder_label(point=current.holder_point, branch=current.holder_branch)}
+        )
     if material not in current.service.materials:
-        raise ValidationError({"material": _("“%(material)s” is not on this service's checklist.") % {"material": material}})
+        raise ValidationError(
+            {"material": _("“%(material)s” is not on this service's checklist.") % {"material": material}}
+        )
     if not current.is_open:
         raise ValidationError({"material": _("The errand is closed.")})
     have = [m for m in current.materials_collected if m != material]
@@ -316,14 +399,20 @@ def errand_set_material(*, actor, errand: Errand, material: str, collected: bool
         have.append(material)
     current.materials_collected = [m for m in current.service.materials if m in have]  # checklist order
     current.save(update_fields=["materials_collected"])
-    _event(current, actor=actor, action=Action.MATERIALS, from_state=current.state,
-           from_holder=holder_label(point=current.holder_point, branch=current.holder_branch),
-           note=("✓ " if collected else "✗ ") + material)
+    _event(
+        current,
+        actor=actor,
+        action=Action.MATERIALS,
+        from_state=current.state,
+        from_holder=holder_label(point=current.holder_point, branch=current.holder_branch),
+        note=("✓ " if collected else "✗ ") + material,
+    )
     return current
 
 
-def errand_deliver(*, actor, errand: Errand, expected_version: int, via: str, satisfaction: int | None,
-                   uploads=(), note: str = "") -> Errand:
+def errand_deliver(
+    *, actor, errand: Errand, expected_version: int, via: str, satisfaction: int | None, uploads=(), note: str = ""
+) -> Errand:
     """Record how the result went back to the resident, their satisfaction and the
     receipt photo, and add the trips saved to the resident's ledger."""
     errors = {}
@@ -346,10 +435,20 @@ def errand_deliver(*, actor, errand: Errand, expected_version: int, via: str, sa
             _save(current, ["state", "delivered_via", "delivered_at", "satisfaction", "closed_at"])
             for photo in {p.upload_digest: p for p in photos}.values():
                 stored.extend(_save_receipt(current, photo))
-            TripsSaved.objects.create(resident=current.resident, errand=current, trips=current.service.trips_saved,
-                                      recorded_on=timezone.localdate(now))
-            _event(current, actor=actor, action=Action.DELIVER, from_state=from_state,
-                   from_holder=holder_label(point=current.holder_point, branch=current.holder_branch), note=note)
+            TripsSaved.objects.create(
+                resident=current.resident,
+                errand=current,
+                trips=current.service.trips_saved,
+                recorded_on=timezone.localdate(now),
+            )
+            _event(
+                current,
+                actor=actor,
+                action=Action.DELIVER,
+                from_state=from_state,
+                from_holder=holder_label(point=current.holder_point, branch=current.holder_branch),
+                note=note,
+            )
             tallies.errand_delivered(current, trips=current.service.trips_saved)  # last, as above
     except BaseException:
         delete_stored(stored)
@@ -360,8 +459,15 @@ def errand_deliver(*, actor, errand: Errand, expected_version: int, via: str, sa
 def _save_receipt(errand: Errand, photo: CleanPhoto) -> list[str]:
     image_name, thumb_name = store_photo(photo)
     try:
-        ErrandPhoto.objects.create(errand=errand, image=image_name, thumbnail=thumb_name, upload_digest=photo.upload_digest,
-                                   width=photo.width, height=photo.height, size_bytes=len(photo.image))
+        ErrandPhoto.objects.create(
+            errand=errand,
+            image=image_name,
+            thumbnail=thumb_name,
+            upload_digest=photo.upload_digest,
+            width=photo.width,
+            height=photo.height,
+            size_bytes=len(photo.image),
+        )
     except BaseException:
         delete_stored([image_name, thumb_name])
         raise

@@ -15,10 +15,10 @@ from grid.models import User
 from outreach.common import due
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
-from outreach.residents import selectors
 from outreach.errands.forms import DeliveryForm, ErrandForm
 from outreach.models import Errand, ErrandEvent, ErrandPhoto
 from outreach.photos.pipeline import PhotoRejected, photo_response
+from outreach.residents import selectors
 from outreach.residents.services import Conflict
 
 Action = ErrandEvent.Action
@@ -41,8 +41,11 @@ def _page_context(request, errand, **extra) -> dict:
     return {
         "errand": errand,
         "timeline": _labelled(errand_selectors.errand_timeline(errand=errand)),
-        "buttons": [{"action": a, "label": BUTTONS[a][0], "field": BUTTONS[a][1], "prompt": BUTTONS[a][2]}
-                    for a in actions if a in BUTTONS],
+        "buttons": [
+            {"action": a, "label": BUTTONS[a][0], "field": BUTTONS[a][1], "prompt": BUTTONS[a][2]}
+            for a in actions
+            if a in BUTTONS
+        ],
         "may_deliver": Action.DELIVER in actions,
         "may_act": may_act,
         "overdue": due.errand_is_overdue(state=errand.state, due_on=errand.due_on, today=today),
@@ -81,14 +84,20 @@ def errand_detail(request, pk):
 @login_required
 def errand_create(request):
     """Staff or a worker open an errand for a resident who phoned or walked in."""
-    resident = selectors.resident_for_user_or_404(request.user, request.GET.get("resident") or request.POST.get("resident"))
+    resident = selectors.resident_for_user_or_404(
+        request.user, request.GET.get("resident") or request.POST.get("resident")
+    )
     form = ErrandForm(request.POST or None, services=errand_selectors.service_types_offered())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             errand, created = errand_services.errand_create(
-                actor=request.user, errand_id=data["id"], resident=resident, service=data["service"],
-                source=data["source"], description=data["description"],
+                actor=request.user,
+                errand_id=data["id"],
+                resident=resident,
+                service=data["service"],
+                source=data["source"],
+                description=data["description"],
             )
         except ValidationError as error:
             form.add_error(None, error.messages)
@@ -126,8 +135,12 @@ def errand_act(request, pk):
     action = request.POST.get("action", "")
     try:
         errand = errand_services.errand_transition(
-            actor=request.user, errand=errand, action=action, expected_version=_version(request),
-            note=request.POST.get("note", ""), reason=request.POST.get("reason", ""),
+            actor=request.user,
+            errand=errand,
+            action=action,
+            expected_version=_version(request),
+            note=request.POST.get("note", ""),
+            reason=request.POST.get("reason", ""),
         )
     except Conflict as conflict:
         return _after_write(request, errand, error=conflict.message, status=409)
@@ -145,8 +158,13 @@ def errand_assign(request, pk):
     try:
         if assignee is None:
             raise ValidationError(_("Choose who takes the errand."))
-        errand = errand_services.errand_assign(actor=request.user, errand=errand, assignee=assignee,
-                                               expected_version=_version(request), note=request.POST.get("note", ""))
+        errand = errand_services.errand_assign(
+            actor=request.user,
+            errand=errand,
+            assignee=assignee,
+            expected_version=_version(request),
+            note=request.POST.get("note", ""),
+        )
     except Conflict as conflict:
         return _after_write(request, errand, error=conflict.message, status=409)
     except ValidationError as error:
@@ -160,7 +178,9 @@ def errand_materials(request, pk):
     errand = errand_selectors.errand_for_user_or_404(request.user, pk)
     try:
         errand = errand_services.errand_set_material(
-            actor=request.user, errand=errand, material=request.POST.get("material", ""),
+            actor=request.user,
+            errand=errand,
+            material=request.POST.get("material", ""),
             collected=request.POST.get("collected") == "1",
         )
     except ValidationError as error:
@@ -179,8 +199,13 @@ def errand_deliver(request, pk):
         data = form.cleaned_data
         try:
             errand = errand_services.errand_deliver(
-                actor=request.user, errand=errand, expected_version=data["version"], via=data["via"],
-                satisfaction=data["satisfaction"], uploads=data["photos"], note=data["note"],
+                actor=request.user,
+                errand=errand,
+                expected_version=data["version"],
+                via=data["via"],
+                satisfaction=data["satisfaction"],
+                uploads=data["photos"],
+                note=data["note"],
             )
         except Conflict as conflict:
             return _after_write(request, errand, error=conflict.message, status=409)
@@ -189,8 +214,12 @@ def errand_deliver(request, pk):
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            return _after_write(request, errand, _("Delivered. %(trips)s trips saved for %(name)s.")
-                                % {"trips": errand.service.trips_saved, "name": errand.resident.name})
+            return _after_write(
+                request,
+                errand,
+                _("Delivered. %(trips)s trips saved for %(name)s.")
+                % {"trips": errand.service.trips_saved, "name": errand.resident.name},
+            )
     return render(request, "outreach/errands/deliver.html", {"form": form, "errand": errand})
 
 
@@ -203,4 +232,3 @@ def errand_photo(request, pk, thumbnail: bool = False):
     if item is None:
         raise Http404
     return photo_response(item, thumbnail=thumbnail)
-

@@ -1,27 +1,60 @@
-"""Outreach models: residents and their home visits (``residents``), and the proxy
-errands run for them (``errands``)."""
+"""Outreach models, one module per kind of record: residents and their home visits
+(``residents``), the proxy errands run for them with orders, complaints and
+notifications (``errands``), the joint branches' activities at their paired points
+(``branches``) and what happened per area and day, counted as it happens (``tallies``)."""
 
+from outreach.models.branches import (
+    ActivityTopic,
+    BranchActivity,
+    BranchActivityPhoto,
+    BranchActivityPoint,
+    BranchEvent,
+)
 from outreach.models.errands import (
-    Complaint, Errand, ErrandEvent, ErrandPhoto, Notification, OnlineOrder, ServiceType, TripsSaved,
+    Complaint,
+    Errand,
+    ErrandEvent,
+    ErrandPhoto,
+    Notification,
+    OnlineOrder,
+    ServiceType,
+    TripsSaved,
 )
 from outreach.models.residents import (
-    AuditEvent, Category, Hazard, Resident, ResidentCategory, RosterImport, Visit, VisitCorrection, VisitPhoto,
+    AuditEvent,
+    Category,
+    Hazard,
+    Resident,
+    ResidentCategory,
+    RosterImport,
+    Visit,
+    VisitCorrection,
+    VisitPhoto,
 )
+from outreach.models.tallies import DayTally
 
 __all__ = [
-    "AuditEvent", "Category", "Complaint", "Errand", "ErrandEvent", "ErrandPhoto", "Hazard", "Notification",
-    "OnlineOrder", "Resident", "ResidentCategory", "RosterImport", "ServiceType", "TripsSaved", "Visit",
-    "VisitCorrection", "VisitPhoto",
+    "ActivityTopic",
+    "AuditEvent",
+    "BranchActivity",
+    "BranchActivityPhoto",
+    "BranchActivityPoint",
+    "BranchEvent",
+    "Category",
+    "Complaint",
+    "DayTally",
+    "Errand",
+    "ErrandEvent",
+    "ErrandPhoto",
+    "Hazard",
+    "Notification",
+    "OnlineOrder",
+    "Resident",
+    "ResidentCategory",
+    "RosterImport",
+    "ServiceType",
+    "TripsSaved",
+    "Visit",
+    "VisitCorrection",
+    "VisitPhoto",
 ]
-
-# The joint branches' activities at their paired points (``branches``).
-from outreach.models.branches import (  # noqa: E402 — appended, so other features can append too
-    ActivityTopic, BranchActivity, BranchActivityPhoto, BranchActivityPoint, BranchEvent,
-)
-
-__all__ += ["ActivityTopic", "BranchActivity", "BranchActivityPhoto", "BranchActivityPoint", "BranchEvent"]
-
-# What happened per area and day, counted as it happens (``tallies``).
-from outreach.models.tallies import DayTally  # noqa: E402
-
-__all__ += ["DayTally"]

@@ -53,21 +53,24 @@ class BranchActivity(models.Model):
         HELD = "held", _("held")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    branch = models.ForeignKey(JointBranch, verbose_name=_("joint branch"), on_delete=models.PROTECT,
-                               related_name="activities")
+    branch = models.ForeignKey(
+        JointBranch, verbose_name=_("joint branch"), on_delete=models.PROTECT, related_name="activities"
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.HELD)
     held_on = models.DateField(_("date"), help_text=_("The day it was held, or is planned for."))
-    points = models.ManyToManyField(ServicePoint, verbose_name=_("points reached"), through="BranchActivityPoint",
-                                    related_name="branch_activities")
+    points = models.ManyToManyField(
+        ServicePoint, verbose_name=_("points reached"), through="BranchActivityPoint", related_name="branch_activities"
+    )
     people_reached = models.PositiveIntegerField(_("people reached"), default=0)
     topics = models.JSONField(_("topics"), default=list, blank=True)  # ActivityTopic codes, sorted
     topics_other = models.CharField(_("other topics"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     # sha256 of what the client sent: a replay with the same id must carry the same content.
     content_digest = models.CharField(max_length=64, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("logged by"), on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("logged by"), on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
     held_recorded_at = models.DateTimeField(_("recorded as held at"), null=True, blank=True, editable=False)
 
@@ -78,8 +81,9 @@ class BranchActivity(models.Model):
         indexes = [models.Index(fields=["branch", "status", "held_on"], name="branch_activity_day_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=["planned", "held"]), name="branch_activity_status_known"),
-            models.CheckConstraint(condition=Q(status="held") | Q(people_reached=0),
-                                   name="branch_activity_planned_reached_nobody"),
+            models.CheckConstraint(
+                condition=Q(status="held") | Q(people_reached=0), name="branch_activity_planned_reached_nobody"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -93,10 +97,12 @@ class BranchActivity(models.Model):
 class BranchActivityPoint(models.Model):
     """One paired point an activity reached."""
 
-    activity = models.ForeignKey(BranchActivity, verbose_name=_("activity"), on_delete=models.CASCADE,
-                                 related_name="point_links")
-    point = models.ForeignKey(ServicePoint, verbose_name=_("point"), on_delete=models.PROTECT,
-                              related_name="branch_activity_links")
+    activity = models.ForeignKey(
+        BranchActivity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="point_links"
+    )
+    point = models.ForeignKey(
+        ServicePoint, verbose_name=_("point"), on_delete=models.PROTECT, related_name="branch_activity_links"
+    )
 
     class Meta:
         verbose_name = _("point reached")
@@ -109,8 +115,9 @@ class BranchActivityPhoto(models.Model):
     no EXIF) and served only by a scope-checked view."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    activity = models.ForeignKey(BranchActivity, verbose_name=_("activity"), on_delete=models.CASCADE,
-                                 related_name="photos")
+    activity = models.ForeignKey(
+        BranchActivity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="photos"
+    )
     image = models.CharField(_("image file"), max_length=200)
     thumbnail = models.CharField(_("thumbnail file"), max_length=200)
     upload_digest = models.CharField(_("upload digest"), max_length=64)
@@ -139,10 +146,12 @@ class BranchEvent(models.Model):
         ACTIVITY_LOGGED = "activity_logged", _("activity logged")
         ACTIVITY_HELD = "activity_held", _("planned activity held")
 
-    branch = models.ForeignKey(JointBranch, verbose_name=_("joint branch"), on_delete=models.CASCADE,
-                               related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT,
-                              related_name="+")
+    branch = models.ForeignKey(
+        JointBranch, verbose_name=_("joint branch"), on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+"
+    )
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     at = models.DateTimeField(_("when"), default=timezone.now)

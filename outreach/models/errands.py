@@ -23,11 +23,14 @@ class ServiceType(models.Model):
 
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
-    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT,
-                                   related_name="service_types")
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="service_types"
+    )
     promised_days = models.PositiveSmallIntegerField(_("promised days"))
     materials = models.JSONField(_("materials checklist"), default=list, blank=True)
-    lowest_tier = models.CharField(_("lowest tier that can handle it"), max_length=20, choices=ServicePoint.Tier.choices)
+    lowest_tier = models.CharField(
+        _("lowest tier that can handle it"), max_length=20, choices=ServicePoint.Tier.choices
+    )
     trips_saved = models.PositiveSmallIntegerField(_("trips it saves the resident"), default=1)
     is_active = models.BooleanField(_("offered"), default=True)
 
@@ -71,20 +74,47 @@ class Errand(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(_("errand number"), max_length=20, unique=True, editable=False)
-    resident = models.ForeignKey("outreach.Resident", verbose_name=_("resident"), on_delete=models.PROTECT,
-                                 related_name="errands")
-    service = models.ForeignKey(ServiceType, verbose_name=_("service"), on_delete=models.PROTECT, related_name="errands")
+    resident = models.ForeignKey(
+        "outreach.Resident", verbose_name=_("resident"), on_delete=models.PROTECT, related_name="errands"
+    )
+    service = models.ForeignKey(
+        ServiceType, verbose_name=_("service"), on_delete=models.PROTECT, related_name="errands"
+    )
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
-    visit = models.ForeignKey("outreach.Visit", verbose_name=_("from visit"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="errands")
+    visit = models.ForeignKey(
+        "outreach.Visit",
+        verbose_name=_("from visit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="errands",
+    )
     description = models.TextField(_("what is needed"), blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.REQUESTED)
-    holder_point = models.ForeignKey(ServicePoint, verbose_name=_("held at"), null=True, blank=True,
-                                     on_delete=models.PROTECT, related_name="errands_held")
-    holder_branch = models.ForeignKey(JointBranch, verbose_name=_("held by joint branch"), null=True, blank=True,
-                                      on_delete=models.PROTECT, related_name="errands_held")
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="errands_assigned")
+    holder_point = models.ForeignKey(
+        ServicePoint,
+        verbose_name=_("held at"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="errands_held",
+    )
+    holder_branch = models.ForeignKey(
+        JointBranch,
+        verbose_name=_("held by joint branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="errands_held",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="errands_assigned",
+    )
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     due_on = models.DateField(_("due on"))
     materials_collected = models.JSONField(_("materials collected"), default=list, blank=True)
@@ -96,8 +126,9 @@ class Errand(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     content_digest = models.CharField(max_length=64, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -125,8 +156,9 @@ class Errand(models.Model):
                 condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
                 name="errand_satisfaction_1_to_5",
             ),
-            models.CheckConstraint(condition=~Q(state="cancelled") | ~Q(cancel_reason=""),
-                                   name="errand_cancel_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(state="cancelled") | ~Q(cancel_reason=""), name="errand_cancel_has_reason"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -158,15 +190,23 @@ class ErrandEvent(models.Model):
         MATERIALS = "materials", _("materials checked")
 
     errand = models.ForeignKey(Errand, verbose_name=_("errand"), on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField(_("when"), default=timezone.now)
     action = models.CharField(_("action"), max_length=12, choices=Action.choices)
     from_state = models.CharField(_("from state"), max_length=16, blank=True)
     to_state = models.CharField(_("to state"), max_length=16, blank=True)
     from_holder = models.CharField(_("from"), max_length=100, blank=True)
     to_holder = models.CharField(_("to"), max_length=100, blank=True)
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     note = models.TextField(_("note"), blank=True)
 
     class Meta:
@@ -202,9 +242,12 @@ class ErrandPhoto(models.Model):
 class TripsSaved(models.Model):
     """The 最多跑一次 ledger: trips a resident did not have to make, per delivered errand."""
 
-    resident = models.ForeignKey("outreach.Resident", verbose_name=_("resident"), on_delete=models.PROTECT,
-                                 related_name="trips_saved")
-    errand = models.OneToOneField(Errand, verbose_name=_("errand"), on_delete=models.PROTECT, related_name="trips_saved")
+    resident = models.ForeignKey(
+        "outreach.Resident", verbose_name=_("resident"), on_delete=models.PROTECT, related_name="trips_saved"
+    )
+    errand = models.OneToOneField(
+        Errand, verbose_name=_("errand"), on_delete=models.PROTECT, related_name="trips_saved"
+    )
     trips = models.PositiveSmallIntegerField(_("trips saved"))
     recorded_on = models.DateField(_("recorded on"))
 
@@ -226,18 +269,26 @@ class OnlineOrder(models.Model):
         CONFIRMED = "confirmed", _("confirmed")
         REJECTED = "rejected", _("rejected")
 
-    point = models.ForeignKey(ServicePoint, verbose_name=_("service point"), on_delete=models.PROTECT,
-                              related_name="online_orders")
+    point = models.ForeignKey(
+        ServicePoint, verbose_name=_("service point"), on_delete=models.PROTECT, related_name="online_orders"
+    )
     name = models.CharField(_("name"), max_length=50)
     phone = models.CharField(_("phone"), max_length=20)
     service = models.ForeignKey(ServiceType, verbose_name=_("service"), null=True, blank=True, on_delete=models.PROTECT)
     description = models.CharField(_("what is needed"), max_length=300, blank=True)
     address = models.GenericIPAddressField(_("sent from address"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    errand = models.OneToOneField(Errand, verbose_name=_("errand"), null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="online_order")
-    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    errand = models.OneToOneField(
+        Errand, verbose_name=_("errand"), null=True, blank=True, on_delete=models.SET_NULL, related_name="online_order"
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     handled_note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("sent at"), default=timezone.now)
 
@@ -263,13 +314,17 @@ class Notification(models.Model):
         ORDER = "order", _("order waiting for confirmation")
         COMPLAINT = "complaint", _("complaint assigned to your branch")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
-                             related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     errand = models.ForeignKey(Errand, verbose_name=_("errand"), null=True, blank=True, on_delete=models.CASCADE)
-    order = models.ForeignKey(OnlineOrder, verbose_name=_("online order"), null=True, blank=True, on_delete=models.CASCADE)
-    complaint = models.ForeignKey("outreach.Complaint", verbose_name=_("complaint"), null=True, blank=True,
-                                  on_delete=models.CASCADE)
+    order = models.ForeignKey(
+        OnlineOrder, verbose_name=_("online order"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    complaint = models.ForeignKey(
+        "outreach.Complaint", verbose_name=_("complaint"), null=True, blank=True, on_delete=models.CASCADE
+    )
     text = models.CharField(_("text"), max_length=200)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -280,8 +335,9 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_unread_idx")]
         constraints = [
-            models.UniqueConstraint(fields=["user", "errand"], condition=Q(kind="overdue"),
-                                    name="one_overdue_notice_per_errand"),
+            models.UniqueConstraint(
+                fields=["user", "errand"], condition=Q(kind="overdue"), name="one_overdue_notice_per_errand"
+            ),
         ]
 
 
@@ -296,22 +352,37 @@ class Complaint(models.Model):
     name = models.CharField(_("name"), max_length=50)
     phone = models.CharField(_("phone"), max_length=20)
     service = models.ForeignKey(ServiceType, verbose_name=_("service"), null=True, blank=True, on_delete=models.PROTECT)
-    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT,
-                                   related_name="complaints")
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="complaints"
+    )
     what_happened = models.TextField(_("what happened"))
     trips = models.PositiveSmallIntegerField(_("trips made"))
-    point = models.ForeignKey(ServicePoint, verbose_name=_("registered at"), on_delete=models.PROTECT,
-                              related_name="complaints")
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registered by"),
-                                      on_delete=models.PROTECT, related_name="+")
+    point = models.ForeignKey(
+        ServicePoint, verbose_name=_("registered at"), on_delete=models.PROTECT, related_name="complaints"
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+"
+    )
     registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
     handled_on_spot = models.BooleanField(_("handled on the spot"), default=False)
-    branch = models.ForeignKey(JointBranch, verbose_name=_("joint branch"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="complaints")
+    branch = models.ForeignKey(
+        JointBranch,
+        verbose_name=_("joint branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
     deadline = models.DateField(_("deadline"), null=True, blank=True)
     resolution = models.TextField(_("what was done"), blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("resolved by"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.OPEN)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -332,7 +403,9 @@ class Complaint(models.Model):
                 | (Q(handled_on_spot=False) & Q(branch__isnull=False) & Q(deadline__isnull=False)),
                 name="complaint_on_spot_or_assigned",
             ),
-            models.CheckConstraint(condition=Q(state="open") | ~Q(resolution=""), name="complaint_closed_has_resolution"),
+            models.CheckConstraint(
+                condition=Q(state="open") | ~Q(resolution=""), name="complaint_closed_has_resolution"
+            ),
         ]
 
     def __str__(self) -> str:

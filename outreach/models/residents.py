@@ -46,7 +46,10 @@ class Resident(models.Model):
     home_lat = models.FloatField(_("home latitude"), null=True, blank=True)
     home_lng = models.FloatField(_("home longitude"), null=True, blank=True)
     grid = models.ForeignKey(
-        Area, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="residents",
+        Area,
+        verbose_name=_("grid"),
+        on_delete=models.PROTECT,
+        related_name="residents",
         limit_choices_to={"level": Area.Level.GRID},
     )
     disability_grade = models.PositiveSmallIntegerField(_("disability grade"), null=True, blank=True)
@@ -73,8 +76,9 @@ class Resident(models.Model):
         indexes = [
             # Due lists by grid; the last two columns let coverage count a city's residents
             # from the index alone, without reading the wide table (outreach.coverage).
-            models.Index(fields=["grid", "status", "due_on", "registered_on", "status_on"],
-                         name="resident_coverage_idx"),
+            models.Index(
+                fields=["grid", "status", "due_on", "registered_on", "status_on"], name="resident_coverage_idx"
+            ),
             models.Index(fields=["national_id_digest"], name="resident_id_digest_idx"),
             models.Index(fields=["phone"], name="resident_phone_idx"),
             # Errands, events and trips of a period find their resident's grid here, without
@@ -83,7 +87,9 @@ class Resident(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["national_id_digest"], condition=~Q(national_id_digest=""), name="resident_unique_national_id",
+                fields=["national_id_digest"],
+                condition=~Q(national_id_digest=""),
+                name="resident_unique_national_id",
             ),
             models.CheckConstraint(
                 condition=Q(disability_grade__isnull=True) | Q(disability_grade__gte=1, disability_grade__lte=4),
@@ -95,7 +101,8 @@ class Resident(models.Model):
                 name="resident_home_location_valid",
             ),
             models.CheckConstraint(
-                condition=Q(status="active") | Q(status_on__isnull=False), name="resident_status_change_dated",
+                condition=Q(status="active") | Q(status_on__isnull=False),
+                name="resident_status_change_dated",
             ),
         ]
 
@@ -175,7 +182,10 @@ class Visit(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     resident = models.ForeignKey(Resident, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="visits")
     worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="visits",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("worker"),
+        on_delete=models.PROTECT,
+        related_name="visits",
     )
     visited_at = models.DateTimeField(_("visited at"))
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
@@ -213,7 +223,9 @@ class Visit(models.Model):
                 | (Q(lat__gte=-90, lat__lte=90) & Q(lng__gte=-180, lng__lte=180)),
                 name="visit_location_valid",
             ),
-            models.CheckConstraint(condition=Q(accuracy_m__isnull=True) | Q(accuracy_m__gte=0), name="visit_accuracy_positive"),
+            models.CheckConstraint(
+                condition=Q(accuracy_m__isnull=True) | Q(accuracy_m__gte=0), name="visit_accuracy_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -266,10 +278,17 @@ class AuditEvent(models.Model):
         VISIT_RECORDED = "visit_recorded", _("visit recorded")
         VISIT_CORRECTED = "visit_corrected", _("visit corrected")
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+"
+    )
     action = models.CharField(_("action"), max_length=24, choices=Action.choices)
     resident = models.ForeignKey(
-        Resident, verbose_name=_("resident"), null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events",
+        Resident,
+        verbose_name=_("resident"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
     )
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
@@ -288,7 +307,10 @@ class RosterImport(models.Model):
     IDs, so it is kept encrypted (outreach.crypto) and wiped once the residents are written."""
 
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="roster_imports",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="roster_imports",
     )
     filename = models.CharField(_("file name"), max_length=200)
     content = models.BinaryField(_("file"))
@@ -304,7 +326,8 @@ class RosterImport(models.Model):
         indexes = [models.Index(fields=["uploaded_by", "-created_at"], name="roster_import_uploader_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(committed_at__isnull=False) | Q(resident_count=0), name="roster_import_count_after_commit",
+                condition=Q(committed_at__isnull=False) | Q(resident_count=0),
+                name="roster_import_count_after_commit",
             ),
         ]
 

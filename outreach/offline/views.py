@@ -30,14 +30,14 @@ from django.views.decorators.http import require_GET
 
 from grid.access import reach_of
 from grid.models import Role
+from outreach.common.due import DUE_LABELS
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
-from outreach.residents import selectors
-from outreach.common.due import DUE_LABELS
 from outreach.errands.forms import VisitErrandForm
 from outreach.errands.views import BUTTONS
-from outreach.residents.forms import VisitForm
 from outreach.models import Errand
+from outreach.residents import selectors
+from outreach.residents.forms import VisitForm
 
 APP_NAME = "红色代办"  # the name under the icon on the home screen, in every UI language
 THEME_COLOUR = "#b71c1c"  # the top bar's red (app.css --red)
@@ -48,6 +48,7 @@ NO_STORE = "no-store, private"
 
 
 # --- the service worker ----------------------------------------------------------------------
+
 
 def _own_static_files() -> list[tuple[str, Path]]:
     """The app's own static files (static/ in the repository), by their static name. They
@@ -85,8 +86,11 @@ def offline_version() -> str:
 
 def _precache_urls() -> list[str]:
     # LICENSE files and the larger install icon are not needed to work offline.
-    return [static(name) for name, path in _own_static_files()
-            if not name.endswith("LICENSE") and not name.endswith("-512.png")]
+    return [
+        static(name)
+        for name, path in _own_static_files()
+        if not name.endswith("LICENSE") and not name.endswith("-512.png")
+    ]
 
 
 @require_GET
@@ -95,12 +99,15 @@ def service_worker(request):
     (a worker controls only the paths under its own), with its version and the list of
     files to keep filled in."""
     source = Path(finders.find(SERVICE_WORKER_SOURCE)).read_text(encoding="utf-8")
-    script = (source
-              .replace("__DAIBAN_VERSION__", offline_version())
-              .replace("__DAIBAN_OFFLINE_URL__", reverse("offline-page"))
-              .replace("__DAIBAN_STATIC_URL__", settings.STATIC_URL if settings.STATIC_URL.startswith("/")
-                       else "/" + settings.STATIC_URL)
-              .replace('"__DAIBAN_PRECACHE__"', json.dumps(_precache_urls())))
+    script = (
+        source.replace("__DAIBAN_VERSION__", offline_version())
+        .replace("__DAIBAN_OFFLINE_URL__", reverse("offline-page"))
+        .replace(
+            "__DAIBAN_STATIC_URL__",
+            settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL,
+        )
+        .replace('"__DAIBAN_PRECACHE__"', json.dumps(_precache_urls()))
+    )
     response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"
     response["Cache-Control"] = "no-cache"  # a new version reaches phones on their next visit
@@ -108,6 +115,7 @@ def service_worker(request):
 
 
 # --- the installable app ----------------------------------------------------------------------
+
 
 @require_GET
 def manifest(request):
@@ -139,8 +147,10 @@ def manifest(request):
 
 # --- the offline page ---------------------------------------------------------------------------
 
+
 def _shell_strings() -> dict:
     """Words the offline page's script puts together (the page itself holds no data)."""
+
     def counted(singular: str, plural: str) -> dict:
         return {"one": ngettext(singular, plural, 1), "other": ngettext(singular, plural, 2)}
 
@@ -167,8 +177,7 @@ def _shell_strings() -> dict:
         "pendingStep": _("Waiting to be sent: %(action)s. Further steps once it has arrived."),
         "stepQueued": _("Saved on this phone: %(action)s. It will be sent when there is signal."),
         "noSteps": _("No step you can take offline. Delivery needs signal (photos and satisfaction)."),
-        "errandFacts": {"number": _("Errand number"), "resident": _("Resident"), "due": _("Due"),
-                        "state": _("State")},
+        "errandFacts": {"number": _("Errand number"), "resident": _("Resident"), "due": _("Due"), "state": _("State")},
         "nextStep": _("Next step"),
         "fieldMissing": _("Fill this in first."),
     }
@@ -182,7 +191,10 @@ def offline_page(request):
     context = {
         # Rendered for nobody: no name in the top bar, no navigation, no CSRF token, and
         # none of the session's messages (they belong to the page the worker opens next).
-        "user": AnonymousUser(), "nav_items": [], "csrf_token": "", "messages": [],
+        "user": AnonymousUser(),
+        "nav_items": [],
+        "csrf_token": "",
+        "messages": [],
         "form": VisitForm(initial={"id": ""}),  # the script gives each visit its own id
         "errand_form": VisitErrandForm(services=errand_selectors.service_types_offered()),
         "strings": _shell_strings(),
@@ -194,6 +206,7 @@ def offline_page(request):
 
 
 # --- the data kept on the phone -----------------------------------------------------------------
+
 
 def _resident_row(resident) -> dict:
     return {
@@ -219,9 +232,14 @@ def _errand_row(errand: Errand) -> dict:
         "due_on": errand.due_on.isoformat(),
         # The assignee may always act on their own errand (errand_services.may_act).
         "next_actions": [
-            {"action": str(action), "label": str(BUTTONS[action][0]), "field": BUTTONS[action][1] or "",
-             "prompt": str(BUTTONS[action][2] or "")}
-            for action in errand_services.next_actions(errand) if action in BUTTONS
+            {
+                "action": str(action),
+                "label": str(BUTTONS[action][0]),
+                "field": BUTTONS[action][1] or "",
+                "prompt": str(BUTTONS[action][2] or ""),
+            }
+            for action in errand_services.next_actions(errand)
+            if action in BUTTONS
         ],
     }
 
@@ -242,18 +260,23 @@ def offline_today(request):
         due = selectors.residents_due_for(user=request.user, today=today).prefetch_related(None)
         residents = [_resident_row(r) for r in due]
     errands = [_errand_row(e) for e in errand_selectors.open_errands_of(user=request.user, today=today)]
-    response = JsonResponse({
-        "user": request.user.pk,
-        "generated_at": timezone.now().isoformat(),
-        "today": today.isoformat(),
-        "keep_days": settings.DAIBAN_OFFLINE_DAYS,
-        # What the offline visit form checks the position against, as the visit page does.
-        "visit_rules": {"awayMeters": settings.DAIBAN_VISIT_AWAY_METERS,
-                        "maxAccuracy": settings.DAIBAN_VISIT_MAX_ACCURACY_METERS},
-        "state_labels": {str(value): str(label) for value, label in Errand.State.choices},
-        "residents": residents,
-        "errands": errands,
-    }, json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(
+        {
+            "user": request.user.pk,
+            "generated_at": timezone.now().isoformat(),
+            "today": today.isoformat(),
+            "keep_days": settings.DAIBAN_OFFLINE_DAYS,
+            # What the offline visit form checks the position against, as the visit page does.
+            "visit_rules": {
+                "awayMeters": settings.DAIBAN_VISIT_AWAY_METERS,
+                "maxAccuracy": settings.DAIBAN_VISIT_MAX_ACCURACY_METERS,
+            },
+            "state_labels": {str(value): str(label) for value, label in Errand.State.choices},
+            "residents": residents,
+            "errands": errands,
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
     response["Cache-Control"] = NO_STORE
     return response
 
@@ -264,16 +287,19 @@ def offline_csrf(request):
     the morning may have been rotated by a login since), and whether the session is
     still alive — so an expired one asks for a login instead of failing item by item."""
     authenticated = request.user.is_authenticated
-    response = JsonResponse({
-        "token": get_token(request),
-        "authenticated": authenticated,
-        "user": request.user.pk if authenticated else None,
-    })
+    response = JsonResponse(
+        {
+            "token": get_token(request),
+            "authenticated": authenticated,
+            "user": request.user.pk if authenticated else None,
+        }
+    )
     response["Cache-Control"] = NO_STORE
     return response
 
 
 # --- logout --------------------------------------------------------------------------------------
+
 
 class LogoutView(auth_views.LogoutView):
     """Django's logout, plus: the browser wipes this site's caches and storage (the Today

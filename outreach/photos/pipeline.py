@@ -90,17 +90,23 @@ def clean_photo(data: bytes, name: str = "") -> CleanPhoto:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _too_many_pixels(label) from None
         except UnidentifiedImageError:
-            raise PhotoRejected(_("“%(name)s” is not a photo Daiban can read (JPEG, PNG or WebP).") % {"name": label}) from None
+            raise PhotoRejected(
+                _("“%(name)s” is not a photo Daiban can read (JPEG, PNG or WebP).") % {"name": label}
+            ) from None
         except Exception:  # noqa: BLE001 — whatever a decoder trips on in untrusted bytes (OSError,
             # SyntaxError, EOFError, struct.error from a broken EXIF block…), the file is unusable.
             raise PhotoRejected(
-                _("“%(name)s” is damaged or incomplete. Take or send it again.") % {"name": label}) from None
+                _("“%(name)s” is damaged or incomplete. Take or send it again.") % {"name": label}
+            ) from None
 
     image, (stored_width, stored_height) = _encode(img, settings.DAIBAN_PHOTO_LONG_EDGE, quality=82)
     thumbnail, _size = _encode(img, settings.DAIBAN_PHOTO_THUMB_EDGE, quality=70)
     return CleanPhoto(
-        upload_digest=hashlib.sha256(data).hexdigest(), image=image, thumbnail=thumbnail,
-        width=stored_width, height=stored_height,
+        upload_digest=hashlib.sha256(data).hexdigest(),
+        image=image,
+        thumbnail=thumbnail,
+        width=stored_width,
+        height=stored_height,
     )
 
 

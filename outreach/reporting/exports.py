@@ -31,7 +31,7 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 BOM = "\ufeff"
 SHEET_TITLE_MAX = 31  # Excel's limit
-SHEET_TITLE_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
 
 
 class Kind(StrEnum):
@@ -80,7 +80,7 @@ def sheet_title(title: str, taken: set[str]) -> str:
     while candidate.lower() in taken:
         n += 1
         suffix = f"({n})"
-        candidate = base[:SHEET_TITLE_MAX - len(suffix)] + suffix
+        candidate = base[: SHEET_TITLE_MAX - len(suffix)] + suffix
     taken.add(candidate.lower())
     return candidate
 
@@ -158,14 +158,23 @@ def table_response(table: Table, *, fmt: str, filename: str) -> HttpResponse:
 # Built inside translation.override(EXPORT_LANGUAGE) by the views, so the labels below come
 # out in Chinese; each returns a Table whose rows are what the screen shows.
 
+
 def _dashboard_columns(*, shows_coverage: bool, shows_complaints: bool, first: str) -> list[Column]:
     columns = [Column(first, Kind.TEXT, 24)]
     if shows_coverage:
-        columns += [Column(_("Visits"), Kind.INT), Column(_("Coverage"), Kind.PERCENT),
-                    Column(_("Residents overdue"), Kind.INT)]
-    columns += [Column(_("Errands received"), Kind.INT), Column(_("Errands completed"), Kind.INT),
-                Column(_("Errands overdue"), Kind.INT), Column(_("Median turnaround (days)"), Kind.DECIMAL),
-                Column(_("Trips saved"), Kind.INT), Column(_("Satisfaction (1–5)"), Kind.DECIMAL)]
+        columns += [
+            Column(_("Visits"), Kind.INT),
+            Column(_("Coverage"), Kind.PERCENT),
+            Column(_("Residents overdue"), Kind.INT),
+        ]
+    columns += [
+        Column(_("Errands received"), Kind.INT),
+        Column(_("Errands completed"), Kind.INT),
+        Column(_("Errands overdue"), Kind.INT),
+        Column(_("Median turnaround (days)"), Kind.DECIMAL),
+        Column(_("Trips saved"), Kind.INT),
+        Column(_("Satisfaction (1–5)"), Kind.DECIMAL),
+    ]
     if shows_complaints:
         columns += [Column(_("Complaints"), Kind.INT), Column(_("Handled on the spot"), Kind.PERCENT)]
     return columns
@@ -175,8 +184,14 @@ def _dashboard_values(figures, *, shows_coverage: bool, shows_complaints: bool) 
     values = []
     if shows_coverage:
         values += [figures.visits, figures.coverage_share, figures.missed]
-    values += [figures.errands_received, figures.errands_completed, figures.errands_overdue, figures.turnaround_days,
-               figures.trips_saved, figures.satisfaction]
+    values += [
+        figures.errands_received,
+        figures.errands_completed,
+        figures.errands_overdue,
+        figures.turnaround_days,
+        figures.trips_saved,
+        figures.satisfaction,
+    ]
     if shows_complaints:
         values += [figures.complaints, figures.on_spot_share]
     return values
@@ -206,14 +221,28 @@ def trend_table(trend, *, title: str) -> Table:
 
 
 def coverage_columns(first: str) -> list[Column]:
-    return [Column(first, Kind.TEXT, 24), Column(_("Residents"), Kind.INT), Column(_("Visited on time"), Kind.INT),
-            Column(_("Coverage"), Kind.PERCENT), Column(_("Missed"), Kind.INT), Column(_("Visits"), Kind.INT),
-            Column(_("Visits away from the home"), Kind.INT), Column(_("Visits without location"), Kind.INT)]
+    return [
+        Column(first, Kind.TEXT, 24),
+        Column(_("Residents"), Kind.INT),
+        Column(_("Visited on time"), Kind.INT),
+        Column(_("Coverage"), Kind.PERCENT),
+        Column(_("Missed"), Kind.INT),
+        Column(_("Visits"), Kind.INT),
+        Column(_("Visits away from the home"), Kind.INT),
+        Column(_("Visits without location"), Kind.INT),
+    ]
 
 
 def coverage_values(figures) -> list:
-    return [figures.active, figures.on_time, figures.share, figures.missed, figures.visits, figures.visits_away,
-            figures.visits_no_location]
+    return [
+        figures.active,
+        figures.on_time,
+        figures.share,
+        figures.missed,
+        figures.visits,
+        figures.visits_away,
+        figures.visits_no_location,
+    ]
 
 
 def coverage_table(rows, total, *, title: str) -> Table:
@@ -227,16 +256,25 @@ def coverage_table(rows, total, *, title: str) -> Table:
 def missed_table(residents, *, title: str) -> Table:
     """Residents missed in the period (rows of coverage.missed_residents, marked with
     coverage.mark_days_overdue). National IDs masked, as on screen."""
-    table = Table(title, [
-        Column(_("Name"), Kind.TEXT, 12), Column(_("National ID"), Kind.TEXT, 22), Column(_("Grid"), Kind.TEXT, 22),
-        Column(_("Address"), Kind.TEXT, 36), Column(_("Care level"), Kind.TEXT, 8),
-        Column(_("Last met in person"), Kind.DATE), Column(_("Due on"), Kind.DATE), Column(_("Days overdue"), Kind.INT),
-    ])
+    table = Table(
+        title,
+        [
+            Column(_("Name"), Kind.TEXT, 12),
+            Column(_("National ID"), Kind.TEXT, 22),
+            Column(_("Grid"), Kind.TEXT, 22),
+            Column(_("Address"), Kind.TEXT, 36),
+            Column(_("Care level"), Kind.TEXT, 8),
+            Column(_("Last met in person"), Kind.DATE),
+            Column(_("Due on"), Kind.DATE),
+            Column(_("Days overdue"), Kind.INT),
+        ],
+    )
     for r in residents:
         if hasattr(r, "last_met_at"):  # a past period: the last visit by its end, not today's
             last_met = timezone.localdate(r.last_met_at) if r.last_met_at else None
         else:
             last_met = r.last_met_on
-        table.rows.append([r.name, r.national_id_masked, r.grid.name, r.address, r.care_level, last_met,
-                           r.due_at_end, r.days_overdue])
+        table.rows.append(
+            [r.name, r.national_id_masked, r.grid.name, r.address, r.care_level, last_met, r.due_at_end, r.days_overdue]
+        )
     return table

@@ -45,8 +45,16 @@ from outreach.models import DayTally, Errand, Resident, TripsSaved, Visit
 
 # Each level's tallies are the sum of the level below: grid → community → town → city.
 LEVELS_UP = [Area.Level.GRID, Area.Level.COMMUNITY, Area.Level.TOWN]
-FIELDS = ["visits", "visits_away", "visits_no_location", "errands_received", "errands_completed", "trips_saved",
-          "rated", "rating_sum"]
+FIELDS = [
+    "visits",
+    "visits_away",
+    "visits_no_location",
+    "errands_received",
+    "errands_completed",
+    "trips_saved",
+    "rated",
+    "rating_sum",
+]
 
 
 # --- Counting as it happens ----------------------------------------------------------------
@@ -72,22 +80,29 @@ def add_days(*, grid: Area, days: dict[date, dict[str, int]]) -> None:
         raise ValueError(f"not tallied: {sorted(unknown)}")
     # In one order everywhere, so that two transactions counting at once never wait on
     # each other's rows crosswise (a deadlock).
-    ids = list(Area.objects.filter(code__in=[*grid.ancestor_codes, grid.code]).order_by("pk")
-               .values_list("pk", flat=True))
-    DayTally.objects.bulk_create([DayTally(area_id=pk, day=day) for day in sorted(days) for pk in ids],
-                                 ignore_conflicts=True)
+    ids = list(
+        Area.objects.filter(code__in=[*grid.ancestor_codes, grid.code]).order_by("pk").values_list("pk", flat=True)
+    )
+    DayTally.objects.bulk_create(
+        [DayTally(area_id=pk, day=day) for day in sorted(days) for pk in ids], ignore_conflicts=True
+    )
     for day in sorted(days):
         # Taking away never goes below zero, even where the tallies had drifted
         # (``rebuild_tallies --check`` reports that; a resident's move must not fail on it).
         DayTally.objects.filter(area_id__in=ids, day=day).update(
-            **{name: F(name) + n if n > 0 else Greatest(F(name) + n, 0) for name, n in days[day].items()})
+            **{name: F(name) + n if n > 0 else Greatest(F(name) + n, 0) for name, n in days[day].items()}
+        )
 
 
 def visit_recorded(visit: Visit) -> None:
     check = visit.location_check
-    add(grid=visit.resident.grid, day=timezone.localdate(visit.visited_at), visits=1,
+    add(
+        grid=visit.resident.grid,
+        day=timezone.localdate(visit.visited_at),
+        visits=1,
         visits_away=int(check == Visit.LocationCheck.AWAY),
-        visits_no_location=int(check == Visit.LocationCheck.NO_LOCATION))
+        visits_no_location=int(check == Visit.LocationCheck.NO_LOCATION),
+    )
 
 
 def errand_received(errand: Errand) -> None:
@@ -102,8 +117,13 @@ def errand_delivered(errand: Errand, *, trips: int) -> None:
     """A delivery: its rating (if the resident gave one) and the trips it saved, which the
     ledger records on the day of delivery."""
     rated = errand.satisfaction is not None
-    add(grid=errand.resident.grid, day=timezone.localdate(errand.delivered_at), trips_saved=trips,
-        rated=int(rated), rating_sum=errand.satisfaction if rated else 0)
+    add(
+        grid=errand.resident.grid,
+        day=timezone.localdate(errand.delivered_at),
+        trips_saved=trips,
+        rated=int(rated),
+        rating_sum=errand.satisfaction if rated else 0,
+    )
 
 
 def resident_moved(*, resident: Resident, old_grid: Area) -> None:
@@ -139,19 +159,28 @@ def _sources(visits, errands, ledger, *, resident=None, since: date | None = Non
         if since is not None:
             start = since if time_field == "recorded_on" else due.day_start(since)
             queryset = queryset.filter(**{f"{time_field}__gte": start})
-        return queryset.annotate(tally_area=F("resident__grid_id"), tally_day=day).values(
-            "tally_area", "tally_day").order_by()
+        return (
+            queryset.annotate(tally_area=F("resident__grid_id"), tally_day=day)
+            .values("tally_area", "tally_day")
+            .order_by()
+        )
 
     yield by_grid_day(visits.all(), "visited_at", TruncDate("visited_at", tzinfo=local)).annotate(
-        visits=Count("pk"), visits_away=Count("pk", filter=Q(location_check=AWAY)),
-        visits_no_location=Count("pk", filter=Q(location_check=NO_LOCATION)))
+        visits=Count("pk"),
+        visits_away=Count("pk", filter=Q(location_check=AWAY)),
+        visits_no_location=Count("pk", filter=Q(location_check=NO_LOCATION)),
+    )
     yield by_grid_day(errands.all(), "requested_at", TruncDate("requested_at", tzinfo=local)).annotate(
-        errands_received=Count("pk"))
-    yield by_grid_day(errands.filter(completed_at__isnull=False), "completed_at",
-                      TruncDate("completed_at", tzinfo=local)).annotate(errands_completed=Count("pk"))
-    yield by_grid_day(errands.filter(delivered_at__isnull=False, satisfaction__isnull=False), "delivered_at",
-                      TruncDate("delivered_at", tzinfo=local)).annotate(
-        rated=Count("pk"), rating_sum=Sum("satisfaction"))
+        errands_received=Count("pk")
+    )
+    yield by_grid_day(
+        errands.filter(completed_at__isnull=False), "completed_at", TruncDate("completed_at", tzinfo=local)
+    ).annotate(errands_completed=Count("pk"))
+    yield by_grid_day(
+        errands.filter(delivered_at__isnull=False, satisfaction__isnull=False),
+        "delivered_at",
+        TruncDate("delivered_at", tzinfo=local),
+    ).annotate(rated=Count("pk"), rating_sum=Sum("satisfaction"))
     yield by_grid_day(ledger.all(), "recorded_on", F("recorded_on")).annotate(trips_saved=Sum("trips"))
 
 
@@ -185,18 +214,24 @@ def rebuild(*, apps=None) -> int:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {connection.ops.quote_name(tally._meta.db_table)} "
-                               "IN SHARE ROW EXCLUSIVE MODE")
+                cursor.execute(
+                    f"LOCK TABLE {connection.ops.quote_name(tally._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE"
+                )
         tally.objects.all().delete()
         table = tally._meta.db_table
-        sources = _sources(get("outreach", "Visit").objects, get("outreach", "Errand").objects,
-                           get("outreach", "TripsSaved").objects)
+        sources = _sources(
+            get("outreach", "Visit").objects, get("outreach", "Errand").objects, get("outreach", "TripsSaved").objects
+        )
         for rows in sources:
             columns = ["area_id", "day", *[name for name in rows.query.annotation_select if name in fields]]
             _insert_select(rows, table, columns, merge=True)
         for level in LEVELS_UP:
-            children = (tally.objects.filter(area__level=level, area__parent__isnull=False)
-                        .values("area__parent_id", "day").annotate(**{name: Sum(name) for name in fields}).order_by())
+            children = (
+                tally.objects.filter(area__level=level, area__parent__isnull=False)
+                .values("area__parent_id", "day")
+                .annotate(**{name: Sum(name) for name in fields})
+                .order_by()
+            )
             _insert_select(children, table, ["area_id", "day", *fields], merge=False)
         return tally.objects.count()
 
@@ -235,13 +270,21 @@ def differences(*, since: date | None = None) -> list[tuple[int, date, str, int,
 def sums(*, areas: Iterable[int], start: date, end: date) -> dict[int, dict[str, int]]:
     """{area id: {field: sum}} over the days ``start``–``end`` (both included); areas with
     nothing on those days are missing. One query."""
-    rows = (DayTally.objects.filter(area_id__in=list(areas), day__gte=start, day__lte=end)
-            .values("area_id").annotate(**{name: Sum(name) for name in FIELDS}).order_by())
+    rows = (
+        DayTally.objects.filter(area_id__in=list(areas), day__gte=start, day__lte=end)
+        .values("area_id")
+        .annotate(**{name: Sum(name) for name in FIELDS})
+        .order_by()
+    )
     return {row.pop("area_id"): row for row in rows}
 
 
 def daily(*, areas: Sequence[int], start: date, end: date) -> dict[date, dict[str, int]]:
     """{day: {field: sum over ``areas``}} for the days ``start``–``end``. One query."""
-    rows = (DayTally.objects.filter(area_id__in=list(areas), day__gte=start, day__lte=end)
-            .values("day").annotate(**{name: Sum(name) for name in FIELDS}).order_by())
+    rows = (
+        DayTally.objects.filter(area_id__in=list(areas), day__gte=start, day__lte=end)
+        .values("day")
+        .annotate(**{name: Sum(name) for name in FIELDS})
+        .order_by()
+    )
     return {row.pop("day"): row for row in rows}

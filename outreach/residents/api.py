@@ -25,11 +25,10 @@ from ninja.params.models import BodyModel, Param
 from pydantic import Field, field_validator
 
 from grid.selectors import area_for_user_or_404
-from outreach.residents import selectors
-from outreach.residents import services
 from outreach.common.due import Due, days_overdue, due_bucket
 from outreach.models import Hazard, Resident, Visit
 from outreach.photos.pipeline import PhotoRejected
+from outreach.residents import selectors, services
 
 router = Router(tags=["outreach"])
 
@@ -83,12 +82,16 @@ def invalid_input(exc: ValidationError | PhotoRejected) -> InvalidInput:
         pairs = [(field, message) for field, messages in exc.message_dict.items() for message in messages]
     else:
         pairs = [("", message) for message in exc.messages]
-    return InvalidInput([
-        {"loc": ("body",) if field in ("", "__all__") else ("body", field), "msg": message} for field, message in pairs
-    ])
+    return InvalidInput(
+        [
+            {"loc": ("body",) if field in ("", "__all__") else ("body", field), "msg": message}
+            for field, message in pairs
+        ]
+    )
 
 
 # --- schemas ------------------------------------------------------------------------------
+
 
 class MessageOut(Schema):
     message: str
@@ -226,8 +229,9 @@ class VisitIn(Schema):
     hazard_notes: str = ""
     needs: str = ""
 
-    @field_validator("no_location_reason", "health", "health_notes", "living_notes", "hazard_notes", "needs",
-                     mode="before")
+    @field_validator(
+        "no_location_reason", "health", "health_notes", "living_notes", "hazard_notes", "needs", mode="before"
+    )
     @classmethod
     def _null_is_empty(cls, value):
         return "" if value is None else value
@@ -239,9 +243,17 @@ class VisitIn(Schema):
 
     def as_input(self) -> services.VisitInput:
         return services.VisitInput(
-            visited_at=self.visited_at, outcome=self.outcome, lat=self.lat, lng=self.lng, accuracy_m=self.accuracy_m,
-            no_location_reason=self.no_location_reason, health=self.health, health_notes=self.health_notes,
-            living_notes=self.living_notes, hazards=tuple(self.hazards), hazard_notes=self.hazard_notes,
+            visited_at=self.visited_at,
+            outcome=self.outcome,
+            lat=self.lat,
+            lng=self.lng,
+            accuracy_m=self.accuracy_m,
+            no_location_reason=self.no_location_reason,
+            health=self.health,
+            health_notes=self.health_notes,
+            living_notes=self.living_notes,
+            hazards=tuple(self.hazards),
+            hazard_notes=self.hazard_notes,
             needs=self.needs,
         )
 
@@ -253,14 +265,23 @@ class VisitFilter(Schema):
 # Phones with photos send the visit's fields as multipart form fields beside the files.
 PHOTO_FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
 VISIT_MULTIPART = {
-    "requestBody": {"content": {"multipart/form-data": {"schema": {"allOf": [
-        {"$ref": "#/components/schemas/VisitIn"},
-        {"type": "object", "properties": {"photos": PHOTO_FILES}},
-    ]}}}},
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/VisitIn"},
+                        {"type": "object", "properties": {"photos": PHOTO_FILES}},
+                    ]
+                }
+            }
+        }
+    },
 }
 
 
 # --- residents ------------------------------------------------------------------------------
+
 
 @router.get("/residents", response=list[ResidentOut])
 @paginate(LimitOffsetPagination)
@@ -268,7 +289,9 @@ def resident_list(request: HttpRequest, filters: Query[ResidentFilter]):
     """Residents in your reach, most urgent first (due date, then name)."""
     area = area_for_user_or_404(request.user, filters.grid) if filters.grid is not None else None
     result = selectors.residents_list(
-        user=request.user, today=timezone.localdate(), due_bucket=filters.due or "",
+        user=request.user,
+        today=timezone.localdate(),
+        due_bucket=filters.due or "",
         status=Resident.Status.ACTIVE if filters.due else "",
     )
     if area is not None:
@@ -282,6 +305,7 @@ def resident_detail(request: HttpRequest, resident_id: int):
 
 
 # --- visits ----------------------------------------------------------------------------------
+
 
 def _stored_visit(user, pk) -> Visit | None:
     """The visit as the caller may see it, with its worker and photos."""
@@ -299,8 +323,12 @@ def visit_create(request: HttpRequest, payload: Annotated[VisitIn, JsonOrForm(..
     resident = selectors.resident_for_user_or_404(request.user, payload.resident)
     try:
         visit, created = services.visit_record(
-            actor=request.user, resident=resident, visit_id=payload.id, data=payload.as_input(),
-            uploads=request.FILES.getlist("photos"), address_ip=request.META.get("REMOTE_ADDR"),
+            actor=request.user,
+            resident=resident,
+            visit_id=payload.id,
+            data=payload.as_input(),
+            uploads=request.FILES.getlist("photos"),
+            address_ip=request.META.get("REMOTE_ADDR"),
         )
     except services.Conflict as exc:
         return Status(409, {"message": exc.message, "visit": _stored_visit(request.user, exc.current.pk)})

@@ -10,7 +10,6 @@ from outreach.common.due import Due
 from outreach.models import Category, Hazard, Resident, Visit
 
 
-
 class ServiceErrorsMixin:
     """Puts a service's ValidationError on the form: each message on its field, or on the
     form when the field is not on it. ``service_error_fields`` sends a service field's
@@ -26,14 +25,25 @@ class ServiceErrorsMixin:
         else:
             self.add_error(None, error.messages)
 
+
 class ResidentFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=50, strip=True)
-    category = forms.ChoiceField(label=_("Category"), required=False, choices=[("", _("All categories")), *Category.choices])
-    care_level = forms.ChoiceField(label=_("Care level"), required=False,
-                                   choices=[("", _("All care levels")), *Resident.CareLevel.choices])
-    due = forms.ChoiceField(label=_("Visit due"), required=False, choices=[
-        ("", _("Any")), (Due.OVERDUE, _("overdue")), (Due.TODAY, _("due today")), (Due.WEEK, _("due this week")),
-    ])
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=[("", _("All categories")), *Category.choices]
+    )
+    care_level = forms.ChoiceField(
+        label=_("Care level"), required=False, choices=[("", _("All care levels")), *Resident.CareLevel.choices]
+    )
+    due = forms.ChoiceField(
+        label=_("Visit due"),
+        required=False,
+        choices=[
+            ("", _("Any")),
+            (Due.OVERDUE, _("overdue")),
+            (Due.TODAY, _("due today")),
+            (Due.WEEK, _("due this week")),
+        ],
+    )
 
 
 class GridChoiceField(forms.ModelChoiceField):
@@ -50,30 +60,52 @@ class ResidentForm(ServiceErrorsMixin, forms.Form):
     service_error_fields = {"home_lng": "home_lat"}  # one message under the position
     name = forms.CharField(label=_("Name"), max_length=50)
     national_id = forms.CharField(
-        label=_("National ID"), required=False, max_length=20,
+        label=_("National ID"),
+        required=False,
+        max_length=20,
         help_text=_("18 characters. Birth date and sex are taken from it."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text", "autocapitalize": "characters"}),
     )
     sex = forms.ChoiceField(label=_("Sex"), required=False, choices=[("", "—"), *Resident.Sex.choices])
     birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE_WIDGET)
-    phone = forms.CharField(label=_("Phone"), required=False, max_length=20,
-                            widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}))
+    phone = forms.CharField(
+        label=_("Phone"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
     address = forms.CharField(label=_("Address"), max_length=200)
     grid = GridChoiceField(label=_("Grid"), queryset=None, empty_label=_("— choose a grid —"))
-    home_lat = forms.FloatField(label=_("Home latitude"), required=False, widget=forms.NumberInput(attrs={"step": "any"}))
-    home_lng = forms.FloatField(label=_("Home longitude"), required=False, widget=forms.NumberInput(attrs={"step": "any"}))
-    categories = forms.MultipleChoiceField(label=_("Categories"), required=False, choices=Category.choices,
-                                           widget=forms.CheckboxSelectMultiple)
-    disability_grade = forms.TypedChoiceField(label=_("Disability grade"), required=False, coerce=int, empty_value=None,
-                                              choices=[("", "—"), (1, "1"), (2, "2"), (3, "3"), (4, "4")])
-    care_level = forms.ChoiceField(label=_("Care level"), choices=Resident.CareLevel.choices, initial="C",
-                                   widget=forms.RadioSelect)
+    home_lat = forms.FloatField(
+        label=_("Home latitude"), required=False, widget=forms.NumberInput(attrs={"step": "any"})
+    )
+    home_lng = forms.FloatField(
+        label=_("Home longitude"), required=False, widget=forms.NumberInput(attrs={"step": "any"})
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("Categories"), required=False, choices=Category.choices, widget=forms.CheckboxSelectMultiple
+    )
+    disability_grade = forms.TypedChoiceField(
+        label=_("Disability grade"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—"), (1, "1"), (2, "2"), (3, "3"), (4, "4")],
+    )
+    care_level = forms.ChoiceField(
+        label=_("Care level"), choices=Resident.CareLevel.choices, initial="C", widget=forms.RadioSelect
+    )
     guardian_name = forms.CharField(label=_("Guardian / emergency contact"), required=False, max_length=50)
-    guardian_phone = forms.CharField(label=_("Guardian phone"), required=False, max_length=20,
-                                     widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}))
+    guardian_phone = forms.CharField(
+        label=_("Guardian phone"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
     guardian_relation = forms.CharField(label=_("Relation"), required=False, max_length=20)
-    consent_basis = forms.ChoiceField(label=_("Consent or legal basis"), choices=Resident.ConsentBasis.choices,
-                                      widget=forms.RadioSelect)
+    consent_basis = forms.ChoiceField(
+        label=_("Consent or legal basis"), choices=Resident.ConsentBasis.choices, widget=forms.RadioSelect
+    )
     consent_on = forms.DateField(label=_("Consent recorded on"), required=False, widget=DATE_WIDGET)
     status = forms.ChoiceField(label=_("Status"), choices=Resident.Status.choices, initial=Resident.Status.ACTIVE)
     status_on = forms.DateField(label=_("Status since"), required=False, widget=DATE_WIDGET)
@@ -86,7 +118,6 @@ class ResidentForm(ServiceErrorsMixin, forms.Form):
             self.fields["national_id"].help_text = _("Leave empty to keep the stored ID.")
         else:
             del self.fields["status"], self.fields["status_on"], self.fields["version"]
-
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -103,35 +134,49 @@ class MultiplePhotoField(forms.FileField):
 
 class VisitForm(ServiceErrorsMixin, forms.Form):
     # The position is hidden: its errors are read beside "no location? say why".
-    service_error_fields = {"lat": "no_location_reason", "lng": "no_location_reason",
-                            "accuracy_m": "no_location_reason", "visited_at": None}
+    service_error_fields = {
+        "lat": "no_location_reason",
+        "lng": "no_location_reason",
+        "accuracy_m": "no_location_reason",
+        "visited_at": None,
+    }
     id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     outcome = forms.ChoiceField(label=_("What happened?"), choices=Visit.Outcome.choices, widget=forms.RadioSelect)
     lat = forms.FloatField(required=False, widget=forms.HiddenInput)
     lng = forms.FloatField(required=False, widget=forms.HiddenInput)
     accuracy_m = forms.FloatField(required=False, widget=forms.HiddenInput)
     no_location_reason = forms.CharField(label=_("No location? Say why"), required=False, max_length=200)
-    health = forms.ChoiceField(label=_("Health"), required=False, choices=Visit.Health.choices, widget=forms.RadioSelect)
+    health = forms.ChoiceField(
+        label=_("Health"), required=False, choices=Visit.Health.choices, widget=forms.RadioSelect
+    )
     health_notes = forms.CharField(label=_("Health notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    living_notes = forms.CharField(label=_("Living conditions"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    hazards = forms.MultipleChoiceField(label=_("Safety hazards"), required=False, choices=Hazard.choices,
-                                        widget=forms.CheckboxSelectMultiple)
+    living_notes = forms.CharField(
+        label=_("Living conditions"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    hazards = forms.MultipleChoiceField(
+        label=_("Safety hazards"), required=False, choices=Hazard.choices, widget=forms.CheckboxSelectMultiple
+    )
     hazard_notes = forms.CharField(label=_("Hazard notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     needs = forms.CharField(label=_("Needs noted"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     photos = MultiplePhotoField(
-        label=_("Photos"), required=False,
+        label=_("Photos"),
+        required=False,
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}),
     )
 
 
-
 class VisitCorrectionForm(forms.Form):
     outcome = forms.ChoiceField(label=_("What happened?"), choices=Visit.Outcome.choices, widget=forms.RadioSelect)
-    health = forms.ChoiceField(label=_("Health"), required=False, choices=Visit.Health.choices, widget=forms.RadioSelect)
+    health = forms.ChoiceField(
+        label=_("Health"), required=False, choices=Visit.Health.choices, widget=forms.RadioSelect
+    )
     health_notes = forms.CharField(label=_("Health notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    living_notes = forms.CharField(label=_("Living conditions"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    hazards = forms.MultipleChoiceField(label=_("Safety hazards"), required=False, choices=Hazard.choices,
-                                        widget=forms.CheckboxSelectMultiple)
+    living_notes = forms.CharField(
+        label=_("Living conditions"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    hazards = forms.MultipleChoiceField(
+        label=_("Safety hazards"), required=False, choices=Hazard.choices, widget=forms.CheckboxSelectMultiple
+    )
     hazard_notes = forms.CharField(label=_("Hazard notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     needs = forms.CharField(label=_("Needs noted"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     reason = forms.CharField(label=_("Why the correction?"), max_length=200)

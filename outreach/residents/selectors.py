@@ -36,8 +36,16 @@ def residents_due_for(*, user, today: date) -> QuerySet[Resident]:
     return with_categories(residents.select_related("grid")).order_by("due_on", "name", "pk")
 
 
-def residents_list(*, user, today: date, search: str = "", category: str = "", care_level: str = "",
-                   due_bucket: str = "", status: str = Resident.Status.ACTIVE) -> QuerySet[Resident]:
+def residents_list(
+    *,
+    user,
+    today: date,
+    search: str = "",
+    category: str = "",
+    care_level: str = "",
+    due_bucket: str = "",
+    status: str = Resident.Status.ACTIVE,
+) -> QuerySet[Resident]:
     residents = residents_visible_to(user=user)
     if status:
         residents = residents.filter(status=status)
@@ -60,7 +68,9 @@ def visits_visible_to(*, user) -> QuerySet[Visit]:
 
 
 def visit_for_user_or_404(user, pk) -> Visit:
-    visits = visits_visible_to(user=user).select_related("resident", "resident__grid", "worker").prefetch_related("photos")
+    visits = (
+        visits_visible_to(user=user).select_related("resident", "resident__grid", "worker").prefetch_related("photos")
+    )
     return get_object_or_404(visits, pk=pk)
 
 
@@ -82,8 +92,10 @@ def resident_with_categories_for_user_or_404(user, pk) -> Resident:
 def visits_list(*, user, resident: Resident | None = None) -> QuerySet[Visit]:
     """Visits in the user's reach (of one resident, if given), newest first, with who
     made them and their photos: three queries whatever the page size."""
-    visits = visits_visible_to(user=user).select_related("worker").prefetch_related(
-        Prefetch("photos", queryset=VisitPhoto.objects.order_by("created_at", "pk"))
+    visits = (
+        visits_visible_to(user=user)
+        .select_related("worker")
+        .prefetch_related(Prefetch("photos", queryset=VisitPhoto.objects.order_by("created_at", "pk")))
     )
     if resident is not None:
         visits = visits.filter(resident=resident)

@@ -16,11 +16,10 @@ from django.utils.translation import gettext as _
 from grid.geo import distance_m
 from grid.models import Area
 from grid.selectors import areas_in_scope
-from outreach.common import crypto
-from outreach.common import due
-from outreach.reporting import tallies
+from outreach.common import crypto, due
 from outreach.models import AuditEvent, Category, Hazard, Resident, ResidentCategory, Visit, VisitCorrection, VisitPhoto
 from outreach.photos.pipeline import CleanPhoto, clean_photo, delete_stored, read_upload, store_photo
+from outreach.reporting import tallies
 from outreach.residents.validation import birth_date_and_sex, clean_accuracy, clean_national_id, clean_position
 
 
@@ -33,8 +32,12 @@ class Conflict(Exception):
         self.current = current
 
 
-def audit(*, actor, action: str, resident: Resident | None = None, detail: dict | None = None, address: str | None = None):
-    return AuditEvent.objects.create(actor=actor, action=action, resident=resident, detail=detail or {}, address=address)
+def audit(
+    *, actor, action: str, resident: Resident | None = None, detail: dict | None = None, address: str | None = None
+):
+    return AuditEvent.objects.create(
+        actor=actor, action=action, resident=resident, detail=detail or {}, address=address
+    )
 
 
 # --- residents -------------------------------------------------------------------------
@@ -42,16 +45,37 @@ def audit(*, actor, action: str, resident: Resident | None = None, detail: dict 
 UNCHECKED_ON_CLEAN = ["due_on", "national_id_digest"]
 
 RESIDENT_FIELDS = [
-    "name", "sex", "birth_date", "phone", "address", "home_lat", "home_lng", "grid", "disability_grade",
-    "care_level", "guardian_name", "guardian_phone", "guardian_relation", "consent_basis", "consent_on",
-    "status", "status_on",
+    "name",
+    "sex",
+    "birth_date",
+    "phone",
+    "address",
+    "home_lat",
+    "home_lng",
+    "grid",
+    "disability_grade",
+    "care_level",
+    "guardian_name",
+    "guardian_phone",
+    "guardian_relation",
+    "consent_basis",
+    "consent_on",
+    "status",
+    "status_on",
 ]
 
 
 def _duplicate_national_id() -> ValidationError:
-    return ValidationError({"national_id": ValidationError(
-        _("A resident with this national ID is already registered. Search for them instead of registering again."),
-        code="duplicate")})
+    return ValidationError(
+        {
+            "national_id": ValidationError(
+                _(
+                    "A resident with this national ID is already registered. Search for them instead of registering again."
+                ),
+                code="duplicate",
+            )
+        }
+    )
 
 
 def _check_grid_in_reach(actor, grid: Area) -> None:
@@ -114,14 +138,29 @@ def _check_resident_with_id(resident: Resident, categories, national_id: str) ->
 
 
 @transaction.atomic
-def resident_create(*, actor, grid: Area, name: str, address: str, consent_basis: str, care_level: str = "C",
-                    national_id: str = "", categories=(), address_ip: str | None = None, **fields) -> Resident:
+def resident_create(
+    *,
+    actor,
+    grid: Area,
+    name: str,
+    address: str,
+    consent_basis: str,
+    care_level: str = "C",
+    national_id: str = "",
+    categories=(),
+    address_ip: str | None = None,
+    **fields,
+) -> Resident:
     _check_grid_in_reach(actor, grid)
-    resident = Resident(grid=grid, name=name, address=address, consent_basis=consent_basis, care_level=care_level, **fields)
+    resident = Resident(
+        grid=grid, name=name, address=address, consent_basis=consent_basis, care_level=care_level, **fields
+    )
     categories = sorted(set(categories))
     _check_resident_with_id(resident, categories, national_id)
     resident.registered_on = resident.registered_on or timezone.localdate()
-    resident.due_on = due.due_on_for(last_met_on=None, registered_on=resident.registered_on, care_level=resident.care_level)
+    resident.due_on = due.due_on_for(
+        last_met_on=None, registered_on=resident.registered_on, care_level=resident.care_level
+    )
     # The unique ID is checked above with a clear message and enforced by the database;
     # full_clean's own check of that constraint would only repeat the query and, in a
     # race, answer with a message naming the constraint instead of the field.
@@ -132,20 +171,35 @@ def resident_create(*, actor, grid: Area, name: str, address: str, consent_basis
     except IntegrityError:  # a concurrent registration of the same ID won the race
         raise _duplicate_national_id() from None
     ResidentCategory.objects.bulk_create(ResidentCategory(resident=resident, category=c) for c in categories)
-    audit(actor=actor, action=AuditEvent.Action.RESIDENT_CREATED, resident=resident, address=address_ip,
-          detail={"grid": grid.code})
+    audit(
+        actor=actor,
+        action=AuditEvent.Action.RESIDENT_CREATED,
+        resident=resident,
+        address=address_ip,
+        detail={"grid": grid.code},
+    )
     return resident
 
 
 @transaction.atomic
-def resident_update(*, actor, resident: Resident, expected_version: int, national_id: str = "", categories=None,
-                    address_ip: str | None = None, **changes) -> Resident:
+def resident_update(
+    *,
+    actor,
+    resident: Resident,
+    expected_version: int,
+    national_id: str = "",
+    categories=None,
+    address_ip: str | None = None,
+    **changes,
+) -> Resident:
     """Change a resident; refuses an edit based on a version someone else has replaced."""
     if "grid" in changes:
         _check_grid_in_reach(actor, changes["grid"])
     current = Resident.objects.select_for_update().get(pk=resident.pk)
     if current.version != expected_version:
-        raise Conflict(_("Someone else changed this resident while you were editing. Here is the current record."), current)
+        raise Conflict(
+            _("Someone else changed this resident while you were editing. Here is the current record."), current
+        )
     unknown = set(changes) - set(RESIDENT_FIELDS)
     if unknown:
         raise ValueError(f"not editable resident fields: {sorted(unknown)}")
@@ -159,8 +213,9 @@ def resident_update(*, actor, resident: Resident, expected_version: int, nationa
     new_categories = set(categories) if categories is not None else old_categories
     _check_resident_with_id(current, new_categories, national_id)
     current.full_clean(exclude=UNCHECKED_ON_CLEAN)
-    current.due_on = due.due_on_for(last_met_on=current.last_met_on, registered_on=current.registered_on,
-                                    care_level=current.care_level)
+    current.due_on = due.due_on_for(
+        last_met_on=current.last_met_on, registered_on=current.registered_on, care_level=current.care_level
+    )
     current.version = F("version") + 1
     try:
         with transaction.atomic():
@@ -179,8 +234,13 @@ def resident_update(*, actor, resident: Resident, expected_version: int, nationa
         changed["national_id"] = [masked_before, current.national_id_masked]
     if new_categories != old_categories:
         changed["categories"] = [sorted(old_categories), sorted(new_categories)]
-    audit(actor=actor, action=AuditEvent.Action.RESIDENT_UPDATED, resident=current, detail={"changes": changed},
-          address=address_ip)
+    audit(
+        actor=actor,
+        action=AuditEvent.Action.RESIDENT_UPDATED,
+        resident=current,
+        detail={"changes": changed},
+        address=address_ip,
+    )
     if "grid" in changed:
         tallies.resident_moved(resident=current, old_grid=Area.objects.get(pk=before["grid"]))
     return current
@@ -205,8 +265,9 @@ def resident_refresh_due(*, resident: Resident) -> Resident:
     met = Visit.objects.filter(resident_id=resident.pk, outcome=Visit.Outcome.MET)
     last = met.aggregate(last=Max("visited_at"))["last"]
     resident.last_met_on = timezone.localdate(last) if last else None
-    resident.due_on = due.due_on_for(last_met_on=resident.last_met_on, registered_on=resident.registered_on,
-                                     care_level=resident.care_level)
+    resident.due_on = due.due_on_for(
+        last_met_on=resident.last_met_on, registered_on=resident.registered_on, care_level=resident.care_level
+    )
     Resident.objects.filter(pk=resident.pk).update(last_met_on=resident.last_met_on, due_on=resident.due_on)
     return resident
 
@@ -220,11 +281,28 @@ def _plain(value):
 # --- visits ----------------------------------------------------------------------------
 
 VISIT_CONTENT_FIELDS = [
-    "outcome", "lat", "lng", "accuracy_m", "no_location_reason", "health", "health_notes", "living_notes",
-    "hazards", "hazard_notes", "needs",
+    "outcome",
+    "lat",
+    "lng",
+    "accuracy_m",
+    "no_location_reason",
+    "health",
+    "health_notes",
+    "living_notes",
+    "hazards",
+    "hazard_notes",
+    "needs",
 ]
-CORRECTABLE_FIELDS = ["outcome", "no_location_reason", "health", "health_notes", "living_notes", "hazards",
-                      "hazard_notes", "needs"]
+CORRECTABLE_FIELDS = [
+    "outcome",
+    "no_location_reason",
+    "health",
+    "health_notes",
+    "living_notes",
+    "hazards",
+    "hazard_notes",
+    "needs",
+]
 
 
 @dataclass(frozen=True)
@@ -285,7 +363,8 @@ def _check_visit(data: VisitInput, *, check_time: bool = True) -> dict:
         errors.setdefault("accuracy_m", []).extend(exc.error_list)
     if lat is None and not errors.get("lat") and not data.no_location_reason.strip():
         errors.setdefault("no_location_reason", []).append(
-            _("The phone gave no location. Say why (for example: GPS off, indoors without signal)."))
+            _("The phone gave no location. Say why (for example: GPS off, indoors without signal).")
+        )
     if errors:
         raise ValidationError(errors)
     return {"lat": lat, "lng": lng, "accuracy_m": accuracy}
@@ -306,13 +385,16 @@ def clean_uploads(uploads) -> list[CleanPhoto]:
     """Run every photo through the pipeline first: one bad photo rejects the whole visit.
     The same picture picked twice is kept once."""
     if len(uploads) > settings.DAIBAN_PHOTOS_PER_VISIT:
-        raise ValidationError({"photos": _("A visit can have at most %(n)d photos.") % {"n": settings.DAIBAN_PHOTOS_PER_VISIT}})
+        raise ValidationError(
+            {"photos": _("A visit can have at most %(n)d photos.") % {"n": settings.DAIBAN_PHOTOS_PER_VISIT}}
+        )
     photos = [clean_photo(read_upload(upload), getattr(upload, "name", "")) for upload in uploads]
     return list({photo.upload_digest: photo for photo in photos}.values())
 
 
-def visit_record(*, actor, resident: Resident, visit_id, data: VisitInput, uploads=(),
-                 address_ip: str | None = None) -> tuple[Visit, bool]:
+def visit_record(
+    *, actor, resident: Resident, visit_id, data: VisitInput, uploads=(), address_ip: str | None = None
+) -> tuple[Visit, bool]:
     """Store a visit once. The same id with the same content again returns the stored
     visit (created=False); the same id with other content raises Conflict."""
     existing = Visit.objects.filter(pk=visit_id).first()
@@ -328,12 +410,23 @@ def visit_record(*, actor, resident: Resident, visit_id, data: VisitInput, uploa
     try:
         with transaction.atomic():
             visit = Visit(
-                id=visit_id, resident=resident, worker=actor, visited_at=data.visited_at, outcome=data.outcome,
-                lat=cleaned["lat"], lng=cleaned["lng"], accuracy_m=cleaned["accuracy_m"],
-                distance_m=distance, location_check=location_check,
+                id=visit_id,
+                resident=resident,
+                worker=actor,
+                visited_at=data.visited_at,
+                outcome=data.outcome,
+                lat=cleaned["lat"],
+                lng=cleaned["lng"],
+                accuracy_m=cleaned["accuracy_m"],
+                distance_m=distance,
+                location_check=location_check,
                 no_location_reason=data.no_location_reason.strip() if cleaned["lat"] is None else "",
-                health=data.health, health_notes=data.health_notes, living_notes=data.living_notes,
-                hazards=sorted(set(data.hazards)), hazard_notes=data.hazard_notes, needs=data.needs,
+                health=data.health,
+                health_notes=data.health_notes,
+                living_notes=data.living_notes,
+                hazards=sorted(set(data.hazards)),
+                hazard_notes=data.hazard_notes,
+                needs=data.needs,
                 content_digest=digest,
             )
             try:
@@ -347,8 +440,13 @@ def visit_record(*, actor, resident: Resident, visit_id, data: VisitInput, uploa
             if data.outcome == Visit.Outcome.MOVED:
                 _resident_moved(resident, timezone.localdate(data.visited_at))
             resident_refresh_due(resident=resident)
-            audit(actor=actor, action=AuditEvent.Action.VISIT_RECORDED, resident=resident, address=address_ip,
-                  detail={"visit": str(visit.pk), "outcome": data.outcome, "photos": len(photos)})
+            audit(
+                actor=actor,
+                action=AuditEvent.Action.VISIT_RECORDED,
+                resident=resident,
+                address=address_ip,
+                detail={"visit": str(visit.pk), "outcome": data.outcome, "photos": len(photos)},
+            )
             tallies.visit_recorded(visit)  # last: the area's day row stays locked until the commit
     except BaseException:
         delete_stored(stored)
@@ -366,8 +464,13 @@ def _save_photo(visit: Visit, photo: CleanPhoto) -> list[str]:
     image_name, thumb_name = store_photo(photo)
     try:
         VisitPhoto.objects.create(
-            visit=visit, image=image_name, thumbnail=thumb_name, upload_digest=photo.upload_digest,
-            width=photo.width, height=photo.height, size_bytes=len(photo.image),
+            visit=visit,
+            image=image_name,
+            thumbnail=thumb_name,
+            upload_digest=photo.upload_digest,
+            width=photo.width,
+            height=photo.height,
+            size_bytes=len(photo.image),
         )
     except BaseException:  # the caller never learns these names, so they go now
         delete_stored([image_name, thumb_name])
@@ -390,8 +493,9 @@ def visit_add_photos(*, actor, visit: Visit, uploads) -> tuple[list[VisitPhoto],
             known = set(VisitPhoto.objects.filter(visit_id=visit.pk).values_list("upload_digest", flat=True))
             fresh = [p for p in photos if p.upload_digest not in known]
             if len(known) + len(fresh) > settings.DAIBAN_PHOTOS_PER_VISIT:
-                raise ValidationError({"photos": _("A visit can have at most %(n)d photos.")
-                                       % {"n": settings.DAIBAN_PHOTOS_PER_VISIT}})
+                raise ValidationError(
+                    {"photos": _("A visit can have at most %(n)d photos.") % {"n": settings.DAIBAN_PHOTOS_PER_VISIT}}
+                )
             for photo in fresh:
                 try:
                     with transaction.atomic():
@@ -416,7 +520,8 @@ def _resident_moved(resident: Resident, moved_on: date) -> None:
     """Mark an active resident moved away. The condition is in the UPDATE, not read from
     ``resident``, which the caller may have loaded before someone else changed it."""
     if Resident.objects.filter(pk=resident.pk, status=Resident.Status.ACTIVE).update(
-            status=Resident.Status.MOVED, status_on=moved_on, version=F("version") + 1):
+        status=Resident.Status.MOVED, status_on=moved_on, version=F("version") + 1
+    ):
         resident.status, resident.status_on = Resident.Status.MOVED, moved_on
 
 
@@ -426,11 +531,14 @@ def _status_follows_corrected_outcome(visit: Visit, old_outcome: str) -> None:
     resident, moved_on = visit.resident, timezone.localdate(visit.visited_at)
     if visit.outcome == Visit.Outcome.MOVED:
         _resident_moved(resident, moved_on)
-    elif (old_outcome == Visit.Outcome.MOVED
-          and not resident.visits.filter(outcome=Visit.Outcome.MOVED).exclude(pk=visit.pk).exists()):
-        if Resident.objects.filter(pk=resident.pk, status=Resident.Status.MOVED, status_on=moved_on).update(
-                status=Resident.Status.ACTIVE, status_on=None, version=F("version") + 1):
-            resident.status, resident.status_on = Resident.Status.ACTIVE, None
+    elif (
+        old_outcome == Visit.Outcome.MOVED
+        and not resident.visits.filter(outcome=Visit.Outcome.MOVED).exclude(pk=visit.pk).exists()
+        and Resident.objects.filter(pk=resident.pk, status=Resident.Status.MOVED, status_on=moved_on).update(
+            status=Resident.Status.ACTIVE, status_on=None, version=F("version") + 1
+        )
+    ):
+        resident.status, resident.status_on = Resident.Status.ACTIVE, None
 
 
 @transaction.atomic
@@ -439,15 +547,22 @@ def visit_correct(*, actor, visit: Visit, reason: str = "", address_ip: str | No
     values are kept in a VisitCorrection, never overwritten without trace."""
     current = Visit.objects.select_for_update().select_related("resident").get(pk=visit.pk)
     if not visit_correction_open(current, actor):
-        raise ValidationError(_("This visit can no longer be corrected: only its author can, within %(hours)d hours.")
-                              % {"hours": settings.DAIBAN_VISIT_CORRECTION_HOURS})
+        raise ValidationError(
+            _("This visit can no longer be corrected: only its author can, within %(hours)d hours.")
+            % {"hours": settings.DAIBAN_VISIT_CORRECTION_HOURS}
+        )
     unknown = set(changes) - set(CORRECTABLE_FIELDS)
     if unknown:
         raise ValueError(f"not correctable: {sorted(unknown)}")
     # Hazards are stored sorted; the same ticks in form order are no change.
     changes = {f: sorted(set(v)) if f == "hazards" else v for f, v in changes.items()}
-    merged = VisitInput(visited_at=current.visited_at, lat=current.lat, lng=current.lng, accuracy_m=current.accuracy_m,
-                        **{f: changes.get(f, getattr(current, f)) for f in CORRECTABLE_FIELDS})
+    merged = VisitInput(
+        visited_at=current.visited_at,
+        lat=current.lat,
+        lng=current.lng,
+        accuracy_m=current.accuracy_m,
+        **{f: changes.get(f, getattr(current, f)) for f in CORRECTABLE_FIELDS},
+    )
     _check_visit(merged, check_time=False)
     previous = {f: getattr(current, f) for f in changes if getattr(current, f) != changes[f]}
     if not previous:
@@ -460,6 +575,11 @@ def visit_correct(*, actor, visit: Visit, reason: str = "", address_ip: str | No
     if "outcome" in previous:
         _status_follows_corrected_outcome(current, previous["outcome"])
     resident_refresh_due(resident=current.resident)
-    audit(actor=actor, action=AuditEvent.Action.VISIT_CORRECTED, resident=current.resident, address=address_ip,
-          detail={"visit": str(current.pk), "fields": sorted(previous)})
+    audit(
+        actor=actor,
+        action=AuditEvent.Action.VISIT_CORRECTED,
+        resident=current.resident,
+        address=address_ip,
+        detail={"visit": str(current.pk), "fields": sorted(previous)},
+    )
     return current

@@ -20,16 +20,15 @@ from grid.geo import distance_m
 from grid.models import Area, Role
 from grid.selectors import areas_in_scope
 from outreach.common import due
+from outreach.common.due import DUE_LABELS, Due, days_overdue, due_bucket
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
-from outreach.residents.roster import services as roster
-from outreach.residents import selectors
-from outreach.residents import services
-from outreach.common.due import DUE_LABELS, Due, days_overdue, due_bucket
 from outreach.errands.forms import VisitErrandForm
-from outreach.residents.forms import ResidentFilterForm, ResidentForm, VisitCorrectionForm, VisitForm
 from outreach.models import Errand, Hazard, Visit
 from outreach.photos.pipeline import PhotoRejected, photo_response
+from outreach.residents import selectors, services
+from outreach.residents.forms import ResidentFilterForm, ResidentForm, VisitCorrectionForm, VisitForm
+from outreach.residents.roster import services as roster
 from outreach.residents.validation import clean_position
 
 RESIDENTS_PER_PAGE = 30
@@ -88,8 +87,11 @@ def today(request):
     if request.htmx:
         return render(request, "outreach/residents/today.html#due-list", context)
     context["errands"] = [
-        {"errand": e, "overdue": due.errand_is_overdue(state=e.state, due_on=e.due_on, today=today_date),
-         "days_overdue": due.errand_days_overdue(due_on=e.due_on, today=today_date)}
+        {
+            "errand": e,
+            "overdue": due.errand_is_overdue(state=e.state, due_on=e.due_on, today=today_date),
+            "days_overdue": due.errand_days_overdue(due_on=e.due_on, today=today_date),
+        }
         for e in errand_selectors.open_errands_of(user=request.user, today=today_date)
     ]
     return render(request, "outreach/residents/today.html", context)
@@ -104,8 +106,12 @@ def resident_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     today_date = timezone.localdate()
     residents = selectors.residents_list(
-        user=request.user, today=today_date, search=filters.get("q", ""), category=filters.get("category", ""),
-        care_level=filters.get("care_level", ""), due_bucket=filters.get("due", ""),
+        user=request.user,
+        today=today_date,
+        search=filters.get("q", ""),
+        category=filters.get("category", ""),
+        care_level=filters.get("care_level", ""),
+        due_bucket=filters.get("due", ""),
     )
     page = Paginator(residents, RESIDENTS_PER_PAGE).get_page(request.GET.get("page"))
     for resident in page:
@@ -113,7 +119,9 @@ def resident_list(request):
         resident.days_overdue = days_overdue(resident.due_on, today_date)
         resident.days_left = (resident.due_on - today_date).days
     context = {"form": form, "page": page, "due_labels": DUE_LABELS, "may_import": roster.may_import(request.user)}
-    template = "outreach/residents/resident_list.html#results" if request.htmx else "outreach/residents/resident_list.html"
+    template = (
+        "outreach/residents/resident_list.html#results" if request.htmx else "outreach/residents/resident_list.html"
+    )
     return render(request, template, context)
 
 
@@ -150,11 +158,15 @@ def resident_national_id(request, pk: int):
     resident = selectors.resident_for_user_or_404(request.user, pk)
     if not may_reveal_national_id(request.user):
         raise Http404
-    revealed = services.resident_reveal_national_id(actor=request.user, resident=resident,
-                                                    address_ip=client_address(request))
+    revealed = services.resident_reveal_national_id(
+        actor=request.user, resident=resident, address_ip=client_address(request)
+    )
     if request.htmx:
-        return render(request, "outreach/residents/resident_detail.html#national-id",
-                      {"resident": resident, "revealed_id": revealed, "may_reveal": True})
+        return render(
+            request,
+            "outreach/residents/resident_detail.html#national-id",
+            {"resident": resident, "revealed_id": revealed, "may_reveal": True},
+        )
     return render(request, "outreach/residents/resident_detail.html", _resident_context(request, resident, revealed))
 
 
@@ -196,8 +208,11 @@ def resident_edit(request, pk: int):
     resident = selectors.resident_for_user_or_404(request.user, pk)
     grids = _visible_grids(request.user)
     initial = {f: getattr(resident, f) for f in services.RESIDENT_FIELDS}
-    initial.update(grid=resident.grid_id, version=resident.version,
-                   categories=list(resident.categories.values_list("category", flat=True)))
+    initial.update(
+        grid=resident.grid_id,
+        version=resident.version,
+        categories=list(resident.categories.values_list("category", flat=True)),
+    )
     form = ResidentForm(request.POST or None, initial=initial, grids=grids, editing=True)
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -207,22 +222,35 @@ def resident_edit(request, pk: int):
         categories = data.pop("categories")
         try:
             resident = services.resident_update(
-                actor=request.user, resident=resident, expected_version=version, national_id=national_id,
-                categories=categories, address_ip=client_address(request), **data,
+                actor=request.user,
+                resident=resident,
+                expected_version=version,
+                national_id=national_id,
+                categories=categories,
+                address_ip=client_address(request),
+                **data,
             )
         except services.Conflict as error:
             conflict = error.current
             messages.error(request, error.message)
-            form = ResidentForm(initial={**{f: getattr(conflict, f) for f in services.RESIDENT_FIELDS},
-                                         "grid": conflict.grid_id, "version": conflict.version,
-                                         "categories": list(conflict.categories.values_list("category", flat=True))},
-                                grids=grids, editing=True)
+            form = ResidentForm(
+                initial={
+                    **{f: getattr(conflict, f) for f in services.RESIDENT_FIELDS},
+                    "grid": conflict.grid_id,
+                    "version": conflict.version,
+                    "categories": list(conflict.categories.values_list("category", flat=True)),
+                },
+                grids=grids,
+                editing=True,
+            )
         except ValidationError as error:
             form.add_service_errors(error)
         else:
             messages.success(request, _("Changes to %(name)s are saved.") % {"name": resident.name})
             return redirect("resident-detail", pk=resident.pk)
-    return render(request, "outreach/residents/resident_form.html", {"form": form, "resident": resident, "conflict": conflict})
+    return render(
+        request, "outreach/residents/resident_form.html", {"form": form, "resident": resident, "conflict": conflict}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -234,10 +262,18 @@ def visit_create(request, pk: int):
     if request.method == "POST" and form.is_valid() and errand_form.is_valid():
         data = form.cleaned_data
         visit_input = services.VisitInput(
-            visited_at=timezone.now(), outcome=data["outcome"], lat=data["lat"], lng=data["lng"],
-            accuracy_m=data["accuracy_m"], no_location_reason=data["no_location_reason"], health=data["health"],
-            health_notes=data["health_notes"], living_notes=data["living_notes"], hazards=tuple(data["hazards"]),
-            hazard_notes=data["hazard_notes"], needs=data["needs"],
+            visited_at=timezone.now(),
+            outcome=data["outcome"],
+            lat=data["lat"],
+            lng=data["lng"],
+            accuracy_m=data["accuracy_m"],
+            no_location_reason=data["no_location_reason"],
+            health=data["health"],
+            health_notes=data["health_notes"],
+            living_notes=data["living_notes"],
+            hazards=tuple(data["hazards"]),
+            hazard_notes=data["hazard_notes"],
+            needs=data["needs"],
         )
         try:
             visit, created = _record_or_replay(request, resident, data["id"], visit_input, data["photos"])
@@ -257,15 +293,23 @@ def visit_create(request, pk: int):
                 return redirect("home")  # back to Today, where the resident has left the due list
             return redirect("resident-detail", pk=resident.pk)
     today_date = timezone.localdate()
-    return render(request, "outreach/residents/visit_form.html", {
-        "form": form, "errand_form": errand_form, "resident": resident, "bucket": due_bucket(resident.due_on, today_date),
-        "days_overdue": days_overdue(resident.due_on, today_date), "due_labels": DUE_LABELS,
-        "visit_config": {
-            "home": [resident.home_lat, resident.home_lng] if resident.has_home_location else None,
-            "awayMeters": settings.DAIBAN_VISIT_AWAY_METERS,
-            "maxAccuracy": settings.DAIBAN_VISIT_MAX_ACCURACY_METERS,
+    return render(
+        request,
+        "outreach/residents/visit_form.html",
+        {
+            "form": form,
+            "errand_form": errand_form,
+            "resident": resident,
+            "bucket": due_bucket(resident.due_on, today_date),
+            "days_overdue": days_overdue(resident.due_on, today_date),
+            "due_labels": DUE_LABELS,
+            "visit_config": {
+                "home": [resident.home_lat, resident.home_lng] if resident.has_home_location else None,
+                "awayMeters": settings.DAIBAN_VISIT_AWAY_METERS,
+                "maxAccuracy": settings.DAIBAN_VISIT_MAX_ACCURACY_METERS,
+            },
         },
-    })
+    )
 
 
 def _errand_from_visit(request, resident, visit, data):
@@ -276,13 +320,20 @@ def _errand_from_visit(request, resident, visit, data):
         return None
     try:
         errand, _created = errand_services.errand_create(
-            actor=request.user, errand_id=errand_services.errand_id_for_visit(visit.pk), resident=resident,
-            service=service, source=Errand.Source.VISIT, description=data.get("errand_description") or visit.needs,
+            actor=request.user,
+            errand_id=errand_services.errand_id_for_visit(visit.pk),
+            resident=resident,
+            service=service,
+            source=Errand.Source.VISIT,
+            description=data.get("errand_description") or visit.needs,
             visit=visit,
         )
     except (ValidationError, services.Conflict) as error:
-        messages.error(request, _("The visit is saved, but the errand could not be opened: %(reason)s")
-                       % {"reason": getattr(error, "message", None) or " ".join(error.messages)})
+        messages.error(
+            request,
+            _("The visit is saved, but the errand could not be opened: %(reason)s")
+            % {"reason": getattr(error, "message", None) or " ".join(error.messages)},
+        )
         return None
     return errand
 
@@ -294,8 +345,14 @@ def _record_or_replay(request, resident, visit_id, visit_input, photos):
     if existing is not None and existing.resident_id == resident.pk and existing.worker_id == request.user.pk:
         return existing, False
     try:
-        return services.visit_record(actor=request.user, resident=resident, visit_id=visit_id, data=visit_input,
-                                     uploads=photos, address_ip=client_address(request))
+        return services.visit_record(
+            actor=request.user,
+            resident=resident,
+            visit_id=visit_id,
+            data=visit_input,
+            uploads=photos,
+            address_ip=client_address(request),
+        )
     except services.Conflict as conflict:
         # Two sends of one form at once both pass the check above; the second then meets
         # the first in the service, with another server time. It is the same visit.
@@ -309,12 +366,16 @@ def _record_or_replay(request, resident, visit_id, visit_input, photos):
 @login_required
 def visit_detail(request, pk):
     visit = selectors.visit_for_user_or_404(request.user, pk)
-    return render(request, "outreach/residents/visit_detail.html", {
-        "visit": visit,
-        "hazard_labels": [Hazard(code).label for code in visit.hazards if code in Hazard.values],
-        "corrections": [_with_previous_shown(c) for c in visit.corrections.select_related("corrected_by")],
-        "may_correct": services.visit_correction_open(visit, request.user),
-    })
+    return render(
+        request,
+        "outreach/residents/visit_detail.html",
+        {
+            "visit": visit,
+            "hazard_labels": [Hazard(code).label for code in visit.hazards if code in Hazard.values],
+            "corrections": [_with_previous_shown(c) for c in visit.corrections.select_related("corrected_by")],
+            "may_correct": services.visit_correction_open(visit, request.user),
+        },
+    )
 
 
 def _with_previous_shown(correction):
@@ -326,7 +387,13 @@ def _with_previous_shown(correction):
         if name == "hazards":
             shown.append((capfirst(field.verbose_name), "", [Hazard(c).label for c in value if c in Hazard.values]))
         else:
-            shown.append((capfirst(field.verbose_name), dict(field.flatchoices).get(value, value) if field.choices else value, None))
+            shown.append(
+                (
+                    capfirst(field.verbose_name),
+                    dict(field.flatchoices).get(value, value) if field.choices else value,
+                    None,
+                )
+            )
     correction.previous_shown = shown
     return correction
 
@@ -336,8 +403,11 @@ def _with_previous_shown(correction):
 def visit_correct(request, pk):
     visit = selectors.visit_for_user_or_404(request.user, pk)
     if not services.visit_correction_open(visit, request.user):
-        messages.error(request, _("This visit can no longer be corrected: only its author can, within %(hours)d hours.")
-                       % {"hours": settings.DAIBAN_VISIT_CORRECTION_HOURS})
+        messages.error(
+            request,
+            _("This visit can no longer be corrected: only its author can, within %(hours)d hours.")
+            % {"hours": settings.DAIBAN_VISIT_CORRECTION_HOURS},
+        )
         return redirect("visit-detail", pk=visit.pk)
     initial = {f: getattr(visit, f) for f in services.CORRECTABLE_FIELDS if f != "no_location_reason"}
     form = VisitCorrectionForm(request.POST or None, initial=initial)
@@ -345,8 +415,9 @@ def visit_correct(request, pk):
         changes = dict(form.cleaned_data)
         reason = changes.pop("reason")
         try:
-            services.visit_correct(actor=request.user, visit=visit, reason=reason,
-                                   address_ip=client_address(request), **changes)
+            services.visit_correct(
+                actor=request.user, visit=visit, reason=reason, address_ip=client_address(request), **changes
+            )
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
@@ -361,4 +432,3 @@ def photo(request, pk, thumbnail: bool = False):
     """A visit photo, for someone whose scope covers the resident; never a public URL."""
     item = selectors.photo_for_user_or_404(request.user, pk)
     return photo_response(item, thumbnail=thumbnail)
-

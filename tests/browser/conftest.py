@@ -18,6 +18,7 @@ from demo.territory import seed_territory
 CHROMIUM = Path(os.environ.get("DAIBAN_CHROMIUM", "/usr/bin/chromium"))
 PHONE = {"width": 390, "height": 844}
 
+
 class _OneRequestAtATimeServer(ThreadedWSGIServer):
     """The live server keeps its threads (browsers hold connections open) but runs one
     request at a time: with SQLite's in-memory test database every thread shares one
@@ -38,6 +39,7 @@ LiveServerThread.server_class = _OneRequestAtATimeServer
 # Playwright's sync API runs an event loop in the test thread (from the session-scoped
 # browser on), while the ORM calls that seed and check data stay plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
@@ -60,8 +62,14 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": str(CHROMIUM),
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
     }
 
 

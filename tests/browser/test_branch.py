@@ -55,15 +55,18 @@ def test_secretary_logs_an_activity_and_the_neglected_flag_clears(log_in, live_s
     page.locator("input[name=topics][value=elderly_care]").check()
     page.locator("#id_notes").fill("宣讲城乡居民养老保险新政")
     page.locator("#id_photos").set_input_files(
-        [{"name": "talk.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}])
+        [{"name": "talk.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}]
+    )
     assert horizontal_overflow(page) == 0
     page.locator("form.activity-form button[type=submit]").click()
 
     expect(page.locator(".photo-grid img")).to_have_count(1)
     # the photo loads through its scope-checked view (lazily: wait for it)
     page.locator(".photo-grid img").first.scroll_into_view_if_needed()
-    page.wait_for_function("() => { const img = document.querySelector('.photo-grid img');"
-                           " return img && img.complete && img.naturalWidth > 0; }")
+    page.wait_for_function(
+        "() => { const img = document.querySelector('.photo-grid img');"
+        " return img && img.complete && img.naturalWidth > 0; }"
+    )
     assert horizontal_overflow(page) == 0
     activity = BranchActivity.objects.get()
     assert activity.status == "held" and activity.people_reached == 35 and activity.points.count() == 2

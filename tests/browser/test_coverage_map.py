@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 
 from grid.models import Area, User
 from outreach.residents import services
-from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
 from tests import factories
+from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
 
 BAND_COLOURS = {"good": "rgb(46, 125, 50)", "poor": "rgb(198, 40, 40)", "none": "rgb(158, 158, 158)"}
 
@@ -27,15 +27,27 @@ def crafted(demo_city):
     neighbouring community: one met today (100 %, green); the rest of the town: grey."""
     admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
     town = Area.objects.get(name="稠城街道")
-    neighbour = (Area.objects.filter(level=Area.Level.GRID, path__startswith=town.path)
-                 .exclude(parent__name="绣湖社区").order_by("code").first())
+    neighbour = (
+        Area.objects.filter(level=Area.Level.GRID, path__startswith=town.path)
+        .exclude(parent__name="绣湖社区")
+        .order_by("code")
+        .first()
+    )
     missed = factories.resident(admin, name="漏访张大爷", care_level="A", registered_days_ago=30)
     for grid_name, name in [("绣湖社区第1网格", "准时李奶奶"), (neighbour.name, "邻社区王伯")]:
         resident = factories.resident(admin, grid_name=grid_name, name=name, care_level="C", registered_days_ago=30)
-        services.visit_record(actor=worker if grid_name.startswith("绣湖") else admin, resident=resident,
-                              visit_id=uuid.uuid4(), data=services.VisitInput(
-                                  visited_at=timezone.now() - timedelta(hours=1), outcome="met",
-                                  lat=resident.home_lat, lng=resident.home_lng, accuracy_m=10))
+        services.visit_record(
+            actor=worker if grid_name.startswith("绣湖") else admin,
+            resident=resident,
+            visit_id=uuid.uuid4(),
+            data=services.VisitInput(
+                visited_at=timezone.now() - timedelta(hours=1),
+                outcome="met",
+                lat=resident.home_lat,
+                lng=resident.home_lng,
+                accuracy_m=10,
+            ),
+        )
     return {"missed": missed, "xiuhu": Area.objects.get(name="绣湖社区"), "neighbour": neighbour.parent, "town": town}
 
 
@@ -81,17 +93,19 @@ def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_ser
     with page.expect_download() as download:
         page.get_by_role("link", name="XLSX – 分区域走访覆盖率", exact=True).click()
     assert download.value.suggested_filename.endswith(".xlsx") and "绣湖社区" in download.value.suggested_filename
-    sheet = load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
     header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert header[0] == "区域" and sheet.freeze_panes == "A2"
-    on_screen = {tr.locator("th").inner_text(): tr.locator("td.share").inner_text()
-                 for tr in page.locator(".coverage-table tbody tr").all()}
+    on_screen = {
+        tr.locator("th").inner_text(): tr.locator("td.share").inner_text()
+        for tr in page.locator(".coverage-table tbody tr").all()
+    }
     in_file = {row[0]: "–" if row[3] is None else f"{int(row[3] * 100 + 1e-9)} %" for row in rows[:-1]}
     assert in_file == on_screen and rows[-1][0] == "合计"
     assert "50 %" in on_screen.values()  # 绣湖社区第1网格: one of two met
     with page.expect_download() as download:
         page.get_by_role("link", name="XLSX – 漏访服务对象", exact=True).click()
-    sheet = load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
     names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert names == [li.locator(".row-title").inner_text() for li in missed_list.locator("li").all()]
     assert "漏访张大爷" in names

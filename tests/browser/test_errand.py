@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from grid.models import User
 from outreach.models import Errand
+from tests import factories
 from tests.browser.conftest import PHONE, horizontal_overflow
 
 
@@ -23,7 +24,6 @@ def fresh_login(browser, live_server, username: str, password: str):
     page.get_by_role("button", name="登录", exact=True).click()
     page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(\?.*)?$"))
     return page
-from tests import factories
 
 
 def test_errand_from_visit_to_delivery(log_in, live_server, browser, settings):

@@ -13,16 +13,16 @@ import uuid
 import pytest
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
-from PIL import Image
 from django.utils import timezone
+from PIL import Image
 from playwright.sync_api import expect
 
 from grid.models import User
 from outreach.errands import services as errand_services
-from outreach.residents import services
 from outreach.models import Errand, ErrandEvent, ServiceType, Visit, VisitPhoto
-from tests.browser.conftest import horizontal_overflow
+from outreach.residents import services
 from tests import factories
+from tests.browser.conftest import horizontal_overflow
 
 CARD = "SB-BH"  # 社会保障卡补换: a grid point handles it, so the worker who opens it keeps it
 WAIT = 20_000  # ms: a sync is a few requests to the live server
@@ -83,11 +83,17 @@ def afternoon(demo_city):
     """Three overdue residents in worker's grid and an errand the worker holds."""
     call_command("loaddata", "service_catalogue", verbosity=0)
     admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
-    residents = [factories.resident(admin, name=name, registered_days_ago=days)
-                 for name, days in [("王阿婆", 12), ("李大伯", 10), ("赵奶奶", 9)]]
+    residents = [
+        factories.resident(admin, name=name, registered_days_ago=days)
+        for name, days in [("王阿婆", 12), ("李大伯", 10), ("赵奶奶", 9)]
+    ]
     errand, _created = errand_services.errand_create(
-        actor=worker, errand_id=uuid.uuid4(), resident=residents[0], service=ServiceType.objects.get(code=CARD),
-        source="phone")
+        actor=worker,
+        errand_id=uuid.uuid4(),
+        resident=residents[0],
+        service=ServiceType.objects.get(code=CARD),
+        source="phone",
+    )
     assert errand.assignee == worker and errand.state == "requested"
     return {"residents": residents, "errand": errand, "worker": worker}
 
@@ -264,8 +270,10 @@ def test_logout_wipes_what_the_phone_kept(worker_page, live_server, afternoon):
     page, resident = worker_page, afternoon["residents"][0]
     kept = page.evaluate(STORAGE_JS)
     assert "today" in kept["dbs"]["daiban-offline"]["data"]
-    assert any(resident.name in entry["body"] for entry in [
-        *(e for entries in kept["caches"].values() for e in entries)]) is False  # pages are never cached
+    assert (
+        any(resident.name in entry["body"] for entry in [*(e for entries in kept["caches"].values() for e in entries)])
+        is False
+    )  # pages are never cached
 
     # A visit waits (the server cannot be reached): logging out warns before deleting it.
     page.route("**/api/v1/visits", lambda route: route.abort("internetdisconnected"))
@@ -287,7 +295,7 @@ def test_logout_wipes_what_the_phone_kept(worker_page, live_server, afternoon):
     after = page.evaluate(STORAGE_JS)
     for name, stores in after["dbs"].items():
         assert all(keys == [] for keys in stores.values()), (name, stores)
-    for name, entries in after["caches"].items():
+    for entries in after["caches"].values():
         for entry in entries:
             assert "/offline/today.json" not in entry["url"] and "/api/" not in entry["url"]
             assert resident.name not in entry["body"] and "王丽" not in entry["body"], entry["url"]  # nor the worker
@@ -337,9 +345,12 @@ def test_a_conflict_and_a_refusal_let_the_worker_choose(worker_page, live_server
       return items.map((item) => item.id);
     }""")
     # Meanwhile another visit is stored under the first one's id (409).
-    services.visit_record(actor=afternoon["worker"], resident=first, visit_id=uuid.UUID(ids[0]),
-                          data=services.VisitInput(visited_at=timezone.now(), outcome="not_home",
-                                                   no_location_reason="from the office"))
+    services.visit_record(
+        actor=afternoon["worker"],
+        resident=first,
+        visit_id=uuid.UUID(ids[0]),
+        data=services.VisitInput(visited_at=timezone.now(), outcome="not_home", no_location_reason="from the office"),
+    )
 
     page.context.set_offline(False)
     panel = page.locator("#offline-panel")

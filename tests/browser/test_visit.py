@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from grid.models import User
 from outreach.models import Visit
-from tests.browser.conftest import horizontal_overflow
 from tests import factories
+from tests.browser.conftest import horizontal_overflow
 
 
 def photo_bytes() -> bytes:
@@ -45,7 +45,9 @@ def test_worker_visits_an_overdue_resident(log_in, live_server):
 
     expect(page.get_by_role("status").first).to_contain_text("已记录对 王阿婆 的走访")
     expect(page.get_by_role("heading", level=1)).to_have_text("今日走访")
-    expect(page.locator("section.due-section").filter(has=page.get_by_role("heading", name="已逾期")).get_by_text("王阿婆")).to_have_count(0)
+    expect(
+        page.locator("section.due-section").filter(has=page.get_by_role("heading", name="已逾期")).get_by_text("王阿婆")
+    ).to_have_count(0)
     visit = Visit.objects.get(resident=overdue)
     assert visit.outcome == "met" and visit.location_check == "near_home" and visit.accuracy_m == 15
     assert visit.hazards == ["gas"] and visit.photos.count() == 1
@@ -53,6 +55,8 @@ def test_worker_visits_an_overdue_resident(log_in, live_server):
     page.goto(f"{live_server.url}/residents/{overdue.pk}/")
     expect(page.locator(".thumbs img")).to_have_count(1)
     page.locator(".thumbs img").first.scroll_into_view_if_needed()
-    page.wait_for_function("() => { const img = document.querySelector('.thumbs img');"
-                           " return img && img.complete && img.naturalWidth > 0; }")  # loads through its view
+    page.wait_for_function(
+        "() => { const img = document.querySelector('.thumbs img');"
+        " return img && img.complete && img.naturalWidth > 0; }"
+    )  # loads through its view
     assert horizontal_overflow(page) == 0

@@ -10,11 +10,11 @@ from django.core.management import CommandError, call_command
 from django.db.models import Max, Sum
 from django.utils import timezone
 
+from demo.management.commands.seed_city import CITY_CODE, LOGINS
 from grid.models import Area, Role, Scope, ServicePoint, User
 from outreach.common import due
-from outreach.reporting import tallies
-from demo.management.commands.seed_city import CITY_CODE, LOGINS
 from outreach.models import Complaint, DayTally, Errand, ErrandEvent, Resident, TripsSaved, Visit
+from outreach.reporting import tallies
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +24,16 @@ RESIDENTS, GRIDS, ERRANDS = 60, 12, 40
 @pytest.fixture
 def city(db):
     err = io.StringIO()
-    call_command("seed_city", residents=RESIDENTS, grids=GRIDS, errands=ERRANDS, years=0.5, force=True,
-                 stdout=io.StringIO(), stderr=err)
+    call_command(
+        "seed_city",
+        residents=RESIDENTS,
+        grids=GRIDS,
+        errands=ERRANDS,
+        years=0.5,
+        force=True,
+        stdout=io.StringIO(),
+        stderr=err,
+    )
     return {"root": Area.objects.get(code=CITY_CODE), "progress": err.getvalue()}
 
 
@@ -51,15 +59,19 @@ def test_counts_and_tree(city):
 
 
 def test_due_dates_follow_the_generated_visits(city):
-    last_met = dict(Visit.objects.filter(outcome="met", **in_city("resident__grid__"))
-                    .values_list("resident").annotate(last=Max("visited_at")))
+    last_met = dict(
+        Visit.objects.filter(outcome="met", **in_city("resident__grid__"))
+        .values_list("resident")
+        .annotate(last=Max("visited_at"))
+    )
     residents = Resident.objects.filter(**in_city("grid__"))
     assert residents.filter(last_met_on__isnull=False).exists() and residents.filter(due_on__lt=timezone.localdate())
     for r in residents:
         expected_last = timezone.localdate(last_met[r.pk]) if r.pk in last_met else None
         assert r.last_met_on == expected_last
-        assert r.due_on == due.due_on_for(last_met_on=expected_last, registered_on=r.registered_on,
-                                          care_level=r.care_level)
+        assert r.due_on == due.due_on_for(
+            last_met_on=expected_last, registered_on=r.registered_on, care_level=r.care_level
+        )
         assert (r.status == Resident.Status.ACTIVE) == (r.status_on is None)
     # nobody is visited after moving away or dying, nor before registering
     for v in Visit.objects.filter(**in_city("resident__grid__")).select_related("resident"):

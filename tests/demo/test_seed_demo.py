@@ -6,13 +6,38 @@ from django.db.models import Count
 
 from grid.models import Area, Department, JointBranch, Pairing, Scope, ServicePoint, ServiceWindow, User
 from outreach.models import (
-    BranchActivity, BranchActivityPoint, Complaint, Errand, ErrandEvent, Resident, ResidentCategory, TripsSaved, Visit,
+    BranchActivity,
+    BranchActivityPoint,
+    Complaint,
+    Errand,
+    ErrandEvent,
+    Resident,
+    ResidentCategory,
+    TripsSaved,
+    Visit,
 )
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [Area, ServicePoint, Department, ServiceWindow, JointBranch, Pairing, User, Scope, Resident, ResidentCategory, Visit,
-          Errand, ErrandEvent, TripsSaved, Complaint, BranchActivity, BranchActivityPoint]
+MODELS = [
+    Area,
+    ServicePoint,
+    Department,
+    ServiceWindow,
+    JointBranch,
+    Pairing,
+    User,
+    Scope,
+    Resident,
+    ResidentCategory,
+    Visit,
+    Errand,
+    ErrandEvent,
+    TripsSaved,
+    Complaint,
+    BranchActivity,
+    BranchActivityPoint,
+]
 
 
 def snapshot():
@@ -26,7 +51,10 @@ def test_demo_city_has_the_yiwu_shape():
     towns = list(Area.objects.filter(level=Area.Level.TOWN).values_list("name", flat=True))
     assert len(towns) == 14 and {"稠城街道", "佛堂镇", "苏溪镇", "廿三里街道"} <= set(towns)
     assert Area.objects.filter(level=Area.Level.COMMUNITY).count() >= 14 * 16
-    assert Area.objects.filter(level=Area.Level.GRID).count() >= 2 * Area.objects.filter(level=Area.Level.COMMUNITY).count()
+    assert (
+        Area.objects.filter(level=Area.Level.GRID).count()
+        >= 2 * Area.objects.filter(level=Area.Level.COMMUNITY).count()
+    )
     assert 45 <= Department.objects.count() <= 60
     assert ServiceWindow.objects.count() == 240
     assert JointBranch.objects.count() == 13
@@ -34,7 +62,14 @@ def test_demo_city_has_the_yiwu_shape():
     assert list(per_branch) == [100] * 13
     # every area below the city has its service point of the matching tier
     assert ServicePoint.objects.count() == Area.objects.exclude(level=Area.Level.CITY).count()
-    assert set(User.objects.values_list("username", flat=True)) >= {"worker", "worker2", "station", "street", "secretary", "admin"}
+    assert set(User.objects.values_list("username", flat=True)) >= {
+        "worker",
+        "worker2",
+        "station",
+        "street",
+        "secretary",
+        "admin",
+    }
 
 
 def test_every_area_has_a_boundary_and_a_centroid_inside_it():
@@ -50,7 +85,7 @@ def test_towns_do_not_overlap_and_sit_around_yiwu():
 
     towns = [shape(a.boundary) for a in Area.objects.filter(level=Area.Level.TOWN)]
     for i, a in enumerate(towns):
-        for b in towns[i + 1:]:
+        for b in towns[i + 1 :]:
             assert a.intersection(b).area < 1e-7
     city = Area.objects.get(level=Area.Level.CITY)
     assert abs(city.centroid_lat - 29.31) < 0.1 and abs(city.centroid_lng - 120.08) < 0.1

@@ -16,7 +16,9 @@ def test_every_grid_model_is_registered():
         assert model in admin.site._registry, model
 
 
-@pytest.mark.parametrize("model", ["area", "servicepoint", "department", "servicewindow", "jointbranch", "pairing", "scope", "user"])
+@pytest.mark.parametrize(
+    "model", ["area", "servicepoint", "department", "servicewindow", "jointbranch", "pairing", "scope", "user"]
+)
 def test_changelists_open_for_the_city_admin(client_for, model):
     response = client_for("admin").get(reverse(f"admin:grid_{model}_changelist"))
     assert response.status_code == 200
@@ -33,7 +35,9 @@ def test_staff_without_superuser_sees_only_their_reach(client_for, demo_users):
     street.save(update_fields=["is_staff"])
     from django.contrib.auth.models import Permission
 
-    street.user_permissions.add(Permission.objects.get(codename="view_area"), Permission.objects.get(codename="view_servicepoint"))
+    street.user_permissions.add(
+        Permission.objects.get(codename="view_area"), Permission.objects.get(codename="view_servicepoint")
+    )
     client = client_for("street")
     response = client.get(reverse("admin:grid_area_changelist"), {"q": "佛堂"})
     assert response.status_code == 200
@@ -46,10 +50,18 @@ def test_staff_without_superuser_sees_only_their_reach(client_for, demo_users):
 
 def test_new_area_gets_its_path_from_the_parent(client_for):
     community = Area.objects.get(name="绣湖社区")
-    response = client_for("admin").post(reverse("admin:grid_area_add"), {
-        "code": "330782001001NEW", "name": "绣湖社区第9网格", "level": 3, "parent": community.pk, "boundary": "null",
-        "scopes-TOTAL_FORMS": 0, "scopes-INITIAL_FORMS": 0,
-    })
+    response = client_for("admin").post(
+        reverse("admin:grid_area_add"),
+        {
+            "code": "330782001001NEW",
+            "name": "绣湖社区第9网格",
+            "level": 3,
+            "parent": community.pk,
+            "boundary": "null",
+            "scopes-TOTAL_FORMS": 0,
+            "scopes-INITIAL_FORMS": 0,
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     area = Area.objects.get(code="330782001001NEW")
     assert area.path == f"{community.path}330782001001NEW/"
@@ -57,6 +69,7 @@ def test_new_area_gets_its_path_from_the_parent(client_for):
 
 
 # --- review: staff change only what is theirs, and point only at what is theirs ----------
+
 
 def make_staff(user, *codenames):
     from django.contrib.auth.models import Permission
@@ -67,8 +80,15 @@ def make_staff(user, *codenames):
     return user
 
 
-POINT_FORM = {"name": "新代办中心", "tier": "street_centre", "address": "", "opening_hours": "", "phone": "", "lat": "",
-              "lng": ""}
+POINT_FORM = {
+    "name": "新代办中心",
+    "tier": "street_centre",
+    "address": "",
+    "opening_hours": "",
+    "phone": "",
+    "lat": "",
+    "lng": "",
+}
 
 
 def test_staff_cannot_put_a_point_or_an_area_outside_their_reach(client_for, demo_users):
@@ -80,15 +100,19 @@ def test_staff_cannot_put_a_point_or_an_area_outside_their_reach(client_for, dem
 
     response = client.post(reverse("admin:grid_servicepoint_add"), {**POINT_FORM, "area": far_community.pk})
     assert response.status_code == 200 and "area" in response.context["adminform"].form.errors
-    response = client.post(reverse("admin:grid_area_add"),
-                           {"code": "FAR9", "name": "外镇网格", "level": 3, "parent": far_community.pk, "boundary": "null"})
+    response = client.post(
+        reverse("admin:grid_area_add"),
+        {"code": "FAR9", "name": "外镇网格", "level": 3, "parent": far_community.pk, "boundary": "null"},
+    )
     assert response.status_code == 200 and "parent" in response.context["adminform"].form.errors
     assert not ServicePoint.objects.filter(name="新代办中心").exists() and not Area.objects.filter(code="FAR9").exists()
 
     response = client.post(reverse("admin:grid_servicepoint_add"), {**POINT_FORM, "area": own_community.pk})
     assert response.status_code == 302
-    response = client.post(reverse("admin:grid_area_add"), {"code": "OWN9", "name": "绣湖社区第9网格", "level": 3,
-                                                            "parent": own_community.pk, "boundary": "null"})
+    response = client.post(
+        reverse("admin:grid_area_add"),
+        {"code": "OWN9", "name": "绣湖社区第9网格", "level": 3, "parent": own_community.pk, "boundary": "null"},
+    )
     assert response.status_code == 302
     assert Area.objects.get(code="OWN9").path == f"{own_community.path}OWN9/"
 
@@ -101,8 +125,16 @@ def test_the_centre_above_a_station_is_for_looking_at(client_for, demo_users):
     url = reverse("admin:grid_servicepoint_change", args=[centre.pk])
     response = client.get(url)
     assert response.status_code == 200 and response.context["has_change_permission"] is False
-    fields = {"name": centre.name, "tier": centre.tier, "area": centre.area_id, "address": "", "opening_hours": "",
-              "phone": "0579-00000000", "lat": "", "lng": ""}
+    fields = {
+        "name": centre.name,
+        "tier": centre.tier,
+        "area": centre.area_id,
+        "address": "",
+        "opening_hours": "",
+        "phone": "0579-00000000",
+        "lat": "",
+        "lng": "",
+    }
     assert client.post(url, fields).status_code == 403
     changelist = reverse("admin:grid_servicepoint_changelist")
     response = client.post(changelist, {"action": "delete_selected", "_selected_action": [centre.pk], "post": "yes"})
@@ -140,11 +172,14 @@ def test_staff_grant_scopes_only_over_their_own_areas_and_see_only_those(client_
     assert {s.user.username for s in listed} == {"worker", "worker2", "station", "street", "secretary"}  # not admin's
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"level": 3}, "level"),  # a grid straight under a town
-    ({"boundary": '{"type": "Polygon", "coordinates": [[1]]}'}, "boundary"),
-    ({"boundary": '{"type": "Polygon", "coordinates": []}'}, "boundary"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"level": 3}, "level"),  # a grid straight under a town
+        ({"boundary": '{"type": "Polygon", "coordinates": [[1]]}'}, "boundary"),
+        ({"boundary": '{"type": "Polygon", "coordinates": []}'}, "boundary"),
+    ],
+)
 def test_a_bad_new_area_is_a_message_on_the_field_not_a_server_error(client_for, changes, field):
     town = Area.objects.get(name="稠城街道")
     data = {"code": "BAD1", "name": "坏区域", "level": 2, "parent": town.pk, "boundary": "null", **changes}

@@ -83,7 +83,9 @@ def test_list_query_counts_are_fixed(client_for, username, django_assert_num_que
         assert client.get("/api/v1/service-points").status_code == 200
     community = Area.objects.get(name="绣湖社区")
     for i in range(30):
-        grid = Area.objects.create(code=f"T{i}", name=f"测试网格{i}", level=3, parent=community, path=f"{community.path}T{i}/")
+        grid = Area.objects.create(
+            code=f"T{i}", name=f"测试网格{i}", level=3, parent=community, path=f"{community.path}T{i}/"
+        )
         ServicePoint.objects.create(name=f"测试点{i}", tier="grid_point", area=grid)
     with django_assert_num_queries(5):
         client.get("/api/v1/areas")

@@ -49,9 +49,14 @@ def test_lockout_is_per_username_and_address(client, settings):
 
 def test_password_change(client_for, demo_users):
     client = client_for("station")
-    response = client.post(reverse("password_change"), {
-        "old_password": PASSWORD, "new_password1": "Hongse-daiban-2026", "new_password2": "Hongse-daiban-2026",
-    })
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Hongse-daiban-2026",
+            "new_password2": "Hongse-daiban-2026",
+        },
+    )
     assert response.status_code == 302
     demo_users["station"].refresh_from_db()
     assert demo_users["station"].check_password("Hongse-daiban-2026")

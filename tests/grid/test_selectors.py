@@ -43,7 +43,9 @@ def test_street_sees_its_town_subtree_and_nothing_else(demo_users):
 def test_secretary_sees_the_areas_of_the_branch_paired_points(demo_users):
     secretary = demo_users["secretary"]
     (branch,) = branches_visible_to(user=secretary)
-    paired_area_ids = set(Pairing.objects.filter(branch=branch, until__isnull=True).values_list("point__area_id", flat=True))
+    paired_area_ids = set(
+        Pairing.objects.filter(branch=branch, until__isnull=True).values_list("point__area_id", flat=True)
+    )
     assert len(paired_area_ids) == 100
     assert set(areas_visible_to(user=secretary).values_list("id", flat=True)) == paired_area_ids
     assert set(service_points_visible_to(user=secretary).values_list("area_id", flat=True)) == paired_area_ids
@@ -69,9 +71,11 @@ def test_a_user_may_hold_several_scopes(demo_users):
     from grid.models import Role, Scope
 
     worker = demo_users["worker"]
-    other_grid = Area.objects.filter(level=Area.Level.GRID, name__startswith="绣湖").exclude(
-        pk__in=areas_visible_to(user=worker)
-    ).first()
+    other_grid = (
+        Area.objects.filter(level=Area.Level.GRID, name__startswith="绣湖")
+        .exclude(pk__in=areas_visible_to(user=worker))
+        .first()
+    )
     Scope.objects.create(user=worker, role=Role.GRID_WORKER, area=other_grid)
     worker = type(worker).objects.get(pk=worker.pk)  # drop the cached reach
     assert areas_visible_to(user=worker).count() == 2

@@ -12,10 +12,15 @@ def add_points(area: Area, count: int) -> None:
     # Grid points are unique per grid, so extra data arrives as new grids with their points.
     for i in range(count):
         grid = Area.objects.create(
-            code=f"{area.code}X{i:03d}", name=f"新增网格{i}", level=Area.Level.GRID, parent=area,
+            code=f"{area.code}X{i:03d}",
+            name=f"新增网格{i}",
+            level=Area.Level.GRID,
+            parent=area,
             path=f"{area.path}{area.code}X{i:03d}/",
         )
-        ServicePoint.objects.create(name=f"新增网格{i}代办点", tier=ServicePoint.Tier.GRID_POINT, area=grid, lat=29.3, lng=120.07)
+        ServicePoint.objects.create(
+            name=f"新增网格{i}代办点", tier=ServicePoint.Tier.GRID_POINT, area=grid, lat=29.3, lng=120.07
+        )
 
 
 def test_login_required(client):
@@ -77,9 +82,11 @@ def test_secretary_cannot_open_unpaired_points(client_for, demo_users):
     from grid.models import Pairing
 
     secretary = demo_users["secretary"]
-    unpaired = ServicePoint.objects.filter(tier=ServicePoint.Tier.COMMUNITY_STATION).exclude(
-        pairings__branch__scopes__user=secretary
-    ).first()
+    unpaired = (
+        ServicePoint.objects.filter(tier=ServicePoint.Tier.COMMUNITY_STATION)
+        .exclude(pairings__branch__scopes__user=secretary)
+        .first()
+    )
     paired = Pairing.objects.filter(branch__scopes__user=secretary).first().point
     client = client_for("secretary")
     assert client.get(reverse("network-detail", args=[unpaired.pk])).status_code == 404
@@ -138,8 +145,11 @@ def test_amap_provider_shifts_overlays_to_gcj02(client_for, settings):
     shifted = client.get(reverse("network-map-data")).json()
 
     def position(data):
-        return next(f["geometry"]["coordinates"] for f in data["features"] if f["properties"].get("id") == point.id
-                    and f["properties"]["kind"] == "point")
+        return next(
+            f["geometry"]["coordinates"]
+            for f in data["features"]
+            if f["properties"].get("id") == point.id and f["properties"]["kind"] == "point"
+        )
 
     lng0, lat0 = position(plain)
     lng1, lat1 = position(shifted)

@@ -15,6 +15,7 @@ def error_reports(settings, mailoutbox):
     handler = AdminEmailHandler(include_html=True)
     logger = logging.getLogger("django.request")
     logger.addHandler(handler)
-    yield lambda: [part for mail in mailoutbox
-                   for part in [mail.body, *(alternative[0] for alternative in mail.alternatives)]]
+    yield lambda: [
+        part for mail in mailoutbox for part in [mail.body, *(alternative[0] for alternative in mail.alternatives)]
+    ]
     logger.removeHandler(handler)

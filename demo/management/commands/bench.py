@@ -26,8 +26,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from demo import data as demo_data
-from grid.models import Area, User
 from demo.management.commands.seed_city import CITY_CODE, LOGINS
+from grid.models import Area, User
 from outreach.models import Resident, Visit
 
 # page key, label, budget in ms
@@ -66,12 +66,19 @@ class Command(BaseCommand):
     help = "Median server time and query count of Today, the coverage GeoJSON and the dashboard, demo and city scale."
 
     def add_arguments(self, parser):
-        parser.add_argument("--runs", type=int, default=9,
-                            help="Timed runs per page after two warm-up runs (default 9).")
-        parser.add_argument("--ensure-city", type=int, metavar="RESIDENTS", default=0,
-                            help="Run seed_city with this many residents first if the synthetic city is missing.")
-        parser.add_argument("--json", dest="as_json", action="store_true",
-                            help="Print the results as JSON, not a table.")
+        parser.add_argument(
+            "--runs", type=int, default=9, help="Timed runs per page after two warm-up runs (default 9)."
+        )
+        parser.add_argument(
+            "--ensure-city",
+            type=int,
+            metavar="RESIDENTS",
+            default=0,
+            help="Run seed_city with this many residents first if the synthetic city is missing.",
+        )
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help="Print the results as JSON, not a table."
+        )
 
     def handle(self, *args, runs: int, ensure_city: int, as_json: bool, **options):
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -79,8 +86,13 @@ class Command(BaseCommand):
             raise CommandError("No demo city in this database: run seed_demo first.")
         if ensure_city and not Area.objects.filter(code=CITY_CODE).exists():
             call_command("seed_city", residents=ensure_city, force=True, stdout=self.stdout, stderr=self.stderr)
-        scales = [Scale("demo", Area.objects.get(code=demo_data.CITY[0]),
-                        {"worker": "worker", "street": "street", "admin": "admin"})]
+        scales = [
+            Scale(
+                "demo",
+                Area.objects.get(code=demo_data.CITY[0]),
+                {"worker": "worker", "street": "street", "admin": "admin"},
+            )
+        ]
         if Area.objects.filter(code=CITY_CODE).exists():
             scales.append(Scale("city", Area.objects.get(code=CITY_CODE), LOGINS))
         else:
@@ -130,16 +142,20 @@ class Command(BaseCommand):
     def report(self, scales: list[Scale], results: list[Result], runs: int) -> None:
         by_key = {(r.page, r.scale): r for r in results}
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        self.stdout.write(f"Database: {connection.vendor} · median of {runs} warm runs · Django test client · "
-                          f"load average {load} on {os.cpu_count()} CPUs")
+        self.stdout.write(
+            f"Database: {connection.vendor} · median of {runs} warm runs · Django test client · "
+            f"load average {load} on {os.cpu_count()} CPUs"
+        )
         for scale in scales:
             residents = Resident.objects.filter(grid__path__startswith=scale.city.path).count()
             visits = Visit.objects.filter(resident__grid__path__startswith=scale.city.path).count()
             grids = Area.objects.filter(path__startswith=scale.city.path, level=Area.Level.GRID).count()
-            self.stdout.write(f"  {scale.name}: {scale.city.name}, {grids:,} grids, {residents:,} residents, "
-                              f"{visits:,} visits")
+            self.stdout.write(
+                f"  {scale.name}: {scale.city.name}, {grids:,} grids, {residents:,} residents, {visits:,} visits"
+            )
         header = f"{'page':<40} {'budget':>8}" + "".join(
-            f" {s.name + ' ms':>10} {'cpu ms':>8} {'queries':>8}" for s in scales)
+            f" {s.name + ' ms':>10} {'cpu ms':>8} {'queries':>8}" for s in scales
+        )
         self.stdout.write(header)
         self.stdout.write("-" * len(header))
         problems = []
@@ -157,13 +173,17 @@ class Command(BaseCommand):
                 problems.append(f"{label}: query counts differ between scales ({sorted(counts)})")
         for scale in scales:
             r = by_key[("city_geojson", scale.name)]
-            self.stdout.write(f"City coverage GeoJSON at the {scale.name} scale: {r.size:,} bytes "
-                              f"({r.gzipped:,} gzipped); budget {GEOJSON_BUDGET_BYTES:,} bytes before compression")
+            self.stdout.write(
+                f"City coverage GeoJSON at the {scale.name} scale: {r.size:,} bytes "
+                f"({r.gzipped:,} gzipped); budget {GEOJSON_BUDGET_BYTES:,} bytes before compression"
+            )
             if r.size > GEOJSON_BUDGET_BYTES:
                 problems.append(f"City coverage GeoJSON at the {scale.name} scale is {r.size:,} bytes")
         if os.getloadavg()[0] > (os.cpu_count() or 1):
-            self.stdout.write("The machine is busier than it has CPUs: wall-clock times include waiting for a CPU; "
-                              "on SQLite the cpu column is the server's own time.")
+            self.stdout.write(
+                "The machine is busier than it has CPUs: wall-clock times include waiting for a CPU; "
+                "on SQLite the cpu column is the server's own time."
+            )
         if problems:
             self.stdout.write(self.style.WARNING("Over budget or unequal:\n  " + "\n  ".join(problems)))
         else:

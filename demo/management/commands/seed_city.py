@@ -38,12 +38,19 @@ from stdnum.cn import ric
 from demo import data as demo_data
 from grid.geo import distance_m, inner_point, random_points_within, split_into_cells, to_geojson
 from grid.models import PATH_SEPARATOR, Area, Department, Role, Scope, ServicePoint, ServiceWindow, User
-from outreach.common import crypto
-from outreach.common import due
-from outreach.reporting import tallies
+from outreach.common import crypto, due
 from outreach.models import (
-    Category, Complaint, Errand, ErrandEvent, Resident, ResidentCategory, ServiceType, TripsSaved, Visit,
+    Category,
+    Complaint,
+    Errand,
+    ErrandEvent,
+    Resident,
+    ResidentCategory,
+    ServiceType,
+    TripsSaved,
+    Visit,
 )
+from outreach.reporting import tallies
 
 CITY_CODE = "990782"
 CITY_NAME = "合成义乌市"
@@ -64,11 +71,40 @@ OUTCOME_WEIGHTS = [88, 8, 1, 3]
 SURNAMES, GIVEN = demo_data.SURNAMES, demo_data.GIVEN_NAMES
 ROADS = ["工人路", "稠州路", "县前街", "朝阳路", "宾王路", "江滨路", "丹溪路", "城中路", "环城路", "商城大道"]
 
-VISIT_FIELDS = ["id", "resident", "worker", "visited_at", "outcome", "lat", "lng", "accuracy_m", "distance_m",
-                "location_check", "no_location_reason", "health", "health_notes", "living_notes", "hazards",
-                "hazard_notes", "needs", "content_digest", "created_at", "corrected_at"]
-EVENT_FIELDS = ["errand", "actor", "at", "action", "from_state", "to_state", "from_holder", "to_holder", "assignee",
-                "note"]
+VISIT_FIELDS = [
+    "id",
+    "resident",
+    "worker",
+    "visited_at",
+    "outcome",
+    "lat",
+    "lng",
+    "accuracy_m",
+    "distance_m",
+    "location_check",
+    "no_location_reason",
+    "health",
+    "health_notes",
+    "living_notes",
+    "hazards",
+    "hazard_notes",
+    "needs",
+    "content_digest",
+    "created_at",
+    "corrected_at",
+]
+EVENT_FIELDS = [
+    "errand",
+    "actor",
+    "at",
+    "action",
+    "from_state",
+    "to_state",
+    "from_holder",
+    "to_holder",
+    "assignee",
+    "note",
+]
 
 
 class Progress:
@@ -95,8 +131,11 @@ class Progress:
             return
         self.shown_at = now
         filled = int(self.WIDTH * min(self.done, self.total) / self.total)
-        self.stream.write(f"\r{self.stage:<18} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-                          f"{self.done:>9,}/{self.total:,}  {now - self.started:6.1f} s", ending="")
+        self.stream.write(
+            f"\r{self.stage:<18} [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+            f"{self.done:>9,}/{self.total:,}  {now - self.started:6.1f} s",
+            ending="",
+        )
         self.stream.flush()
 
     def finish(self) -> None:
@@ -116,8 +155,11 @@ class RowWriter:
 
     def __init__(self, model, field_names: list[str]):
         fields = [model._meta.get_field(name) for name in field_names]
-        required = {f.name for f in model._meta.concrete_fields
-                    if not (f.null or f.has_default() or f.primary_key or getattr(f, "auto_now_add", False))}
+        required = {
+            f.name
+            for f in model._meta.concrete_fields
+            if not (f.null or f.has_default() or f.primary_key or getattr(f, "auto_now_add", False))
+        }
         missing = required - set(field_names)
         if missing:  # the model grew a column this generator does not fill
             raise CommandError(f"seed_city does not fill {model.__name__}.{', '.join(sorted(missing))}; update it.")
@@ -190,27 +232,44 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--residents", type=int, default=100_000, help="Residents to generate (default 100,000).")
         parser.add_argument("--grids", type=int, default=3_000, help="Grids to generate (default 3,000).")
-        parser.add_argument("--errands", type=int, default=None,
-                            help="Errands to generate (default: one per resident).")
+        parser.add_argument(
+            "--errands", type=int, default=None, help="Errands to generate (default: one per resident)."
+        )
         parser.add_argument("--years", type=float, default=2.0, help="Years of visit history (default 2).")
         parser.add_argument("--seed", type=int, default=SEED, help="Random seed (the same seed builds the same city).")
-        parser.add_argument("--force", action="store_true",
-                            help="Generate even with DEBUG off (never on a live system).")
+        parser.add_argument(
+            "--force", action="store_true", help="Generate even with DEBUG off (never on a live system)."
+        )
         parser.add_argument("--no-progress", action="store_true", help="Do not draw the progress bar.")
 
-    def handle(self, *args, residents: int, grids: int, errands: int | None, years: float, seed: int, force: bool,
-               no_progress: bool, **options):
+    def handle(
+        self,
+        *args,
+        residents: int,
+        grids: int,
+        errands: int | None,
+        years: float,
+        seed: int,
+        force: bool,
+        no_progress: bool,
+        **options,
+    ):
         if not settings.DEBUG and not force:
-            raise CommandError("Refusing to generate a synthetic city with DEBUG off; "
-                               "pass --force if this is a test system.")
+            raise CommandError(
+                "Refusing to generate a synthetic city with DEBUG off; pass --force if this is a test system."
+            )
         if residents < 1 or grids < 1 or years <= 0:
             raise CommandError("--residents and --grids must be at least 1, --years more than 0.")
         if Area.objects.filter(code=CITY_CODE).exists():
-            raise CommandError(f"The synthetic city ({CITY_CODE} {CITY_NAME}) is already in this database; "
-                               "seed_city runs once per database. Start from an empty database to build it again.")
+            raise CommandError(
+                f"The synthetic city ({CITY_CODE} {CITY_NAME}) is already in this database; "
+                "seed_city runs once per database. Start from an empty database to build it again."
+            )
         if not Department.objects.exists():
-            raise CommandError("Run seed_demo first: the synthetic city uses the demo's departments, joint branches "
-                               "and service catalogue.")
+            raise CommandError(
+                "Run seed_demo first: the synthetic city uses the demo's departments, joint branches "
+                "and service catalogue."
+            )
         call_command("loaddata", "service_catalogue", verbosity=0)
         started = time.monotonic()
         self.stderr.style_func = None  # a progress bar, not an error: no red
@@ -238,19 +297,29 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         self.progress.finish()
-        self.stdout.write(self.style.SUCCESS(
-            f"Synthetic city {CITY_NAME} ready in {time.monotonic() - started:.1f} s: {len(places):,} grids, "
-            f"{len(people):,} residents, {self.visit_count:,} visits, {errand_count:,} errands, "
-            f"{complaints:,} complaints. "
-            f"Logins: {', '.join(LOGINS.values())} (the demo password)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Synthetic city {CITY_NAME} ready in {time.monotonic() - started:.1f} s: {len(places):,} grids, "
+                f"{len(people):,} residents, {self.visit_count:,} visits, {errand_count:,} errands, "
+                f"{complaints:,} complaints. "
+                f"Logins: {', '.join(LOGINS.values())} (the demo password)."
+            )
+        )
 
     # --- territory ----------------------------------------------------------------------
 
     def _area(self, code: str, name: str, level: int, parent: Area | None, geometry) -> Area:
         centre = inner_point(geometry)
-        return Area(code=code, name=name, level=level, parent=parent,
-                    path=f"{parent.path if parent else PATH_SEPARATOR}{code}{PATH_SEPARATOR}",
-                    boundary=to_geojson(geometry), centroid_lat=round(centre.y, 6), centroid_lng=round(centre.x, 6))
+        return Area(
+            code=code,
+            name=name,
+            level=level,
+            parent=parent,
+            path=f"{parent.path if parent else PATH_SEPARATOR}{code}{PATH_SEPARATOR}",
+            boundary=to_geojson(geometry),
+            centroid_lat=round(centre.y, 6),
+            centroid_lng=round(centre.x, 6),
+        )
 
     def build_territory(self, grid_count: int) -> list[Place]:
         rng = self.rng
@@ -263,8 +332,10 @@ class Command(BaseCommand):
         city.save()
         town_seeds = seeds[:town_count] if town_count > 2 else random_points_within(city_shape, town_count, rng)
         town_cells = split_into_cells(city_shape, town_seeds) if town_count > 1 else [city_shape]
-        towns = [self._area(f"{CITY_CODE}{i:03d}", f"合成{demo_data.TOWNS[i - 1][1]}", Area.Level.TOWN, city, cell)
-                 for i, cell in enumerate(town_cells, start=1)]
+        towns = [
+            self._area(f"{CITY_CODE}{i:03d}", f"合成{demo_data.TOWNS[i - 1][1]}", Area.Level.TOWN, city, cell)
+            for i, cell in enumerate(town_cells, start=1)
+        ]
         Area.objects.bulk_create(towns)
         self.progress.advance(len(towns))
 
@@ -293,8 +364,11 @@ class Command(BaseCommand):
                 continue
             cells = split_into_cells(shape, random_points_within(shape, count, rng)) if count > 1 else [shape]
             for i, grid_cell in enumerate(cells, start=1):
-                grids.append(self._area(f"{community.code}{i:02d}", f"{community.name}第{i}网格", Area.Level.GRID,
-                                        community, grid_cell))
+                grids.append(
+                    self._area(
+                        f"{community.code}{i:02d}", f"{community.name}第{i}网格", Area.Level.GRID, community, grid_cell
+                    )
+                )
                 shapes.append(grid_cell)
             self.progress.advance(count)
         Area.objects.bulk_create(grids, batch_size=1000)
@@ -305,36 +379,47 @@ class Command(BaseCommand):
         suffix = "社区" if street else "村"
         while True:
             name = self.rng.choice(demo_data.NAME_HEADS) + self.rng.choice(demo_data.NAME_TAILS) + suffix
-            name = name if name not in taken else f"{name[:-len(suffix)]}{len(taken) % 97 + 1}{suffix}"
+            name = name if name not in taken else f"{name[: -len(suffix)]}{len(taken) % 97 + 1}{suffix}"
             if name not in taken:
                 taken.add(name)
                 return name
 
     def build_points(self, places: list[Place]) -> None:
         rng = self.rng
-        tier_of = {Area.Level.TOWN: (ServicePoint.Tier.STREET_CENTRE, "代办中心"),
-                   Area.Level.COMMUNITY: (ServicePoint.Tier.COMMUNITY_STATION, "代办站"),
-                   Area.Level.GRID: (ServicePoint.Tier.GRID_POINT, "代办点")}
+        tier_of = {
+            Area.Level.TOWN: (ServicePoint.Tier.STREET_CENTRE, "代办中心"),
+            Area.Level.COMMUNITY: (ServicePoint.Tier.COMMUNITY_STATION, "代办站"),
+            Area.Level.GRID: (ServicePoint.Tier.GRID_POINT, "代办点"),
+        }
         areas = [*self.towns, *self.communities, *(p.area for p in places)]
         self.progress.start("service points", len(areas))
         points = []
         for area in areas:
             tier, suffix = tier_of[area.level]
-            points.append(ServicePoint(
-                name=f"{area.name}{suffix}", tier=tier, area=area, address=f"{area.name}便民服务中心{rng.randint(1, 99)}号",
-                lat=round(area.centroid_lat + rng.uniform(-5e-4, 5e-4), 6),
-                lng=round(area.centroid_lng + rng.uniform(-5e-4, 5e-4), 6),
-                opening_hours="周一至周五 8:30-12:00, 14:00-17:30" if tier != ServicePoint.Tier.GRID_POINT else "预约上门",
-                phone=f"0579-86{rng.randint(100000, 999999)}",
-            ))
+            points.append(
+                ServicePoint(
+                    name=f"{area.name}{suffix}",
+                    tier=tier,
+                    area=area,
+                    address=f"{area.name}便民服务中心{rng.randint(1, 99)}号",
+                    lat=round(area.centroid_lat + rng.uniform(-5e-4, 5e-4), 6),
+                    lng=round(area.centroid_lng + rng.uniform(-5e-4, 5e-4), 6),
+                    opening_hours="周一至周五 8:30-12:00, 14:00-17:30"
+                    if tier != ServicePoint.Tier.GRID_POINT
+                    else "预约上门",
+                    phone=f"0579-86{rng.randint(100000, 999999)}",
+                )
+            )
         ServicePoint.objects.bulk_create(points, batch_size=2000)
         self.progress.advance(len(points))
         by_area = {p.area.code: p for p in points}
         for place in places:
             codes = place.area.ancestor_codes + [place.area.code]
-            place.points = {ServicePoint.Tier.STREET_CENTRE: by_area[codes[1]],
-                            ServicePoint.Tier.COMMUNITY_STATION: by_area[codes[2]],
-                            ServicePoint.Tier.GRID_POINT: by_area[place.area.code]}
+            place.points = {
+                ServicePoint.Tier.STREET_CENTRE: by_area[codes[1]],
+                ServicePoint.Tier.COMMUNITY_STATION: by_area[codes[2]],
+                ServicePoint.Tier.GRID_POINT: by_area[place.area.code],
+            }
 
     def build_people(self, places: list[Place]) -> None:
         """One grid worker per grid (agent of its grid point), and the four logins."""
@@ -348,8 +433,10 @@ class Command(BaseCommand):
             LOGINS["admin"]: ("合成市管理员", Role.CITY_ADMIN, Area.objects.get(code=CITY_CODE)),
         }
         users = [User(username=LOGINS["worker"], full_name=rng.choice(SURNAMES) + rng.choice(GIVEN), password=demo)]
-        users += [User(username=f"cw{p.area.code}", full_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-                       password=unusable) for p in places[1:]]
+        users += [
+            User(username=f"cw{p.area.code}", full_name=rng.choice(SURNAMES) + rng.choice(GIVEN), password=unusable)
+            for p in places[1:]
+        ]
         users += [User(username=u, full_name=n, password=demo) for u, (n, _, _) in named.items()]
         User.objects.bulk_create(users, batch_size=2000)
         self.logins = {u.username: u for u in users[-3:]} | {users[0].username: users[0]}
@@ -357,8 +444,13 @@ class Command(BaseCommand):
         scopes += [Scope(user=self.logins[u], role=role, area=area) for u, (_, role, area) in named.items()]
         Scope.objects.bulk_create(scopes, batch_size=2000)
         Agents = ServicePoint.agents.through
-        Agents.objects.bulk_create([Agents(servicepoint_id=p.points[ServicePoint.Tier.GRID_POINT].pk, user_id=u.pk)
-                                    for u, p in zip(users, places)], batch_size=2000)
+        Agents.objects.bulk_create(
+            [
+                Agents(servicepoint_id=p.points[ServicePoint.Tier.GRID_POINT].pk, user_id=u.pk)
+                for u, p in zip(users, places)
+            ],
+            batch_size=2000,
+        )
         station = places[0].points[ServicePoint.Tier.COMMUNITY_STATION]
         Agents.objects.create(servicepoint_id=station.pk, user_id=self.logins[LOGINS["station"]].pk)
         for user, place in zip(users, places):
@@ -395,20 +487,27 @@ class Command(BaseCommand):
                 care = rng.choices(care_levels, care_weights)[0]
                 national_id, born, male = self._national_id(serial)
                 resident = Resident(
-                    name=rng.choice(SURNAMES) + rng.choice(GIVEN), sex="M" if male else "F", birth_date=born,
-                    national_id_cipher=crypto.encrypt(national_id), national_id_digest=crypto.digest(national_id),
+                    name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                    sex="M" if male else "F",
+                    birth_date=born,
+                    national_id_cipher=crypto.encrypt(national_id),
+                    national_id_digest=crypto.digest(national_id),
                     national_id_masked=crypto.mask(national_id),
                     phone=f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
                     address=f"{place.area.parent.name}{rng.choice(ROADS)}{rng.randint(1, 300)}号",
-                    home_lat=round(home.y, 6), home_lng=round(home.x, 6), grid=place.area, care_level=care,
+                    home_lat=round(home.y, 6),
+                    home_lng=round(home.x, 6),
+                    grid=place.area,
+                    care_level=care,
                     consent_basis=rng.choice(["written", "written", "guardian", "statutory"]),
                     registered_on=self._registered_on(),
                 )
                 plan = self._visit_plan(resident, interval[care])
                 met = [day for day, outcome, _, _ in plan if outcome == "met"]
                 resident.last_met_on = met[-1] if met else None
-                resident.due_on = due.due_on_for(last_met_on=resident.last_met_on, registered_on=resident.registered_on,
-                                                 care_level=care)
+                resident.due_on = due.due_on_for(
+                    last_met_on=resident.last_met_on, registered_on=resident.registered_on, care_level=care
+                )
                 categories = self._categories(care, born)
                 batch.append((resident, categories, plan))
                 people.append((index, resident))
@@ -446,11 +545,15 @@ class Command(BaseCommand):
     def _categories(self, care: str, born: date) -> list[str]:
         rng = self.rng
         chosen = {Category.AGED_80} if self.today.year - born.year >= 80 else set()
-        for category, share in [(Category.LIVING_ALONE, .3), (Category.LIMITED_MOBILITY, .2),
-                                (Category.MINIMUM_LIVING, .1), (Category.EMPTY_NEST, .25)]:
+        for category, share in [
+            (Category.LIVING_ALONE, 0.3),
+            (Category.LIMITED_MOBILITY, 0.2),
+            (Category.MINIMUM_LIVING, 0.1),
+            (Category.EMPTY_NEST, 0.25),
+        ]:
             if rng.random() < share:
                 chosen.add(category)
-        if care == "A" and rng.random() < .5:
+        if care == "A" and rng.random() < 0.5:
             chosen.add(Category.SERIOUS_ILLNESS)
         return sorted(chosen or {Category.EMPTY_NEST})
 
@@ -491,7 +594,8 @@ class Command(BaseCommand):
         Resident.objects.bulk_create([r for r, _, _ in batch], batch_size=2000)
         ResidentCategory.objects.bulk_create(
             [ResidentCategory(resident_id=r.pk, category=c) for r, categories, _ in batch for c in categories],
-            batch_size=5000)
+            batch_size=5000,
+        )
         worker_of = {p.area.pk: p.worker_id for p in places}
         for resident, _, plan in batch:
             worker_id = worker_of[resident.grid_id]
@@ -508,13 +612,37 @@ class Command(BaseCommand):
                     lng = round(resident.home_lng + rng.uniform(-spread, spread), 6)
                     accuracy = float(rng.randint(5, 60))
                     distance = round(distance_m(lat, lng, resident.home_lat, resident.home_lng), 1)
-                    check = Visit.LocationCheck.AWAY if distance > settings.DAIBAN_VISIT_AWAY_METERS \
+                    check = (
+                        Visit.LocationCheck.AWAY
+                        if distance > settings.DAIBAN_VISIT_AWAY_METERS
                         else Visit.LocationCheck.NEAR_HOME
+                    )
                     reason = ""
                 at = local_datetime(day, hour, minute)
-                visits.add((visit_id, resident.pk, worker_id, at, outcome, lat, lng, accuracy, distance, check, reason,
-                            rng.choice(("good", "good", "fair", "poor")) if outcome == "met" else "", "", "", "[]", "",
-                            "", visit_id.hex * 2, min(at + timedelta(minutes=20), now), None))
+                visits.add(
+                    (
+                        visit_id,
+                        resident.pk,
+                        worker_id,
+                        at,
+                        outcome,
+                        lat,
+                        lng,
+                        accuracy,
+                        distance,
+                        check,
+                        reason,
+                        rng.choice(("good", "good", "fair", "poor")) if outcome == "met" else "",
+                        "",
+                        "",
+                        "[]",
+                        "",
+                        "",
+                        visit_id.hex * 2,
+                        min(at + timedelta(minutes=20), now),
+                        None,
+                    )
+                )
         self.progress.advance(len(batch))
 
     # --- errands, trips saved, complaints ---------------------------------------------------
@@ -541,16 +669,21 @@ class Command(BaseCommand):
             place = places[place_index]
             first = max(registered_on, self.window_start)
             span = max((until - first).days, 0)
-            requested = local_datetime(first + timedelta(days=rng.randint(0, span)), rng.randint(8, 17),
-                                       rng.randint(0, 59))
+            requested = local_datetime(
+                first + timedelta(days=rng.randint(0, span)), rng.randint(8, 17), rng.randint(0, 59)
+            )
             requested = min(requested, now - timedelta(minutes=5))
             service = services[rng.randrange(len(services))]
             errand = Errand(
-                id=uuid.UUID(int=rng.getrandbits(128), version=4), resident_id=resident_id, service=service,
-                source=rng.choice(["visit", "visit", "phone", "walk_in", "online"]), state=Errand.State.REQUESTED,
+                id=uuid.UUID(int=rng.getrandbits(128), version=4),
+                resident_id=resident_id,
+                service=service,
+                source=rng.choice(["visit", "visit", "phone", "walk_in", "online"]),
+                state=Errand.State.REQUESTED,
                 requested_at=requested,
                 due_on=due.errand_due_on(requested_at=requested, promised_days=service.promised_days),
-                content_digest="", created_by_id=place.worker_id,
+                content_digest="",
+                created_by_id=place.worker_id,
             )
             errand.content_digest = hashlib.sha256(errand.id.bytes).hexdigest()
             errand.number = self._errand_number(errand, numbers)
@@ -568,12 +701,30 @@ class Command(BaseCommand):
                     to_holder = branch_names[errand.holder_branch_id]
                 elif errand.holder_branch_id and action != "created":
                     from_holder = to_holder = branch_names[errand.holder_branch_id]
-                events.add((errand.id, actor, at, action, from_state, to_state,
-                            from_holder if action != "created" else "", to_holder, None, ""))
+                events.add(
+                    (
+                        errand.id,
+                        actor,
+                        at,
+                        action,
+                        from_state,
+                        to_state,
+                        from_holder if action != "created" else "",
+                        to_holder,
+                        None,
+                        "",
+                    )
+                )
             errands.append(errand)
             if errand.state == Errand.State.DELIVERED:
-                trips.append(TripsSaved(resident_id=resident_id, errand_id=errand.id, trips=service.trips_saved,
-                                        recorded_on=timezone.localdate(errand.delivered_at)))
+                trips.append(
+                    TripsSaved(
+                        resident_id=resident_id,
+                        errand_id=errand.id,
+                        trips=service.trips_saved,
+                        recorded_on=timezone.localdate(errand.delivered_at),
+                    )
+                )
             if len(errands) >= 5000:
                 self._flush_errands(errands, trips, events)
                 errands, trips = [], []
@@ -603,11 +754,15 @@ class Command(BaseCommand):
         if escalated:
             steps.append(("escalate", min(turnaround * 0.05, 0.2, age / 2), "requested", "requested"))
         accept_at = min(turnaround * 0.1, 0.5) + (0.2 if escalated else 0)
-        plan = [("accept", accept_at, "requested", "accepted"),
-                ("start", accept_at + turnaround * 0.1, "accepted", "in_progress")]
+        plan = [
+            ("accept", accept_at, "requested", "accepted"),
+            ("start", accept_at + turnaround * 0.1, "accepted", "in_progress"),
+        ]
         if rng.random() < 0.1:
-            plan += [("return", turnaround * 0.4, "in_progress", "needs_materials"),
-                     ("resume", turnaround * 0.7, "needs_materials", "in_progress")]
+            plan += [
+                ("return", turnaround * 0.4, "in_progress", "needs_materials"),
+                ("resume", turnaround * 0.7, "needs_materials", "in_progress"),
+            ]
         plan.append(("complete", turnaround, "in_progress", "completed"))
         plan.append(("deliver", turnaround + rng.uniform(0.05, 2.0), "completed", "delivered"))
         for action, offset, from_state, to_state in plan:
@@ -656,8 +811,14 @@ class Command(BaseCommand):
         now = timezone.now()
         for centre in centres:
             for _ in range(months * 3):
-                registered = min(local_datetime(self.window_start + timedelta(days=rng.randint(0, months * 30)),
-                                                rng.randint(8, 17), rng.randint(0, 59)), now - timedelta(minutes=5))
+                registered = min(
+                    local_datetime(
+                        self.window_start + timedelta(days=rng.randint(0, months * 30)),
+                        rng.randint(8, 17),
+                        rng.randint(0, 59),
+                    ),
+                    now - timedelta(minutes=5),
+                )
                 department = departments[rng.randrange(len(departments))]
                 on_spot = rng.random() < 0.6 or department.pk not in branch_of
                 number = f"TS{timezone.localdate(registered):%y%m%d}-{rng.getrandbits(32):08X}"
@@ -665,10 +826,16 @@ class Command(BaseCommand):
                     continue
                 numbers.add(number)
                 complaint = Complaint(
-                    number=number, name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-                    phone=f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}", department=department,
-                    what_happened="材料要求前后不一致，跑了两次", trips=rng.choice([2, 2, 2, 3, 4]), point=centre,
-                    registered_by=street_user, registered_at=registered, handled_on_spot=on_spot,
+                    number=number,
+                    name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                    phone=f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
+                    department=department,
+                    what_happened="材料要求前后不一致，跑了两次",
+                    trips=rng.choice([2, 2, 2, 3, 4]),
+                    point=centre,
+                    registered_by=street_user,
+                    registered_at=registered,
+                    handled_on_spot=on_spot,
                 )
                 if on_spot:
                     complaint.state, complaint.resolution = Complaint.State.CLOSED, "当场联系窗口办结"

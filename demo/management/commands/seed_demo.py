@@ -6,10 +6,10 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.outreach import seed_branches, seed_complaints, seed_errands, seed_outreach
 from demo.territory import seed_territory
 from grid.models import Area
 from outreach.reporting import tallies
-from demo.outreach import seed_branches, seed_complaints, seed_errands, seed_outreach
 
 
 class Command(BaseCommand):
@@ -34,4 +34,8 @@ class Command(BaseCommand):
         seed_complaints()
         seed_branches()  # after the errands: the branches' queues and reports build on them
         tallies.rebuild()  # the visits went in by bulk, not through the services that count them
-        self.stdout.write(self.style.SUCCESS(f"Demo city ready in {time.monotonic() - started:.1f} s ({residents} new residents, {errands} new errands)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo city ready in {time.monotonic() - started:.1f} s ({residents} new residents, {errands} new errands)."
+            )
+        )

@@ -24,7 +24,12 @@ from grid.access import reach_of
 from grid.models import Role, Scope
 from outreach.common import due
 from outreach.errands.selectors import (
-    ERRAND_RELATED, errand_for_user_or_404, errands_list, errands_visible_to, is_errand_staff, service_types_offered,
+    ERRAND_RELATED,
+    errand_for_user_or_404,
+    errands_list,
+    errands_visible_to,
+    is_errand_staff,
+    service_types_offered,
 )
 from outreach.errands.services import OPEN_STATES, errand_assign, errand_transition, may_act, next_actions
 from outreach.models import Errand, ErrandEvent
@@ -40,8 +45,10 @@ BOARD_STATES = [(value, label) for value, label in Errand.State.choices if value
 # resident (these roles) and to the members of the branch holding it; the board applies
 # the same rule to a whole page at once (tests/outreach/test_board.py checks they agree).
 ASSIGNABLE_AREA_ROLES = (Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL)
-ROLE_ORDER = {role: rank for rank, role in enumerate(
-    [Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY])}
+ROLE_ORDER = {
+    role: rank
+    for rank, role in enumerate([Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY])
+}
 
 
 class Tab(StrEnum):
@@ -102,11 +109,14 @@ def errand_detail_url(errand_id) -> str | None:
 
 # --- reads -------------------------------------------------------------------------------
 
-def board_open_errands(*, user, today, service: int | None = None, state: str = "", holder: str = "",
-                       assignee: str = "") -> QuerySet[Errand]:
+
+def board_open_errands(
+    *, user, today, service: int | None = None, state: str = "", holder: str = "", assignee: str = ""
+) -> QuerySet[Errand]:
     """The open errands of the user's scope under the board's filters, most urgent first."""
-    return errands_list(user=user, today=today, state=state, service=service, holder=holder,
-                        assignee=assignee).filter(state__in=OPEN_STATES)
+    return errands_list(user=user, today=today, state=state, service=service, holder=holder, assignee=assignee).filter(
+        state__in=OPEN_STATES
+    )
 
 
 def board_errands(*, user, today, tab: str = Tab.UNASSIGNED, **filters) -> QuerySet[Errand]:
@@ -117,8 +127,13 @@ def board_errands(*, user, today, tab: str = Tab.UNASSIGNED, **filters) -> Query
     elif tab == Tab.OVERDUE:
         errands = errands.filter(due.errand_overdue_q(today))
     elif tab == Tab.ASSIGNEE:
-        errands = errands.order_by(F("assignee__full_name").asc(nulls_last=True), F("assignee_id").asc(nulls_last=True),
-                                   "due_on", "requested_at", "pk")
+        errands = errands.order_by(
+            F("assignee__full_name").asc(nulls_last=True),
+            F("assignee_id").asc(nulls_last=True),
+            "due_on",
+            "requested_at",
+            "pk",
+        )
     return errands
 
 
@@ -129,17 +144,32 @@ def board_tab_counts(*, user, today, **filters) -> dict[str, int]:
         unassigned=Count("pk", filter=Q(assignee__isnull=True)),
         overdue=Count("pk", filter=due.errand_overdue_q(today)),
     )
-    return {Tab.UNASSIGNED: counts["unassigned"], Tab.OVERDUE: counts["overdue"], Tab.OPEN: counts["open"],
-            Tab.ASSIGNEE: counts["open"]}
+    return {
+        Tab.UNASSIGNED: counts["unassigned"],
+        Tab.OVERDUE: counts["overdue"],
+        Tab.OPEN: counts["open"],
+        Tab.ASSIGNEE: counts["open"],
+    }
 
 
 def board_facets(*, user) -> dict[str, list[dict]]:
     """Who holds and who is assigned the open errands in the user's scope (whatever the
     filters), with counts: the options of the holder and assignee filters. One query."""
-    groups = (errands_visible_to(user=user).filter(state__in=OPEN_STATES)
-              .values("holder_point_id", "holder_point__name", "holder_branch_id", "holder_branch__name",
-                      "assignee_id", "assignee__full_name", "assignee__username")
-              .annotate(n=Count("pk")).order_by())
+    groups = (
+        errands_visible_to(user=user)
+        .filter(state__in=OPEN_STATES)
+        .values(
+            "holder_point_id",
+            "holder_point__name",
+            "holder_branch_id",
+            "holder_branch__name",
+            "assignee_id",
+            "assignee__full_name",
+            "assignee__username",
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     holders: dict[str, dict] = {}
     people: dict[int, dict] = {}
     for g in groups:
@@ -169,14 +199,17 @@ def assignable_for(errands: list[Errand]) -> dict:
     q = Q(area__code__in=all_codes, role__in=ASSIGNABLE_AREA_ROLES)
     if branch_ids:
         q |= Q(branch_id__in=branch_ids)
-    scopes = sorted(Scope.objects.filter(q).select_related("user", "area", "branch"),
-                    key=lambda s: (ROLE_ORDER.get(s.role, 9), s.user.display_name, s.user_id))
+    scopes = sorted(
+        Scope.objects.filter(q).select_related("user", "area", "branch"),
+        key=lambda s: (ROLE_ORDER.get(s.role, 9), s.user.display_name, s.user_id),
+    )
     result = {}
     for errand in errands:
         codes, seen, chosen = codes_of[errand.pk], set(), []
         for scope in scopes:
-            fits = ((scope.area_id and scope.area.code in codes and scope.role in ASSIGNABLE_AREA_ROLES)
-                    or (scope.branch_id and scope.branch_id == errand.holder_branch_id))
+            fits = (scope.area_id and scope.area.code in codes and scope.role in ASSIGNABLE_AREA_ROLES) or (
+                scope.branch_id and scope.branch_id == errand.holder_branch_id
+            )
             if fits and scope.user_id not in seen:
                 seen.add(scope.user_id)
                 chosen.append(scope)
@@ -189,13 +222,17 @@ def board_rows(*, user, errands: list[Errand], today) -> list[BoardRow]:
     rows = []
     for errand in errands:
         acting = may_act(user, errand)
-        rows.append(BoardRow(
-            errand=errand, candidates=candidates.get(errand.pk, []), may_act=acting,
-            can_escalate=acting and ErrandEvent.Action.ESCALATE in next_actions(errand),
-            overdue=due.errand_is_overdue(state=errand.state, due_on=errand.due_on, today=today),
-            days_overdue=due.errand_days_overdue(due_on=errand.due_on, today=today),
-            detail_url=errand_detail_url(errand.pk),
-        ))
+        rows.append(
+            BoardRow(
+                errand=errand,
+                candidates=candidates.get(errand.pk, []),
+                may_act=acting,
+                can_escalate=acting and ErrandEvent.Action.ESCALATE in next_actions(errand),
+                overdue=due.errand_is_overdue(state=errand.state, due_on=errand.due_on, today=today),
+                days_overdue=due.errand_days_overdue(due_on=errand.due_on, today=today),
+                detail_url=errand_detail_url(errand.pk),
+            )
+        )
     return rows
 
 
@@ -208,12 +245,15 @@ def _with_headings(rows: list[BoardRow], errands: QuerySet[Errand]) -> None:
         assignee = row.errand.assignee
         key = assignee.pk if assignee else None
         if key != previous:
-            row.heading = {"name": assignee.display_name if assignee else _("Not assigned yet"),
-                           "count": counts.get(key, 0)}
+            row.heading = {
+                "name": assignee.display_name if assignee else _("Not assigned yet"),
+                "count": counts.get(key, 0),
+            }
             previous = key
 
 
 # --- views -------------------------------------------------------------------------------
+
 
 @require_GET
 @login_required
@@ -248,7 +288,9 @@ def board(request):
         "shows_orders": bool(reach_of(request.user).area_paths),
     }
     partial = request.htmx and not request.htmx.history_restore_request
-    return render(request, "outreach/errands/board/board.html#board" if partial else "outreach/errands/board/board.html", context)
+    return render(
+        request, "outreach/errands/board/board.html#board" if partial else "outreach/errands/board/board.html", context
+    )
 
 
 def version_posted(data) -> int:
@@ -296,18 +338,30 @@ def board_assign(request, pk):
     candidates = assignable_for([errand]).get(errand.pk, [])
     assignee = next((scope.user for scope in candidates if str(scope.user_id) == chosen), None)
     if assignee is None:
-        return _answer(request, pk, error=_("Errand %(number)s: choose who gets it from the list of people "
-                                            "serving this resident's area.") % {"number": errand.number})
+        return _answer(
+            request,
+            pk,
+            error=_("Errand %(number)s: choose who gets it from the list of people serving this resident's area.")
+            % {"number": errand.number},
+        )
     try:
-        errand_assign(actor=request.user, errand=errand, assignee=assignee,
-                      expected_version=version_posted(request.POST),
-                      note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH])
+        errand_assign(
+            actor=request.user,
+            errand=errand,
+            assignee=assignee,
+            expected_version=version_posted(request.POST),
+            note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH],
+        )
     except Conflict as conflict:
         return _answer(request, pk, error=conflict.message, conflict=True)
     except ValidationError as error:
         return _answer(request, pk, error=_error_text(error))
-    return _answer(request, pk, message=_("Errand %(number)s is assigned to %(name)s.")
-                   % {"number": errand.number, "name": assignee.display_name})
+    return _answer(
+        request,
+        pk,
+        message=_("Errand %(number)s is assigned to %(name)s.")
+        % {"number": errand.number, "name": assignee.display_name},
+    )
 
 
 @require_POST
@@ -316,13 +370,20 @@ def board_escalate(request, pk):
     _staff_only(request.user)
     errand = errand_for_user_or_404(request.user, pk)
     try:
-        escalated = errand_transition(actor=request.user, errand=errand, action=ErrandEvent.Action.ESCALATE,
-                                      expected_version=version_posted(request.POST),
-                                      note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH])
+        escalated = errand_transition(
+            actor=request.user,
+            errand=errand,
+            action=ErrandEvent.Action.ESCALATE,
+            expected_version=version_posted(request.POST),
+            note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH],
+        )
     except Conflict as conflict:
         return _answer(request, pk, error=conflict.message, conflict=True)
     except ValidationError as error:
         return _answer(request, pk, error=_error_text(error))
-    return _answer(request, pk, message=_("Errand %(number)s is escalated to %(holder)s.")
-                   % {"number": errand.number, "holder": escalated.holder})
-
+    return _answer(
+        request,
+        pk,
+        message=_("Errand %(number)s is escalated to %(holder)s.")
+        % {"number": errand.number, "holder": escalated.holder},
+    )

@@ -36,7 +36,9 @@ def backends():
     return [import_string(path)() for path in settings.DAIBAN_NOTIFICATION_BACKENDS]
 
 
-def send(*, users, kind: str, text: str, errand: Errand | None = None, order=None, complaint=None) -> list[Notification]:
+def send(
+    *, users, kind: str, text: str, errand: Errand | None = None, order=None, complaint=None
+) -> list[Notification]:
     rows = Notification.objects.bulk_create(
         Notification(user=user, kind=kind, text=text[:200], errand=errand, order=order, complaint=complaint)
         for user in {u.pk: u for u in users}.values()
@@ -70,6 +72,9 @@ def holder_staff(errand: Errand):
 def errand_arrived(*, errand: Errand, kind: str, exclude=None) -> list[Notification]:
     users = [u for u in holder_staff(errand) if exclude is None or u.pk != exclude.pk]
     text = _("Errand %(number)s · %(service)s for %(resident)s is now with %(holder)s") % {
-        "number": errand.number, "service": errand.service, "resident": errand.resident, "holder": errand.holder,
+        "number": errand.number,
+        "service": errand.service,
+        "resident": errand.resident,
+        "holder": errand.holder,
     }
     return send(users=users, kind=kind, errand=errand, text=text)

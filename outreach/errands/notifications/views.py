@@ -25,6 +25,7 @@ CHANGED_EVENT = "notifications-changed"
 
 # --- reads and writes ----------------------------------------------------------------
 
+
 def notifications_of(*, user) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
 
@@ -64,6 +65,7 @@ def notification_target(notification: Notification) -> str | None:
 
 
 # --- views -----------------------------------------------------------------------------
+
 
 @require_GET
 def notification_count(request):
@@ -108,6 +110,9 @@ def notification_read_all(request):
         response = render(request, "outreach/errands/notifications/list.html#notifications", _list_context(request))
         response["HX-Trigger"] = CHANGED_EVENT
         return response
-    messages.success(request, ngettext("%(count)d notification marked read.", "%(count)d notifications marked read.",
-                                       marked) % {"count": marked})
+    messages.success(
+        request,
+        ngettext("%(count)d notification marked read.", "%(count)d notifications marked read.", marked)
+        % {"count": marked},
+    )
     return redirect("notification-list")

@@ -22,8 +22,10 @@ ORDER_RELATED = ["point", "point__area", "service", "errand", "handled_by"]
 
 def service_point_by_public_code_or_404(code: str) -> ServicePoint:
     """The point behind a printed QR code. Anyone may ask; an unknown code is a 404."""
-    return get_object_or_404(ServicePoint.objects.only("id", "name", "tier", "area_id", "address", "opening_hours",
-                                                      "phone", "public_code"), public_code=code)
+    return get_object_or_404(
+        ServicePoint.objects.only("id", "name", "tier", "area_id", "address", "opening_hours", "phone", "public_code"),
+        public_code=code,
+    )
 
 
 def orders_visible_to(*, user) -> QuerySet[OnlineOrder]:

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 
 from grid.models import ServicePoint, User
 from outreach.errands.notifications import services as notify
+from outreach.errands.orders.selectors import orders_visible_to
 from outreach.errands.services import errand_create
 from outreach.models import Errand, Notification, OnlineOrder, Resident, ServiceType
-from outreach.errands.orders.selectors import orders_visible_to
 from outreach.residents.selectors import residents_visible_to
 from outreach.residents.services import Conflict
 
@@ -63,9 +63,13 @@ def clean_order_phone(value: str) -> str:
         area, local = landline.groups()
         return f"{area}-{local}" if area else local
     raise ValidationError(
-        _("“%(value)s” is not a phone number we can call back: give a mobile number of 11 digits starting with 1 "
-          "(such as 13800138000) or a landline with its area code (such as 0579-85123456).") % {"value": value.strip()},
-        code="phone")
+        _(
+            "“%(value)s” is not a phone number we can call back: give a mobile number of 11 digits starting with 1 "
+            "(such as 13800138000) or a landline with its area code (such as 0579-85123456)."
+        )
+        % {"value": value.strip()},
+        code="phone",
+    )
 
 
 def clean_order_name(value: str) -> str:
@@ -73,8 +77,10 @@ def clean_order_name(value: str) -> str:
     if not name:
         raise ValidationError(_("Give a name, so the point knows whom to ask for."), code="required")
     if len(name) > NAME_MAX:
-        raise ValidationError(_("A name has at most %(max)d characters; this one has %(n)d.")
-                              % {"max": NAME_MAX, "n": len(name)}, code="max_length")
+        raise ValidationError(
+            _("A name has at most %(max)d characters; this one has %(n)d.") % {"max": NAME_MAX, "n": len(name)},
+            code="max_length",
+        )
     return name
 
 
@@ -84,8 +90,11 @@ def clean_order_description(value: str, *, service: ServiceType | None) -> str:
     if service is None and not description:
         raise ValidationError(_("You chose “Something else”: say in a few words what you need."), code="required")
     if len(description) > DESCRIPTION_MAX:
-        raise ValidationError(_("Keep it to %(max)d characters; this has %(n)d. The point will ask for details when "
-                                "it calls.") % {"max": DESCRIPTION_MAX, "n": len(description)}, code="max_length")
+        raise ValidationError(
+            _("Keep it to %(max)d characters; this has %(n)d. The point will ask for details when it calls.")
+            % {"max": DESCRIPTION_MAX, "n": len(description)},
+            code="max_length",
+        )
     return description
 
 
@@ -93,15 +102,19 @@ def _clean_order(*, name: str, phone: str, service: ServiceType | None, descript
     """Every field checked, every error reported at once."""
     errors: dict[str, list[str]] = {}
     cleaned: dict = {"service": service}
-    for field, check in [("name", lambda: clean_order_name(name)), ("phone", lambda: clean_order_phone(phone)),
-                         ("description", lambda: clean_order_description(description, service=service))]:
+    for field, check in [
+        ("name", lambda: clean_order_name(name)),
+        ("phone", lambda: clean_order_phone(phone)),
+        ("description", lambda: clean_order_description(description, service=service)),
+    ]:
         try:
             cleaned[field] = check()
         except ValidationError as error:
             errors[field] = error.messages
     if service is not None and not service.is_active:
-        errors["service"] = [_("“%(service)s” is no longer offered; choose another service or “Something else”.")
-                             % {"service": service}]
+        errors["service"] = [
+            _("“%(service)s” is no longer offered; choose another service or “Something else”.") % {"service": service}
+        ]
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -110,19 +123,32 @@ def _clean_order(*, name: str, phone: str, service: ServiceType | None, descript
 def _check_limits(*, point: ServicePoint, phone: str, address: str | None, now: datetime) -> None:
     """Rolling windows: a day for a phone, an hour for a client address. Every order
     counts, whatever became of it, at any point."""
-    urgent = (_(" If it is urgent, call %(point)s on %(phone)s.") % {"point": point.name, "phone": point.phone}
-              if point.phone else "")
+    urgent = (
+        _(" If it is urgent, call %(point)s on %(phone)s.") % {"point": point.name, "phone": point.phone}
+        if point.phone
+        else ""
+    )
     per_phone = settings.DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY
     if OnlineOrder.objects.filter(phone=phone, created_at__gt=now - timedelta(days=1)).count() >= per_phone:
         raise OrderLimitReached(
-            _("This phone number has already sent %(limit)d requests in the last 24 hours, the most we take. "
-              "They have arrived: the point will call you back.") % {"limit": per_phone} + urgent)
+            _(
+                "This phone number has already sent %(limit)d requests in the last 24 hours, the most we take. "
+                "They have arrived: the point will call you back."
+            )
+            % {"limit": per_phone}
+            + urgent
+        )
     per_address = settings.DAIBAN_ORDER_LIMIT_PER_ADDRESS_PER_HOUR
     recent = OnlineOrder.objects.filter(address=address, created_at__gt=now - timedelta(hours=1))
     if address and recent.count() >= per_address:
         raise OrderLimitReached(
-            _("Too many requests have come from this network in the last hour (at most %(limit)d). "
-              "Please try again in an hour.") % {"limit": per_address} + urgent)
+            _(
+                "Too many requests have come from this network in the last hour (at most %(limit)d). "
+                "Please try again in an hour."
+            )
+            % {"limit": per_address}
+            + urgent
+        )
 
 
 def point_staff(point: ServicePoint) -> list[User]:
@@ -135,8 +161,15 @@ def point_staff(point: ServicePoint) -> list[User]:
 
 
 @transaction.atomic
-def order_submit(*, point: ServicePoint, name: str, phone: str, service: ServiceType | None, description: str = "",
-                 address: str | None = None) -> OnlineOrder:
+def order_submit(
+    *,
+    point: ServicePoint,
+    name: str,
+    phone: str,
+    service: ServiceType | None,
+    description: str = "",
+    address: str | None = None,
+) -> OnlineOrder:
     """Store an order sent from ``point``'s public form and tell the point's staff.
     Raises ValidationError (by field) or OrderLimitReached; either way nothing is stored."""
     cleaned = _clean_order(name=name, phone=phone, service=service, description=description)
@@ -149,20 +182,31 @@ def order_submit(*, point: ServicePoint, name: str, phone: str, service: Service
     # Written for the staff, in the site's language, whatever the sender's browser speaks.
     with translation.override(settings.LANGUAGE_CODE):
         text = _("Online order at %(point)s: %(name)s · %(service)s") % {
-            "point": point.name, "name": order.name, "service": service or _("something else")}
+            "point": point.name,
+            "name": order.name,
+            "service": service or _("something else"),
+        }
     notify.send(users=point_staff(point), kind=Notification.Kind.ORDER, order=order, text=text)
     return order
 
 
 def already_handled(order: OnlineOrder) -> Conflict:
     """What confirming or rejecting an order that no longer waits answers."""
-    return Conflict(_("This order was already %(status)s by %(who)s; nothing was changed.") % {
-        "status": order.get_status_display(), "who": order.handled_by}, order)
+    return Conflict(
+        _("This order was already %(status)s by %(who)s; nothing was changed.")
+        % {"status": order.get_status_display(), "who": order.handled_by},
+        order,
+    )
 
 
 def _pending_locked(*, actor, order: OnlineOrder) -> OnlineOrder:
-    current = (orders_visible_to(user=actor).select_for_update(of=("self",)).select_related("point", "handled_by")
-               .filter(pk=order.pk).first())
+    current = (
+        orders_visible_to(user=actor)
+        .select_for_update(of=("self",))
+        .select_related("point", "handled_by")
+        .filter(pk=order.pk)
+        .first()
+    )
     if current is None:
         raise ValidationError(_("This order is not at a point you look after."))
     if current.status != OnlineOrder.Status.PENDING:
@@ -173,8 +217,9 @@ def _pending_locked(*, actor, order: OnlineOrder) -> OnlineOrder:
 def _clean_note(note: str, *, field: str) -> str:
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise ValidationError({field: _("Keep the note to %(max)d characters; this has %(n)d.") % {
-            "max": NOTE_MAX, "n": len(note)}})
+        raise ValidationError(
+            {field: _("Keep the note to %(max)d characters; this has %(n)d.") % {"max": NOTE_MAX, "n": len(note)}}
+        )
     return note
 
 
@@ -182,7 +227,8 @@ def _handled(order: OnlineOrder) -> None:
     """The order no longer waits: its "waiting for confirmation" notices go quiet for
     everyone who got one, not only for whoever handled it."""
     Notification.objects.filter(order=order, kind=Notification.Kind.ORDER, read_at__isnull=True).update(
-        read_at=timezone.now())
+        read_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -192,18 +238,36 @@ def order_confirm(*, actor, order: OnlineOrder, resident: Resident, service: Ser
     note = _clean_note(note, field="note")
     current = _pending_locked(actor=actor, order=order)
     if not residents_visible_to(user=actor).filter(pk=resident.pk, status=Resident.Status.ACTIVE).exists():
-        raise ValidationError({"resident": _("%(name)s is not an active resident you look after; choose another or "
-                                             "register them first.") % {"name": resident.name}})
-    lines = [_("Online order from %(name)s, %(phone)s, at %(point)s.") % {
-        "name": current.name, "phone": current.phone, "point": current.point.name}]
+        raise ValidationError(
+            {
+                "resident": _(
+                    "%(name)s is not an active resident you look after; choose another or register them first."
+                )
+                % {"name": resident.name}
+            }
+        )
+    lines = [
+        _("Online order from %(name)s, %(phone)s, at %(point)s.")
+        % {"name": current.name, "phone": current.phone, "point": current.point.name}
+    ]
     if current.description:
         lines.append(current.description)
     # The promised days run from when the resident asked, not from when staff got to it.
-    errand, _created = errand_create(actor=actor, errand_id=uuid.uuid4(), resident=resident, service=service,
-                                     source=Errand.Source.ONLINE, description="\n".join(lines),
-                                     requested_at=current.created_at)
+    errand, _created = errand_create(
+        actor=actor,
+        errand_id=uuid.uuid4(),
+        resident=resident,
+        service=service,
+        source=Errand.Source.ONLINE,
+        description="\n".join(lines),
+        requested_at=current.created_at,
+    )
     current.status, current.errand, current.handled_by, current.handled_note = (
-        OnlineOrder.Status.CONFIRMED, errand, actor, note)
+        OnlineOrder.Status.CONFIRMED,
+        errand,
+        actor,
+        note,
+    )
     current.save(update_fields=["status", "errand", "handled_by", "handled_note"])
     _handled(current)
     return errand
@@ -215,8 +279,9 @@ def order_reject(*, actor, order: OnlineOrder, reason: str) -> OnlineOrder:
     run), saying why."""
     reason = _clean_note(reason, field="reason")
     if not reason:
-        raise ValidationError({"reason": _("Say why the order is rejected (for example: duplicate, called back and "
-                                         "not needed).")})
+        raise ValidationError(
+            {"reason": _("Say why the order is rejected (for example: duplicate, called back and not needed).")}
+        )
     current = _pending_locked(actor=actor, order=order)
     current.status, current.handled_by, current.handled_note = OnlineOrder.Status.REJECTED, actor, reason
     current.save(update_fields=["status", "handled_by", "handled_note"])

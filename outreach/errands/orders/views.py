@@ -22,11 +22,11 @@ from grid.models import Area
 from grid.selectors import areas_in_scope, service_point_for_user_or_404
 from outreach.errands.orders import selectors as order_selectors
 from outreach.errands.orders import services as order_services
-from outreach.residents import services
-from outreach.errands.selectors import service_types_offered
-from outreach.residents.forms import ResidentForm
-from outreach.models import OnlineOrder, Resident
 from outreach.errands.orders.forms import ConfirmForm, OrderForm, RejectForm
+from outreach.errands.selectors import service_types_offered
+from outreach.models import OnlineOrder, Resident
+from outreach.residents import services
+from outreach.residents.forms import ResidentForm
 from outreach.residents.selectors import residents_visible_to
 from outreach.residents.views import client_address
 
@@ -35,6 +35,7 @@ PAPERS = ("a5", "a4")
 
 
 # --- the public side: no login, no session, no cookie ------------------------------------
+
 
 # Exempt from CSRF on purpose: the form acts for nobody (it reads no session and no user),
 # so a forged post could do no more than a direct one, which the limits already bound;
@@ -50,8 +51,11 @@ def order_form(request, code: str):
             return redirect("order-thanks", code=point.public_code)
         try:
             order_services.order_submit(
-                point=point, name=form.cleaned_data["name"], phone=form.cleaned_data["phone"],
-                service=form.service_choice(), description=form.cleaned_data["description"],
+                point=point,
+                name=form.cleaned_data["name"],
+                phone=form.cleaned_data["phone"],
+                service=form.service_choice(),
+                description=form.cleaned_data["description"],
                 address=client_address(request),
             )
         except ValidationError as error:
@@ -60,8 +64,9 @@ def order_form(request, code: str):
             status, limited = 429, error.message
         else:
             return redirect("order-thanks", code=point.public_code)
-    return render(request, "outreach/errands/orders/form.html", {"point": point, "form": form, "limited": limited},
-                  status=status)
+    return render(
+        request, "outreach/errands/orders/form.html", {"point": point, "form": form, "limited": limited}, status=status
+    )
 
 
 @require_GET
@@ -73,6 +78,7 @@ def order_thanks(request, code: str):
 
 # --- the QR poster of a point ------------------------------------------------------------
 
+
 def _order_url(request, point) -> str:
     return request.build_absolute_uri(reverse("order-form", args=[point.public_code]))
 
@@ -82,9 +88,16 @@ def _order_url(request, point) -> str:
 def network_qr(request, pk: int):
     point = service_point_for_user_or_404(request.user, pk)
     paper = request.GET.get("paper") if request.GET.get("paper") in PAPERS else PAPERS[0]
-    return render(request, "outreach/errands/orders/qr.html", {
-        "point": point, "order_url": _order_url(request, point), "paper": paper, "papers": PAPERS,
-    })
+    return render(
+        request,
+        "outreach/errands/orders/qr.html",
+        {
+            "point": point,
+            "order_url": _order_url(request, point),
+            "paper": paper,
+            "papers": PAPERS,
+        },
+    )
 
 
 @require_GET
@@ -96,14 +109,16 @@ def network_qr_svg(request, pk: int):
     out = io.BytesIO()
     # Level Q survives a quarter of the poster torn or stained; segno raises it further
     # when the URL fits anyway.
-    segno.make(_order_url(request, point), error="q").save(out, kind="svg", border=4, omitsize=True,
-                                                           title=point.name, xmldecl=True)
+    segno.make(_order_url(request, point), error="q").save(
+        out, kind="svg", border=4, omitsize=True, title=point.name, xmldecl=True
+    )
     response = HttpResponse(out.getvalue(), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
 
 # --- the staff side ---------------------------------------------------------------------
+
 
 @require_GET
 @login_required
@@ -112,9 +127,13 @@ def order_list(request):
     if status not in OnlineOrder.Status.values:
         status = OnlineOrder.Status.PENDING
     page = Paginator(order_selectors.orders_list(user=request.user, status=status), ORDERS_PER_PAGE).get_page(
-        request.GET.get("page"))
-    pending = (page.paginator.count if status == OnlineOrder.Status.PENDING
-               else order_selectors.pending_orders_count(user=request.user))
+        request.GET.get("page")
+    )
+    pending = (
+        page.paginator.count
+        if status == OnlineOrder.Status.PENDING
+        else order_selectors.pending_orders_count(user=request.user)
+    )
     context = {"page": page, "status": status, "statuses": OnlineOrder.Status.choices, "pending": pending}
     template = "outreach/errands/orders/list.html#results" if request.htmx else "outreach/errands/orders/list.html"
     return render(request, template, context)
@@ -133,7 +152,9 @@ def _detail_context(request, order, *, confirm_form=None, reject_form=None) -> d
         if picked is not None:
             choices.insert(0, picked)
     context.update(
-        search=search, choices=choices, chosen=chosen or "",
+        search=search,
+        choices=choices,
+        chosen=chosen or "",
         confirm_form=confirm_form or _confirm_form(request, order, data=None),
         reject_form=reject_form or RejectForm(),
     )
@@ -142,7 +163,8 @@ def _detail_context(request, order, *, confirm_form=None, reject_form=None) -> d
 
 def _confirm_form(request, order, *, data) -> ConfirmForm:
     return ConfirmForm(
-        data, initial={"service": order.service_id},
+        data,
+        initial={"service": order.service_id},
         residents=residents_visible_to(user=request.user).filter(status=Resident.Status.ACTIVE),
         services=service_types_offered(),
     )
@@ -176,16 +198,22 @@ def order_confirm(request, pk: int):
     if form.is_valid():
         try:
             errand = order_services.order_confirm(
-                actor=request.user, order=order, resident=form.cleaned_data["resident"],
-                service=form.cleaned_data["service"], note=form.cleaned_data["note"],
+                actor=request.user,
+                order=order,
+                resident=form.cleaned_data["resident"],
+                service=form.cleaned_data["service"],
+                note=form.cleaned_data["note"],
             )
         except services.Conflict as conflict:
             return _already_handled(request, conflict)
         except ValidationError as error:
             form.add_service_errors(error)
         else:
-            messages.success(request, _("Errand %(number)s is opened for %(name)s.") % {
-                "number": errand.number, "name": errand.resident.name})
+            messages.success(
+                request,
+                _("Errand %(number)s is opened for %(name)s.")
+                % {"number": errand.number, "name": errand.resident.name},
+            )
             return redirect("order-detail", pk=order.pk)
     return render(request, "outreach/errands/orders/detail.html", _detail_context(request, order, confirm_form=form))
 
@@ -223,19 +251,26 @@ def order_resident_create(request, pk: int):
         return redirect("order-detail", pk=order.pk)
     grids = areas_in_scope(user=request.user).filter(level=Area.Level.GRID).select_related("parent").order_by("path")
     if not grids.exists():
-        messages.error(request, _("You look after no grid, so you cannot register residents; ask the staff of the "
-                                  "point's grid or community."))
+        messages.error(
+            request,
+            _(
+                "You look after no grid, so you cannot register residents; ask the staff of the "
+                "point's grid or community."
+            ),
+        )
         return redirect("order-detail", pk=order.pk)
     form = ResidentForm(request.POST or None, grids=grids, initial={"name": order.name, "phone": order.phone})
     if request.method == "POST" and form.is_valid():
         try:
-            resident = services.resident_create(actor=request.user, address_ip=client_address(request),
-                                                **form.cleaned_data)
+            resident = services.resident_create(
+                actor=request.user, address_ip=client_address(request), **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_service_errors(error)
         else:
-            messages.success(request, _("%(name)s is registered. Check the service and confirm the order.") % {
-                "name": resident.name})
+            messages.success(
+                request, _("%(name)s is registered. Check the service and confirm the order.") % {"name": resident.name}
+            )
             back = reverse("order-detail", args=[order.pk])
             return redirect(f"{back}?{urlencode({'resident': resident.pk})}#confirm")
     return render(request, "outreach/errands/orders/resident.html", {"form": form, "order": order})

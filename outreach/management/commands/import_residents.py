@@ -24,8 +24,13 @@ class Command(BaseCommand):
         if importer is None:
             raise CommandError(_("There is no user “%(name)s”.") % {"name": user})
         if not roster.may_import(importer):
-            raise CommandError(_("“%(name)s” may not import residents: only community station staff, street officials "
-                                 "and city administrators can.") % {"name": user})
+            raise CommandError(
+                _(
+                    "“%(name)s” may not import residents: only community station staff, street officials "
+                    "and city administrators can."
+                )
+                % {"name": user}
+            )
         path = Path(file)
         if not path.is_file():
             raise CommandError(_("There is no file “%(path)s”.") % {"path": file})
@@ -41,17 +46,24 @@ class Command(BaseCommand):
         for header in check.ignored_columns:
             self.stdout.write(_("Ignored column: %(column)s") % {"column": header})
         for issue in check.warnings:
-            self.stdout.write(_("Row %(row)d, %(column)s: warning: %(message)s")
-                              % {"row": issue.row, "column": issue.where, "message": issue.message})
+            self.stdout.write(
+                _("Row %(row)d, %(column)s: warning: %(message)s")
+                % {"row": issue.row, "column": issue.where, "message": issue.message}
+            )
         for issue in check.errors:
-            self.stderr.write(_("Row %(row)d, %(column)s: %(message)s")
-                              % {"row": issue.row, "column": issue.where, "message": issue.message})
+            self.stderr.write(
+                _("Row %(row)d, %(column)s: %(message)s")
+                % {"row": issue.row, "column": issue.where, "message": issue.message}
+            )
         if not check.ok:
-            raise CommandError(_("%(bad)d of %(rows)d rows have errors; nothing was written.")
-                               % {"bad": check.error_count, "rows": check.row_count})
+            raise CommandError(
+                _("%(bad)d of %(rows)d rows have errors; nothing was written.")
+                % {"bad": check.error_count, "rows": check.row_count}
+            )
         if not commit:
-            self.stdout.write(_("All %(rows)d rows are correct. Run again with --commit to import them.")
-                              % {"rows": check.row_count})
+            self.stdout.write(
+                _("All %(rows)d rows are correct. Run again with --commit to import them.") % {"rows": check.row_count}
+            )
             return
         try:
             staged = roster.roster_stage(actor=importer, filename=path.name, data=data)
@@ -60,7 +72,9 @@ class Command(BaseCommand):
             raise CommandError(" ".join(exc.messages)) from None
         except roster.RosterRejected as exc:  # something changed between the check and the commit
             for issue in exc.check.errors:
-                self.stderr.write(_("Row %(row)d, %(column)s: %(message)s")
-                                  % {"row": issue.row, "column": issue.where, "message": issue.message})
+                self.stderr.write(
+                    _("Row %(row)d, %(column)s: %(message)s")
+                    % {"row": issue.row, "column": issue.where, "message": issue.message}
+                )
             raise CommandError(_("The roster no longer passes the check; nothing was written.")) from None
         self.stdout.write(self.style.SUCCESS(_("%(count)d residents imported.") % {"count": count}))

@@ -28,9 +28,11 @@ BATCH = 500
 
 
 def overdue_errands(*, today) -> list[Errand]:
-    return list(Errand.objects.filter(due.errand_overdue_q(today))
-                .select_related("service", "resident", "holder_point", "holder_branch")
-                .order_by("due_on", "pk"))
+    return list(
+        Errand.objects.filter(due.errand_overdue_q(today))
+        .select_related("service", "resident", "holder_point", "holder_branch")
+        .order_by("due_on", "pk")
+    )
 
 
 def holder_staff_of(errands: list[Errand]) -> dict:
@@ -70,7 +72,10 @@ def _text(errand: Errand, today) -> str:
     days = due.errand_days_overdue(due_on=errand.due_on, today=today)
     overdue = ngettext("%(days)d day overdue", "%(days)d days overdue", days) % {"days": days}
     return _("Errand %(number)s · %(service)s for %(resident)s is %(overdue)s") % {
-        "number": errand.number, "service": errand.service, "resident": errand.resident, "overdue": overdue,
+        "number": errand.number,
+        "service": errand.service,
+        "resident": errand.resident,
+        "overdue": overdue,
     }
 
 
@@ -78,14 +83,20 @@ def notify_overdue_errands(*, today) -> tuple[int, list[Notification]]:
     """Write the missing overdue notices; returns (overdue errands, new notices)."""
     errands = overdue_errands(today=today)
     staff = holder_staff_of([e for e in errands if e.assignee_id is None])
-    already = set(Notification.objects.filter(kind=Notification.Kind.OVERDUE, errand__in=[e.pk for e in errands])
-                  .values_list("user_id", "errand_id"))
+    already = set(
+        Notification.objects.filter(kind=Notification.Kind.OVERDUE, errand__in=[e.pk for e in errands]).values_list(
+            "user_id", "errand_id"
+        )
+    )
     notices = []
     for errand in errands:
         users = {errand.assignee_id} if errand.assignee_id else staff[errand.pk]
         text = _text(errand, today)[:200]
-        notices += [Notification(user_id=user_id, kind=Notification.Kind.OVERDUE, errand=errand, text=text)
-                    for user_id in sorted(users) if (user_id, errand.pk) not in already]
+        notices += [
+            Notification(user_id=user_id, kind=Notification.Kind.OVERDUE, errand=errand, text=text)
+            for user_id in sorted(users)
+            if (user_id, errand.pk) not in already
+        ]
     with transaction.atomic():
         # ignore_conflicts: a run racing this one may have written some of them meanwhile.
         Notification.objects.bulk_create(notices, batch_size=BATCH, ignore_conflicts=True)
@@ -103,8 +114,10 @@ def _deliver(notices: list[Notification]) -> None:
 
 
 class Command(BaseCommand):
-    help = ("Notify assignees (or the holding point's or branch's staff, when unassigned) of errands past their "
-            "due date. Run daily; running it again adds nothing.")
+    help = (
+        "Notify assignees (or the holding point's or branch's staff, when unassigned) of errands past their "
+        "due date. Run daily; running it again adds nothing."
+    )
 
     def handle(self, *args, **options):
         errands, notices = notify_overdue_errands(today=timezone.localdate())

@@ -21,8 +21,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="Only compare; write nothing.")
-        parser.add_argument("--days", type=int, default=62,
-                            help="With --check: how many days back to compare (default 62; 0 for every day).")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=62,
+            help="With --check: how many days back to compare (default 62; 0 for every day).",
+        )
 
     def handle(self, *args, check: bool, days: int, **options):
         started = time.monotonic()

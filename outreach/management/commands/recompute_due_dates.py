@@ -23,8 +23,11 @@ class Command(BaseCommand):
             residents = Resident.objects.only("id", "last_met_on", "registered_on", "care_level", "due_on")
             pending = []
             for resident in residents.order_by("pk").iterator(chunk_size=BATCH):
-                due_on = due_on_for(last_met_on=resident.last_met_on, registered_on=resident.registered_on,
-                                    care_level=resident.care_level)
+                due_on = due_on_for(
+                    last_met_on=resident.last_met_on,
+                    registered_on=resident.registered_on,
+                    care_level=resident.care_level,
+                )
                 if due_on != resident.due_on:
                     resident.due_on = due_on
                     pending.append(resident)

@@ -58,7 +58,18 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import (
-    Case, Count, DateField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Value, When,
+    Case,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.shortcuts import get_object_or_404
@@ -69,8 +80,8 @@ from grid.access import reach_of
 from grid.models import Area, path_prefixes
 from grid.selectors import areas_visible_to
 from outreach.common import due
-from outreach.reporting import tallies
 from outreach.models import Resident, Visit
+from outreach.reporting import tallies
 
 # --- Periods ---------------------------------------------------------------------------
 
@@ -122,8 +133,9 @@ class Period:
         return {"period": self.kind}
 
 
-def period_for(kind: str = DEFAULT_PERIOD, *, today: date, start: date | None = None,
-               end: date | None = None) -> Period:
+def period_for(
+    kind: str = DEFAULT_PERIOD, *, today: date, start: date | None = None, end: date | None = None
+) -> Period:
     """This week (Monday to Sunday), this month, last month, or the custom days
     ``start``–``end``. A bad custom period raises ValidationError keyed by field."""
     kind = PeriodKind(kind)
@@ -200,9 +212,14 @@ class Figures:
     def as_dict(self) -> dict:
         """The figures for JSON (map properties, API): camelCase like the map's other fields."""
         return {
-            "active": self.active, "onTime": self.on_time, "missed": self.missed,
-            "share": None if self.share is None else round(self.share, 4), "percent": self.percent,
-            "band": self.band.value, "visits": self.visits, "visitsAway": self.visits_away,
+            "active": self.active,
+            "onTime": self.on_time,
+            "missed": self.missed,
+            "share": None if self.share is None else round(self.share, 4),
+            "percent": self.percent,
+            "band": self.band.value,
+            "visits": self.visits,
+            "visitsAway": self.visits_away,
             "visitsNoLocation": self.visits_no_location,
         }
 
@@ -278,8 +295,10 @@ def resident_figures(*, within: Sequence[str], period: Period, use_stored_due: b
     residents = (
         Resident.objects.filter(paths_q(within, "grid__"), active_q(as_of))
         .values("grid__path")
-        .annotate(active=Count("grid"), on_time=Count("grid", filter=on_time_q(
-            as_of, today=period.today, use_stored_due=use_stored_due)))
+        .annotate(
+            active=Count("grid"),
+            on_time=Count("grid", filter=on_time_q(as_of, today=period.today, use_stored_due=use_stored_due)),
+        )
         .order_by()
     )
     return {row["grid__path"]: Figures(active=row["active"], on_time=row["on_time"]) for row in residents}
@@ -290,8 +309,10 @@ def visit_figures(*, areas: Sequence[Area], period: Period) -> dict[int, Figures
     tallies (``outreach.tallies``): one query over a few hundred rows, where counting
     the city's visits of a month reads a hundred thousand."""
     sums = tallies.sums(areas=[a.pk for a in areas], start=period.start, end=period.end)
-    return {pk: Figures(visits=row["visits"], visits_away=row["visits_away"],
-                        visits_no_location=row["visits_no_location"]) for pk, row in sums.items()}
+    return {
+        pk: Figures(visits=row["visits"], visits_away=row["visits_away"], visits_no_location=row["visits_no_location"])
+        for pk, row in sums.items()
+    }
 
 
 def roll_up(per_grid: dict[str, Figures], areas: Sequence[Area]) -> dict[int, Figures]:
@@ -311,8 +332,9 @@ def roll_up(per_grid: dict[str, Figures], areas: Sequence[Area]) -> dict[int, Fi
     return {pk: Figures(*row) for pk, row in sums.items()}
 
 
-def coverage_by_area(*, areas: Sequence[Area], period: Period,
-                     within: Sequence[str] | None = None) -> dict[int, Figures]:
+def coverage_by_area(
+    *, areas: Sequence[Area], period: Period, within: Sequence[str] | None = None
+) -> dict[int, Figures]:
     """{area id: Figures} for each of ``areas`` (disjoint subtrees, e.g. the children of
     one area). ``within`` narrows the queries to fewer, shorter prefixes when the caller
     knows them (the parent's path for its children). Two queries. Scope is the caller's
@@ -486,14 +508,20 @@ def missed_residents(*, residents: QuerySet[Resident], period: Period) -> QueryS
         return missed.order_by("due_on", "name", "pk")
     last_met = _last_met_before(due.day_start(as_of + timedelta(days=1)))
     due_at_end = Case(
-        *(When(care_level=level, then=ExpressionWrapper(TruncDate(last_met) + Value(timedelta(days=days)),
-                                                         output_field=DateField()))
-          for level, days in settings.DAIBAN_CARE_INTERVAL_DAYS.items()),
+        *(
+            When(
+                care_level=level,
+                then=ExpressionWrapper(TruncDate(last_met) + Value(timedelta(days=days)), output_field=DateField()),
+            )
+            for level, days in settings.DAIBAN_CARE_INTERVAL_DAYS.items()
+        ),
         output_field=DateField(),
     )
-    return (missed.annotate(last_met_at=last_met)
-            .alias(due_at_end=Coalesce(due_at_end, F("registered_on"), output_field=DateField()))
-            .order_by("due_at_end", "name", "pk"))
+    return (
+        missed.annotate(last_met_at=last_met)
+        .alias(due_at_end=Coalesce(due_at_end, F("registered_on"), output_field=DateField()))
+        .order_by("due_at_end", "name", "pk")
+    )
 
 
 def mark_days_overdue(residents: Iterable[Resident], period: Period) -> list[Resident]:
@@ -505,7 +533,10 @@ def mark_days_overdue(residents: Iterable[Resident], period: Period) -> list[Res
             r.due_at_end = r.due_on
         else:
             last = r.last_met_at
-            r.due_at_end = due.due_on_for(last_met_on=timezone.localdate(last) if last else None,
-                                          registered_on=r.registered_on, care_level=r.care_level)
+            r.due_at_end = due.due_on_for(
+                last_met_on=timezone.localdate(last) if last else None,
+                registered_on=r.registered_on,
+                care_level=r.care_level,
+            )
         r.days_overdue = due.days_overdue(r.due_at_end, period.as_of)
     return rows

@@ -24,10 +24,10 @@ from grid.access import AREA_ROLES, reach_of
 from grid.geo import from_geojson, shift_geometry_to_gcj02, simplify_for_zoom, tile_position, tiles_use_gcj02
 from grid.models import Area, ServicePoint
 from grid.selectors import open_pairings, service_points_visible_to, tier_rank
-from outreach.reporting.coverage import selectors as coverage
 from outreach.common import due
-from outreach.reporting.coverage.selectors import PERIOD_LABELS, Figures, Period, PeriodKind, Place
 from outreach.errands.selectors import errands_visible_to
+from outreach.reporting.coverage import selectors as coverage
+from outreach.reporting.coverage.selectors import PERIOD_LABELS, Figures, Period, PeriodKind, Place
 from outreach.residents.selectors import residents_visible_to
 
 MISSED_PER_PAGE = 20
@@ -67,9 +67,16 @@ SORT_LABELS = {
 
 # What coverage-map.js writes into tooltips and popups, in the page's language.
 JS_LABELS = {
-    "onTime": _("On time"), "residents": _("Residents"), "missed": _("Missed"), "visits": _("Visits"),
-    "flagged": _("Away or no location"), "noResidents": _("No residents"), "open": _("Show the areas in it"),
-    "daysOverdue": _("Days overdue"), "pairedWith": _("Paired with"), "resident": _("Resident"),
+    "onTime": _("On time"),
+    "residents": _("Residents"),
+    "missed": _("Missed"),
+    "visits": _("Visits"),
+    "flagged": _("Away or no location"),
+    "noResidents": _("No residents"),
+    "open": _("Show the areas in it"),
+    "daysOverdue": _("Days overdue"),
+    "pairedWith": _("Paired with"),
+    "resident": _("Resident"),
     "failed": _("The map data could not be loaded. Check the connection and reload the page."),
     "truncated": _("Only the most overdue are drawn on the map; the list has them all."),
 }
@@ -80,12 +87,22 @@ class CoverageQueryForm(forms.Form):
 
     area = forms.IntegerField(min_value=1, required=False)
     period = forms.ChoiceField(
-        choices=[(k.value, PERIOD_LABELS[k]) for k in PeriodKind], required=False,
-        error_messages={"invalid_choice": _("Choose a period: this week, this month, last month or custom.")})
-    start = forms.DateField(required=False, error_messages={
-        "invalid": _("The first day of the period is not a date: pick it in the calendar (YYYY-MM-DD).")})
-    end = forms.DateField(required=False, error_messages={
-        "invalid": _("The last day of the period is not a date: pick it in the calendar (YYYY-MM-DD).")})
+        choices=[(k.value, PERIOD_LABELS[k]) for k in PeriodKind],
+        required=False,
+        error_messages={"invalid_choice": _("Choose a period: this week, this month, last month or custom.")},
+    )
+    start = forms.DateField(
+        required=False,
+        error_messages={
+            "invalid": _("The first day of the period is not a date: pick it in the calendar (YYYY-MM-DD).")
+        },
+    )
+    end = forms.DateField(
+        required=False,
+        error_messages={
+            "invalid": _("The last day of the period is not a date: pick it in the calendar (YYYY-MM-DD).")
+        },
+    )
     sort = forms.ChoiceField(choices=[(s, s) for key in SORT_LABELS for s in (key, f"-{key}")], required=False)
     page = forms.IntegerField(min_value=1, required=False)
     zoom = forms.IntegerField(min_value=3, max_value=19, required=False)
@@ -100,8 +117,12 @@ class CoverageQueryForm(forms.Form):
         if "period" in self.errors or "start" in self.errors or "end" in self.errors:
             return data
         try:
-            data["the_period"] = coverage.period_for(data.get("period") or coverage.DEFAULT_PERIOD, today=self.today,
-                                                     start=data.get("start"), end=data.get("end"))
+            data["the_period"] = coverage.period_for(
+                data.get("period") or coverage.DEFAULT_PERIOD,
+                today=self.today,
+                start=data.get("start"),
+                end=data.get("end"),
+            )
         except ValidationError as exc:
             for field, errors in exc.error_dict.items():
                 self.add_error(field, errors)
@@ -139,8 +160,10 @@ def _outline(boundary: dict, zoom: int) -> dict:
 
 
 def _collection(features: list, **properties) -> JsonResponse:
-    return JsonResponse({"type": "FeatureCollection", "properties": properties, "features": features},
-                        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
+    return JsonResponse(
+        {"type": "FeatureCollection", "properties": properties, "features": features},
+        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
+    )
 
 
 # --- The page ----------------------------------------------------------------------------
@@ -215,22 +238,43 @@ def coverage_map(request):
     query = urlencode({**({"area": area_id} if area_id else {}), **period.query()})
     tables = ["coverage", "missed"] if shows_residents else ["coverage"]
     context = {
-        "exports": {table: {fmt: f"{reverse('dashboard-export', args=[fmt])}?{query}&{urlencode({'table': table})}"
-                            for fmt in ("xlsx", "csv")} for table in tables},
+        "exports": {
+            table: {
+                fmt: f"{reverse('dashboard-export', args=[fmt])}?{query}&{urlencode({'table': table})}"
+                for fmt in ("xlsx", "csv")
+            }
+            for table in tables
+        },
         "dashboard_url": _dashboard_url(request.user, area_id, period),
-        "report_url": (f"{reverse('coverage-report')}?{urlencode({'area': area_id, 'month': f'{period.start:%Y-%m}'})}"
-                       if place.area is not None and place.area.level == Area.Level.TOWN else ""),
-        "place": place, "period": period, "total": total, "rows": rows, "sort": sort,
-        "head": _table_head(sort, area_id, period), "missed": missed, "shows_residents": shows_residents,
-        "legend": coverage.legend(), "periods": [(k.value, PERIOD_LABELS[k]) for k in PeriodKind],
+        "report_url": (
+            f"{reverse('coverage-report')}?{urlencode({'area': area_id, 'month': f'{period.start:%Y-%m}'})}"
+            if place.area is not None and place.area.level == Area.Level.TOWN
+            else ""
+        ),
+        "place": place,
+        "period": period,
+        "total": total,
+        "rows": rows,
+        "sort": sort,
+        "head": _table_head(sort, area_id, period),
+        "missed": missed,
+        "shows_residents": shows_residents,
+        "legend": coverage.legend(),
+        "periods": [(k.value, PERIOD_LABELS[k]) for k in PeriodKind],
         # The selector shows what was asked for, even when it is the period in error.
-        "period_errors": period_errors, "form_period": data.get("period") or period.kind,
-        "form_start": data.get("start") or period.start, "form_end": data.get("end") or period.end,
-        "overview_url": _page_url(None, period), "trail": [(a, _page_url(a.pk, period)) for a in place.trail],
-        "areas_url": f"{reverse('coverage-areas')}?{query}", "layers_url": f"{reverse('coverage-layers')}?{query}",
-        "layers": [(key, label) for key, label in LAYER_LABELS.items()
-                   if shows_residents or key not in RESIDENT_LAYERS],
-        "js_labels": JS_LABELS, "tiers": ServicePoint.Tier.choices,
+        "period_errors": period_errors,
+        "form_period": data.get("period") or period.kind,
+        "form_start": data.get("start") or period.start,
+        "form_end": data.get("end") or period.end,
+        "overview_url": _page_url(None, period),
+        "trail": [(a, _page_url(a.pk, period)) for a in place.trail],
+        "areas_url": f"{reverse('coverage-areas')}?{query}",
+        "layers_url": f"{reverse('coverage-layers')}?{query}",
+        "layers": [
+            (key, label) for key, label in LAYER_LABELS.items() if shows_residents or key not in RESIDENT_LAYERS
+        ],
+        "js_labels": JS_LABELS,
+        "tiers": ServicePoint.Tier.choices,
         # A whole city's missed residents would bury its towns' colours: from a town down
         # they are drawn from the start, above it on request.
         "layers_on": {Layer.POINTS} | (RESIDENT_LAYERS if place.base_level >= Area.Level.TOWN else set()),
@@ -270,74 +314,143 @@ def coverage_areas(request):
         if not part.boundary:
             continue
         drillable = part.pk in place.drillable
-        features.append({
-            "type": "Feature", "geometry": _outline(part.boundary, zoom),
-            "properties": {"id": part.pk, "name": part.name, "level": part.level, "drill": drillable,
-                           "url": _page_url(part.pk, period) if drillable else "", **by_part[part.pk].as_dict()},
-        })
-    return _collection(features, area=place.area.pk if place.area else None, zoom=zoom,
-                       start=period.start.isoformat(), end=period.end.isoformat(), asOf=period.as_of.isoformat(),
-                       total=total.as_dict())
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": _outline(part.boundary, zoom),
+                "properties": {
+                    "id": part.pk,
+                    "name": part.name,
+                    "level": part.level,
+                    "drill": drillable,
+                    "url": _page_url(part.pk, period) if drillable else "",
+                    **by_part[part.pk].as_dict(),
+                },
+            }
+        )
+    return _collection(
+        features,
+        area=place.area.pk if place.area else None,
+        zoom=zoom,
+        start=period.start.isoformat(),
+        end=period.end.isoformat(),
+        asOf=period.as_of.isoformat(),
+        total=total.as_dict(),
+    )
 
 
 def _points_layer(user, place: Place) -> list[dict]:
-    points = (service_points_visible_to(user=user)
-              .filter(coverage.paths_q(place.paths, "area__"), area__level__lte=place.base_level + POINT_LEVELS_BELOW,
-                      lat__isnull=False)
-              .only("id", "name", "tier", "lat", "lng").order_by(tier_rank(), "name"))
-    return [{
-        "type": "Feature", "geometry": _point(p.lat, p.lng),
-        "properties": {"id": p.pk, "name": p.name, "tier": p.tier, "tierLabel": str(p.get_tier_display()),
-                       "url": reverse("network-detail", args=[p.pk])},
-    } for p in points]
+    points = (
+        service_points_visible_to(user=user)
+        .filter(
+            coverage.paths_q(place.paths, "area__"),
+            area__level__lte=place.base_level + POINT_LEVELS_BELOW,
+            lat__isnull=False,
+        )
+        .only("id", "name", "tier", "lat", "lng")
+        .order_by(tier_rank(), "name")
+    )
+    return [
+        {
+            "type": "Feature",
+            "geometry": _point(p.lat, p.lng),
+            "properties": {
+                "id": p.pk,
+                "name": p.name,
+                "tier": p.tier,
+                "tierLabel": str(p.get_tier_display()),
+                "url": reverse("network-detail", args=[p.pk]),
+            },
+        }
+        for p in points
+    ]
 
 
 def _branch_points_layer(user, place: Place) -> list[dict]:
     """Agency points paired with a joint branch, with the branches: one query."""
     points = service_points_visible_to(user=user).filter(coverage.paths_q(place.paths, "area__"), lat__isnull=False)
-    pairings = (open_pairings().filter(point__in=points.values("pk"))
-                .select_related("point", "branch").only("point__id", "point__name", "point__tier", "point__lat",
-                                                        "point__lng", "branch__name", "branch__number")
-                .order_by("point__name", "point_id", "branch__number"))
+    pairings = (
+        open_pairings()
+        .filter(point__in=points.values("pk"))
+        .select_related("point", "branch")
+        .only("point__id", "point__name", "point__tier", "point__lat", "point__lng", "branch__name", "branch__number")
+        .order_by("point__name", "point_id", "branch__number")
+    )
     by_point: dict[int, dict] = {}
     for pairing in pairings:
         p: ServicePoint = pairing.point
-        feature = by_point.setdefault(p.pk, {
-            "type": "Feature", "geometry": _point(p.lat, p.lng),
-            "properties": {"id": p.pk, "name": p.name, "tier": p.tier, "branches": [],
-                           "url": reverse("network-detail", args=[p.pk])},
-        })
+        feature = by_point.setdefault(
+            p.pk,
+            {
+                "type": "Feature",
+                "geometry": _point(p.lat, p.lng),
+                "properties": {
+                    "id": p.pk,
+                    "name": p.name,
+                    "tier": p.tier,
+                    "branches": [],
+                    "url": reverse("network-detail", args=[p.pk]),
+                },
+            },
+        )
         feature["properties"]["branches"].append(pairing.branch.name)
     return list(by_point.values())
 
 
 def _missed_layer(user, place: Place, period: Period, limit: int) -> list[dict]:
-    residents = (residents_visible_to(user=user).filter(coverage.paths_q(place.paths, "grid__"), home_lat__isnull=False)
-                 .only("id", "name", "address", "home_lat", "home_lng", "due_on", "registered_on", "care_level"))
-    rows = coverage.mark_days_overdue(coverage.missed_residents(residents=residents, period=period)[:limit + 1], period)
-    return [{
-        "type": "Feature", "geometry": _point(r.home_lat, r.home_lng),
-        "properties": {"id": r.pk, "name": r.name, "address": r.address, "daysOverdue": r.days_overdue,
-                       "url": reverse("resident-detail", args=[r.pk])},
-    } for r in rows]
+    residents = (
+        residents_visible_to(user=user)
+        .filter(coverage.paths_q(place.paths, "grid__"), home_lat__isnull=False)
+        .only("id", "name", "address", "home_lat", "home_lng", "due_on", "registered_on", "care_level")
+    )
+    rows = coverage.mark_days_overdue(
+        coverage.missed_residents(residents=residents, period=period)[: limit + 1], period
+    )
+    return [
+        {
+            "type": "Feature",
+            "geometry": _point(r.home_lat, r.home_lng),
+            "properties": {
+                "id": r.pk,
+                "name": r.name,
+                "address": r.address,
+                "daysOverdue": r.days_overdue,
+                "url": reverse("resident-detail", args=[r.pk]),
+            },
+        }
+        for r in rows
+    ]
 
 
 def _errands_layer(user, place: Place, limit: int) -> list[dict]:
     """Errands overdue today (not at the period's end: an errand is chased now)."""
     today = timezone.localdate()
-    errands = (errands_visible_to(user=user)
-               .filter(due.errand_overdue_q(today), coverage.paths_q(place.paths, "resident__grid__"),
-                       resident__home_lat__isnull=False)
-               .select_related("resident", "service")
-               .only("id", "number", "due_on", "resident__name", "resident__home_lat", "resident__home_lng",
-                     "service__name")
-               .order_by("due_on", "requested_at", "pk"))[:limit + 1]
-    return [{
-        "type": "Feature", "geometry": _point(e.resident.home_lat, e.resident.home_lng),
-        "properties": {"id": str(e.pk), "number": e.number, "service": e.service.name, "resident": e.resident.name,
-                       "daysOverdue": due.errand_days_overdue(due_on=e.due_on, today=today),
-                       "url": reverse("errand-detail", args=[e.pk])},
-    } for e in errands]
+    errands = (
+        errands_visible_to(user=user)
+        .filter(
+            due.errand_overdue_q(today),
+            coverage.paths_q(place.paths, "resident__grid__"),
+            resident__home_lat__isnull=False,
+        )
+        .select_related("resident", "service")
+        .only("id", "number", "due_on", "resident__name", "resident__home_lat", "resident__home_lng", "service__name")
+        .order_by("due_on", "requested_at", "pk")
+    )[: limit + 1]
+    return [
+        {
+            "type": "Feature",
+            "geometry": _point(e.resident.home_lat, e.resident.home_lng),
+            "properties": {
+                "id": str(e.pk),
+                "number": e.number,
+                "service": e.service.name,
+                "resident": e.resident.name,
+                "daysOverdue": due.errand_days_overdue(due_on=e.due_on, today=today),
+                "url": reverse("errand-detail", args=[e.pk]),
+            },
+        }
+        for e in errands
+    ]
 
 
 @require_GET
@@ -367,4 +480,3 @@ def coverage_layers(request):
         features = _errands_layer(request.user, place, limit)
     truncated = len(features) > limit
     return _collection(features[:limit], layer=layer, area=place.area.pk if place.area else None, truncated=truncated)
-

@@ -53,14 +53,14 @@ from django.utils import timezone
 
 from grid.access import AREA_ROLES, reach_of
 from grid.models import Area, Role, path_prefixes
-from outreach.reporting.coverage import selectors as coverage
 from outreach.common import due
-from outreach.reporting import tallies
 from outreach.complaints.selectors import complaints_visible_to, uses_complaints
-from outreach.reporting.coverage.selectors import Figures as CoverageFigures
-from outreach.reporting.coverage.selectors import Period, Place
 from outreach.errands.selectors import errands_visible_to
 from outreach.models import Errand, Resident, TripsSaved, Visit
+from outreach.reporting import tallies
+from outreach.reporting.coverage import selectors as coverage
+from outreach.reporting.coverage.selectors import Figures as CoverageFigures
+from outreach.reporting.coverage.selectors import Period, Place
 
 TREND_WEEKS = 12
 SECONDS_PER_DAY = 86_400
@@ -200,19 +200,25 @@ class Seconds(Func):
         super().__init__(end, start)
 
     def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL: date_part is a float, EXTRACT numeric
-        return super().as_sql(compiler, connection,
-                              template="date_part('epoch', %(expressions)s)",
-                              arg_joiner=" - ", **extra_context)
+        return super().as_sql(
+            compiler, connection, template="date_part('epoch', %(expressions)s)", arg_joiner=" - ", **extra_context
+        )
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)",
-                              arg_joiner=") - julianday(", **extra_context)
+        return super().as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
 
 
 def _between(field_name: str, start: date, end: date) -> Q:
     """``field_name`` (a datetime) on the local days ``start`` to ``end``, both included."""
-    return Q(**{f"{field_name}__gte": due.day_start(start),
-                f"{field_name}__lt": due.day_start(end + timedelta(days=1))})
+    return Q(
+        **{f"{field_name}__gte": due.day_start(start), f"{field_name}__lt": due.day_start(end + timedelta(days=1))}
+    )
 
 
 def _grids(subject: Subject, *, remainder: bool = False):
@@ -221,8 +227,9 @@ def _grids(subject: Subject, *, remainder: bool = False):
     whose residents' errands are not the user's to count). This is the scope filter of
     the area lenses, the one ``errands_visible_to`` and ``visits_visible_to`` apply.
     ``remainder``: only those outside the tallied parts (``_tallied_parts``)."""
-    grids = Area.objects.filter(coverage.paths_q(subject.place.paths), reach_of(subject.user).area_q(),
-                                level=Area.Level.GRID)
+    grids = Area.objects.filter(
+        coverage.paths_q(subject.place.paths), reach_of(subject.user).area_q(), level=Area.Level.GRID
+    )
     if remainder:
         grids = grids.exclude(coverage.paths_q(p.path for p in _tallied_parts(subject)))
     return grids
@@ -396,21 +403,28 @@ def _add_coverage(figurer: Figurer, subject: Subject, period: Period) -> None:
 
 def _add_worker_visits(figurer: Figurer, subject: Subject, period: Period) -> None:
     """A worker's own visits in the period (not their grid's: a colleague's count elsewhere)."""
-    visits = Visit.objects.filter(_between("visited_at", period.start, period.end), resident__in=_residents(subject),
-                                  worker=subject.user)
+    visits = Visit.objects.filter(
+        _between("visited_at", period.start, period.end), resident__in=_residents(subject), worker=subject.user
+    )
     figurer.total.visits = 0
     for figures in figurer.by_part.values():
         figures.visits = 0
-    figurer.add_grids((row["_key"], {"visits": row["visits"]})
-                      for row in _grouped(visits, _grid_key(subject, ""), visits=Count("*")))
+    figurer.add_grids(
+        (row["_key"], {"visits": row["visits"]}) for row in _grouped(visits, _grid_key(subject, ""), visits=Count("*"))
+    )
 
 
 def _add_tallies(figurer: Figurer, parts: list[Area], period: Period) -> None:
     """Errands received, deliveries rated and trips saved of the tallied parts: their day
     tallies over the period, one query (completions come with their turnaround)."""
     for part_id, sums in tallies.sums(areas=[p.pk for p in parts], start=period.start, end=period.end).items():
-        figurer.add_part(part_id, errands_received=sums["errands_received"], trips_saved=sums["trips_saved"],
-                         satisfaction_count=sums["rated"], satisfaction_sum=sums["rating_sum"])
+        figurer.add_part(
+            part_id,
+            errands_received=sums["errands_received"],
+            trips_saved=sums["trips_saved"],
+            satisfaction_count=sums["rated"],
+            satisfaction_sum=sums["rating_sum"],
+        )
 
 
 def _add_received(figurer: Figurer, subject: Subject, period: Period) -> None:
@@ -419,10 +433,24 @@ def _add_received(figurer: Figurer, subject: Subject, period: Period) -> None:
     delivered = _between("delivered_at", period.start, period.end)
     # The OR lets each branch use its own index (requested_at, delivered_at).
     errands = _errands(subject, remainder=True).filter(received | delivered)
-    rows = _grouped(errands, _grid_key(subject, ""), received=Count("requested_at", filter=received),
-                    rated=Count("satisfaction", filter=delivered), rating=Sum("satisfaction", filter=delivered))
-    figurer.add_grids((row["_key"], {"errands_received": row["received"], "satisfaction_count": row["rated"],
-                                     "satisfaction_sum": row["rating"]}) for row in rows)
+    rows = _grouped(
+        errands,
+        _grid_key(subject, ""),
+        received=Count("requested_at", filter=received),
+        rated=Count("satisfaction", filter=delivered),
+        rating=Sum("satisfaction", filter=delivered),
+    )
+    figurer.add_grids(
+        (
+            row["_key"],
+            {
+                "errands_received": row["received"],
+                "satisfaction_count": row["rated"],
+                "satisfaction_sum": row["rating"],
+            },
+        )
+        for row in rows
+    )
 
 
 def _add_trips(figurer: Figurer, subject: Subject, period: Period) -> None:
@@ -430,15 +458,19 @@ def _add_trips(figurer: Figurer, subject: Subject, period: Period) -> None:
     ledger = TripsSaved.objects.filter(recorded_on__gte=period.start, recorded_on__lte=period.end)
     # The ledger row names the resident: for an area no need to go through the errand.
     ledger = _of_subject(ledger, subject, "" if subject.lens == Lens.AREA else "errand__", remainder=True)
-    figurer.add_grids((row["_key"], {"trips_saved": row["trips"]})
-                      for row in _grouped(ledger, _grid_key(subject, ""), trips=Sum("trips")))
+    figurer.add_grids(
+        (row["_key"], {"trips_saved": row["trips"]})
+        for row in _grouped(ledger, _grid_key(subject, ""), trips=Sum("trips"))
+    )
 
 
 def _add_overdue(figurer: Figurer, subject: Subject, today: date) -> None:
     """Errands overdue today (by ``outreach.due``), whatever the period: few, by their index."""
     errands = _errands(subject).filter(due.errand_overdue_q(today))
-    figurer.add_grids((row["_key"], {"errands_overdue": row["overdue"]})
-                      for row in _grouped(errands, _grid_key(subject, ""), overdue=Count("due_on")))
+    figurer.add_grids(
+        (row["_key"], {"errands_overdue": row["overdue"]})
+        for row in _grouped(errands, _grid_key(subject, ""), overdue=Count("due_on"))
+    )
 
 
 def _add_completions(figurer: Figurer, subject: Subject, period: Period) -> None:
@@ -449,10 +481,14 @@ def _add_completions(figurer: Figurer, subject: Subject, period: Period) -> None
     key = "resident__grid_id" if subject.parts else None
     fields = ["seconds"] + ([key] if key else [])
     by_grid: dict[int | None, list[float]] = defaultdict(list)  # thousands of rows at city scale: no per-row calls
-    for row in completed.annotate(seconds=Seconds(F("completed_at"), F("requested_at"))).values_list(*fields).order_by():
+    for row in (
+        completed.annotate(seconds=Seconds(F("completed_at"), F("requested_at"))).values_list(*fields).order_by()
+    ):
         by_grid[row[1] if key else None].append(max(row[0], 0.0))
-    figurer.add_grids((grid_id, {"errands_completed": len(seconds), "turnaround_seconds": seconds})
-                      for grid_id, seconds in by_grid.items())
+    figurer.add_grids(
+        (grid_id, {"errands_completed": len(seconds), "turnaround_seconds": seconds})
+        for grid_id, seconds in by_grid.items()
+    )
 
 
 def _add_complaints(figurer: Figurer, subject: Subject, period: Period) -> None:
@@ -506,19 +542,34 @@ class WeekIndex(Func):
         super().__init__(field, Value(start, output_field=DateTimeField()))
 
     def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL: date_part is a float, EXTRACT numeric
-        return super().as_sql(compiler, connection, arg_joiner=" - ", **extra_context,
-                              template="CAST(FLOOR(date_part('epoch', %(expressions)s) / 604800) AS integer)")
+        return super().as_sql(
+            compiler,
+            connection,
+            arg_joiner=" - ",
+            **extra_context,
+            template="CAST(FLOOR(date_part('epoch', %(expressions)s) / 604800) AS integer)",
+        )
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, arg_joiner=") - julianday(", **extra_context,
-                              template="CAST((julianday(%(expressions)s)) / 7 AS integer)")
+        return super().as_sql(
+            compiler,
+            connection,
+            arg_joiner=") - julianday(",
+            **extra_context,
+            template="CAST((julianday(%(expressions)s)) / 7 AS integer)",
+        )
 
 
 def _weekly_counts(queryset, field_name: str, mondays: Sequence[date]) -> list[int]:
     """Rows per week of ``mondays`` by ``field_name`` (a datetime), in one grouped query."""
     start, end = due.day_start(mondays[0]), due.day_start(mondays[-1] + timedelta(weeks=1))
-    rows = (queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
-            .annotate(week=WeekIndex(field_name, start)).values("week").annotate(n=Count("*")).order_by())
+    rows = (
+        queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
+        .annotate(week=WeekIndex(field_name, start))
+        .values("week")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
     counts = dict(rows.values_list("week", "n"))
     return [counts.get(i, 0) for i in range(len(mondays))]
 

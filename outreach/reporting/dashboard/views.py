@@ -23,10 +23,10 @@ from django.views.decorators.http import require_GET
 
 from grid.models import Area
 from grid.selectors import area_subtree
-from outreach.reporting.coverage import selectors as coverage
 from outreach.reporting import exports
-from outreach.reporting.dashboard import selectors as figures_of
+from outreach.reporting.coverage import selectors as coverage
 from outreach.reporting.coverage.selectors import PERIOD_LABELS, Period, PeriodKind
+from outreach.reporting.dashboard import selectors as figures_of
 from outreach.residents.selectors import residents_visible_to
 
 
@@ -47,8 +47,12 @@ class DashboardQueryForm(forms.Form):
         data = super().clean()
         if not {"period", "start", "end"} & set(self.errors):
             try:
-                data["the_period"] = coverage.period_for(data.get("period") or coverage.DEFAULT_PERIOD,
-                                                         today=self.today, start=data.get("start"), end=data.get("end"))
+                data["the_period"] = coverage.period_for(
+                    data.get("period") or coverage.DEFAULT_PERIOD,
+                    today=self.today,
+                    start=data.get("start"),
+                    end=data.get("end"),
+                )
             except ValidationError as exc:
                 for name, errors in exc.error_dict.items():
                     self.add_error(name, errors)
@@ -67,10 +71,15 @@ TABLES = {
 
 
 class ExportForm(DashboardQueryForm):
-    table = forms.ChoiceField(choices=list(TABLES.items()), error_messages={
-        "required": gettext_lazy("Say which table to export: children, trend, coverage or missed."),
-        "invalid_choice": gettext_lazy("There is no table “%(value)s”: choose children, trend, coverage or missed."),
-    })
+    table = forms.ChoiceField(
+        choices=list(TABLES.items()),
+        error_messages={
+            "required": gettext_lazy("Say which table to export: children, trend, coverage or missed."),
+            "invalid_choice": gettext_lazy(
+                "There is no table “%(value)s”: choose children, trend, coverage or missed."
+            ),
+        },
+    )
 
 
 def _parse(form_class, request, **kwargs):
@@ -114,31 +123,63 @@ def _tiles(board) -> list[dict]:
     tiles = []
     if subject.shows_coverage:
         tiles += [
-            {"key": "visits", "label": _("Visits"), "value": _number(total.visits),
-             "note": _("my visits") if subject.lens == figures_of.Lens.WORKER else _("in the period")},
-            {"key": "coverage", "label": _("Visited on time"), "value": _percent(total.coverage_share),
-             "band": total.coverage.band.value,
-             "note": _("of %(n)s residents") % {"n": _number(total.coverage.active)}},
-            {"key": "missed", "label": _("Residents overdue"), "value": _number(total.missed),
-             "note": _("at the end of the period") if not board.period.is_running else _("today")},
+            {
+                "key": "visits",
+                "label": _("Visits"),
+                "value": _number(total.visits),
+                "note": _("my visits") if subject.lens == figures_of.Lens.WORKER else _("in the period"),
+            },
+            {
+                "key": "coverage",
+                "label": _("Visited on time"),
+                "value": _percent(total.coverage_share),
+                "band": total.coverage.band.value,
+                "note": _("of %(n)s residents") % {"n": _number(total.coverage.active)},
+            },
+            {
+                "key": "missed",
+                "label": _("Residents overdue"),
+                "value": _number(total.missed),
+                "note": _("at the end of the period") if not board.period.is_running else _("today"),
+            },
         ]
     tiles += [
         {"key": "received", "label": _("Errands received"), "value": _number(total.errands_received)},
         {"key": "completed", "label": _("Errands completed"), "value": _number(total.errands_completed)},
         {"key": "overdue", "label": _("Errands overdue"), "value": _number(total.errands_overdue), "note": _("today")},
-        {"key": "turnaround", "label": _("Median turnaround"), "value": _number(total.turnaround_days, 1),
-         "note": _("days, request to completion")},
-        {"key": "trips", "label": _("Trips saved"), "value": _number(total.trips_saved),
-         "note": _("trips residents did not have to make")},
-        {"key": "satisfaction", "label": _("Satisfaction"), "value": _number(total.satisfaction, 1),
-         "note": _("average of %(n)s ratings, 1–5") % {"n": _number(total.satisfaction_count)}},
+        {
+            "key": "turnaround",
+            "label": _("Median turnaround"),
+            "value": _number(total.turnaround_days, 1),
+            "note": _("days, request to completion"),
+        },
+        {
+            "key": "trips",
+            "label": _("Trips saved"),
+            "value": _number(total.trips_saved),
+            "note": _("trips residents did not have to make"),
+        },
+        {
+            "key": "satisfaction",
+            "label": _("Satisfaction"),
+            "value": _number(total.satisfaction, 1),
+            "note": _("average of %(n)s ratings, 1–5") % {"n": _number(total.satisfaction_count)},
+        },
     ]
     if subject.shows_complaints:
         tiles += [
-            {"key": "complaints", "label": _("Complaints"), "value": _number(total.complaints),
-             "note": _("came more than once")},
-            {"key": "on_spot", "label": _("Handled on the spot"), "value": _percent(total.on_spot_share),
-             "note": _("of the complaints")},
+            {
+                "key": "complaints",
+                "label": _("Complaints"),
+                "value": _number(total.complaints),
+                "note": _("came more than once"),
+            },
+            {
+                "key": "on_spot",
+                "label": _("Handled on the spot"),
+                "value": _percent(total.on_spot_share),
+                "note": _("of the complaints"),
+            },
         ]
     return tiles
 
@@ -146,11 +187,19 @@ def _tiles(board) -> list[dict]:
 def _columns(subject) -> list[dict]:
     columns = []
     if subject.shows_coverage:
-        columns += [{"key": "visits", "label": _("Visits")}, {"key": "coverage", "label": _("On time")},
-                    {"key": "missed", "label": _("Overdue")}]
-    columns += [{"key": "received", "label": _("Received")}, {"key": "completed", "label": _("Completed")},
-                {"key": "overdue", "label": _("Errands overdue")}, {"key": "turnaround", "label": _("Days (median)")},
-                {"key": "trips", "label": _("Trips saved")}, {"key": "satisfaction", "label": _("Satisfaction")}]
+        columns += [
+            {"key": "visits", "label": _("Visits")},
+            {"key": "coverage", "label": _("On time")},
+            {"key": "missed", "label": _("Overdue")},
+        ]
+    columns += [
+        {"key": "received", "label": _("Received")},
+        {"key": "completed", "label": _("Completed")},
+        {"key": "overdue", "label": _("Errands overdue")},
+        {"key": "turnaround", "label": _("Days (median)")},
+        {"key": "trips", "label": _("Trips saved")},
+        {"key": "satisfaction", "label": _("Satisfaction")},
+    ]
     if subject.shows_complaints:
         columns += [{"key": "complaints", "label": _("Complaints")}, {"key": "on_spot", "label": _("On the spot")}]
     return columns
@@ -160,8 +209,14 @@ def _cells(figures, subject) -> list[str]:
     cells = []
     if subject.shows_coverage:
         cells += [_number(figures.visits), _percent(figures.coverage_share), _number(figures.missed)]
-    cells += [_number(figures.errands_received), _number(figures.errands_completed), _number(figures.errands_overdue),
-              _number(figures.turnaround_days, 1), _number(figures.trips_saved), _number(figures.satisfaction, 1)]
+    cells += [
+        _number(figures.errands_received),
+        _number(figures.errands_completed),
+        _number(figures.errands_overdue),
+        _number(figures.turnaround_days, 1),
+        _number(figures.trips_saved),
+        _number(figures.satisfaction, 1),
+    ]
     if subject.shows_complaints:
         cells += [_number(figures.complaints), _percent(figures.on_spot_share)]
     return cells
@@ -195,27 +250,57 @@ def bar_chart(weeks, series: list[tuple[str, str, str]]) -> dict:
         for j, (attr, css, label) in enumerate(series):
             value = getattr(week, attr) or 0
             height = plot_h * value / top
-            bars.append({"x": round(x0 + j * bar_w, 1), "y": round(CHART_TOP + plot_h - height, 1),
-                         "width": round(bar_w, 1), "height": round(height, 1), "css": css,
-                         "title": _("%(label)s, week of %(day)s: %(n)s") % {
-                             "label": label, "day": week.start.strftime("%m-%d"), "n": _number(value)}})
+            bars.append(
+                {
+                    "x": round(x0 + j * bar_w, 1),
+                    "y": round(CHART_TOP + plot_h - height, 1),
+                    "width": round(bar_w, 1),
+                    "height": round(height, 1),
+                    "css": css,
+                    "title": _("%(label)s, week of %(day)s: %(n)s")
+                    % {"label": label, "day": week.start.strftime("%m-%d"), "n": _number(value)},
+                }
+            )
         if i % 2 == (len(weeks) - 1) % 2:  # every other week, always the current one
             labels.append({"x": round(CHART_LEFT + (i + 0.5) * slot, 1), "text": week.start.strftime("%m-%d")})
-    grid = [{"y": round(CHART_TOP + plot_h * (1 - f), 1), "label": _number(top * f)} for f in (0, 0.5, 1)
-            if top * f == int(top * f)]
-    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "bars": bars, "labels": labels, "grid": grid,
-            "left": CHART_LEFT, "right": CHART_WIDTH - CHART_RIGHT, "label_y": CHART_HEIGHT - 6,
-            "series": [{"css": css, "label": label} for _a, css, label in series]}
+    grid = [
+        {"y": round(CHART_TOP + plot_h * (1 - f), 1), "label": _number(top * f)}
+        for f in (0, 0.5, 1)
+        if top * f == int(top * f)
+    ]
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "bars": bars,
+        "labels": labels,
+        "grid": grid,
+        "left": CHART_LEFT,
+        "right": CHART_WIDTH - CHART_RIGHT,
+        "label_y": CHART_HEIGHT - 6,
+        "series": [{"css": css, "label": label} for _a, css, label in series],
+    }
 
 
 def _charts(trend) -> list[dict]:
     charts = []
     if trend.shows_visits:
-        charts.append({"id": "chart-visits", "title": _("Visits per week"),
-                       **bar_chart(trend.weeks, [("visits", "series-visits", _("Visits"))])})
-    charts.append({"id": "chart-errands", "title": _("Errands per week"),
-                   **bar_chart(trend.weeks, [("received", "series-received", _("Received")),
-                                             ("completed", "series-completed", _("Completed"))])})
+        charts.append(
+            {
+                "id": "chart-visits",
+                "title": _("Visits per week"),
+                **bar_chart(trend.weeks, [("visits", "series-visits", _("Visits"))]),
+            }
+        )
+    charts.append(
+        {
+            "id": "chart-errands",
+            "title": _("Errands per week"),
+            **bar_chart(
+                trend.weeks,
+                [("received", "series-received", _("Received")), ("completed", "series-completed", _("Completed"))],
+            ),
+        }
+    )
     return charts
 
 
@@ -241,22 +326,41 @@ def dashboard(request):
     area_id = subject.area.pk if subject.area else None
     place = subject.place
     drillable = place.drillable if place else frozenset()
-    rows = [{"area": row.area, "cells": _cells(row.figures, subject),
-             "url": _url("dashboard", row.area.pk, period) if row.area.pk in drillable else ""}
-            for row in board.rows]
-    exports_for = {table: {fmt: _url("dashboard-export", area_id, period, fmt, table=table) for fmt in ("xlsx", "csv")}
-                   for table in ("children", "trend")}
+    rows = [
+        {
+            "area": row.area,
+            "cells": _cells(row.figures, subject),
+            "url": _url("dashboard", row.area.pk, period) if row.area.pk in drillable else "",
+        }
+        for row in board.rows
+    ]
+    exports_for = {
+        table: {fmt: _url("dashboard-export", area_id, period, fmt, table=table) for fmt in ("xlsx", "csv")}
+        for table in ("children", "trend")
+    }
     context = {
-        "board": board, "subject": subject, "period": period, "heading": _heading(subject), "tiles": _tiles(board),
-        "columns": _columns(subject), "rows": rows, "total_cells": _cells(board.total, subject),
-        "charts": _charts(board.trend), "weeks": board.trend.weeks, "exports": exports_for,
-        "periods": [(k.value, PERIOD_LABELS[k]) for k in PeriodKind], "period_errors": form.period_errors(),
+        "board": board,
+        "subject": subject,
+        "period": period,
+        "heading": _heading(subject),
+        "tiles": _tiles(board),
+        "columns": _columns(subject),
+        "rows": rows,
+        "total_cells": _cells(board.total, subject),
+        "charts": _charts(board.trend),
+        "weeks": board.trend.weeks,
+        "exports": exports_for,
+        "periods": [(k.value, PERIOD_LABELS[k]) for k in PeriodKind],
+        "period_errors": form.period_errors(),
         "form_period": data.get("period") or request.GET.get("period") or period.kind,
         "trail": [(a, _url("dashboard", a.pk, period)) for a in (place.trail if place else [])],
         "overview_url": _url("dashboard", None, period) if place and place.has_overview and place.area else "",
         "map_url": _url("coverage-map", area_id, period) if place else "",
-        "report_url": (f"{reverse('coverage-report')}?{urlencode({'area': area_id, 'month': f'{period.start:%Y-%m}'})}"
-                       if subject.area is not None and subject.area.level == Area.Level.TOWN else ""),
+        "report_url": (
+            f"{reverse('coverage-report')}?{urlencode({'area': area_id, 'month': f'{period.start:%Y-%m}'})}"
+            if subject.area is not None and subject.area.level == Area.Level.TOWN
+            else ""
+        ),
     }
     template = "outreach/reporting/dashboard/dashboard.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -306,8 +410,11 @@ def dashboard_export(request, fmt: str):
             else:
                 if not coverage.may_see_residents(request.user):
                     raise Http404
-                residents = (residents_visible_to(user=request.user).filter(coverage.paths_q(place.paths, "grid__"))
-                             .select_related("grid"))
+                residents = (
+                    residents_visible_to(user=request.user)
+                    .filter(coverage.paths_q(place.paths, "grid__"))
+                    .select_related("grid")
+                )
                 missed = coverage.missed_residents(residents=residents, period=period)
                 missed = coverage.mark_days_overdue(missed, period)
                 table = exports.missed_table(missed, title=title)
@@ -315,10 +422,14 @@ def dashboard_export(request, fmt: str):
 
 
 class ReportForm(forms.Form):
-    area = forms.IntegerField(min_value=1,
-                              error_messages={"required": gettext_lazy("Say which town the report is for.")})
-    month = forms.RegexField(regex=r"^\d{4}-(0[1-9]|1[0-2])$", required=False, error_messages={
-        "invalid": gettext_lazy("Give the month as YYYY-MM, for example 2026-05.")})
+    area = forms.IntegerField(
+        min_value=1, error_messages={"required": gettext_lazy("Say which town the report is for.")}
+    )
+    month = forms.RegexField(
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        error_messages={"invalid": gettext_lazy("Give the month as YYYY-MM, for example 2026-05.")},
+    )
 
     def __init__(self, data, *, today: date):
         super().__init__(data)
@@ -331,11 +442,15 @@ class ReportForm(forms.Form):
         year, month = map(int, (data.get("month") or f"{self.today:%Y-%m}").split("-"))
         start = date(year, month, 1)
         try:
-            data["the_period"] = coverage.period_for(PeriodKind.CUSTOM, today=self.today, start=start,
-                                                     end=start.replace(day=monthrange(year, month)[1]))
+            data["the_period"] = coverage.period_for(
+                PeriodKind.CUSTOM, today=self.today, start=start, end=start.replace(day=monthrange(year, month)[1])
+            )
         except ValidationError:
-            self.add_error("month", _("The month %(month)s has not begun yet: choose this month or an earlier one.")
-                           % {"month": f"{year}-{month:02d}"})
+            self.add_error(
+                "month",
+                _("The month %(month)s has not begun yet: choose this month or an earlier one.")
+                % {"month": f"{year}-{month:02d}"},
+            )
         return data
 
 
@@ -350,21 +465,31 @@ def coverage_report(request):
     data = form.cleaned_data
     place = coverage.place_for_user_or_404(request.user, data["area"])
     if place.area is None or place.area.level != Area.Level.TOWN:
-        return HttpResponse(_("The monthly report is made for a town or street: open one of yours and try again."),
-                            status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            _("The monthly report is made for a town or street: open one of yours and try again."),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     period = data["the_period"]
     town = place.area
-    grids = list(area_subtree(area=town).filter(level=Area.Level.GRID).only("id", "name", "code", "path", "parent_id")
-                 .order_by("path"))
+    grids = list(
+        area_subtree(area=town)
+        .filter(level=Area.Level.GRID)
+        .only("id", "name", "code", "path", "parent_id")
+        .order_by("path")
+    )
     by_grid = coverage.coverage_by_area(areas=grids, period=period, within=[town.path])
     communities = [p for p in place.parts if p.level == Area.Level.COMMUNITY]
     with translation.override(exports.EXPORT_LANGUAGE):
         month = f"{period.start:%Y-%m}"
-        by_community = {c.pk: sum((by_grid[g.pk] for g in grids if g.parent_id == c.pk), coverage.Figures())
-                        for c in communities}
-        summary = exports.coverage_table([(c, by_community[c.pk]) for c in communities],
-                                         sum(by_community.values(), coverage.Figures()),
-                                         title=_("%(town)s %(month)s") % {"town": town.name, "month": month})
+        by_community = {
+            c.pk: sum((by_grid[g.pk] for g in grids if g.parent_id == c.pk), coverage.Figures()) for c in communities
+        }
+        summary = exports.coverage_table(
+            [(c, by_community[c.pk]) for c in communities],
+            sum(by_community.values(), coverage.Figures()),
+            title=_("%(town)s %(month)s") % {"town": town.name, "month": month},
+        )
         summary.columns[0] = exports.Column(_("Community"), exports.Kind.TEXT, 24)
         sheets = [summary]
         for community in communities:

@@ -38,8 +38,7 @@ from stdnum.cn import ric
 from grid.access import reach_of
 from grid.models import Area, Role
 from grid.selectors import areas_in_scope
-from outreach.common import crypto
-from outreach.common import due
+from outreach.common import crypto, due
 from outreach.models import AuditEvent, Category, Resident, ResidentCategory, RosterImport
 from outreach.residents.services import audit
 from outreach.residents.validation import birth_date_and_sex, clean_national_id, clean_position
@@ -113,39 +112,96 @@ def _categories_help() -> str:
 
 COLUMNS = (
     Column("name", "姓名", True, gettext_lazy("Full name, at most 50 characters."), "张三"),
-    Column("sex", "性别", False, gettext_lazy("男 or 女 (M or F also work). Taken from the national ID when one is given."),
-           "男"),
-    Column("birth_date", "出生日期", False,
-           gettext_lazy("YYYY-MM-DD or an Excel date. Taken from the national ID when one is given."), "1945-03-15",
-           date=True),
-    Column("national_id", "身份证号", False,
-           gettext_lazy("18 characters (GB 11643); a final x is fine. Keep this column formatted as text."),
-           EXAMPLE_NATIONAL_ID, aliases=("身份证号码",), text=True),
-    Column("phone", "电话", False, gettext_lazy("Mobile or landline, at most 20 characters."), "13900000000",
-           aliases=("联系电话",), text=True),
+    Column(
+        "sex",
+        "性别",
+        False,
+        gettext_lazy("男 or 女 (M or F also work). Taken from the national ID when one is given."),
+        "男",
+    ),
+    Column(
+        "birth_date",
+        "出生日期",
+        False,
+        gettext_lazy("YYYY-MM-DD or an Excel date. Taken from the national ID when one is given."),
+        "1945-03-15",
+        date=True,
+    ),
+    Column(
+        "national_id",
+        "身份证号",
+        False,
+        gettext_lazy("18 characters (GB 11643); a final x is fine. Keep this column formatted as text."),
+        EXAMPLE_NATIONAL_ID,
+        aliases=("身份证号码",),
+        text=True,
+    ),
+    Column(
+        "phone",
+        "电话",
+        False,
+        gettext_lazy("Mobile or landline, at most 20 characters."),
+        "13900000000",
+        aliases=("联系电话",),
+        text=True,
+    ),
     Column("address", "住址", True, gettext_lazy("Home address, at most 200 characters."), "绣湖路1号2单元301室"),
-    Column("grid_code", "网格编码", False,
-           gettext_lazy("Code of the resident's grid (see the sheet 网格编码). Give a grid code or the coordinates."),
-           "", text=True),
-    Column("lat", "纬度", False,
-           gettext_lazy("WGS-84 latitude in degrees. Without a grid code, the grid is found from the position."),
-           "", aliases=("latitude",)),
+    Column(
+        "grid_code",
+        "网格编码",
+        False,
+        gettext_lazy("Code of the resident's grid (see the sheet 网格编码). Give a grid code or the coordinates."),
+        "",
+        text=True,
+    ),
+    Column(
+        "lat",
+        "纬度",
+        False,
+        gettext_lazy("WGS-84 latitude in degrees. Without a grid code, the grid is found from the position."),
+        "",
+        aliases=("latitude",),
+    ),
     Column("lng", "经度", False, gettext_lazy("WGS-84 longitude in degrees."), "", aliases=("longitude", "lon")),
     Column("categories", "类别", False, lazy(_categories_help, str)(), "独居老人、高龄80+"),
-    Column("disability_grade", "残疾等级", False,
-           gettext_lazy("1 to 4; required when 残疾 is among the categories."), ""),
-    Column("care_level", "照护等级", True,
-           gettext_lazy("A (visited weekly), B (fortnightly) or C (monthly)."), "A"),
-    Column("guardian_name", "监护人", False, gettext_lazy("Guardian or emergency contact, at most 50 characters."), "张小明"),
+    Column(
+        "disability_grade", "残疾等级", False, gettext_lazy("1 to 4; required when 残疾 is among the categories."), ""
+    ),
+    Column("care_level", "照护等级", True, gettext_lazy("A (visited weekly), B (fortnightly) or C (monthly)."), "A"),
+    Column(
+        "guardian_name",
+        "监护人",
+        False,
+        gettext_lazy("Guardian or emergency contact, at most 50 characters."),
+        "张小明",
+    ),
     Column("guardian_phone", "监护人电话", False, gettext_lazy("At most 20 characters."), "13900000001", text=True),
     Column("guardian_relation", "与监护人关系", False, gettext_lazy("At most 20 characters, e.g. 儿子."), "儿子"),
-    Column("consent_basis", "同意依据", True,
-           gettext_lazy("本人书面同意, 监护人同意 or 法定职责 (or written, guardian, statutory)."), "本人书面同意"),
-    Column("consent_on", "同意日期", False, gettext_lazy("YYYY-MM-DD or an Excel date; not in the future."), "2026-01-05",
-           date=True),
+    Column(
+        "consent_basis",
+        "同意依据",
+        True,
+        gettext_lazy("本人书面同意, 监护人同意 or 法定职责 (or written, guardian, statutory)."),
+        "本人书面同意",
+    ),
+    Column(
+        "consent_on",
+        "同意日期",
+        False,
+        gettext_lazy("YYYY-MM-DD or an Excel date; not in the future."),
+        "2026-01-05",
+        date=True,
+    ),
 )
 COLUMNS_BY_FIELD = {c.field: c for c in COLUMNS}
-MAX_LENGTHS = {"name": 50, "address": 200, "phone": 20, "guardian_name": 50, "guardian_phone": 20, "guardian_relation": 20}
+MAX_LENGTHS = {
+    "name": 50,
+    "address": 200,
+    "phone": 20,
+    "guardian_name": 50,
+    "guardian_phone": 20,
+    "guardian_relation": 20,
+}
 
 
 def _header_key(text: str) -> str:
@@ -156,13 +212,12 @@ def _header_key(text: str) -> str:
 
 
 HEADER_ALIASES = {
-    _header_key(name): column.field
-    for column in COLUMNS
-    for name in (column.header, column.field, *column.aliases)
+    _header_key(name): column.field for column in COLUMNS for name in (column.header, column.field, *column.aliases)
 }
 
 
 # --- reading the file -------------------------------------------------------------------
+
 
 @dataclass
 class Table:
@@ -186,7 +241,9 @@ def read_upload(upload) -> bytes:
 
 def too_big_message(name: str) -> str:
     return _("“%(name)s” is larger than %(limit)s. Split the roster into several files.") % {
-        "name": name, "limit": filesizeformat(MAX_BYTES)}
+        "name": name,
+        "limit": filesizeformat(MAX_BYTES),
+    }
 
 
 def read_table(*, data: bytes, filename: str) -> Table:
@@ -200,14 +257,23 @@ def read_table(*, data: bytes, filename: str) -> Table:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if _looks_like_markup(data):
         # Some office systems export an HTML table named .xls or .xlsx.
-        raise ValidationError(_("“%(name)s” is a web page (HTML/XML) with a spreadsheet name, not a spreadsheet. Open it "
-                                "in Excel and save it as Excel Workbook (.xlsx).") % {"name": name})
+        raise ValidationError(
+            _(
+                "“%(name)s” is a web page (HTML/XML) with a spreadsheet name, not a spreadsheet. Open it "
+                "in Excel and save it as Excel Workbook (.xlsx)."
+            )
+            % {"name": name}
+        )
     if extension == "xls":
-        raise ValidationError(_("“%(name)s” is in the old Excel 97–2003 format. Open it in Excel and save it as "
-                                "Excel Workbook (.xlsx).") % {"name": name})
+        raise ValidationError(
+            _("“%(name)s” is in the old Excel 97–2003 format. Open it in Excel and save it as Excel Workbook (.xlsx).")
+            % {"name": name}
+        )
     if extension not in ("xlsx", "csv"):
-        raise ValidationError(_("Only Excel workbooks (.xlsx) and CSV files (.csv) can be imported; “%(name)s” is "
-                                "neither.") % {"name": name})
+        raise ValidationError(
+            _("Only Excel workbooks (.xlsx) and CSV files (.csv) can be imported; “%(name)s” is neither.")
+            % {"name": name}
+        )
     if extension == "xlsx":
         rows = _xlsx_rows(data, name)
     else:
@@ -221,8 +287,9 @@ def _looks_like_markup(data: bytes) -> bool:
 
 
 def _xlsx_rows(data: bytes, name: str):
-    not_a_workbook = _("“%(name)s” is not a real Excel workbook (.xlsx). Open it in Excel and save it as Excel "
-                       "Workbook (.xlsx) again.") % {"name": name}
+    not_a_workbook = _(
+        "“%(name)s” is not a real Excel workbook (.xlsx). Open it in Excel and save it as Excel Workbook (.xlsx) again."
+    ) % {"name": name}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
@@ -233,17 +300,19 @@ def _xlsx_rows(data: bytes, name: str):
         raise ValidationError(not_a_workbook) from None
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises anything from KeyError to XML errors on a broken workbook
+    except Exception:  # noqa: BLE001 — openpyxl raises anything from KeyError to XML errors on a broken workbook
         raise ValidationError(not_a_workbook) from None
     try:
         if not workbook.worksheets:
             raise ValidationError(not_a_workbook)
         # The first sheet is the roster; the template's 说明 and 网格编码 sheets come after it.
-        for number, cells in enumerate(workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+        for number, cells in enumerate(
+            workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1
+        ):
             yield number, list(cells)
     except ValidationError:
         raise
-    except Exception:
+    except Exception:  # noqa: BLE001 — a broken sheet fails while it is read, as above
         raise ValidationError(not_a_workbook) from None
     finally:
         workbook.close()
@@ -251,8 +320,13 @@ def _xlsx_rows(data: bytes, name: str):
 
 def _csv_rows(data: bytes, name: str):
     if b"\x00" in data or data.startswith(b"PK\x03\x04"):
-        raise ValidationError(_("“%(name)s” is not a text CSV file. Open it in Excel and save it as CSV UTF-8 or as "
-                                "Excel Workbook (.xlsx).") % {"name": name})
+        raise ValidationError(
+            _(
+                "“%(name)s” is not a text CSV file. Open it in Excel and save it as CSV UTF-8 or as "
+                "Excel Workbook (.xlsx)."
+            )
+            % {"name": name}
+        )
     for encoding in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves "CSV" in GBK
         try:
             text = data.decode(encoding)
@@ -260,21 +334,25 @@ def _csv_rows(data: bytes, name: str):
         except UnicodeDecodeError:
             continue
     else:
-        raise ValidationError(_("The text of “%(name)s” is neither UTF-8 nor GBK. Save it from Excel as CSV UTF-8.")
-                              % {"name": name})
+        raise ValidationError(
+            _("The text of “%(name)s” is neither UTF-8 nor GBK. Save it from Excel as CSV UTF-8.") % {"name": name}
+        )
     sample = text[:4096]
     delimiter = max(",\t;", key=sample.count)
     try:
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
             yield number, cells[:MAX_COLUMNS]
     except csv.Error:
-        raise ValidationError(_("“%(name)s” is not a well-formed CSV file (a quote is not closed?).")
-                              % {"name": name}) from None
+        raise ValidationError(
+            _("“%(name)s” is not a well-formed CSV file (a quote is not closed?).") % {"name": name}
+        ) from None
 
 
 def _no_header(name: str) -> str:
-    return _("“%(name)s” has no header row: one of the first rows must name the columns, such as 姓名 and 住址. Start "
-             "from the template.") % {"name": name}
+    return _(
+        "“%(name)s” has no header row: one of the first rows must name the columns, such as 姓名 and 住址. Start "
+        "from the template."
+    ) % {"name": name}
 
 
 def _blank(cells) -> bool:
@@ -305,8 +383,10 @@ def _table(rows, name: str) -> Table:
             continue
         body.append((number, cells))
         if len(body) > MAX_ROWS:
-            raise ValidationError(_("“%(name)s” has more than %(max)s rows. Split it into several files.")
-                                  % {"name": name, "max": f"{MAX_ROWS:,}"})
+            raise ValidationError(
+                _("“%(name)s” has more than %(max)s rows. Split it into several files.")
+                % {"name": name, "max": f"{MAX_ROWS:,}"}
+            )
     if not header_row:
         raise ValidationError(_no_header(name) if seen else _("“%(name)s” is empty.") % {"name": name})
     while headers and not headers[-1]:
@@ -317,6 +397,7 @@ def _table(rows, name: str) -> Table:
 
 
 # --- the layout of the header row ----------------------------------------------------------
+
 
 @dataclass
 class Layout:
@@ -353,10 +434,14 @@ def layout_of(table: Table) -> Layout:
     if missing:
         errors.append(_("Required columns are missing: %(columns)s.") % {"columns": "、".join(missing)})
     if "grid_code" not in index and not {"lat", "lng"} <= index.keys():
-        errors.append(_("Add the column 网格编码, or the columns 纬度 and 经度, so each resident can be placed in a grid."))
+        errors.append(
+            _("Add the column 网格编码, or the columns 纬度 and 经度, so each resident can be placed in a grid.")
+        )
     for field_name, letters in twice.items():
-        errors.append(_("The column %(column)s appears more than once (columns %(letters)s); keep one.")
-                      % {"column": COLUMNS_BY_FIELD[field_name].header, "letters": ", ".join(letters)})
+        errors.append(
+            _("The column %(column)s appears more than once (columns %(letters)s); keep one.")
+            % {"column": COLUMNS_BY_FIELD[field_name].header, "letters": ", ".join(letters)}
+        )
     if errors:
         raise ValidationError(errors)
     return Layout(index=index, headers=table.headers, ignored=ignored)
@@ -407,6 +492,7 @@ def _date(value) -> date:
 
 
 # --- checking the rows -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -502,8 +588,11 @@ class _RowChecker:
         r.guardian_phone = self._phone("guardian_phone")
         r.guardian_relation = self._short_text("guardian_relation")
         r.care_level = self._care_level()
-        r.consent_basis = self._choice("consent_basis", CONSENT_WORDS, _(
-            "Unknown consent basis “%(value)s”. Use 本人书面同意, 监护人同意 or 法定职责."))
+        r.consent_basis = self._choice(
+            "consent_basis",
+            CONSENT_WORDS,
+            _("Unknown consent basis “%(value)s”. Use 本人书面同意, 监护人同意 or 法定职责."),
+        )
         r.consent_on = self._consent_on()
         draft.categories = self._categories()
         r.disability_grade = self._disability_grade(draft.categories)
@@ -538,7 +627,9 @@ class _RowChecker:
         value = self._text(field_name)
         limit = MAX_LENGTHS[field_name]
         if len(value) > limit:
-            self.error(field_name, _("Too long: at most %(max)d characters, this has %(n)d.") % {"max": limit, "n": len(value)})
+            self.error(
+                field_name, _("Too long: at most %(max)d characters, this has %(n)d.") % {"max": limit, "n": len(value)}
+            )
         return value[:limit]
 
     def _required_text(self, field_name: str) -> str:
@@ -550,8 +641,10 @@ class _RowChecker:
     def _phone(self, field_name: str) -> str:
         value = self._short_text(field_name).lstrip("'")
         if value and (not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 3):
-            self.error(field_name, _("“%(value)s” is not a phone number: use digits, with spaces, +, - or brackets.")
-                       % {"value": value})
+            self.error(
+                field_name,
+                _("“%(value)s” is not a phone number: use digits, with spaces, +, - or brackets.") % {"value": value},
+            )
         return value
 
     def _choice(self, field_name: str, words: dict, message: str):
@@ -571,8 +664,10 @@ class _RowChecker:
         if not value:
             self.error("care_level", _("Required: this cell is empty."))
         elif value not in Resident.CareLevel.values:
-            self.error("care_level", _("The care level is A, B or C; “%(value)s” is not.")
-                       % {"value": self._text("care_level")})
+            self.error(
+                "care_level",
+                _("The care level is A, B or C; “%(value)s” is not.") % {"value": self._text("care_level")},
+            )
         return value
 
     def _date(self, field_name: str) -> date | None:
@@ -582,8 +677,10 @@ class _RowChecker:
         try:
             return _date(raw)
         except (ValueError, OverflowError):
-            self.error(field_name, _("“%(value)s” is not a date; write it as YYYY-MM-DD, for example 1945-03-15.")
-                       % {"value": _text(raw)})
+            self.error(
+                field_name,
+                _("“%(value)s” is not a date; write it as YYYY-MM-DD, for example 1945-03-15.") % {"value": _text(raw)},
+            )
             return None
 
     def _consent_on(self) -> date | None:
@@ -607,8 +704,11 @@ class _RowChecker:
                 continue
             category = CATEGORY_WORDS.get(word) or CATEGORY_WORDS.get(word.lower())
             if category is None:
-                self.error("categories", _("Unknown category “%(value)s”. Use: %(choices)s.")
-                           % {"value": word, "choices": "、".join(CATEGORY_LABELS)})
+                self.error(
+                    "categories",
+                    _("Unknown category “%(value)s”. Use: %(choices)s.")
+                    % {"value": word, "choices": "、".join(CATEGORY_LABELS)},
+                )
             else:
                 found.add(str(category))
         return sorted(found)
@@ -621,8 +721,11 @@ class _RowChecker:
             return None
         grade = CHINESE_DIGITS.get(value) or (int(value) if value.isdigit() else None)
         if grade not in (1, 2, 3, 4):
-            self.error("disability_grade", _("The disability grade is 1, 2, 3 or 4; “%(value)s” is not.")
-                       % {"value": self._text("disability_grade")})
+            self.error(
+                "disability_grade",
+                _("The disability grade is 1, 2, 3 or 4; “%(value)s” is not.")
+                % {"value": self._text("disability_grade")},
+            )
             return None
         if Category.DISABLED not in categories:
             self.warn("disability_grade", _("A disability grade is given but 残疾 is not among the categories."))
@@ -638,9 +741,13 @@ class _RowChecker:
             number = clean_national_id(value)
         except ValidationError as exc:
             if stored_as_number:
-                self.error("national_id", _(
-                    "Excel stored this ID as a number and lost its last digits (it shows like 3.30782E+17). Format the "
-                    "身份证号 column as text and type the ID again."))
+                self.error(
+                    "national_id",
+                    _(
+                        "Excel stored this ID as a number and lost its last digits (it shows like 3.30782E+17). Format the "
+                        "身份证号 column as text and type the ID again."
+                    ),
+                )
             else:
                 self.error("national_id", exc.messages[0])
             return
@@ -650,12 +757,17 @@ class _RowChecker:
         resident = self.draft.resident
         born, sex = birth_date_and_sex(number)
         if resident.sex and resident.sex != sex:
-            self.warn("sex", _("The sex given (%(given)s) differs from the national ID's (%(from_id)s); the ID's is kept.")
-                      % {"given": self._text("sex"), "from_id": "男" if sex == "M" else "女"})
+            self.warn(
+                "sex",
+                _("The sex given (%(given)s) differs from the national ID's (%(from_id)s); the ID's is kept.")
+                % {"given": self._text("sex"), "from_id": "男" if sex == "M" else "女"},
+            )
         if resident.birth_date and resident.birth_date != born:
-            self.warn("birth_date", _("The birth date given (%(given)s) differs from the national ID's (%(from_id)s); "
-                                      "the ID's is kept.")
-                      % {"given": resident.birth_date.isoformat(), "from_id": born.isoformat()})
+            self.warn(
+                "birth_date",
+                _("The birth date given (%(given)s) differs from the national ID's (%(from_id)s); the ID's is kept.")
+                % {"given": resident.birth_date.isoformat(), "from_id": born.isoformat()},
+            )
         resident.birth_date, resident.sex = born, sex
         resident.national_id_digest = crypto.digest(number)
         resident.national_id_masked = crypto.mask(number)
@@ -668,7 +780,8 @@ class _RowChecker:
     def _position(self) -> None:
         try:
             self.draft.resident.home_lat, self.draft.resident.home_lng = clean_position(
-                self._number("lat"), self._number("lng"))
+                self._number("lat"), self._number("lng")
+            )
         except ValidationError as exc:
             self.error("lat" if "lat" in self.layout.index else "lng", exc.messages[0])
 
@@ -734,23 +847,46 @@ def _place_in_grids(drafts: list[RowDraft], layout: Layout, *, user) -> None:
             if grid is None:
                 # The same answer for a code that does not exist and one outside the user's
                 # scope: the import must not tell which grids exist elsewhere.
-                d.errors.append(Issue(d.row, column, letter, _(
-                    "Unknown grid code “%(code)s”. Use a code from the sheet 网格编码 of the template.")
-                    % {"code": d.grid_code}))
+                d.errors.append(
+                    Issue(
+                        d.row,
+                        column,
+                        letter,
+                        _("Unknown grid code “%(code)s”. Use a code from the sheet 网格编码 of the template.")
+                        % {"code": d.grid_code},
+                    )
+                )
                 continue
             r.grid = grid
             if r.home_lat is not None and not finder.holds(grid, r.home_lat, r.home_lng):
                 lat_column, lat_letter = layout.label("lat")
-                d.warnings.append(Issue(d.row, lat_column, lat_letter, _(
-                    "The position %(lat).5f, %(lng).5f lies outside grid %(grid)s (%(code)s); the grid code is used.")
-                    % {"lat": r.home_lat, "lng": r.home_lng, "grid": grid.name, "code": grid.code}))
+                d.warnings.append(
+                    Issue(
+                        d.row,
+                        lat_column,
+                        lat_letter,
+                        _(
+                            "The position %(lat).5f, %(lng).5f lies outside grid %(grid)s (%(code)s); the grid code is used."
+                        )
+                        % {"lat": r.home_lat, "lng": r.home_lng, "grid": grid.name, "code": grid.code},
+                    )
+                )
         elif r.home_lat is not None:
             grid = finder.grid_at(r.home_lat, r.home_lng)
             if grid is None:
                 lat_column, lat_letter = layout.label("lat")
-                d.errors.append(Issue(d.row, lat_column, lat_letter, _(
-                    "The position %(lat).5f, %(lng).5f is in none of your grids. Check the coordinates (latitude and "
-                    "longitude swapped?) or give the grid code.") % {"lat": r.home_lat, "lng": r.home_lng}))
+                d.errors.append(
+                    Issue(
+                        d.row,
+                        lat_column,
+                        lat_letter,
+                        _(
+                            "The position %(lat).5f, %(lng).5f is in none of your grids. Check the coordinates (latitude and "
+                            "longitude swapped?) or give the grid code."
+                        )
+                        % {"lat": r.home_lat, "lng": r.home_lng},
+                    )
+                )
                 continue
             r.grid = grid
 
@@ -761,17 +897,27 @@ def _check_national_ids(drafts: list[RowDraft], layout: Layout) -> None:
     for d in drafts:
         if d.national_id:
             rows_of.setdefault(d.resident.national_id_digest, []).append(d.row)
-    registered = set(
-        Resident.objects.filter(national_id_digest__in=sorted(rows_of)).values_list("national_id_digest", flat=True)
-    ) if rows_of else set()
+    registered = (
+        set(
+            Resident.objects.filter(national_id_digest__in=sorted(rows_of)).values_list("national_id_digest", flat=True)
+        )
+        if rows_of
+        else set()
+    )
     for d in drafts:
         if not d.national_id:
             continue
         digest = d.resident.national_id_digest
         others = [row for row in rows_of[digest] if row != d.row]
         if others:
-            d.errors.append(Issue(d.row, column, letter, _("The same national ID is also on row %(rows)s.")
-                                  % {"rows": ", ".join(map(str, others))}))
+            d.errors.append(
+                Issue(
+                    d.row,
+                    column,
+                    letter,
+                    _("The same national ID is also on row %(rows)s.") % {"rows": ", ".join(map(str, others))},
+                )
+            )
         if digest in registered:
             d.errors.append(Issue(d.row, column, letter, _("A resident with this national ID is already registered.")))
 
@@ -785,6 +931,7 @@ def _column_order(layout: Layout, issue: Issue) -> int:
 
 # --- staging and committing ----------------------------------------------------------------
 
+
 class RosterRejected(Exception):
     """The roster has errors (found again on commit); ``check`` holds them all."""
 
@@ -795,9 +942,14 @@ class RosterRejected(Exception):
 
 class RosterAlreadyImported(Exception):
     def __init__(self, roster_import: RosterImport):
-        super().__init__(_("“%(name)s” was already imported on %(date)s (%(count)d residents). Nothing was imported again.")
-                         % {"name": roster_import.filename, "count": roster_import.resident_count,
-                            "date": timezone.localtime(roster_import.committed_at).strftime("%Y-%m-%d %H:%M")})
+        super().__init__(
+            _("“%(name)s” was already imported on %(date)s (%(count)d residents). Nothing was imported again.")
+            % {
+                "name": roster_import.filename,
+                "count": roster_import.resident_count,
+                "date": timezone.localtime(roster_import.committed_at).strftime("%Y-%m-%d %H:%M"),
+            }
+        )
         self.message = str(self)
 
 
@@ -830,8 +982,9 @@ def roster_stage(*, actor, filename: str, data: bytes) -> RosterImport:
     filename = (filename or "roster").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
     table = read_table(data=data, filename=filename)
     layout_of(table)
-    return RosterImport.objects.create(uploaded_by=actor, filename=filename, content=_seal(data),
-                                       row_count=len(table.rows))
+    return RosterImport.objects.create(
+        uploaded_by=actor, filename=filename, content=_seal(data), row_count=len(table.rows)
+    )
 
 
 def roster_commit(*, actor, roster_import: RosterImport, address_ip: str | None = None) -> int:
@@ -839,8 +992,11 @@ def roster_commit(*, actor, roster_import: RosterImport, address_ip: str | None 
     one audit row. Raises RosterRejected (nothing written) or RosterAlreadyImported."""
     with transaction.atomic():
         # The lock makes a double click (or two tabs) wait, then see the first commit.
-        locked = RosterImport.objects.select_for_update().only("committed_at", "resident_count", "filename").get(
-            pk=roster_import.pk)
+        locked = (
+            RosterImport.objects.select_for_update()
+            .only("committed_at", "resident_count", "filename")
+            .get(pk=roster_import.pk)
+        )
         if locked.committed_at is not None:
             raise RosterAlreadyImported(locked)
         data = staged_file(roster_import)
@@ -865,13 +1021,19 @@ def roster_commit(*, actor, roster_import: RosterImport, address_ip: str | None 
         )
         # Once the IDs are stored with the residents, the file has no reason to stay.
         RosterImport.objects.filter(pk=locked.pk).update(
-            committed_at=timezone.now(), resident_count=len(residents), content=b"")
-        audit(actor=actor, action=AuditEvent.Action.RESIDENTS_IMPORTED, address=address_ip,
-              detail={"import": locked.pk, "filename": roster_import.filename, "count": len(residents)})
+            committed_at=timezone.now(), resident_count=len(residents), content=b""
+        )
+        audit(
+            actor=actor,
+            action=AuditEvent.Action.RESIDENTS_IMPORTED,
+            address=address_ip,
+            detail={"import": locked.pk, "filename": roster_import.filename, "count": len(residents)},
+        )
     return len(residents)
 
 
 # --- the template workbook ----------------------------------------------------------------
+
 
 def template_workbook(*, grids) -> bytes:
     """The roster template: the header row (required columns starred, frozen), text
@@ -904,8 +1066,11 @@ def template_workbook(*, grids) -> bytes:
             dimension.number_format = "yyyy-mm-dd"
             target.number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "A2"
-    for field_name, choices in (("sex", ["男", "女"]), ("care_level", Resident.CareLevel.values),
-                                ("consent_basis", CONSENT_LABELS)):
+    for field_name, choices in (
+        ("sex", ["男", "女"]),
+        ("care_level", Resident.CareLevel.values),
+        ("consent_basis", CONSENT_LABELS),
+    ):
         letter = get_column_letter([c.field for c in COLUMNS].index(field_name) + 1)
         validation = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
         validation.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
@@ -914,8 +1079,14 @@ def template_workbook(*, grids) -> bytes:
     notes = workbook.create_sheet("说明")
     notes.append([_("Column"), _("Required"), _("Format"), _("Example")])
     for column in COLUMNS:
-        notes.append([column.template_header, _("yes") if column.required else "", str(column.help),
-                      EXAMPLE_NATIONAL_ID if column.field == "national_id" else example[column.field]])
+        notes.append(
+            [
+                column.template_header,
+                _("yes") if column.required else "",
+                str(column.help),
+                EXAMPLE_NATIONAL_ID if column.field == "national_id" else example[column.field],
+            ]
+        )
     notes.append([])
     for line in (
         _("Columns marked * are required; every row also needs 网格编码 or both 纬度 and 经度."),

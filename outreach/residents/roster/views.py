@@ -12,8 +12,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,8 +25,10 @@ class RosterUploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Roster file (.xlsx or .csv)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
-        error_messages={"required": gettext_lazy("Choose the roster file to upload."),
-                        "empty": gettext_lazy("The file is empty.")},
+        error_messages={
+            "required": gettext_lazy("Choose the roster file to upload."),
+            "empty": gettext_lazy("The file is empty."),
+        },
     )
 
 
@@ -97,11 +98,17 @@ def roster_commit(request, pk: int):
     except roster.RosterRejected as exc:
         # The data changed since the preview (a grid, a scope, a resident registered
         # meanwhile): show the fresh errors in place of the stale preview.
-        messages.error(request, _("The roster no longer passes the check; nothing was imported. Fix the rows below "
-                                  "and upload the file again."))
+        messages.error(
+            request,
+            _(
+                "The roster no longer passes the check; nothing was imported. Fix the rows below "
+                "and upload the file again."
+            ),
+        )
         return _preview(request, staged, exc.check, status=409)
-    messages.success(request, ngettext("%(count)d resident imported.", "%(count)d residents imported.", count)
-                     % {"count": count})
+    messages.success(
+        request, ngettext("%(count)d resident imported.", "%(count)d residents imported.", count) % {"count": count}
+    )
     return redirect("roster-preview", pk=staged.pk)
 
 
@@ -109,8 +116,14 @@ def roster_commit(request, pk: int):
 @login_required
 def roster_template(request):
     _importer_only(request.user)
-    grids = (areas_in_scope(user=request.user).filter(level=Area.Level.GRID).select_related("parent")
-             .only("code", "name", "parent", "parent__name").order_by("path"))
+    grids = (
+        areas_in_scope(user=request.user)
+        .filter(level=Area.Level.GRID)
+        .select_related("parent")
+        .only("code", "name", "parent", "parent__name")
+        .order_by("path")
+    )
     data = roster.template_workbook(grids=grids)
-    return FileResponse(io.BytesIO(data), as_attachment=True, filename=roster.TEMPLATE_FILENAME,
-                        content_type=roster.XLSX_CONTENT_TYPE)
+    return FileResponse(
+        io.BytesIO(data), as_attachment=True, filename=roster.TEMPLATE_FILENAME, content_type=roster.XLSX_CONTENT_TYPE
+    )

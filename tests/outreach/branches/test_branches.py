@@ -24,7 +24,14 @@ from outreach.branches import services as branch_services
 from outreach.complaints import services as complaint_services
 from outreach.errands import services as errand_services
 from outreach.models import (
-    BranchActivity, BranchActivityPhoto, BranchActivityPoint, BranchEvent, Complaint, Errand, ErrandEvent, ServiceType,
+    BranchActivity,
+    BranchActivityPhoto,
+    BranchActivityPoint,
+    BranchEvent,
+    Complaint,
+    Errand,
+    ErrandEvent,
+    ServiceType,
 )
 from tests import factories
 
@@ -93,20 +100,38 @@ def not_paired_with(branch, other) -> ServicePoint:
 
 
 def unpaired_station(branch, index: int = 0) -> ServicePoint:
-    stations = (ServicePoint.objects.filter(tier=ServicePoint.Tier.COMMUNITY_STATION)
-                .exclude(pairings__branch=branch).order_by("area__path"))
+    stations = (
+        ServicePoint.objects.filter(tier=ServicePoint.Tier.COMMUNITY_STATION)
+        .exclude(pairings__branch=branch)
+        .order_by("area__path")
+    )
     return stations[index]
 
 
-def log(actor, branch, points, *, days_ago: int = 1, status: str = HELD, people: int = 12, uploads=(),
-        kind: str = "policy_outreach", activity_id=None) -> BranchActivity:
+def log(
+    actor,
+    branch,
+    points,
+    *,
+    days_ago: int = 1,
+    status: str = HELD,
+    people: int = 12,
+    uploads=(),
+    kind: str = "policy_outreach",
+    activity_id=None,
+) -> BranchActivity:
     held_on = timezone.localdate() - timedelta(days=days_ago)
     data = branch_services.ActivityInput(
-        kind=kind, status=status, held_on=held_on, point_ids=tuple(p.pk for p in points),
-        people_reached=people if status == HELD else 0, topics=("social_insurance",),
+        kind=kind,
+        status=status,
+        held_on=held_on,
+        point_ids=tuple(p.pk for p in points),
+        people_reached=people if status == HELD else 0,
+        topics=("social_insurance",),
     )
     activity, _created = branch_services.activity_record(
-        actor=actor, branch=branch, activity_id=activity_id or uuid.uuid4(), data=data, uploads=uploads)
+        actor=actor, branch=branch, activity_id=activity_id or uuid.uuid4(), data=data, uploads=uploads
+    )
     return activity
 
 
@@ -119,21 +144,32 @@ def branch_errand(admin, *, name: str = "张大爷", days_ago: int = 0) -> Erran
     """An errand climbed to 社会保障联合支部 (three escalations from the grid point)."""
     resident = factories.resident(admin, name=name)
     errand, _ = errand_services.errand_create(
-        actor=admin, errand_id=uuid.uuid4(), resident=resident,
+        actor=admin,
+        errand_id=uuid.uuid4(),
+        resident=resident,
         service=ServiceType.objects.get(code=SOCIAL_SECURITY_CARD),
-        source="phone", requested_at=timezone.now() - timedelta(days=days_ago),
+        source="phone",
+        requested_at=timezone.now() - timedelta(days=days_ago),
     )
     for _ in range(3):
-        errand = errand_services.errand_transition(actor=admin, errand=errand, action="escalate",
-                                                   expected_version=errand.version)
+        errand = errand_services.errand_transition(
+            actor=admin, errand=errand, action="escalate", expected_version=errand.version
+        )
     return errand
 
 
 def api_activity(at, **overrides) -> dict:
-    body = {"id": str(uuid.uuid4()), "kind": "business_guidance", "status": "held",
-            "held_on": (timezone.localdate() - timedelta(days=2)).isoformat(), "points": [p.pk for p in at],
-            "people_reached": 15, "topics": ["social_insurance", "employment"], "topics_other": "灵活就业参保",
-            "notes": "在代办站讲解社保卡申领"}
+    body = {
+        "id": str(uuid.uuid4()),
+        "kind": "business_guidance",
+        "status": "held",
+        "held_on": (timezone.localdate() - timedelta(days=2)).isoformat(),
+        "points": [p.pk for p in at],
+        "people_reached": 15,
+        "topics": ["social_insurance", "employment"],
+        "topics_other": "灵活就业参保",
+        "notes": "在代办站讲解社保卡申领",
+    }
     body.update(overrides)
     return body
 
@@ -154,6 +190,7 @@ def branch_urls(branch) -> list[str]:
 
 # --- roles and the database --------------------------------------------------------------
 
+
 def test_a_branch_member_scope_needs_a_branch_and_no_area(branch, demo_users):
     user = demo_users["worker"]
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -172,14 +209,21 @@ def test_members_belong_to_the_branch_but_do_not_lead_it(branch, member, demo_us
 
 # --- scope ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("username", ["secretary", "member"])
 def test_secretary_and_member_get_404_on_another_branch(login, other_branch, branch, username):
     client = login(username)
     for url in branch_urls(other_branch):
         assert client.get(url).status_code == 404, url
     assert client.get(reverse("branch-activity-create", args=[other_branch.pk])).status_code == 404
-    assert client.post(f"/api/v1/branches/{other_branch.pk}/activities", api_activity(paired_points(other_branch, 1)),
-                       content_type="application/json").status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/branches/{other_branch.pk}/activities",
+            api_activity(paired_points(other_branch, 1)),
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
     # and their own branch opens
     for url in branch_urls(branch):
         assert client.get(url).status_code == 200, url
@@ -195,8 +239,13 @@ def test_another_branchs_activities_and_photos_are_404(login, branch, other_bran
     assert client.get(reverse("branch-activity-detail", args=[branch.pk, activity.pk])).status_code == 404
     assert client.get(reverse("branch-activity-photo", args=[photo.pk])).status_code == 404
     assert client.get(reverse("branch-activity-photo-thumb", args=[photo.pk])).status_code == 404
-    assert client.post(reverse("branch-activity-held", args=[other_branch.pk, activity.pk]),
-                       {"held_on": timezone.localdate().isoformat(), "people_reached": "3"}).status_code == 404
+    assert (
+        client.post(
+            reverse("branch-activity-held", args=[other_branch.pk, activity.pk]),
+            {"held_on": timezone.localdate().isoformat(), "people_reached": "3"},
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize("username", ["worker", "station"])
@@ -238,14 +287,19 @@ def test_readers_get_404_on_every_write(login, branch, member, demo_users, usern
         (reverse("branch-pairing-liaison", args=[branch.pk, pairing.pk]), {"liaison": member.pk}),
         (reverse("branch-activity-create", args=[branch.pk]), {}),
         (reverse("branch-activity-held", args=[branch.pk, activity.pk]), {"people_reached": "5"}),
-        (reverse("branch-queue-assign", args=[branch.pk, errand.pk]),
-         {"assignee": member.pk, "version": errand.version}),
+        (
+            reverse("branch-queue-assign", args=[branch.pk, errand.pk]),
+            {"assignee": member.pk, "version": errand.version},
+        ),
     ]
     for url, data in writes:
         assert client.post(url, data).status_code == 404, url
     assert client.get(reverse("branch-activity-create", args=[branch.pk])).status_code == 404
-    response = client.post(f"/api/v1/branches/{branch.pk}/activities", api_activity(paired_points(branch, 1)),
-                           content_type="application/json")
+    response = client.post(
+        f"/api/v1/branches/{branch.pk}/activities",
+        api_activity(paired_points(branch, 1)),
+        content_type="application/json",
+    )
     assert response.status_code == 404
     assert Scope.objects.filter(branch=branch, role=Role.BRANCH_MEMBER).count() == 1
     assert not Pairing.objects.filter(branch=branch, until__isnull=False).exists()
@@ -271,6 +325,7 @@ def test_the_overview_home_leads_to_the_branch(login, branch):
 
 
 # --- members -------------------------------------------------------------------------------
+
 
 def test_the_secretary_adds_and_removes_members(login, branch, demo_users, member):
     client = login("secretary")
@@ -311,24 +366,31 @@ def test_members_do_not_manage_members_or_pairings(login, branch, member):
     pairing = Pairing.objects.filter(branch=branch, until__isnull=True).first()
     assert client.post(reverse("branch-member-add", args=[branch.pk]), {"username": "worker"}).status_code == 404
     assert client.post(reverse("branch-pairing-end", args=[branch.pk, pairing.pk])).status_code == 404
-    assert client.post(reverse("branch-pairing-add", args=[branch.pk]),
-                       {"point": unpaired_station(branch).pk}).status_code == 404
+    assert (
+        client.post(reverse("branch-pairing-add", args=[branch.pk]), {"point": unpaired_station(branch).pk}).status_code
+        == 404
+    )
     with pytest.raises(ValidationError):
         branch_services.branch_member_add(actor=member, branch=branch, username="worker")
 
 
 # --- pairings ------------------------------------------------------------------------------
 
+
 def test_the_secretary_pairs_ends_and_sees_the_history(login, branch, member):
     client = login("secretary")
     station = unpaired_station(branch)
-    response = client.get(reverse("branch-pairings", args=[branch.pk]), {"find": station.area.name},
-                          headers={"HX-Request": "true", "HX-Target": "candidates"})
+    response = client.get(
+        reverse("branch-pairings", args=[branch.pk]),
+        {"find": station.area.name},
+        headers={"HX-Request": "true", "HX-Target": "candidates"},
+    )
     assert station in response.context["candidates"]
     today = timezone.localdate()
-    response = client.post(reverse("branch-pairing-add", args=[branch.pk]),
-                           {"point": station.pk, "since": (today - timedelta(days=3)).isoformat(),
-                            "liaison": member.pk})
+    response = client.post(
+        reverse("branch-pairing-add", args=[branch.pk]),
+        {"point": station.pk, "since": (today - timedelta(days=3)).isoformat(), "liaison": member.pk},
+    )
     assert response.status_code == 302
     pairing = Pairing.objects.get(branch=branch, point=station, until__isnull=True)
     assert (pairing.since, pairing.liaison, pairing.liaison_name) == (today - timedelta(days=3), member, "吴洁")
@@ -361,12 +423,14 @@ def test_pairings_are_checked(branch, member, demo_users):
         branch_services.pairing_add(actor=secretary, branch=branch, point=grid_point)
     assert "point" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        branch_services.pairing_add(actor=secretary, branch=branch, point=unpaired_station(branch),
-                                    since=today + timedelta(days=1))
+        branch_services.pairing_add(
+            actor=secretary, branch=branch, point=unpaired_station(branch), since=today + timedelta(days=1)
+        )
     assert "since" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        branch_services.pairing_add(actor=secretary, branch=branch, point=unpaired_station(branch),
-                                    liaison=demo_users["worker"])
+        branch_services.pairing_add(
+            actor=secretary, branch=branch, point=unpaired_station(branch), liaison=demo_users["worker"]
+        )
     assert "liaison" in error.value.message_dict
     pairing = Pairing.objects.filter(branch=branch, until__isnull=True).first()
     with pytest.raises(ValidationError) as error:
@@ -380,6 +444,7 @@ def test_pairings_are_checked(branch, member, demo_users):
 
 
 # --- the neglected flag -----------------------------------------------------------------------
+
 
 def test_is_neglected_at_the_edges():
     today = date(2026, 11, 27)
@@ -410,8 +475,9 @@ def test_the_neglected_flag_on_crafted_data(login, branch, other_branch, other_s
         Pairing.objects.create(branch=other_branch, point=elsewhere, since=date(2024, 1, 1))
     log(other_secretary, other_branch, [elsewhere], days_ago=1)
     fresh = unpaired_station(branch)
-    branch_services.pairing_add(actor=secretary, branch=branch, point=fresh,
-                                since=timezone.localdate() - timedelta(days=20))
+    branch_services.pairing_add(
+        actor=secretary, branch=branch, point=fresh, since=timezone.localdate() - timedelta(days=20)
+    )
 
     data = login("secretary").get(f"/api/v1/branches/{branch.pk}/points", {"limit": 200}).json()
     flags = {row["id"]: row["neglected"] for row in data["items"]}
@@ -422,8 +488,9 @@ def test_the_neglected_flag_on_crafted_data(login, branch, other_branch, other_s
     assert last[recent.pk] == (timezone.localdate() - timedelta(days=10)).isoformat() and last[planned_only.pk] is None
     assert all(flags[p.pk] for p in rest)  # nothing ever happened there
     assert data["count"] == 101
-    neglected = login("secretary").get(f"/api/v1/branches/{branch.pk}/points",
-                                       {"neglected": "true", "limit": 200}).json()
+    neglected = (
+        login("secretary").get(f"/api/v1/branches/{branch.pk}/points", {"neglected": "true", "limit": 200}).json()
+    )
     assert {row["id"] for row in neglected["items"]} == {pk for pk, flag in flags.items() if flag}
 
     # the home, the map data and the setting agree
@@ -438,6 +505,7 @@ def test_the_neglected_flag_on_crafted_data(login, branch, other_branch, other_s
 
 # --- activities -------------------------------------------------------------------------------
 
+
 def test_secretary_logs_an_activity_with_a_photo_in_the_web_form(login, branch):
     client = login("secretary")
     first, second = paired_points(branch, 2)
@@ -445,10 +513,18 @@ def test_secretary_logs_an_activity_with_a_photo_in_the_web_form(login, branch):
     page = client.get(url, {"point": first.pk})
     assert page.status_code == 200 and page.context["form"]["points"].value() == [first.pk]
     activity_id = uuid.uuid4()
-    data = {"id": str(activity_id), "kind": "policy_outreach", "status": "held",
-            "held_on": timezone.localdate().isoformat(), "points": [first.pk, second.pk], "people_reached": "30",
-            "topics": ["social_insurance", "elderly_care"], "topics_other": "", "notes": "宣讲社保新政",
-            "photos": [factories.jpeg()]}
+    data = {
+        "id": str(activity_id),
+        "kind": "policy_outreach",
+        "status": "held",
+        "held_on": timezone.localdate().isoformat(),
+        "points": [first.pk, second.pk],
+        "people_reached": "30",
+        "topics": ["social_insurance", "elderly_care"],
+        "topics_other": "",
+        "notes": "宣讲社保新政",
+        "photos": [factories.jpeg()],
+    }
     response = client.post(url, data)
     activity = BranchActivity.objects.get(pk=activity_id)
     assert response.status_code == 302
@@ -472,15 +548,31 @@ def test_the_activity_form_shows_every_error_at_once(login, branch):
     client = login("member")
     outside = not_paired_with(branch, JointBranch.objects.get(number=2))
     url = reverse("branch-activity-create", args=[branch.pk])
-    response = client.post(url, {"id": str(uuid.uuid4()), "kind": "policy_outreach", "status": "held",
-                                 "held_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
-                                 "points": [outside.pk], "people_reached": "0"})
+    response = client.post(
+        url,
+        {
+            "id": str(uuid.uuid4()),
+            "kind": "policy_outreach",
+            "status": "held",
+            "held_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
+            "points": [outside.pk],
+            "people_reached": "0",
+        },
+    )
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "points" in errors  # not one of the branch's paired points: not even a choice
-    response = client.post(url, {"id": str(uuid.uuid4()), "kind": "policy_outreach", "status": "held",
-                                 "held_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
-                                 "points": [paired_points(branch, 1)[0].pk], "people_reached": "0"})
+    response = client.post(
+        url,
+        {
+            "id": str(uuid.uuid4()),
+            "kind": "policy_outreach",
+            "status": "held",
+            "held_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
+            "points": [paired_points(branch, 1)[0].pk],
+            "people_reached": "0",
+        },
+    )
     errors = response.context["form"].errors
     assert {"held_on", "people_reached", "topics"} <= set(errors)
     assert not BranchActivity.objects.exists()
@@ -496,15 +588,23 @@ def test_a_planned_activity_is_recorded_as_held(login, branch, member):
     url = reverse("branch-activity-held", args=[branch.pk, activity.pk])
     response = client.post(url, {"held_on": timezone.localdate().isoformat(), "people_reached": "0"})
     assert response.status_code == 422 and "people_reached" in response.context["held_form"].errors
-    response = client.post(url, {"held_on": timezone.localdate().isoformat(), "people_reached": "41",
-                                 "notes": "如期举行", "photos": [factories.jpeg()]})
+    response = client.post(
+        url,
+        {
+            "held_on": timezone.localdate().isoformat(),
+            "people_reached": "41",
+            "notes": "如期举行",
+            "photos": [factories.jpeg()],
+        },
+    )
     assert response.status_code == 302
     activity.refresh_from_db()
     assert (activity.status, activity.people_reached, activity.held_on) == (HELD, 41, timezone.localdate())
     assert activity.photos.count() == 1
     with pytest.raises(ValidationError):  # already recorded as held
-        branch_services.activity_record_held(actor=member, activity=activity, held_on=timezone.localdate(),
-                                             people_reached=3)
+        branch_services.activity_record_held(
+            actor=member, activity=activity, held_on=timezone.localdate(), people_reached=3
+        )
     activity.refresh_from_db()
     assert activity.people_reached == 41
 
@@ -524,6 +624,7 @@ def test_activities_page_has_the_month_calendar_and_whats_coming(login, branch, 
 
 
 # --- the API ------------------------------------------------------------------------------------
+
 
 def test_api_logs_an_activity_once(login, branch):
     client = login("member")
@@ -555,8 +656,9 @@ def test_api_refuses_bad_activities_with_field_errors(login, branch, other_branc
         ({"people_reached": 0}, "people_reached"),
     ]
     for overrides, field in cases:
-        response = client.post(url, api_activity(paired_points(branch, 1), **overrides),
-                               content_type="application/json")
+        response = client.post(
+            url, api_activity(paired_points(branch, 1), **overrides), content_type="application/json"
+        )
         assert response.status_code == 422, overrides
         assert field in {e["field"].split(".")[0] for e in response.json()["errors"]}, (overrides, response.json())
     assert not BranchActivity.objects.exists()
@@ -565,28 +667,43 @@ def test_api_refuses_bad_activities_with_field_errors(login, branch, other_branc
 def test_api_takes_photos_as_multipart(login, branch):
     client = login("secretary")
     body = api_activity(paired_points(branch, 1))
-    response = client.post(f"/api/v1/branches/{branch.pk}/activities",
-                           {**body, "photos": [factories.jpeg("a.jpg"), factories.jpeg("b.jpg", color=(1, 2, 3))]})
+    response = client.post(
+        f"/api/v1/branches/{branch.pk}/activities",
+        {**body, "photos": [factories.jpeg("a.jpg"), factories.jpeg("b.jpg", color=(1, 2, 3))]},
+    )
     assert response.status_code == 201, response.json()
     assert len(response.json()["photos"]) == 2
     assert client.get(response.json()["photos"][0]["thumbnail_url"]).status_code == 200
-    bad = client.post(f"/api/v1/branches/{branch.pk}/activities",
-                      {**api_activity(paired_points(branch, 1)), "photos": [factories.jpeg("x.jpg")],
-                       "status": "planned", "people_reached": 0,
-                       "held_on": (timezone.localdate() + timedelta(days=2)).isoformat()})
+    bad = client.post(
+        f"/api/v1/branches/{branch.pk}/activities",
+        {
+            **api_activity(paired_points(branch, 1)),
+            "photos": [factories.jpeg("x.jpg")],
+            "status": "planned",
+            "people_reached": 0,
+            "held_on": (timezone.localdate() + timedelta(days=2)).isoformat(),
+        },
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "photos"
 
 
 # --- the queue ------------------------------------------------------------------------------------
+
 
 def test_the_queue_assigns_to_a_member_and_answers_back_down(login, branch, member, demo_users):
     admin = demo_users["admin"]
     kept = branch_errand(admin, name="张大爷")
     sent_down = branch_errand(admin, name="李奶奶")
     register = complaint_services.complaint_register(
-        actor=demo_users["street"], point=ServicePoint.objects.get(name="稠城街道代办中心"), name="陈阿姨",
-        phone="13900001111", service=None, department=Department.objects.get(name="人力资源和社会保障局"),
-        what_happened="社保卡跑了两次", trips=2, handled_on_spot=False,
+        actor=demo_users["street"],
+        point=ServicePoint.objects.get(name="稠城街道代办中心"),
+        name="陈阿姨",
+        phone="13900001111",
+        service=None,
+        department=Department.objects.get(name="人力资源和社会保障局"),
+        what_happened="社保卡跑了两次",
+        trips=2,
+        handled_on_spot=False,
     )
     client = login("member")
     page = client.get(reverse("branch-queue", args=[branch.pk]))
@@ -595,13 +712,16 @@ def test_the_queue_assigns_to_a_member_and_answers_back_down(login, branch, memb
     row = next(r for r in page.context["rows"] if r["errand"] == kept)
     assert member in [s.user for s in row["in_branch"]] and demo_users["worker"] in [s.user for s in row["down"]]
 
-    response = client.post(reverse("branch-queue-assign", args=[branch.pk, kept.pk]),
-                           {"assignee": member.pk, "version": kept.version})
+    response = client.post(
+        reverse("branch-queue-assign", args=[branch.pk, kept.pk]), {"assignee": member.pk, "version": kept.version}
+    )
     assert response.status_code == 302
     kept.refresh_from_db()
     assert (kept.holder_branch, kept.assignee) == (branch, member)  # stays with the branch
-    response = client.post(reverse("branch-queue-assign", args=[branch.pk, sent_down.pk]),
-                           {"assignee": demo_users["worker"].pk, "version": sent_down.version})
+    response = client.post(
+        reverse("branch-queue-assign", args=[branch.pk, sent_down.pk]),
+        {"assignee": demo_users["worker"].pk, "version": sent_down.version},
+    )
     sent_down.refresh_from_db()
     assert sent_down.holder_branch is None and sent_down.holder_point.tier == "grid_point"
     assert sent_down.assignee == demo_users["worker"]
@@ -610,20 +730,32 @@ def test_the_queue_assigns_to_a_member_and_answers_back_down(login, branch, memb
     messages = [str(m) for m in client.get(reverse("branch-queue", args=[branch.pk])).context["messages"]]
     assert any(kept.number in m for m in messages)
     # the errand answered down has left the queue; the member can no longer act on it there
-    assert client.post(reverse("branch-queue-assign", args=[branch.pk, sent_down.pk]),
-                       {"assignee": member.pk, "version": sent_down.version}).status_code == 404
+    assert (
+        client.post(
+            reverse("branch-queue-assign", args=[branch.pk, sent_down.pk]),
+            {"assignee": member.pk, "version": sent_down.version},
+        ).status_code
+        == 404
+    )
     # the member answers the complaint through the complaints window
     assert client.get(reverse("complaint-detail", args=[register.pk])).status_code == 200
 
 
 # --- the monthly report -------------------------------------------------------------------------
 
+
 def _at(day: date, hour: int = 10) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour)))
 
 
-def _timeline(errand: Errand, *, arrived: datetime, completed: datetime | None = None,
-              cancelled: datetime | None = None, due_on: date) -> None:
+def _timeline(
+    errand: Errand,
+    *,
+    arrived: datetime,
+    completed: datetime | None = None,
+    cancelled: datetime | None = None,
+    due_on: date,
+) -> None:
     """Move an errand's crafted timeline into the past: created and escalated in the
     hours before it reached the branch at ``arrived``, then handled, then completed or
     cancelled."""
@@ -642,8 +774,9 @@ def _timeline(errand: Errand, *, arrived: datetime, completed: datetime | None =
 
 def _complete(errand: Errand, actor) -> Errand:
     for action in ("accept", "start", "complete"):
-        errand = errand_services.errand_transition(actor=actor, errand=errand, action=action,
-                                                   expected_version=errand.version)
+        errand = errand_services.errand_transition(
+            actor=actor, errand=errand, action=action, expected_version=errand.version
+        )
     return errand
 
 
@@ -674,23 +807,37 @@ def crafted_month(branch, other_branch, demo_users, other_secretary):
     # errands
     resolved_in_month = branch_errand(admin, name="甲")
     _complete(resolved_in_month, secretary)
-    _timeline(resolved_in_month, arrived=_at(start + timedelta(days=2)), completed=_at(start + timedelta(days=4)),
-              due_on=start + timedelta(days=9))
+    _timeline(
+        resolved_in_month,
+        arrived=_at(start + timedelta(days=2)),
+        completed=_at(start + timedelta(days=4)),
+        due_on=start + timedelta(days=9),
+    )
     arrived_before = branch_errand(admin, name="乙")
     _complete(arrived_before, secretary)
-    _timeline(arrived_before, arrived=_at(before), completed=_at(start + timedelta(days=5)),
-              due_on=start + timedelta(days=1))
+    _timeline(
+        arrived_before, arrived=_at(before), completed=_at(start + timedelta(days=5)), due_on=start + timedelta(days=1)
+    )
     still_open = branch_errand(admin, name="丙")
     _timeline(still_open, arrived=_at(start + timedelta(days=7)), due_on=start + timedelta(days=12))
     cancelled = branch_errand(admin, name="丁")
-    errand_services.errand_transition(actor=secretary, errand=cancelled, action="cancel", reason="重复",
-                                      expected_version=cancelled.version)
-    _timeline(cancelled, arrived=_at(start + timedelta(days=8)), cancelled=_at(start + timedelta(days=11)),
-              due_on=start + timedelta(days=9))
+    errand_services.errand_transition(
+        actor=secretary, errand=cancelled, action="cancel", reason="重复", expected_version=cancelled.version
+    )
+    _timeline(
+        cancelled,
+        arrived=_at(start + timedelta(days=8)),
+        cancelled=_at(start + timedelta(days=11)),
+        due_on=start + timedelta(days=9),
+    )
     late = branch_errand(admin, name="戊")
     _complete(late, secretary)
-    _timeline(late, arrived=_at(start + timedelta(days=6)), completed=_at(end + timedelta(days=1)),
-              due_on=start + timedelta(days=8))
+    _timeline(
+        late,
+        arrived=_at(start + timedelta(days=6)),
+        completed=_at(end + timedelta(days=1)),
+        due_on=start + timedelta(days=8),
+    )
     after = branch_errand(admin, name="己")  # reached the branch after the month
     _timeline(after, arrived=_at(end + timedelta(days=1)), due_on=end)
 
@@ -700,11 +847,20 @@ def crafted_month(branch, other_branch, demo_users, other_secretary):
 
     def complaint(resolved: datetime | None, deadline: date, registered: datetime) -> Complaint:
         item = complaint_services.complaint_register(
-            actor=demo_users["street"], point=centre, name="陈阿姨", phone="13900001111", service=None,
-            department=department, what_happened="跑了两次", trips=2, handled_on_spot=False)
+            actor=demo_users["street"],
+            point=centre,
+            name="陈阿姨",
+            phone="13900001111",
+            service=None,
+            department=department,
+            what_happened="跑了两次",
+            trips=2,
+            handled_on_spot=False,
+        )
         if resolved:
-            item = complaint_services.complaint_resolve(actor=secretary, complaint=item, resolution="已协调办结",
-                                                        expected_version=item.version)
+            item = complaint_services.complaint_resolve(
+                actor=secretary, complaint=item, resolution="已协调办结", expected_version=item.version
+            )
         Complaint.objects.filter(pk=item.pk).update(resolved_at=resolved, deadline=deadline, registered_at=registered)
         return item
 
@@ -717,21 +873,47 @@ def crafted_month(branch, other_branch, demo_users, other_secretary):
     complaint(None, start + timedelta(days=20), _at(start + timedelta(days=14)))  # still open
 
     return {
-        "month": start, "activities_held": 2, "people_reached": 30, "points_reached": 3, "points_paired": 99,
-        "errands_received": 4, "errands_resolved": 2, "errands_overdue": 2,
+        "month": start,
+        "activities_held": 2,
+        "people_reached": 30,
+        "points_reached": 3,
+        "points_paired": 99,
+        "errands_received": 4,
+        "errands_resolved": 2,
+        "errands_overdue": 2,
         "median_resolution_days": round(((2) + (start + timedelta(days=5) - before).days) / 2, 1),
-        "complaints_received": 4, "complaints_resolved": 3, "complaints_resolved_in_time": 2,
+        "complaints_received": 4,
+        "complaints_resolved": 3,
+        "complaints_resolved_in_time": 2,
     }
 
 
-FIGURES = ["activities_held", "people_reached", "points_reached", "points_paired", "errands_received",
-           "errands_resolved", "errands_overdue", "median_resolution_days", "complaints_received",
-           "complaints_resolved", "complaints_resolved_in_time"]
-XLSX_HEADERS = {"activities_held": "开展活动(次)", "people_reached": "覆盖人数", "points_reached": "走访代办点(个)",
-                "points_paired": "结对代办点(个)", "errands_received": "收到代办(件)", "errands_resolved": "办结代办(件)",
-                "errands_overdue": "逾期代办(件)", "median_resolution_days": "办结用时中位数(天)",
-                "complaints_received": "收到投诉(件)", "complaints_resolved": "办结投诉(件)",
-                "complaints_resolved_in_time": "按时办结投诉(件)"}
+FIGURES = [
+    "activities_held",
+    "people_reached",
+    "points_reached",
+    "points_paired",
+    "errands_received",
+    "errands_resolved",
+    "errands_overdue",
+    "median_resolution_days",
+    "complaints_received",
+    "complaints_resolved",
+    "complaints_resolved_in_time",
+]
+XLSX_HEADERS = {
+    "activities_held": "开展活动(次)",
+    "people_reached": "覆盖人数",
+    "points_reached": "走访代办点(个)",
+    "points_paired": "结对代办点(个)",
+    "errands_received": "收到代办(件)",
+    "errands_resolved": "办结代办(件)",
+    "errands_overdue": "逾期代办(件)",
+    "median_resolution_days": "办结用时中位数(天)",
+    "complaints_received": "收到投诉(件)",
+    "complaints_resolved": "办结投诉(件)",
+    "complaints_resolved_in_time": "按时办结投诉(件)",
+}
 
 
 def xlsx_rows(content: bytes) -> list[dict]:
@@ -813,37 +995,43 @@ def test_a_month_that_is_not_a_month_says_so(login, branch):
 
 # --- fixed query counts ---------------------------------------------------------------------------
 
+
 def grow(branch, demo_users, n: int) -> None:
     """More pairings, activities (with points and photos), errands and complaints."""
     secretary = demo_users["secretary"]
     points = paired_points(branch)  # paired long ago: activities in the past days fit
-    for i in range(n):
+    for _ in range(n):
         branch_services.pairing_add(actor=secretary, branch=branch, point=unpaired_station(branch))
     for i in range(n):
-        log(secretary, branch, points[i:i + 3], days_ago=i, uploads=[factories.jpeg(color=(i, 9, 9))] if i < 2 else ())
-        log(secretary, branch, points[i + 3:i + 4], status=PLANNED, days_ago=-i - 1)
+        log(
+            secretary, branch, points[i : i + 3], days_ago=i, uploads=[factories.jpeg(color=(i, 9, 9))] if i < 2 else ()
+        )
+        log(secretary, branch, points[i + 3 : i + 4], status=PLANNED, days_ago=-i - 1)
     for i in range(2):
         branch_errand(demo_users["admin"], name=f"新{i}", days_ago=i * 10)
 
 
-@pytest.mark.parametrize("name, queries", [
-    # session, user, scopes, branch; points (pairings with open errands, last activities);
-    # windows; people; queue counts (errands, complaints)
-    ("branch-home", 10),
-    # session, user, scopes, branch; pairings with open errands, last activities
-    ("branch-points-geojson", 6),
-    # session, user, scopes, branch; activities held, points reached, paired, errand
-    # arrivals, errands, complaints
-    ("branch-report", 10),
-    # session, user, scopes, branch; the month's activities + their points + photos;
-    # upcoming (+ points, photos); planned and passed (+ points, photos)
-    ("branch-activities", 13),
-    # session, user, scopes, branch; the page's errands (count + rows) and who they may go
-    # to; complaints; queue counts (errands, complaints)
-    ("branch-queue", 10),
-    # session, user, scopes, branch; paired points (2); ended pairings; people
-    ("branch-pairings", 8),
-])
+@pytest.mark.parametrize(
+    "name, queries",
+    [
+        # session, user, scopes, branch; points (pairings with open errands, last activities);
+        # windows; people; queue counts (errands, complaints)
+        ("branch-home", 10),
+        # session, user, scopes, branch; pairings with open errands, last activities
+        ("branch-points-geojson", 6),
+        # session, user, scopes, branch; activities held, points reached, paired, errand
+        # arrivals, errands, complaints
+        ("branch-report", 10),
+        # session, user, scopes, branch; the month's activities + their points + photos;
+        # upcoming (+ points, photos); planned and passed (+ points, photos)
+        ("branch-activities", 13),
+        # session, user, scopes, branch; the page's errands (count + rows) and who they may go
+        # to; complaints; queue counts (errands, complaints)
+        ("branch-queue", 10),
+        # session, user, scopes, branch; paired points (2); ended pairings; people
+        ("branch-pairings", 8),
+    ],
+)
 def test_branch_pages_query_count_does_not_grow(login, branch, demo_users, django_assert_num_queries, name, queries):
     client = login("secretary")
     url = reverse(name, args=[branch.pk])
@@ -861,16 +1049,20 @@ def test_branch_pages_query_count_does_not_grow(login, branch, demo_users, djang
         assert client.get(url).status_code == 200
 
 
-@pytest.mark.parametrize("name, params, target, queries", [
-    # session, user, scopes, branch; pairings with open errands, last activities
-    ("branch-home", {"show": "neglected", "page": "2"}, "point-list", 6),
-    # session, user, scopes, branch; liaison choices; pairings with open errands, last activities
-    ("branch-pairings", {"q": "社区", "page": "2"}, "pairing-list", 7),
-    # session, user, scopes, branch; liaison choices; points to pair with
-    ("branch-pairings", {"find": "村"}, "candidates", 6),
-])
-def test_htmx_partials_query_count_does_not_grow(login, branch, demo_users, django_assert_num_queries, name, params,
-                                                 target, queries):
+@pytest.mark.parametrize(
+    "name, params, target, queries",
+    [
+        # session, user, scopes, branch; pairings with open errands, last activities
+        ("branch-home", {"show": "neglected", "page": "2"}, "point-list", 6),
+        # session, user, scopes, branch; liaison choices; pairings with open errands, last activities
+        ("branch-pairings", {"q": "社区", "page": "2"}, "pairing-list", 7),
+        # session, user, scopes, branch; liaison choices; points to pair with
+        ("branch-pairings", {"find": "村"}, "candidates", 6),
+    ],
+)
+def test_htmx_partials_query_count_does_not_grow(
+    login, branch, demo_users, django_assert_num_queries, name, params, target, queries
+):
     client = login("secretary")
     url = reverse(name, args=[branch.pk])
     headers = {"HX-Request": "true", "HX-Target": target}
@@ -884,14 +1076,17 @@ def test_htmx_partials_query_count_does_not_grow(login, branch, demo_users, djan
     assert response.status_code == 200 and "<html" not in response.content.decode()
 
 
-@pytest.mark.parametrize("url, queries", [
-    # session, user, scopes, branch; pairings with open errands, last activities
-    ("/api/v1/branches/{pk}/points", 6),
-    # session, user, scopes, branch; count, activities, their points, their photos
-    ("/api/v1/branches/{pk}/activities", 8),
-    # session, user, scopes, branches with their paired counts
-    ("/api/v1/branches", 4),
-])
+@pytest.mark.parametrize(
+    "url, queries",
+    [
+        # session, user, scopes, branch; pairings with open errands, last activities
+        ("/api/v1/branches/{pk}/points", 6),
+        # session, user, scopes, branch; count, activities, their points, their photos
+        ("/api/v1/branches/{pk}/activities", 8),
+        # session, user, scopes, branches with their paired counts
+        ("/api/v1/branches", 4),
+    ],
+)
 def test_branch_api_query_count_does_not_grow(login, branch, demo_users, django_assert_num_queries, url, queries):
     client = login("secretary")
     url = url.format(pk=branch.pk)
@@ -917,6 +1112,7 @@ def test_city_view_query_count_does_not_grow(login, branch, demo_users, django_a
 
 
 # --- the demo ---------------------------------------------------------------------------------------
+
 
 def test_the_demo_branch_has_members_points_a_year_of_activities_and_a_queue(settings):
     settings.DEBUG = True

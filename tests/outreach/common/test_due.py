@@ -9,10 +9,9 @@ from django.utils import timezone
 
 from grid.models import Area
 from outreach.common import due
-from outreach.residents import selectors
-from outreach.residents import services
 from outreach.common.due import Due, days_overdue, due_bucket, due_by_end_of_week_q, due_q, is_overdue
 from outreach.models import Resident, Visit
+from outreach.residents import selectors, services
 from outreach.residents.services import VisitInput
 
 pytestmark = pytest.mark.django_db
@@ -39,9 +38,14 @@ def make_resident(grid1, demo_users, today):
 
     def make(name: str = "王阿婆", *, care_level: str = "A", registered_days_ago: int = 45, **fields) -> Resident:
         return services.resident_create(
-            actor=demo_users["admin"], grid=fields.pop("grid", grid1), name=name, address="绣湖路12号",
-            consent_basis="written", care_level=care_level,
-            registered_on=today - timedelta(days=registered_days_ago), **fields,
+            actor=demo_users["admin"],
+            grid=fields.pop("grid", grid1),
+            name=name,
+            address="绣湖路12号",
+            consent_basis="written",
+            care_level=care_level,
+            registered_on=today - timedelta(days=registered_days_ago),
+            **fields,
         )
 
     return make
@@ -52,13 +56,16 @@ def local(day: date, hour: int = 10, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, minute)))
 
 
-def visit(resident, worker, *, days_ago: int | None = None, at: datetime | None = None,
-          outcome: str = Visit.Outcome.MET) -> Visit:
+def visit(
+    resident, worker, *, days_ago: int | None = None, at: datetime | None = None, outcome: str = Visit.Outcome.MET
+) -> Visit:
     if at is None:
         today = timezone.localdate()
         at = timezone.now() - timedelta(minutes=1) if days_ago == 0 else local(today - timedelta(days=days_ago))
     recorded, _ = services.visit_record(
-        actor=worker, resident=resident, visit_id=uuid.uuid4(),
+        actor=worker,
+        resident=resident,
+        visit_id=uuid.uuid4(),
         data=VisitInput(visited_at=at, outcome=outcome, no_location_reason="GPS off"),
     )
     return recorded
@@ -73,6 +80,7 @@ def pks(queryset) -> set[int]:
 
 
 # --- the definition ---------------------------------------------------------------------------
+
 
 def test_never_visited_is_due_since_registration_and_overdue_the_next_day(make_resident, today):
     registered_today = make_resident("今天登记", registered_days_ago=0)
@@ -97,8 +105,9 @@ def test_a_met_visit_resets_the_clock_by_the_care_levels_interval(make_resident,
     resident = stored(resident)
     assert resident.last_met_on == today - timedelta(days=3)
     assert resident.due_on == today - timedelta(days=3) + timedelta(days=interval)
-    assert resident.due_on == due.due_on_for(last_met_on=resident.last_met_on, registered_on=resident.registered_on,
-                                             care_level=care_level)
+    assert resident.due_on == due.due_on_for(
+        last_met_on=resident.last_met_on, registered_on=resident.registered_on, care_level=care_level
+    )
 
 
 def test_the_intervals_come_from_the_settings(make_resident, worker, today, settings):
@@ -107,7 +116,10 @@ def test_the_intervals_come_from_the_settings(make_resident, worker, today, sett
     for resident in residents.values():
         visit(resident, worker, days_ago=2)
     assert {level: stored(r).due_on - today for level, r in residents.items()} == {
-        "A": timedelta(days=1), "B": timedelta(days=8), "C": timedelta(days=58)}
+        "A": timedelta(days=1),
+        "B": timedelta(days=8),
+        "C": timedelta(days=58),
+    }
     assert due.care_interval_days("A") == 3
 
 
@@ -197,6 +209,7 @@ def test_changing_the_care_level_recomputes_the_due_date(make_resident, worker, 
 
 # --- out of the lists ------------------------------------------------------------------------
 
+
 def test_moved_and_deceased_residents_are_not_due(make_resident, worker, today, demo_users):
     staying = make_resident("留下")
     moving = make_resident("搬走")
@@ -204,8 +217,13 @@ def test_moved_and_deceased_residents_are_not_due(make_resident, worker, today, 
     assert {staying.pk, moving.pk, dying.pk} <= pks(selectors.residents_due_for(user=worker, today=today))
 
     moved_visit = visit(moving, worker, days_ago=0, outcome=Visit.Outcome.MOVED)
-    services.resident_update(actor=demo_users["station"], resident=dying, expected_version=1,
-                             status=Resident.Status.DECEASED, status_on=today - timedelta(days=1))
+    services.resident_update(
+        actor=demo_users["station"],
+        resident=dying,
+        expected_version=1,
+        status=Resident.Status.DECEASED,
+        status_on=today - timedelta(days=1),
+    )
 
     moved = stored(moving)
     assert (moved.status, moved.status_on) == (Resident.Status.MOVED, timezone.localdate(moved_visit.visited_at))
@@ -228,14 +246,18 @@ def test_the_due_list_is_cut_to_the_users_reach_and_sorted_most_urgent_first(mak
 
     listed = list(selectors.residents_due_for(user=worker, today=today))
     assert [r.pk for r in listed if r.pk in {week.pk, oldest.pk, overdue.pk, later.pk, elsewhere.pk}] == [
-        oldest.pk, overdue.pk, week.pk]
+        oldest.pk,
+        overdue.pk,
+        week.pk,
+    ]
     assert elsewhere.pk in pks(selectors.residents_due_for(user=demo_users["worker2"], today=today))
     assert elsewhere.pk in pks(selectors.residents_due_for(user=demo_users["station"], today=today))
     assert not pks(selectors.residents_due_for(user=demo_users["secretary"], today=today))
 
 
-def test_the_due_list_costs_the_same_queries_whatever_its_length(make_resident, grid1, today, demo_users,
-                                                                 django_assert_num_queries):
+def test_the_due_list_costs_the_same_queries_whatever_its_length(
+    make_resident, grid1, today, demo_users, django_assert_num_queries
+):
     def run():
         user = type(demo_users["worker"]).objects.get(pk=demo_users["worker"].pk)  # no cached reach
         # scopes, residents with their grid, categories
@@ -253,9 +275,10 @@ def test_the_due_list_costs_the_same_queries_whatever_its_length(make_resident, 
 
 # --- Python and database agree -------------------------------------------------------------
 
+
 def test_due_bucket_agrees_with_the_database_filters_for_every_bucket(make_resident, worker, today):
     residents = []
-    for met_days_ago in range(0, 12):  # level A: due from 4 days ago to 7 days ahead
+    for met_days_ago in range(12):  # level A: due from 4 days ago to 7 days ahead
         resident = make_resident(f"A{met_days_ago}", care_level="A")
         visit(resident, worker, days_ago=met_days_ago)
         residents.append(resident)
@@ -268,9 +291,11 @@ def test_due_bucket_agrees_with_the_database_filters_for_every_bucket(make_resid
         expected = {pk for pk, b in by_python.items() if b == bucket}
         assert pks(mine.filter(due_q(bucket, today))) == expected, bucket
         # the same filter reached through a join, as visit and errand lists use it
-        assert set(Visit.objects.filter(due_q(bucket, today, prefix="resident__"), resident__in=mine)
-                   .values_list("resident_id", flat=True)) == expected & set(
-            Visit.objects.filter(resident__in=mine).values_list("resident_id", flat=True)), bucket
+        assert set(
+            Visit.objects.filter(due_q(bucket, today, prefix="resident__"), resident__in=mine).values_list(
+                "resident_id", flat=True
+            )
+        ) == expected & set(Visit.objects.filter(resident__in=mine).values_list("resident_id", flat=True)), bucket
     this_week = {pk for pk, b in by_python.items() if b != Due.LATER}
     assert pks(mine.filter(due_by_end_of_week_q(today))) == this_week
     assert pks(mine.filter(due_by_end_of_week_q(today, prefix=""))) == this_week
@@ -285,7 +310,6 @@ def test_due_bucket_and_due_q_agree_on_every_day_around_today(make_resident, tod
     assert matching == [bucket]
 
 
-
 def test_recompute_command_follows_a_changed_interval(settings, demo_users):
     from django.core.management import call_command
 
@@ -293,9 +317,12 @@ def test_recompute_command_follows_a_changed_interval(settings, demo_users):
 
     resident = factories.resident(demo_users["admin"], name="重算", care_level="B")
     met_at = timezone.now() - timedelta(days=3)
-    services.visit_record(actor=demo_users["worker"], resident=resident, visit_id=uuid.uuid4(),
-                          data=VisitInput(visited_at=met_at, outcome="met", lat=resident.home_lat,
-                                          lng=resident.home_lng, accuracy_m=10))
+    services.visit_record(
+        actor=demo_users["worker"],
+        resident=resident,
+        visit_id=uuid.uuid4(),
+        data=VisitInput(visited_at=met_at, outcome="met", lat=resident.home_lat, lng=resident.home_lng, accuracy_m=10),
+    )
     met_on = timezone.localdate(met_at)
     assert Resident.objects.get(pk=resident.pk).due_on == met_on + timedelta(days=14)
     settings.DAIBAN_CARE_INTERVAL_DAYS = {**settings.DAIBAN_CARE_INTERVAL_DAYS, "B": 10}

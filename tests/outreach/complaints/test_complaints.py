@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from grid.models import Department, JointBranch, Role, Scope, ServicePoint, User
-from outreach.complaints import services as complaint_services
 from outreach.common import due
+from outreach.complaints import services as complaint_services
 from outreach.models import Complaint, Notification, ServiceType
 from outreach.residents.services import Conflict
 
@@ -44,21 +44,44 @@ def centre(name: str = HOME_CENTRE) -> ServicePoint:
     return ServicePoint.objects.get(name=name, tier=ServicePoint.Tier.STREET_CENTRE)
 
 
-def register(actor, *, point=None, on_spot: bool = False, department: str | None = None, service: str | None = PENSION,
-             name: str = "陈阿姨", trips: int = 2, deadline: date | None = None) -> Complaint:
+def register(
+    actor,
+    *,
+    point=None,
+    on_spot: bool = False,
+    department: str | None = None,
+    service: str | None = PENSION,
+    name: str = "陈阿姨",
+    trips: int = 2,
+    deadline: date | None = None,
+) -> Complaint:
     return complaint_services.complaint_register(
-        actor=actor, point=point or centre(), name=name, phone="13900001111",
+        actor=actor,
+        point=point or centre(),
+        name=name,
+        phone="13900001111",
         service=ServiceType.objects.get(name=service) if service else None,
         department=Department.objects.get(name=department) if department else None,
-        what_happened="养老资格认证跑了两次，第二次说缺户口本复印件。", trips=trips, handled_on_spot=on_spot,
-        resolution="当场由窗口代为认证。" if on_spot else "", deadline=deadline,
+        what_happened="养老资格认证跑了两次，第二次说缺户口本复印件。",
+        trips=trips,
+        handled_on_spot=on_spot,
+        resolution="当场由窗口代为认证。" if on_spot else "",
+        deadline=deadline,
     )
 
 
 def form_data(**overrides) -> dict:
-    data = {"point": centre().pk, "name": "陈阿姨", "phone": "139 0000 1111",
-            "service": ServiceType.objects.get(name=PENSION).pk, "department": "",
-            "what_happened": "跑了两次都没办成。", "trips": "3", "resolution": "", "deadline": ""}
+    data = {
+        "point": centre().pk,
+        "name": "陈阿姨",
+        "phone": "139 0000 1111",
+        "service": ServiceType.objects.get(name=PENSION).pk,
+        "department": "",
+        "what_happened": "跑了两次都没办成。",
+        "trips": "3",
+        "resolution": "",
+        "deadline": "",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -70,6 +93,7 @@ def make_overdue(complaint: Complaint, days: int = 2) -> None:
 
 # --- registering ------------------------------------------------------------------------
 
+
 def test_register_on_the_spot_is_closed_and_counts_in_the_share(client_for, demo_users):
     client = client_for("street")
     response = client.post(reverse("complaint-create"), form_data(handled_on_spot="on", resolution="当场补办。"))
@@ -77,7 +101,12 @@ def test_register_on_the_spot_is_closed_and_counts_in_the_share(client_for, demo
     assert response.status_code == 302 and response.url == reverse("complaint-detail", args=[complaint.pk])
     assert re.fullmatch(r"TS\d{6}-[0-9A-F]{6}", complaint.number)
     assert complaint.number.startswith(f"TS{timezone.localdate():%y%m%d}-")
-    assert (complaint.state, complaint.handled_on_spot, complaint.branch, complaint.deadline) == ("closed", True, None, None)
+    assert (complaint.state, complaint.handled_on_spot, complaint.branch, complaint.deadline) == (
+        "closed",
+        True,
+        None,
+        None,
+    )
     assert complaint.resolution == "当场补办。" and complaint.resolved_by == demo_users["street"]
     assert complaint.department.name == "社会保险事业管理中心"  # filled from the service
     assert complaint.phone == "139 0000 1111" and complaint.trips == 3
@@ -116,18 +145,21 @@ def test_default_deadline_is_five_working_days():
     assert due.complaint_default_deadline(date(2026, 11, 28)) == date(2026, 12, 4)  # from a Saturday
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"trips": "1"}, "trips"),
-    ({"trips": "0"}, "trips"),
-    ({"trips": "两"}, "trips"),
-    ({"name": " "}, "name"),
-    ({"phone": "call me"}, "phone"),
-    ({"what_happened": ""}, "what_happened"),
-    ({"service": "", "department": ""}, "department"),
-    ({"handled_on_spot": "on", "resolution": " "}, "resolution"),
-    ({"deadline": "TODAY"}, "deadline"),
-    ({"deadline": "2020-01-01"}, "deadline"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"trips": "1"}, "trips"),
+        ({"trips": "0"}, "trips"),
+        ({"trips": "两"}, "trips"),
+        ({"name": " "}, "name"),
+        ({"phone": "call me"}, "phone"),
+        ({"what_happened": ""}, "what_happened"),
+        ({"service": "", "department": ""}, "department"),
+        ({"handled_on_spot": "on", "resolution": " "}, "resolution"),
+        ({"deadline": "TODAY"}, "deadline"),
+        ({"deadline": "2020-01-01"}, "deadline"),
+    ],
+)
 def test_bad_registrations_are_refused_field_by_field(client_for, overrides, field):
     if overrides.get("deadline") == "TODAY":
         overrides["deadline"] = timezone.localdate().isoformat()
@@ -188,14 +220,17 @@ def test_form_works_without_scripts(client_for):
 
 # --- the branch's answer -----------------------------------------------------------------
 
+
 def test_the_branch_resolves_and_closes(client_for, demo_users):
     complaint = register(demo_users["street"])
     client = client_for("secretary")
     page = client.get(reverse("complaint-detail", args=[complaint.pk]))
     assert page.context["form"] is not None
     assert reverse("complaint-resolve", args=[complaint.pk]) in page.content.decode()
-    response = client.post(reverse("complaint-resolve", args=[complaint.pk]),
-                           {"resolution": "已联系社保中心，上门完成认证。", "version": complaint.version})
+    response = client.post(
+        reverse("complaint-resolve", args=[complaint.pk]),
+        {"resolution": "已联系社保中心，上门完成认证。", "version": complaint.version},
+    )
     assert response.status_code == 302
     complaint.refresh_from_db()
     assert (complaint.state, complaint.resolved_by, complaint.version) == ("closed", demo_users["secretary"], 2)
@@ -205,8 +240,11 @@ def test_the_branch_resolves_and_closes(client_for, demo_users):
 
 def test_htmx_resolve_returns_the_complaint_partial(client_for, demo_users):
     complaint = register(demo_users["street"])
-    response = client_for("secretary").post(reverse("complaint-resolve", args=[complaint.pk]),
-                                            {"resolution": "已办结。", "version": 1}, headers={"HX-Request": "true"})
+    response = client_for("secretary").post(
+        reverse("complaint-resolve", args=[complaint.pk]),
+        {"resolution": "已办结。", "version": 1},
+        headers={"HX-Request": "true"},
+    )
     html = response.content.decode()
     assert response.status_code == 200 and response.context["answered"]
     assert "<html" not in html and 'id="complaint"' in html
@@ -215,8 +253,9 @@ def test_htmx_resolve_returns_the_complaint_partial(client_for, demo_users):
 
 def test_empty_answer_is_refused(client_for, demo_users):
     complaint = register(demo_users["street"])
-    response = client_for("secretary").post(reverse("complaint-resolve", args=[complaint.pk]),
-                                            {"resolution": "  ", "version": 1})
+    response = client_for("secretary").post(
+        reverse("complaint-resolve", args=[complaint.pk]), {"resolution": "  ", "version": 1}
+    )
     assert response.status_code == 200 and list(response.context["form"].errors) == ["resolution"]
     assert Complaint.objects.get().state == "open"
 
@@ -232,33 +271,43 @@ def test_only_the_assigned_branch_resolves(client_for, demo_users, other_secreta
     assert client.get(reverse("complaint-detail", args=[complaint.pk])).status_code == 404
     assert client.post(url, {"resolution": "别的支部答复", "version": 1}).status_code == 404
     with pytest.raises(ValidationError):
-        complaint_services.complaint_resolve(actor=other_secretary, complaint=complaint, resolution="x", expected_version=1)
+        complaint_services.complaint_resolve(
+            actor=other_secretary, complaint=complaint, resolution="x", expected_version=1
+        )
     assert Complaint.objects.get().state == "open"
 
 
 def test_stale_resolve_is_a_conflict(client_for, demo_users):
     complaint = register(demo_users["street"])
     secretary = demo_users["secretary"]
-    complaint_services.complaint_resolve(actor=secretary, complaint=complaint, resolution="第一次答复", expected_version=1)
+    complaint_services.complaint_resolve(
+        actor=secretary, complaint=complaint, resolution="第一次答复", expected_version=1
+    )
     with pytest.raises(Conflict) as caught:
-        complaint_services.complaint_resolve(actor=secretary, complaint=complaint, resolution="第二次答复",
-                                             expected_version=1)
+        complaint_services.complaint_resolve(
+            actor=secretary, complaint=complaint, resolution="第二次答复", expected_version=1
+        )
     assert caught.value.current.state == "closed" and caught.value.current.resolution == "第一次答复"
 
-    response = client_for("secretary").post(reverse("complaint-resolve", args=[complaint.pk]),
-                                            {"resolution": "第三次答复", "version": 1})
+    response = client_for("secretary").post(
+        reverse("complaint-resolve", args=[complaint.pk]), {"resolution": "第三次答复", "version": 1}
+    )
     assert response.status_code == 200 and response.context["conflict"]
     assert response.context["complaint"].resolution == "第一次答复" and response.context["form"] is None
     assert Complaint.objects.get().resolution == "第一次答复"  # nothing overwritten
 
     # A second answer with the current version: still no overwrite, and a message to read.
-    response = client_for("secretary").post(reverse("complaint-resolve", args=[complaint.pk]),
-                                            {"resolution": "第四次答复", "version": 2}, headers={"HX-Request": "true"})
+    response = client_for("secretary").post(
+        reverse("complaint-resolve", args=[complaint.pk]),
+        {"resolution": "第四次答复", "version": 2},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200 and response.context["conflict"] and response.context["form"] is None
     assert Complaint.objects.get().resolution == "第一次答复"
 
 
 # --- the list ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def crafted(demo_users):
@@ -287,7 +336,11 @@ def test_tabs_counts_and_on_the_spot_share(client_for, crafted):
     counts = response.context["counts"]
     assert (counts.open, counts.overdue, counts.closed, counts.on_spot, counts.total) == (3, 1, 3, 2, 6)
     assert counts.on_spot_percent == 33
-    assert [(key, count) for key, _label, count in response.context["tabs"]] == [("open", 3), ("overdue", 1), ("closed", 3)]
+    assert [(key, count) for key, _label, count in response.context["tabs"]] == [
+        ("open", 3),
+        ("overdue", 1),
+        ("closed", 3),
+    ]
     assert names(response) == ["已逾期", "今天到期", "刚登记"]  # soonest deadline first
     assert [c.is_overdue for c in response.context["page"]] == [True, False, False]
     assert names(client.get(reverse("complaint-list"), {"tab": "overdue"})) == ["已逾期"]
@@ -325,6 +378,7 @@ def test_list_overdue_matches_the_function_row_by_row(client_for, crafted):
 
 # --- scope ---------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def spread(demo_users, other_secretary):
     """One complaint of each kind of reach: at the demo centre to the demo branch, at
@@ -339,23 +393,31 @@ def spread(demo_users, other_secretary):
     }
 
 
-@pytest.mark.parametrize("username, visible", [
-    ("worker", None),
-    ("station", None),
-    ("street", {"home_mine", "home_other_branch", "home_spot"}),
-    ("secretary", {"home_mine", "away_mine"}),
-    ("secretary3", {"home_other_branch"}),
-    ("admin", {"home_mine", "home_other_branch", "home_spot", "away_mine"}),
-])
+@pytest.mark.parametrize(
+    "username, visible",
+    [
+        ("worker", None),
+        ("station", None),
+        ("street", {"home_mine", "home_other_branch", "home_spot"}),
+        ("secretary", {"home_mine", "away_mine"}),
+        ("secretary3", {"home_other_branch"}),
+        ("admin", {"home_mine", "home_other_branch", "home_spot", "away_mine"}),
+    ],
+)
 def test_scope_per_role(client, demo_users, other_secretary, spread, username, visible):
     client.force_login(User.objects.get(username=username))
     response = client.get(reverse("complaint-list"))
     if visible is None:
         assert response.status_code == 404
-        assert client.get(reverse("complaint-list"), {"tab": "closed"}, headers={"HX-Request": "true"}).status_code == 404
+        assert (
+            client.get(reverse("complaint-list"), {"tab": "closed"}, headers={"HX-Request": "true"}).status_code == 404
+        )
     else:
-        listed = {c.pk for tab in ("open", "closed")
-                  for c in client.get(reverse("complaint-list"), {"tab": tab}).context["page"]}
+        listed = {
+            c.pk
+            for tab in ("open", "closed")
+            for c in client.get(reverse("complaint-list"), {"tab": tab}).context["page"]
+        }
         assert listed == {spread[key].pk for key in visible}
     for key, complaint in spread.items():
         status = client.get(reverse("complaint-detail", args=[complaint.pk])).status_code
@@ -363,9 +425,16 @@ def test_scope_per_role(client, demo_users, other_secretary, spread, username, v
     assert client.get(reverse("complaint-detail", args=[999999])).status_code == 404
 
 
-@pytest.mark.parametrize("username, status", [
-    ("worker", 404), ("station", 404), ("secretary", 404), ("street", 200), ("admin", 200),
-])
+@pytest.mark.parametrize(
+    "username, status",
+    [
+        ("worker", 404),
+        ("station", 404),
+        ("secretary", 404),
+        ("street", 200),
+        ("admin", 200),
+    ],
+)
 def test_who_may_register(client_for, username, status):
     client = client_for(username)
     assert client.get(reverse("complaint-create")).status_code == status
@@ -388,13 +457,16 @@ def test_list_page_shows_the_share_only_where_complaints_are_registered(client_f
 
 # --- query counts --------------------------------------------------------------------------
 
+
 def grow(demo_users, count: int) -> None:
     street, secretary, admin = demo_users["street"], demo_users["secretary"], demo_users["admin"]
     for i in range(count):
         register(street, name=f"增{i}", on_spot=i % 3 == 0)
         answered = register(admin, point=centre(OTHER_CENTRE), name=f"北{i}")
         if i % 2:
-            complaint_services.complaint_resolve(actor=secretary, complaint=answered, resolution="已办", expected_version=1)
+            complaint_services.complaint_resolve(
+                actor=secretary, complaint=answered, resolution="已办", expected_version=1
+            )
         else:
             make_overdue(answered)
 

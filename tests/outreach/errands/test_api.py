@@ -27,11 +27,34 @@ RELIEF = "MZ-DB"  # 最低生活保障申请: from a community station, five mat
 ROLES = ["worker", "worker2", "station", "street", "secretary", "admin"]
 
 ERRAND_FIELDS = {
-    "id", "number", "resident", "service", "source", "state", "holder", "assignee", "requested_at", "due_on",
-    "overdue", "days_overdue", "version", "materials", "satisfaction", "delivered_via", "delivered_at", "next_actions",
+    "id",
+    "number",
+    "resident",
+    "service",
+    "source",
+    "state",
+    "holder",
+    "assignee",
+    "requested_at",
+    "due_on",
+    "overdue",
+    "days_overdue",
+    "version",
+    "materials",
+    "satisfaction",
+    "delivered_via",
+    "delivered_at",
+    "next_actions",
 }
-DETAIL_FIELDS = ERRAND_FIELDS | {"description", "visit", "cancel_reason", "closed_at", "created_at", "photos",
-                                 "timeline"}
+DETAIL_FIELDS = ERRAND_FIELDS | {
+    "description",
+    "visit",
+    "cancel_reason",
+    "closed_at",
+    "created_at",
+    "photos",
+    "timeline",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +71,9 @@ def resident(demo_users):
 @pytest.fixture
 def neighbour(demo_users):
     """A resident of worker2's grid, in the same community."""
-    return factories.resident(demo_users["worker2"], grid_name=GRID2, name="李阿公", national_id=factories.national_id())
+    return factories.resident(
+        demo_users["worker2"], grid_name=GRID2, name="李阿公", national_id=factories.national_id()
+    )
 
 
 def service(code: str) -> ServiceType:
@@ -56,23 +81,32 @@ def service(code: str) -> ServiceType:
 
 
 def open_errand(actor, resident, code: str = CARD, **fields) -> Errand:
-    errand, _created = errand_services.errand_create(actor=actor, errand_id=uuid.uuid4(), resident=resident,
-                                                     service=service(code), source="phone", **fields)
+    errand, _created = errand_services.errand_create(
+        actor=actor, errand_id=uuid.uuid4(), resident=resident, service=service(code), source="phone", **fields
+    )
     return errand
 
 
 def step(errand: Errand, action: str, actor, **fields) -> Errand:
     errand.refresh_from_db()
     if action == "deliver":
-        return errand_services.errand_deliver(actor=actor, errand=errand, expected_version=errand.version,
-                                              via="in_person", satisfaction=5, **fields)
-    return errand_services.errand_transition(actor=actor, errand=errand, action=action,
-                                             expected_version=errand.version, **fields)
+        return errand_services.errand_deliver(
+            actor=actor, errand=errand, expected_version=errand.version, via="in_person", satisfaction=5, **fields
+        )
+    return errand_services.errand_transition(
+        actor=actor, errand=errand, action=action, expected_version=errand.version, **fields
+    )
 
 
 def errand_body(of, code: str = CARD, **changes) -> dict:
-    return {"id": str(uuid.uuid4()), "resident": of.pk, "service": service(code).pk, "source": "phone",
-            "description": "社保卡丢失，需补办", **changes}
+    return {
+        "id": str(uuid.uuid4()),
+        "resident": of.pk,
+        "service": service(code).pk,
+        "source": "phone",
+        "description": "社保卡丢失，需补办",
+        **changes,
+    }
 
 
 def post_errand(client, body: dict):
@@ -92,15 +126,27 @@ def field_errors(response) -> list[str]:
 
 def snapshot(errand: Errand) -> tuple:
     row = Errand.objects.get(pk=errand.pk)
-    return (row.state, row.version, row.holder_point_id, row.holder_branch_id, row.assignee_id,
-            row.materials_collected, row.events.count(), TripsSaved.objects.filter(errand=row).count(),
-            ErrandPhoto.objects.filter(errand=row).count())
+    return (
+        row.state,
+        row.version,
+        row.holder_point_id,
+        row.holder_branch_id,
+        row.assignee_id,
+        row.materials_collected,
+        row.events.count(),
+        TripsSaved.objects.filter(errand=row).count(),
+        ErrandPhoto.objects.filter(errand=row).count(),
+    )
 
 
 def test_openapi_documents_the_errand_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
-    assert {"/api/v1/service-types", "/api/v1/errands", "/api/v1/errands/{errand_id}",
-            "/api/v1/errands/{errand_id}/transitions"} <= set(paths)
+    assert {
+        "/api/v1/service-types",
+        "/api/v1/errands",
+        "/api/v1/errands/{errand_id}",
+        "/api/v1/errands/{errand_id}/transitions",
+    } <= set(paths)
     create = paths["/api/v1/errands"]["post"]["responses"]
     assert {"200", "201", "404", "409", "422"} <= set(create)
     moves = paths["/api/v1/errands/{errand_id}/transitions"]["post"]
@@ -109,6 +155,7 @@ def test_openapi_documents_the_errand_endpoints(client):
 
 
 # --- the catalogue ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_logged_in_role_reads_the_catalogue_on_offer(client_for, role, django_assert_num_queries):
@@ -123,9 +170,13 @@ def test_every_logged_in_role_reads_the_catalogue_on_offer(client_for, role, dja
     card = next(i for i in items if i["code"] == CARD)
     stored = service(CARD)
     assert card == {
-        "id": stored.pk, "code": CARD, "name": stored.name,
+        "id": stored.pk,
+        "code": CARD,
+        "name": stored.name,
         "department": {"id": stored.department_id, "name": "人力资源和社会保障局"},
-        "promised_days": stored.promised_days, "materials": stored.materials, "lowest_tier": "grid_point",
+        "promised_days": stored.promised_days,
+        "materials": stored.materials,
+        "lowest_tier": "grid_point",
         "trips_saved": stored.trips_saved,
     }
     assert [i["name"] for i in items] == sorted(i["name"] for i in items)
@@ -133,14 +184,19 @@ def test_every_logged_in_role_reads_the_catalogue_on_offer(client_for, role, dja
 
 def test_anonymous_gets_a_401_everywhere(client, resident, demo_users):
     errand = open_errand(demo_users["worker"], resident)
-    for response in (client.get("/api/v1/service-types"), client.get("/api/v1/errands"),
-                     client.get(f"/api/v1/errands/{errand.pk}"), post_errand(client, errand_body(resident)),
-                     transition(client, errand, action="accept", version=1)):
+    for response in (
+        client.get("/api/v1/service-types"),
+        client.get("/api/v1/errands"),
+        client.get(f"/api/v1/errands/{errand.pk}"),
+        post_errand(client, errand_body(resident)),
+        transition(client, errand, action="accept", version=1),
+    ):
         assert response.status_code == 401
         assert response.json()["message"]
 
 
 # --- opening errands -----------------------------------------------------------------------------
+
 
 def test_an_errand_is_opened_once_and_a_replay_answers_200(client_for, demo_users, resident):
     client = client_for("worker")
@@ -193,15 +249,27 @@ def test_a_409_never_shows_an_errand_outside_the_callers_reach(client_for, resid
 
 def test_an_errand_from_a_visit_of_the_resident(client_for, demo_users, resident, neighbour):
     worker = demo_users["worker"]
-    visit = visit_record(actor=worker, resident=resident, visit_id=uuid.uuid4(), data=VisitInput(
-        visited_at=timezone.now() - timedelta(minutes=5), outcome="met", no_location_reason="室内无信号"))[0]
+    visit = visit_record(
+        actor=worker,
+        resident=resident,
+        visit_id=uuid.uuid4(),
+        data=VisitInput(
+            visited_at=timezone.now() - timedelta(minutes=5), outcome="met", no_location_reason="室内无信号"
+        ),
+    )[0]
     client = client_for("worker")
     response = post_errand(client, errand_body(resident, source="visit", visit=str(visit.pk)))
     assert response.status_code == 201
     assert (response.json()["visit"], response.json()["source"]) == (str(visit.pk), "visit")
     # a visit the caller cannot see is 404; one of another resident in reach is a 422
-    theirs = visit_record(actor=demo_users["worker2"], resident=neighbour, visit_id=uuid.uuid4(), data=VisitInput(
-        visited_at=timezone.now() - timedelta(minutes=5), outcome="met", no_location_reason="室内无信号"))[0]
+    theirs = visit_record(
+        actor=demo_users["worker2"],
+        resident=neighbour,
+        visit_id=uuid.uuid4(),
+        data=VisitInput(
+            visited_at=timezone.now() - timedelta(minutes=5), outcome="met", no_location_reason="室内无信号"
+        ),
+    )[0]
     assert post_errand(client, errand_body(resident, visit=str(theirs.pk))).status_code == 404
     other = factories.resident(worker, grid_name=GRID1, name="另一位")
     assert field_errors(post_errand(client, errand_body(other, visit=str(visit.pk)))) == ["visit"]
@@ -248,6 +316,7 @@ def test_a_service_no_longer_offered_is_a_422(client_for, resident):
 
 
 # --- reading errands -------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def spread(demo_users, resident, neighbour) -> dict[str, Errand]:
@@ -365,8 +434,14 @@ def test_the_list_filters(client_for, demo_users, resident, neighbour):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [({"state": "lost"}, "state"), ({"holder": "desk:3"}, "holder"), ({"holder": "point:x"}, "holder"),
-     ({"assignee": "someone"}, "assignee"), ({"overdue": "maybe"}, "overdue"), ({"service": "card"}, "service")],
+    [
+        ({"state": "lost"}, "state"),
+        ({"holder": "desk:3"}, "holder"),
+        ({"holder": "point:x"}, "holder"),
+        ({"assignee": "someone"}, "assignee"),
+        ({"overdue": "maybe"}, "overdue"),
+        ({"service": "card"}, "service"),
+    ],
 )
 def test_a_bad_filter_is_a_422(client_for, query, field):
     assert field_errors(client_for("station").get("/api/v1/errands", query)) == [field]
@@ -376,8 +451,9 @@ def test_the_detail_has_the_timeline_and_receipts(client_for, demo_users, reside
     worker, station = demo_users["worker"], demo_users["station"]
     errand = open_errand(worker, resident, CARD, description="补卡")
     errand = step(errand, "escalate", worker, note="需社区盖章")
-    errand = errand_services.errand_assign(actor=station, errand=errand, assignee=worker,
-                                           expected_version=errand.version, note="盖好章了")
+    errand = errand_services.errand_assign(
+        actor=station, errand=errand, assignee=worker, expected_version=errand.version, note="盖好章了"
+    )
     for action in ("accept", "start", "complete"):
         errand = step(errand, action, worker)
     errand = step(errand, "deliver", worker, uploads=[factories.jpeg()])
@@ -385,16 +461,32 @@ def test_the_detail_has_the_timeline_and_receipts(client_for, demo_users, reside
     assert set(data) == DETAIL_FIELDS
     timeline = data["timeline"]
     assert [e["action"] for e in timeline] == [
-        "created", "escalate", "assign", "accept", "start", "complete", "deliver"]
+        "created",
+        "escalate",
+        "assign",
+        "accept",
+        "start",
+        "complete",
+        "deliver",
+    ]
     escalated, assigned = timeline[1], timeline[2]
     assert escalated == {
-        "at": escalated["at"], "action": "escalate", "actor": {"id": worker.pk, "name": worker.display_name},
-        "from_state": "requested", "to_state": "requested", "from_holder": GRID_POINT, "to_holder": STATION,
-        "assignee": None, "note": "需社区盖章",
+        "at": escalated["at"],
+        "action": "escalate",
+        "actor": {"id": worker.pk, "name": worker.display_name},
+        "from_state": "requested",
+        "to_state": "requested",
+        "from_holder": GRID_POINT,
+        "to_holder": STATION,
+        "assignee": None,
+        "note": "需社区盖章",
     }
     assert assigned["assignee"] == {"id": worker.pk, "name": worker.display_name}
     assert (assigned["actor"]["id"], assigned["from_holder"], assigned["to_holder"]) == (
-        station.pk, STATION, GRID_POINT)
+        station.pk,
+        STATION,
+        GRID_POINT,
+    )
     assert (data["state"], data["delivered_via"], data["satisfaction"]) == ("delivered", "in_person", 5)
     assert data["delivered_at"] and data["closed_at"] and data["next_actions"] == []
     [photo] = data["photos"]
@@ -405,14 +497,19 @@ def test_the_detail_has_the_timeline_and_receipts(client_for, demo_users, reside
 
 # --- changing errands ------------------------------------------------------------------------------
 
+
 def test_each_step_answers_200_with_the_new_errand(client_for, demo_users, resident):
     errand = open_errand(demo_users["worker"], resident)
     client = client_for("worker")
     version = 1
-    for action, fields, state in [("accept", {}, "accepted"), ("start", {}, "in_progress"),
-                                  ("return", {"note": "缺身份证复印件"}, "needs_materials"),
-                                  ("resume", {}, "in_progress"), ("complete", {}, "completed"),
-                                  ("deliver", {"via": "express", "satisfaction": 4}, "delivered")]:
+    for action, fields, state in [
+        ("accept", {}, "accepted"),
+        ("start", {}, "in_progress"),
+        ("return", {"note": "缺身份证复印件"}, "needs_materials"),
+        ("resume", {}, "in_progress"),
+        ("complete", {}, "completed"),
+        ("deliver", {"via": "express", "satisfaction": 4}, "delivered"),
+    ]:
         response = transition(client, errand, action=action, version=version, **fields)
         assert response.status_code == 200, response.content
         data = response.json()
@@ -431,9 +528,11 @@ def test_a_stale_version_is_a_409_with_the_current_errand(client_for, demo_users
     before = snapshot(errand)
     station_client = Client()
     station_client.force_login(demo_users["station"])
-    for body in ({"action": "cancel", "version": 1, "reason": "重复"},
-                 {"action": "assign", "version": 1, "assignee": demo_users["station"].pk},
-                 {"action": "escalate", "version": 1}):
+    for body in (
+        {"action": "cancel", "version": 1, "reason": "重复"},
+        {"action": "assign", "version": 1, "assignee": demo_users["station"].pk},
+        {"action": "escalate", "version": 1},
+    ):
         response = transition(station_client, errand, **body)
         assert response.status_code == 409
         assert response.json()["message"]
@@ -466,8 +565,9 @@ def test_a_stale_version_is_a_409_with_the_current_errand(client_for, demo_users
         ([], {"action": "accept", "version": "two"}, "version"),
     ],
 )
-def test_a_step_that_is_not_open_is_a_422_and_writes_nothing(client_for, demo_users, resident, state_steps, body,
-                                                             field):
+def test_a_step_that_is_not_open_is_a_422_and_writes_nothing(
+    client_for, demo_users, resident, state_steps, body, field
+):
     worker = demo_users["worker"]
     errand = open_errand(worker, resident)
     for action in state_steps:
@@ -482,8 +582,9 @@ def test_assigning_to_someone_outside_the_residents_area_is_a_422(client_for, de
     errand = open_errand(demo_users["worker"], resident, RELIEF)
     before = snapshot(errand)
     for outsider in ("worker2", "secretary"):
-        response = transition(client_for("station"), errand, action="assign", version=1,
-                              assignee=demo_users[outsider].pk)
+        response = transition(
+            client_for("station"), errand, action="assign", version=1, assignee=demo_users[outsider].pk
+        )
         assert field_errors(response) == ["assignee"]
     assert snapshot(errand) == before
     assert not Notification.objects.filter(kind="assigned").exists()
@@ -502,19 +603,29 @@ def test_who_may_see_but_not_act_gets_a_422_with_the_reason(client_for, demo_use
 def test_assignment_through_the_api(client_for, demo_users, resident):
     worker, station = demo_users["worker"], demo_users["station"]
     errand = open_errand(worker, resident, RELIEF)
-    response = transition(client_for("station"), errand, action="assign", version=1, assignee=worker.pk,
-                          note="请上门收材料")
+    response = transition(
+        client_for("station"), errand, action="assign", version=1, assignee=worker.pk, note="请上门收材料"
+    )
     assert response.status_code == 200
     data = response.json()
     assert data["holder"]["name"] == GRID_POINT and data["assignee"] == {"id": worker.pk, "name": worker.display_name}
     assert data["timeline"][-1] | {"at": None} == {
-        "at": None, "action": "assign", "actor": {"id": station.pk, "name": station.display_name},
-        "from_state": "requested", "to_state": "requested", "from_holder": STATION, "to_holder": GRID_POINT,
-        "assignee": {"id": worker.pk, "name": worker.display_name}, "note": "请上门收材料",
+        "at": None,
+        "action": "assign",
+        "actor": {"id": station.pk, "name": station.display_name},
+        "from_state": "requested",
+        "to_state": "requested",
+        "from_holder": STATION,
+        "to_holder": GRID_POINT,
+        "assignee": {"id": worker.pk, "name": worker.display_name},
+        "note": "请上门收材料",
     }
     assert Notification.objects.filter(user=worker, kind="assigned", errand=errand).count() == 1
     assert client_for("worker").get(f"/api/v1/errands/{errand.pk}").json()["next_actions"] == [
-        "accept", "escalate", "cancel"]
+        "accept",
+        "escalate",
+        "cancel",
+    ]
 
 
 def test_a_secretary_who_sends_an_errand_down_still_gets_the_answer(client_for, demo_users, resident):
@@ -535,8 +646,9 @@ def test_a_secretary_who_sends_an_errand_down_still_gets_the_answer(client_for, 
 def test_ticking_materials_through_the_api(client_for, demo_users, resident):
     worker = demo_users["worker"]
     errand = open_errand(worker, resident, RELIEF)
-    errand = errand_services.errand_assign(actor=demo_users["station"], errand=errand, assignee=worker,
-                                           expected_version=1)
+    errand = errand_services.errand_assign(
+        actor=demo_users["station"], errand=errand, assignee=worker, expected_version=1
+    )
     checklist = service(RELIEF).materials
     client = client_for("worker")
     for material in (checklist[3], checklist[0]):
@@ -559,10 +671,17 @@ def test_a_delivery_with_receipt_photos_as_multipart(client_for, demo_users, res
     errand = open_errand(worker, resident)
     for action in ("accept", "start", "complete"):
         errand = step(errand, action, worker)
-    response = client_for("worker").post(f"/api/v1/errands/{errand.pk}/transitions", {
-        "action": "deliver", "version": str(errand.version), "via": "pickup", "satisfaction": "5", "note": "本人领取",
-        "photos": [factories.jpeg("a.jpg"), factories.jpeg("b.jpg", color=(0, 90, 200))],
-    })
+    response = client_for("worker").post(
+        f"/api/v1/errands/{errand.pk}/transitions",
+        {
+            "action": "deliver",
+            "version": str(errand.version),
+            "via": "pickup",
+            "satisfaction": "5",
+            "note": "本人领取",
+            "photos": [factories.jpeg("a.jpg"), factories.jpeg("b.jpg", color=(0, 90, 200))],
+        },
+    )
     assert response.status_code == 200, response.content
     data = response.json()
     assert (data["state"], data["delivered_via"], data["satisfaction"]) == ("delivered", "pickup", 5)
@@ -578,10 +697,19 @@ def test_a_bad_receipt_photo_is_a_422_and_writes_nothing(client_for, demo_users,
     for action in ("accept", "start", "complete"):
         errand = step(errand, action, worker)
     before = snapshot(errand)
-    response = client_for("worker").post(f"/api/v1/errands/{errand.pk}/transitions", {
-        "action": "deliver", "version": str(errand.version), "via": "pickup", "satisfaction": "5",
-        "photos": [factories.jpeg(), SimpleUploadedFile("receipt.jpg", b"<html>no</html>", content_type="image/jpeg")],
-    })
+    response = client_for("worker").post(
+        f"/api/v1/errands/{errand.pk}/transitions",
+        {
+            "action": "deliver",
+            "version": str(errand.version),
+            "via": "pickup",
+            "satisfaction": "5",
+            "photos": [
+                factories.jpeg(),
+                SimpleUploadedFile("receipt.jpg", b"<html>no</html>", content_type="image/jpeg"),
+            ],
+        },
+    )
     assert field_errors(response) == ["photos"]
     assert snapshot(errand) == before
     media = settings.MEDIA_ROOT
@@ -597,12 +725,17 @@ def test_writes_need_the_csrf_token(demo_users, resident):
     assert [r.status_code for r in refused] == [403, 403]
     assert Errand.objects.count() == 1 and snapshot(errand)[1] == 1
     token = client.cookies["csrftoken"].value
-    accepted = client.post(f"/api/v1/errands/{errand.pk}/transitions", {"action": "accept", "version": 1},
-                           content_type="application/json", headers={"X-CSRFToken": token})
+    accepted = client.post(
+        f"/api/v1/errands/{errand.pk}/transitions",
+        {"action": "accept", "version": 1},
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
     assert accepted.status_code == 200
 
 
 # --- query counts ----------------------------------------------------------------------------------
+
 
 def busy_errand(demo_users, resident, worker_name: str, index: int) -> Errand:
     """An errand with a history: materials ticked, escalated and assigned back down;
@@ -627,13 +760,20 @@ def busy_errand(demo_users, resident, worker_name: str, index: int) -> Errand:
 
 # role → (errands listed before, after 20 more: odd ones of worker's resident, even ones
 # of worker2's, those of a multiple of 4 held by the secretary's branch)
-LISTED = {"worker": (1, 11), "worker2": (1, 11), "station": (2, 22), "street": (2, 22), "secretary": (1, 6),
-          "admin": (2, 22)}
+LISTED = {
+    "worker": (1, 11),
+    "worker2": (1, 11),
+    "station": (2, 22),
+    "street": (2, 22),
+    "secretary": (1, 6),
+    "admin": (2, 22),
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_errand_reads_have_fixed_query_counts(client_for, demo_users, resident, neighbour, role,
-                                              django_assert_num_queries):
+def test_errand_reads_have_fixed_query_counts(
+    client_for, demo_users, resident, neighbour, role, django_assert_num_queries
+):
     admin = demo_users["admin"]
     at_branch = open_errand(demo_users["worker"], resident, CARD)  # seen by all but worker2
     for _step in range(3):
@@ -648,8 +788,18 @@ def test_errand_reads_have_fixed_query_counts(client_for, demo_users, resident, 
             response = client.get("/api/v1/errands")
         assert response.json()["count"] == listed
         with django_assert_num_queries(5):
-            assert client.get("/api/v1/errands", {"overdue": "true", "assignee": "me", "state": "requested",
-                                                  "holder": f"branch:{at_branch.holder_branch_id}"}).status_code == 200
+            assert (
+                client.get(
+                    "/api/v1/errands",
+                    {
+                        "overdue": "true",
+                        "assignee": "me",
+                        "state": "requested",
+                        "holder": f"branch:{at_branch.holder_branch_id}",
+                    },
+                ).status_code
+                == 200
+            )
         # session, user, scopes, the errand with its joins, the timeline (actors and assignees joined), photos
         with django_assert_num_queries(6):
             response = client.get(f"/api/v1/errands/{shown.pk}")
@@ -665,8 +815,9 @@ def test_errand_reads_have_fixed_query_counts(client_for, demo_users, resident, 
         busy_errand(demo_users, of, worker_name, index)
     for errand in (at_branch, theirs):  # a longer history for the errand shown
         taker = demo_users["secretary"] if errand == at_branch else demo_users["worker2"]  # it stays where it is
-        errand = errand_services.errand_assign(actor=admin, errand=errand, assignee=taker,
-                                               expected_version=Errand.objects.get(pk=errand.pk).version)
+        errand = errand_services.errand_assign(
+            actor=admin, errand=errand, assignee=taker, expected_version=Errand.objects.get(pk=errand.pk).version
+        )
         for action in ("accept", "start", "return", "resume", "complete"):
             errand = step(errand, action, admin, **({"note": "缺材料"} if action == "return" else {}))
         step(errand, "deliver", admin, uploads=[factories.jpeg(), factories.jpeg("b.jpg", color=(0, 0, 90))])

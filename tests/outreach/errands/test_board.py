@@ -27,16 +27,21 @@ def _catalogue(db):
 
 def open_errand(actor, resident, code="MZ-GL", *, days_ago: int = 0) -> Errand:
     errand, _ = errand_services.errand_create(
-        actor=actor, errand_id=uuid.uuid4(), resident=resident, service=ServiceType.objects.get(code=code),
-        source="phone", requested_at=timezone.now() - timedelta(days=days_ago),
+        actor=actor,
+        errand_id=uuid.uuid4(),
+        resident=resident,
+        service=ServiceType.objects.get(code=code),
+        source="phone",
+        requested_at=timezone.now() - timedelta(days=days_ago),
     )
     return errand
 
 
 def escalate(actor, errand, times: int = 1) -> Errand:
     for _ in range(times):
-        errand = errand_services.errand_transition(actor=actor, errand=errand, action="escalate",
-                                                   expected_version=errand.version)
+        errand = errand_services.errand_transition(
+            actor=actor, errand=errand, action="escalate", expected_version=errand.version
+        )
     return errand
 
 
@@ -59,8 +64,9 @@ def errands(demo_users):
     r_near = factories.resident(admin, grid_name=near.name, name="钱奶奶")
     r_far = factories.resident(admin, grid_name=far.name, name="周爷爷")
     closed = open_errand(admin, r1, "YL-RZ")
-    errand_services.errand_transition(actor=admin, errand=closed, action="cancel", reason="重复登记",
-                                      expected_version=closed.version)
+    errand_services.errand_transition(
+        actor=admin, errand=closed, action="cancel", reason="重复登记", expected_version=closed.version
+    )
     return {
         "unassigned": open_errand(admin, r1, "MZ-GL"),  # held at grid 1's point, due in 10 days
         "overdue": open_errand(admin, r1, "YB-CB", days_ago=5),  # promised 1 day
@@ -87,12 +93,16 @@ def htmx_post(client, url, data):
 
 # --- scope -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("username, expected", [
-    ("station", ["unassigned", "overdue", "assigned", "station", "branch"]),
-    ("street", ["unassigned", "overdue", "assigned", "station", "branch", "near"]),
-    ("admin", ["unassigned", "overdue", "assigned", "station", "branch", "near", "far"]),
-    ("secretary", ["branch"]),
-])
+
+@pytest.mark.parametrize(
+    "username, expected",
+    [
+        ("station", ["unassigned", "overdue", "assigned", "station", "branch"]),
+        ("street", ["unassigned", "overdue", "assigned", "station", "branch", "near"]),
+        ("admin", ["unassigned", "overdue", "assigned", "station", "branch", "near", "far"]),
+        ("secretary", ["branch"]),
+    ],
+)
 def test_board_shows_the_open_errands_of_the_users_scope(client_for, errands, username, expected):
     response = client_for(username).get(reverse(BOARD), {"tab": "open"})
     assert response.status_code == 200
@@ -108,8 +118,10 @@ def test_grid_workers_get_404(client_for, errands, username):
     client = client_for(username)
     assert client.get(reverse(BOARD)).status_code == 404
     errand = errands["unassigned"]
-    response = client.post(reverse("errand-board-assign", args=[errand.pk]),
-                           {"assignee": errand.holder_point.agents.get().pk, "version": errand.version})
+    response = client.post(
+        reverse("errand-board-assign", args=[errand.pk]),
+        {"assignee": errand.holder_point.agents.get().pk, "version": errand.version},
+    )
     assert response.status_code == 404
     response = client.post(reverse("errand-board-escalate", args=[errand.pk]), {"version": errand.version})
     assert response.status_code == 404
@@ -123,8 +135,9 @@ def test_login_required(client):
 def test_actions_on_errands_out_of_scope_are_404(client_for, errands, demo_users):
     client = client_for("station")
     near = errands["near"]
-    response = client.post(reverse("errand-board-assign", args=[near.pk]),
-                           {"assignee": demo_users["worker"].pk, "version": near.version})
+    response = client.post(
+        reverse("errand-board-assign", args=[near.pk]), {"assignee": demo_users["worker"].pk, "version": near.version}
+    )
     assert response.status_code == 404
     assert client.post(reverse("errand-board-escalate", args=[near.pk]), {"version": near.version}).status_code == 404
     assert client.post(reverse("errand-board-assign", args=[uuid.uuid4()]), {"version": 1}).status_code == 404
@@ -145,6 +158,7 @@ def test_staff_navigation_has_errands_instead_of_the_map(client_for, errands):
 
 # --- tabs and filters ----------------------------------------------------------------
 
+
 def test_the_board_leads_to_the_online_orders_waiting_at_the_points(client_for, errands):
     html = client_for("station").get(reverse(BOARD)).content.decode()
     assert f'href="{reverse("order-list")}"' in html and "线上点单" in html
@@ -157,7 +171,11 @@ def test_tabs_and_their_counts(client_for, errands):
     response = client.get(reverse(BOARD))  # unassigned is the default tab
     assert board_numbers(response) == numbers(errands, "unassigned", "overdue", "station", "branch")
     assert {t["value"]: t["count"] for t in response.context["tabs"]} == {
-        "unassigned": 4, "overdue": 1, "open": 5, "assignee": 5}
+        "unassigned": 4,
+        "overdue": 1,
+        "open": 5,
+        "assignee": 5,
+    }
     assert board_numbers(client.get(reverse(BOARD), {"tab": "overdue"})) == numbers(errands, "overdue")
     overdue_row = client.get(reverse(BOARD), {"tab": "overdue"}).context["rows"][0]
     assert overdue_row.overdue and overdue_row.days_overdue == 4
@@ -174,8 +192,12 @@ def test_by_assignee_groups_rows_under_each_person(client_for, errands):
 
 def test_filters_by_service_state_holder_and_assignee(client_for, errands, demo_users):
     client = client_for("street")
-    errand_services.errand_transition(actor=demo_users["station"], errand=errands["station"], action="accept",
-                                      expected_version=errands["station"].version)
+    errand_services.errand_transition(
+        actor=demo_users["station"],
+        errand=errands["station"],
+        action="accept",
+        expected_version=errands["station"].version,
+    )
 
     def shown(**query):
         return board_numbers(client.get(reverse(BOARD), {"tab": "open", **query}))
@@ -224,10 +246,14 @@ def test_actions_are_offered_only_where_the_user_may_act(client_for, errands):
 
 # --- assign and escalate in place ----------------------------------------------------
 
+
 def test_assign_in_place(client_for, errands, demo_users):
     errand, worker = errands["unassigned"], demo_users["worker"]
-    response = htmx_post(client_for("station"), reverse("errand-board-assign", args=[errand.pk]),
-                         {"assignee": worker.pk, "version": errand.version, "note": "周三上门", "back": "/errands/board/"})
+    response = htmx_post(
+        client_for("station"),
+        reverse("errand-board-assign", args=[errand.pk]),
+        {"assignee": worker.pk, "version": errand.version, "note": "周三上门", "back": "/errands/board/"},
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html and html.strip().startswith(f'<li id="errand-{errand.pk}"')
@@ -243,8 +269,11 @@ def test_assign_in_place(client_for, errands, demo_users):
 
 def test_reassign_to_the_station_moves_the_errand_up(client_for, errands, demo_users):
     errand, station = errands["assigned"], demo_users["station"]
-    response = htmx_post(client_for("street"), reverse("errand-board-assign", args=[errand.pk]),
-                         {"assignee": station.pk, "version": errand.version})
+    response = htmx_post(
+        client_for("street"),
+        reverse("errand-board-assign", args=[errand.pk]),
+        {"assignee": station.pk, "version": errand.version},
+    )
     assert 'class="board-assignee">陈静<' in response.content.decode()
     errand.refresh_from_db()
     assert errand.assignee == station and errand.holder_point.name == "绣湖社区代办站"
@@ -254,17 +283,20 @@ def test_assign_without_js_goes_back_to_the_board(client_for, errands, demo_user
     errand = errands["unassigned"]
     back = reverse(BOARD) + "?tab=open&state=requested"
     client = client_for("station")
-    response = client.post(reverse("errand-board-assign", args=[errand.pk]),
-                           {"assignee": demo_users["worker"].pk, "version": errand.version, "back": back})
+    response = client.post(
+        reverse("errand-board-assign", args=[errand.pk]),
+        {"assignee": demo_users["worker"].pk, "version": errand.version, "back": back},
+    )
     assert response.status_code == 302 and response.url == back
     errand.refresh_from_db()
     assert errand.assignee == demo_users["worker"]
     page = client.get(back)
     assert [m.level_tag for m in page.context["messages"]] == ["success"]
     # Only the board itself is a place to go back to.
-    response = client.post(reverse("errand-board-assign", args=[errand.pk]),
-                           {"assignee": demo_users["worker"].pk, "version": errand.version,
-                            "back": "https://evil.example/"})
+    response = client.post(
+        reverse("errand-board-assign", args=[errand.pk]),
+        {"assignee": demo_users["worker"].pk, "version": errand.version, "back": "https://evil.example/"},
+    )
     assert response.url == reverse(BOARD)
 
 
@@ -272,10 +304,14 @@ def test_stale_version_shows_the_conflict_and_the_current_state(client_for, erra
     errand = errands["unassigned"]
     seen_version = errand.version
     # Someone else gives it to worker first.
-    errand_services.errand_assign(actor=demo_users["street"], errand=errand, assignee=demo_users["worker"],
-                                  expected_version=seen_version)
-    response = htmx_post(client_for("station"), reverse("errand-board-assign", args=[errand.pk]),
-                         {"assignee": demo_users["station"].pk, "version": seen_version})
+    errand_services.errand_assign(
+        actor=demo_users["street"], errand=errand, assignee=demo_users["worker"], expected_version=seen_version
+    )
+    response = htmx_post(
+        client_for("station"),
+        reverse("errand-board-assign", args=[errand.pk]),
+        {"assignee": demo_users["station"].pk, "version": seen_version},
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "has-conflict" in html and 'role="alert"' in html
@@ -289,8 +325,11 @@ def test_stale_version_shows_the_conflict_and_the_current_state(client_for, erra
 def test_stale_version_without_js_is_an_error_message(client_for, errands, demo_users):
     errand = errands["unassigned"]
     client = client_for("station")
-    response = client.post(reverse("errand-board-assign", args=[errand.pk]),
-                           {"assignee": demo_users["worker"].pk, "version": errand.version + 5}, follow=True)
+    response = client.post(
+        reverse("errand-board-assign", args=[errand.pk]),
+        {"assignee": demo_users["worker"].pk, "version": errand.version + 5},
+        follow=True,
+    )
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
     errand.refresh_from_db()
     assert errand.assignee_id is None
@@ -298,8 +337,11 @@ def test_stale_version_without_js_is_an_error_message(client_for, errands, demo_
 
 def test_someone_outside_the_area_cannot_be_given_the_errand(client_for, errands, demo_users):
     errand = errands["unassigned"]
-    response = htmx_post(client_for("street"), reverse("errand-board-assign", args=[errand.pk]),
-                         {"assignee": demo_users["secretary"].pk, "version": errand.version})
+    response = htmx_post(
+        client_for("street"),
+        reverse("errand-board-assign", args=[errand.pk]),
+        {"assignee": demo_users["secretary"].pk, "version": errand.version},
+    )
     html = response.content.decode()
     assert 'role="alert"' in html and errand.number in html and "has-conflict" not in html
     errand.refresh_from_db()
@@ -308,8 +350,11 @@ def test_someone_outside_the_area_cannot_be_given_the_errand(client_for, errands
 
 def test_escalate_in_place(client_for, errands, demo_users):
     errand = errands["unassigned"]
-    response = htmx_post(client_for("admin"), reverse("errand-board-escalate", args=[errand.pk]),
-                         {"version": errand.version, "note": "网格办不了"})
+    response = htmx_post(
+        client_for("admin"),
+        reverse("errand-board-escalate", args=[errand.pk]),
+        {"version": errand.version, "note": "网格办不了"},
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html and "绣湖社区代办站" in html
@@ -317,14 +362,16 @@ def test_escalate_in_place(client_for, errands, demo_users):
     assert errand.holder_point.name == "绣湖社区代办站" and errand.state == "requested"
     event = errand.events.get(action=ErrandEvent.Action.ESCALATE)
     assert event.note == "网格办不了" and event.from_holder == "绣湖社区第1网格代办点"
-    assert Notification.objects.filter(user=demo_users["station"], errand=errand,
-                                       kind=Notification.Kind.ESCALATED).exists()
+    assert Notification.objects.filter(
+        user=demo_users["station"], errand=errand, kind=Notification.Kind.ESCALATED
+    ).exists()
 
 
 def test_escalate_with_a_stale_version_changes_nothing(client_for, errands, demo_users):
     errand = errands["unassigned"]
-    response = htmx_post(client_for("station"), reverse("errand-board-escalate", args=[errand.pk]),
-                         {"version": errand.version - 1})
+    response = htmx_post(
+        client_for("station"), reverse("errand-board-escalate", args=[errand.pk]), {"version": errand.version - 1}
+    )
     assert "has-conflict" in response.content.decode()
     errand.refresh_from_db()
     assert errand.holder_point.name == "绣湖社区第1网格代办点" and not errand.events.filter(action="escalate").exists()
@@ -332,8 +379,9 @@ def test_escalate_with_a_stale_version_changes_nothing(client_for, errands, demo
 
 def test_escalate_refused_at_the_top_of_the_chain(client_for, errands):
     errand = errands["branch"]
-    response = htmx_post(client_for("secretary"), reverse("errand-board-escalate", args=[errand.pk]),
-                         {"version": errand.version})
+    response = htmx_post(
+        client_for("secretary"), reverse("errand-board-escalate", args=[errand.pk]), {"version": errand.version}
+    )
     assert response.status_code == 200 and 'role="alert"' in response.content.decode()
     errand.refresh_from_db()
     assert errand.holder_branch_id is not None and errand.version == 4
@@ -341,14 +389,18 @@ def test_escalate_refused_at_the_top_of_the_chain(client_for, errands):
 
 def test_secretary_handing_an_errand_back_sees_it_leave_the_board(client_for, errands, demo_users):
     errand = errands["branch"]
-    response = htmx_post(client_for("secretary"), reverse("errand-board-assign", args=[errand.pk]),
-                         {"assignee": demo_users["station"].pk, "version": errand.version})
+    response = htmx_post(
+        client_for("secretary"),
+        reverse("errand-board-assign", args=[errand.pk]),
+        {"assignee": demo_users["station"].pk, "version": errand.version},
+    )
     assert response.status_code == 200 and f'id="errand-{errand.pk}"' in response.content.decode()
     errand.refresh_from_db()
     assert errand.assignee == demo_users["station"] and errand.holder_branch_id is None
 
 
 # --- query counts --------------------------------------------------------------------
+
 
 def grow(demo_users, count: int) -> None:
     """More open errands around 绣湖社区: unassigned, taken at the door, at the branch."""
@@ -363,17 +415,21 @@ def grow(demo_users, count: int) -> None:
             open_errand(admin, resident, "GJJ-TQ", days_ago=i)
 
 
-@pytest.mark.parametrize("username, tab, queries", [
-    # session, user, scopes, page count, page rows, candidates, service list, facets, tab counts
-    ("station", "unassigned", 9),
-    ("street", "open", 9),
-    ("secretary", "unassigned", 9),
-    ("admin", "overdue", 9),
-    # … and the group sizes of the "by assignee" tab
-    ("station", "assignee", 10),
-])
-def test_board_query_count_does_not_grow(client_for, errands, demo_users, django_assert_num_queries,
-                                         username, tab, queries):
+@pytest.mark.parametrize(
+    "username, tab, queries",
+    [
+        # session, user, scopes, page count, page rows, candidates, service list, facets, tab counts
+        ("station", "unassigned", 9),
+        ("street", "open", 9),
+        ("secretary", "unassigned", 9),
+        ("admin", "overdue", 9),
+        # … and the group sizes of the "by assignee" tab
+        ("station", "assignee", 10),
+    ],
+)
+def test_board_query_count_does_not_grow(
+    client_for, errands, demo_users, django_assert_num_queries, username, tab, queries
+):
     client = client_for(username)
     client.get(reverse(BOARD))
     with django_assert_num_queries(queries):
@@ -398,8 +454,9 @@ def test_row_partials_query_count_does_not_grow(client_for, errands, demo_users,
     worker = demo_users["worker"]
 
     def assign(errand):
-        return htmx_post(client, reverse("errand-board-assign", args=[errand.pk]),
-                         {"assignee": worker.pk, "version": errand.version})
+        return htmx_post(
+            client, reverse("errand-board-assign", args=[errand.pk]), {"assignee": worker.pk, "version": errand.version}
+        )
 
     def escalate_row(errand):
         return htmx_post(client, reverse("errand-board-escalate", args=[errand.pk]), {"version": errand.version})

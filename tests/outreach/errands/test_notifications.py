@@ -25,16 +25,21 @@ def _catalogue(db):
 
 def open_errand(actor, resident, code="MZ-GL", *, days_ago: int = 0) -> Errand:
     errand, _ = errand_services.errand_create(
-        actor=actor, errand_id=uuid.uuid4(), resident=resident, service=ServiceType.objects.get(code=code),
-        source="phone", requested_at=timezone.now() - timedelta(days=days_ago),
+        actor=actor,
+        errand_id=uuid.uuid4(),
+        resident=resident,
+        service=ServiceType.objects.get(code=code),
+        source="phone",
+        requested_at=timezone.now() - timedelta(days=days_ago),
     )
     return errand
 
 
 def notice(user, text="通知", *, errand=None, kind=Notification.Kind.ASSIGNED, minutes_ago=0, read=False):
     at = timezone.now() - timedelta(minutes=minutes_ago)
-    return Notification.objects.create(user=user, kind=kind, text=text, errand=errand, created_at=at,
-                                       read_at=at if read else None)
+    return Notification.objects.create(
+        user=user, kind=kind, text=text, errand=errand, created_at=at, read_at=at if read else None
+    )
 
 
 def errand_url(errand) -> str:
@@ -60,6 +65,7 @@ def notices(demo_users):
 
 
 # --- the bell ---------------------------------------------------------------------------
+
 
 def test_every_page_has_the_bell_loading_its_count(client_for, notices):
     html = client_for("station").get(reverse("home")).content.decode()
@@ -90,6 +96,7 @@ def test_bell_of_a_logged_out_browser_stops_polling(client):
 
 
 # --- the list ---------------------------------------------------------------------------
+
 
 def test_list_is_the_users_own_newest_first(client_for, notices):
     response = client_for("station").get(reverse("notification-list"))
@@ -124,6 +131,7 @@ def test_login_required(client):
 
 
 # --- marking read -----------------------------------------------------------------------
+
 
 def test_mark_one_read_goes_to_what_it_is_about(client_for, notices):
     client = client_for("station")
@@ -174,6 +182,7 @@ def test_mark_all_read_without_js(client_for, notices):
 
 # --- the daily overdue command ------------------------------------------------------------
 
+
 @pytest.fixture
 def late(demo_users):
     """Errands past their due date: one assigned, one unassigned at grid 1's point, one at
@@ -185,29 +194,34 @@ def late(demo_users):
     unassigned = open_errand(admin, r1, "YB-CB", days_ago=5)
     at_branch = open_errand(admin, r1, "SB-SL", days_ago=20)
     for _ in range(3):
-        at_branch = errand_services.errand_transition(actor=admin, errand=at_branch, action="escalate",
-                                                      expected_version=at_branch.version)
+        at_branch = errand_services.errand_transition(
+            actor=admin, errand=at_branch, action="escalate", expected_version=at_branch.version
+        )
     on_time = open_errand(admin, r1, "MZ-GL")
     done = open_errand(worker, r1, "YB-CB", days_ago=5)
     for action in ("accept", "start", "complete"):
-        done = errand_services.errand_transition(actor=worker, errand=done, action=action,
-                                                 expected_version=done.version)
+        done = errand_services.errand_transition(
+            actor=worker, errand=done, action=action, expected_version=done.version
+        )
     Notification.objects.all().delete()
     return {"assigned": assigned, "unassigned": unassigned, "at_branch": at_branch, "on_time": on_time, "done": done}
 
 
 def overdue_notices():
-    return sorted(Notification.objects.filter(kind=Notification.Kind.OVERDUE)
-                  .values_list("errand__number", "user__username"))
+    return sorted(
+        Notification.objects.filter(kind=Notification.Kind.OVERDUE).values_list("errand__number", "user__username")
+    )
 
 
 def test_overdue_command_tells_the_assignee_or_the_holders_staff(late, capsys):
     call_command("notify_overdue_errands")
-    assert overdue_notices() == sorted([
-        (late["assigned"].number, "worker2"),
-        (late["unassigned"].number, "worker"),  # grid 1's worker and the point's agent
-        (late["at_branch"].number, "secretary"),
-    ])
+    assert overdue_notices() == sorted(
+        [
+            (late["assigned"].number, "worker2"),
+            (late["unassigned"].number, "worker"),  # grid 1's worker and the point's agent
+            (late["at_branch"].number, "secretary"),
+        ]
+    )
     assert "3 overdue errands; 3 new notifications." in capsys.readouterr().out
     text = Notification.objects.get(errand=late["unassigned"]).text
     assert late["unassigned"].number in text and "张大爷" in text
@@ -221,8 +235,9 @@ def test_overdue_command_is_idempotent(late, demo_users, capsys):
     assert "3 overdue errands; 0 new notifications." in capsys.readouterr().out.splitlines()[-1]
     # An errand given to someone else afterwards: the new assignee is told too, once.
     errand = late["unassigned"]
-    errand_services.errand_assign(actor=demo_users["street"], errand=errand, assignee=demo_users["station"],
-                                  expected_version=errand.version)
+    errand_services.errand_assign(
+        actor=demo_users["street"], errand=errand, assignee=demo_users["station"], expected_version=errand.version
+    )
     call_command("notify_overdue_errands")
     call_command("notify_overdue_errands")
     assert len(overdue_notices()) == len(first) + 1
@@ -231,8 +246,11 @@ def test_overdue_command_is_idempotent(late, demo_users, capsys):
 def test_overdue_command_recipients_match_the_holders_staff(late):
     """The command works out the holders' staff for all errands at once; it must be the
     same people notify.holder_staff names for each one."""
-    errands = list(Errand.objects.filter(pk__in=[late["unassigned"].pk, late["at_branch"].pk, late["on_time"].pk])
-                   .select_related("holder_point", "holder_branch"))
+    errands = list(
+        Errand.objects.filter(pk__in=[late["unassigned"].pk, late["at_branch"].pk, late["on_time"].pk]).select_related(
+            "holder_point", "holder_branch"
+        )
+    )
     batched = holder_staff_of(errands)
     for errand in errands:
         assert batched[errand.pk] == {u.pk for u in notify.holder_staff(errand)}, errand.number

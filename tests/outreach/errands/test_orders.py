@@ -40,8 +40,12 @@ def point(name: str = GRID1_POINT) -> ServicePoint:
 
 def far_point() -> ServicePoint:
     """A grid point in another town: nobody of the demo but the city admin looks after it."""
-    return ServicePoint.objects.filter(tier=ServicePoint.Tier.GRID_POINT).exclude(
-        area__path__startswith=point(STATION).area.parent.path).order_by("area__code").first()
+    return (
+        ServicePoint.objects.filter(tier=ServicePoint.Tier.GRID_POINT)
+        .exclude(area__path__startswith=point(STATION).area.parent.path)
+        .order_by("area__code")
+        .first()
+    )
 
 
 def form_url(p: ServicePoint) -> str:
@@ -49,20 +53,38 @@ def form_url(p: ServicePoint) -> str:
 
 
 def order_data(**overrides) -> dict:
-    data = {"name": "王秀英", "phone": "138 0013 8000", "service": ServiceType.objects.get(code=ALLOWANCE).pk,
-            "description": "我妈妈82岁，想申请高龄津贴。", "website": ""}
+    data = {
+        "name": "王秀英",
+        "phone": "138 0013 8000",
+        "service": ServiceType.objects.get(code=ALLOWANCE).pk,
+        "description": "我妈妈82岁，想申请高龄津贴。",
+        "website": "",
+    }
     data.update(overrides)
     return data
 
 
-def place(p: ServicePoint, *, name: str = "陈阿姨", phone: str = "13900001111", code: str | None = ALLOWANCE,
-          description: str = "", address: str | None = None) -> OnlineOrder:
-    return order_services.order_submit(point=p, name=name, phone=phone, description=description or "需要代办",
-                                       service=ServiceType.objects.get(code=code) if code else None,
-                                       address=address or next(_addresses))
+def place(
+    p: ServicePoint,
+    *,
+    name: str = "陈阿姨",
+    phone: str = "13900001111",
+    code: str | None = ALLOWANCE,
+    description: str = "",
+    address: str | None = None,
+) -> OnlineOrder:
+    return order_services.order_submit(
+        point=p,
+        name=name,
+        phone=phone,
+        description=description or "需要代办",
+        service=ServiceType.objects.get(code=code) if code else None,
+        address=address or next(_addresses),
+    )
 
 
 # --- the public form -------------------------------------------------------------------
+
 
 def test_form_is_public_small_and_without_the_apps_navigation(client):
     response = client.get(form_url(point()))
@@ -90,7 +112,12 @@ def test_valid_order_lands_pending_at_its_point_and_tells_its_staff(demo_users):
     assert response.status_code == 302 and response.url == reverse("order-thanks", args=[point().public_code])
     order = OnlineOrder.objects.get()
     assert (order.point, order.status, order.name, order.phone, order.address) == (
-        point(), OnlineOrder.Status.PENDING, "王秀英", "13800138000", "10.0.0.7")
+        point(),
+        OnlineOrder.Status.PENDING,
+        "王秀英",
+        "13800138000",
+        "10.0.0.7",
+    )
     assert order.service.code == ALLOWANCE and order.errand is None
     notices = Notification.objects.filter(order=order, kind=Notification.Kind.ORDER)
     notified = set(notices.values_list("user__username", flat=True))
@@ -105,26 +132,30 @@ def test_an_order_at_the_station_tells_the_station(client, demo_users):
 
 
 def test_other_with_a_description_and_a_landline_are_accepted(client):
-    response = client.post(form_url(point()), order_data(service="other", phone="0579 8512 3456",
-                                                         description="帮我父亲办理电动车上牌"))
+    response = client.post(
+        form_url(point()), order_data(service="other", phone="0579 8512 3456", description="帮我父亲办理电动车上牌")
+    )
     assert response.status_code == 302
     order = OnlineOrder.objects.get()
     assert order.service is None and order.phone == "0579-85123456"
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"name": ""}, "name"),
-    ({"name": "   "}, "name"),
-    ({"name": "王" * 51}, "name"),
-    ({"phone": ""}, "phone"),
-    ({"phone": "12345"}, "phone"),
-    ({"phone": "12800138000"}, "phone"),  # 12x is no mainland mobile prefix
-    ({"phone": "138001380001"}, "phone"),
-    ({"service": ""}, "service"),
-    ({"service": "999999"}, "service"),
-    ({"service": "other", "description": ""}, "description"),
-    ({"description": "字" * 301}, "description"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),
+        ({"name": "王" * 51}, "name"),
+        ({"phone": ""}, "phone"),
+        ({"phone": "12345"}, "phone"),
+        ({"phone": "12800138000"}, "phone"),  # 12x is no mainland mobile prefix
+        ({"phone": "138001380001"}, "phone"),
+        ({"service": ""}, "service"),
+        ({"service": "999999"}, "service"),
+        ({"service": "other", "description": ""}, "description"),
+        ({"description": "字" * 301}, "description"),
+    ],
+)
 def test_bad_orders_are_refused_field_by_field(client, overrides, field):
     response = client.post(form_url(point()), order_data(**overrides))
     assert response.status_code == 200
@@ -154,8 +185,11 @@ def test_limit_per_phone_per_day(client, settings):
     for i in range(limit):
         # any point, any spelling of the number, from several addresses: one phone
         target = point(STATION) if i % 2 else point()
-        response = client.post(form_url(target), order_data(phone="138 0013 8000" if i % 2 else "13800138000"),
-                               REMOTE_ADDR=f"10.0.0.{i + 1}")
+        response = client.post(
+            form_url(target),
+            order_data(phone="138 0013 8000" if i % 2 else "13800138000"),
+            REMOTE_ADDR=f"10.0.0.{i + 1}",
+        )
         assert response.status_code == 302
     response = client.post(form_url(point()), order_data(), REMOTE_ADDR="10.0.9.9")
     assert response.status_code == 429
@@ -198,8 +232,13 @@ def test_public_codes_are_random_for_new_points():
     station = point(STATION)
     codes = set()
     for i in range(3):
-        grid = Area.objects.create(code=f"{station.area.code}Q{i}", name=f"新网格{i}", level=Area.Level.GRID,
-                                   parent=station.area, path=f"{station.area.path}{station.area.code}Q{i}/")
+        grid = Area.objects.create(
+            code=f"{station.area.code}Q{i}",
+            name=f"新网格{i}",
+            level=Area.Level.GRID,
+            parent=station.area,
+            path=f"{station.area.path}{station.area.code}Q{i}/",
+        )
         codes.add(ServicePoint.objects.create(name=f"新网格{i}代办点", tier="grid_point", area=grid).public_code)
     assert len(codes) == 3 and all(len(code) >= 12 for code in codes)
 
@@ -214,8 +253,20 @@ def test_thank_you_page_shows_nobody(client, demo_users):
     assert response.status_code == 200 and response.redirect_chain[-1][1] == 302
     html = response.content.decode()
     assert GRID1_POINT in html
-    for secret in ["林阿婆", "郑老伯", "周大姐", "吴先生", "何小妹", "13712345678", "5678", "13511112222",
-                   "13355556666", "5556666", "外婆", "DB"]:
+    for secret in [
+        "林阿婆",
+        "郑老伯",
+        "周大姐",
+        "吴先生",
+        "何小妹",
+        "13712345678",
+        "5678",
+        "13511112222",
+        "13355556666",
+        "5556666",
+        "外婆",
+        "DB",
+    ]:
         assert secret not in html, secret
     assert OnlineOrder.objects.count() == 3
     # the same page, whoever asks for it and however often
@@ -223,6 +274,7 @@ def test_thank_you_page_shows_nobody(client, demo_users):
 
 
 # --- the QR poster ---------------------------------------------------------------------
+
 
 def test_qr_poster_and_image_for_the_points_staff(client_for):
     p = point()
@@ -269,6 +321,7 @@ def test_network_detail_links_to_the_qr_poster(client_for):
 
 # --- the staff's list ------------------------------------------------------------------
 
+
 @pytest.fixture
 def orders(demo_users):
     """One pending order at each of grid 1, grid 2, the station and a far town's grid."""
@@ -280,14 +333,17 @@ def orders(demo_users):
     }
 
 
-@pytest.mark.parametrize("username, expected", [
-    ("worker", ["甲"]),
-    ("worker2", ["乙"]),
-    ("station", ["丙", "乙", "甲"]),
-    ("street", ["丙", "乙", "甲"]),
-    ("admin", ["丁", "丙", "乙", "甲"]),
-    ("secretary", []),
-])
+@pytest.mark.parametrize(
+    "username, expected",
+    [
+        ("worker", ["甲"]),
+        ("worker2", ["乙"]),
+        ("station", ["丙", "乙", "甲"]),
+        ("street", ["丙", "乙", "甲"]),
+        ("admin", ["丁", "丙", "乙", "甲"]),
+        ("secretary", []),
+    ],
+)
 def test_list_shows_pending_orders_of_the_users_points_newest_first(client_for, orders, username, expected):
     response = client_for(username).get(reverse("order-list"))
     assert response.status_code == 200
@@ -312,8 +368,9 @@ def test_list_query_count_does_not_grow(client_for, orders, demo_users, status, 
     with django_assert_num_queries(queries):
         client.get(reverse("order-list"), {"status": status})
     for i in range(12):
-        order = place(point(GRID2_POINT if i % 2 else STATION), phone=f"1370000{i:04d}",
-                      code=None if i % 3 else ALLOWANCE)
+        order = place(
+            point(GRID2_POINT if i % 2 else STATION), phone=f"1370000{i:04d}", code=None if i % 3 else ALLOWANCE
+        )
         if i % 4 == 0:
             order_services.order_reject(actor=demo_users["station"], order=order, reason="重复")
     with django_assert_num_queries(queries):
@@ -324,6 +381,7 @@ def test_list_query_count_does_not_grow(client_for, orders, demo_users, status, 
 
 
 # --- the order page: confirm or reject -------------------------------------------------
+
 
 @pytest.fixture
 def resident(demo_users):
@@ -391,7 +449,11 @@ def test_confirm_opens_exactly_one_online_errand(client_for, orders, resident, d
     order.refresh_from_db()
     assert (errand.source, errand.resident, errand.service.code) == ("online", resident, ALLOWANCE)
     assert (order.status, order.errand, order.handled_by, order.handled_note) == (
-        OnlineOrder.Status.CONFIRMED, errand, demo_users["worker"], "已电话确认")
+        OnlineOrder.Status.CONFIRMED,
+        errand,
+        demo_users["worker"],
+        "已电话确认",
+    )
     assert errand.requested_at == order.created_at and "13900000001" in errand.description
     assert errand.holder_point == point() and errand.assignee == demo_users["worker"]
     # nobody is told anything new; the order's own notice is read now that it is handled
@@ -422,12 +484,18 @@ def test_confirm_refuses_a_resident_out_of_scope(client_for, orders, demo_users)
     Resident.objects.filter(pk=moved.pk).update(status=Resident.Status.MOVED, status_on=timezone.localdate())
     client = client_for("worker")
     for someone in (elsewhere, moved):
-        response = client.post(reverse("order-confirm", args=[orders["grid1"].pk]),
-                               {"resident": someone.pk, "service": ServiceType.objects.get(code=ALLOWANCE).pk})
+        response = client.post(
+            reverse("order-confirm", args=[orders["grid1"].pk]),
+            {"resident": someone.pk, "service": ServiceType.objects.get(code=ALLOWANCE).pk},
+        )
         assert response.status_code == 200 and list(response.context["confirm_form"].errors) == ["resident"]
     with pytest.raises(ValidationError):  # and the service holds without the form
-        order_services.order_confirm(actor=demo_users["worker"], order=orders["grid1"], resident=elsewhere,
-                                     service=ServiceType.objects.get(code=ALLOWANCE))
+        order_services.order_confirm(
+            actor=demo_users["worker"],
+            order=orders["grid1"],
+            resident=elsewhere,
+            service=ServiceType.objects.get(code=ALLOWANCE),
+        )
     assert not Errand.objects.exists()
     assert OnlineOrder.objects.get(pk=orders["grid1"].pk).status == OnlineOrder.Status.PENDING
 
@@ -454,7 +522,11 @@ def test_reject_needs_a_reason(client_for, orders, demo_users):
     response = client.post(reverse("order-reject", args=[order.pk]), {"reason": "打电话确认是误操作"})
     assert response.status_code == 302 and response.url == reverse("order-list")
     order.refresh_from_db()
-    assert (order.status, order.handled_note, order.handled_by) == ("rejected", "打电话确认是误操作", demo_users["worker"])
+    assert (order.status, order.handled_note, order.handled_by) == (
+        "rejected",
+        "打电话确认是误操作",
+        demo_users["worker"],
+    )
     assert not Errand.objects.exists()
     assert not Notification.objects.filter(order=order, read_at__isnull=True).exists()
 
@@ -465,10 +537,17 @@ def test_register_a_new_resident_and_come_back(client_for, orders):
     form = client.get(reverse("order-resident-create", args=[order.pk]))
     assert form.status_code == 200 and form.context["form"].initial["name"] == "甲"
     grid = Area.objects.get(name="绣湖社区第1网格")
-    response = client.post(reverse("order-resident-create", args=[order.pk]), {
-        "name": "甲", "phone": order.phone, "address": "绣湖社区工人路8号", "grid": grid.pk, "care_level": "B",
-        "consent_basis": "written",
-    })
+    response = client.post(
+        reverse("order-resident-create", args=[order.pk]),
+        {
+            "name": "甲",
+            "phone": order.phone,
+            "address": "绣湖社区工人路8号",
+            "grid": grid.pk,
+            "care_level": "B",
+            "consent_basis": "written",
+        },
+    )
     resident = Resident.objects.get(name="甲")
     assert response.status_code == 302
     assert response.url == f"{reverse('order-detail', args=[order.pk])}?resident={resident.pk}#confirm"
@@ -484,6 +563,7 @@ def test_anonymous_staff_pages_ask_for_a_login(client, orders):
 
 
 # --- the demo --------------------------------------------------------------------------
+
 
 def test_demo_points_have_deterministic_distinct_public_codes():
     points = list(ServicePoint.objects.select_related("area"))

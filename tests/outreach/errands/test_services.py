@@ -88,8 +88,12 @@ def resident(catalogue, users):
 
 def open_errand(actor, resident, code: str = CARD, **fields) -> Errand:
     errand, created = errand_services.errand_create(
-        actor=actor, errand_id=uuid.uuid4(), resident=resident, service=ServiceType.objects.get(code=code),
-        source=fields.pop("source", "phone"), **fields,
+        actor=actor,
+        errand_id=uuid.uuid4(),
+        resident=resident,
+        service=ServiceType.objects.get(code=code),
+        source=fields.pop("source", "phone"),
+        **fields,
     )
     assert created
     return errand
@@ -103,8 +107,9 @@ def act(errand: Errand, action: str, actor, *, version: int | None = None, **fie
         fields = {"via": "in_person", "satisfaction": 5, **fields}
         return errand_services.errand_deliver(actor=actor, errand=errand, expected_version=version, **fields)
     defaults = {"return": {"note": "缺户口簿复印件"}, "cancel": {"reason": "居民已自行办理"}}.get(action, {})
-    return errand_services.errand_transition(actor=actor, errand=errand, action=action, expected_version=version,
-                                             **{**defaults, **fields})
+    return errand_services.errand_transition(
+        actor=actor, errand=errand, action=action, expected_version=version, **{**defaults, **fields}
+    )
 
 
 def errand_in(state: str, actor, resident, code: str = CARD) -> Errand:
@@ -119,8 +124,12 @@ def written(errand: Errand) -> dict:
     """Everything a refused step must leave as it was."""
     row = Errand.objects.get(pk=errand.pk)
     return {
-        "state": row.state, "version": row.version, "holder": (row.holder_point_id, row.holder_branch_id),
-        "assignee": row.assignee_id, "materials": row.materials_collected, "events": row.events.count(),
+        "state": row.state,
+        "version": row.version,
+        "holder": (row.holder_point_id, row.holder_branch_id),
+        "assignee": row.assignee_id,
+        "materials": row.materials_collected,
+        "events": row.events.count(),
         "notifications": Notification.objects.filter(errand=row).count(),
         "trips": TripsSaved.objects.filter(errand=row).count(),
         "photos": ErrandPhoto.objects.filter(errand=row).count(),
@@ -135,8 +144,11 @@ def expected_branch(code: str) -> JointBranch:
     """The joint branch over the windows of the service's department, read off the
     window data (not off the service function)."""
     service = ServiceType.objects.get(code=code)
-    branch_ids = set(ServiceWindow.objects.filter(department=service.department, branch__isnull=False)
-                     .values_list("branch_id", flat=True))
+    branch_ids = set(
+        ServiceWindow.objects.filter(department=service.department, branch__isnull=False).values_list(
+            "branch_id", flat=True
+        )
+    )
     assert len(branch_ids) == 1, "the demo gives each department's windows to one branch"
     return JointBranch.objects.get(pk=branch_ids.pop())
 
@@ -147,10 +159,13 @@ def jpeg_with_gps(name: str = "receipt.jpg") -> SimpleUploadedFile:
         pixels = img.copy()
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "CAMERA-MARKER"
-    exif.get_ifd(ExifTags.IFD.GPSInfo).update({
-        ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (29.0, 18.0, 30.5),
-        ExifTags.GPS.GPSMapDatum: "GPS-MARKER",
-    })
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
+        {
+            ExifTags.GPS.GPSLatitudeRef: "N",
+            ExifTags.GPS.GPSLatitude: (29.0, 18.0, 30.5),
+            ExifTags.GPS.GPSMapDatum: "GPS-MARKER",
+        }
+    )
     out = io.BytesIO()
     pixels.save(out, format="JPEG", exif=exif)
     data = out.getvalue()
@@ -164,10 +179,14 @@ def not_a_photo(name: str = "receipt.jpg") -> SimpleUploadedFile:
 
 # --- the lifecycle table ----------------------------------------------------------------------
 
+
 def test_the_services_lifecycle_is_the_design_table():
     """The code's table and DESIGN.md §3 (written out above) say the same thing."""
-    code = {(state, action): target for action, (sources, target) in errand_services.TRANSITIONS.items()
-            for state in sources}
+    code = {
+        (state, action): target
+        for action, (sources, target) in errand_services.TRANSITIONS.items()
+        for state in sources
+    }
     assert code == LEGAL
     assert len(ILLEGAL) == len(ALL_STATES) * len(ALL_ACTIONS) - len(LEGAL) == 41
 
@@ -258,11 +277,21 @@ def test_a_new_errand_opens_at_the_lowest_tier_with_one_event(users, resident):
     worker, station = users["worker"], users["station"]
     at_point = open_errand(worker, resident, CARD, description=" 社保卡丢了 ")
     assert (at_point.holder_point.name, at_point.assignee, at_point.state, at_point.version) == (
-        GRID_POINT, worker, S.REQUESTED, 1)
+        GRID_POINT,
+        worker,
+        S.REQUESTED,
+        1,
+    )
     assert at_point.description == "社保卡丢了"
     event = at_point.events.get()
     assert (event.action, event.actor, event.from_state, event.to_state, event.to_holder, event.assignee) == (
-        "created", worker, "", S.REQUESTED, GRID_POINT, worker)
+        "created",
+        worker,
+        "",
+        S.REQUESTED,
+        GRID_POINT,
+        worker,
+    )
     # The worker is no agent of the station: the errand waits there for its staff, who hear of it.
     at_station = open_errand(worker, resident, RELIEF)
     assert (at_station.holder_point.name, at_station.assignee) == (STATION, None)
@@ -275,14 +304,17 @@ def test_a_new_errand_opens_at_the_lowest_tier_with_one_event(users, resident):
 def test_the_same_errand_sent_again_is_stored_once_and_other_content_is_a_conflict(users, resident):
     worker = users["worker"]
     errand_id, service = uuid.uuid4(), ServiceType.objects.get(code=CARD)
-    first, created = errand_services.errand_create(actor=worker, errand_id=errand_id, resident=resident,
-                                                   service=service, source="phone", description="补卡")
-    again, created_again = errand_services.errand_create(actor=worker, errand_id=errand_id, resident=resident,
-                                                         service=service, source="phone", description=" 补卡 ")
+    first, created = errand_services.errand_create(
+        actor=worker, errand_id=errand_id, resident=resident, service=service, source="phone", description="补卡"
+    )
+    again, created_again = errand_services.errand_create(
+        actor=worker, errand_id=errand_id, resident=resident, service=service, source="phone", description=" 补卡 "
+    )
     assert (created, created_again, again.pk) == (True, False, first.pk)
     with pytest.raises(Conflict) as conflict:
-        errand_services.errand_create(actor=worker, errand_id=errand_id, resident=resident, service=service,
-                                      source="walk_in", description="补卡")
+        errand_services.errand_create(
+            actor=worker, errand_id=errand_id, resident=resident, service=service, source="walk_in", description="补卡"
+        )
     assert conflict.value.current.pk == first.pk
     assert Errand.objects.count() == 1 and ErrandEvent.objects.count() == 1
 
@@ -293,10 +325,12 @@ def test_two_ids_sharing_the_digits_of_the_errand_number_both_open(users, reside
     first_id = uuid.uuid4()
     twin_id = uuid.UUID(first_id.hex[:6] + ("0" if first_id.hex[6] != "0" else "1") + first_id.hex[7:])
     service = ServiceType.objects.get(code=CARD)
-    first, _ = errand_services.errand_create(actor=users["worker"], errand_id=first_id, resident=resident,
-                                             service=service, source="phone")
-    twin, created = errand_services.errand_create(actor=users["worker"], errand_id=twin_id, resident=resident,
-                                                  service=service, source="phone")
+    first, _ = errand_services.errand_create(
+        actor=users["worker"], errand_id=first_id, resident=resident, service=service, source="phone"
+    )
+    twin, created = errand_services.errand_create(
+        actor=users["worker"], errand_id=twin_id, resident=resident, service=service, source="phone"
+    )
     assert created and first.number != twin.number
     assert twin.number.startswith(first.number) and len(twin.number) == len(first.number) + 2
     assert Errand.objects.get(pk=twin_id).number == twin.number
@@ -312,13 +346,17 @@ ESCALATORS = {"grid_point": "worker", "community_station": "station", "street_ce
     ("code", "branch_name"),
     [(CARD, "社会保障联合支部"), (RELIEF, "民政救助联合支部"), (MORTGAGE, "不动产登记联合支部")],
 )
-def test_escalation_climbs_one_tier_at_a_time_to_the_branch_over_the_departments_windows(users, resident, code,
-                                                                                         branch_name):
+def test_escalation_climbs_one_tier_at_a_time_to_the_branch_over_the_departments_windows(
+    users, resident, code, branch_name
+):
     grid = resident.grid
-    chain = [point("grid_point", grid), point("community_station", grid.parent),
-             point("street_centre", grid.parent.parent)]
+    chain = [
+        point("grid_point", grid),
+        point("community_station", grid.parent),
+        point("street_centre", grid.parent.parent),
+    ]
     service = ServiceType.objects.get(code=code)
-    chain = chain[[p.tier for p in chain].index(service.lowest_tier):]
+    chain = chain[[p.tier for p in chain].index(service.lowest_tier) :]
     errand = open_errand(users["worker"], resident, code)
     assert errand.holder_point == chain[0]
     branch = expected_branch(code)
@@ -332,8 +370,12 @@ def test_escalation_climbs_one_tier_at_a_time_to_the_branch_over_the_departments
         assert (row.holder_point or row.holder_branch) == there
         assert (row.state, row.assignee) == (S.REQUESTED, None)
         event = row.events.last()
-        assert (event.action, event.from_holder, event.to_holder, event.note) == ("escalate", here.name, there.name,
-                                                                                  "本级无法办理")
+        assert (event.action, event.from_holder, event.to_holder, event.note) == (
+            "escalate",
+            here.name,
+            there.name,
+            "本级无法办理",
+        )
     assert (errand.holder_point, errand.holder_branch) == (None, branch)
     assert errand_services.branch_for_service(service) == branch
 
@@ -436,13 +478,15 @@ def test_the_assignee_may_act_wherever_the_errand_sits(users, resident):
     worker, street = users["worker"], users["street"]
     errand = open_errand(worker, resident, MORTGAGE)
     assert not errand_services.may_act(worker, errand)
-    errand = errand_services.errand_assign(actor=street, errand=errand, assignee=worker,
-                                           expected_version=errand.version)
+    errand = errand_services.errand_assign(
+        actor=street, errand=errand, assignee=worker, expected_version=errand.version
+    )
     assert errand_services.may_act(worker, errand)
     assert act(errand, "accept", worker).state == S.ACCEPTED
 
 
 # --- assignment ---------------------------------------------------------------------------------
+
 
 def test_assignment_moves_the_errand_to_the_assignees_point_and_tells_them(users, resident):
     worker, station = users["worker"], users["station"]
@@ -450,15 +494,21 @@ def test_assignment_moves_the_errand_to_the_assignees_point_and_tells_them(users
     errand = act(errand, "escalate", worker)
     errand = act(errand, "accept", station)
     before = written(errand)
-    errand = errand_services.errand_assign(actor=station, errand=errand, assignee=worker,
-                                           expected_version=errand.version, note="请上门办理")
+    errand = errand_services.errand_assign(
+        actor=station, errand=errand, assignee=worker, expected_version=errand.version, note="请上门办理"
+    )
     row = Errand.objects.select_related("holder_point").get(pk=errand.pk)
     assert (row.holder_point.name, row.assignee, row.state) == (GRID_POINT, worker, S.ACCEPTED)
     assert row.version == before["version"] + 1
     assert row.events.count() == before["events"] + 1
     event = row.events.last()
     assert (event.action, event.actor, event.assignee, event.from_state, event.to_state) == (
-        "assign", station, worker, S.ACCEPTED, S.ACCEPTED)
+        "assign",
+        station,
+        worker,
+        S.ACCEPTED,
+        S.ACCEPTED,
+    )
     assert (event.from_holder, event.to_holder, event.note) == (STATION, GRID_POINT, "请上门办理")
     notice = Notification.objects.get(errand=row, kind="assigned")
     assert notice.user == worker and errand.number in notice.text
@@ -468,8 +518,9 @@ def test_assignment_moves_the_errand_to_the_assignees_point_and_tells_them(users
 @pytest.mark.parametrize(("assignee", "holder"), [("station", STATION), ("street", CENTRE), ("worker", GRID_POINT)])
 def test_assignment_to_each_tier_moves_the_holder_along_the_residents_chain(users, resident, assignee, holder):
     errand = open_errand(users["worker"], resident, RELIEF)
-    errand = errand_services.errand_assign(actor=users["admin"], errand=errand, assignee=users[assignee],
-                                           expected_version=errand.version)
+    errand = errand_services.errand_assign(
+        actor=users["admin"], errand=errand, assignee=users[assignee], expected_version=errand.version
+    )
     assert (errand.holder_point.name, errand.holder_branch, errand.assignee) == (holder, None, users[assignee])
 
 
@@ -477,17 +528,20 @@ def test_a_branch_keeps_an_errand_given_to_its_secretary_and_can_send_it_down(us
     secretary, worker = users["secretary"], users["worker"]
     errand = open_errand(worker, resident, CARD)
     with pytest.raises(ValidationError):  # not held by the branch: its secretary does not serve this resident
-        errand_services.errand_assign(actor=users["station"], errand=errand, assignee=secretary,
-                                      expected_version=errand.version)
+        errand_services.errand_assign(
+            actor=users["station"], errand=errand, assignee=secretary, expected_version=errand.version
+        )
     for _step in range(3):
         errand = act(errand, "escalate", users["admin"])
     branch = errand.holder_branch
     assert branch == secretary.branches_led.get()
-    errand = errand_services.errand_assign(actor=users["admin"], errand=errand, assignee=secretary,
-                                           expected_version=errand.version)
+    errand = errand_services.errand_assign(
+        actor=users["admin"], errand=errand, assignee=secretary, expected_version=errand.version
+    )
     assert (errand.holder_branch, errand.holder_point, errand.assignee) == (branch, None, secretary)
-    errand = errand_services.errand_assign(actor=secretary, errand=errand, assignee=worker,
-                                           expected_version=errand.version)
+    errand = errand_services.errand_assign(
+        actor=secretary, errand=errand, assignee=worker, expected_version=errand.version
+    )
     assert (errand.holder_point.name, errand.holder_branch, errand.assignee) == (GRID_POINT, None, worker)
     with pytest.raises(Http404):  # sent down, it has left the branch's reach
         errand_selectors.errand_for_user_or_404(secretary, errand.pk)
@@ -499,8 +553,9 @@ def test_assigning_to_someone_outside_the_residents_area_is_refused(users, resid
     errand = open_errand(users["worker"], resident, RELIEF)
     before = written(errand)
     with pytest.raises(ValidationError) as refused:
-        errand_services.errand_assign(actor=station, errand=errand, assignee=users[outsider],
-                                      expected_version=errand.version)
+        errand_services.errand_assign(
+            actor=station, errand=errand, assignee=users[outsider], expected_version=errand.version
+        )
     assert refused.value.message_dict["assignee"][0]
     assert written(errand) == before
 
@@ -510,19 +565,22 @@ def test_a_closed_errand_is_not_assigned(users, resident, state):
     errand = errand_in(state, users["worker"], resident)
     before = written(errand)
     with pytest.raises(ValidationError) as refused:
-        errand_services.errand_assign(actor=users["station"], errand=errand, assignee=users["worker"],
-                                      expected_version=errand.version)
+        errand_services.errand_assign(
+            actor=users["station"], errand=errand, assignee=users["worker"], expected_version=errand.version
+        )
     assert refused.value.message_dict["assignee"][0]
     assert written(errand) == before
 
 
 # --- materials ------------------------------------------------------------------------------------
 
+
 def test_ticking_materials_keeps_the_checklist_order(users, resident):
     worker = users["worker"]
     errand = open_errand(worker, resident, RELIEF)  # five materials
-    errand = errand_services.errand_assign(actor=users["station"], errand=errand, assignee=worker,
-                                           expected_version=errand.version)
+    errand = errand_services.errand_assign(
+        actor=users["station"], errand=errand, assignee=worker, expected_version=errand.version
+    )
     checklist = errand.service.materials
     assert len(checklist) >= 4
     version, events = errand.version, errand.events.count()
@@ -538,7 +596,9 @@ def test_ticking_materials_keeps_the_checklist_order(users, resident):
     # buttons do not go stale (errand_set_material)
     assert row.events.count() == events + 6
     assert list(row.events.filter(action="materials").values_list("note", flat=True))[-2:] == [
-        f"✓ {checklist[0]}", f"✓ {checklist[0]}"]
+        f"✓ {checklist[0]}",
+        f"✓ {checklist[0]}",
+    ]
     assert row.version == version
 
 
@@ -553,8 +613,9 @@ def test_a_material_off_the_checklist_or_on_a_closed_errand_is_refused(users, re
     closed = errand_in(S.CANCELLED, worker, resident)
     before = written(closed)
     with pytest.raises(ValidationError) as refused:
-        errand_services.errand_set_material(actor=worker, errand=closed, material=closed.service.materials[0],
-                                            collected=True)
+        errand_services.errand_set_material(
+            actor=worker, errand=closed, material=closed.service.materials[0], collected=True
+        )
     assert refused.value.message_dict["material"][0]
     assert written(closed) == before
 
@@ -564,30 +625,46 @@ def test_materials_are_ticked_only_by_who_may_act(users, resident):
     errand = act(open_errand(worker, resident), "escalate", worker)
     before = written(errand)
     with pytest.raises(ValidationError):
-        errand_services.errand_set_material(actor=worker, errand=errand, material=errand.service.materials[0],
-                                            collected=True)
+        errand_services.errand_set_material(
+            actor=worker, errand=errand, material=errand.service.materials[0], collected=True
+        )
     assert written(errand) == before
 
 
 # --- delivery -------------------------------------------------------------------------------------
 
+
 def test_delivery_records_how_and_how_satisfied_a_receipt_without_exif_and_the_trips_saved(users, resident):
     worker = users["worker"]
     errand = errand_in(S.COMPLETED, worker, resident)
     before = written(errand)
-    errand = errand_services.errand_deliver(actor=worker, errand=errand, expected_version=errand.version, via="express",
-                                            satisfaction=4, uploads=[jpeg_with_gps()], note="EMS 1234")
+    errand = errand_services.errand_deliver(
+        actor=worker,
+        errand=errand,
+        expected_version=errand.version,
+        via="express",
+        satisfaction=4,
+        uploads=[jpeg_with_gps()],
+        note="EMS 1234",
+    )
     row = Errand.objects.get(pk=errand.pk)
     assert (row.state, row.delivered_via, row.satisfaction) == (S.DELIVERED, "express", 4)
     assert row.delivered_at is not None and row.closed_at == row.delivered_at
     assert row.version == before["version"] + 1
     event = row.events.last()
     assert (event.action, event.from_state, event.to_state, event.note) == (
-        "deliver", S.COMPLETED, S.DELIVERED, "EMS 1234")
+        "deliver",
+        S.COMPLETED,
+        S.DELIVERED,
+        "EMS 1234",
+    )
     assert row.events.count() == before["events"] + 1
     ledger = TripsSaved.objects.get(errand=row)
     assert (ledger.resident, ledger.trips, ledger.recorded_on) == (
-        resident, row.service.trips_saved, timezone.localdate())
+        resident,
+        row.service.trips_saved,
+        timezone.localdate(),
+    )
     photo = ErrandPhoto.objects.get(errand=row)
     storage = photo_storage()
     for name in (photo.image, photo.thumbnail):
@@ -604,17 +681,28 @@ def test_a_bad_receipt_photo_writes_nothing(users, resident, settings):
     errand = errand_in(S.COMPLETED, worker, resident)
     before = written(errand)
     with pytest.raises(PhotoRejected):
-        errand_services.errand_deliver(actor=worker, errand=errand, expected_version=errand.version, via="in_person",
-                                       satisfaction=5, uploads=[factories.jpeg("good.jpg"), not_a_photo()])
+        errand_services.errand_deliver(
+            actor=worker,
+            errand=errand,
+            expected_version=errand.version,
+            via="in_person",
+            satisfaction=5,
+            uploads=[factories.jpeg("good.jpg"), not_a_photo()],
+        )
     assert written(errand) == before
     media = settings.MEDIA_ROOT
     assert not media.exists() or not [p for p in media.rglob("*") if p.is_file()]
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"via": "pigeon"}, "via"), ({"via": ""}, "via"), ({"satisfaction": 6}, "satisfaction"),
-    ({"satisfaction": 0}, "satisfaction"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"via": "pigeon"}, "via"),
+        ({"via": ""}, "via"),
+        ({"satisfaction": 6}, "satisfaction"),
+        ({"satisfaction": 0}, "satisfaction"),
+    ],
+)
 def test_a_delivery_without_a_known_way_or_with_a_score_off_the_scale_is_refused(users, resident, fields, field):
     worker = users["worker"]
     errand = errand_in(S.COMPLETED, worker, resident)
@@ -626,6 +714,7 @@ def test_a_delivery_without_a_known_way_or_with_a_score_off_the_scale_is_refused
 
 
 # --- overdue ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("state", ALL_STATES)
 def test_overdue_is_past_requested_plus_promised_days_while_unfinished(users, resident, state):
@@ -642,7 +731,8 @@ def test_overdue_is_past_requested_plus_promised_days_while_unfinished(users, re
     assert due.errand_days_overdue(due_on=late.due_on, today=today) == 3
     # the database filter says the same as the function, and the lists use it
     assert set(Errand.objects.filter(due.errand_overdue_q(today)).values_list("pk", flat=True)) == (
-        {late.pk} if unfinished else set())
+        {late.pk} if unfinished else set()
+    )
     listed = errand_selectors.errands_list(user=worker, today=today, overdue=True)
     assert [e.pk for e in listed] == ([late.pk] if unfinished else [])
     # tomorrow the on-time errand is late too
@@ -650,6 +740,7 @@ def test_overdue_is_past_requested_plus_promised_days_while_unfinished(users, re
 
 
 # --- two people at once -------------------------------------------------------------------------------
+
 
 def test_a_step_based_on_a_stale_version_is_a_conflict_and_writes_nothing(users, resident):
     """The race forced in one thread: worker and station both load version 1; the
@@ -667,15 +758,16 @@ def test_a_step_based_on_a_stale_version_is_a_conflict_and_writes_nothing(users,
     with pytest.raises(Conflict):
         errand_services.errand_assign(actor=station, errand=seen_by_station, assignee=worker, expected_version=1)
     with pytest.raises(Conflict):
-        errand_services.errand_deliver(actor=station, errand=seen_by_station, expected_version=1, via="in_person",
-                                       satisfaction=5)
+        errand_services.errand_deliver(
+            actor=station, errand=seen_by_station, expected_version=1, via="in_person", satisfaction=5
+        )
     assert written(errand) == before
 
 
 @pytest.mark.skipif(
     connection.vendor == "sqlite",
     reason="SQLite's in-memory test database locks whole tables across connections: a second writer "
-           "fails at once instead of waiting; the race is forced in one thread by the test above.",
+    "fails at once instead of waiting; the race is forced in one thread by the test above.",
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_people_changing_one_errand_at_once_one_wins_the_other_gets_a_conflict():
@@ -708,8 +800,10 @@ def test_two_people_changing_one_errand_at_once_one_wins_the_other_gets_a_confli
             connection.close()
 
     with mock.patch.object(errand_services, "_locked", locked_after_both_arrived):
-        threads = [threading.Thread(target=run, args=("worker", worker, "accept")),
-                   threading.Thread(target=run, args=("station", station, "cancel"), kwargs={"reason": "重复登记"})]
+        threads = [
+            threading.Thread(target=run, args=("worker", worker, "accept")),
+            threading.Thread(target=run, args=("station", station, "cancel"), kwargs={"reason": "重复登记"}),
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

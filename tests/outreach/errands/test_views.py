@@ -26,26 +26,39 @@ def resident(demo_users):
 
 
 def open_errand(actor, resident, code="MZ-GL", **fields) -> Errand:
-    errand, _ = errand_services.errand_create(actor=actor, errand_id=uuid.uuid4(), resident=resident,
-                                              service=ServiceType.objects.get(code=code), source="phone", **fields)
+    errand, _ = errand_services.errand_create(
+        actor=actor,
+        errand_id=uuid.uuid4(),
+        resident=resident,
+        service=ServiceType.objects.get(code=code),
+        source="phone",
+        **fields,
+    )
     return errand
 
 
 def test_phone_errand_opens_at_the_lowest_point_that_can_handle_it(client_for, resident):
     client = client_for("worker")
     assert client.get(reverse("errand-create"), {"resident": resident.pk}).status_code == 200
-    response = client.post(f"{reverse('errand-create')}?resident={resident.pk}", {
-        "id": uuid.uuid4(), "resident": resident.pk,
-        "service": ServiceType.objects.get(code="MZ-GL").pk, "source": "phone", "description": "高龄津贴",
-    })
+    response = client.post(
+        f"{reverse('errand-create')}?resident={resident.pk}",
+        {
+            "id": uuid.uuid4(),
+            "resident": resident.pk,
+            "service": ServiceType.objects.get(code="MZ-GL").pk,
+            "source": "phone",
+            "description": "高龄津贴",
+        },
+    )
     errand = Errand.objects.get(resident=resident)
     assert response.status_code == 302 and response.url == reverse("errand-detail", args=[errand.pk])
     assert errand.holder_point.name == "绣湖社区第1网格代办点" and errand.assignee.username == "worker"
     assert errand.events.get().action == "created"
 
 
-def test_errand_page_shows_the_next_actions_and_a_fixed_number_of_queries(client_for, resident, demo_users,
-                                                                         django_assert_num_queries):
+def test_errand_page_shows_the_next_actions_and_a_fixed_number_of_queries(
+    client_for, resident, demo_users, django_assert_num_queries
+):
     errand = open_errand(demo_users["worker"], resident)
     client = client_for("worker")
     html = client.get(reverse("errand-detail", args=[errand.pk])).content.decode()
@@ -55,8 +68,9 @@ def test_errand_page_shows_the_next_actions_and_a_fixed_number_of_queries(client
     with django_assert_num_queries(7):
         client.get(reverse("errand-detail", args=[errand.pk]))
     for i in range(6):
-        errand = errand_services.errand_set_material(actor=demo_users["worker"], errand=errand,
-                                                     material=errand.service.materials[i % 3], collected=i % 2 == 0)
+        errand = errand_services.errand_set_material(
+            actor=demo_users["worker"], errand=errand, material=errand.service.materials[i % 3], collected=i % 2 == 0
+        )
     with django_assert_num_queries(7):
         response = client.get(reverse("errand-detail", args=[errand.pk]))
     assert len(response.context["timeline"]) == 7
@@ -67,8 +81,10 @@ def test_buttons_walk_the_lifecycle_and_the_timeline_records_each_step(client_fo
     client = client_for("worker")
     for action in ["accept", "start", "return", "resume", "complete"]:
         errand.refresh_from_db()
-        response = client.post(reverse("errand-act", args=[errand.pk]),
-                               {"action": action, "version": errand.version, "note": "缺户口簿" if action == "return" else ""})
+        response = client.post(
+            reverse("errand-act", args=[errand.pk]),
+            {"action": action, "version": errand.version, "note": "缺户口簿" if action == "return" else ""},
+        )
         assert response.status_code == 302, (action, response.content.decode()[:500])
     errand.refresh_from_db()
     assert errand.state == "completed"
@@ -80,7 +96,9 @@ def test_a_stale_button_shows_the_conflict_and_the_current_state(client_for, res
     errand = open_errand(demo_users["worker"], resident)
     client = client_for("worker")
     stale = errand.version
-    assert client.post(reverse("errand-act", args=[errand.pk]), {"action": "accept", "version": stale}).status_code == 302
+    assert (
+        client.post(reverse("errand-act", args=[errand.pk]), {"action": "accept", "version": stale}).status_code == 302
+    )
     response = client.post(reverse("errand-act", args=[errand.pk]), {"action": "escalate", "version": stale})
     assert response.status_code == 409
     assert response.context["errand"].state == "accepted" and response.context["error"]
@@ -90,7 +108,9 @@ def test_a_stale_button_shows_the_conflict_and_the_current_state(client_for, res
 
 def test_an_illegal_step_is_refused_with_a_message(client_for, resident, demo_users):
     errand = open_errand(demo_users["worker"], resident)
-    response = client_for("worker").post(reverse("errand-act", args=[errand.pk]), {"action": "complete", "version": errand.version})
+    response = client_for("worker").post(
+        reverse("errand-act", args=[errand.pk]), {"action": "complete", "version": errand.version}
+    )
     assert response.status_code == 422 and response.context["error"]
     assert Errand.objects.get(pk=errand.pk).state == "requested"
 
@@ -98,17 +118,25 @@ def test_an_illegal_step_is_refused_with_a_message(client_for, resident, demo_us
 def test_cancel_needs_a_reason(client_for, resident, demo_users):
     errand = open_errand(demo_users["worker"], resident)
     client = client_for("worker")
-    assert client.post(reverse("errand-act", args=[errand.pk]), {"action": "cancel", "version": errand.version}).status_code == 422
-    response = client.post(reverse("errand-act", args=[errand.pk]),
-                           {"action": "cancel", "version": errand.version, "reason": "家属已自行办理"})
+    assert (
+        client.post(
+            reverse("errand-act", args=[errand.pk]), {"action": "cancel", "version": errand.version}
+        ).status_code
+        == 422
+    )
+    response = client.post(
+        reverse("errand-act", args=[errand.pk]),
+        {"action": "cancel", "version": errand.version, "reason": "家属已自行办理"},
+    )
     assert response.status_code == 302
     assert Errand.objects.get(pk=errand.pk).cancel_reason == "家属已自行办理"
 
 
 def test_escalate_then_the_station_assigns_it_back(client_for, resident, demo_users):
     errand = open_errand(demo_users["worker"], resident)
-    client_for("worker").post(reverse("errand-act", args=[errand.pk]),
-                              {"action": "escalate", "version": errand.version, "note": "需社区盖章"})
+    client_for("worker").post(
+        reverse("errand-act", args=[errand.pk]), {"action": "escalate", "version": errand.version, "note": "需社区盖章"}
+    )
     errand.refresh_from_db()
     assert errand.holder_point.name == "绣湖社区代办站" and errand.assignee is None
     # the worker can no longer act on it: no buttons
@@ -116,8 +144,10 @@ def test_escalate_then_the_station_assigns_it_back(client_for, resident, demo_us
     station = client_for("station")
     page = station.get(reverse("errand-detail", args=[errand.pk]))
     assert demo_users["worker"] in [p["user"] for p in page.context["assignable"]]
-    response = station.post(reverse("errand-assign", args=[errand.pk]),
-                            {"assignee": demo_users["worker"].pk, "version": errand.version, "note": "盖好章了，你去办"})
+    response = station.post(
+        reverse("errand-assign", args=[errand.pk]),
+        {"assignee": demo_users["worker"].pk, "version": errand.version, "note": "盖好章了，你去办"},
+    )
     assert response.status_code == 302
     errand.refresh_from_db()
     assert errand.assignee == demo_users["worker"] and errand.holder_point.tier == "grid_point"
@@ -128,8 +158,11 @@ def test_escalate_then_the_station_assigns_it_back(client_for, resident, demo_us
 def test_materials_toggle_in_place(client_for, resident, demo_users):
     errand = open_errand(demo_users["worker"], resident)
     material = errand.service.materials[1]
-    response = client_for("worker").post(reverse("errand-materials", args=[errand.pk]),
-                                         {"material": material, "collected": "1"}, headers={"HX-Request": "true"})
+    response = client_for("worker").post(
+        reverse("errand-materials", args=[errand.pk]),
+        {"material": material, "collected": "1"},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200 and "<html" not in response.content.decode()
     assert Errand.objects.get(pk=errand.pk).materials_collected == [material]
     assert Errand.objects.get(pk=errand.pk).version == errand.version  # other buttons on the page stay valid
@@ -138,11 +171,14 @@ def test_materials_toggle_in_place(client_for, resident, demo_users):
 def test_deliver_with_receipt_and_satisfaction(client_for, resident, demo_users):
     errand = open_errand(demo_users["worker"], resident)
     for action in ["accept", "start", "complete"]:
-        errand = errand_services.errand_transition(actor=demo_users["worker"], errand=errand, action=action,
-                                                   expected_version=errand.version)
+        errand = errand_services.errand_transition(
+            actor=demo_users["worker"], errand=errand, action=action, expected_version=errand.version
+        )
     client = client_for("worker")
-    response = client.post(reverse("errand-deliver", args=[errand.pk]), {
-        "version": errand.version, "via": "in_person", "satisfaction": 5, "photos": [factories.jpeg()]})
+    response = client.post(
+        reverse("errand-deliver", args=[errand.pk]),
+        {"version": errand.version, "via": "in_person", "satisfaction": 5, "photos": [factories.jpeg()]},
+    )
     assert response.status_code == 302
     errand.refresh_from_db()
     assert errand.state == "delivered" and errand.satisfaction == 5
@@ -151,7 +187,9 @@ def test_deliver_with_receipt_and_satisfaction(client_for, resident, demo_users)
     assert client.get(reverse("errand-photo-thumb", args=[photo.pk])).status_code == 200
     html = client.get(reverse("resident-detail", args=[resident.pk])).content.decode()
     assert errand.number in html
-    assert client_for("worker2").get(reverse("errand-photo", args=[photo.pk])).status_code == 404  # same client, now worker2
+    assert (
+        client_for("worker2").get(reverse("errand-photo", args=[photo.pk])).status_code == 404
+    )  # same client, now worker2
 
 
 def test_worker2_gets_404_on_worker_errands(client_for, resident, demo_users):
@@ -159,8 +197,11 @@ def test_worker2_gets_404_on_worker_errands(client_for, resident, demo_users):
     client = client_for("worker2")
     for url in [reverse("errand-detail", args=[errand.pk]), reverse("errand-deliver", args=[errand.pk])]:
         assert client.get(url).status_code == 404
-    for url in [reverse("errand-act", args=[errand.pk]), reverse("errand-assign", args=[errand.pk]),
-                reverse("errand-materials", args=[errand.pk])]:
+    for url in [
+        reverse("errand-act", args=[errand.pk]),
+        reverse("errand-assign", args=[errand.pk]),
+        reverse("errand-materials", args=[errand.pk]),
+    ]:
         assert client.post(url, {"action": "accept", "version": errand.version}).status_code == 404
     assert client.get(reverse("errand-create"), {"resident": resident.pk}).status_code == 404
     assert Errand.objects.get(pk=errand.pk).events.count() == 1
@@ -169,15 +210,24 @@ def test_worker2_gets_404_on_worker_errands(client_for, resident, demo_users):
 def test_visit_form_opens_an_errand_once(client_for, resident):
     client = client_for("worker")
     visit_id = uuid.uuid4()
-    payload = {"id": visit_id, "outcome": "met", "lat": resident.home_lat, "lng": resident.home_lng, "accuracy_m": 10,
-               "needs": "想办高龄津贴", "errand_service": ServiceType.objects.get(code="MZ-GL").pk}
+    payload = {
+        "id": visit_id,
+        "outcome": "met",
+        "lat": resident.home_lat,
+        "lng": resident.home_lng,
+        "accuracy_m": 10,
+        "needs": "想办高龄津贴",
+        "errand_service": ServiceType.objects.get(code="MZ-GL").pk,
+    }
     response = client.post(reverse("visit-create", args=[resident.pk]), payload)
     errand = Errand.objects.get(resident=resident)
     assert response.status_code == 302 and response.url == reverse("errand-detail", args=[errand.pk])
     assert errand.source == "visit" and errand.visit == Visit.objects.get(pk=visit_id)
     assert errand.description == "想办高龄津贴"
     client.post(reverse("visit-create", args=[resident.pk]), payload)  # sent again
-    assert Errand.objects.filter(resident=resident).count() == 1 and Visit.objects.filter(resident=resident).count() == 1
+    assert (
+        Errand.objects.filter(resident=resident).count() == 1 and Visit.objects.filter(resident=resident).count() == 1
+    )
 
 
 def test_my_errands_on_today(client_for, resident, demo_users):

@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from outreach.errands import services as errand_services
-from outreach.residents import services
 from outreach.models import Errand, ServiceType, Visit
 from outreach.offline.views import offline_version
+from outreach.residents import services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -40,20 +40,34 @@ def _catalogue_and_media(settings, tmp_path):
 def residents(demo_users):
     """worker's grid: one overdue, one not due for weeks; worker2's grid: one overdue."""
     admin = demo_users["admin"]
-    overdue = factories.resident(admin, name="王阿婆", registered_days_ago=10, national_id=factories.national_id(),
-                                 phone="13900001111")
+    overdue = factories.resident(
+        admin, name="王阿婆", registered_days_ago=10, national_id=factories.national_id(), phone="13900001111"
+    )
     later = factories.resident(admin, name="钱爷爷", care_level="C")
-    services.visit_record(actor=admin, resident=later, visit_id=uuid.uuid4(), data=services.VisitInput(
-        visited_at=timezone.now() - timedelta(days=1), outcome="met", lat=later.home_lat, lng=later.home_lng,
-        accuracy_m=10))
+    services.visit_record(
+        actor=admin,
+        resident=later,
+        visit_id=uuid.uuid4(),
+        data=services.VisitInput(
+            visited_at=timezone.now() - timedelta(days=1),
+            outcome="met",
+            lat=later.home_lat,
+            lng=later.home_lng,
+            accuracy_m=10,
+        ),
+    )
     other = factories.resident(admin, grid_name=GRID2, name="孙老汉", registered_days_ago=3)
     return {"overdue": overdue, "later": later, "other": other}
 
 
 def open_errand(actor, resident) -> Errand:
     errand, _created = errand_services.errand_create(
-        actor=actor, errand_id=uuid.uuid4(), resident=resident, service=ServiceType.objects.get(code=CARD),
-        source="phone")
+        actor=actor,
+        errand_id=uuid.uuid4(),
+        resident=resident,
+        service=ServiceType.objects.get(code=CARD),
+        source="phone",
+    )
     return errand
 
 
@@ -65,6 +79,7 @@ def grow(admin, worker, count: int):
 
 
 # --- the Today list kept on the phone ---------------------------------------------------------
+
 
 def test_offline_list_is_the_workers_own_due_residents_and_errands(client_for, residents, demo_users):
     errand = open_errand(demo_users["worker"], residents["overdue"])
@@ -127,12 +142,20 @@ def test_offline_list_query_count_is_fixed(client_for, residents, demo_users, dj
 
 # --- nothing personal is kept by browsers --------------------------------------------------------
 
+
 def test_personal_pages_and_the_api_are_no_store(client_for, residents):
     client = client_for("worker")
     overdue = residents["overdue"]
-    for url in [reverse("home"), reverse("resident-list"), reverse("resident-detail", args=[overdue.pk]),
-                reverse("visit-create", args=[overdue.pk]), "/api/v1/residents", f"/api/v1/residents/{overdue.pk}",
-                "/api/v1/visits", "/api/v1/errands"]:
+    for url in [
+        reverse("home"),
+        reverse("resident-list"),
+        reverse("resident-detail", args=[overdue.pk]),
+        reverse("visit-create", args=[overdue.pk]),
+        "/api/v1/residents",
+        f"/api/v1/residents/{overdue.pk}",
+        "/api/v1/visits",
+        "/api/v1/errands",
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert "no-store" in response["Cache-Control"], url
@@ -147,14 +170,19 @@ def test_refusals_are_no_store_too(client):
 
 def test_views_that_say_otherwise_keep_their_header(client_for, residents, demo_users):
     visit = services.visit_record(
-        actor=demo_users["worker"], resident=residents["overdue"], visit_id=uuid.uuid4(), uploads=[factories.jpeg()],
-        data=services.VisitInput(visited_at=timezone.now(), outcome="met", lat=30.0, lng=120.0, accuracy_m=5))[0]
+        actor=demo_users["worker"],
+        resident=residents["overdue"],
+        visit_id=uuid.uuid4(),
+        uploads=[factories.jpeg()],
+        data=services.VisitInput(visited_at=timezone.now(), outcome="met", lat=30.0, lng=120.0, accuracy_m=5),
+    )[0]
     response = client_for("worker").get(reverse("photo", args=[visit.photos.get().pk]))
     assert response["Cache-Control"] == "private, no-store"
     assert Client().get(reverse("service-worker"))["Cache-Control"] == "no-cache"
 
 
 # --- logout wipes the phone ----------------------------------------------------------------------
+
 
 def test_logout_asks_the_browser_to_wipe_cache_and_storage(client_for):
     client = client_for("worker")
@@ -171,6 +199,7 @@ def test_logout_is_still_post_only(client_for):
 
 # --- the installable app -------------------------------------------------------------------------
 
+
 def test_manifest_names_the_app_and_opens_today(client):
     response = client.get(reverse("manifest"))
     assert response.status_code == 200
@@ -182,8 +211,13 @@ def test_manifest_names_the_app_and_opens_today(client):
     sizes = {icon["sizes"] for icon in data["icons"]}
     assert sizes == {"192x192", "512x512"}
     for icon in data["icons"]:
-        path = finders.find(icon["src"].removeprefix(django_settings.STATIC_URL if django_settings.STATIC_URL.startswith("/")
-                                                      else "/" + django_settings.STATIC_URL))
+        path = finders.find(
+            icon["src"].removeprefix(
+                django_settings.STATIC_URL
+                if django_settings.STATIC_URL.startswith("/")
+                else "/" + django_settings.STATIC_URL
+            )
+        )
         assert path and Path(path).stat().st_size < 20_000, icon  # small PNGs
 
 
@@ -206,8 +240,15 @@ def test_service_worker_is_served_from_the_root_with_its_version(client):
     assert len(version) == 16 and f'var VERSION = "{version}";' in script
     precache = json.loads(script.split("var PRECACHE = ", 1)[1].split(";\n", 1)[0])
     static_url = "/" + django_settings.STATIC_URL.lstrip("/")
-    assert {static_url + name for name in ["daiban/app.css", "daiban/offline.js", "daiban/visit-form.js",
-                                           "vendor/idb-keyval/idb-keyval-6.3.0.umd.js"]} <= set(precache)
+    assert {
+        static_url + name
+        for name in [
+            "daiban/app.css",
+            "daiban/offline.js",
+            "daiban/visit-form.js",
+            "vendor/idb-keyval/idb-keyval-6.3.0.umd.js",
+        ]
+    } <= set(precache)
     assert static_url + "daiban/sw.js" not in precache
     assert f'var OFFLINE_URL = "{reverse("offline-page")}";' in script
 
@@ -229,6 +270,7 @@ def test_version_changes_with_the_static_files(settings, tmp_path):
 
 # --- the offline page ----------------------------------------------------------------------------
 
+
 def test_offline_page_holds_nobodys_data(client_for, client, residents, demo_users):
     anonymous = client.get(reverse("offline-page"))
     assert anonymous.status_code == 200
@@ -245,8 +287,10 @@ def test_offline_page_holds_nobodys_data(client_for, client, residents, demo_use
 
 def test_offline_page_leaves_the_sessions_messages_alone(client_for, residents):
     client = client_for("worker")
-    client.post(reverse("visit-create", args=[residents["overdue"].pk]), {
-        "id": str(uuid.uuid4()), "outcome": "met", "lat": "29.3", "lng": "120.07", "accuracy_m": "10"})
+    client.post(
+        reverse("visit-create", args=[residents["overdue"].pk]),
+        {"id": str(uuid.uuid4()), "outcome": "met", "lat": "29.3", "lng": "120.07", "accuracy_m": "10"},
+    )
     client.get(reverse("offline-page"))  # the service worker refreshing its copy meanwhile
     assert [str(m) for m in client.get(reverse("home")).context["messages"]]  # still shown on the next page
 
@@ -258,6 +302,7 @@ def test_offline_page_query_count(client, django_assert_num_queries):
 
 # --- the CSRF token the outbox fetches ----------------------------------------------------------
 
+
 def test_csrf_endpoint_gives_a_token_that_the_api_accepts(demo_users, residents):
     client = Client(enforce_csrf_checks=True)
     anonymous = client.get(reverse("offline-csrf"))
@@ -267,8 +312,14 @@ def test_csrf_endpoint_gives_a_token_that_the_api_accepts(demo_users, residents)
     data = client.get(reverse("offline-csrf")).json()
     assert data["authenticated"] is True and data["user"] == demo_users["worker"].pk and data["token"]
     visit_id = str(uuid.uuid4())
-    payload = {"id": visit_id, "resident": str(residents["overdue"].pk), "visited_at": timezone.now().isoformat(),
-               "outcome": "met", "no_location_reason": "GPS off", "hazards": ["gas", "fire"]}
+    payload = {
+        "id": visit_id,
+        "resident": str(residents["overdue"].pk),
+        "visited_at": timezone.now().isoformat(),
+        "outcome": "met",
+        "no_location_reason": "GPS off",
+        "hazards": ["gas", "fire"],
+    }
     refused = client.post("/api/v1/visits", payload)
     assert refused.status_code == 403
     sent = client.post("/api/v1/visits", payload, headers={"X-CSRFToken": data["token"]})

@@ -17,10 +17,9 @@ from django.utils import timezone
 from PIL import ExifTags, Image
 
 from grid.models import Area
-from outreach.residents import selectors
-from outreach.residents import services
 from outreach.models import AuditEvent, Visit, VisitPhoto
 from outreach.photos.pipeline import PhotoRejected, clean_photo, photo_storage, read_upload
+from outreach.residents import selectors, services
 from outreach.residents.services import VisitInput
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +29,7 @@ CAMERA_MARKER = b"DaibanPhoneMaker"
 
 
 # --- pictures ------------------------------------------------------------------------------
+
 
 def encoded(img: Image.Image, fmt: str = "JPEG", **params) -> bytes:
     out = io.BytesIO()
@@ -60,9 +60,15 @@ def phone_photo() -> bytes:
     exif[ExifTags.Base.Orientation] = 6
     exif[ExifTags.Base.Make] = CAMERA_MARKER.decode()
     gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps.update({ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (29.0, 18.0, 30.5),
-                ExifTags.GPS.GPSLongitudeRef: "E", ExifTags.GPS.GPSLongitude: (120.0, 4.0, 12.25),
-                ExifTags.GPS.GPSMapDatum: GPS_MARKER.decode()})
+    gps.update(
+        {
+            ExifTags.GPS.GPSLatitudeRef: "N",
+            ExifTags.GPS.GPSLatitude: (29.0, 18.0, 30.5),
+            ExifTags.GPS.GPSLongitudeRef: "E",
+            ExifTags.GPS.GPSLongitude: (120.0, 4.0, 12.25),
+            ExifTags.GPS.GPSMapDatum: GPS_MARKER.decode(),
+        }
+    )
     data = encoded(img, exif=exif, comment=b"secret comment", xmp=b"<x:xmpmeta>XMP-MARKER</x:xmpmeta>")
     assert GPS_MARKER in data and b"Exif" in data  # the fixture really carries what must go
     return data
@@ -105,6 +111,7 @@ def stored_image(name: str) -> tuple[bytes, Image.Image]:
 
 # --- the visit around them -------------------------------------------------------------------
 
+
 @pytest.fixture
 def media(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -123,13 +130,22 @@ def worker(demo_users):
 @pytest.fixture
 def resident(db, demo_users):
     grid = Area.objects.get(name="绣湖社区第1网格", level=Area.Level.GRID)
-    return services.resident_create(actor=demo_users["admin"], grid=grid, name="王阿婆", address="绣湖路12号",
-                                    consent_basis="written", care_level="A")
+    return services.resident_create(
+        actor=demo_users["admin"],
+        grid=grid,
+        name="王阿婆",
+        address="绣湖路12号",
+        consent_basis="written",
+        care_level="A",
+    )
 
 
 def record(resident, worker, uploads, visit_id=None):
     return services.visit_record(
-        actor=worker, resident=resident, visit_id=visit_id or uuid.uuid4(), uploads=uploads,
+        actor=worker,
+        resident=resident,
+        visit_id=visit_id or uuid.uuid4(),
+        uploads=uploads,
         data=VisitInput(visited_at=timezone.now() - timedelta(minutes=2), outcome="met", no_location_reason="GPS off"),
     )
 
@@ -247,6 +263,7 @@ def test_the_seventh_photo_is_refused(resident, worker, media, settings):
 
 # --- accepted ------------------------------------------------------------------------------
 
+
 def test_a_rotated_phone_photo_is_stored_upright_without_any_metadata(resident, worker, media):
     visit, created = record(resident, worker, [upload(phone_photo(), "IMG_2024.jpg")])
     assert created
@@ -312,8 +329,9 @@ def test_adding_the_same_photo_twice_stores_it_once(resident, worker, media):
     assert (len(photos), created) == (1, 1)
     # The view hands over the visit as the one door loads it: with its photos prefetched.
     prefetched = selectors.visit_for_user_or_404(worker, visit.pk)
-    photos, created = services.visit_add_photos(actor=worker, visit=prefetched,
-                                                uploads=[upload(data, "again.jpg"), upload(plain_jpeg((1, 1, 1)))])
+    photos, created = services.visit_add_photos(
+        actor=worker, visit=prefetched, uploads=[upload(data, "again.jpg"), upload(plain_jpeg((1, 1, 1)))]
+    )
     assert (len(photos), created) == (2, 1)
     assert VisitPhoto.objects.filter(visit=visit).count() == 2 and len(files_under(media)) == 4
 
@@ -323,8 +341,15 @@ def test_a_photo_landing_twice_at_once_leaves_no_stray_files(resident, worker, m
     the unique constraint refuses this one, and its files, already written, are removed."""
     visit, _ = record(resident, worker, [])
     photo = clean_photo(plain_jpeg())
-    VisitPhoto.objects.create(visit=visit, image="other.jpg", thumbnail="other.thumb.jpg", width=1, height=1,
-                              upload_digest=photo.upload_digest, size_bytes=1)
+    VisitPhoto.objects.create(
+        visit=visit,
+        image="other.jpg",
+        thumbnail="other.thumb.jpg",
+        width=1,
+        height=1,
+        upload_digest=photo.upload_digest,
+        size_bytes=1,
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         services._save_photo(visit, photo)
     assert files_under(media) == []
@@ -342,6 +367,7 @@ def test_a_bad_photo_added_later_leaves_the_visit_as_it_was(resident, worker, me
     visit, _ = record(resident, worker, [upload(plain_jpeg(), "first.jpg")])
     before = files_under(media)
     with pytest.raises(PhotoRejected):
-        services.visit_add_photos(actor=worker, visit=visit,
-                                  uploads=[upload(plain_jpeg((9, 9, 9)), "ok.jpg"), upload(b"GIF89a", "x.jpg")])
+        services.visit_add_photos(
+            actor=worker, visit=visit, uploads=[upload(plain_jpeg((9, 9, 9)), "ok.jpg"), upload(b"GIF89a", "x.jpg")]
+        )
     assert visit.photos.count() == 1 and files_under(media) == before

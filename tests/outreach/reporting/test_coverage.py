@@ -6,8 +6,8 @@ it), gzip, simplification, GCJ-02 — with fixed query counts at two data sizes.
 import gzip
 import json
 import uuid
-from urllib.parse import urlencode
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from grid.geo import coordinate_decimals, out_of_china, wgs84_to_gcj02
 from grid.models import Area, JointBranch, Pairing, ServicePoint
-from outreach.reporting.coverage import selectors as coverage
 from outreach.common import due
 from outreach.errands import services as errand_services
-from outreach.residents import services
-from outreach.reporting import tallies
 from outreach.models import Resident, ServiceType, Visit
+from outreach.reporting import tallies
+from outreach.reporting.coverage import selectors as coverage
+from outreach.residents import services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -37,11 +37,17 @@ def visit(resident: Resident, worker, day: date, *, outcome: str = "met", check:
     """A visit on a given day, stored and counted as the services do (history older than
     the 30 days the visit form accepts, hence written directly), then the resident's due
     date refreshed by the services."""
-    created = Visit.objects.create(resident=resident, worker=worker, visited_at=at(day), outcome=outcome,
-                                   location_check=check, lat=None if check == "no_location" else resident.home_lat,
-                                   lng=None if check == "no_location" else resident.home_lng,
-                                   no_location_reason="楼道内无信号" if check == "no_location" else "",
-                                   content_digest=uuid.uuid4().hex)
+    created = Visit.objects.create(
+        resident=resident,
+        worker=worker,
+        visited_at=at(day),
+        outcome=outcome,
+        location_check=check,
+        lat=None if check == "no_location" else resident.home_lat,
+        lng=None if check == "no_location" else resident.home_lng,
+        no_location_reason="楼道内无信号" if check == "no_location" else "",
+        content_digest=uuid.uuid4().hex,
+    )
     tallies.visit_recorded(created)
     services.resident_refresh_due(resident=resident)
     return created
@@ -58,8 +64,12 @@ def grid_named(name: str) -> Area:
 def other_community_grid() -> Area:
     """A grid of another community of 稠城街道."""
     town = Area.objects.get(name="稠城街道")
-    return (Area.objects.filter(level=Area.Level.GRID, path__startswith=town.path)
-            .exclude(parent__name="绣湖社区").order_by("code").first())
+    return (
+        Area.objects.filter(level=Area.Level.GRID, path__startswith=town.path)
+        .exclude(parent__name="绣湖社区")
+        .order_by("code")
+        .first()
+    )
 
 
 def other_town_grid() -> Area:
@@ -84,22 +94,30 @@ def crafted(demo_users, past):
     long_ago = (timezone.localdate() - d).days + 200
 
     def make(name, level="A", grid="绣湖社区第1网格", registered=long_ago, **fields):
-        return factories.resident(admin, grid_name=grid, name=name, care_level=level, registered_days_ago=registered,
-                                  **fields)
+        return factories.resident(
+            admin, grid_name=grid, name=name, care_level=level, registered_days_ago=registered, **fields
+        )
 
     r = {
-        "a_on_time": make("甲准时"), "a_late": make("甲逾期"), "a_edge": make("甲恰好"),
-        "b_on_time": make("乙准时", "B"), "b_late": make("乙逾期", "B"),
-        "c_on_time": make("丙准时", "C"), "c_late": make("丙逾期", "C"),
-        "never": make("从未走访"), "new_on_end": make("当日登记", registered=(timezone.localdate() - d).days),
-        "not_home_only": make("只敲门", "C"), "met_after_end": make("事后走访"),
-        "moved_mid": make("期中搬走", "C"), "moved_after": make("期后搬走", "C"),
+        "a_on_time": make("甲准时"),
+        "a_late": make("甲逾期"),
+        "a_edge": make("甲恰好"),
+        "b_on_time": make("乙准时", "B"),
+        "b_late": make("乙逾期", "B"),
+        "c_on_time": make("丙准时", "C"),
+        "c_late": make("丙逾期", "C"),
+        "never": make("从未走访"),
+        "new_on_end": make("当日登记", registered=(timezone.localdate() - d).days),
+        "not_home_only": make("只敲门", "C"),
+        "met_after_end": make("事后走访"),
+        "moved_mid": make("期中搬走", "C"),
+        "moved_after": make("期后搬走", "C"),
         "registered_after": make("期后登记", registered=(timezone.localdate() - d).days - 3),
         "deceased_long_ago": make("早已去世", "C"),
     }
     visit(r["a_on_time"], worker, d - 3 * DAY)
-    visit(r["a_late"], worker, d - 8 * DAY)          # due d-1: overdue at d
-    visit(r["a_edge"], worker, d - 7 * DAY)          # due d itself: not overdue yet
+    visit(r["a_late"], worker, d - 8 * DAY)  # due d-1: overdue at d
+    visit(r["a_edge"], worker, d - 7 * DAY)  # due d itself: not overdue yet
     visit(r["b_on_time"], worker, d - 14 * DAY)
     visit(r["b_late"], worker, d - 15 * DAY)
     visit(r["c_on_time"], worker, d - 30 * DAY)
@@ -107,11 +125,11 @@ def crafted(demo_users, past):
     visit(r["not_home_only"], worker, d - 2 * DAY, outcome="not_home", check="no_location")
     visit(r["not_home_only"], worker, d - 1 * DAY, outcome="refused")
     visit(r["met_after_end"], worker, d - 20 * DAY)  # before the period: overdue at d ...
-    visit(r["met_after_end"], worker, d + 2 * DAY)   # ... the visit after the end does not help
+    visit(r["met_after_end"], worker, d + 2 * DAY)  # ... the visit after the end does not help
     visit(r["moved_mid"], worker, d - 40 * DAY)
-    moved(r["moved_mid"], d - 5 * DAY)               # gone before the end: not counted
+    moved(r["moved_mid"], d - 5 * DAY)  # gone before the end: not counted
     visit(r["moved_after"], worker, d - 2 * DAY)
-    moved(r["moved_after"], d + 3 * DAY)             # still there at the end: counted, on time
+    moved(r["moved_after"], d + 3 * DAY)  # still there at the end: counted, on time
     visit(r["deceased_long_ago"], worker, d - 100 * DAY)
     moved(r["deceased_long_ago"], d - 60 * DAY, status="deceased")
 
@@ -231,10 +249,19 @@ def test_periods():
     month = coverage.period_for("month", today=today)
     assert (month.start, month.end) == (date(2026, 11, 1), date(2026, 11, 30))
     last = coverage.period_for("last_month", today=date(2026, 1, 15))
-    assert (last.start, last.end, last.as_of, last.is_running) == (date(2025, 12, 1), date(2025, 12, 31),
-                                                                   date(2025, 12, 31), False)
-    for start, end, field in [(None, today, "start"), (today, None, "end"), (today + DAY, today + 2 * DAY, "start"),
-                              (today, today - DAY, "end"), (today - 400 * DAY, today, "end")]:
+    assert (last.start, last.end, last.as_of, last.is_running) == (
+        date(2025, 12, 1),
+        date(2025, 12, 31),
+        date(2025, 12, 31),
+        False,
+    )
+    for start, end, field in [
+        (None, today, "start"),
+        (today, None, "end"),
+        (today + DAY, today + 2 * DAY, "start"),
+        (today, today - DAY, "end"),
+        (today - 400 * DAY, today, "end"),
+    ]:
         with pytest.raises(coverage.ValidationError) as error:
             coverage.period_for("custom", today=today, start=start, end=end)
         assert field in error.value.error_dict
@@ -294,7 +321,7 @@ def test_default_sort_is_worst_first_and_columns_sort_both_ways(client_for, craf
     client = client_for("street")
     shares = [row.figures.share for row in client.get(reverse(MAP), period_query(past)).context["rows"]]
     known = [s for s in shares if s is not None]
-    assert known == sorted(known) and shares[len(known):] == [None] * (len(shares) - len(known))
+    assert known == sorted(known) and shares[len(known) :] == [None] * (len(shares) - len(known))
     rows = client.get(reverse(MAP), period_query(past, sort="-missed")).context["rows"]
     assert [row.figures.missed for row in rows][:2] == [7, 1]
     response = client.get(reverse(MAP), period_query(past, sort="-missed"))
@@ -316,12 +343,15 @@ def test_drill_down_to_a_grid_with_a_breadcrumb_back_up(client_for, crafted, pas
     assert {r.name for r in response.context["missed"]} == names(crafted, MISSED_IN_GRID1)
 
 
-@pytest.mark.parametrize("username, visible, hidden", [
-    ("worker", ["绣湖社区第1网格"], ["绣湖社区第2网格", "绣湖社区", "稠城街道", "义乌市"]),
-    ("station", ["绣湖社区", "绣湖社区第2网格"], ["稠城街道", "义乌市"]),
-    ("street", ["稠城街道", "绣湖社区第1网格"], ["义乌市", "佛堂镇"]),
-    ("admin", ["义乌市", "佛堂镇", "绣湖社区第2网格"], []),
-])
+@pytest.mark.parametrize(
+    "username, visible, hidden",
+    [
+        ("worker", ["绣湖社区第1网格"], ["绣湖社区第2网格", "绣湖社区", "稠城街道", "义乌市"]),
+        ("station", ["绣湖社区", "绣湖社区第2网格"], ["稠城街道", "义乌市"]),
+        ("street", ["稠城街道", "绣湖社区第1网格"], ["义乌市", "佛堂镇"]),
+        ("admin", ["义乌市", "佛堂镇", "绣湖社区第2网格"], []),
+    ],
+)
 def test_areas_outside_the_scope_are_404_everywhere(client_for, username, visible, hidden):
     client = client_for(username)
     for name in visible:
@@ -347,7 +377,7 @@ def test_secretary_sees_the_paired_points_areas_and_no_residents(client_for, cra
     place = response.context["place"]
     assert place.area is None and {p.pk for p in place.parts} == paired and not place.drillable
     assert response.context["missed"] is None and "missed-list" not in response.content.decode()
-    assert "data-layer=\"missed\"" not in response.content.decode()
+    assert 'data-layer="missed"' not in response.content.decode()
     xiuhu = Area.objects.get(name="绣湖社区")
     assert xiuhu.pk in paired
     response = client.get(reverse(MAP), period_query(past, area=xiuhu.pk))
@@ -397,8 +427,9 @@ def test_the_page_links_its_tables_downloads_the_dashboard_and_the_town_report(c
 
 def test_a_bad_custom_period_shows_its_error_and_this_month(client_for, crafted):
     today = timezone.localdate()
-    response = client_for("street").get(reverse(MAP), {"period": "custom", "start": today.isoformat(),
-                                                        "end": (today - 3 * DAY).isoformat()})
+    response = client_for("street").get(
+        reverse(MAP), {"period": "custom", "start": today.isoformat(), "end": (today - 3 * DAY).isoformat()}
+    )
     assert response.status_code == 200
     assert response.context["period_errors"] and response.context["period"].kind == "month"
     assert 'role="alert"' in response.content.decode()
@@ -414,13 +445,17 @@ def test_htmx_gets_the_panel_and_a_history_restore_the_whole_page(client_for, cr
     client = client_for("street")
     html = client.get(reverse(MAP), period_query(past), headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in html and 'id="coverage-state"' in html and "leaflet" not in html
-    html = client.get(reverse(MAP), period_query(past), headers={
-        "HX-Request": "true", "HX-History-Restore-Request": "true"}).content.decode()
+    html = client.get(
+        reverse(MAP), period_query(past), headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    ).content.decode()
     assert "<html" in html and "hx-history-elt" in html
     # the period form sends a week's dates too; the address bar keeps what matters
     xiuhu = Area.objects.get(name="绣湖社区")
-    response = client.get(reverse(MAP), {"area": xiuhu.pk, "period": "week", "start": "2020-01-01", "end": "2020-01-02",
-                                         "sort": "-missed"}, headers={"HX-Request": "true"})
+    response = client.get(
+        reverse(MAP),
+        {"area": xiuhu.pk, "period": "week", "start": "2020-01-01", "end": "2020-01-02", "sort": "-missed"},
+        headers={"HX-Request": "true"},
+    )
     assert response["HX-Push-Url"] == f"{reverse(MAP)}?area={xiuhu.pk}&period=week&sort=-missed"
 
 
@@ -431,8 +466,13 @@ def test_the_page_has_no_inline_styles_or_handlers(client_for, crafted, past):
 
 
 def test_street_and_city_find_the_coverage_map_in_the_navigation(client_for):
-    for username, has_map in [("street", True), ("admin", True), ("station", False), ("worker", False),
-                              ("secretary", False)]:
+    for username, has_map in [
+        ("street", True),
+        ("admin", True),
+        ("station", False),
+        ("worker", False),
+        ("secretary", False),
+    ]:
         items = client_for(username).get(reverse("home")).context["nav_items"]
         assert any(i["url"] == reverse(MAP) for i in items) is has_map
         assert len(items) <= 5
@@ -505,8 +545,10 @@ def test_geojson_is_gzipped_when_the_browser_accepts_it(client_for):
 
 def test_point_layers_by_role(client_for, demo_users):
     def point_names(username, **query):
-        return sorted(f["properties"]["name"] for f in features(
-            client_for(username).get(reverse(LAYERS), {"layer": "points", **query})))
+        return sorted(
+            f["properties"]["name"]
+            for f in features(client_for(username).get(reverse(LAYERS), {"layer": "points", **query}))
+        )
 
     assert point_names("worker") == ["绣湖社区第1网格代办点"]
     assert point_names("station") == ["绣湖社区代办站", "绣湖社区第1网格代办点", "绣湖社区第2网格代办点"]
@@ -525,8 +567,9 @@ def test_point_layers_by_role(client_for, demo_users):
 def test_branch_points_layer(client_for, demo_users):
     data = features(client_for("station").get(reverse(LAYERS), {"layer": "branch_points"}))
     assert [f["properties"]["name"] for f in data] == ["绣湖社区代办站"]
-    expected = sorted(Pairing.objects.filter(point__name="绣湖社区代办站", until__isnull=True)
-                      .values_list("branch__name", flat=True))
+    expected = sorted(
+        Pairing.objects.filter(point__name="绣湖社区代办站", until__isnull=True).values_list("branch__name", flat=True)
+    )
     assert sorted(data[0]["properties"]["branches"]) == expected
     assert len(features(client_for("worker").get(reverse(LAYERS), {"layer": "branch_points"}))) == 0
     secretary = features(client_for("secretary").get(reverse(LAYERS), {"layer": "branch_points"}))
@@ -536,8 +579,10 @@ def test_branch_points_layer(client_for, demo_users):
 
 def test_missed_layer_is_scoped_and_at_the_homes(client_for, crafted, past):
     def missed(username, **query):
-        return {f["properties"]["name"]: f for f in features(
-            client_for(username).get(reverse(LAYERS), {"layer": "missed", **past.query(), **query}))}
+        return {
+            f["properties"]["name"]: f
+            for f in features(client_for(username).get(reverse(LAYERS), {"layer": "missed", **past.query(), **query}))
+        }
 
     worker = missed("worker")
     assert set(worker) == names(crafted, MISSED_IN_GRID1)
@@ -564,16 +609,22 @@ def overdue_errand(demo_users, crafted):
 
     call_command("loaddata", "service_catalogue", verbosity=0)
     errand, _ = errand_services.errand_create(
-        actor=demo_users["worker"], errand_id=uuid.uuid4(), resident=crafted["a_on_time"],
-        service=ServiceType.objects.order_by("promised_days").first(), source="visit",
-        requested_at=timezone.now() - 40 * DAY)
+        actor=demo_users["worker"],
+        errand_id=uuid.uuid4(),
+        resident=crafted["a_on_time"],
+        service=ServiceType.objects.order_by("promised_days").first(),
+        source="visit",
+        requested_at=timezone.now() - 40 * DAY,
+    )
     return errand
 
 
 def test_errands_layer_shows_overdue_errands_in_scope(client_for, overdue_errand):
     def numbers(username, **query):
-        return [f["properties"]["number"] for f in features(
-            client_for(username).get(reverse(LAYERS), {"layer": "errands", **query}))]
+        return [
+            f["properties"]["number"]
+            for f in features(client_for(username).get(reverse(LAYERS), {"layer": "errands", **query}))
+        ]
 
     assert numbers("worker") == numbers("station") == numbers("street") == [overdue_errand.number]
     assert numbers("worker2") == []
@@ -586,12 +637,15 @@ def test_errands_layer_shows_overdue_errands_in_scope(client_for, overdue_errand
 # --- GCJ-02 ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("wgs84, gcj02", [
-    # Tiananmen, the reference point every GCJ-02 converter quotes
-    ((39.908692, 116.397477), (39.910093, 116.403722)),
-    # wandergis/coordtransform's documented example: wgs84togcj02(116.404, 39.915)
-    ((39.915, 116.404), (39.91640428150164, 116.41024449916938)),
-])
+@pytest.mark.parametrize(
+    "wgs84, gcj02",
+    [
+        # Tiananmen, the reference point every GCJ-02 converter quotes
+        ((39.908692, 116.397477), (39.910093, 116.403722)),
+        # wandergis/coordtransform's documented example: wgs84togcj02(116.404, 39.915)
+        ((39.915, 116.404), (39.91640428150164, 116.41024449916938)),
+    ],
+)
 def test_gcj02_against_reference_points(wgs84, gcj02):
     lat, lng = wgs84_to_gcj02(*wgs84)
     assert abs(lat - gcj02[0]) < 1e-4 and abs(lng - gcj02[1]) < 1e-4
@@ -627,11 +681,17 @@ def grow(demo_users, count: int) -> None:
     grids = ["绣湖社区第1网格", "绣湖社区第2网格", other_community_grid().name, other_town_grid().name]
     today = timezone.localdate()
     for i in range(count):
-        r = factories.resident(admin, grid_name=grids[i % len(grids)], name=f"加{i}", care_level="ABC"[i % 3],
-                               registered_days_ago=90)
+        r = factories.resident(
+            admin, grid_name=grids[i % len(grids)], name=f"加{i}", care_level="ABC"[i % 3], registered_days_ago=90
+        )
         for back in (3, 20, 45):
-            visit(r, worker, today - (back + i % 7) * DAY, outcome="met" if i % 4 else "not_home",
-                  check=["near_home", "away", "no_location"][i % 3])
+            visit(
+                r,
+                worker,
+                today - (back + i % 7) * DAY,
+                outcome="met" if i % 4 else "not_home",
+                check=["near_home", "away", "no_location"][i % 3],
+            )
 
 
 # session, user, scopes, the area (with its ancestors), its parts (none to ask for below
@@ -646,8 +706,9 @@ LAYER_QUERIES = {"worker": 5, "station": 6, "street": 6, "admin": 6, "secretary"
 
 
 @pytest.mark.parametrize("username", ["worker", "station", "street", "admin", "secretary"])
-def test_query_counts_do_not_grow_with_data(client_for, crafted, past, overdue_errand, demo_users, username,
-                                            django_assert_num_queries):
+def test_query_counts_do_not_grow_with_data(
+    client_for, crafted, past, overdue_errand, demo_users, username, django_assert_num_queries
+):
     client = client_for(username)
     layers = ["points", "branch_points"] + (["missed", "errands"] if username != "secretary" else [])
 

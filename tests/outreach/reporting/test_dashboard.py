@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from grid.models import Area, Department, JointBranch, Role, Scope, ServicePoint, User
 from outreach.complaints import services as complaint_services
-from outreach.reporting.coverage import selectors as coverage
 from outreach.errands import services as errand_services
-from outreach.residents import services
-from outreach.reporting import tallies
 from outreach.models import Errand, ErrandEvent, ServiceType
+from outreach.reporting import tallies
+from outreach.reporting.coverage import selectors as coverage
+from outreach.residents import services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -33,14 +33,29 @@ def period_query(**extra) -> dict:
 
 
 def visit(actor, resident, *, outcome="met", ago=timedelta(hours=1)):
-    services.visit_record(actor=actor, resident=resident, visit_id=uuid.uuid4(), data=services.VisitInput(
-        visited_at=timezone.now() - ago, outcome=outcome, lat=resident.home_lat, lng=resident.home_lng, accuracy_m=10))
+    services.visit_record(
+        actor=actor,
+        resident=resident,
+        visit_id=uuid.uuid4(),
+        data=services.VisitInput(
+            visited_at=timezone.now() - ago,
+            outcome=outcome,
+            lat=resident.home_lat,
+            lng=resident.home_lng,
+            accuracy_m=10,
+        ),
+    )
 
 
 def errand(actor, resident, code, *, ago) -> Errand:
     created, _ = errand_services.errand_create(
-        actor=actor, errand_id=uuid.uuid4(), resident=resident, service=ServiceType.objects.get(code=code),
-        source="visit", requested_at=timezone.now() - ago)
+        actor=actor,
+        errand_id=uuid.uuid4(),
+        resident=resident,
+        service=ServiceType.objects.get(code=code),
+        source="visit",
+        requested_at=timezone.now() - ago,
+    )
     return created
 
 
@@ -89,16 +104,18 @@ def crafted(demo_users):
     street, station, secretary = demo_users["street"], demo_users["station"], demo_users["secretary"]
     r1 = factories.resident(admin, name="甲", registered_days_ago=100, care_level="C")
     r2 = factories.resident(admin, grid_name="绣湖社区第2网格", name="乙", registered_days_ago=100, care_level="C")
-    r3 = factories.resident(admin, grid_name=other_grid(same_town=True).name, name="丙", registered_days_ago=100,
-                            care_level="C")
+    r3 = factories.resident(
+        admin, grid_name=other_grid(same_town=True).name, name="丙", registered_days_ago=100, care_level="C"
+    )
     visit(worker, r1)
     visit(admin, r1, outcome="not_home", ago=timedelta(hours=2))
     visit(worker2, r2, outcome="not_home")
     visit(admin, r3, ago=2 * DAY)
 
     e1 = complete(worker, errand(worker, r1, "YB-CB", ago=3 * DAY), after=2 * DAY)
-    e1 = errand_services.errand_deliver(actor=worker, errand=Errand.objects.get(pk=e1.pk), expected_version=e1.version,
-                                        via="in_person", satisfaction=5)
+    e1 = errand_services.errand_deliver(
+        actor=worker, errand=Errand.objects.get(pk=e1.pk), expected_version=e1.version, via="in_person", satisfaction=5
+    )
     e2 = errand(worker2, r2, "MZ-GL", ago=20 * DAY)
     e3 = complete(admin, errand(admin, r3, "YL-RZ", ago=DAY), after=DAY)
     e4 = errand(worker, r1, "SB-SZ", ago=2 * DAY)  # held at the community station
@@ -110,8 +127,17 @@ def crafted(demo_users):
     department = Department.objects.get(name="社会保险事业管理中心")
     for on_spot in (True, False):
         complaint_services.complaint_register(
-            actor=street, point=centre, name="来访人", phone="13800000000", service=None, department=department,
-            what_happened="跑了两次", trips=2, handled_on_spot=on_spot, resolution="当场办结" if on_spot else "")
+            actor=street,
+            point=centre,
+            name="来访人",
+            phone="13800000000",
+            service=None,
+            department=department,
+            what_happened="跑了两次",
+            trips=2,
+            handled_on_spot=on_spot,
+            resolution="当场办结" if on_spot else "",
+        )
     return {"r1": r1, "r2": r2, "r3": r3, "e1": e1, "e2": e2, "e3": e3, "e4": e4}
 
 
@@ -135,8 +161,17 @@ def test_street_figures_on_crafted_data_are_what_the_screen_shows(client_for, cr
     assert (total.trips_saved, total.satisfaction, total.satisfaction_count) == (1, 5.0, 1)
     assert (total.complaints, total.complaints_on_spot, total.on_spot_share) == (2, 1, 0.5)
     assert tile_values(response.content.decode()) == {
-        "visits": "4", "coverage": "66 %", "missed": "1", "received": "3", "completed": "2", "overdue": "1",
-        "turnaround": "1.5", "trips": "1", "satisfaction": "5.0", "complaints": "2", "on_spot": "50 %",
+        "visits": "4",
+        "coverage": "66 %",
+        "missed": "1",
+        "received": "3",
+        "completed": "2",
+        "overdue": "1",
+        "turnaround": "1.5",
+        "trips": "1",
+        "satisfaction": "5.0",
+        "complaints": "2",
+        "on_spot": "50 %",
     }
     rows = {row.area.name: row.figures for row in board.rows}
     assert len(rows) == town().children.count()  # every community has a row, with or without data
@@ -160,8 +195,9 @@ def test_the_day_tallies_give_the_figures_the_facts_give(crafted, demo_users, mo
     from outreach.reporting.dashboard import selectors as dashboard
 
     subject = dashboard.subject_for_user_or_404(demo_users[username])
-    period = coverage.period_for("custom", today=timezone.localdate(), start=timezone.localdate() - 30 * DAY,
-                                 end=timezone.localdate())
+    period = coverage.period_for(
+        "custom", today=timezone.localdate(), start=timezone.localdate() - 30 * DAY, end=timezone.localdate()
+    )
     tallied = dashboard.dashboard_for(subject=subject, period=period)
     assert dashboard._tallied_parts(subject) == subject.place.parts
     monkeypatch.setattr(dashboard, "_tallied_parts", lambda subject: [])
@@ -186,8 +222,11 @@ def test_a_station_in_a_joint_branch_counts_only_its_own_residents(crafted, demo
     street = client_for_user(demo_users["street"]).get(reverse(DASHBOARD), period_query(area=town().pk))
     theirs = next(row.figures for row in street.context["board"].rows if row.area.pk == xiuhu.pk)
     mine = rows[xiuhu.pk]
-    assert (mine.errands_received, mine.errands_completed, mine.trips_saved, mine.turnaround_days) == (
-        theirs.errands_received, theirs.errands_completed, theirs.trips_saved, theirs.turnaround_days) == (2, 1, 1, 2.0)
+    assert (
+        (mine.errands_received, mine.errands_completed, mine.trips_saved, mine.turnaround_days)
+        == (theirs.errands_received, theirs.errands_completed, theirs.trips_saved, theirs.turnaround_days)
+        == (2, 1, 1, 2.0)
+    )
     for pk, figures in rows.items():
         if pk != xiuhu.pk:
             assert (figures.errands_received, figures.errands_completed, figures.trips_saved) == (0, 0, 0)
@@ -220,11 +259,20 @@ def test_trend_counts_this_week_and_draws_an_svg_without_style_attributes(client
 
 def test_a_past_period_counts_nothing_of_this_week(client_for, crafted):
     today = timezone.localdate()
-    query = {"period": "custom", "start": (today - 60 * DAY).isoformat(), "end": (today - 30 * DAY).isoformat(),
-             "area": town().pk}
+    query = {
+        "period": "custom",
+        "start": (today - 60 * DAY).isoformat(),
+        "end": (today - 30 * DAY).isoformat(),
+        "area": town().pk,
+    }
     total = client_for("street").get(reverse(DASHBOARD), query).context["board"].total
     assert (total.visits, total.errands_received, total.errands_completed, total.trips_saved, total.complaints) == (
-        0, 0, 0, 0, 0)
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
     assert total.errands_overdue == 1  # overdue is counted today, whatever the period shown
     assert total.coverage.on_time == 0 and total.missed == 3  # nobody was met by then
 
@@ -256,7 +304,15 @@ def test_secretary_sees_the_branch_errands_and_complaints(client_for, crafted):
     assert (board.total.errands_received, board.total.errands_completed, board.total.errands_overdue) == (1, 0, 0)
     assert (board.total.complaints, board.total.complaints_on_spot) == (1, 0)
     assert set(tile_values(response.content.decode())) == {
-        "received", "completed", "overdue", "turnaround", "trips", "satisfaction", "complaints", "on_spot"}
+        "received",
+        "completed",
+        "overdue",
+        "turnaround",
+        "trips",
+        "satisfaction",
+        "complaints",
+        "on_spot",
+    }
     assert not board.trend.shows_visits and response.content.decode().count('<svg class="chart"') == 1
 
 
@@ -270,10 +326,18 @@ def test_drill_down_and_breadcrumb(client_for, crafted):
     assert [a.name for a, _url in response.context["trail"]] == ["稠城街道"]
 
 
-@pytest.mark.parametrize("username, area", [
-    ("worker", "绣湖社区第2网格"), ("worker", "绣湖社区"), ("station", "稠城街道"), ("station", "绣湖社区第1网格X"),
-    ("street", "北苑街道"), ("secretary", "绣湖社区"), ("secretary", "稠城街道"),
-])
+@pytest.mark.parametrize(
+    "username, area",
+    [
+        ("worker", "绣湖社区第2网格"),
+        ("worker", "绣湖社区"),
+        ("station", "稠城街道"),
+        ("station", "绣湖社区第1网格X"),
+        ("street", "北苑街道"),
+        ("secretary", "绣湖社区"),
+        ("secretary", "稠城街道"),
+    ],
+)
 def test_areas_outside_the_scope_are_404(client_for, username, area):
     pk = Area.objects.filter(name=area).values_list("pk", flat=True).first() or 999_999
     assert client_for(username).get(reverse(DASHBOARD), {"area": pk}).status_code == 404
@@ -288,8 +352,9 @@ def test_no_scope_no_dashboard_and_login_required(client, db):
 
 def test_bad_period_shows_the_error_and_this_month(client_for, crafted):
     today = timezone.localdate()
-    response = client_for("street").get(reverse(DASHBOARD), {"period": "custom", "start": today.isoformat(),
-                                                              "end": (today - 3 * DAY).isoformat()})
+    response = client_for("street").get(
+        reverse(DASHBOARD), {"period": "custom", "start": today.isoformat(), "end": (today - 3 * DAY).isoformat()}
+    )
     assert response.status_code == 200
     assert response.context["period"].kind == "month" and response.context["period_errors"]
     assert 'class="form-error"' in response.content.decode()
@@ -324,12 +389,25 @@ def grow(demo_users, count: int) -> None:
         e = errand(worker if i % 4 == 0 else admin, r, "YB-CB", ago=timedelta(days=i % 6, hours=2))
         if i % 2:
             e = complete(admin, e, after=timedelta(hours=5 + i))
-            errand_services.errand_deliver(actor=admin, errand=Errand.objects.get(pk=e.pk), expected_version=e.version,
-                                           via="express", satisfaction=4)
+            errand_services.errand_deliver(
+                actor=admin,
+                errand=Errand.objects.get(pk=e.pk),
+                expected_version=e.version,
+                via="express",
+                satisfaction=4,
+            )
         complaint_services.complaint_register(
-            actor=street, point=centre, name=f"来访{i}", phone="13800000001", service=None,
-            department=Department.objects.get(name="民政局"), what_happened="跑了两次", trips=3,
-            handled_on_spot=bool(i % 2), resolution="当场办结" if i % 2 else "")
+            actor=street,
+            point=centre,
+            name=f"来访{i}",
+            phone="13800000001",
+            service=None,
+            department=Department.objects.get(name="民政局"),
+            what_happened="跑了两次",
+            trips=3,
+            handled_on_spot=bool(i % 2),
+            resolution="当场办结" if i % 2 else "",
+        )
 
 
 # session, user, scopes; the area with its ancestors, its child areas (none below a grid);
@@ -339,11 +417,19 @@ def grow(demo_users, count: int) -> None:
 # - a worker (their own facts): visits, received, trips, overdue, completions, trend 3;
 # - a branch (its own errands, no residents): received, trips, overdue, completions,
 #   complaints, trend 2 (received, completed).
-@pytest.mark.parametrize("username, queries", [
-    ("street", 13), ("admin", 13), ("station", 12), ("worker", 14), ("secretary", 10),
-])
-def test_query_count_does_not_grow_with_data(client_for, crafted, demo_users, username, queries,
-                                             django_assert_num_queries):
+@pytest.mark.parametrize(
+    "username, queries",
+    [
+        ("street", 13),
+        ("admin", 13),
+        ("station", 12),
+        ("worker", 14),
+        ("secretary", 10),
+    ],
+)
+def test_query_count_does_not_grow_with_data(
+    client_for, crafted, demo_users, username, queries, django_assert_num_queries
+):
     client = client_for(username)
     client.get(reverse(DASHBOARD))
     with django_assert_num_queries(queries):

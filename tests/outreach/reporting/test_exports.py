@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from grid.models import Area
 from outreach.reporting.coverage import selectors as coverage
 from tests import factories
-from tests.outreach.reporting.test_dashboard import _catalogue, crafted, grow, period_query, town  # noqa: F401 (fixtures)
+from tests.outreach.reporting.test_dashboard import _catalogue, crafted, grow, period_query, town  # noqa: F401 — fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +47,20 @@ def zh(*labels: str) -> list[str]:
         return [translation.gettext(label) for label in labels]
 
 
-CHILDREN_HEADERS = ["Area", "Visits", "Coverage", "Residents overdue", "Errands received", "Errands completed",
-                    "Errands overdue", "Median turnaround (days)", "Trips saved", "Satisfaction (1–5)", "Complaints",
-                    "Handled on the spot"]
+CHILDREN_HEADERS = [
+    "Area",
+    "Visits",
+    "Coverage",
+    "Residents overdue",
+    "Errands received",
+    "Errands completed",
+    "Errands overdue",
+    "Median turnaround (days)",
+    "Trips saved",
+    "Satisfaction (1–5)",
+    "Complaints",
+    "Handled on the spot",
+]
 
 
 def test_children_xlsx_holds_the_screen_figures_with_types(client_for, crafted):
@@ -65,9 +76,19 @@ def test_children_xlsx_holds_the_screen_figures_with_types(client_for, crafted):
     assert isinstance(xiuhu[1], int) and isinstance(xiuhu[2], float)
     total = rows[-1]
     t = screen.total
-    assert total[1:] == (t.visits, t.coverage_share, t.missed, t.errands_received, t.errands_completed,
-                         t.errands_overdue, pytest.approx(t.turnaround_days), t.trips_saved, t.satisfaction,
-                         t.complaints, t.on_spot_share)
+    assert total[1:] == (
+        t.visits,
+        t.coverage_share,
+        t.missed,
+        t.errands_received,
+        t.errands_completed,
+        t.errands_overdue,
+        pytest.approx(t.turnaround_days),
+        t.trips_saved,
+        t.satisfaction,
+        t.complaints,
+        t.on_spot_share,
+    )
     xiuhu_row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "绣湖社区")
     assert xiuhu_row[2].number_format == "0.0%" and xiuhu_row[1].number_format == "0"
     # No figure is an empty cell, not a zero: a community with nothing completed has no turnaround.
@@ -99,21 +120,31 @@ def test_coverage_table_of_the_map(client_for, crafted):
     client = client_for("street")
     sheet = workbook(export(client, "xlsx", table="coverage", **period_query(area=town().pk))).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == zh("Area", "Residents", "Visited on time", "Coverage", "Missed", "Visits",
-                               "Visits away from the home", "Visits without location")
+    assert list(rows[0]) == zh(
+        "Area",
+        "Residents",
+        "Visited on time",
+        "Coverage",
+        "Missed",
+        "Visits",
+        "Visits away from the home",
+        "Visits without location",
+    )
     assert next(r for r in rows if r[0] == "绣湖社区")[1:6] == (2, 1, 0.5, 1, 3)
     assert rows[-1][1:6] == (3, 2, pytest.approx(2 / 3), 1, 4)
 
 
 def test_missed_residents_show_masked_ids_only(client_for, crafted, demo_users):
     national_id = factories.national_id()
-    masked = factories.resident(demo_users["admin"], grid_name="绣湖社区第2网格", name="丁", registered_days_ago=40,
-                                national_id=national_id)
+    masked = factories.resident(
+        demo_users["admin"], grid_name="绣湖社区第2网格", name="丁", registered_days_ago=40, national_id=national_id
+    )
     client = client_for("street")
     response = export(client, "xlsx", table="missed", **period_query(area=town().pk))
     rows = list(workbook(response).active.iter_rows(values_only=True))
-    assert list(rows[0]) == zh("Name", "National ID", "Grid", "Address", "Care level", "Last met in person", "Due on",
-                               "Days overdue")
+    assert list(rows[0]) == zh(
+        "Name", "National ID", "Grid", "Address", "Care level", "Last met in person", "Due on", "Days overdue"
+    )
     assert [r[0] for r in rows[1:]] == ["乙", "丁"]  # most overdue first, as on the map
     row = rows[2]
     assert row[1] == masked.national_id_masked and "*" in row[1]
@@ -168,10 +199,17 @@ def test_bad_table_or_period_is_a_clear_400(client_for, crafted):
     assert client.get(f"{reverse('dashboard')}export.pdf").status_code == 404
 
 
-@pytest.mark.parametrize("username, table, area", [
-    ("worker", "children", "绣湖社区第2网格"), ("worker", "missed", "绣湖社区"), ("station", "trend", "稠城街道"),
-    ("street", "coverage", "北苑街道"), ("street", "missed", "北苑街道"), ("secretary", "children", "绣湖社区"),
-])
+@pytest.mark.parametrize(
+    "username, table, area",
+    [
+        ("worker", "children", "绣湖社区第2网格"),
+        ("worker", "missed", "绣湖社区"),
+        ("station", "trend", "稠城街道"),
+        ("street", "coverage", "北苑街道"),
+        ("street", "missed", "北苑街道"),
+        ("secretary", "children", "绣湖社区"),
+    ],
+)
 def test_exports_outside_the_scope_are_404(client_for, username, table, area):
     pk = Area.objects.get(name=area).pk
     for fmt in ("xlsx", "csv"):
@@ -182,8 +220,17 @@ def test_branches_get_no_resident_list(client_for, crafted):
     client = client_for("secretary")
     assert export(client, "xlsx", table="missed").status_code == 404
     rows = csv_rows(export(client, "csv", table="children", **period_query()))
-    assert rows[0] == zh("Area", "Errands received", "Errands completed", "Errands overdue", "Median turnaround (days)",
-                         "Trips saved", "Satisfaction (1–5)", "Complaints", "Handled on the spot")
+    assert rows[0] == zh(
+        "Area",
+        "Errands received",
+        "Errands completed",
+        "Errands overdue",
+        "Median turnaround (days)",
+        "Trips saved",
+        "Satisfaction (1–5)",
+        "Complaints",
+        "Handled on the spot",
+    )
     assert rows[-1][1] == "1" and rows[-1][7] == "1"
 
 

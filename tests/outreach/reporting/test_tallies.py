@@ -15,9 +15,9 @@ from django.utils import timezone
 from demo.territory import seed_territory
 from grid.models import Area, User
 from outreach.errands import services as errand_services
-from outreach.residents import services
-from outreach.reporting import tallies
 from outreach.models import DayTally, ServiceType, Visit
+from outreach.reporting import tallies
+from outreach.residents import services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -39,9 +39,19 @@ def record_visit(actor, resident, *, days_ago=0, away=False, reason=""):
         visited_at = timezone.make_aware(datetime.combine(day, time(12)))
     lat = None if reason else resident.home_lat + (0.01 if away else 0)
     lng = None if reason else resident.home_lng
-    return services.visit_record(actor=actor, resident=resident, visit_id=uuid.uuid4(), data=services.VisitInput(
-        visited_at=visited_at, outcome="met", lat=lat, lng=lng, accuracy_m=None if reason else 10,
-        no_location_reason=reason))[0]
+    return services.visit_record(
+        actor=actor,
+        resident=resident,
+        visit_id=uuid.uuid4(),
+        data=services.VisitInput(
+            visited_at=visited_at,
+            outcome="met",
+            lat=lat,
+            lng=lng,
+            accuracy_m=None if reason else 10,
+            no_location_reason=reason,
+        ),
+    )[0]
 
 
 def chain(grid: Area) -> list[Area]:
@@ -50,7 +60,9 @@ def chain(grid: Area) -> list[Area]:
 
 
 def tally(area: Area, day) -> dict:
-    return DayTally.objects.filter(area=area, day=day).values(*tallies.FIELDS).first() or dict.fromkeys(tallies.FIELDS, 0)
+    return DayTally.objects.filter(area=area, day=day).values(*tallies.FIELDS).first() or dict.fromkeys(
+        tallies.FIELDS, 0
+    )
 
 
 def test_services_count_visits_errands_and_deliveries_up_the_tree(demo_users, catalogue):
@@ -60,21 +72,35 @@ def test_services_count_visits_errands_and_deliveries_up_the_tree(demo_users, ca
     record_visit(worker, resident)
     record_visit(worker, resident, reason="楼道内无信号")
     record_visit(worker, resident, days_ago=1, away=True)
-    errand, _ = errand_services.errand_create(actor=worker, errand_id=uuid.uuid4(), resident=resident,
-                                              service=ServiceType.objects.get(code="YB-CB"), source="visit")
+    errand, _ = errand_services.errand_create(
+        actor=worker,
+        errand_id=uuid.uuid4(),
+        resident=resident,
+        service=ServiceType.objects.get(code="YB-CB"),
+        source="visit",
+    )
     for action in ["accept", "start", "complete"]:
-        errand = errand_services.errand_transition(actor=worker, errand=errand, action=action,
-                                                   expected_version=errand.version)
+        errand = errand_services.errand_transition(
+            actor=worker, errand=errand, action=action, expected_version=errand.version
+        )
     assert errand.completed_at is not None
-    errand = errand_services.errand_deliver(actor=worker, errand=errand, expected_version=errand.version,
-                                            via="in_person", satisfaction=4)
+    errand = errand_services.errand_deliver(
+        actor=worker, errand=errand, expected_version=errand.version, via="in_person", satisfaction=4
+    )
 
     areas = chain(resident.grid)
     assert [a.level for a in areas] == [Area.Level.GRID, Area.Level.COMMUNITY, Area.Level.TOWN, Area.Level.CITY]
     for area in areas:  # the same figures at every level: nothing else happened in the city
-        assert tally(area, today) == {"visits": 2, "visits_away": 0, "visits_no_location": 1, "errands_received": 1,
-                                      "errands_completed": 1, "trips_saved": errand.service.trips_saved, "rated": 1,
-                                      "rating_sum": 4}
+        assert tally(area, today) == {
+            "visits": 2,
+            "visits_away": 0,
+            "visits_no_location": 1,
+            "errands_received": 1,
+            "errands_completed": 1,
+            "trips_saved": errand.service.trips_saved,
+            "rated": 1,
+            "rating_sum": 4,
+        }
         assert tally(area, yesterday)["visits"] == 1 and tally(area, yesterday)["visits_away"] == 1
     assert tallies.differences() == []  # counted as they happened = counted from the facts
     other_town = Area.objects.filter(level=Area.Level.TOWN).exclude(pk=areas[2].pk).first()
@@ -113,8 +139,15 @@ def test_rebuild_tallies_check_finds_drift_and_the_rebuild_repairs_it(demo_users
     call_command("rebuild_tallies", "--check")
     assert "match" in capsys.readouterr().out
     # A visit written around the services (a bulk load) is not counted until a rebuild.
-    Visit.objects.create(resident=resident, worker=demo_users["worker"], visited_at=timezone.now(), outcome="met",
-                         location_check="no_location", no_location_reason="x", content_digest="0" * 64)
+    Visit.objects.create(
+        resident=resident,
+        worker=demo_users["worker"],
+        visited_at=timezone.now(),
+        outcome="met",
+        location_check="no_location",
+        no_location_reason="x",
+        content_digest="0" * 64,
+    )
     with pytest.raises(CommandError, match="differ"):
         call_command("rebuild_tallies", "--check")
     assert "visits: tallied 1, expected 2" in capsys.readouterr().out
@@ -131,11 +164,20 @@ def test_a_resident_moved_to_another_grid_takes_their_history_along(demo_users, 
     resident = factories.resident(admin)
     record_visit(worker, resident)
     record_visit(worker, resident, days_ago=3, away=True)
-    errand_services.errand_create(actor=admin, errand_id=uuid.uuid4(), resident=resident,
-                                  service=ServiceType.objects.get(code="YB-CB"), source="visit")
+    errand_services.errand_create(
+        actor=admin,
+        errand_id=uuid.uuid4(),
+        resident=resident,
+        service=ServiceType.objects.get(code="YB-CB"),
+        source="visit",
+    )
     old_grid = resident.grid
-    new_grid = (Area.objects.filter(level=Area.Level.GRID, parent__parent=old_grid.parent.parent)
-                .exclude(parent=old_grid.parent).order_by("code").first())  # same town, another community
+    new_grid = (
+        Area.objects.filter(level=Area.Level.GRID, parent__parent=old_grid.parent.parent)
+        .exclude(parent=old_grid.parent)
+        .order_by("code")
+        .first()
+    )  # same town, another community
     resident.refresh_from_db()
     services.resident_update(actor=admin, resident=resident, expected_version=resident.version, grid=new_grid)
     today, earlier = timezone.localdate(), timezone.localdate() - timedelta(days=3)
@@ -157,8 +199,9 @@ def test_the_check_reads_only_the_days_asked_for(demo_users):
     assert tallies.differences(since=timezone.localdate() - timedelta(days=10)) == []
     found = tallies.differences(since=timezone.localdate() - timedelta(days=25))
     # the grid against its residents' facts, its community against its grids
-    assert sorted((area, name, have, want) for area, _day, name, have, want in found) == sorted([
-        (resident.grid.pk, "visits", 7, 1), (resident.grid.parent_id, "visits", 1, 7)])
+    assert sorted((area, name, have, want) for area, _day, name, have, want in found) == sorted(
+        [(resident.grid.pk, "visits", 7, 1), (resident.grid.parent_id, "visits", 1, 7)]
+    )
 
 
 def test_the_stored_choices_the_rebuild_filters_on_are_the_models():
@@ -173,7 +216,7 @@ def test_unknown_figures_are_refused(demo_users):
 @pytest.mark.skipif(
     connection.vendor == "sqlite",
     reason="SQLite's in-memory test database locks whole tables across connections: a second writer "
-           "fails at once instead of waiting (SQLite serialises writers anyway: IMMEDIATE transactions).",
+    "fails at once instead of waiting (SQLite serialises writers anyway: IMMEDIATE transactions).",
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_first_visits_of_the_day_at_once_both_count():

@@ -20,8 +20,8 @@ from stdnum.cn import ric
 
 from demo.territory import seed_territory
 from grid.models import Area, User
-from outreach.residents import services
 from outreach.models import AuditEvent, Resident, Visit, VisitPhoto
+from outreach.residents import services
 
 pytestmark = pytest.mark.django_db
 
@@ -54,26 +54,40 @@ def make_resident(actor, grid_name: str = GRID1, name: str = "王阿婆", **fiel
     fields.setdefault("home_lat", HOME[0])
     fields.setdefault("home_lng", HOME[1])
     return services.resident_create(
-        actor=actor, grid=Area.objects.get(name=grid_name), name=name, address="绣湖路1号",
-        consent_basis=Resident.ConsentBasis.STATUTORY, **fields,
+        actor=actor,
+        grid=Area.objects.get(name=grid_name),
+        name=name,
+        address="绣湖路1号",
+        consent_basis=Resident.ConsentBasis.STATUTORY,
+        **fields,
     )
 
 
 def record(actor, resident: Resident, *, days_ago: float = 0, outcome: str = "met", uploads=()) -> Visit:
-    data = services.VisitInput(visited_at=timezone.now() - timedelta(days=days_ago), outcome=outcome,
-                               lat=HOME[0], lng=HOME[1], accuracy_m=10)
-    visit, _created = services.visit_record(actor=actor, resident=resident, visit_id=uuid.uuid4(), data=data,
-                                            uploads=uploads)
+    data = services.VisitInput(
+        visited_at=timezone.now() - timedelta(days=days_ago), outcome=outcome, lat=HOME[0], lng=HOME[1], accuracy_m=10
+    )
+    visit, _created = services.visit_record(
+        actor=actor, resident=resident, visit_id=uuid.uuid4(), data=data, uploads=uploads
+    )
     return visit
 
 
 def visit_body(of: Resident, **changes) -> dict:
     body = {
-        "id": str(uuid.uuid4()), "resident": of.pk,
+        "id": str(uuid.uuid4()),
+        "resident": of.pk,
         "visited_at": timezone.localtime(timezone.now() - timedelta(minutes=20)).isoformat(timespec="seconds"),
-        "outcome": "met", "lat": HOME[0] + 0.0003, "lng": HOME[1], "accuracy_m": 12.5,
-        "health": "fair", "health_notes": "膝盖疼", "living_notes": "", "hazards": ["gas", "fall"],
-        "hazard_notes": "燃气管老化", "needs": "想办理高龄补贴",
+        "outcome": "met",
+        "lat": HOME[0] + 0.0003,
+        "lng": HOME[1],
+        "accuracy_m": 12.5,
+        "health": "fair",
+        "health_notes": "膝盖疼",
+        "living_notes": "",
+        "hazards": ["gas", "fall"],
+        "hazard_notes": "燃气管老化",
+        "needs": "想办理高龄补贴",
     }
     body.update(changes)
     return body
@@ -85,20 +99,26 @@ def post_visit(client, body: dict):
 
 @pytest.fixture
 def resident(demo_users) -> Resident:
-    return make_resident(demo_users["worker"], national_id=national_id(11), categories=["alone", "aged80"],
-                         phone="13800000001")
+    return make_resident(
+        demo_users["worker"], national_id=national_id(11), categories=["alone", "aged80"], phone="13800000001"
+    )
 
 
 def test_openapi_documents_the_outreach_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
-    assert {"/api/v1/residents", "/api/v1/residents/{resident_id}", "/api/v1/visits",
-            "/api/v1/visits/{visit_id}/photos"} <= set(paths)
+    assert {
+        "/api/v1/residents",
+        "/api/v1/residents/{resident_id}",
+        "/api/v1/visits",
+        "/api/v1/visits/{visit_id}/photos",
+    } <= set(paths)
     body = paths["/api/v1/visits"]["post"]["requestBody"]["content"]
     assert set(body) == {"application/json", "multipart/form-data"}
     assert {"200", "201", "404", "409", "422"} <= set(paths["/api/v1/visits"]["post"]["responses"])
 
 
 # --- residents ---------------------------------------------------------------------------
+
 
 def test_resident_detail_is_masked_and_complete(client_for, resident):
     response = client_for("worker").get(f"/api/v1/residents/{resident.pk}")
@@ -112,8 +132,23 @@ def test_resident_detail_is_masked_and_complete(client_for, resident):
     assert (data["sex"], data["birth_date"], data["status"], data["care_level"]) == ("M", "1940-01-01", "active", "C")
     assert (data["due"], data["days_overdue"], data["last_met_on"]) == ("today", 0, None)
     assert set(data) == {
-        "id", "name", "sex", "birth_date", "national_id_masked", "phone", "address", "home_lat", "home_lng",
-        "grid_id", "categories", "disability_grade", "care_level", "status", "last_met_on", "due_on", "due",
+        "id",
+        "name",
+        "sex",
+        "birth_date",
+        "national_id_masked",
+        "phone",
+        "address",
+        "home_lat",
+        "home_lng",
+        "grid_id",
+        "categories",
+        "disability_grade",
+        "care_level",
+        "status",
+        "last_met_on",
+        "due_on",
+        "due",
         "days_overdue",
     }
 
@@ -160,8 +195,13 @@ def due_residents(demo_users) -> dict[str, Resident]:
         "week": make_resident(worker, name="李四", care_level="A", registered_on=today - timedelta(days=20)),
         # care level C (monthly): met yesterday → due in 29 days
         "later": make_resident(worker, name="周五", registered_on=today - timedelta(days=20)),
-        "moved": make_resident(worker, name="吴六", registered_on=today - timedelta(days=40),
-                               status="moved", status_on=today - timedelta(days=1)),
+        "moved": make_resident(
+            worker,
+            name="吴六",
+            registered_on=today - timedelta(days=40),
+            status="moved",
+            status_on=today - timedelta(days=1),
+        ),
     }
     record(worker, people["overdue_short"], days_ago=9)
     record(worker, people["week"], days_ago=3)
@@ -203,6 +243,7 @@ def test_bad_due_filter_is_a_json_422(client_for):
 
 
 # --- recording visits ----------------------------------------------------------------------
+
 
 def test_a_visit_is_stored_once_and_a_replay_answers_200(client_for, demo_users, resident):
     client = client_for("worker")
@@ -280,7 +321,11 @@ def test_invalid_fields_are_a_422_per_field_and_nothing_is_written(client_for, r
 def test_a_visit_without_location_needs_a_reason(client_for, resident):
     body = visit_body(resident, lat=None, lng=None, accuracy_m=None, no_location_reason="室内没有信号")
     data = post_visit(client_for("worker"), body).json()
-    assert (data["location_check"], data["no_location_reason"], data["distance_m"]) == ("no_location", "室内没有信号", None)
+    assert (data["location_check"], data["no_location_reason"], data["distance_m"]) == (
+        "no_location",
+        "室内没有信号",
+        None,
+    )
 
 
 def test_a_body_that_is_not_json_is_a_400(client_for, resident):
@@ -338,7 +383,7 @@ def blind_first_visit_lookup():
 @pytest.mark.skipif(
     connection.vendor == "sqlite",
     reason="SQLite's in-memory test database locks whole tables across connections: a second writer "
-           "fails at once instead of waiting; the race is forced in one thread by the test above.",
+    "fails at once instead of waiting; the race is forced in one thread by the test above.",
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_sends_of_one_visit_at_once_store_it_once():
@@ -379,6 +424,7 @@ def test_two_sends_of_one_visit_at_once_store_it_once():
 
 
 # --- photos --------------------------------------------------------------------------------
+
 
 def multipart_visit(resident: Resident, photos) -> dict:
     body = visit_body(resident)
@@ -444,6 +490,7 @@ def test_photos_of_a_visit_outside_reach_are_404(client_for, demo_users, residen
 
 # --- reading visits ---------------------------------------------------------------------------
 
+
 def test_visits_of_a_resident_newest_first(client_for, demo_users, resident):
     worker = demo_users["worker"]
     older = record(worker, resident, days_ago=2, uploads=[jpeg()])
@@ -467,6 +514,7 @@ def test_worker2_sees_none_of_workers_visits(client_for, demo_users, resident):
 
 # --- CSRF ------------------------------------------------------------------------------------
 
+
 def test_writes_need_the_csrf_token(demo_users, resident):
     client = Client(enforce_csrf_checks=True)
     client.get(reverse("login"))  # the login page hands out the CSRF cookie, as for a phone
@@ -482,6 +530,7 @@ def test_writes_need_the_csrf_token(demo_users, resident):
 
 
 # --- query counts ------------------------------------------------------------------------------
+
 
 def test_resident_reads_have_fixed_query_counts(client_for, demo_users, resident, django_assert_num_queries):
     worker = demo_users["worker"]
@@ -542,6 +591,7 @@ def test_recording_a_visit_has_a_fixed_query_count(client_for, resident, django_
 
 
 # --- review: a replay is answered by what is stored ---------------------------------------
+
 
 def test_a_stored_visit_sent_again_after_the_30_day_window_still_answers_200(client_for, resident):
     """The phone's first answer got lost and its outbox sends the visit again, by which

@@ -16,18 +16,51 @@ from stdnum.cn import ric
 
 from grid.models import Area, Role, Scope, User
 from outreach.common import crypto
-from outreach.residents.roster import services as roster
-from outreach.residents import services
 from outreach.models import AuditEvent, Resident, RosterImport
+from outreach.residents import services
+from outreach.residents.roster import services as roster
 from outreach.residents.validation import clean_national_id
 
 pytestmark = pytest.mark.django_db
 
-HEADERS = ["姓名*", "性别", "出生日期", "身份证号", "电话", "住址*", "网格编码", "纬度", "经度", "类别", "残疾等级",
-           "照护等级*", "监护人", "监护人电话", "与监护人关系", "同意依据*", "同意日期"]
-FIELDS = ["name", "sex", "birth_date", "national_id", "phone", "address", "grid_code", "lat", "lng", "categories",
-          "disability_grade", "care_level", "guardian_name", "guardian_phone", "guardian_relation", "consent_basis",
-          "consent_on"]
+HEADERS = [
+    "姓名*",
+    "性别",
+    "出生日期",
+    "身份证号",
+    "电话",
+    "住址*",
+    "网格编码",
+    "纬度",
+    "经度",
+    "类别",
+    "残疾等级",
+    "照护等级*",
+    "监护人",
+    "监护人电话",
+    "与监护人关系",
+    "同意依据*",
+    "同意日期",
+]
+FIELDS = [
+    "name",
+    "sex",
+    "birth_date",
+    "national_id",
+    "phone",
+    "address",
+    "grid_code",
+    "lat",
+    "lng",
+    "categories",
+    "disability_grade",
+    "care_level",
+    "guardian_name",
+    "guardian_phone",
+    "guardian_relation",
+    "consent_basis",
+    "consent_on",
+]
 
 
 def national_id(born: str = "19450315", sequence: int = 1) -> str:
@@ -41,16 +74,27 @@ def grids():
         "grid1": Area.objects.get(name="绣湖社区第1网格"),
         "grid2": Area.objects.get(name="绣湖社区第2网格"),
         # a grid of another community: it exists, but not for the station of 绣湖社区
-        "elsewhere": Area.objects.filter(level=Area.Level.GRID).exclude(parent__name="绣湖社区").order_by("code").first(),
+        "elsewhere": Area.objects.filter(level=Area.Level.GRID)
+        .exclude(parent__name="绣湖社区")
+        .order_by("code")
+        .first(),
     }
 
 
 def good_row(grids, sequence: int = 1, **changes) -> dict:
     values = {
-        "name": f"居民{sequence}", "national_id": national_id(sequence=sequence), "phone": "13900000000",
-        "address": f"绣湖路{sequence}号", "grid_code": grids["grid1"].code, "categories": "独居老人、高龄80+",
-        "care_level": "A", "guardian_name": "张小明", "guardian_phone": "13900000001", "guardian_relation": "儿子",
-        "consent_basis": "本人书面同意", "consent_on": "2026-01-05",
+        "name": f"居民{sequence}",
+        "national_id": national_id(sequence=sequence),
+        "phone": "13900000000",
+        "address": f"绣湖路{sequence}号",
+        "grid_code": grids["grid1"].code,
+        "categories": "独居老人、高龄80+",
+        "care_level": "A",
+        "guardian_name": "张小明",
+        "guardian_phone": "13900000001",
+        "guardian_relation": "儿子",
+        "consent_basis": "本人书面同意",
+        "consent_on": "2026-01-05",
     }
     values.update(changes)
     return values
@@ -102,6 +146,7 @@ def imported_events():
 
 # --- whole files -------------------------------------------------------------------------
 
+
 def id_message(value: str) -> str:
     with pytest.raises(ValidationError) as caught:
         clean_national_id(value)
@@ -113,27 +158,27 @@ def test_a_file_with_bad_rows_writes_nothing_and_reports_every_bad_row(client_fo
     wrong_check_digit = national_id(sequence=2)[:-1] + ("1" if national_id(sequence=2)[-1] != "1" else "2")
     thirtieth_of_february = "33078219450230001" + ric.calc_check_digit("33078219450230001" + "0")
     rows = [
-        good_row(grids, 1),                                                    # row 2: fine
-        good_row(grids, 2, national_id=wrong_check_digit),                     # row 3
-        good_row(grids, 3, national_id=thirtieth_of_february),                 # row 4
-        good_row(grids, 4, national_id="3307821945031"),                       # row 5: too short
-        good_row(grids, 5, grid_code="999999999999"),                          # row 6: no such grid
-        good_row(grids, 6, grid_code="", lat="北纬29度", lng="120.1"),          # row 7: not numbers
-        good_row(grids, 7, grid_code="", lat=48.85, lng=2.35),                 # row 8: Paris
-        good_row(grids, 8, grid_code="", lat=29.3),                            # row 9: latitude only
-        good_row(grids, 9, name=""),                                           # row 10: no name
-        good_row(grids, 10, care_level="D"),                                   # row 11
-        good_row(grids, 11, consent_basis="口头同意"),                           # row 12
-        good_row(grids, 12, categories="独居老人、低收入"),                         # row 13
-        good_row(grids, 13, categories="残疾"),                                # row 14: no grade
-        good_row(grids, 14, categories="残疾", disability_grade="5"),          # row 15
-        good_row(grids, 15, consent_on="2026-13-01"),                          # row 16
-        good_row(grids, 16, address=""),                                       # row 17
-        good_row(grids, 17, grid_code=""),                                     # row 18: neither grid nor position
-        good_row(grids, 18, sex="未知", national_id=""),                        # row 19
-        good_row(grids, 19, birth_date="1850-01-01", national_id=""),          # row 20
-        good_row(grids, 20, phone="电话13900000000"),                            # row 21
-        good_row(grids, 21, grid_code="", lat=95, lng=200),                   # row 22: out of range
+        good_row(grids, 1),  # row 2: fine
+        good_row(grids, 2, national_id=wrong_check_digit),  # row 3
+        good_row(grids, 3, national_id=thirtieth_of_february),  # row 4
+        good_row(grids, 4, national_id="3307821945031"),  # row 5: too short
+        good_row(grids, 5, grid_code="999999999999"),  # row 6: no such grid
+        good_row(grids, 6, grid_code="", lat="北纬29度", lng="120.1"),  # row 7: not numbers
+        good_row(grids, 7, grid_code="", lat=48.85, lng=2.35),  # row 8: Paris
+        good_row(grids, 8, grid_code="", lat=29.3),  # row 9: latitude only
+        good_row(grids, 9, name=""),  # row 10: no name
+        good_row(grids, 10, care_level="D"),  # row 11
+        good_row(grids, 11, consent_basis="口头同意"),  # row 12
+        good_row(grids, 12, categories="独居老人、低收入"),  # row 13
+        good_row(grids, 13, categories="残疾"),  # row 14: no grade
+        good_row(grids, 14, categories="残疾", disability_grade="5"),  # row 15
+        good_row(grids, 15, consent_on="2026-13-01"),  # row 16
+        good_row(grids, 16, address=""),  # row 17
+        good_row(grids, 17, grid_code=""),  # row 18: neither grid nor position
+        good_row(grids, 18, sex="未知", national_id=""),  # row 19
+        good_row(grids, 19, birth_date="1850-01-01", national_id=""),  # row 20
+        good_row(grids, 20, phone="电话13900000000"),  # row 21
+        good_row(grids, 21, grid_code="", lat=95, lng=200),  # row 22: out of range
     ]
     before = Resident.objects.count()
     staged = staged_import(client, xlsx(rows))
@@ -141,9 +186,26 @@ def test_a_file_with_bad_rows_writes_nothing_and_reports_every_bad_row(client_fo
     found = errors_by_row(check)
 
     expected_columns = {
-        3: "身份证号", 4: "身份证号", 5: "身份证号", 6: "网格编码", 7: "纬度", 8: "纬度", 9: "纬度", 10: "姓名*",
-        11: "照护等级*", 12: "同意依据*", 13: "类别", 14: "残疾等级", 15: "残疾等级", 16: "同意日期", 17: "住址*",
-        18: "网格编码", 19: "性别", 20: "出生日期", 21: "电话", 22: "纬度",
+        3: "身份证号",
+        4: "身份证号",
+        5: "身份证号",
+        6: "网格编码",
+        7: "纬度",
+        8: "纬度",
+        9: "纬度",
+        10: "姓名*",
+        11: "照护等级*",
+        12: "同意依据*",
+        13: "类别",
+        14: "残疾等级",
+        15: "残疾等级",
+        16: "同意日期",
+        17: "住址*",
+        18: "网格编码",
+        19: "性别",
+        20: "出生日期",
+        21: "电话",
+        22: "纬度",
     }
     assert {row: [column for column, _ in issues] for row, issues in found.items()} == {
         row: [column] for row, column in expected_columns.items()
@@ -151,7 +213,10 @@ def test_a_file_with_bad_rows_writes_nothing_and_reports_every_bad_row(client_fo
     assert (check.row_count, check.valid_count, check.error_count) == (21, 1, 20)
     # The ID problems are told apart, with the validator's own words.
     assert [found[row][0][1] for row in (3, 4, 5)] == [
-        id_message(wrong_check_digit), id_message(thirtieth_of_february), id_message("3307821945031")]
+        id_message(wrong_check_digit),
+        id_message(thirtieth_of_february),
+        id_message("3307821945031"),
+    ]
     assert len({found[row][0][1] for row in (3, 4, 5)}) == 3
     html = client.get(reverse("roster-preview", args=[staged.pk])).content.decode()
     for row in expected_columns:
@@ -175,11 +240,28 @@ def test_a_good_workbook_writes_every_row_with_categories_and_protected_ids(clie
     rows = [
         good_row(grids, 1),
         # Lower-case x, as people type it; sex and birth date come from the ID.
-        good_row(grids, 2, national_id=id_with_x.lower(), categories="残疾 行动不便", disability_grade="二级",
-                 care_level="b", consent_basis="guardian", sex="男", grid_code=grids["grid2"].code),
+        good_row(
+            grids,
+            2,
+            national_id=id_with_x.lower(),
+            categories="残疾 行动不便",
+            disability_grade="二级",
+            care_level="b",
+            consent_basis="guardian",
+            sex="男",
+            grid_code=grids["grid2"].code,
+        ),
         # No ID: sex and birth date from their own columns; an Excel date cell.
-        good_row(grids, 3, national_id="", sex="女", birth_date=date(1938, 6, 1), categories="dibao;tekun",
-                 consent_basis="法定职责", care_level="C"),
+        good_row(
+            grids,
+            3,
+            national_id="",
+            sex="女",
+            birth_date=date(1938, 6, 1),
+            categories="dibao;tekun",
+            consent_basis="法定职责",
+            care_level="C",
+        ),
     ]
     staged = staged_import(client, xlsx(rows))
     check = preview(client, staged)
@@ -239,8 +321,14 @@ def test_csv_in_utf8_with_bom_and_in_gb18030(client_for, grids, encoding):
 def test_english_headers_in_any_order_and_unknown_columns_listed_as_ignored(client_for, grids):
     client = client_for("station")
     fields = ["Care_Level", "NAME", "address", "grid code", "consent_basis", "备注"]
-    row = {"Care_Level": "A", "NAME": "王大妈", "address": "绣湖路9号", "grid code": grids["grid2"].code,
-           "consent_basis": "statutory", "备注": "腿脚不便"}
+    row = {
+        "Care_Level": "A",
+        "NAME": "王大妈",
+        "address": "绣湖路9号",
+        "grid code": grids["grid2"].code,
+        "consent_basis": "statutory",
+        "备注": "腿脚不便",
+    }
     staged = staged_import(client, xlsx([row], headers=fields, fields=fields))
     check = preview(client, staged)
     assert check.ok and check.ignored_columns == ["备注"]
@@ -248,6 +336,7 @@ def test_english_headers_in_any_order_and_unknown_columns_listed_as_ignored(clie
 
 
 # --- grids and positions --------------------------------------------------------------------
+
 
 def test_grid_found_from_the_position_and_a_position_outside_the_named_grid_is_a_warning(client_for, grids):
     client = client_for("station")
@@ -266,8 +355,9 @@ def test_grid_found_from_the_position_and_a_position_outside_the_named_grid_is_a
     assert Resident.objects.get(name="居民2").grid == grid1
 
     # A point in a grid the station does not look after is in none of *its* grids.
-    staged = staged_import(client, xlsx([good_row(grids, 3, grid_code="", lat=elsewhere.centroid_lat,
-                                                  lng=elsewhere.centroid_lng)]))
+    staged = staged_import(
+        client, xlsx([good_row(grids, 3, grid_code="", lat=elsewhere.centroid_lat, lng=elsewhere.centroid_lng)])
+    )
     assert [column for column, _ in errors_by_row(preview(client, staged))[2]] == ["纬度"]
 
 
@@ -275,8 +365,8 @@ def test_an_out_of_scope_grid_code_reads_exactly_like_an_unknown_one(client_for,
     client = client_for("station")
     rows = [good_row(grids, 1, grid_code=grids["elsewhere"].code), good_row(grids, 2, grid_code="330782999999")]
     found = errors_by_row(preview(client, staged_import(client, xlsx(rows))))
-    (column2, message2), = found[2]
-    (column3, message3), = found[3]
+    ((column2, message2),) = found[2]
+    ((column3, message3),) = found[3]
     assert column2 == column3 == "网格编码"
     assert message2.replace(grids["elsewhere"].code, "CODE") == message3.replace("330782999999", "CODE")
     # The street official looks after that grid's town only if it is theirs; the admin sees it.
@@ -285,16 +375,23 @@ def test_an_out_of_scope_grid_code_reads_exactly_like_an_unknown_one(client_for,
 
 # --- national IDs ---------------------------------------------------------------------------
 
+
 def test_duplicate_ids_in_the_file_and_ids_already_registered(client_for, demo_users, grids):
     client = client_for("station")
-    services.resident_create(actor=demo_users["station"], grid=grids["grid1"], name="已登记", address="绣湖路1号",
-                             consent_basis="written", national_id=national_id(sequence=50))
+    services.resident_create(
+        actor=demo_users["station"],
+        grid=grids["grid1"],
+        name="已登记",
+        address="绣湖路1号",
+        consent_basis="written",
+        national_id=national_id(sequence=50),
+    )
     rows = [
         good_row(grids, 1),
-        good_row(grids, 2, national_id=national_id(sequence=1)),   # same as row 2
+        good_row(grids, 2, national_id=national_id(sequence=1)),  # same as row 2
         good_row(grids, 3),
         good_row(grids, 4, national_id=national_id(sequence=50)),  # registered already
-        good_row(grids, 5, national_id=national_id(sequence=1)),   # same as rows 2 and 3
+        good_row(grids, 5, national_id=national_id(sequence=1)),  # same as rows 2 and 3
     ]
     found = errors_by_row(preview(client, staged_import(client, xlsx(rows))))
     assert sorted(found) == [2, 3, 5, 6]
@@ -315,8 +412,14 @@ def test_commit_checks_again_and_writes_nothing_when_an_id_was_registered_meanwh
     client = client_for("station")
     staged = staged_import(client, xlsx([good_row(grids, 1), good_row(grids, 2)]))
     assert preview(client, staged).ok
-    services.resident_create(actor=demo_users["worker"], grid=grids["grid1"], name="抢先登记", address="绣湖路2号",
-                             consent_basis="written", national_id=national_id(sequence=2))
+    services.resident_create(
+        actor=demo_users["worker"],
+        grid=grids["grid1"],
+        name="抢先登记",
+        address="绣湖路2号",
+        consent_basis="written",
+        national_id=national_id(sequence=2),
+    )
     before = Resident.objects.count()
     response = client.post(reverse("roster-commit", args=[staged.pk]))
     assert response.status_code == 409
@@ -337,25 +440,29 @@ def test_a_second_commit_is_refused(client_for, grids):
 
 # --- file-level problems ----------------------------------------------------------------------
 
+
 def big_csv(rows: int) -> bytes:
     return ("姓名,住址,网格编码,照护等级,同意依据\n" + "张三,绣湖路1号,1,A,written\n" * rows).encode()
 
 
-@pytest.mark.parametrize("name, data", [
-    ("花名册.xlsx", "<!DOCTYPE html><html><body><table><tr><td>姓名</td></tr></table></body></html>".encode()),
-    ("花名册.xlsx", b"just some text, not a workbook"),
-    ("花名册.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100),
-    ("花名册.pdf", b"%PDF-1.4 ..."),
-    ("花名册.csv", b"PK\x03\x04" + b"\x00" * 100),
-    ("花名册.csv", b""),
-    ("花名册.csv", "\n\n  \n".encode()),
-    ("花名册.csv", "姓名,住址,网格编码,照护等级,同意依据\n".encode()),     # header but no rows
-    ("花名册.csv", "张三,绣湖路1号,A\n李四,绣湖路2号,B\n".encode()),      # no header row
-    ("花名册.csv", "姓名,住址,网格编码\n张三,绣湖路1号,1\n".encode()),      # required columns missing
-    ("花名册.csv", "姓名,住址,照护等级,同意依据\n张三,绣湖路1号,A,written\n".encode()),  # neither grid nor position
-    ("花名册.csv", big_csv(roster.MAX_ROWS + 1)),
-    ("花名册.csv", b"x" * (roster.MAX_BYTES + 1)),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("花名册.xlsx", "<!DOCTYPE html><html><body><table><tr><td>姓名</td></tr></table></body></html>".encode()),
+        ("花名册.xlsx", b"just some text, not a workbook"),
+        ("花名册.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100),
+        ("花名册.pdf", b"%PDF-1.4 ..."),
+        ("花名册.csv", b"PK\x03\x04" + b"\x00" * 100),
+        ("花名册.csv", b""),
+        ("花名册.csv", b"\n\n  \n"),
+        ("花名册.csv", "姓名,住址,网格编码,照护等级,同意依据\n".encode()),  # header but no rows
+        ("花名册.csv", "张三,绣湖路1号,A\n李四,绣湖路2号,B\n".encode()),  # no header row
+        ("花名册.csv", "姓名,住址,网格编码\n张三,绣湖路1号,1\n".encode()),  # required columns missing
+        ("花名册.csv", "姓名,住址,照护等级,同意依据\n张三,绣湖路1号,A,written\n".encode()),  # neither grid nor position
+        ("花名册.csv", big_csv(roster.MAX_ROWS + 1)),
+        ("花名册.csv", b"x" * (roster.MAX_BYTES + 1)),
+    ],
+)
 def test_files_that_are_not_rosters_are_refused_at_upload(client_for, name, data):
     client = client_for("station")
     response = upload(client, data, name)
@@ -371,6 +478,7 @@ def test_exactly_the_row_limit_is_accepted(client_for):
 
 
 # --- who may import -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("username", ["worker", "worker2", "secretary"])
 def test_other_roles_get_404_everywhere(client_for, grids, username):
@@ -401,6 +509,7 @@ def test_login_required(client):
 
 
 # --- pages --------------------------------------------------------------------------------
+
 
 def test_upload_page_explains_the_columns_and_links_the_template(client_for):
     response = client_for("street").get(reverse("roster-import"))
@@ -441,15 +550,27 @@ def test_the_template_as_downloaded_is_caught_by_its_example_row(client_for):
 
 
 def rows_for_query_count(grids, count: int, start: int) -> list[dict]:
-    return [good_row(grids, start + i, grid_code=grids["grid1" if i % 2 else "grid2"].code, national_id=national_id(
-        born=f"19{40 + i % 50:02d}0{1 + i % 9}1{i % 9}", sequence=start + i)) for i in range(count)]
+    return [
+        good_row(
+            grids,
+            start + i,
+            grid_code=grids["grid1" if i % 2 else "grid2"].code,
+            national_id=national_id(born=f"19{40 + i % 50:02d}0{1 + i % 9}1{i % 9}", sequence=start + i),
+        )
+        for i in range(count)
+    ]
 
 
 def test_preview_query_count_does_not_grow_with_the_file(client_for, grids, django_assert_num_queries):
     client = client_for("station")
     small = staged_import(client, xlsx(rows_for_query_count(grids, 5, 1)))
-    large = staged_import(client, xlsx(rows_for_query_count(grids, 200, 100) + [
-        good_row(grids, 400, grid_code="", lat=grids["grid2"].centroid_lat, lng=grids["grid2"].centroid_lng)]))
+    large = staged_import(
+        client,
+        xlsx(
+            rows_for_query_count(grids, 200, 100)
+            + [good_row(grids, 400, grid_code="", lat=grids["grid2"].centroid_lat, lng=grids["grid2"].centroid_lng)]
+        ),
+    )
     client.get(reverse("roster-preview", args=[small.pk]))  # warm the session
     # session, user, scopes, the staged import, the grids, the registered IDs
     with django_assert_num_queries(6):
@@ -459,6 +580,7 @@ def test_preview_query_count_does_not_grow_with_the_file(client_for, grids, djan
 
 
 # --- the command ----------------------------------------------------------------------------
+
 
 def test_command_checks_then_imports_with_commit(tmp_path, grids):
     path = tmp_path / "花名册.xlsx"
@@ -476,8 +598,16 @@ def test_command_checks_then_imports_with_commit(tmp_path, grids):
 
 def test_command_prints_every_row_error_and_fails(tmp_path, grids):
     path = tmp_path / "花名册.csv"
-    path.write_bytes(csv_file([good_row(grids, 1), good_row(grids, 2, care_level="Z"),
-                               good_row(grids, 3, grid_code=grids["elsewhere"].code)], "utf-8-sig"))
+    path.write_bytes(
+        csv_file(
+            [
+                good_row(grids, 1),
+                good_row(grids, 2, care_level="Z"),
+                good_row(grids, 3, grid_code=grids["elsewhere"].code),
+            ],
+            "utf-8-sig",
+        )
+    )
     err = io.StringIO()
     with pytest.raises(CommandError):
         call_command("import_residents", str(path), user="station", commit=True, stderr=err, stdout=io.StringIO())
@@ -501,6 +631,7 @@ def test_command_runs_in_the_users_scope(tmp_path, grids):
 
 # --- review: a secretary's pairings are no place for residents; error reports ------------
 
+
 def test_a_grid_paired_with_the_importers_branch_is_not_theirs_to_import_into(client_for, demo_users, grids):
     """Station staff of 绣湖社区 who also lead joint branch 1, paired with the grid point of
     a grid elsewhere: they may look at that point, not put residents in its grid."""
@@ -508,18 +639,28 @@ def test_a_grid_paired_with_the_importers_branch_is_not_theirs_to_import_into(cl
 
     secretary = demo_users["secretary"]
     Scope.objects.create(user=secretary, role=Role.STATION_STAFF, area=grids["grid1"].parent)
-    Pairing.objects.create(branch=JointBranch.objects.get(number=1), since=date(2024, 1, 1),
-                           point=ServicePoint.objects.get(area=grids["elsewhere"], tier=ServicePoint.Tier.GRID_POINT))
+    Pairing.objects.create(
+        branch=JointBranch.objects.get(number=1),
+        since=date(2024, 1, 1),
+        point=ServicePoint.objects.get(area=grids["elsewhere"], tier=ServicePoint.Tier.GRID_POINT),
+    )
     client = client_for("secretary")
     template = openpyxl.load_workbook(io.BytesIO(b"".join(client.get(reverse("roster-template")).streaming_content)))
     assert {row[0] for row in template["网格编码"].iter_rows(min_row=2, values_only=True)} == {
-        grids["grid1"].code, grids["grid2"].code}
+        grids["grid1"].code,
+        grids["grid2"].code,
+    }
     far = grids["elsewhere"]
-    staged = staged_import(client, xlsx([
-        good_row(grids, 1),
-        good_row(grids, 2, grid_code=far.code),
-        good_row(grids, 3, grid_code="", lat=far.centroid_lat, lng=far.centroid_lng),
-    ]))
+    staged = staged_import(
+        client,
+        xlsx(
+            [
+                good_row(grids, 1),
+                good_row(grids, 2, grid_code=far.code),
+                good_row(grids, 3, grid_code="", lat=far.centroid_lat, lng=far.centroid_lng),
+            ]
+        ),
+    )
     assert sorted(errors_by_row(preview(client, staged))) == [3, 4]
     response = client.post(reverse("roster-commit", args=[staged.pk]))
     assert response.status_code == 409

@@ -15,8 +15,8 @@ from stdnum.cn.ric import calc_check_digit
 
 from grid.models import Area
 from outreach.common import crypto
-from outreach.residents import services
 from outreach.models import AuditEvent, Resident, ResidentCategory, Visit, VisitCorrection
+from outreach.residents import services
 from outreach.residents.services import Conflict, VisitInput
 
 pytestmark = pytest.mark.django_db
@@ -66,8 +66,9 @@ def record(resident, actor, *, visit_id=None, **data) -> tuple[Visit, bool]:
     data = {"visited_at": timezone.now() - timedelta(minutes=5), "outcome": Visit.Outcome.MET, **data}
     if data.get("lat") is None and "no_location_reason" not in data:
         data["no_location_reason"] = "GPS off"
-    return services.visit_record(actor=actor, resident=resident, visit_id=visit_id or uuid.uuid4(),
-                                 data=VisitInput(**data))
+    return services.visit_record(
+        actor=actor, resident=resident, visit_id=visit_id or uuid.uuid4(), data=VisitInput(**data)
+    )
 
 
 def error_codes(exc: pytest.ExceptionInfo, field: str) -> list[str]:
@@ -77,6 +78,7 @@ def error_codes(exc: pytest.ExceptionInfo, field: str) -> list[str]:
 
 
 # --- national ID ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("number", "code"),
@@ -116,8 +118,11 @@ def test_birth_date_and_sex_come_from_the_id(make_resident):
 
 
 def test_national_id_is_stored_encrypted_digested_with_a_key_and_masked(make_resident, settings):
-    born = next(date(1950, 1, 1) + timedelta(days=d) for d in range(366)
-                if calc_check_digit(f"330782{date(1950, 1, 1) + timedelta(days=d):%Y%m%d}1230") == "4")
+    born = next(
+        date(1950, 1, 1) + timedelta(days=d)
+        for d in range(366)
+        if calc_check_digit(f"330782{date(1950, 1, 1) + timedelta(days=d):%Y%m%d}1230") == "4"
+    )
     number = f"330782{born:%Y%m%d}1234"
     resident = Resident.objects.get(pk=make_resident(national_id=number).pk)
 
@@ -164,7 +169,11 @@ def test_a_concurrent_registration_of_the_same_id_gets_the_same_answer(make_resi
 
     def another_registration_lands(resident, categories):
         Resident.objects.create(
-            name="抢先一步", address="x", grid=grid1, consent_basis="written", due_on=timezone.localdate(),
+            name="抢先一步",
+            address="x",
+            grid=grid1,
+            consent_basis="written",
+            due_on=timezone.localdate(),
             national_id_digest=crypto.digest(number),
         )
         check(resident, categories)
@@ -177,8 +186,9 @@ def test_a_concurrent_registration_of_the_same_id_gets_the_same_answer(make_resi
 
 def test_every_field_to_fix_is_reported_at_once(make_resident):
     with pytest.raises(ValidationError) as exc:
-        make_resident(national_id=with_wrong_check_digit(national_id()), categories=["disabled"],
-                      home_lat=29.3, home_lng=None)
+        make_resident(
+            national_id=with_wrong_check_digit(national_id()), categories=["disabled"], home_lat=29.3, home_lng=None
+        )
     assert set(exc.value.message_dict) == {"national_id", "disability_grade", "home_lat"}
 
 
@@ -216,12 +226,14 @@ def test_a_resident_lives_in_a_grid_not_a_community(make_resident):
 
 # --- resident_update ------------------------------------------------------------------------
 
+
 def test_an_edit_based_on_a_replaced_version_is_a_conflict_and_writes_nothing(make_resident, demo_users):
     resident = make_resident()
     services.resident_update(actor=demo_users["worker"], resident=resident, expected_version=1, phone="13800001111")
     with pytest.raises(Conflict) as exc:
-        services.resident_update(actor=demo_users["station"], resident=resident, expected_version=1,
-                                 phone="13900002222", name="改错了")
+        services.resident_update(
+            actor=demo_users["station"], resident=resident, expected_version=1, phone="13900002222", name="改错了"
+        )
     assert exc.value.message
     assert exc.value.current.pk == resident.pk
     assert (exc.value.current.version, exc.value.current.phone) == (2, "13800001111")
@@ -234,8 +246,15 @@ def test_an_update_bumps_the_version_and_audits_what_changed(make_resident, demo
     old_number, new_number = national_id(date(1941, 5, 6)), national_id(date(1942, 7, 8), male=True)
     resident = make_resident(national_id=old_number, categories=["alone"])
     updated = services.resident_update(
-        actor=demo_users["station"], resident=resident, expected_version=1, national_id=new_number,
-        phone="13800001111", name="王阿婆", care_level="A", categories=["alone", "aged80"], address_ip="10.0.0.7",
+        actor=demo_users["station"],
+        resident=resident,
+        expected_version=1,
+        national_id=new_number,
+        phone="13800001111",
+        name="王阿婆",
+        care_level="A",
+        categories=["alone", "aged80"],
+        address_ip="10.0.0.7",
     )
     assert updated.version == 2 and Resident.objects.get(pk=resident.pk).version == 2
     assert updated.due_on == resident.registered_on  # never met: still due since registration
@@ -269,15 +288,17 @@ def test_an_update_cannot_take_someone_elses_id(make_resident, demo_users):
 def test_an_update_refuses_fields_that_are_not_editable(make_resident, demo_users):
     resident = make_resident()
     with pytest.raises(ValueError):
-        services.resident_update(actor=demo_users["admin"], resident=resident, expected_version=1,
-                                 due_on=date(2030, 1, 1))
+        services.resident_update(
+            actor=demo_users["admin"], resident=resident, expected_version=1, due_on=date(2030, 1, 1)
+        )
 
 
 def test_revealing_the_national_id_is_audited(make_resident, demo_users):
     number = national_id()
     resident = make_resident(national_id=number)
-    revealed = services.resident_reveal_national_id(actor=demo_users["worker"], resident=resident,
-                                                    address_ip="10.1.2.3")
+    revealed = services.resident_reveal_national_id(
+        actor=demo_users["worker"], resident=resident, address_ip="10.1.2.3"
+    )
     assert revealed == number
     event = AuditEvent.objects.get(resident=resident, action=AuditEvent.Action.NATIONAL_ID_REVEALED)
     assert (event.actor, event.address) == (demo_users["worker"], "10.1.2.3")
@@ -291,6 +312,7 @@ def test_revealing_a_missing_id_records_nothing(make_resident, demo_users):
 
 
 # --- visit_record: location ------------------------------------------------------------------
+
 
 def test_distance_is_computed_on_the_server_and_near_or_away_follows_the_setting(at_home, worker, settings):
     north = at_home.home_lat + 120 * METRE_OF_LATITUDE
@@ -312,7 +334,10 @@ def test_a_visit_without_a_location_needs_a_reason(at_home, worker):
     assert "no_location_reason" in exc.value.message_dict
     visit, _ = record(at_home, worker, no_location_reason=" 楼道内无信号 ")
     assert (visit.location_check, visit.distance_m, visit.no_location_reason) == (
-        Visit.LocationCheck.NO_LOCATION, None, "楼道内无信号")
+        Visit.LocationCheck.NO_LOCATION,
+        None,
+        "楼道内无信号",
+    )
 
 
 def test_a_home_not_on_the_map_cannot_be_checked(make_resident, grid1, worker):
@@ -371,12 +396,18 @@ def test_a_recorded_visit_is_audited(at_home, worker):
 
 # --- visit_record: idempotency ---------------------------------------------------------------
 
+
 def test_a_replayed_visit_is_stored_once(at_home, worker):
     visit_id, when = uuid.uuid4(), timezone.now() - timedelta(minutes=3)
     first, created = record(at_home, worker, visit_id=visit_id, visited_at=when, needs="医保报销")
     # A phone's retry may carry the time with other microseconds or in another time zone.
-    again, created_again = record(at_home, worker, visit_id=visit_id, needs="医保报销",
-                                  visited_at=when.replace(microsecond=0).astimezone(timezone.UTC))
+    again, created_again = record(
+        at_home,
+        worker,
+        visit_id=visit_id,
+        needs="医保报销",
+        visited_at=when.replace(microsecond=0).astimezone(timezone.UTC),
+    )
     assert (created, created_again) == (True, False)
     assert again.pk == first.pk
     assert Visit.objects.filter(pk=visit_id).count() == 1
@@ -396,10 +427,18 @@ def test_the_same_id_with_other_content_is_a_conflict(at_home, make_resident, wo
 
 # --- visit_correct -------------------------------------------------------------------------
 
+
 def test_the_author_corrects_a_visit_and_the_previous_values_are_kept(at_home, worker):
     visit, _ = record(at_home, worker, health="good", hazards=("gas",))
-    corrected = services.visit_correct(actor=worker, visit=visit, reason="点错了", health="poor",
-                                       hazards=["gas", "fall"], needs="", address_ip="10.0.0.9")
+    corrected = services.visit_correct(
+        actor=worker,
+        visit=visit,
+        reason="点错了",
+        health="poor",
+        hazards=["gas", "fall"],
+        needs="",
+        address_ip="10.0.0.9",
+    )
     assert (corrected.health, corrected.hazards) == ("poor", ["fall", "gas"])
     assert corrected.corrected_at is not None
     stored = Visit.objects.get(pk=visit.pk)
@@ -468,8 +507,13 @@ def test_correcting_to_moved_moves_the_resident_and_back_undoes_it(at_home, work
 
 
 def test_correcting_away_from_moved_keeps_a_move_recorded_otherwise(at_home, worker, demo_users):
-    services.resident_update(actor=demo_users["admin"], resident=at_home, expected_version=1,
-                             status="moved", status_on=timezone.localdate() - timedelta(days=2))
+    services.resident_update(
+        actor=demo_users["admin"],
+        resident=at_home,
+        expected_version=1,
+        status="moved",
+        status_on=timezone.localdate() - timedelta(days=2),
+    )
     visit, _ = record(at_home, worker, outcome=Visit.Outcome.MOVED)
     services.visit_correct(actor=worker, visit=visit, outcome=Visit.Outcome.NOT_HOME)
     assert Resident.objects.get(pk=at_home.pk).status == "moved"
@@ -477,10 +521,13 @@ def test_correcting_away_from_moved_keeps_a_move_recorded_otherwise(at_home, wor
 
 def test_resident_categories_are_replaced_on_update(make_resident, demo_users):
     resident = make_resident(categories=["alone", "ill"])
-    services.resident_update(actor=demo_users["admin"], resident=resident, expected_version=1,
-                             categories=["ill", "aged80"])
+    services.resident_update(
+        actor=demo_users["admin"], resident=resident, expected_version=1, categories=["ill", "aged80"]
+    )
     assert sorted(ResidentCategory.objects.filter(resident=resident).values_list("category", flat=True)) == [
-        "aged80", "ill"]
+        "aged80",
+        "ill",
+    ]
 
 
 def test_residents_go_only_into_the_actors_own_grids(demo_users):
@@ -491,6 +538,10 @@ def test_residents_go_only_into_the_actors_own_grids(demo_users):
     assert "grid" in caught.value.message_dict
     resident = factories.resident(demo_users["worker"], name="本网格")
     with pytest.raises(ValidationError):
-        services.resident_update(actor=demo_users["worker"], resident=resident, expected_version=resident.version,
-                                 grid=factories.grid("绣湖社区第2网格"))
+        services.resident_update(
+            actor=demo_users["worker"],
+            resident=resident,
+            expected_version=resident.version,
+            grid=factories.grid("绣湖社区第2网格"),
+        )
     assert Resident.objects.get(pk=resident.pk).grid.name == "绣湖社区第1网格"

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from outreach.residents import services
 from outreach.models import AuditEvent, Resident, Visit, VisitPhoto
+from outreach.residents import services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -30,9 +30,18 @@ def residents(demo_users):
     later = factories.resident(admin, name="钱爷爷", care_level="C")
     now = timezone.now()
     for resident, days_ago in [(today, 7), (soon, 4), (later, 1)]:
-        services.visit_record(actor=worker, resident=resident, visit_id=uuid.uuid4(), data=services.VisitInput(
-            visited_at=now - timedelta(days=days_ago), outcome="met", lat=resident.home_lat, lng=resident.home_lng,
-            accuracy_m=10))
+        services.visit_record(
+            actor=worker,
+            resident=resident,
+            visit_id=uuid.uuid4(),
+            data=services.VisitInput(
+                visited_at=now - timedelta(days=days_ago),
+                outcome="met",
+                lat=resident.home_lat,
+                lng=resident.home_lng,
+                accuracy_m=10,
+            ),
+        )
     other = factories.resident(admin, grid_name="绣湖社区第2网格", name="孙老汉", registered_days_ago=3)
     return {"overdue": overdue, "today": today, "soon": soon, "later": later, "other": other}
 
@@ -42,9 +51,19 @@ def grow(admin, count: int):
     query counts do not grow with data."""
     for i in range(count):
         r = factories.resident(admin, name=f"加{i}", registered_days_ago=40, care_level="A")
-        services.visit_record(actor=admin, resident=r, visit_id=uuid.uuid4(), uploads=[factories.jpeg()],
-                              data=services.VisitInput(visited_at=timezone.now() - timedelta(days=20), outcome="met",
-                                                       lat=r.home_lat, lng=r.home_lng, accuracy_m=5))
+        services.visit_record(
+            actor=admin,
+            resident=r,
+            visit_id=uuid.uuid4(),
+            uploads=[factories.jpeg()],
+            data=services.VisitInput(
+                visited_at=timezone.now() - timedelta(days=20),
+                outcome="met",
+                lat=r.home_lat,
+                lng=r.home_lng,
+                accuracy_m=5,
+            ),
+        )
 
 
 def test_today_lists_due_residents_most_urgent_first(client_for, residents):
@@ -58,7 +77,9 @@ def test_today_lists_due_residents_most_urgent_first(client_for, residents):
 
 def test_today_nearest_first_with_distances(client_for, residents):
     r = residents["today"]
-    response = client_for("worker").get(reverse("home"), {"lat": r.home_lat, "lng": r.home_lng}, headers={"HX-Request": "true"})
+    response = client_for("worker").get(
+        reverse("home"), {"lat": r.home_lat, "lng": r.home_lng}, headers={"HX-Request": "true"}
+    )
     rows = [row for s in response.context["sections"] for row in s["rows"]]
     assert all(row["distance_m"] is not None for row in rows)
     assert "<html" not in response.content.decode()
@@ -112,9 +133,15 @@ def test_resident_list_query_count(client_for, residents, demo_users, django_ass
 
 def test_resident_page_shows_masked_id_and_history(client_for, residents, demo_users, django_assert_num_queries):
     r = residents["overdue"]
-    services.visit_record(actor=demo_users["worker"], resident=r, visit_id=uuid.uuid4(), uploads=[factories.jpeg()],
-                          data=services.VisitInput(visited_at=timezone.now(), outcome="not_home", lat=r.home_lat,
-                                                   lng=r.home_lng, accuracy_m=8))
+    services.visit_record(
+        actor=demo_users["worker"],
+        resident=r,
+        visit_id=uuid.uuid4(),
+        uploads=[factories.jpeg()],
+        data=services.VisitInput(
+            visited_at=timezone.now(), outcome="not_home", lat=r.home_lat, lng=r.home_lng, accuracy_m=8
+        ),
+    )
     client = client_for("worker")
     html = client.get(reverse("resident-detail", args=[r.pk])).content.decode()
     assert r.national_id_masked in html and "********" in r.national_id_masked
@@ -125,9 +152,15 @@ def test_resident_page_shows_masked_id_and_history(client_for, residents, demo_u
     with django_assert_num_queries(9):
         client.get(reverse("resident-detail", args=[r.pk]))
     for _ in range(5):
-        services.visit_record(actor=demo_users["worker"], resident=r, visit_id=uuid.uuid4(), uploads=[factories.jpeg()],
-                              data=services.VisitInput(visited_at=timezone.now(), outcome="met", lat=r.home_lat,
-                                                       lng=r.home_lng, accuracy_m=8))
+        services.visit_record(
+            actor=demo_users["worker"],
+            resident=r,
+            visit_id=uuid.uuid4(),
+            uploads=[factories.jpeg()],
+            data=services.VisitInput(
+                visited_at=timezone.now(), outcome="met", lat=r.home_lat, lng=r.home_lng, accuracy_m=8
+            ),
+        )
     with django_assert_num_queries(9):
         client.get(reverse("resident-detail", args=[r.pk]))
 
@@ -144,15 +177,26 @@ def test_reveal_national_id_is_audited(client_for, residents):
 
 def test_worker2_gets_404_on_everything_of_worker(client_for, residents, demo_users):
     r = residents["overdue"]
-    visit, _ = services.visit_record(actor=demo_users["worker"], resident=r, visit_id=uuid.uuid4(), uploads=[factories.jpeg()],
-                                     data=services.VisitInput(visited_at=timezone.now(), outcome="met", lat=r.home_lat,
-                                                              lng=r.home_lng, accuracy_m=8))
+    visit, _ = services.visit_record(
+        actor=demo_users["worker"],
+        resident=r,
+        visit_id=uuid.uuid4(),
+        uploads=[factories.jpeg()],
+        data=services.VisitInput(
+            visited_at=timezone.now(), outcome="met", lat=r.home_lat, lng=r.home_lng, accuracy_m=8
+        ),
+    )
     photo = visit.photos.get()
     client = client_for("worker2")
-    for url in [reverse("resident-detail", args=[r.pk]), reverse("resident-edit", args=[r.pk]),
-                reverse("visit-create", args=[r.pk]), reverse("visit-detail", args=[visit.pk]),
-                reverse("visit-correct", args=[visit.pk]), reverse("photo", args=[photo.pk]),
-                reverse("photo-thumb", args=[photo.pk])]:
+    for url in [
+        reverse("resident-detail", args=[r.pk]),
+        reverse("resident-edit", args=[r.pk]),
+        reverse("visit-create", args=[r.pk]),
+        reverse("visit-detail", args=[visit.pk]),
+        reverse("visit-correct", args=[visit.pk]),
+        reverse("photo", args=[photo.pk]),
+        reverse("photo-thumb", args=[photo.pk]),
+    ]:
         assert client.get(url).status_code == 404, url
     assert client.post(reverse("resident-national-id", args=[r.pk]), headers={"HX-Request": "true"}).status_code == 404
     assert client.post(reverse("visit-create", args=[r.pk]), {"id": uuid.uuid4(), "outcome": "met"}).status_code == 404
@@ -162,23 +206,41 @@ def test_worker2_gets_404_on_everything_of_worker(client_for, residents, demo_us
 
 def test_photos_are_served_only_through_the_checked_view(client_for, residents, demo_users, settings):
     r = residents["overdue"]
-    visit, _ = services.visit_record(actor=demo_users["worker"], resident=r, visit_id=uuid.uuid4(), uploads=[factories.jpeg()],
-                                     data=services.VisitInput(visited_at=timezone.now(), outcome="met", lat=r.home_lat,
-                                                              lng=r.home_lng, accuracy_m=8))
+    visit, _ = services.visit_record(
+        actor=demo_users["worker"],
+        resident=r,
+        visit_id=uuid.uuid4(),
+        uploads=[factories.jpeg()],
+        data=services.VisitInput(
+            visited_at=timezone.now(), outcome="met", lat=r.home_lat, lng=r.home_lng, accuracy_m=8
+        ),
+    )
     photo = visit.photos.get()
     response = client_for("street").get(reverse("photo", args=[photo.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert "no-store" in response["Cache-Control"]
     assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
-    assert not settings.MEDIA_URL or client_for("street").get(f"/{settings.MEDIA_URL.strip('/')}/{photo.image}").status_code == 404
+    assert (
+        not settings.MEDIA_URL
+        or client_for("street").get(f"/{settings.MEDIA_URL.strip('/')}/{photo.image}").status_code == 404
+    )
 
 
 def test_visit_form_records_a_visit_and_the_resident_leaves_the_overdue_list(client_for, residents):
     r = residents["overdue"]
     client = client_for("worker")
     form_id = str(uuid.uuid4())
-    payload = {"id": form_id, "outcome": "met", "lat": r.home_lat + 0.0003, "lng": r.home_lng, "accuracy_m": 12,
-               "health": "fair", "hazards": ["gas", "fall"], "needs": "高龄津贴认证", "photos": [factories.jpeg()]}
+    payload = {
+        "id": form_id,
+        "outcome": "met",
+        "lat": r.home_lat + 0.0003,
+        "lng": r.home_lng,
+        "accuracy_m": 12,
+        "health": "fair",
+        "hazards": ["gas", "fall"],
+        "needs": "高龄津贴认证",
+        "photos": [factories.jpeg()],
+    }
     response = client.post(reverse("visit-create", args=[r.pk]), payload)
     assert response.status_code == 302 and response.url == reverse("home")
     visit = Visit.objects.get(pk=form_id)
@@ -202,26 +264,42 @@ def test_visit_form_errors_write_nothing(client_for, residents):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     html_photo = SimpleUploadedFile("x.jpg", b"<html><body>not a photo</body></html>", content_type="image/jpeg")
-    response = client.post(reverse("visit-create", args=[r.pk]),
-                           {"id": uuid.uuid4(), "outcome": "met", "lat": r.home_lat, "lng": r.home_lng, "accuracy_m": 10,
-                            "photos": [factories.jpeg(), html_photo]})
+    response = client.post(
+        reverse("visit-create", args=[r.pk]),
+        {
+            "id": uuid.uuid4(),
+            "outcome": "met",
+            "lat": r.home_lat,
+            "lng": r.home_lng,
+            "accuracy_m": 10,
+            "photos": [factories.jpeg(), html_photo],
+        },
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["photos"]
     response = client.post(reverse("visit-create", args=[r.pk]), {"id": uuid.uuid4(), "outcome": "met"})
     assert response.context["form"].errors["no_location_reason"]
-    response = client.post(reverse("visit-create", args=[r.pk]),
-                           {"id": uuid.uuid4(), "outcome": "met", "lat": 120.07, "lng": 29.3, "accuracy_m": 10})
+    response = client.post(
+        reverse("visit-create", args=[r.pk]),
+        {"id": uuid.uuid4(), "outcome": "met", "lat": 120.07, "lng": 29.3, "accuracy_m": 10},
+    )
     assert response.context["form"].errors["no_location_reason"]  # swapped coordinates explained there
     assert not Visit.objects.filter(resident=r).exists() and not VisitPhoto.objects.exists()
 
 
 def test_visit_correction_by_author_within_a_day(client_for, residents, demo_users):
     r = residents["overdue"]
-    visit, _ = services.visit_record(actor=demo_users["worker"], resident=r, visit_id=uuid.uuid4(),
-                                     data=services.VisitInput(visited_at=timezone.now(), outcome="met", lat=r.home_lat,
-                                                              lng=r.home_lng, accuracy_m=8))
-    response = client_for("worker").post(reverse("visit-correct", args=[visit.pk]),
-                                         {"outcome": "not_home", "reason": "记错了，老人不在家"})
+    visit, _ = services.visit_record(
+        actor=demo_users["worker"],
+        resident=r,
+        visit_id=uuid.uuid4(),
+        data=services.VisitInput(
+            visited_at=timezone.now(), outcome="met", lat=r.home_lat, lng=r.home_lng, accuracy_m=8
+        ),
+    )
+    response = client_for("worker").post(
+        reverse("visit-correct", args=[visit.pk]), {"outcome": "not_home", "reason": "记错了，老人不在家"}
+    )
     assert response.status_code == 302
     visit.refresh_from_db()
     assert visit.outcome == "not_home" and visit.corrections.get().previous == {"outcome": "met"}
@@ -238,8 +316,15 @@ def test_visit_correction_by_author_within_a_day(client_for, residents, demo_use
 def test_register_resident_and_refuse_a_duplicate_id(client_for):
     client = client_for("station")
     nid = factories.national_id("19380506", male=False)
-    data = {"name": "周阿姨", "national_id": nid, "address": "绣湖社区工人路9号", "grid": factories.grid().pk,
-            "care_level": "B", "consent_basis": "written", "categories": ["alone", "aged80"]}
+    data = {
+        "name": "周阿姨",
+        "national_id": nid,
+        "address": "绣湖社区工人路9号",
+        "grid": factories.grid().pk,
+        "care_level": "B",
+        "consent_basis": "written",
+        "categories": ["alone", "aged80"],
+    }
     response = client.post(reverse("resident-create"), data)
     assert response.status_code == 302
     resident = Resident.objects.get(name="周阿姨")
@@ -247,7 +332,10 @@ def test_register_resident_and_refuse_a_duplicate_id(client_for):
     assert nid not in resident.national_id_cipher and resident.national_id_masked.endswith(nid[-4:])
     response = client.post(reverse("resident-create"), {**data, "name": "周阿姨二"})
     assert response.status_code == 200 and response.context["form"].errors["national_id"]
-    response = client.post(reverse("resident-create"), {**data, "name": "坏号", "national_id": nid[:-1] + "0" if nid[-1] != "0" else nid[:-1] + "1"})
+    response = client.post(
+        reverse("resident-create"),
+        {**data, "name": "坏号", "national_id": nid[:-1] + "0" if nid[-1] != "0" else nid[:-1] + "1"},
+    )
     assert response.context["form"].errors["national_id"]
     assert Resident.objects.filter(name__startswith="周阿姨").count() == 1
     # a grid outside the station's community is not even offered
@@ -293,6 +381,7 @@ def test_import_button_only_for_roles_that_may_import(client_for, residents):
 
 # --- review: one person, two hats; error reports -----------------------------------------
 
+
 @pytest.fixture
 def paired_grid(demo_users):
     """The secretary also works grid 1 of 绣湖社区, and their branch is paired with the grid
@@ -303,10 +392,17 @@ def paired_grid(demo_users):
 
     own = factories.grid("绣湖社区第1网格")
     Scope.objects.create(user=demo_users["secretary"], role=Role.GRID_WORKER, area=own)
-    far = (Area.objects.filter(level=Area.Level.GRID).exclude(path__startswith=own.parent.parent.path)
-           .order_by("code").first())
-    Pairing.objects.create(branch=JointBranch.objects.get(number=1), since=date(2024, 1, 1),
-                           point=ServicePoint.objects.get(area=far, tier=ServicePoint.Tier.GRID_POINT))
+    far = (
+        Area.objects.filter(level=Area.Level.GRID)
+        .exclude(path__startswith=own.parent.parent.path)
+        .order_by("code")
+        .first()
+    )
+    Pairing.objects.create(
+        branch=JointBranch.objects.get(number=1),
+        since=date(2024, 1, 1),
+        point=ServicePoint.objects.get(area=far, tier=ServicePoint.Tier.GRID_POINT),
+    )
     return far
 
 
@@ -316,8 +412,10 @@ def test_a_paired_grid_is_no_place_to_register_a_resident(client_for, paired_gri
     offered = {str(value) for value, _label in form.fields["grid"].choices}
     assert str(factories.grid("绣湖社区第1网格").pk) in offered
     assert str(paired_grid.pk) not in offered
-    response = client.post(reverse("resident-create"), {
-        "name": "外网格", "address": "某路1号", "grid": paired_grid.pk, "care_level": "C", "consent_basis": "written"})
+    response = client.post(
+        reverse("resident-create"),
+        {"name": "外网格", "address": "某路1号", "grid": paired_grid.pk, "care_level": "C", "consent_basis": "written"},
+    )
     assert response.status_code == 200 and response.context["form"].errors["grid"]
     assert not Resident.objects.filter(name="外网格").exists()
 
@@ -325,8 +423,11 @@ def test_a_paired_grid_is_no_place_to_register_a_resident(client_for, paired_gri
 def test_a_resident_cannot_be_moved_into_a_paired_grid(client_for, demo_users, paired_grid):
     resident = factories.resident(demo_users["admin"], name="搬不走")
     client = client_for("secretary")
-    data = {k: v for k, v in client.get(reverse("resident-edit", args=[resident.pk])).context["form"].initial.items()
-            if v is not None}
+    data = {
+        k: v
+        for k, v in client.get(reverse("resident-edit", args=[resident.pk])).context["form"].initial.items()
+        if v is not None
+    }
     data.update(grid=paired_grid.pk, categories=[])
     response = client.post(reverse("resident-edit", args=[resident.pk]), data)
     assert response.status_code == 200 and response.context["form"].errors["grid"]
@@ -334,8 +435,9 @@ def test_a_resident_cannot_be_moved_into_a_paired_grid(client_for, demo_users, p
 
 
 @pytest.mark.parametrize("url_name", ["resident-create", "resident-edit"])
-def test_a_typed_national_id_never_reaches_an_error_report(client_for, demo_users, monkeypatch, error_reports,
-                                                          url_name):
+def test_a_typed_national_id_never_reaches_an_error_report(
+    client_for, demo_users, monkeypatch, error_reports, url_name
+):
     """The national ID typed into the form must show as stars in the POST data and in the
     local variables of the view and the services below it."""
     resident = factories.resident(demo_users["admin"], name="报错")
@@ -344,13 +446,22 @@ def test_a_typed_national_id_never_reaches_an_error_report(client_for, demo_user
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, {"resident-create": "resident_create", "resident-edit": "resident_update"}[url_name],
-                        broken)
+    monkeypatch.setattr(
+        services, {"resident-create": "resident_create", "resident-edit": "resident_update"}[url_name], broken
+    )
     client = client_for("station")
     client.raise_request_exception = False
     args = [resident.pk] if url_name == "resident-edit" else []
-    data = {"name": "报错", "national_id": nid, "address": "绣湖路1号", "grid": resident.grid_id, "care_level": "C",
-            "consent_basis": "written", "status": "active", "version": resident.version}
+    data = {
+        "name": "报错",
+        "national_id": nid,
+        "address": "绣湖路1号",
+        "grid": resident.grid_id,
+        "care_level": "C",
+        "consent_basis": "written",
+        "status": "active",
+        "version": resident.version,
+    }
     response = client.post(reverse(url_name, args=args), data)
     assert response.status_code == 500
     reports = error_reports()
