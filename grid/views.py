@@ -11,27 +11,11 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from grid import selectors
-from grid.access import reach_of
 from grid.forms import DirectoryFilterForm
 from grid.geo import from_geojson, shift_geometry_to_gcj02, tile_position, tiles_use_gcj02, to_geojson
-from grid.models import Role, ServicePoint
+from grid.models import ServicePoint
 
 POINTS_PER_PAGE = 30
-
-
-@require_GET
-@login_required
-def overview(request):
-    """Home of users who are not grid workers: what they look after, and shortcuts."""
-    reach = reach_of(request.user)
-    scopes = list(request.user.scopes.select_related("area", "branch").order_by("role"))
-    # The "跑一次没办成" window is kept by street centres and answered by joint branches.
-    shows_complaints = bool(reach.roles & {Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN})
-    return render(
-        request,
-        "grid/home.html",
-        {"scopes": scopes, "reach": reach, "Role": Role, "shows_complaints": shows_complaints},
-    )
 
 
 @require_GET

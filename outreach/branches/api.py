@@ -20,10 +20,11 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field, field_validator
 
 from outreach.branches import selectors, services
+from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_input
+from outreach.common.errors import Conflict
 from outreach.models import ActivityTopic, BranchActivity, BranchActivityPhoto
 from outreach.photos.pipeline import PhotoRejected
-from outreach.residents.api import PHOTO_FILES, InvalidOut, JsonOrForm, MessageOut, invalid_input
-from outreach.residents.services import Conflict
+from outreach.photos.schemas import PHOTO_FILES
 
 router = Router(tags=["joint branches"])
 

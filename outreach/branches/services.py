@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 
 from grid.models import JointBranch, Pairing, Role, Scope, ServicePoint, User
 from outreach.branches.selectors import PAIRABLE_TIER, liaison_choices, may_manage, may_work_in
+from outreach.common.errors import Conflict
 from outreach.models import ActivityTopic, BranchActivity, BranchActivityPhoto, BranchActivityPoint, BranchEvent
 from outreach.photos.pipeline import CleanPhoto, clean_photo, delete_stored, read_upload, store_photo
-from outreach.residents.services import Conflict
 
 Action = BranchEvent.Action
 # How far back a held activity may be logged (a replay of a stored one is always accepted).

@@ -17,10 +17,10 @@ from django.utils.translation import gettext_lazy
 
 from grid.models import Department, JointBranch, Scope, ServicePoint, ServiceWindow
 from outreach.common import due
+from outreach.common.errors import Conflict
 from outreach.complaints.selectors import answers_for_branch, complaint_points_for
 from outreach.errands.notifications import services as notify
 from outreach.models import Complaint, Notification, ServiceType
-from outreach.residents.services import Conflict
 
 MAX_TRIPS = 99
 

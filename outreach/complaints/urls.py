@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from outreach.complaints import views as complaint_views
+from outreach.complaints import views
 
 urlpatterns = [
-    path("complaints/", complaint_views.complaint_list, name="complaint-list"),
-    path("complaints/new/", complaint_views.complaint_create, name="complaint-create"),
-    path("complaints/<int:pk>/", complaint_views.complaint_detail, name="complaint-detail"),
-    path("complaints/<int:pk>/resolve/", complaint_views.complaint_resolve, name="complaint-resolve"),
+    path("complaints/", views.complaint_list, name="complaint-list"),
+    path("complaints/new/", views.complaint_create, name="complaint-create"),
+    path("complaints/<int:pk>/", views.complaint_detail, name="complaint-detail"),
+    path("complaints/<int:pk>/resolve/", views.complaint_resolve, name="complaint-resolve"),
 ]

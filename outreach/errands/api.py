@@ -21,13 +21,14 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field, field_validator
 
 from outreach.common import due
+from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_input
+from outreach.common.errors import Conflict
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, ServiceType
 from outreach.photos.pipeline import PhotoRejected
+from outreach.photos.schemas import PHOTO_FILES
 from outreach.residents import selectors
-from outreach.residents.api import PHOTO_FILES, InvalidOut, JsonOrForm, MessageOut, invalid_input
-from outreach.residents.services import Conflict
 
 router = Router(tags=["errands"])
 

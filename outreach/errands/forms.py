@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from outreach.models import Errand, ServiceType
-from outreach.residents.forms import MultipleFileInput, MultiplePhotoField
+from outreach.photos.forms import MultipleFileInput, MultiplePhotoField
 
 
 class ServiceChoiceField(forms.ModelChoiceField):

@@ -4,6 +4,7 @@ from datetime import date
 
 from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
 
 from grid.access import reach_of
 from grid.models import Role
@@ -104,3 +105,33 @@ def errands_of_resident(*, resident, limit: int = RECENT_ERRANDS) -> list[Errand
 def trips_saved_by(*, resident) -> int:
     """The resident's line of the 最多跑一次 ledger: trips they did not have to make."""
     return resident.trips_saved.aggregate(total=Sum("trips"))["total"] or 0
+
+
+# The buttons: what each next action is called, and the words it needs from the user.
+_BUTTONS = {
+    ErrandEvent.Action.ACCEPT: (gettext_lazy("Accept"), None, None),
+    ErrandEvent.Action.START: (gettext_lazy("Start handling"), None, None),
+    ErrandEvent.Action.RESUME: (gettext_lazy("Materials are in: resume"), None, None),
+    ErrandEvent.Action.COMPLETE: (gettext_lazy("Done at the office"), None, None),
+    ErrandEvent.Action.RETURN: (
+        gettext_lazy("Missing materials"),
+        "note",
+        gettext_lazy("Which materials are missing?"),
+    ),
+    ErrandEvent.Action.ESCALATE: (
+        gettext_lazy("Escalate one tier up"),
+        "note",
+        gettext_lazy("Why can it not be handled here?"),
+    ),
+    ErrandEvent.Action.CANCEL: (gettext_lazy("Cancel the errand"), "reason", gettext_lazy("Why is it cancelled?")),
+}
+
+
+def action_buttons(actions) -> list[dict]:
+    """The next actions as the errand page and the phone's kept Today show them: the
+    button's words, and the field and question of the words it needs (or none)."""
+    return [
+        {"action": action, "label": _BUTTONS[action][0], "field": _BUTTONS[action][1], "prompt": _BUTTONS[action][2]}
+        for action in actions
+        if action in _BUTTONS
+    ]

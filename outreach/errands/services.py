@@ -50,6 +50,10 @@ TIER_LEVEL = {
 }
 
 
+# The longest note an errand's timeline keeps (assignment, escalation, return…).
+NOTE_MAX_LENGTH = 500
+
+
 def next_actions(errand: Errand) -> list[str]:
     """The transitions open to an errand in its state, in the order buttons show them."""
     actions = [a for a, (sources, _target) in TRANSITIONS.items() if errand.state in sources]

@@ -8,30 +8,19 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grid.models import User
 from outreach.common import due
+from outreach.common.errors import Conflict
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
 from outreach.errands.forms import DeliveryForm, ErrandForm
 from outreach.models import Errand, ErrandEvent, ErrandPhoto
 from outreach.photos.pipeline import PhotoRejected, photo_response
 from outreach.residents import selectors
-from outreach.residents.services import Conflict
 
 Action = ErrandEvent.Action
-# The buttons: what each next action is called, and the words it needs from the user.
-BUTTONS = {
-    Action.ACCEPT: (gettext_lazy("Accept"), None, None),
-    Action.START: (gettext_lazy("Start handling"), None, None),
-    Action.RESUME: (gettext_lazy("Materials are in: resume"), None, None),
-    Action.COMPLETE: (gettext_lazy("Done at the office"), None, None),
-    Action.RETURN: (gettext_lazy("Missing materials"), "note", gettext_lazy("Which materials are missing?")),
-    Action.ESCALATE: (gettext_lazy("Escalate one tier up"), "note", gettext_lazy("Why can it not be handled here?")),
-    Action.CANCEL: (gettext_lazy("Cancel the errand"), "reason", gettext_lazy("Why is it cancelled?")),
-}
 
 
 def _page_context(request, errand, **extra) -> dict:
@@ -41,11 +30,7 @@ def _page_context(request, errand, **extra) -> dict:
     return {
         "errand": errand,
         "timeline": _labelled(errand_selectors.errand_timeline(errand=errand)),
-        "buttons": [
-            {"action": a, "label": BUTTONS[a][0], "field": BUTTONS[a][1], "prompt": BUTTONS[a][2]}
-            for a in actions
-            if a in BUTTONS
-        ],
+        "buttons": errand_selectors.action_buttons(actions),
         "may_deliver": Action.DELIVER in actions,
         "may_act": may_act,
         "overdue": due.errand_is_overdue(state=errand.state, due_on=errand.due_on, today=today),

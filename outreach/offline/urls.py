@@ -4,12 +4,12 @@ on the phone and the CSRF token the outbox fetches before sending."""
 
 from django.urls import path
 
-from outreach.offline import views as offline_views
+from outreach.offline import views
 
 urlpatterns = [
-    path("sw.js", offline_views.service_worker, name="service-worker"),
-    path("manifest.webmanifest", offline_views.manifest, name="manifest"),
-    path("offline/", offline_views.offline_page, name="offline-page"),
-    path("offline/today.json", offline_views.offline_today, name="offline-today"),
-    path("offline/csrf", offline_views.offline_csrf, name="offline-csrf"),
+    path("sw.js", views.service_worker, name="service-worker"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
+    path("offline/", views.offline_page, name="offline-page"),
+    path("offline/today.json", views.offline_today, name="offline-today"),
+    path("offline/csrf", views.offline_csrf, name="offline-csrf"),
 ]

@@ -34,7 +34,6 @@ from outreach.common.due import DUE_LABELS
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
 from outreach.errands.forms import VisitErrandForm
-from outreach.errands.views import BUTTONS
 from outreach.models import Errand
 from outreach.residents import selectors
 from outreach.residents.forms import VisitForm
@@ -233,13 +232,12 @@ def _errand_row(errand: Errand) -> dict:
         # The assignee may always act on their own errand (errand_services.may_act).
         "next_actions": [
             {
-                "action": str(action),
-                "label": str(BUTTONS[action][0]),
-                "field": BUTTONS[action][1] or "",
-                "prompt": str(BUTTONS[action][2] or ""),
+                "action": str(button["action"]),
+                "label": str(button["label"]),
+                "field": button["field"] or "",
+                "prompt": str(button["prompt"] or ""),
             }
-            for action in errand_services.next_actions(errand)
-            if action in BUTTONS
+            for button in errand_selectors.action_buttons(errand_services.next_actions(errand))
         ],
     }
 

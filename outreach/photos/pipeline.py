@@ -22,11 +22,15 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from outreach.common.errors import FieldRejected
+
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 
 
-class PhotoRejected(ValueError):
+class PhotoRejected(FieldRejected):
     """A photo that cannot be stored; the message says why, in the user's language."""
+
+    field = "photos"
 
 
 @dataclass(frozen=True)

@@ -7,104 +7,28 @@ different visit under a used id answers 409 with the stored one. Every read and 
 goes through the caller's reach; out of reach is 404, never a hint.
 """
 
-import json
 from datetime import date, datetime
-from typing import Annotated, Any, get_origin
+from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
-from ninja.errors import HttpError
-from ninja.errors import ValidationError as InvalidInput
 from ninja.pagination import LimitOffsetPagination, paginate
-from ninja.params.models import BodyModel, Param
 from pydantic import Field, field_validator
 
 from grid.selectors import area_for_user_or_404
+from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_input
 from outreach.common.due import Due, days_overdue, due_bucket
+from outreach.common.errors import Conflict
 from outreach.models import Hazard, Resident, Visit
 from outreach.photos.pipeline import PhotoRejected
+from outreach.photos.schemas import PHOTO_FILES
 from outreach.residents import selectors, services
 
 router = Router(tags=["outreach"])
-
-
-# --- a body read from JSON, or from the form fields of a multipart request -------------
-
-FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-
-
-class _JsonOrFormModel(BodyModel):
-    @classmethod
-    def resolve(cls, request: HttpRequest, api, path_params):
-        # Validate the schema itself (not a wrapper around it), so that a bad field is
-        # reported as "outcome", not "payload.outcome".
-        name = cls.__read_from_single_attr__
-        schema = cls.model_fields[name].annotation
-        value = schema.model_validate(cls._read(request, api, schema), context={"request": request})
-        return cls.model_construct(**{name: value})
-
-    @staticmethod
-    def _read(request: HttpRequest, api, schema) -> Any:
-        if request.content_type in FORM_TYPES:
-            lists = [name for name, field in schema.model_fields.items() if get_origin(field.annotation) is list]
-            fields = api.parser.parse_querydict(request.POST, lists, request)
-            return {key: value for key, value in fields.items() if value != ""}  # an empty field is a field not sent
-        if not request.body:
-            return {}
-        try:
-            return json.loads(request.body)
-        except ValueError:
-            raise HttpError(400, _("The request body is not valid JSON.")) from None
-
-
-class JsonOrForm(Param):
-    """A body parameter sent as JSON, or as form fields when the request is multipart
-    (a phone sending a visit and its photos in one request)."""
-
-    _model = _JsonOrFormModel
-
-    @classmethod
-    def _param_source(cls) -> str:
-        return "body"
-
-
-def invalid_input(exc: ValidationError | PhotoRejected) -> InvalidInput:
-    """A service's refusal in the API's 422 shape (config.api.invalid): one entry per field
-    and message; a rejected photo is an error of the field "photos"."""
-    if isinstance(exc, PhotoRejected):
-        pairs = [("photos", str(exc))]
-    elif hasattr(exc, "error_dict"):
-        pairs = [(field, message) for field, messages in exc.message_dict.items() for message in messages]
-    else:
-        pairs = [("", message) for message in exc.messages]
-    return InvalidInput(
-        [
-            {"loc": ("body",) if field in ("", "__all__") else ("body", field), "msg": message}
-            for field, message in pairs
-        ]
-    )
-
-
-# --- schemas ------------------------------------------------------------------------------
-
-
-class MessageOut(Schema):
-    message: str
-
-
-class FieldErrorOut(Schema):
-    field: str
-    message: str
-
-
-class InvalidOut(Schema):
-    message: str
-    errors: list[FieldErrorOut]
 
 
 class ResidentOut(Schema):
@@ -263,7 +187,6 @@ class VisitFilter(Schema):
 
 
 # Phones with photos send the visit's fields as multipart form fields beside the files.
-PHOTO_FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
 VISIT_MULTIPART = {
     "requestBody": {
         "content": {
@@ -330,7 +253,7 @@ def visit_create(request: HttpRequest, payload: Annotated[VisitIn, JsonOrForm(..
             uploads=request.FILES.getlist("photos"),
             address_ip=request.META.get("REMOTE_ADDR"),
         )
-    except services.Conflict as exc:
+    except Conflict as exc:
         return Status(409, {"message": exc.message, "visit": _stored_visit(request.user, exc.current.pk)})
     except (ValidationError, PhotoRejected) as exc:
         raise invalid_input(exc) from None

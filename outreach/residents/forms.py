@@ -7,23 +7,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from outreach.common.due import Due
+from outreach.common.forms import DATE_WIDGET, ServiceErrorsMixin
 from outreach.models import Category, Hazard, Resident, Visit
-
-
-class ServiceErrorsMixin:
-    """Puts a service's ValidationError on the form: each message on its field, or on the
-    form when the field is not on it. ``service_error_fields`` sends a service field's
-    messages to another form field (None: to the form)."""
-
-    service_error_fields: dict[str, str | None] = {}
-
-    def add_service_errors(self, error) -> None:
-        if hasattr(error, "error_dict"):
-            for field, messages in error.message_dict.items():
-                target = self.service_error_fields.get(field, field)
-                self.add_error(target if target in self.fields else None, messages)
-        else:
-            self.add_error(None, error.messages)
+from outreach.photos.forms import MultipleFileInput, MultiplePhotoField
 
 
 class ResidentFilterForm(forms.Form):
@@ -49,11 +35,6 @@ class ResidentFilterForm(forms.Form):
 class GridChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
-
-
-# <input type="date"> only takes ISO dates; without the format Django renders the locale's
-# (1936/06/10 in zh-hans), which the browser drops, so an edit would show the date empty.
-DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 class ResidentForm(ServiceErrorsMixin, forms.Form):
@@ -118,18 +99,6 @@ class ResidentForm(ServiceErrorsMixin, forms.Form):
             self.fields["national_id"].help_text = _("Leave empty to keep the stored ID.")
         else:
             del self.fields["status"], self.fields["status_on"], self.fields["version"]
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultiplePhotoField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
-        return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
 
 
 class VisitForm(ServiceErrorsMixin, forms.Form):

@@ -17,28 +17,12 @@ from grid.geo import distance_m
 from grid.models import Area
 from grid.selectors import areas_in_scope
 from outreach.common import crypto, due
+from outreach.common.audit import audit
+from outreach.common.errors import Conflict
 from outreach.models import AuditEvent, Category, Hazard, Resident, ResidentCategory, Visit, VisitCorrection, VisitPhoto
 from outreach.photos.pipeline import CleanPhoto, clean_photo, delete_stored, read_upload, store_photo
 from outreach.reporting import tallies
 from outreach.residents.validation import birth_date_and_sex, clean_accuracy, clean_national_id, clean_position
-
-
-class Conflict(Exception):
-    """Someone else's write got there first; ``current`` is what is stored now."""
-
-    def __init__(self, message: str, current=None):
-        super().__init__(message)
-        self.message = message
-        self.current = current
-
-
-def audit(
-    *, actor, action: str, resident: Resident | None = None, detail: dict | None = None, address: str | None = None
-):
-    return AuditEvent.objects.create(
-        actor=actor, action=action, resident=resident, detail=detail or {}, address=address
-    )
-
 
 # --- residents -------------------------------------------------------------------------
 

@@ -10,10 +10,12 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from grid.models import Role, Scope, ServicePoint
+from outreach.errands.notifications.selectors import notifications_of
 from outreach.models import Errand, Notification
 
 logger = logging.getLogger("daiban.notify")
@@ -78,3 +80,13 @@ def errand_arrived(*, errand: Errand, kind: str, exclude=None) -> list[Notificat
         "holder": errand.holder,
     }
     return send(users=users, kind=kind, errand=errand, text=text)
+
+
+def notification_mark_read(*, notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+
+
+def notifications_mark_all_read(*, user) -> int:
+    return notifications_of(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())

@@ -5,66 +5,26 @@ A user only ever reaches their own notifications; anyone else's id answers 404."
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from outreach.models import Notification
+from outreach.errands.notifications.selectors import (
+    notification_for_user_or_404,
+    notification_target,
+    notifications_of,
+    unread_count,
+)
+from outreach.errands.notifications.services import notification_mark_read, notifications_mark_all_read
 
 NOTIFICATIONS_PER_PAGE = 30
 # htmx stops polling when a response has this status: a session that ran out stops asking.
 HTMX_STOP_POLLING = 286
 # Sent with every change of the unread count: the bell listens for it and asks again.
 CHANGED_EVENT = "notifications-changed"
-
-
-# --- reads and writes ----------------------------------------------------------------
-
-
-def notifications_of(*, user) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
-
-
-def unread_count(*, user) -> int:
-    return notifications_of(user=user).filter(read_at__isnull=True).count()
-
-
-def notification_for_user_or_404(user, pk) -> Notification:
-    return get_object_or_404(notifications_of(user=user), pk=pk)
-
-
-def notification_mark_read(*, notification: Notification) -> None:
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
-
-
-def notifications_mark_all_read(*, user) -> int:
-    return notifications_of(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())
-
-
-# Each kind of target has its page; those pages are written alongside the bell, so a
-# URL name that does not exist (yet) means "no link", not a server error.
-TARGETS = [("errand_id", "errand-detail"), ("order_id", "order-detail"), ("complaint_id", "complaint-detail")]
-
-
-def notification_target(notification: Notification) -> str | None:
-    for attribute, url_name in TARGETS:
-        target_id = getattr(notification, attribute)
-        if target_id is not None:
-            try:
-                return reverse(url_name, args=[target_id])
-            except NoReverseMatch:
-                return None
-    return None
-
-
-# --- views -----------------------------------------------------------------------------
 
 
 @require_GET

@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from outreach.common.forms import ServiceErrorsMixin
 from outreach.errands.orders.services import (
     DESCRIPTION_MAX,
     NAME_MAX,
@@ -13,7 +14,6 @@ from outreach.errands.orders.services import (
     clean_order_name,
     clean_order_phone,
 )
-from outreach.residents.forms import ServiceErrorsMixin
 
 OTHER_SERVICE = "other"
 

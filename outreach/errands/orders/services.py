@@ -20,12 +20,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from grid.models import ServicePoint, User
+from outreach.common.errors import Conflict
 from outreach.errands.notifications import services as notify
 from outreach.errands.orders.selectors import orders_visible_to
 from outreach.errands.services import errand_create
 from outreach.models import Errand, Notification, OnlineOrder, Resident, ServiceType
 from outreach.residents.selectors import residents_visible_to
-from outreach.residents.services import Conflict
 
 NAME_MAX = 50
 DESCRIPTION_MAX = 300

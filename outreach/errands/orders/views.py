@@ -20,6 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from grid.models import Area
 from grid.selectors import areas_in_scope, service_point_for_user_or_404
+from outreach.common.errors import Conflict
+from outreach.common.requests import client_address
 from outreach.errands.orders import selectors as order_selectors
 from outreach.errands.orders import services as order_services
 from outreach.errands.orders.forms import ConfirmForm, OrderForm, RejectForm
@@ -28,7 +30,6 @@ from outreach.models import OnlineOrder, Resident
 from outreach.residents import services
 from outreach.residents.forms import ResidentForm
 from outreach.residents.selectors import residents_visible_to
-from outreach.residents.views import client_address
 
 ORDERS_PER_PAGE = 30
 PAPERS = ("a5", "a4")
@@ -204,7 +205,7 @@ def order_confirm(request, pk: int):
                 service=form.cleaned_data["service"],
                 note=form.cleaned_data["note"],
             )
-        except services.Conflict as conflict:
+        except Conflict as conflict:
             return _already_handled(request, conflict)
         except ValidationError as error:
             form.add_service_errors(error)
@@ -228,7 +229,7 @@ def order_reject(request, pk: int):
     if form.is_valid():
         try:
             order_services.order_reject(actor=request.user, order=order, reason=form.cleaned_data["reason"])
-        except services.Conflict as conflict:
+        except Conflict as conflict:
             return _already_handled(request, conflict)
         except ValidationError as error:
             form.add_service_errors(error)

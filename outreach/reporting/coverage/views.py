@@ -6,11 +6,8 @@ ask ``outreach.coverage``, render."""
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,8 +22,10 @@ from grid.geo import from_geojson, shift_geometry_to_gcj02, simplify_for_zoom, t
 from grid.models import Area, ServicePoint
 from grid.selectors import open_pairings, service_points_visible_to, tier_rank
 from outreach.common import due
+from outreach.common.requests import CountedPaginator
 from outreach.errands.selectors import errands_visible_to
 from outreach.reporting.coverage import selectors as coverage
+from outreach.reporting.coverage.forms import LAYER_LABELS, RESIDENT_LAYERS, SORT_LABELS, CoverageQueryForm, Layer
 from outreach.reporting.coverage.selectors import PERIOD_LABELS, Figures, Period, PeriodKind, Place
 from outreach.residents.selectors import residents_visible_to
 
@@ -40,30 +39,6 @@ ZOOM_FOR_PARTS = {Area.Level.CITY: 8, Area.Level.TOWN: 10, Area.Level.COMMUNITY:
 # the markers never hide the colours.
 POINT_LEVELS_BELOW = 1
 
-
-class Layer:
-    POINTS = "points"
-    BRANCH_POINTS = "branch_points"
-    MISSED = "missed"
-    ERRANDS = "errands"
-
-
-RESIDENT_LAYERS = {Layer.MISSED, Layer.ERRANDS}
-LAYER_LABELS = {
-    Layer.POINTS: _("Service points"),
-    Layer.BRANCH_POINTS: _("Joint-branch agency points"),
-    Layer.MISSED: _("Missed residents"),
-    Layer.ERRANDS: _("Overdue errands"),
-}
-
-SORT_LABELS = {
-    "name": _("Area"),
-    "active": _("Residents"),
-    "share": _("On time"),
-    "missed": _("Missed"),
-    "visits": _("Visits"),
-    "flagged": _("Away or no location"),
-}
 
 # What coverage-map.js writes into tooltips and popups, in the page's language.
 JS_LABELS = {
@@ -80,53 +55,6 @@ JS_LABELS = {
     "failed": _("The map data could not be loaded. Check the connection and reload the page."),
     "truncated": _("Only the most overdue are drawn on the map; the list has them all."),
 }
-
-
-class CoverageQueryForm(forms.Form):
-    """The query string shared by the page and its GeoJSON: which area, which period."""
-
-    area = forms.IntegerField(min_value=1, required=False)
-    period = forms.ChoiceField(
-        choices=[(k.value, PERIOD_LABELS[k]) for k in PeriodKind],
-        required=False,
-        error_messages={"invalid_choice": _("Choose a period: this week, this month, last month or custom.")},
-    )
-    start = forms.DateField(
-        required=False,
-        error_messages={
-            "invalid": _("The first day of the period is not a date: pick it in the calendar (YYYY-MM-DD).")
-        },
-    )
-    end = forms.DateField(
-        required=False,
-        error_messages={
-            "invalid": _("The last day of the period is not a date: pick it in the calendar (YYYY-MM-DD).")
-        },
-    )
-    sort = forms.ChoiceField(choices=[(s, s) for key in SORT_LABELS for s in (key, f"-{key}")], required=False)
-    page = forms.IntegerField(min_value=1, required=False)
-    zoom = forms.IntegerField(min_value=3, max_value=19, required=False)
-    layer = forms.ChoiceField(choices=list(LAYER_LABELS.items()), required=False)
-
-    def __init__(self, data, *, today):
-        super().__init__(data)
-        self.today = today
-
-    def clean(self):
-        data = super().clean()
-        if "period" in self.errors or "start" in self.errors or "end" in self.errors:
-            return data
-        try:
-            data["the_period"] = coverage.period_for(
-                data.get("period") or coverage.DEFAULT_PERIOD,
-                today=self.today,
-                start=data.get("start"),
-                end=data.get("end"),
-            )
-        except ValidationError as exc:
-            for field, errors in exc.error_dict.items():
-                self.add_error(field, errors)
-        return data
 
 
 def _parse(request) -> CoverageQueryForm:
@@ -185,14 +113,6 @@ def _table_head(sort: str, area_id: int | None, period: Period) -> list[dict]:
         url = _page_url(area_id, period, sort=f"-{key}" if sort == key else key)
         head.append({"key": key, "label": label, "url": url, "direction": direction})
     return head
-
-
-class CountedPaginator(Paginator):
-    """A paginator told its count, when the figures have counted the rows already."""
-
-    def __init__(self, object_list, per_page, *, count: int):
-        super().__init__(object_list, per_page)
-        self.__dict__["count"] = count  # what the cached property would have queried
 
 
 def _missed_page(user, place: Place, period: Period, number: int | None, count: int):

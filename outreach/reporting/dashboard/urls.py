@@ -3,10 +3,10 @@ the monthly coverage report."""
 
 from django.urls import path, re_path
 
-from outreach.reporting.dashboard import views as dashboard_views
+from outreach.reporting.dashboard import views
 
 urlpatterns = [
-    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
-    re_path(r"^dashboard/export\.(?P<fmt>xlsx|csv)$", dashboard_views.dashboard_export, name="dashboard-export"),
-    path("coverage/report.xlsx", dashboard_views.coverage_report, name="coverage-report"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    re_path(r"^dashboard/export\.(?P<fmt>xlsx|csv)$", views.dashboard_export, name="dashboard-export"),
+    path("coverage/report.xlsx", views.coverage_report, name="coverage-report"),
 ]

@@ -5,20 +5,15 @@ dashboard's tables, ``coverage.place_for_user_or_404`` for the map's), ask
 ``outreach.dashboard`` / ``outreach.coverage``, render or write the file."""
 
 import math
-from calendar import monthrange
-from datetime import date
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from grid.models import Area
@@ -27,59 +22,8 @@ from outreach.reporting import exports
 from outreach.reporting.coverage import selectors as coverage
 from outreach.reporting.coverage.selectors import PERIOD_LABELS, Period, PeriodKind
 from outreach.reporting.dashboard import selectors as figures_of
+from outreach.reporting.dashboard.forms import TABLES, DashboardQueryForm, ExportForm, ReportForm
 from outreach.residents.selectors import residents_visible_to
-
-
-class DashboardQueryForm(forms.Form):
-    """The query string of the dashboard, its exports and the coverage map's exports:
-    which area (none: the user's own start), which period."""
-
-    area = forms.IntegerField(min_value=1, required=False)
-    period = forms.ChoiceField(choices=[(k.value, PERIOD_LABELS[k]) for k in PeriodKind], required=False)
-    start = forms.DateField(required=False)
-    end = forms.DateField(required=False)
-
-    def __init__(self, data, *, today: date):
-        super().__init__(data)
-        self.today = today
-
-    def clean(self):
-        data = super().clean()
-        if not {"period", "start", "end"} & set(self.errors):
-            try:
-                data["the_period"] = coverage.period_for(
-                    data.get("period") or coverage.DEFAULT_PERIOD,
-                    today=self.today,
-                    start=data.get("start"),
-                    end=data.get("end"),
-                )
-            except ValidationError as exc:
-                for name, errors in exc.error_dict.items():
-                    self.add_error(name, errors)
-        return data
-
-    def period_errors(self) -> list[str]:
-        return [str(e) for name in ("period", "start", "end") for e in self.errors.get(name, [])]
-
-
-TABLES = {
-    "children": gettext_lazy("Dashboard by area"),
-    "trend": gettext_lazy("Weekly trend"),
-    "coverage": gettext_lazy("Coverage by area"),
-    "missed": gettext_lazy("Missed residents"),
-}
-
-
-class ExportForm(DashboardQueryForm):
-    table = forms.ChoiceField(
-        choices=list(TABLES.items()),
-        error_messages={
-            "required": gettext_lazy("Say which table to export: children, trend, coverage or missed."),
-            "invalid_choice": gettext_lazy(
-                "There is no table “%(value)s”: choose children, trend, coverage or missed."
-            ),
-        },
-    )
 
 
 def _parse(form_class, request, **kwargs):
@@ -419,39 +363,6 @@ def dashboard_export(request, fmt: str):
                 missed = coverage.mark_days_overdue(missed, period)
                 table = exports.missed_table(missed, title=title)
         return exports.table_response(table, fmt=fmt, filename=_filename(title, place_name, period))
-
-
-class ReportForm(forms.Form):
-    area = forms.IntegerField(
-        min_value=1, error_messages={"required": gettext_lazy("Say which town the report is for.")}
-    )
-    month = forms.RegexField(
-        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
-        required=False,
-        error_messages={"invalid": gettext_lazy("Give the month as YYYY-MM, for example 2026-05.")},
-    )
-
-    def __init__(self, data, *, today: date):
-        super().__init__(data)
-        self.today = today
-
-    def clean(self):
-        data = super().clean()
-        if "month" in self.errors:
-            return data
-        year, month = map(int, (data.get("month") or f"{self.today:%Y-%m}").split("-"))
-        start = date(year, month, 1)
-        try:
-            data["the_period"] = coverage.period_for(
-                PeriodKind.CUSTOM, today=self.today, start=start, end=start.replace(day=monthrange(year, month)[1])
-            )
-        except ValidationError:
-            self.add_error(
-                "month",
-                _("The month %(month)s has not begun yet: choose this month or an earlier one.")
-                % {"month": f"{year}-{month:02d}"},
-            )
-        return data
 
 
 @require_GET

@@ -39,8 +39,8 @@ from grid.access import reach_of
 from grid.models import Area, Role
 from grid.selectors import areas_in_scope
 from outreach.common import crypto, due
+from outreach.common.audit import audit
 from outreach.models import AuditEvent, Category, Resident, ResidentCategory, RosterImport
-from outreach.residents.services import audit
 from outreach.residents.validation import birth_date_and_sex, clean_national_id, clean_position
 
 MAX_BYTES = 5 * 1024 * 1024

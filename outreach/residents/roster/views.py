@@ -4,7 +4,6 @@ only; everyone else (and anyone but the uploader, for a staged import) gets 404.
 
 import io
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,24 +11,14 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grid.models import Area
 from grid.selectors import areas_in_scope
 from outreach.residents.roster import services as roster
-
-
-class RosterUploadForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("Roster file (.xlsx or .csv)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
-        error_messages={
-            "required": gettext_lazy("Choose the roster file to upload."),
-            "empty": gettext_lazy("The file is empty."),
-        },
-    )
+from outreach.residents.roster.forms import RosterUploadForm
 
 
 def _importer_only(user) -> None:

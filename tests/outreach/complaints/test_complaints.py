@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from grid.models import Department, JointBranch, Role, Scope, ServicePoint, User
 from outreach.common import due
+from outreach.common.errors import Conflict
 from outreach.complaints import services as complaint_services
 from outreach.models import Complaint, Notification, ServiceType
-from outreach.residents.services import Conflict
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from demo.territory import demo_public_code
 from grid.models import Area, ServicePoint
+from outreach.common.errors import Conflict
 from outreach.errands.orders import services as order_services
 from outreach.models import Errand, Notification, OnlineOrder, Resident, ServiceType
-from outreach.residents.services import Conflict
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -21,11 +21,11 @@ from PIL import ExifTags, Image
 from demo.territory import seed_territory
 from grid.models import JointBranch, ServicePoint, ServiceWindow, User
 from outreach.common import due
+from outreach.common.errors import Conflict
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, ServiceType, TripsSaved
 from outreach.photos.pipeline import PhotoRejected, photo_storage
-from outreach.residents.services import Conflict
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,10 @@ from stdnum.cn.ric import calc_check_digit
 
 from grid.models import Area
 from outreach.common import crypto
+from outreach.common.errors import Conflict
 from outreach.models import AuditEvent, Resident, ResidentCategory, Visit, VisitCorrection
 from outreach.residents import services
-from outreach.residents.services import Conflict, VisitInput
+from outreach.residents.services import VisitInput
 
 pytestmark = pytest.mark.django_db
 

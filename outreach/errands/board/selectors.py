@@ -1,0 +1,211 @@
+"""Reads of the assignment board: the open errands of the user's scope under the
+board's filters and tabs, the filter options with their counts, and who each errand may
+be given to."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db.models import Count, F, Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from grid.models import Role, Scope
+from outreach.common import due
+from outreach.errands.selectors import errands_list, errands_visible_to
+from outreach.errands.services import OPEN_STATES, may_act, next_actions
+from outreach.models import Errand, ErrandEvent
+
+# The open states in lifecycle order, for the state filter.
+BOARD_STATES = [(value, label) for value, label in Errand.State.choices if value in OPEN_STATES]
+
+# assignable_users (errand_services) gives an errand to the people whose areas cover the
+# resident (these roles) and to the members of the branch holding it; the board applies
+# the same rule to a whole page at once (tests/outreach/test_board.py checks they agree).
+ASSIGNABLE_AREA_ROLES = (Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL)
+ROLE_ORDER = {
+    role: rank
+    for rank, role in enumerate([Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY])
+}
+
+
+class Tab(StrEnum):
+    UNASSIGNED = "unassigned"
+    OVERDUE = "overdue"
+    OPEN = "open"
+    ASSIGNEE = "assignee"
+
+
+TAB_LABELS = {
+    Tab.UNASSIGNED: gettext_lazy("Unassigned"),
+    Tab.OVERDUE: gettext_lazy("Overdue"),
+    Tab.OPEN: gettext_lazy("All open"),
+    Tab.ASSIGNEE: gettext_lazy("By assignee"),
+}
+
+
+@dataclass
+class BoardRow:
+    """One errand on the board with what the user may do to it."""
+
+    errand: Errand
+    candidates: list[Scope] = field(default_factory=list)
+    may_act: bool = False
+    can_escalate: bool = False
+    overdue: bool = False
+    days_overdue: int = 0
+    detail_url: str | None = None
+    heading: dict | None = None  # the "by assignee" tab starts a group here
+    message: str = ""  # what the last action did
+    error: str = ""
+    conflict: bool = False
+
+
+def errand_detail_url(errand_id) -> str | None:
+    """The errand page, once its URL exists (it is written alongside the board)."""
+    try:
+        return reverse("errand-detail", args=[errand_id])
+    except NoReverseMatch:
+        return None
+
+
+def board_open_errands(
+    *, user, today, service: int | None = None, state: str = "", holder: str = "", assignee: str = ""
+) -> QuerySet[Errand]:
+    """The open errands of the user's scope under the board's filters, most urgent first."""
+    return errands_list(user=user, today=today, state=state, service=service, holder=holder, assignee=assignee).filter(
+        state__in=OPEN_STATES
+    )
+
+
+def board_errands(*, user, today, tab: str = Tab.UNASSIGNED, **filters) -> QuerySet[Errand]:
+    """The errands on one tab of the board (grouped by assignee on that tab)."""
+    errands = board_open_errands(user=user, today=today, **filters)
+    if tab == Tab.UNASSIGNED:
+        errands = errands.filter(assignee__isnull=True)
+    elif tab == Tab.OVERDUE:
+        errands = errands.filter(due.errand_overdue_q(today))
+    elif tab == Tab.ASSIGNEE:
+        errands = errands.order_by(
+            F("assignee__full_name").asc(nulls_last=True),
+            F("assignee_id").asc(nulls_last=True),
+            "due_on",
+            "requested_at",
+            "pk",
+        )
+    return errands
+
+
+def board_tab_counts(*, user, today, **filters) -> dict[str, int]:
+    """How many errands each tab holds under the current filters: one query."""
+    counts = board_open_errands(user=user, today=today, **filters).aggregate(
+        open=Count("pk"),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        overdue=Count("pk", filter=due.errand_overdue_q(today)),
+    )
+    return {
+        Tab.UNASSIGNED: counts["unassigned"],
+        Tab.OVERDUE: counts["overdue"],
+        Tab.OPEN: counts["open"],
+        Tab.ASSIGNEE: counts["open"],
+    }
+
+
+def board_facets(*, user) -> dict[str, list[dict]]:
+    """Who holds and who is assigned the open errands in the user's scope (whatever the
+    filters), with counts: the options of the holder and assignee filters. One query."""
+    groups = (
+        errands_visible_to(user=user)
+        .filter(state__in=OPEN_STATES)
+        .values(
+            "holder_point_id",
+            "holder_point__name",
+            "holder_branch_id",
+            "holder_branch__name",
+            "assignee_id",
+            "assignee__full_name",
+            "assignee__username",
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    holders: dict[str, dict] = {}
+    people: dict[int, dict] = {}
+    for g in groups:
+        if g["holder_point_id"]:
+            key, name = f"point:{g['holder_point_id']}", g["holder_point__name"]
+        else:
+            key, name = f"branch:{g['holder_branch_id']}", g["holder_branch__name"]
+        holders.setdefault(key, {"value": key, "name": name, "count": 0})["count"] += g["n"]
+        if g["assignee_id"]:
+            name = g["assignee__full_name"] or g["assignee__username"]
+            person = people.setdefault(g["assignee_id"], {"value": str(g["assignee_id"]), "name": name, "count": 0})
+            person["count"] += g["n"]
+    return {
+        "holders": sorted(holders.values(), key=lambda h: (h["value"].startswith("branch"), h["name"])),
+        "people": sorted(people.values(), key=lambda p: p["name"]),
+    }
+
+
+def assignable_for(errands: list[Errand]) -> dict:
+    """``errand_services.assignable_users`` for many errands in one query: errand id →
+    the scopes of the people it may be given to, one per person, lowest tier first."""
+    codes_of = {e.pk: {*e.resident.grid.ancestor_codes[1:], e.resident.grid.code} for e in errands}
+    all_codes = set().union(*codes_of.values()) if errands else set()
+    branch_ids = {e.holder_branch_id for e in errands if e.holder_branch_id}
+    if not all_codes and not branch_ids:
+        return {}
+    q = Q(area__code__in=all_codes, role__in=ASSIGNABLE_AREA_ROLES)
+    if branch_ids:
+        q |= Q(branch_id__in=branch_ids)
+    scopes = sorted(
+        Scope.objects.filter(q).select_related("user", "area", "branch"),
+        key=lambda s: (ROLE_ORDER.get(s.role, 9), s.user.display_name, s.user_id),
+    )
+    result = {}
+    for errand in errands:
+        codes, seen, chosen = codes_of[errand.pk], set(), []
+        for scope in scopes:
+            fits = (scope.area_id and scope.area.code in codes and scope.role in ASSIGNABLE_AREA_ROLES) or (
+                scope.branch_id and scope.branch_id == errand.holder_branch_id
+            )
+            if fits and scope.user_id not in seen:
+                seen.add(scope.user_id)
+                chosen.append(scope)
+        result[errand.pk] = chosen
+    return result
+
+
+def board_rows(*, user, errands: list[Errand], today) -> list[BoardRow]:
+    candidates = assignable_for(errands)
+    rows = []
+    for errand in errands:
+        acting = may_act(user, errand)
+        rows.append(
+            BoardRow(
+                errand=errand,
+                candidates=candidates.get(errand.pk, []),
+                may_act=acting,
+                can_escalate=acting and ErrandEvent.Action.ESCALATE in next_actions(errand),
+                overdue=due.errand_is_overdue(state=errand.state, due_on=errand.due_on, today=today),
+                days_overdue=due.errand_days_overdue(due_on=errand.due_on, today=today),
+                detail_url=errand_detail_url(errand.pk),
+            )
+        )
+    return rows
+
+
+def with_assignee_headings(rows: list[BoardRow], errands: QuerySet[Errand]) -> None:
+    """On the "by assignee" tab, mark where each person's group starts on this page, with
+    how many errands the group holds under the filters (one query)."""
+    counts = dict(errands.order_by().values_list("assignee_id").annotate(n=Count("pk")))
+    previous = object()
+    for row in rows:
+        assignee = row.errand.assignee
+        key = assignee.pk if assignee else None
+        if key != previous:
+            row.heading = {
+                "name": assignee.display_name if assignee else _("Not assigned yet"),
+                "count": counts.get(key, 0),
+            }
+            previous = key

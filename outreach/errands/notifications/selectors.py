@@ -1,0 +1,31 @@
+"""Reads of the notification bell: a user only ever reaches their own notifications."""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+
+from outreach.models import Notification
+
+
+def notifications_of(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def unread_count(*, user) -> int:
+    return notifications_of(user=user).filter(read_at__isnull=True).count()
+
+
+def notification_for_user_or_404(user, pk) -> Notification:
+    return get_object_or_404(notifications_of(user=user), pk=pk)
+
+
+# Each kind of target has its page.
+TARGETS = [("errand_id", "errand-detail"), ("order_id", "order-detail"), ("complaint_id", "complaint-detail")]
+
+
+def notification_target(notification: Notification) -> str | None:
+    for attribute, url_name in TARGETS:
+        target_id = getattr(notification, attribute)
+        if target_id is not None:
+            return reverse(url_name, args=[target_id])
+    return None
