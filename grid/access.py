@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
+from django.http import HttpRequest
 
 from grid.models import BRANCH_ROLES, PATH_SEPARATOR, Role, Scope, User
 
@@ -60,6 +61,13 @@ class Reach:
         for path in self.area_paths:
             q |= Q(**{field: path})
         return q
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request of a view or API operation behind a login: its user is a User, never
+    the anonymous one (an annotation for type checkers; Django builds plain requests)."""
+
+    user: User
 
 
 EMPTY_REACH = Reach(roles=frozenset(), area_ids=(), area_paths=(), branch_ids=())
