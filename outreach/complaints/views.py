@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from grid.models import Department, ServicePoint
 from outreach.common import due
 from outreach.complaints import selectors, services
 from outreach.complaints.selectors import Tab
@@ -35,7 +36,7 @@ class ServiceChoiceField(forms.ModelChoiceField):
 
 
 class ComplaintForm(ServiceErrorsMixin, forms.Form):
-    point = forms.ModelChoiceField(
+    point: "forms.ModelChoiceField[ServicePoint]" = forms.ModelChoiceField(
         label=gettext_lazy("Registered at"),
         queryset=None,
         empty_label=None,
@@ -57,7 +58,7 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
         empty_label=gettext_lazy("— none or not listed —"),
         help_text=gettext_lazy("Optional. With the department left empty, the service's department is used."),
     )
-    department = forms.ModelChoiceField(
+    department: "forms.ModelChoiceField[Department]" = forms.ModelChoiceField(
         label=gettext_lazy("Department"),
         queryset=None,
         required=False,

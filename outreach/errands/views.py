@@ -1,6 +1,8 @@
 """Screens of one errand: creating it, its page with the timeline and the next actions
 as big buttons, the materials checklist, assignment, delivery and receipt photos."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,9 +23,12 @@ from outreach.photos.pipeline import PhotoRejected, photo_response
 from outreach.residents import selectors
 from outreach.residents.services import Conflict
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 Action = ErrandEvent.Action
 # The buttons: what each next action is called, and the words it needs from the user.
-BUTTONS = {
+BUTTONS: "dict[str, tuple[StrPromise, str | None, StrPromise | None]]" = {
     Action.ACCEPT: (gettext_lazy("Accept"), None, None),
     Action.START: (gettext_lazy("Start handling"), None, None),
     Action.RESUME: (gettext_lazy("Materials are in: resume"), None, None),

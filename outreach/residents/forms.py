@@ -2,6 +2,7 @@
 decide what is valid and write."""
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -9,8 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from outreach.common.due import Due
 from outreach.models import Category, Hazard, Resident, Visit
 
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm  # what the mixin is mixed into
+else:
+    _FormBase = object
 
-class ServiceErrorsMixin:
+
+class ServiceErrorsMixin(_FormBase):
     """Puts a service's ValidationError on the form: each message on its field, or on the
     form when the field is not on it. ``service_error_fields`` sends a service field's
     messages to another form field (None: to the form)."""
@@ -113,7 +119,7 @@ class ResidentForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, grids, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = grids
+        self.fields["grid"].queryset = grids  # type: ignore[attr-defined]  # a ModelChoiceField
         if editing:
             self.fields["national_id"].help_text = _("Leave empty to keep the stored ID.")
         else:

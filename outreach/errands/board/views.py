@@ -45,7 +45,7 @@ BOARD_STATES = [(value, label) for value, label in Errand.State.choices if value
 # resident (these roles) and to the members of the branch holding it; the board applies
 # the same rule to a whole page at once (tests/outreach/test_board.py checks they agree).
 ASSIGNABLE_AREA_ROLES = (Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL)
-ROLE_ORDER = {
+ROLE_ORDER: dict[str, int] = {
     role: rank
     for rank, role in enumerate([Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY])
 }
@@ -207,7 +207,7 @@ def assignable_for(errands: list[Errand]) -> dict:
     for errand in errands:
         codes, seen, chosen = codes_of[errand.pk], set(), []
         for scope in scopes:
-            fits = (scope.area_id and scope.area.code in codes and scope.role in ASSIGNABLE_AREA_ROLES) or (
+            fits = (scope.area is not None and scope.area.code in codes and scope.role in ASSIGNABLE_AREA_ROLES) or (
                 scope.branch_id and scope.branch_id == errand.holder_branch_id
             )
             if fits and scope.user_id not in seen:
