@@ -1,11 +1,12 @@
 # Daiban: `make run` serves the demo on SQLite, `make test` runs the whole suite.
-# Both set up .venv from requirements.txt with a Python >= 3.12 found on this machine.
+# `make check` runs ruff (lint and format) and mypy. All set up .venv from requirements.txt
+# with a Python >= 3.12 found on this machine.
 
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test venv migrate seed messages bench clean
+.PHONY: run test check venv migrate seed messages bench clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || "$$(sh scripts/find-python)" -m venv $(VENV)
@@ -29,6 +30,13 @@ run: seed
 test: $(STAMP)
 	@mkdir -p var
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Lint, format and types: ruff over the tree, mypy over config, grid, outreach and demo
+# (strict on services, selectors and grid.access; see [tool.mypy] in pyproject.toml).
+check: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Benchmark (not part of `make test`): the demo city and a synthetic Yiwu-scale city
 # (seed_city, BENCH_RESIDENTS residents; the first run generates it, ~7 minutes at

@@ -8,6 +8,7 @@ DAIBAN_DEBUG=0, DAIBAN_SECRET_KEY, DAIBAN_FIELD_KEY, DAIBAN_ALLOWED_HOSTS and DA
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -181,7 +182,7 @@ MEDIA_ROOT = Path(os.environ.get("DAIBAN_MEDIA_ROOT", BASE_DIR / "var" / "media"
 # --- Maps ----------------------------------------------------------------------------
 # none: areas and points on a plain background (works with no tile server at all).
 # osm, tianditu (needs DAIBAN_TIANDITU_KEY; WGS-84), amap (GCJ-02: overlays are shifted).
-TILE_PROVIDERS = {
+TILE_PROVIDERS: dict[str, dict[str, Any]] = {
     "none": {"tiles": [], "hosts": [], "crs": "wgs84"},
     "osm": {
         "tiles": [

@@ -4,6 +4,7 @@ overdue and due rows for the demo workers. Deterministic; a second run adds noth
 import random
 import uuid
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -33,7 +34,7 @@ def _national_id(rng: random.Random, born: date, male: bool) -> str:
 
 
 def _categories(rng: random.Random, age: int) -> tuple[list[str], int | None]:
-    chosen = []
+    chosen: list[str] = []
     if age >= 80:
         chosen.append(Category.AGED_80)
     for category, share in [
@@ -325,7 +326,7 @@ def _branch_activities(
 
     quiet = settings.DAIBAN_BRANCH_NEGLECT_DAYS + 30
     kinds = BranchActivity.Kind.values
-    plans = []
+    plans: list[dict[str, Any]] = []
 
     def add(day: date, points: list[int], status: str = BranchActivity.Status.HELD) -> None:
         plans.append(

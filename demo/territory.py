@@ -122,7 +122,7 @@ def demo_public_code(area_code: str, tier: str) -> str:
 
 
 def build_service_points(rng: random.Random) -> None:
-    tier_by_level = {
+    tier_by_level: dict[int, tuple[str, str]] = {
         Area.Level.TOWN: (ServicePoint.Tier.STREET_CENTRE, "代办中心"),
         Area.Level.COMMUNITY: (ServicePoint.Tier.COMMUNITY_STATION, "代办站"),
         Area.Level.GRID: (ServicePoint.Tier.GRID_POINT, "代办点"),
@@ -237,7 +237,7 @@ def build_users(demo_community: Area) -> list[User]:
         else:
             area = where[place]
             Scope.objects.get_or_create(user=user, role=role, area=area)
-            tier = {
+            tier: dict[int, str] = {
                 Area.Level.GRID: ServicePoint.Tier.GRID_POINT,
                 Area.Level.COMMUNITY: ServicePoint.Tier.COMMUNITY_STATION,
             }

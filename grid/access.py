@@ -7,9 +7,11 @@ not-yours are the same answer: 404.
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
+from django.http import HttpRequest
 
-from grid.models import BRANCH_ROLES, PATH_SEPARATOR, Role, Scope
+from grid.models import BRANCH_ROLES, PATH_SEPARATOR, Role, Scope, User
 
 AREA_ROLES = frozenset({Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.CITY_ADMIN})
 # Roles that may read every joint branch's workspace (read-only unless they lead it).
@@ -61,25 +63,34 @@ class Reach:
         return q
 
 
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request of a view or API operation behind a login: its user is a User, never
+    the anonymous one (an annotation for type checkers; Django builds plain requests)."""
+
+    user: User
+
+
 EMPTY_REACH = Reach(roles=frozenset(), area_ids=(), area_paths=(), branch_ids=())
 
 
-def reach_of(user) -> Reach:
-    if not getattr(user, "is_authenticated", False):
+def reach_of(user: User | AnonymousUser) -> Reach:
+    if not getattr(user, "is_authenticated", False) or isinstance(user, AnonymousUser):
         return EMPTY_REACH
-    cached = getattr(user, "_daiban_reach", None)
+    cached: Reach | None = getattr(user, "_daiban_reach", None)
     if cached is not None:
         return cached
     scopes = list(Scope.objects.filter(user=user).select_related("area").only("role", "branch_id", "area__path"))
-    paths = sorted({s.area.path for s in scopes if s.area_id})
+    paths = sorted({s.area.path for s in scopes if s.area is not None})
     # A path already covered by a shorter one adds nothing to the filter.
     roots = tuple(p for p in paths if not any(p != q and p.startswith(q) for q in paths))
     reach = Reach(
         roles=frozenset(s.role for s in scopes),
-        area_ids=tuple(sorted({s.area_id for s in scopes if s.area_id})),
+        area_ids=tuple(sorted({s.area_id for s in scopes if s.area_id is not None})),
         area_paths=roots,
         branch_ids=tuple(sorted({s.branch_id for s in scopes if s.branch_id and s.role in MEMBER_ROLES})),
-        led_branch_ids=tuple(sorted({s.branch_id for s in scopes if s.role == Role.BRANCH_SECRETARY})),
+        led_branch_ids=tuple(
+            sorted({s.branch_id for s in scopes if s.role == Role.BRANCH_SECRETARY and s.branch_id is not None})
+        ),
     )
-    user._daiban_reach = reach
+    user._daiban_reach = reach  # type: ignore[attr-defined]  # a per-request cache, not a field
     return reach

@@ -80,7 +80,7 @@ class ScopeInline(ReachChoicesMixin, admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("Daiban"), {"fields": ("full_name", "phone")}))
+    fieldsets = (*BaseUserAdmin.fieldsets, (_("Daiban"), {"fields": ("full_name", "phone")}))  # type: ignore[misc]  # set on BaseUserAdmin
     list_display = ["username", "full_name", "phone", "is_active", "is_staff"]
     search_fields = ["username", "full_name", "phone"]
     inlines = [ScopeInline]

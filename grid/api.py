@@ -1,11 +1,10 @@
 """API of the territory and the service network: who am I, areas, service points."""
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from grid import selectors
-from grid.access import reach_of
+from grid.access import AuthenticatedHttpRequest, reach_of
 from grid.models import Area, ServicePoint
 
 router = Router(tags=["territory"])
@@ -60,7 +59,7 @@ class ServicePointFilter(Schema):
 
 
 @router.get("/me", response=MeOut)
-def me(request: HttpRequest):
+def me(request: AuthenticatedHttpRequest):
     user = request.user
     reach = reach_of(user)
     scopes = list(user.scopes.order_by("role", "area_id", "branch_id").values("role", "area_id", "branch_id"))
@@ -77,7 +76,7 @@ def me(request: HttpRequest):
 
 @router.get("/areas", response=list[AreaOut])
 @paginate(LimitOffsetPagination)
-def areas(request: HttpRequest, filters: Query[AreaFilter]):
+def areas(request: AuthenticatedHttpRequest, filters: Query[AreaFilter]):
     result = selectors.areas_visible_to(user=request.user)
     if filters.parent is not None:
         parent = selectors.area_for_user_or_404(request.user, filters.parent)
@@ -89,6 +88,6 @@ def areas(request: HttpRequest, filters: Query[AreaFilter]):
 
 @router.get("/service-points", response=list[ServicePointOut])
 @paginate(LimitOffsetPagination)
-def service_points(request: HttpRequest, filters: Query[ServicePointFilter]):
+def service_points(request: AuthenticatedHttpRequest, filters: Query[ServicePointFilter]):
     area = selectors.area_for_user_or_404(request.user, filters.area) if filters.area is not None else None
     return selectors.service_points_list(user=request.user, tier=filters.tier or "", area=area)

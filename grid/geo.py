@@ -3,6 +3,7 @@ ones, and the WGS-84 → GCJ-02 shift that Chinese tile providers such as AMap e
 
 import math
 import random
+from typing import overload
 
 import shapely
 from django.conf import settings
@@ -140,7 +141,11 @@ def tiles_use_gcj02() -> bool:
     return settings.TILE_PROVIDERS[settings.TILE_PROVIDER]["crs"] == "gcj02"
 
 
-def tile_position(lat, lng) -> list[float] | None:
+@overload
+def tile_position(lat: float, lng: float) -> list[float]: ...
+@overload
+def tile_position(lat: float | None, lng: float | None) -> list[float] | None: ...
+def tile_position(lat: float | None, lng: float | None) -> list[float] | None:
     """A WGS-84 position as [lat, lng] on the configured tiles' datum; None without one."""
     if lat is None or lng is None:
         return None

@@ -114,7 +114,7 @@ class ErrandEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["at", "actor", "action", "from_state", "to_state", "from_holder", "to_holder", "assignee", "note"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # plain field names
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -12,13 +12,14 @@ from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field, field_validator
 
+from grid.access import AuthenticatedHttpRequest
 from outreach.branches import selectors, services
 from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_input
 from outreach.common.errors import Conflict
@@ -146,8 +147,8 @@ class ActivityPhotoOut(Schema):
 class ActivityOut(Schema):
     id: UUID
     branch: int
-    kind: str = Field(**_choices(BranchActivity.Kind.values))
-    status: str = Field(**_choices(BranchActivity.Status.values))
+    kind: str = Field(**_choices(BranchActivity.Kind.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
+    status: str = Field(**_choices(BranchActivity.Status.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     held_on: date
     points: list[ActivityPointOut]
     people_reached: int
@@ -194,8 +195,8 @@ class ActivityIn(Schema):
     language; the enums here document them."""
 
     id: UUID = Field(description="Made on the client; sending the same activity again is safe.")
-    kind: str = Field(**_choices(BranchActivity.Kind.values))
-    status: str = Field(BranchActivity.Status.HELD, **_choices(BranchActivity.Status.values))
+    kind: str = Field(**_choices(BranchActivity.Kind.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
+    status: str = Field(BranchActivity.Status.HELD, **_choices(BranchActivity.Status.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     held_on: date = Field(description="The day it was held (today or earlier), or is planned for (today or later).")
     points: list[int] = Field(description="Ids of the branch's paired points (GET /branches/{id}/points).")
     people_reached: int = Field(0, ge=0, le=100000, description="At least 1 when held; 0 when planned.")
@@ -246,7 +247,7 @@ ACTIVITY_MULTIPART = {
 
 
 @router.get("/branches", response=list[BranchOut])
-def branch_list(request: HttpRequest):
+def branch_list(request: AuthenticatedHttpRequest):
     """The joint branches you may see: every one for the city administrator and street
     officials, your own for a secretary or member."""
     return list(selectors.branches_list(user=request.user))
@@ -254,7 +255,7 @@ def branch_list(request: HttpRequest):
 
 @router.get("/branches/{branch_id}/points", response=list[PointOut])
 @paginate(LimitOffsetPagination)
-def branch_point_list(request: HttpRequest, branch_id: int, filters: Query[PointFilter]):
+def branch_point_list(request: AuthenticatedHttpRequest, branch_id: int, filters: Query[PointFilter]):
     """The branch's paired points, neglected ones first."""
     branch = selectors.branch_for_user_or_404(request.user, branch_id)
     return selectors.branch_points(branch=branch, today=timezone.localdate(), neglected_only=filters.neglected)
@@ -262,7 +263,7 @@ def branch_point_list(request: HttpRequest, branch_id: int, filters: Query[Point
 
 @router.get("/branches/{branch_id}/activities", response=list[ActivityOut])
 @paginate(LimitOffsetPagination)
-def branch_activity_list(request: HttpRequest, branch_id: int, filters: Query[ActivityFilter]):
+def branch_activity_list(request: AuthenticatedHttpRequest, branch_id: int, filters: Query[ActivityFilter]):
     """The branch's activities, newest first."""
     branch = selectors.branch_for_user_or_404(request.user, branch_id)
     return selectors.activities_list(branch=branch, status=filters.status or "")
@@ -280,7 +281,9 @@ def _stored(branch, pk) -> BranchActivity | None:
     response={200: ActivityOut, 201: ActivityOut, 404: MessageOut, 409: ActivityConflictOut, 422: InvalidOut},
     openapi_extra=ACTIVITY_MULTIPART,
 )
-def branch_activity_create(request: HttpRequest, branch_id: int, payload: Annotated[ActivityIn, JsonOrForm(...)]):
+def branch_activity_create(
+    request: AuthenticatedHttpRequest, branch_id: int, payload: Annotated[ActivityIn, JsonOrForm(...)]
+):
     """Log an activity: 201 when stored now, 200 when this very activity was stored
     before, 409 when another activity already has this id. Photos may come along as
     multipart ``photos`` (only with a held activity)."""

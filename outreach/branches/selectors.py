@@ -13,8 +13,11 @@ counts without names, the same for everyone who may see the branch.
 
 import statistics
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Count, F, Func, IntegerField, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
@@ -43,7 +46,7 @@ def neglect_days() -> int:
 # --- who may do what -------------------------------------------------------------------------
 
 
-def branch_for_user_or_404(user, pk) -> JointBranch:
+def branch_for_user_or_404(user: User, pk: int) -> JointBranch:
     """The one door to a branch (grid.selectors.branches_visible_to), with its secretary."""
     branch = branches_visible_to(user=user).select_related("secretary").filter(pk=pk).first()
     if branch is None:
@@ -51,17 +54,17 @@ def branch_for_user_or_404(user, pk) -> JointBranch:
     return branch
 
 
-def may_work_in(user, branch: JointBranch) -> bool:
+def may_work_in(user: User, branch: JointBranch) -> bool:
     """The branch's secretary and members log activities and work its queue."""
     return reach_of(user).belongs_to_branch(branch.pk)
 
 
-def may_manage(user, branch: JointBranch) -> bool:
+def may_manage(user: User, branch: JointBranch) -> bool:
     """Only the branch's secretary changes its members and pairings."""
     return reach_of(user).leads_branch(branch.pk)
 
 
-def branch_for_worker_or_404(user, pk) -> JointBranch:
+def branch_for_worker_or_404(user: User, pk: int) -> JointBranch:
     """The branch, for a write by its secretary or a member; 404 for everyone else
     (readers included: they never learn more from a POST than from a GET)."""
     branch = branch_for_user_or_404(user, pk)
@@ -70,14 +73,14 @@ def branch_for_worker_or_404(user, pk) -> JointBranch:
     return branch
 
 
-def branch_for_secretary_or_404(user, pk) -> JointBranch:
+def branch_for_secretary_or_404(user: User, pk: int) -> JointBranch:
     branch = branch_for_user_or_404(user, pk)
     if not may_manage(user, branch):
         raise Http404
     return branch
 
 
-def branches_list(*, user) -> QuerySet[JointBranch]:
+def branches_list(*, user: User) -> QuerySet[JointBranch]:
     """The branches the user may see, with their secretary and how many points each is
     paired with now. One query."""
     return (
@@ -128,7 +131,7 @@ def _count(queryset: QuerySet) -> Subquery:
     )
 
 
-def last_activity_by_point(*, branch: JointBranch, point_ids=None) -> dict[int, date]:
+def last_activity_by_point(*, branch: JointBranch, point_ids: list[int] | None = None) -> dict[int, date]:
     """The date of the branch's last held activity at each point. One query."""
     links = BranchActivityPoint.objects.filter(activity__branch=branch, activity__status=HELD)
     if point_ids is not None:
@@ -158,10 +161,10 @@ def branch_points(
             | Q(point__area__name__icontains=search)
             | Q(point__area__parent__name__icontains=search)
         )
-    pairings = list(pairings.order_by("point__area__path"))
-    last = last_activity_by_point(branch=branch, point_ids=[p.point_id for p in pairings])
+    paired = list(pairings.order_by("point__area__path"))
+    last = last_activity_by_point(branch=branch, point_ids=[p.point_id for p in paired])
     rows = []
-    for pairing in pairings:
+    for pairing in paired:
         last_on = last.get(pairing.point_id)
         rows.append(
             PointRow(
@@ -187,7 +190,7 @@ def pairing_history(*, branch: JointBranch) -> QuerySet[Pairing]:
     )
 
 
-def pairing_for_branch_or_404(*, branch: JointBranch, pk) -> Pairing:
+def pairing_for_branch_or_404(*, branch: JointBranch, pk: int) -> Pairing:
     pairing = Pairing.objects.filter(branch=branch, pk=pk).select_related("point", "liaison").first()
     if pairing is None:
         raise Http404
@@ -209,7 +212,7 @@ def pairable_points(*, branch: JointBranch, search: str = "", limit: int = 10) -
     return list(points.order_by("area__path")[:limit])
 
 
-def point_or_none(pk) -> ServicePoint | None:
+def point_or_none(pk: int) -> ServicePoint | None:
     """A point the secretary picked from the search: any point in the city (pairing_add
     checks it is an agency point)."""
     return ServicePoint.objects.filter(pk=pk).select_related("area").first()
@@ -224,7 +227,7 @@ def branch_people(*, branch: JointBranch) -> list[Scope]:
     return sorted(scopes, key=lambda s: (s.role != Role.BRANCH_SECRETARY, s.user.display_name, s.user_id))
 
 
-def branch_member_or_404(*, branch: JointBranch, user_id) -> User:
+def branch_member_or_404(*, branch: JointBranch, user_id: int) -> User:
     """A member (not the secretary) of the branch."""
     member = User.objects.filter(pk=user_id, scopes__branch=branch, scopes__role=Role.BRANCH_MEMBER).first()
     if member is None:
@@ -297,20 +300,20 @@ def overdue_planned(*, branch: JointBranch, today: date) -> QuerySet[BranchActiv
     return _activities(branch).filter(status=PLANNED, held_on__lt=today).order_by("held_on", "created_at", "pk")
 
 
-def activity_for_branch_or_404(*, branch: JointBranch, pk) -> BranchActivity:
+def activity_for_branch_or_404(*, branch: JointBranch, pk: UUID) -> BranchActivity:
     activity = _activities(branch).filter(pk=pk).first()
     if activity is None:
         raise Http404
     return activity
 
 
-def activity_logged_by(*, branch: JointBranch, pk, user) -> BranchActivity | None:
+def activity_logged_by(*, branch: JointBranch, pk: UUID, user: User) -> BranchActivity | None:
     """The activity stored under ``pk`` if this user logged it in this branch: a form
     sent twice is the same activity."""
     return BranchActivity.objects.filter(pk=pk, branch=branch, created_by=user).first()
 
 
-def activity_photo_for_user_or_404(user, pk) -> BranchActivityPhoto:
+def activity_photo_for_user_or_404(user: User, pk: UUID) -> BranchActivityPhoto:
     """An activity photo, for someone who may see the activity's branch."""
     photo = (
         BranchActivityPhoto.objects.filter(activity__branch__in=branches_visible_to(user=user)).filter(pk=pk).first()
@@ -323,12 +326,12 @@ def activity_photo_for_user_or_404(user, pk) -> BranchActivityPhoto:
 # --- the branch's queue ------------------------------------------------------------------------
 
 
-def queue_errands(*, user, branch: JointBranch, today: date) -> QuerySet[Errand]:
+def queue_errands(*, user: User, branch: JointBranch, today: date) -> QuerySet[Errand]:
     """Open errands held by the branch that the user may see, due soonest first."""
     return errands_list(user=user, today=today, holder=f"branch:{branch.pk}").filter(state__in=OPEN_STATES)
 
 
-def queue_complaints(*, user, branch: JointBranch, today: date) -> QuerySet[Complaint]:
+def queue_complaints(*, user: User, branch: JointBranch, today: date) -> QuerySet[Complaint]:
     """Open complaints assigned to the branch that the user may see, soonest deadline
     first (the complaints window's own list, cut to the branch)."""
     return complaints_list(user=user, today=today, tab=ComplaintTab.OPEN).filter(branch=branch)
@@ -342,7 +345,7 @@ class QueueCounts:
     complaints_overdue: int
 
 
-def queue_counts(*, user, branch: JointBranch, today: date) -> QueueCounts:
+def queue_counts(*, user: User, branch: JointBranch, today: date) -> QueueCounts:
     """What waits in the branch's queue (as far as the user may see it): two queries."""
     errands = (
         errands_visible_to(user=user)
@@ -414,7 +417,7 @@ def _errand_figures(branches: list[JointBranch], start_at: datetime, end_at: dat
     arrivals = ErrandEvent.objects.filter(
         action__in=[ErrandEvent.Action.ESCALATE, ErrandEvent.Action.ASSIGN], to_holder__in=list(by_name), at__lt=end_at
     ).exclude(from_holder=F("to_holder"))
-    first_arrival: dict[tuple[int, object], datetime] = {}
+    first_arrival: dict[tuple[int, UUID], datetime] = {}
     received: dict[int, set] = defaultdict(set)
     for errand_id, holder, at in arrivals.values_list("errand_id", "to_holder", "at"):
         key = (by_name[holder], errand_id)
@@ -496,9 +499,9 @@ def branch_figures(*, branches: list[JointBranch], month: date, today: date) -> 
 
     figures = []
     for branch in branches:
-        activity = activities.get(branch.pk, {})
+        activity: Mapping[str, Any] = activities.get(branch.pk, {})
         errand = errands[branch.pk]
-        complaint = complaints.get(branch.pk, {})
+        complaint: Mapping[str, Any] = complaints.get(branch.pk, {})
         figures.append(
             BranchFigures(
                 branch=branch,

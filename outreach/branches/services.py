@@ -10,11 +10,14 @@ hold for every other caller too.
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,11 +36,11 @@ NOTES_MAX = 2000
 MAX_POINTS = 200
 
 
-def _event(*, branch: JointBranch, actor, action: str, **detail) -> BranchEvent:
+def _event(*, branch: JointBranch, actor: User, action: str, **detail: object) -> BranchEvent:
     return BranchEvent.objects.create(branch=branch, actor=actor, action=action, detail=detail)
 
 
-def _require_secretary(actor, branch: JointBranch) -> None:
+def _require_secretary(actor: User, branch: JointBranch) -> None:
     if not may_manage(actor, branch):
         raise ValidationError(
             _("Only the secretary of %(branch)s changes its members and pairings.") % {"branch": branch}
@@ -48,7 +51,7 @@ def _require_secretary(actor, branch: JointBranch) -> None:
 
 
 @transaction.atomic
-def branch_member_add(*, actor, branch: JointBranch, username: str) -> User:
+def branch_member_add(*, actor: User, branch: JointBranch, username: str) -> User:
     """Make an existing account a member of the branch (a branch_member Scope)."""
     _require_secretary(actor, branch)
     username = (username or "").strip()
@@ -78,7 +81,7 @@ def branch_member_add(*, actor, branch: JointBranch, username: str) -> User:
 
 
 @transaction.atomic
-def branch_member_remove(*, actor, branch: JointBranch, user) -> int:
+def branch_member_remove(*, actor: User, branch: JointBranch, user: User) -> int:
     """Take a member out of the branch. Pairings they were the liaison of keep going
     without one; returns how many, so the secretary can choose new liaisons."""
     _require_secretary(actor, branch)
@@ -104,7 +107,7 @@ def branch_member_remove(*, actor, branch: JointBranch, user) -> int:
 # --- pairings ------------------------------------------------------------------------------------
 
 
-def _check_liaison(branch: JointBranch, liaison) -> None:
+def _check_liaison(branch: JointBranch, liaison: User | None) -> None:
     if liaison is not None and liaison.pk not in {u.pk for u in liaison_choices(branch=branch)}:
         raise ValidationError(
             {
@@ -115,7 +118,9 @@ def _check_liaison(branch: JointBranch, liaison) -> None:
 
 
 @transaction.atomic
-def pairing_add(*, actor, branch: JointBranch, point: ServicePoint, since: date | None = None, liaison=None) -> Pairing:
+def pairing_add(
+    *, actor: User, branch: JointBranch, point: ServicePoint, since: date | None = None, liaison: User | None = None
+) -> Pairing:
     """Pair the branch with a village/community agency point from ``since`` (today by
     default), optionally naming the member who keeps in touch with it."""
     _require_secretary(actor, branch)
@@ -170,7 +175,7 @@ def pairing_add(*, actor, branch: JointBranch, point: ServicePoint, since: date 
 
 
 @transaction.atomic
-def pairing_end(*, actor, pairing: Pairing, until: date | None = None) -> Pairing:
+def pairing_end(*, actor: User, pairing: Pairing, until: date | None = None) -> Pairing:
     """End a pairing on ``until`` (today by default). It stays in the history."""
     branch = pairing.branch
     _require_secretary(actor, branch)
@@ -207,7 +212,7 @@ def pairing_end(*, actor, pairing: Pairing, until: date | None = None) -> Pairin
 
 
 @transaction.atomic
-def pairing_set_liaison(*, actor, pairing: Pairing, liaison) -> Pairing:
+def pairing_set_liaison(*, actor: User, pairing: Pairing, liaison: User | None) -> Pairing:
     """Choose the member (or the secretary) who keeps in touch with the point; None
     leaves the pairing without a liaison."""
     branch = pairing.branch
@@ -267,7 +272,7 @@ def activity_digest(*, branch_id: int, data: ActivityInput) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _paired_on(branch: JointBranch, point_ids, day: date) -> dict[int, ServicePoint]:
+def _paired_on(branch: JointBranch, point_ids: Iterable[int], day: date) -> dict[int, ServicePoint]:
     """The points among ``point_ids`` the branch was paired with on ``day``."""
     pairings = (
         Pairing.objects.filter(branch=branch, point_id__in=point_ids, since__lte=day)
@@ -340,7 +345,7 @@ def _check_activity(branch: JointBranch, data: ActivityInput, *, check_time: boo
     return point_ids
 
 
-def clean_activity_photos(uploads) -> list[CleanPhoto]:
+def clean_activity_photos(uploads: Sequence[UploadedFile]) -> list[CleanPhoto]:
     """Every photo through the pipeline first: one bad photo and nothing is stored. The
     same picture picked twice is kept once."""
     limit = settings.DAIBAN_PHOTOS_PER_VISIT
@@ -375,7 +380,7 @@ def _replayed(existing: BranchActivity, branch: JointBranch, digest: str) -> Bra
 
 
 def activity_record(
-    *, actor, branch: JointBranch, activity_id, data: ActivityInput, uploads=()
+    *, actor: User, branch: JointBranch, activity_id: UUID, data: ActivityInput, uploads: Sequence[UploadedFile] = ()
 ) -> tuple[BranchActivity, bool]:
     """Store an activity once, with its points and photos. The same id with the same
     content again returns the stored activity (created=False); other content under the
@@ -436,7 +441,13 @@ def activity_record(
 
 
 def activity_record_held(
-    *, actor, activity: BranchActivity, held_on: date, people_reached: int, notes: str = "", uploads=()
+    *,
+    actor: User,
+    activity: BranchActivity,
+    held_on: date,
+    people_reached: int,
+    notes: str = "",
+    uploads: Sequence[UploadedFile] = (),
 ) -> BranchActivity:
     """Record that a planned activity took place: on which day, how many people it
     reached, what happened, and its photos."""

@@ -26,6 +26,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
 
 from grid.geo import tile_position
 from outreach.branches import selectors, services
@@ -299,7 +300,7 @@ def branch_pairing_add(request, pk: int):
     if not form.is_valid():
         for errors in form.errors.values():
             for text in errors:
-                messages.error(request, text)
+                messages.error(request, text)  # type: ignore[arg-type]  # an ErrorList yields strings
         return _pairings_redirect(branch)
     point = selectors.point_or_none(form.cleaned_data["point"])
     if point is None:
@@ -325,7 +326,7 @@ def branch_pairing_end(request, pk: int, pairing_id: int):
     form = PairingEndForm(request.POST)
     if not form.is_valid():
         for text in form.errors.get("until", []):
-            messages.error(request, text)
+            messages.error(request, text)  # type: ignore[arg-type]  # an ErrorList yields strings
         return _pairings_redirect(branch)
     try:
         pairing = services.pairing_end(actor=request.user, pairing=pairing, until=form.cleaned_data["until"])
@@ -335,7 +336,7 @@ def branch_pairing_end(request, pk: int, pairing_id: int):
     messages.success(
         request,
         _("The pairing with %(point)s ended on %(date)s; it stays in the history.")
-        % {"point": pairing.point, "date": pairing.until.isoformat()},
+        % {"point": pairing.point, "date": pairing.until.isoformat()},  # type: ignore[union-attr]  # just ended
     )
     return _pairings_redirect(branch, "#history")
 
@@ -554,8 +555,8 @@ def branch_queue(request, pk: int):
     )
     complaints = list(selectors.queue_complaints(user=request.user, branch=branch, today=today)[:QUEUE_PER_PAGE])
     for complaint in complaints:
-        complaint.is_overdue = due.complaint_is_overdue(state=complaint.state, deadline=complaint.deadline, today=today)
-        complaint.days_overdue = (today - complaint.deadline).days if complaint.is_overdue else 0
+        complaint.is_overdue = due.complaint_is_overdue(state=complaint.state, deadline=complaint.deadline, today=today)  # type: ignore[attr-defined]  # for the template
+        complaint.days_overdue = (today - complaint.deadline).days if complaint.is_overdue else 0  # type: ignore[attr-defined, operator]  # likewise; overdue has a deadline
     return render(
         request,
         "outreach/branches/queue.html",
@@ -678,6 +679,7 @@ def _header(sheet, titles_and_widths) -> None:
 def _figures_workbook(figures, month: date, activities=None) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens on one worksheet
     sheet.title = "支部月报"
     _header(sheet, [(title, width) for title, _value, width in FIGURE_COLUMNS])
     for figure in figures:

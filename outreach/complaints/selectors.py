@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from grid.access import reach_of
-from grid.models import Department, Role, ServicePoint
+from grid.models import Department, Role, ServicePoint, User
 from outreach.common import due
 from outreach.models import Complaint, ServiceType
 
@@ -31,15 +31,15 @@ class Tab:
     ALL = (OPEN, OVERDUE, CLOSED)
 
 
-def uses_complaints(user) -> bool:
+def uses_complaints(user: User) -> bool:
     return bool(reach_of(user).roles & COMPLAINT_ROLES)
 
 
-def registers_complaints(user) -> bool:
+def registers_complaints(user: User) -> bool:
     return bool(reach_of(user).roles & REGISTERING_ROLES)
 
 
-def complaints_visible_to(*, user) -> QuerySet[Complaint]:
+def complaints_visible_to(*, user: User) -> QuerySet[Complaint]:
     """Complaints registered at street centres under the user's areas, and complaints
     assigned to the user's joint branches. A grid worker's or a station's subtree holds
     no street centre, but the role check keeps them out without relying on that."""
@@ -54,21 +54,21 @@ def complaints_visible_to(*, user) -> QuerySet[Complaint]:
     return Complaint.objects.filter(q)
 
 
-def complaint_for_user_or_404(user, pk) -> Complaint:
+def complaint_for_user_or_404(user: User, pk: int) -> Complaint:
     return get_object_or_404(complaints_visible_to(user=user).select_related(*COMPLAINT_RELATED), pk=pk)
 
 
-def answers_for_branch(user, complaint: Complaint) -> bool:
+def answers_for_branch(user: User, complaint: Complaint) -> bool:
     """The joint branch the complaint is assigned to answers it; nobody else does (the
     centre that registered it and the city administrator only read it)."""
     return complaint.branch_id is not None and complaint.branch_id in reach_of(user).branch_ids
 
 
-def may_resolve(user, complaint: Complaint) -> bool:
+def may_resolve(user: User, complaint: Complaint) -> bool:
     return complaint.state == Complaint.State.OPEN and answers_for_branch(user, complaint)
 
 
-def complaints_list(*, user, today: date, tab: str = Tab.OPEN) -> QuerySet[Complaint]:
+def complaints_list(*, user: User, today: date, tab: str = Tab.OPEN) -> QuerySet[Complaint]:
     """One tab of the list: open (soonest deadline first, overdue ones on top by
     construction), overdue only, or closed (latest answer first)."""
     complaints = complaints_visible_to(user=user).select_related("point", "department", "service", "branch")
@@ -97,7 +97,7 @@ class ComplaintCounts:
         return round(100 * self.on_spot / self.total)
 
 
-def complaint_counts(*, user, today: date) -> ComplaintCounts:
+def complaint_counts(*, user: User, today: date) -> ComplaintCounts:
     """The tab counts and the on-the-spot share of the user's scope, in one query."""
     row = complaints_visible_to(user=user).aggregate(
         open=Count("pk", filter=Q(state=Complaint.State.OPEN)),
@@ -109,7 +109,7 @@ def complaint_counts(*, user, today: date) -> ComplaintCounts:
     return ComplaintCounts(**row)
 
 
-def complaint_points_for(*, user) -> QuerySet[ServicePoint]:
+def complaint_points_for(*, user: User) -> QuerySet[ServicePoint]:
     """The street centres where the user may register complaints: those of their towns
     for a street official, every centre for the city administrator."""
     reach = reach_of(user)

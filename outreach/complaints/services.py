@@ -7,6 +7,7 @@ import re
 import secrets
 import unicodedata
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,12 +16,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from grid.models import Department, JointBranch, Scope, ServicePoint, ServiceWindow
+from grid.models import Department, JointBranch, Scope, ServicePoint, ServiceWindow, User
 from outreach.common import due
 from outreach.common.errors import Conflict
 from outreach.complaints.selectors import answers_for_branch, complaint_points_for
 from outreach.errands.notifications import services as notify
 from outreach.models import Complaint, Notification, ServiceType
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 MAX_TRIPS = 99
 
@@ -73,13 +77,14 @@ def branch_for_department(department: Department) -> JointBranch:
                 % {"department": department}
             }
         )
+    assert window.branch is not None  # filtered on branch__isnull=False
     return window.branch
 
 
-def branch_members(branch: JointBranch):
+def branch_members(branch: JointBranch) -> list[User]:
     """The secretary and everyone scoped to the branch: who hears of a new complaint."""
     users = [s.user for s in Scope.objects.filter(branch=branch).select_related("user")]
-    if branch.secretary_id:
+    if branch.secretary is not None:
         users.append(branch.secretary)
     return users
 
@@ -88,13 +93,13 @@ def _number(today: date) -> str:
     return f"TS{today:%y%m%d}-{secrets.token_hex(3).upper()}"
 
 
-def _may_register_at(actor, point: ServicePoint | None) -> bool:
+def _may_register_at(actor: User, point: ServicePoint | None) -> bool:
     return point is not None and complaint_points_for(user=actor).filter(pk=point.pk).exists()
 
 
 def complaint_register(
     *,
-    actor,
+    actor: User,
     point: ServicePoint | None,
     name: str,
     phone: str,
@@ -112,7 +117,7 @@ def complaint_register(
     is notified."""
     today = timezone.localdate()
     department = department or (service.department if service is not None else None)
-    errors: dict[str, str] = {}
+    errors: dict[str, str | StrPromise] = {}
     if not _may_register_at(actor, point):
         errors["point"] = POINT_NOT_YOURS
     name, what_happened, resolution = (name or "").strip(), (what_happened or "").strip(), (resolution or "").strip()
@@ -147,6 +152,7 @@ def complaint_register(
         resolution = ""  # the branch writes the answer
     if errors:
         raise ValidationError(errors)
+    assert trips is not None  # checked above
 
     now = timezone.now()
     complaint = Complaint(
@@ -170,6 +176,7 @@ def complaint_register(
     with transaction.atomic():
         _insert_with_number(complaint, today)
         if branch is not None:
+            assert deadline is not None  # a complaint sent to a branch has a deadline
             notify.send(
                 users=[u for u in branch_members(branch) if u.pk != actor.pk],
                 kind=Notification.Kind.COMPLAINT,
@@ -201,7 +208,7 @@ def _insert_with_number(complaint: Complaint, today: date) -> None:
 
 
 @transaction.atomic
-def complaint_resolve(*, actor, complaint: Complaint, resolution: str, expected_version: int) -> Complaint:
+def complaint_resolve(*, actor: User, complaint: Complaint, resolution: str, expected_version: int) -> Complaint:
     """The branch's answer: closes the complaint. Someone else's answer first (a stale
     version) raises Conflict with the stored complaint."""
     current = (

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field, field_validator
 
+from grid.access import AuthenticatedHttpRequest
 from outreach.common import due
 from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_input
 from outreach.common.errors import Conflict
@@ -68,7 +69,7 @@ class ServiceTypeOut(Schema):
     department: NamedOut
     promised_days: int
     materials: list[str]
-    lowest_tier: str = Field(**_choices(errand_services.TIER_ORDER))
+    lowest_tier: str = Field(**_choices(errand_services.TIER_ORDER))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     trips_saved: int
 
 
@@ -98,8 +99,8 @@ class ErrandOut(Schema):
     number: str
     resident: NamedOut
     service: NamedOut
-    source: str = Field(**_choices(Errand.Source.values))
-    state: str = Field(**_choices(Errand.State.values))
+    source: str = Field(**_choices(Errand.Source.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
+    state: str = Field(**_choices(Errand.State.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     holder: HolderOut
     assignee: PersonOut | None
     requested_at: datetime
@@ -117,8 +118,10 @@ class ErrandOut(Schema):
     def resolve_holder(obj: Errand) -> dict:
         if obj.holder_branch_id:
             branch = obj.holder_branch
+            assert branch is not None
             return {"kind": "branch", "id": branch.pk, "name": branch.name, "tier": None}
         point = obj.holder_point
+        assert point is not None  # an errand is held by a point or by a branch
         return {"kind": "point", "id": point.pk, "name": point.name, "tier": point.tier}
 
     @staticmethod
@@ -144,7 +147,7 @@ class ErrandOut(Schema):
 
 class EventOut(Schema):
     at: datetime
-    action: str = Field(**_choices(Action.values))
+    action: str = Field(**_choices(Action.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     actor: PersonOut
     from_state: str
     to_state: str
@@ -185,11 +188,11 @@ class ErrandDetailOut(ErrandOut):
 
     @staticmethod
     def resolve_photos(obj: Errand) -> list[ErrandPhoto]:
-        return obj.receipt_list  # loaded by _with_history: no query here
+        return obj.receipt_list  # type: ignore[attr-defined]  # loaded by _with_history: no query here
 
     @staticmethod
     def resolve_timeline(obj: Errand) -> list[ErrandEvent]:
-        return obj.timeline
+        return obj.timeline  # type: ignore[attr-defined]  # loaded by _with_history
 
 
 class ErrandConflictOut(Schema):
@@ -227,7 +230,7 @@ class ErrandIn(Schema):
     id: UUID = Field(description="Made on the client; sending the same errand again is safe.")
     resident: int
     service: int = Field(description="An id from GET /api/v1/service-types.")
-    source: str = Field(**_choices(Errand.Source.values))
+    source: str = Field(**_choices(Errand.Source.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     description: str = Field("", max_length=2000)
     visit: UUID | None = Field(None, description="The visit of this resident the errand came from.")
 
@@ -241,14 +244,14 @@ class TransitionIn(Schema):
     """One change of an errand. ``version`` is the version you saw (every action but a
     material tick needs it); the other fields are what the action needs."""
 
-    action: str = Field(**_choices(ACTIONS))
+    action: str = Field(**_choices(ACTIONS))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     version: int | None = Field(None, description="The errand's version you saw; a stale one answers 409.")
     note: str = Field("", max_length=2000, description="Required to return an errand for missing materials.")
     reason: str = Field("", description="Required to cancel (at most 200 characters).")
     assignee: int | None = Field(None, description="For assign: the user id of the person taking the errand.")
     material: str = Field("", description="For material: an item of the service's checklist.")
     collected: bool | None = Field(None, description="For material: ticked (true) or not (false).")
-    via: str = Field(
+    via: str = Field(  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
         "", description="For deliver: how the result went back.", **_choices(["", *Errand.Delivery.values])
     )
     satisfaction: int | None = Field(None, description="For deliver: the resident's satisfaction, 1 to 5.")
@@ -280,7 +283,7 @@ TRANSITION_MULTIPART = {
 
 
 @router.get("/service-types", response=list[ServiceTypeOut])
-def service_type_list(request: HttpRequest):
+def service_type_list(request: AuthenticatedHttpRequest):
     """The services on offer (代办事项目录), by name."""
     return errand_selectors.service_types_offered()
 
@@ -290,8 +293,8 @@ def service_type_list(request: HttpRequest):
 
 def _with_history(errand: Errand) -> Errand:
     """The errand with its timeline and receipt photos, for the detail answer."""
-    errand.timeline = errand_selectors.errand_timeline(errand=errand)
-    errand.receipt_list = list(errand.photos.order_by("created_at", "pk"))
+    errand.timeline = errand_selectors.errand_timeline(errand=errand)  # type: ignore[attr-defined]  # read by ErrandDetailOut
+    errand.receipt_list = list(errand.photos.order_by("created_at", "pk"))  # type: ignore[attr-defined]  # likewise
     return errand
 
 
@@ -321,7 +324,7 @@ def _visible_or_none(user, errand: Errand | None) -> Errand | None:
 
 @router.get("/errands", response=list[ErrandOut])
 @paginate(LimitOffsetPagination)
-def errand_list(request: HttpRequest, filters: Query[ErrandFilter]):
+def errand_list(request: AuthenticatedHttpRequest, filters: Query[ErrandFilter]):
     """Errands in your reach, due soonest first."""
     return errand_selectors.errands_list(
         user=request.user,
@@ -335,7 +338,7 @@ def errand_list(request: HttpRequest, filters: Query[ErrandFilter]):
 
 
 @router.get("/errands/{errand_id}", response={200: ErrandDetailOut, 404: MessageOut})
-def errand_detail(request: HttpRequest, errand_id: UUID):
+def errand_detail(request: AuthenticatedHttpRequest, errand_id: UUID):
     """One errand with its receipt photos and its timeline."""
     return _with_history(errand_selectors.errand_for_user_or_404(request.user, errand_id))
 
@@ -358,7 +361,7 @@ def _offered_service(pk: int) -> ServiceType:
     "/errands",
     response={200: ErrandDetailOut, 201: ErrandDetailOut, 404: MessageOut, 409: ErrandConflictOut, 422: InvalidOut},
 )
-def errand_create(request: HttpRequest, payload: Annotated[ErrandIn, JsonOrForm(...)]):
+def errand_create(request: AuthenticatedHttpRequest, payload: Annotated[ErrandIn, JsonOrForm(...)]):
     """Open an errand for a resident in your reach: 201 when stored now, 200 when this
     very errand was stored before, 409 when another errand already has this id."""
     resident = selectors.resident_for_user_or_404(request.user, payload.resident)
@@ -392,7 +395,7 @@ def _assignee(errand: Errand, pk: int | None):
     )
 
 
-def _apply(request: HttpRequest, errand: Errand, payload: TransitionIn) -> Errand:
+def _apply(request: AuthenticatedHttpRequest, errand: Errand, payload: TransitionIn) -> Errand:
     user, action = request.user, payload.action
     if action not in ACTIONS:
         raise ValidationError(
@@ -410,6 +413,7 @@ def _apply(request: HttpRequest, errand: Errand, payload: TransitionIn) -> Erran
             errors["collected"] = _("Say whether the material is collected (true) or not (false).")
         if errors:
             raise ValidationError(errors)
+        assert payload.collected is not None
         return errand_services.errand_set_material(
             actor=user, errand=errand, material=payload.material, collected=payload.collected
         )
@@ -448,7 +452,9 @@ def _apply(request: HttpRequest, errand: Errand, payload: TransitionIn) -> Erran
     response={200: ErrandDetailOut, 404: MessageOut, 409: ErrandConflictOut, 422: InvalidOut},
     openapi_extra=TRANSITION_MULTIPART,
 )
-def errand_transition(request: HttpRequest, errand_id: UUID, payload: Annotated[TransitionIn, JsonOrForm(...)]):
+def errand_transition(
+    request: AuthenticatedHttpRequest, errand_id: UUID, payload: Annotated[TransitionIn, JsonOrForm(...)]
+):
     """Change an errand: a lifecycle step (accept, start, return, resume, complete,
     deliver, escalate, cancel), assign it, or tick a material. 200 with the errand as it
     is now; 409 with it when your version is stale; 422 when the step is not open to the

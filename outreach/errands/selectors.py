@@ -1,15 +1,16 @@
 """Reads of errands, online orders and complaints, cut to the user's reach."""
 
 from datetime import date
+from uuid import UUID
 
 from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
 
 from grid.access import reach_of
-from grid.models import Role
+from grid.models import Role, User
 from outreach.common import due
-from outreach.models import Errand, ErrandEvent, ServiceType
+from outreach.models import Errand, ErrandEvent, Resident, ServiceType
 
 ERRAND_RELATED = [
     "resident",
@@ -23,7 +24,7 @@ ERRAND_RELATED = [
 ]
 
 
-def errands_visible_to(*, user) -> QuerySet[Errand]:
+def errands_visible_to(*, user: User) -> QuerySet[Errand]:
     """Errands of residents under the user's areas, and errands held by the user's
     joint branches."""
     reach = reach_of(user)
@@ -33,7 +34,7 @@ def errands_visible_to(*, user) -> QuerySet[Errand]:
     return Errand.objects.filter(q)
 
 
-def errand_for_user_or_404(user, pk) -> Errand:
+def errand_for_user_or_404(user: User, pk: UUID) -> Errand:
     return get_object_or_404(errands_visible_to(user=user).select_related(*ERRAND_RELATED), pk=pk)
 
 
@@ -41,7 +42,7 @@ def errand_timeline(*, errand: Errand) -> list[ErrandEvent]:
     return list(errand.events.select_related("actor", "assignee").order_by("at", "pk"))
 
 
-def open_errands_of(*, user, today: date) -> QuerySet[Errand]:
+def open_errands_of(*, user: User, today: date) -> QuerySet[Errand]:
     """A worker's own open errands (assigned to them), due soonest first."""
     return (
         errands_visible_to(user=user)
@@ -53,7 +54,7 @@ def open_errands_of(*, user, today: date) -> QuerySet[Errand]:
 
 def errands_list(
     *,
-    user,
+    user: User,
     today: date,
     state: str = "",
     service: int | None = None,
@@ -87,7 +88,7 @@ def service_types_offered() -> QuerySet[ServiceType]:
     return ServiceType.objects.filter(is_active=True).select_related("department").order_by("name")
 
 
-def is_errand_staff(user) -> bool:
+def is_errand_staff(user: User) -> bool:
     """Station staff, officials, secretaries and admins run the assignment board."""
     return bool(
         reach_of(user).roles & {Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN}
@@ -97,12 +98,12 @@ def is_errand_staff(user) -> bool:
 RECENT_ERRANDS = 20
 
 
-def errands_of_resident(*, resident, limit: int = RECENT_ERRANDS) -> list[Errand]:
+def errands_of_resident(*, resident: Resident, limit: int = RECENT_ERRANDS) -> list[Errand]:
     errands = resident.errands.select_related("service", "holder_point", "holder_branch", "assignee")
     return list(errands.order_by("-requested_at")[:limit])
 
 
-def trips_saved_by(*, resident) -> int:
+def trips_saved_by(*, resident: Resident) -> int:
     """The resident's line of the 最多跑一次 ledger: trips they did not have to make."""
     return resident.trips_saved.aggregate(total=Sum("trips"))["total"] or 0
 

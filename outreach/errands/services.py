@@ -5,16 +5,19 @@ errand and its timeline event, and queues notifications for after the commit."""
 import hashlib
 import json
 import uuid
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import cast
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grid.access import reach_of
-from grid.models import Area, JointBranch, Role, Scope, ServicePoint, ServiceWindow
+from grid.models import Area, JointBranch, Role, Scope, ServicePoint, ServiceWindow, User
 from outreach.common import due
 from outreach.errands.notifications import services as notify
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, Resident, ServiceType, TripsSaved, Visit
@@ -25,8 +28,8 @@ from outreach.residents.services import Conflict, clean_uploads
 State = Errand.State
 Action = ErrandEvent.Action
 
-OPEN_STATES = {State.REQUESTED, State.ACCEPTED, State.IN_PROGRESS, State.NEEDS_MATERIALS, State.COMPLETED}
-ESCALATABLE = {State.REQUESTED, State.ACCEPTED, State.IN_PROGRESS, State.NEEDS_MATERIALS}
+OPEN_STATES: set[str] = {State.REQUESTED, State.ACCEPTED, State.IN_PROGRESS, State.NEEDS_MATERIALS, State.COMPLETED}
+ESCALATABLE: set[str] = {State.REQUESTED, State.ACCEPTED, State.IN_PROGRESS, State.NEEDS_MATERIALS}
 
 # action → (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[set[str], str]] = {
@@ -40,10 +43,14 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
     Action.CANCEL: (OPEN_STATES, State.CANCELLED),
 }
 
-REASON_MAX_LENGTH = Errand._meta.get_field("cancel_reason").max_length
+REASON_MAX_LENGTH = cast(int, Errand._meta.get_field("cancel_reason").max_length)
 
-TIER_ORDER = [ServicePoint.Tier.GRID_POINT, ServicePoint.Tier.COMMUNITY_STATION, ServicePoint.Tier.STREET_CENTRE]
-TIER_LEVEL = {
+TIER_ORDER: list[str] = [
+    ServicePoint.Tier.GRID_POINT,
+    ServicePoint.Tier.COMMUNITY_STATION,
+    ServicePoint.Tier.STREET_CENTRE,
+]
+TIER_LEVEL: dict[str, int] = {
     ServicePoint.Tier.GRID_POINT: Area.Level.GRID,
     ServicePoint.Tier.COMMUNITY_STATION: Area.Level.COMMUNITY,
     ServicePoint.Tier.STREET_CENTRE: Area.Level.TOWN,
@@ -94,10 +101,11 @@ def branch_for_service(service: ServiceType) -> JointBranch:
             _("No joint branch has a window for %(department)s; the errand cannot go higher.")
             % {"department": service.department}
         )
+    assert window.branch is not None  # filtered on branch__isnull=False
     return window.branch
 
 
-def may_act(user, errand: Errand) -> bool:
+def may_act(user: User, errand: Errand) -> bool:
     """The assignee, staff whose areas cover the holding point, and the members of the
     holding joint branch may change an errand."""
     if errand.assignee_id == user.pk:
@@ -107,11 +115,12 @@ def may_act(user, errand: Errand) -> bool:
         return True
     if errand.holder_branch_id:
         return errand.holder_branch_id in reach.branch_ids
+    assert errand.holder_point is not None  # an errand is held by a point or by a branch
     point_path = errand.holder_point.area.path
     return any(point_path.startswith(path) for path in reach.area_paths)
 
 
-def _digest(**fields) -> str:
+def _digest(**fields: object) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -121,12 +130,19 @@ def _digest(**fields) -> str:
 NUMBER_DIGITS = (6, 8, 11)
 
 
-def _number(errand_id, today: date, digits: int = NUMBER_DIGITS[0]) -> str:
+def _number(errand_id: uuid.UUID, today: date, digits: int = NUMBER_DIGITS[0]) -> str:
     return f"DB{today:%y%m%d}-{errand_id.hex[:digits].upper()}"
 
 
 def _event(
-    errand: Errand, *, actor, action: str, from_state: str = "", from_holder: str = "", note: str = "", assignee=None
+    errand: Errand,
+    *,
+    actor: User,
+    action: str,
+    from_state: str = "",
+    from_holder: str = "",
+    note: str = "",
+    assignee: User | None = None,
 ) -> ErrandEvent:
     return ErrandEvent.objects.create(
         errand=errand,
@@ -143,14 +159,14 @@ def _event(
 
 def errand_create(
     *,
-    actor,
-    errand_id,
+    actor: User,
+    errand_id: uuid.UUID,
     resident: Resident,
     service: ServiceType,
     source: str,
     description: str = "",
     visit: Visit | None = None,
-    requested_at=None,
+    requested_at: datetime | None = None,
 ) -> tuple[Errand, bool]:
     """Open an errand at the lowest point that can handle the service. The same id with
     the same content again returns the stored errand (created=False); other content
@@ -206,9 +222,10 @@ def errand_create(
                 raise
             continue  # another errand of the day shows these digits: show more
         return errand, True
+    raise AssertionError("unreachable: the last digit count stores the errand or raises")
 
 
-def errand_id_for_visit(visit_id) -> uuid.UUID:
+def errand_id_for_visit(visit_id: uuid.UUID) -> uuid.UUID:
     """The errand opened from a visit form gets an id derived from the visit's, so a
     form sent twice opens it once."""
     return uuid.uuid5(visit_id, "errand")
@@ -220,7 +237,7 @@ def _replayed(existing: Errand, digest: str) -> Errand:
     return existing
 
 
-def _locked(errand: Errand, expected_version: int, actor) -> Errand:
+def _locked(errand: Errand, expected_version: int, actor: User) -> Errand:
     current = (
         Errand.objects.select_for_update(of=("self",))
         .select_related("holder_point__area", "service", "resident__grid")
@@ -261,7 +278,7 @@ def _save(errand: Errand, fields: list[str]) -> Errand:
 
 @transaction.atomic
 def errand_transition(
-    *, actor, errand: Errand, action: str, expected_version: int, note: str = "", reason: str = ""
+    *, actor: User, errand: Errand, action: str, expected_version: int, note: str = "", reason: str = ""
 ) -> Errand:
     """Move an errand along its lifecycle (accept, start, return, resume, complete,
     escalate, cancel). Delivery has its own service: it needs more than a note."""
@@ -315,6 +332,7 @@ def _escalate(errand: Errand) -> None:
     """One tier up: grid point → community station → street centre → the joint branch
     whose windows handle the service's department."""
     point = errand.holder_point
+    assert point is not None  # a branch is the top: it has no escalation
     position = TIER_ORDER.index(point.tier)
     if position + 1 < len(TIER_ORDER):
         errand.holder_point = chain_point(resident=errand.resident, tier=TIER_ORDER[position + 1])
@@ -324,7 +342,7 @@ def _escalate(errand: Errand) -> None:
     errand.assignee = None
 
 
-def assignable_users(*, errand: Errand):
+def assignable_users(*, errand: Errand) -> QuerySet[Scope]:
     """Who may be given an errand: the workers, station staff and officials whose areas
     cover the resident, and the members of the holding branch."""
     grid = errand.resident.grid
@@ -336,7 +354,7 @@ def assignable_users(*, errand: Errand):
 
 
 @transaction.atomic
-def errand_assign(*, actor, errand: Errand, assignee, expected_version: int, note: str = "") -> Errand:
+def errand_assign(*, actor: User, errand: Errand, assignee: User, expected_version: int, note: str = "") -> Errand:
     """Give an errand to a person; it moves to that person's point in the resident's
     chain (or stays with the branch), so it shows on their list."""
     current = _locked(errand, expected_version, actor)
@@ -353,7 +371,7 @@ def errand_assign(*, actor, errand: Errand, assignee, expected_version: int, not
             Role.GRID_WORKER: ServicePoint.Tier.GRID_POINT,
             Role.STATION_STAFF: ServicePoint.Tier.COMMUNITY_STATION,
             Role.STREET_OFFICIAL: ServicePoint.Tier.STREET_CENTRE,
-        }[scope.role]
+        }[Role(scope.role)]
         current.holder_point, current.holder_branch = chain_point(resident=current.resident, tier=tier), None
     current.assignee = assignee
     _save(current, ["holder_point", "holder_branch", "assignee"])
@@ -379,7 +397,7 @@ def errand_assign(*, actor, errand: Errand, assignee, expected_version: int, not
 
 @transaction.atomic
 def errand_set_material(
-    *, actor, errand: Errand, material: str, collected: bool, expected_version: int | None = None
+    *, actor: User, errand: Errand, material: str, collected: bool, expected_version: int | None = None
 ) -> Errand:
     """Tick or untick one item of the materials checklist. Ticks do not change the
     errand's version: the row lock already keeps two ticks from overwriting each other,
@@ -415,7 +433,14 @@ def errand_set_material(
 
 
 def errand_deliver(
-    *, actor, errand: Errand, expected_version: int, via: str, satisfaction: int | None, uploads=(), note: str = ""
+    *,
+    actor: User,
+    errand: Errand,
+    expected_version: int,
+    via: str,
+    satisfaction: int | None,
+    uploads: Iterable[UploadedFile] = (),
+    note: str = "",
 ) -> Errand:
     """Record how the result went back to the resident, their satisfaction and the
     receipt photo, and add the trips saved to the resident's ledger."""

@@ -1,6 +1,8 @@
 """Screens of one errand: creating it, its page with the timeline and the next actions
 as big buttons, the materials checklist, assignment, delivery and receipt photos."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,6 +21,9 @@ from outreach.errands.forms import DeliveryForm, ErrandForm
 from outreach.models import Errand, ErrandEvent, ErrandPhoto
 from outreach.photos.pipeline import PhotoRejected, photo_response
 from outreach.residents import selectors
+
+if TYPE_CHECKING:
+    pass
 
 Action = ErrandEvent.Action
 

@@ -75,7 +75,7 @@ def offline_version() -> str:
     changes, so that phones install the new worker and drop the old cache. The files are
     hashed by content (the same on every server of a deployment); the hash is recomputed
     only when a file's size or modification time changes."""
-    source = Path(finders.find(SERVICE_WORKER_SOURCE))
+    source = Path(finders.find(SERVICE_WORKER_SOURCE))  # type: ignore[arg-type]  # a static file of this app
     fingerprint = tuple(
         (name, str(path), path.stat().st_mtime_ns, path.stat().st_size)
         for name, path in [(SERVICE_WORKER_SOURCE, source), *_own_static_files()]

@@ -88,7 +88,7 @@ def clean_photo(data: bytes, name: str = "") -> CleanPhoto:
                 raise _too_many_pixels(label)
             with Image.open(io.BytesIO(data)) as img:
                 img.load()  # decodes every byte: a truncated file fails here
-                img = _pixels_only(ImageOps.exif_transpose(img))
+                img = _pixels_only(ImageOps.exif_transpose(img))  # type: ignore[assignment]  # the decoded image from here on
         except PhotoRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):

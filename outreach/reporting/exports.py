@@ -88,7 +88,7 @@ def sheet_title(title: str, taken: set[str]) -> str:
 def workbook_bytes(tables: Iterable[Table]) -> bytes:
     """One sheet per table: header row bold and frozen, typed and formatted cells."""
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.active)  # type: ignore[arg-type]  # a new workbook opens on one worksheet
     taken: set[str] = set()
     header_fill = PatternFill("solid", fgColor="F3E5E5")
     for table in tables:

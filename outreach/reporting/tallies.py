@@ -32,6 +32,7 @@ for the weekly trend), one query each.
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from django.apps import apps as django_apps
 from django.db import connection, transaction
@@ -122,7 +123,7 @@ def errand_delivered(errand: Errand, *, trips: int) -> None:
         day=timezone.localdate(errand.delivered_at),
         trips_saved=trips,
         rated=int(rated),
-        rating_sum=errand.satisfaction if rated else 0,
+        rating_sum=errand.satisfaction or 0,
     )
 
 
@@ -270,7 +271,7 @@ def differences(*, since: date | None = None) -> list[tuple[int, date, str, int,
 def sums(*, areas: Iterable[int], start: date, end: date) -> dict[int, dict[str, int]]:
     """{area id: {field: sum}} over the days ``start``–``end`` (both included); areas with
     nothing on those days are missing. One query."""
-    rows = (
+    rows: Iterable[Any] = (  # dicts: the key, then a sum per field
         DayTally.objects.filter(area_id__in=list(areas), day__gte=start, day__lte=end)
         .values("area_id")
         .annotate(**{name: Sum(name) for name in FIELDS})
@@ -281,7 +282,7 @@ def sums(*, areas: Iterable[int], start: date, end: date) -> dict[int, dict[str,
 
 def daily(*, areas: Sequence[int], start: date, end: date) -> dict[date, dict[str, int]]:
     """{day: {field: sum over ``areas``}} for the days ``start``–``end``. One query."""
-    rows = (
+    rows: Iterable[Any] = (  # dicts: the key, then a sum per field
         DayTally.objects.filter(area_id__in=list(areas), day__gte=start, day__lte=end)
         .values("day")
         .annotate(**{name: Sum(name) for name in FIELDS})

@@ -12,13 +12,13 @@ from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field, field_validator
 
+from grid.access import AuthenticatedHttpRequest
 from grid.selectors import area_for_user_or_404
 from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_input
 from outreach.common.due import Due, days_overdue, due_bucket
@@ -53,7 +53,7 @@ class ResidentOut(Schema):
 
     @staticmethod
     def resolve_categories(obj: Resident) -> list[str]:
-        return [c.category for c in obj.category_list]  # from selectors.with_categories: no query per row
+        return [c.category for c in obj.category_list]  # type: ignore[attr-defined]  # prefetched by selectors.with_categories: no query per row
 
     @staticmethod
     def resolve_due(obj: Resident) -> Due:
@@ -141,12 +141,12 @@ class VisitIn(Schema):
     id: UUID = Field(description="Made on the phone; sending the same visit again is safe.")
     resident: int
     visited_at: datetime = Field(description="ISO-8601 with the offset, e.g. 2026-11-27T09:30:00+08:00.")
-    outcome: str = Field(**_choices(Visit.Outcome.values))
+    outcome: str = Field(**_choices(Visit.Outcome.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     lat: float | None = Field(None, allow_inf_nan=False, description="WGS-84 degrees.")
     lng: float | None = Field(None, allow_inf_nan=False, description="WGS-84 degrees.")
     accuracy_m: float | None = Field(None, allow_inf_nan=False)
     no_location_reason: str = Field("", max_length=200, description="Required when there is no location.")
-    health: str = Field("", **_choices(["", *Visit.Health.values]))
+    health: str = Field("", **_choices(["", *Visit.Health.values]))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     health_notes: str = ""
     living_notes: str = ""
     hazards: list[Annotated[str, Field(**_choices(Hazard.values))]] = []
@@ -208,7 +208,7 @@ VISIT_MULTIPART = {
 
 @router.get("/residents", response=list[ResidentOut])
 @paginate(LimitOffsetPagination)
-def resident_list(request: HttpRequest, filters: Query[ResidentFilter]):
+def resident_list(request: AuthenticatedHttpRequest, filters: Query[ResidentFilter]):
     """Residents in your reach, most urgent first (due date, then name)."""
     area = area_for_user_or_404(request.user, filters.grid) if filters.grid is not None else None
     result = selectors.residents_list(
@@ -223,7 +223,7 @@ def resident_list(request: HttpRequest, filters: Query[ResidentFilter]):
 
 
 @router.get("/residents/{resident_id}", response={200: ResidentOut, 404: MessageOut})
-def resident_detail(request: HttpRequest, resident_id: int):
+def resident_detail(request: AuthenticatedHttpRequest, resident_id: int):
     return selectors.resident_with_categories_for_user_or_404(request.user, resident_id)
 
 
@@ -240,7 +240,7 @@ def _stored_visit(user, pk) -> Visit | None:
     response={200: VisitOut, 201: VisitOut, 404: MessageOut, 409: ConflictOut, 422: InvalidOut},
     openapi_extra=VISIT_MULTIPART,
 )
-def visit_create(request: HttpRequest, payload: Annotated[VisitIn, JsonOrForm(...)]):
+def visit_create(request: AuthenticatedHttpRequest, payload: Annotated[VisitIn, JsonOrForm(...)]):
     """Record a visit: 201 when stored now, 200 when this very visit was stored before,
     409 when another visit already has this id."""
     resident = selectors.resident_for_user_or_404(request.user, payload.resident)
@@ -264,7 +264,7 @@ def visit_create(request: HttpRequest, payload: Annotated[VisitIn, JsonOrForm(..
     "/visits/{visit_id}/photos",
     response={200: VisitOut, 201: VisitOut, 404: MessageOut, 422: InvalidOut},
 )
-def visit_photos_add(request: HttpRequest, visit_id: UUID, photos: File[list[UploadedFile]]):
+def visit_photos_add(request: AuthenticatedHttpRequest, visit_id: UUID, photos: File[list[UploadedFile]]):
     """Add photos to a visit: 201 when at least one is new, 200 when all were stored
     already. One bad photo, or one too many, and none is stored."""
     visit = selectors.visit_for_user_or_404(request.user, visit_id)
@@ -277,7 +277,7 @@ def visit_photos_add(request: HttpRequest, visit_id: UUID, photos: File[list[Upl
 
 @router.get("/visits", response=list[VisitOut])
 @paginate(LimitOffsetPagination)
-def visit_list(request: HttpRequest, filters: Query[VisitFilter]):
+def visit_list(request: AuthenticatedHttpRequest, filters: Query[VisitFilter]):
     """Visits in your reach (of one resident, if given), newest first."""
     resident = None
     if filters.resident is not None:

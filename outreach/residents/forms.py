@@ -94,7 +94,7 @@ class ResidentForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, grids, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["grid"].queryset = grids
+        self.fields["grid"].queryset = grids  # type: ignore[attr-defined]  # a ModelChoiceField
         if editing:
             self.fields["national_id"].help_text = _("Leave empty to keep the stored ID.")
         else:

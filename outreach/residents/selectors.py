@@ -1,24 +1,26 @@
 """Reads of residents and visits, always cut to the user's reach (grid.access)."""
 
 from datetime import date
+from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
 from grid.access import reach_of
+from grid.models import User
 from outreach.common import due
 from outreach.models import Resident, ResidentCategory, Visit, VisitPhoto
 
 RECENT_VISITS = 20
 
 
-def residents_visible_to(*, user) -> QuerySet[Resident]:
+def residents_visible_to(*, user: User) -> QuerySet[Resident]:
     """Residents living in the grids under the user's area scopes. Joint branches see
     errands routed to them, not the residents of their paired points."""
     return Resident.objects.filter(reach_of(user).area_q(prefix="grid__"))
 
 
-def resident_for_user_or_404(user, pk) -> Resident:
+def resident_for_user_or_404(user: User, pk: int) -> Resident:
     return get_object_or_404(residents_visible_to(user=user).select_related("grid", "grid__parent"), pk=pk)
 
 
@@ -30,7 +32,7 @@ def with_categories(residents: QuerySet[Resident]) -> QuerySet[Resident]:
     return residents.prefetch_related(_category_list())
 
 
-def residents_due_for(*, user, today: date) -> QuerySet[Resident]:
+def residents_due_for(*, user: User, today: date) -> QuerySet[Resident]:
     """Active residents overdue, due today or due this week — most urgent first."""
     residents = residents_visible_to(user=user).filter(due.due_by_end_of_week_q(today), status=Resident.Status.ACTIVE)
     return with_categories(residents.select_related("grid")).order_by("due_on", "name", "pk")
@@ -38,7 +40,7 @@ def residents_due_for(*, user, today: date) -> QuerySet[Resident]:
 
 def residents_list(
     *,
-    user,
+    user: User,
     today: date,
     search: str = "",
     category: str = "",
@@ -63,11 +65,11 @@ def residents_list(
     return with_categories(residents.select_related("grid")).order_by("due_on", "name", "pk")
 
 
-def visits_visible_to(*, user) -> QuerySet[Visit]:
+def visits_visible_to(*, user: User) -> QuerySet[Visit]:
     return Visit.objects.filter(reach_of(user).area_q(prefix="resident__grid__"))
 
 
-def visit_for_user_or_404(user, pk) -> Visit:
+def visit_for_user_or_404(user: User, pk: UUID) -> Visit:
     visits = (
         visits_visible_to(user=user).select_related("resident", "resident__grid", "worker").prefetch_related("photos")
     )
@@ -81,7 +83,7 @@ def visits_of_resident(*, resident: Resident, limit: int = RECENT_VISITS) -> lis
     return list(visits.order_by("-visited_at")[:limit])
 
 
-def resident_with_categories_for_user_or_404(user, pk) -> Resident:
+def resident_with_categories_for_user_or_404(user: User, pk: int) -> Resident:
     """The one door to a resident, with its categories on ``category_list`` like
     ``with_categories`` puts them on a list's rows (for the API's single schema)."""
     resident = resident_for_user_or_404(user, pk)
@@ -89,7 +91,7 @@ def resident_with_categories_for_user_or_404(user, pk) -> Resident:
     return resident
 
 
-def visits_list(*, user, resident: Resident | None = None) -> QuerySet[Visit]:
+def visits_list(*, user: User, resident: Resident | None = None) -> QuerySet[Visit]:
     """Visits in the user's reach (of one resident, if given), newest first, with who
     made them and their photos: three queries whatever the page size."""
     visits = (
@@ -102,6 +104,6 @@ def visits_list(*, user, resident: Resident | None = None) -> QuerySet[Visit]:
     return visits.order_by("-visited_at", "pk")
 
 
-def photo_for_user_or_404(user, pk) -> VisitPhoto:
+def photo_for_user_or_404(user: User, pk: UUID) -> VisitPhoto:
     photos = VisitPhoto.objects.filter(reach_of(user).area_q(prefix="visit__resident__grid__"))
     return get_object_or_404(photos, pk=pk)

@@ -3,18 +3,22 @@ raises ValidationError (or a Conflict) before anything is written."""
 
 import hashlib
 import json
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grid.geo import distance_m
-from grid.models import Area
+from grid.models import Area, User
 from grid.selectors import areas_in_scope
 from outreach.common import crypto, due
 from outreach.common.audit import audit
@@ -62,7 +66,7 @@ def _duplicate_national_id() -> ValidationError:
     )
 
 
-def _check_grid_in_reach(actor, grid: Area) -> None:
+def _check_grid_in_reach(actor: User, grid: Area) -> None:
     """Residents are registered and moved only into grids under the actor's own area
     scopes (the forms offer nothing else; this holds for every other caller too)."""
     if not areas_in_scope(user=actor).filter(pk=grid.pk, level=Area.Level.GRID).exists():
@@ -84,7 +88,7 @@ def resident_apply_national_id(*, resident: Resident, national_id: str) -> None:
     resident.birth_date, resident.sex = birth_date_and_sex(number)
 
 
-def _check_resident(resident: Resident, categories) -> None:
+def _check_resident(resident: Resident, categories: Collection[str]) -> None:
     errors: dict[str, object] = {}
     if resident.grid_id and resident.grid.level != Area.Level.GRID:
         errors["grid"] = _("Residents belong to a grid.")
@@ -105,7 +109,7 @@ def _check_resident(resident: Resident, categories) -> None:
         raise ValidationError(errors)
 
 
-def _check_resident_with_id(resident: Resident, categories, national_id: str) -> None:
+def _check_resident_with_id(resident: Resident, categories: Collection[str], national_id: str) -> None:
     """Both checks, with all their errors at once: a form shows every field to fix."""
     errors: dict[str, list[ValidationError]] = {}
     if national_id:
@@ -124,16 +128,16 @@ def _check_resident_with_id(resident: Resident, categories, national_id: str) ->
 @transaction.atomic
 def resident_create(
     *,
-    actor,
+    actor: User,
     grid: Area,
     name: str,
     address: str,
     consent_basis: str,
     care_level: str = "C",
     national_id: str = "",
-    categories=(),
+    categories: Collection[str] = (),
     address_ip: str | None = None,
-    **fields,
+    **fields: Any,
 ) -> Resident:
     _check_grid_in_reach(actor, grid)
     resident = Resident(
@@ -168,13 +172,13 @@ def resident_create(
 @transaction.atomic
 def resident_update(
     *,
-    actor,
+    actor: User,
     resident: Resident,
     expected_version: int,
     national_id: str = "",
-    categories=None,
+    categories: Iterable[str] | None = None,
     address_ip: str | None = None,
-    **changes,
+    **changes: Any,
 ) -> Resident:
     """Change a resident; refuses an edit based on a version someone else has replaced."""
     if "grid" in changes:
@@ -230,7 +234,7 @@ def resident_update(
     return current
 
 
-def resident_reveal_national_id(*, actor, resident: Resident, address_ip: str | None = None) -> str:
+def resident_reveal_national_id(*, actor: User, resident: Resident, address_ip: str | None = None) -> str:
     """The full national ID, for a role allowed to see it; every reveal is recorded."""
     if not resident.national_id_cipher:
         return ""
@@ -256,7 +260,7 @@ def resident_refresh_due(*, resident: Resident) -> Resident:
     return resident
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
@@ -311,7 +315,7 @@ def visit_digest(*, resident_id: int, data: VisitInput) -> str:
     payload = {f: getattr(data, f) for f in VISIT_CONTENT_FIELDS}
     payload["hazards"] = sorted(set(payload["hazards"]))
     payload["resident"] = resident_id
-    payload["visited_at"] = data.visited_at.astimezone(timezone.UTC).replace(microsecond=0).isoformat()
+    payload["visited_at"] = data.visited_at.astimezone(UTC).replace(microsecond=0).isoformat()
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -319,7 +323,7 @@ def _check_visit(data: VisitInput, *, check_time: bool = True) -> dict:
     """Validate a visit; returns the cleaned location fields. A correction keeps the
     original time, and a replay was checked when it was stored, so both skip the checks
     of the time against the clock."""
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str | ValidationError]] = {}
     now = timezone.now()
     if timezone.is_naive(data.visited_at):
         errors.setdefault("visited_at", []).append(_("The visit time needs a time zone."))
@@ -354,10 +358,10 @@ def _check_visit(data: VisitInput, *, check_time: bool = True) -> dict:
     return {"lat": lat, "lng": lng, "accuracy_m": accuracy}
 
 
-def _location_check(resident: Resident, lat, lng) -> tuple[str, float | None]:
-    if lat is None:
+def _location_check(resident: Resident, lat: float | None, lng: float | None) -> tuple[str, float | None]:
+    if lat is None or lng is None:
         return Visit.LocationCheck.NO_LOCATION, None
-    if not resident.has_home_location:
+    if resident.home_lat is None or resident.home_lng is None:  # not resident.has_home_location
         return Visit.LocationCheck.HOME_UNKNOWN, None
     distance = round(distance_m(lat, lng, resident.home_lat, resident.home_lng), 1)
     if distance > settings.DAIBAN_VISIT_AWAY_METERS:
@@ -365,7 +369,7 @@ def _location_check(resident: Resident, lat, lng) -> tuple[str, float | None]:
     return Visit.LocationCheck.NEAR_HOME, distance
 
 
-def clean_uploads(uploads) -> list[CleanPhoto]:
+def clean_uploads(uploads: Sequence[UploadedFile]) -> list[CleanPhoto]:
     """Run every photo through the pipeline first: one bad photo rejects the whole visit.
     The same picture picked twice is kept once."""
     if len(uploads) > settings.DAIBAN_PHOTOS_PER_VISIT:
@@ -377,7 +381,13 @@ def clean_uploads(uploads) -> list[CleanPhoto]:
 
 
 def visit_record(
-    *, actor, resident: Resident, visit_id, data: VisitInput, uploads=(), address_ip: str | None = None
+    *,
+    actor: User,
+    resident: Resident,
+    visit_id: UUID,
+    data: VisitInput,
+    uploads: Iterable[UploadedFile] = (),
+    address_ip: str | None = None,
 ) -> tuple[Visit, bool]:
     """Store a visit once. The same id with the same content again returns the stored
     visit (created=False); the same id with other content raises Conflict."""
@@ -462,7 +472,7 @@ def _save_photo(visit: Visit, photo: CleanPhoto) -> list[str]:
     return [image_name, thumb_name]
 
 
-def visit_add_photos(*, actor, visit: Visit, uploads) -> tuple[list[VisitPhoto], int]:
+def visit_add_photos(*, actor: User, visit: Visit, uploads: Iterable[UploadedFile]) -> tuple[list[VisitPhoto], int]:
     """Attach photos to a stored visit; a photo sent twice is stored once. Returns the
     visit's photos and how many were new."""
     if visit.worker_id != actor.pk:
@@ -494,7 +504,7 @@ def visit_add_photos(*, actor, visit: Visit, uploads) -> tuple[list[VisitPhoto],
     return list(VisitPhoto.objects.filter(visit_id=visit.pk).order_by("created_at")), created
 
 
-def visit_correction_open(visit: Visit, user, now: datetime | None = None) -> bool:
+def visit_correction_open(visit: Visit, user: User, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     window = timedelta(hours=settings.DAIBAN_VISIT_CORRECTION_HOURS)
     return visit.worker_id == user.pk and now - visit.created_at <= window
@@ -526,7 +536,9 @@ def _status_follows_corrected_outcome(visit: Visit, old_outcome: str) -> None:
 
 
 @transaction.atomic
-def visit_correct(*, actor, visit: Visit, reason: str = "", address_ip: str | None = None, **changes) -> Visit:
+def visit_correct(
+    *, actor: User, visit: Visit, reason: str = "", address_ip: str | None = None, **changes: Any
+) -> Visit:
     """Correct a visit: its author only, within the correction window. The previous
     values are kept in a VisitCorrection, never overwritten without trace."""
     current = Visit.objects.select_for_update().select_related("resident").get(pk=visit.pk)

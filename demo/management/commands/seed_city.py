@@ -166,7 +166,7 @@ class RowWriter:
         self.table = model._meta.db_table
         self.columns = [f.column for f in fields]
         self.vendor = connection.vendor
-        self.rows: list[tuple] = []
+        self.rows: list[tuple | list] = []
         self.count = 0
         self.converters = [(i, c) for i, c in enumerate(self._converter(f) for f in fields) if c is not None]
 
@@ -186,7 +186,7 @@ class RowWriter:
             return lambda v: v.isoformat() if v is not None else None
         return None
 
-    def add(self, row: tuple) -> None:
+    def add(self, row: tuple | list) -> None:
         if self.converters:
             row = list(row)
             for i, convert in self.converters:
@@ -342,7 +342,8 @@ class Command(BaseCommand):
         # Communities in proportion to each town's area, at least one each.
         total_area = sum(c.area for c in town_cells)
         per_town = [max(1, round(community_count * cell.area / total_area)) for cell in town_cells]
-        communities, community_shapes, names = [], [], set()
+        communities, community_shapes = [], []
+        names: set[str] = set()
         for town, cell, count in zip(towns, town_cells, per_town):
             cells = split_into_cells(cell, random_points_within(cell, count, rng)) if count > 1 else [cell]
             for i, community_cell in enumerate(cells, start=1):
@@ -386,7 +387,7 @@ class Command(BaseCommand):
 
     def build_points(self, places: list[Place]) -> None:
         rng = self.rng
-        tier_of = {
+        tier_of: dict[int, tuple[str, str]] = {
             Area.Level.TOWN: (ServicePoint.Tier.STREET_CENTRE, "代办中心"),
             Area.Level.COMMUNITY: (ServicePoint.Tier.COMMUNITY_STATION, "代办站"),
             Area.Level.GRID: (ServicePoint.Tier.GRID_POINT, "代办点"),
@@ -521,7 +522,7 @@ class Command(BaseCommand):
 
     def _homes(self, shape, count: int) -> list[Point]:
         prepared, (minx, miny, maxx, maxy) = prep(shape), shape.bounds
-        homes = []
+        homes: list[Point] = []
         while len(homes) < count:
             p = Point(self.rng.uniform(minx, maxx), self.rng.uniform(miny, maxy))
             if prepared.contains(p):
@@ -654,7 +655,7 @@ class Command(BaseCommand):
         services = list(ServiceType.objects.filter(is_active=True).order_by("code"))
         if not services:
             raise CommandError("The service catalogue is empty; load it with: manage.py loaddata service_catalogue")
-        branch_of = {}
+        branch_of: dict[int, int] = {}
         for window in ServiceWindow.objects.filter(branch__isnull=False).order_by("number"):
             branch_of.setdefault(window.department_id, window.branch_id)
         branch_names = dict(ServiceWindow.objects.values_list("branch_id", "branch__name"))
@@ -802,7 +803,7 @@ class Command(BaseCommand):
         rng = self.rng
         centres = list(ServicePoint.objects.filter(area__in=self.towns, tier=ServicePoint.Tier.STREET_CENTRE))
         departments = list(Department.objects.order_by("code"))
-        branch_of = {}
+        branch_of: dict[int, int] = {}
         for window in ServiceWindow.objects.filter(branch__isnull=False).order_by("number"):
             branch_of.setdefault(window.department_id, window.branch_id)
         street_user = self.logins[LOGINS["street"]]

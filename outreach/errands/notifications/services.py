@@ -6,6 +6,8 @@ logs, so a deployment without a gateway still leaves a trace.
 """
 
 import logging
+from collections.abc import Iterable
+from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -14,17 +16,21 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from grid.models import Role, Scope, ServicePoint
+from grid.models import Role, Scope, ServicePoint, User
 from outreach.errands.notifications.selectors import notifications_of
-from outreach.models import Errand, Notification
+from outreach.models import Complaint, Errand, Notification, OnlineOrder
 
 logger = logging.getLogger("daiban.notify")
 
-HOLDER_ROLES = {
+HOLDER_ROLES: dict[str, str] = {
     ServicePoint.Tier.GRID_POINT: Role.GRID_WORKER,
     ServicePoint.Tier.COMMUNITY_STATION: Role.STATION_STAFF,
     ServicePoint.Tier.STREET_CENTRE: Role.STREET_OFFICIAL,
 }
+
+
+class NotificationBackend(Protocol):
+    def send(self, notification: Notification) -> None: ...
 
 
 class LoggingBackend:
@@ -34,19 +40,25 @@ class LoggingBackend:
         logger.info("notify user=%s kind=%s: %s", notification.user_id, notification.kind, notification.text)
 
 
-def backends():
+def backends() -> list[NotificationBackend]:
     return [import_string(path)() for path in settings.DAIBAN_NOTIFICATION_BACKENDS]
 
 
 def send(
-    *, users, kind: str, text: str, errand: Errand | None = None, order=None, complaint=None
+    *,
+    users: Iterable[User],
+    kind: str,
+    text: str,
+    errand: Errand | None = None,
+    order: OnlineOrder | None = None,
+    complaint: Complaint | None = None,
 ) -> list[Notification]:
     rows = Notification.objects.bulk_create(
         Notification(user=user, kind=kind, text=text[:200], errand=errand, order=order, complaint=complaint)
         for user in {u.pk: u for u in users}.values()
     )
 
-    def deliver():
+    def deliver() -> None:
         for backend in backends():
             for row in rows:
                 try:
@@ -58,20 +70,21 @@ def send(
     return rows
 
 
-def holder_staff(errand: Errand):
+def holder_staff(errand: Errand) -> list[User]:
     """The people who look after the point or branch that now holds an errand."""
     if errand.holder_branch_id:
         q = Q(role=Role.BRANCH_SECRETARY, branch_id=errand.holder_branch_id)
     else:
         point = errand.holder_point
+        assert point is not None  # an errand is held by a point or by a branch
         q = Q(role=HOLDER_ROLES[point.tier], area_id=point.area_id)
     users = [s.user for s in Scope.objects.filter(q).select_related("user")]
-    if errand.holder_point_id:
+    if errand.holder_point is not None:
         users += list(errand.holder_point.agents.all())
     return users
 
 
-def errand_arrived(*, errand: Errand, kind: str, exclude=None) -> list[Notification]:
+def errand_arrived(*, errand: Errand, kind: str, exclude: User | None = None) -> list[Notification]:
     users = [u for u in holder_staff(errand) if exclude is None or u.pk != exclude.pk]
     text = _("Errand %(number)s · %(service)s for %(resident)s is now with %(holder)s") % {
         "number": errand.number,

@@ -14,6 +14,7 @@ from outreach.errands.orders.services import (
     clean_order_name,
     clean_order_phone,
 )
+from outreach.models import ServiceType
 
 OTHER_SERVICE = "other"
 
@@ -107,7 +108,7 @@ class ConfirmForm(ServiceErrorsMixin, forms.Form):
             "invalid_choice": _("Choose one of the active residents you look after."),
         },
     )
-    service = forms.ModelChoiceField(
+    service: "forms.ModelChoiceField[ServiceType]" = forms.ModelChoiceField(
         label=_("Service"),
         queryset=None,
         empty_label=_("— choose —"),

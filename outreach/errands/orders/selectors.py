@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from grid.access import reach_of
-from grid.models import ServicePoint
+from grid.models import ServicePoint, User
 from outreach.models import OnlineOrder, Resident
 from outreach.residents.selectors import residents_visible_to
 
@@ -28,18 +28,18 @@ def service_point_by_public_code_or_404(code: str) -> ServicePoint:
     )
 
 
-def orders_visible_to(*, user) -> QuerySet[OnlineOrder]:
+def orders_visible_to(*, user: User) -> QuerySet[OnlineOrder]:
     """Orders at points the user is an agent of or whose area the user covers. One query."""
     # Exists, not a join on the agents table: a point with several agents would repeat rows.
     agent = ServicePoint.agents.through.objects.filter(servicepoint_id=OuterRef("point_id"), user_id=user.pk)
     return OnlineOrder.objects.filter(reach_of(user).area_q(prefix="point__area__") | Exists(agent))
 
 
-def order_for_user_or_404(user, pk) -> OnlineOrder:
+def order_for_user_or_404(user: User, pk: int) -> OnlineOrder:
     return get_object_or_404(orders_visible_to(user=user).select_related(*ORDER_RELATED), pk=pk)
 
 
-def orders_list(*, user, status: str = OnlineOrder.Status.PENDING) -> QuerySet[OnlineOrder]:
+def orders_list(*, user: User, status: str = OnlineOrder.Status.PENDING) -> QuerySet[OnlineOrder]:
     """Orders at the user's points in one status, newest first."""
     orders = orders_visible_to(user=user)
     if status:
@@ -47,11 +47,11 @@ def orders_list(*, user, status: str = OnlineOrder.Status.PENDING) -> QuerySet[O
     return orders.select_related("point", "service").order_by("-created_at", "-pk")
 
 
-def pending_orders_count(*, user) -> int:
+def pending_orders_count(*, user: User) -> int:
     return orders_visible_to(user=user).filter(status=OnlineOrder.Status.PENDING).count()
 
 
-def residents_to_confirm(*, user, order: OnlineOrder, search: str = "") -> list[Resident]:
+def residents_to_confirm(*, user: User, order: OnlineOrder, search: str = "") -> list[Resident]:
     """Active residents in the user's scope an order could be for. With no search, the
     likely ones: the same name, or a phone (theirs or their guardian's) ending like
     the order's. One query."""

@@ -199,7 +199,7 @@ def already_handled(order: OnlineOrder) -> Conflict:
     )
 
 
-def _pending_locked(*, actor, order: OnlineOrder) -> OnlineOrder:
+def _pending_locked(*, actor: User, order: OnlineOrder) -> OnlineOrder:
     current = (
         orders_visible_to(user=actor)
         .select_for_update(of=("self",))
@@ -232,7 +232,9 @@ def _handled(order: OnlineOrder) -> None:
 
 
 @transaction.atomic
-def order_confirm(*, actor, order: OnlineOrder, resident: Resident, service: ServiceType, note: str = "") -> Errand:
+def order_confirm(
+    *, actor: User, order: OnlineOrder, resident: Resident, service: ServiceType, note: str = ""
+) -> Errand:
     """Turn a pending order into an errand (source "online") for a resident the actor
     looks after. A second confirmation raises Conflict and opens nothing."""
     note = _clean_note(note, field="note")
@@ -274,7 +276,7 @@ def order_confirm(*, actor, order: OnlineOrder, resident: Resident, service: Ser
 
 
 @transaction.atomic
-def order_reject(*, actor, order: OnlineOrder, reason: str) -> OnlineOrder:
+def order_reject(*, actor: User, order: OnlineOrder, reason: str) -> OnlineOrder:
     """Close a pending order without an errand (a prank, a duplicate, not something we
     run), saying why."""
     reason = _clean_note(reason, field="reason")

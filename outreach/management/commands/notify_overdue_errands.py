@@ -43,8 +43,10 @@ def holder_staff_of(errands: list[Errand]) -> dict:
         if errand.holder_branch_id:
             branch_ids.add(errand.holder_branch_id)
         else:
-            area_ids[notify.HOLDER_ROLES[errand.holder_point.tier]].add(errand.holder_point.area_id)
-            point_ids.add(errand.holder_point_id)
+            point = errand.holder_point
+            assert point is not None  # an errand is held by a point or by a branch
+            area_ids[notify.HOLDER_ROLES[point.tier]].add(point.area_id)
+            point_ids.add(point.pk)
     q = Q(pk__in=[])
     for role, ids in area_ids.items():
         q |= Q(role=role, area_id__in=ids)
@@ -64,6 +66,7 @@ def holder_staff_of(errands: list[Errand]) -> dict:
             staff[errand.pk] = by_place[("branch", errand.holder_branch_id)]
         else:
             point = errand.holder_point
+            assert point is not None
             staff[errand.pk] = by_place[(notify.HOLDER_ROLES[point.tier], point.area_id)] | agents[point.pk]
     return staff
 

@@ -54,6 +54,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -71,17 +72,21 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grid.access import reach_of
-from grid.models import Area, path_prefixes
+from grid.models import Area, User, path_prefixes
 from grid.selectors import areas_visible_to
 from outreach.common import due
 from outreach.models import Resident, Visit
 from outreach.reporting import tallies
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 # --- Periods ---------------------------------------------------------------------------
 
@@ -152,7 +157,7 @@ def period_for(
         errors["start"] = [_("Choose the first day of the period.")]
     if end is None:
         errors["end"] = [_("Choose the last day of the period.")]
-    if not errors:
+    if start is not None and end is not None:  # no errors yet
         if start > today:
             errors["start"] = [_("The period cannot start in the future: choose a first day up to today.")]
         elif end < start:
@@ -161,6 +166,7 @@ def period_for(
             errors["end"] = [_("A period can be at most %(days)d days long.") % {"days": PERIOD_MAX_DAYS}]
     if errors:
         raise ValidationError(errors)
+    assert start is not None and end is not None
     return Period(kind, start, end, today)
 
 
@@ -237,7 +243,7 @@ def band_of(share: float | None) -> Band:
     return Band.POOR
 
 
-def legend() -> list[tuple[str, str]]:
+def legend() -> list[tuple[str, "str | StrPromise"]]:
     """(band, label) from the best band to "no residents", with the thresholds of the settings."""
     good, fair = (round(t * 100) for t in settings.DAIBAN_COVERAGE_THRESHOLDS)
     return [
@@ -272,10 +278,10 @@ def on_time_q(as_of: date, *, today: date, use_stored_due: bool = True) -> Q:
     if as_of >= today and use_stored_due:
         return ~due.due_q(due.Due.OVERDUE, today)
     day_after = due.day_start(as_of + timedelta(days=1))
-    q = Q(registered_on__gte=as_of) & ~_met_in_person(None, day_after)
+    q: Q | Combinable = Q(registered_on__gte=as_of) & ~_met_in_person(None, day_after)
     for level, days in settings.DAIBAN_CARE_INTERVAL_DAYS.items():
         q |= Q(care_level=level) & _met_in_person(due.day_start(as_of - timedelta(days=days)), day_after)
-    return q
+    return cast(Q, q)  # Q & Exists is a Q; the stubs say Combinable
 
 
 def paths_q(paths: Iterable[str], prefix: str = "") -> Q:
@@ -391,7 +397,7 @@ def _in_subtrees(path: str, roots: Iterable[str]) -> bool:
     return any(path.startswith(root) for root in roots)
 
 
-def _top_areas(user, *, with_boundaries: bool) -> list[Area]:
+def _top_areas(user: User, *, with_boundaries: bool) -> list[Area]:
     """The roots of the user's area scopes and their branches' paired points' areas, the
     ones inside another left out. One query."""
     reach = reach_of(user)
@@ -405,7 +411,7 @@ def _top_areas(user, *, with_boundaries: bool) -> list[Area]:
     return [a for a in areas if not any(a.path != p and a.path.startswith(p) for p in paths)]
 
 
-def place_for_user_or_404(user, area_id: int | None = None, *, with_boundaries: bool = False) -> Place:
+def place_for_user_or_404(user: User, area_id: int | None = None, *, with_boundaries: bool = False) -> Place:
     """The place the user asks for (``area_id``) or starts at (none): their one scope
     root, or the overview of their several areas. An area they may not see is a 404.
     Two queries (the area with its ancestors, its parts)."""
@@ -432,7 +438,7 @@ def place_for_user_or_404(user, area_id: int | None = None, *, with_boundaries: 
         node = node.parent
     trail.reverse()
 
-    parts: list[Area] = []
+    parts = []
     if area.level < Area.Level.GRID and _in_subtrees(area.path, roots):
         fields_ = AREA_FIELDS + (["boundary"] if with_boundaries else [])
         parts = list(Area.objects.filter(parent=area).only(*fields_).order_by("code"))
@@ -479,13 +485,13 @@ def sort_rows(rows: list[tuple[Area, Figures]], sort: str = DEFAULT_SORT) -> lis
 # --- Residents: who was missed -----------------------------------------------------------
 
 
-def may_see_residents(user) -> bool:
+def may_see_residents(user: User) -> bool:
     """Whether the coverage screens show this user residents (the missed list, homes,
     errands). Joint branches see figures only."""
     return bool(reach_of(user).roles & set(settings.DAIBAN_COVERAGE_RESIDENT_ROLES))
 
 
-def missed_in_reach(*, user, place: Place, by_part: dict[int, Figures]) -> int:
+def missed_in_reach(*, user: User, place: Place, by_part: dict[int, Figures]) -> int:
     """How many of the place's missed residents ``missed_residents`` will list for the
     user, read off the figures already computed (no query): the missed of the parts
     inside the user's area scopes — where, and only where, they see residents."""
@@ -527,7 +533,7 @@ def missed_residents(*, residents: QuerySet[Resident], period: Period) -> QueryS
 def mark_days_overdue(residents: Iterable[Resident], period: Period) -> list[Resident]:
     """Set ``due_at_end`` and ``days_overdue`` on each row of ``missed_residents``, by
     ``outreach.due`` (the stored due date for a running period, the history otherwise)."""
-    rows = list(residents)
+    rows: list[Any] = list(residents)  # Any: due_at_end and days_overdue are set here, on the rows
     for r in rows:
         if period.as_of >= period.today:
             r.due_at_end = r.due_on

@@ -77,7 +77,8 @@ def _page_url(area_id: int | None, period: Period, **extra) -> str:
 # --- Positions on the tile provider's datum (the approach of grid.views) ------------------
 
 
-def _point(lat: float, lng: float) -> dict:
+def _point(lat: float | None, lng: float | None) -> dict:
+    assert lat is not None and lng is not None  # the callers' queries keep rows with a position
     lat, lng = tile_position(lat, lng)
     return {"type": "Point", "coordinates": [round(lng, POINT_DECIMALS), round(lat, POINT_DECIMALS)]}
 
@@ -334,7 +335,7 @@ def _missed_layer(user, place: Place, period: Period, limit: int) -> list[dict]:
                 "id": r.pk,
                 "name": r.name,
                 "address": r.address,
-                "daysOverdue": r.days_overdue,
+                "daysOverdue": r.days_overdue,  # type: ignore[attr-defined]  # set by mark_days_overdue
                 "url": reverse("resident-detail", args=[r.pk]),
             },
         }

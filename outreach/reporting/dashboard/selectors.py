@@ -45,14 +45,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Count, DateTimeField, F, FloatField, Func, IntegerField, Q, Sum, Value
+from django.db.models import Count, DateTimeField, F, FloatField, Func, IntegerField, Q, QuerySet, Sum, Value
 from django.http import Http404
 from django.utils import timezone
 
 from grid.access import AREA_ROLES, reach_of
-from grid.models import Area, Role, path_prefixes
+from grid.models import Area, Role, User, path_prefixes
 from outreach.common import due
 from outreach.complaints.selectors import complaints_visible_to, uses_complaints
 from outreach.errands.selectors import errands_visible_to
@@ -61,6 +62,11 @@ from outreach.reporting import tallies
 from outreach.reporting.coverage import selectors as coverage
 from outreach.reporting.coverage.selectors import Figures as CoverageFigures
 from outreach.reporting.coverage.selectors import Period, Place
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.expressions import Combinable
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
 
 TREND_WEEKS = 12
 SECONDS_PER_DAY = 86_400
@@ -77,9 +83,15 @@ class Subject:
     """Whose figures the dashboard shows, as decided by ``subject_for_user_or_404``."""
 
     lens: Lens
-    user: object
+    user: User
     place: Place | None  # the area lenses; None for a joint branch
     shows_complaints: bool
+
+    @property
+    def area_place(self) -> Place:
+        """The place of an area lens (area or worker): only a branch has none."""
+        assert self.place is not None, "a branch subject has no place"
+        return self.place
 
     @property
     def area(self) -> Area | None:
@@ -106,7 +118,7 @@ class Subject:
         return self.place.base_level <= Area.Level.TOWN
 
 
-def subject_for_user_or_404(user, area_id: int | None = None) -> Subject:
+def subject_for_user_or_404(user: User, area_id: int | None = None) -> Subject:
     """The dashboard's one door: the area asked for must come through the coverage door
     (``coverage.place_for_user_or_404``), a user without areas has a branch dashboard
     (and no area to ask for), a user with neither gets 404. Two queries for an area
@@ -196,15 +208,19 @@ class Seconds(Func):
 
     output_field = FloatField()
 
-    def __init__(self, end, start):
+    def __init__(self, end: "str | Combinable", start: "str | Combinable") -> None:
         super().__init__(end, start)
 
-    def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL: date_part is a float, EXTRACT numeric
+    def as_sql(  # type: ignore[override]  # the template is fixed: nobody passes one
+        self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper", **extra_context: Any
+    ) -> "_AsSqlType":  # PostgreSQL: date_part is a float, EXTRACT numeric
         return super().as_sql(
             compiler, connection, template="date_part('epoch', %(expressions)s)", arg_joiner=" - ", **extra_context
         )
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(
+        self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper", **extra_context: Any
+    ) -> "_AsSqlType":
         return super().as_sql(
             compiler,
             connection,
@@ -221,14 +237,14 @@ def _between(field_name: str, start: date, end: date) -> Q:
     )
 
 
-def _grids(subject: Subject, *, remainder: bool = False):
+def _grids(subject: Subject, *, remainder: bool = False) -> QuerySet[Area]:
     """The grids whose residents the figures count: those under the place, within the
     user's own areas (a place may also show the areas a joint branch is paired with,
     whose residents' errands are not the user's to count). This is the scope filter of
     the area lenses, the one ``errands_visible_to`` and ``visits_visible_to`` apply.
     ``remainder``: only those outside the tallied parts (``_tallied_parts``)."""
     grids = Area.objects.filter(
-        coverage.paths_q(subject.place.paths), reach_of(subject.user).area_q(), level=Area.Level.GRID
+        coverage.paths_q(subject.area_place.paths), reach_of(subject.user).area_q(), level=Area.Level.GRID
     )
     if remainder:
         grids = grids.exclude(coverage.paths_q(p.path for p in _tallied_parts(subject)))
@@ -244,16 +260,16 @@ def _tallied_parts(subject: Subject) -> list[Area]:
     if subject.lens != Lens.AREA:
         return []
     roots = reach_of(subject.user).area_paths
-    return [p for p in subject.place.parts if any(p.path.startswith(root) for root in roots)]
+    return [p for p in subject.area_place.parts if any(p.path.startswith(root) for root in roots)]
 
 
 def _has_remainder(subject: Subject) -> bool:
     """Whether some of the subject is counted from the facts (decided without a query:
     the parts cover the place)."""
-    return subject.lens != Lens.AREA or len(_tallied_parts(subject)) < len(subject.place.parts)
+    return subject.lens != Lens.AREA or len(_tallied_parts(subject)) < len(subject.area_place.parts)
 
 
-def _residents(subject: Subject, *, remainder: bool = False):
+def _residents(subject: Subject, *, remainder: bool = False) -> QuerySet[Resident, Any]:
     """The subject's residents as a subquery. Filtering the big tables by
     ``resident_id IN (…)`` reads each resident once, where joining every visit or errand
     to its resident and grid to test the area's path would read them once per row — the
@@ -261,7 +277,9 @@ def _residents(subject: Subject, *, remainder: bool = False):
     return Resident.objects.filter(grid__in=_grids(subject, remainder=remainder).values("pk")).values("pk")
 
 
-def _of_subject(queryset, subject: Subject, prefix: str = "", *, remainder: bool = False):
+def _of_subject(
+    queryset: QuerySet[Any], subject: Subject, prefix: str = "", *, remainder: bool = False
+) -> QuerySet[Any]:
     """The rows of ``queryset`` that belong to the subject's errands, ``prefix`` leading
     from its model to the errand ("" for Errand itself). A branch has the errands it
     holds; the area lenses their residents' errands (a worker only those they took or
@@ -288,7 +306,7 @@ def _of_subject(queryset, subject: Subject, prefix: str = "", *, remainder: bool
     return queryset
 
 
-def _errands(subject: Subject, *, remainder: bool = False):
+def _errands(subject: Subject, *, remainder: bool = False) -> QuerySet[Errand]:
     if subject.lens == Lens.BRANCH:
         return errands_visible_to(user=subject.user)  # the branch's queue is the branch's scope
     return _of_subject(Errand.objects.all(), subject, remainder=remainder)
@@ -299,7 +317,7 @@ def _grid_key(subject: Subject, prefix: str) -> list[str]:
     return [f"{prefix}resident__grid_id"] if subject.parts else []
 
 
-def _grouped(queryset, keys: list[str], **aggregates) -> list[dict]:
+def _grouped(queryset: QuerySet[Any], keys: list[str], **aggregates: Any) -> list[dict]:
     """One row per grid (``keys``) or a single row for the whole subject (no keys)."""
     if not keys:
         row = queryset.aggregate(**aggregates)
@@ -312,12 +330,12 @@ class Figurer:
     """Adds the per-grid rows up to the child areas and to the total. The grids' paths
     come in one query (a few thousand rows at city scale), only when there is a table."""
 
-    def __init__(self, subject: Subject):
+    def __init__(self, subject: Subject) -> None:
         self.subject = subject
         self.total = Figures()
         self.by_part = {p.pk: Figures() for p in subject.parts}
         part_by_path = {p.path: self.by_part[p.pk] for p in subject.parts}
-        self.part_of_grid: dict[int, Figures] = {}
+        self.part_of_grid: dict[int | None, Figures] = {}
         if subject.parts:
             for grid_id, path in _grids(subject).values_list("pk", "path"):
                 part = next((part_by_path[prefix] for prefix in path_prefixes(path) if prefix in part_by_path), None)
@@ -339,11 +357,11 @@ class Figurer:
         for part, sums in by_part.values():
             self._add_to(part, **sums)
 
-    def add_part(self, part_id: int, **values) -> None:
+    def add_part(self, part_id: int, **values: Any) -> None:
         """For rows of a part as a whole (its day tallies)."""
         self._add_to(self.by_part.get(part_id), **values)
 
-    def _add_to(self, part: Figures | None, **values) -> None:
+    def _add_to(self, part: Figures | None, **values: Any) -> None:
         for figures in (self.total, part):
             if figures is None:
                 continue
@@ -354,7 +372,7 @@ class Figurer:
                 else:
                     setattr(figures, name, (current or 0) + (value or 0))
 
-    def add_to_part(self, path: str | None, **values) -> None:
+    def add_to_part(self, path: str | None, **values: Any) -> None:
         """For rows keyed by an area's path (complaints, by their point's area)."""
         for prefix in path_prefixes(path or "/"):
             for part in self.subject.parts:
@@ -391,7 +409,7 @@ def dashboard_for(*, subject: Subject, period: Period, today: date | None = None
 
 
 def _add_coverage(figurer: Figurer, subject: Subject, period: Period) -> None:
-    by_part, total = coverage.coverage_of_place(place=subject.place, period=period)
+    by_part, total = coverage.coverage_of_place(place=subject.area_place, period=period)
     figurer.total.coverage = total
     if subject.lens == Lens.AREA:
         figurer.total.visits = total.visits
@@ -538,10 +556,12 @@ class WeekIndex(Func):
 
     output_field = IntegerField()
 
-    def __init__(self, field, start: datetime):
+    def __init__(self, field: str, start: datetime) -> None:
         super().__init__(field, Value(start, output_field=DateTimeField()))
 
-    def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL: date_part is a float, EXTRACT numeric
+    def as_sql(  # type: ignore[override]  # the template is fixed: nobody passes one
+        self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper", **extra_context: Any
+    ) -> "_AsSqlType":  # PostgreSQL: date_part is a float, EXTRACT numeric
         return super().as_sql(
             compiler,
             connection,
@@ -550,7 +570,9 @@ class WeekIndex(Func):
             template="CAST(FLOOR(date_part('epoch', %(expressions)s) / 604800) AS integer)",
         )
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(
+        self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper", **extra_context: Any
+    ) -> "_AsSqlType":
         return super().as_sql(
             compiler,
             connection,
@@ -560,7 +582,7 @@ class WeekIndex(Func):
         )
 
 
-def _weekly_counts(queryset, field_name: str, mondays: Sequence[date]) -> list[int]:
+def _weekly_counts(queryset: QuerySet[Any], field_name: str, mondays: Sequence[date]) -> list[int]:
     """Rows per week of ``mondays`` by ``field_name`` (a datetime), in one grouped query."""
     start, end = due.day_start(mondays[0]), due.day_start(mondays[-1] + timedelta(weeks=1))
     rows = (
@@ -604,8 +626,8 @@ def trend_for(*, subject: Subject, today: date) -> Trend:
         received = _plus(received, _weekly_counts(_errands(subject, remainder=True), "requested_at", mondays))
         completed = _plus(completed, _weekly_counts(_errands(subject, remainder=True), "completed_at", mondays))
     shows_visits = subject.place is not None
-    weeks = [Week(m, v if shows_visits else None, r, c) for m, v, r, c in zip(mondays, visits, received, completed)]
-    return Trend(weeks, shows_visits=shows_visits)
+    rows = [Week(m, v if shows_visits else None, r, c) for m, v, r, c in zip(mondays, visits, received, completed)]
+    return Trend(rows, shows_visits=shows_visits)
 
 
 def _plus(a: list[int], b: list[int]) -> list[int]:

@@ -359,8 +359,9 @@ def dashboard_export(request, fmt: str):
                     .filter(coverage.paths_q(place.paths, "grid__"))
                     .select_related("grid")
                 )
-                missed = coverage.missed_residents(residents=residents, period=period)
-                missed = coverage.mark_days_overdue(missed, period)
+                missed = coverage.mark_days_overdue(
+                    coverage.missed_residents(residents=residents, period=period), period
+                )
                 table = exports.missed_table(missed, title=title)
         return exports.table_response(table, fmt=fmt, filename=_filename(title, place_name, period))
 

@@ -14,10 +14,13 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -31,17 +34,21 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from stdnum.cn import ric
 
 from grid.access import reach_of
-from grid.models import Area, Role
+from grid.models import Area, Role, User
 from grid.selectors import areas_in_scope
 from outreach.common import crypto, due
 from outreach.common.audit import audit
 from outreach.models import AuditEvent, Category, Resident, ResidentCategory, RosterImport
 from outreach.residents.validation import birth_date_and_sex, clean_national_id, clean_position
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -68,7 +75,7 @@ class Column:
     field: str
     header: str
     required: bool
-    help: str
+    help: "str | StrPromise"
     example: str
     aliases: tuple[str, ...] = ()
     text: bool = False  # formatted as text in the template, so Excel keeps leading zeros and all 18 digits
@@ -228,14 +235,14 @@ class Table:
     rows: list[tuple[int, list]]  # (spreadsheet row number, cells), blank rows left out
 
 
-def read_upload(upload) -> bytes:
+def read_upload(upload: UploadedFile) -> bytes:
     """Read at most one byte past the limit, so a huge upload is refused cheaply."""
-    if getattr(upload, "size", 0) and upload.size > MAX_BYTES:
-        raise ValidationError(too_big_message(upload.name))
+    if upload.size and upload.size > MAX_BYTES:
+        raise ValidationError(too_big_message(str(upload.name)))
     upload.seek(0)
-    data = upload.read(MAX_BYTES + 1)
+    data: bytes = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        raise ValidationError(too_big_message(upload.name))
+        raise ValidationError(too_big_message(str(upload.name)))
     return data
 
 
@@ -286,7 +293,7 @@ def _looks_like_markup(data: bytes) -> bool:
     return head.startswith((b"<!doctype", b"<html", b"<?xml", b"<table", b"<head", b"<body"))
 
 
-def _xlsx_rows(data: bytes, name: str):
+def _xlsx_rows(data: bytes, name: str) -> Iterator[tuple[int, list]]:
     not_a_workbook = _(
         "“%(name)s” is not a real Excel workbook (.xlsx). Open it in Excel and save it as Excel Workbook (.xlsx) again."
     ) % {"name": name}
@@ -318,7 +325,7 @@ def _xlsx_rows(data: bytes, name: str):
         workbook.close()
 
 
-def _csv_rows(data: bytes, name: str):
+def _csv_rows(data: bytes, name: str) -> Iterator[tuple[int, list]]:
     if b"\x00" in data or data.startswith(b"PK\x03\x04"):
         raise ValidationError(
             _(
@@ -355,7 +362,7 @@ def _no_header(name: str) -> str:
     ) % {"name": name}
 
 
-def _blank(cells) -> bool:
+def _blank(cells: Iterable[object]) -> bool:
     return all(_text(c) == "" for c in cells)
 
 
@@ -363,11 +370,11 @@ def _blank(cells) -> bool:
 HEADER_SEARCH_ROWS = 5
 
 
-def _is_header(cells) -> bool:
+def _is_header(cells: Iterable[object]) -> bool:
     return any(HEADER_ALIASES.get(_header_key(_text(c))) for c in cells)
 
 
-def _table(rows, name: str) -> Table:
+def _table(rows: Iterable[tuple[int, list]], name: str) -> Table:
     header_row, headers = 0, []
     body: list[tuple[int, list]] = []
     seen = 0
@@ -452,7 +459,7 @@ def layout_of(table: Table) -> Layout:
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"), None) | {0x3000: " ", 0xA0: " "}
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -471,7 +478,7 @@ _PHONE = re.compile(r"^[0-9+\-() ]+$")
 _SEPARATORS = re.compile(r"[、,，;；\s]+")
 
 
-def _date(value) -> date:
+def _date(value: object) -> date:
     """A date from an Excel date cell, an Excel serial number, 1945-03-15, 1945/3/15,
     1945年3月15日 or 19450315. Raises ValueError."""
     if isinstance(value, datetime):
@@ -482,7 +489,8 @@ def _date(value) -> date:
         if 10_000_000 <= value <= 99_999_999:
             return _date(str(int(value)))
         if 1 <= value < 2_958_466:  # Excel's serial day numbers up to 9999-12-31
-            return from_excel(value).date()
+            day: datetime = from_excel(value)
+            return day.date()
         raise ValueError
     text = _text(value)
     match = _DATE_TEXT.match(text) or _DATE_DIGITS.match(text)
@@ -607,7 +615,7 @@ class _RowChecker:
 
     # -- helpers
 
-    def _raw(self, field_name: str):
+    def _raw(self, field_name: str) -> Any:
         i = self.layout.index.get(field_name)
         return self.cells[i] if i is not None and i < len(self.cells) else None
 
@@ -647,7 +655,7 @@ class _RowChecker:
             )
         return value
 
-    def _choice(self, field_name: str, words: dict, message: str):
+    def _choice(self, field_name: str, words: dict, message: str) -> str:
         value = self._text(field_name)
         if not value:
             if COLUMNS_BY_FIELD[field_name].required:
@@ -773,7 +781,7 @@ class _RowChecker:
         resident.national_id_masked = crypto.mask(number)
         self.draft.national_id = number
 
-    def _number(self, field_name: str):
+    def _number(self, field_name: str) -> int | float | str | None:
         raw = self._raw(field_name)
         return raw if isinstance(raw, (int, float)) else (_text(raw) or None)
 
@@ -806,7 +814,7 @@ class _GridFinder:
         return outline is None or outline.intersects(Point(lng, lat))
 
 
-def roster_check(*, user, data: bytes, filename: str) -> RosterCheck:
+def roster_check(*, user: User, data: bytes, filename: str) -> RosterCheck:
     """Check a roster file for ``user``: two queries (the user's grids, the IDs already
     registered) whatever the number of rows, after the user's reach."""
     check = RosterCheck(filename=filename)
@@ -827,7 +835,7 @@ def roster_check(*, user, data: bytes, filename: str) -> RosterCheck:
     return check
 
 
-def _place_in_grids(drafts: list[RowDraft], layout: Layout, *, user) -> None:
+def _place_in_grids(drafts: list[RowDraft], layout: Layout, *, user: User) -> None:
     # The grids of the user's area scopes only: a joint branch's pairings are no place to
     # import residents into.
     visible = areas_in_scope(user=user).filter(level=Area.Level.GRID).only("id", "code", "name", "boundary")
@@ -858,7 +866,12 @@ def _place_in_grids(drafts: list[RowDraft], layout: Layout, *, user) -> None:
                 )
                 continue
             r.grid = grid
-            if r.home_lat is not None and not finder.holds(grid, r.home_lat, r.home_lng):
+            if (
+                r.home_lat is not None
+                and r.home_lng is not None
+                and finder is not None
+                and not finder.holds(grid, r.home_lat, r.home_lng)
+            ):
                 lat_column, lat_letter = layout.label("lat")
                 d.warnings.append(
                     Issue(
@@ -871,7 +884,7 @@ def _place_in_grids(drafts: list[RowDraft], layout: Layout, *, user) -> None:
                         % {"lat": r.home_lat, "lng": r.home_lng, "grid": grid.name, "code": grid.code},
                     )
                 )
-        elif r.home_lat is not None:
+        elif r.home_lat is not None and r.home_lng is not None and finder is not None:
             grid = finder.grid_at(r.home_lat, r.home_lng)
             if grid is None:
                 lat_column, lat_letter = layout.label("lat")
@@ -953,11 +966,11 @@ class RosterAlreadyImported(Exception):
         self.message = str(self)
 
 
-def may_import(user) -> bool:
+def may_import(user: User) -> bool:
     return bool(reach_of(user).roles & IMPORT_ROLES)
 
 
-def roster_import_for_user_or_404(user, pk) -> RosterImport:
+def roster_import_for_user_or_404(user: User, pk: int) -> RosterImport:
     """A staged import, for its uploader only (other admins included get 404), and only
     while they hold a role that may import."""
     if not may_import(user):
@@ -976,7 +989,7 @@ def staged_file(roster_import: RosterImport) -> bytes:
     return base64.b64decode(crypto.decrypt(bytes(roster_import.content).decode("ascii")))
 
 
-def roster_stage(*, actor, filename: str, data: bytes) -> RosterImport:
+def roster_stage(*, actor: User, filename: str, data: bytes) -> RosterImport:
     """Keep an uploaded roster for its preview. A file that cannot be read as a roster at
     all (wrong type, too big, no header, no rows) raises ValidationError and is not kept."""
     filename = (filename or "roster").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
@@ -987,7 +1000,7 @@ def roster_stage(*, actor, filename: str, data: bytes) -> RosterImport:
     )
 
 
-def roster_commit(*, actor, roster_import: RosterImport, address_ip: str | None = None) -> int:
+def roster_commit(*, actor: User, roster_import: RosterImport, address_ip: str | None = None) -> int:
     """Check the stored roster again and write every resident in one transaction, with
     one audit row. Raises RosterRejected (nothing written) or RosterAlreadyImported."""
     with transaction.atomic():
@@ -1035,13 +1048,14 @@ def roster_commit(*, actor, roster_import: RosterImport, address_ip: str | None 
 # --- the template workbook ----------------------------------------------------------------
 
 
-def template_workbook(*, grids) -> bytes:
+def template_workbook(*, grids: Iterable[Area]) -> bytes:
     """The roster template: the header row (required columns starred, frozen), text
     format where Excel would mangle digits, one example row, the sheet 说明 explaining
     each column, and the sheet 网格编码 listing the grids the user may import into."""
     grids = list(grids)
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens on one worksheet
     sheet.title = "花名册"
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="FCE4EC")
@@ -1054,9 +1068,9 @@ def template_workbook(*, grids) -> bytes:
         cell.font, cell.fill = bold, fill
         dimension = sheet.column_dimensions[letter]
         dimension.width = 22 if column.field in ("national_id", "address", "categories", "consent_basis") else 13
-        value = example[column.field]
+        value: str | date = example[column.field]
         if column.date and value:
-            value = date.fromisoformat(value)
+            value = date.fromisoformat(example[column.field])
         target = sheet.cell(row=2, column=i, value=value or None)
         if column.text:
             # A column style makes Excel keep what is typed later as text, too.
@@ -1111,7 +1125,7 @@ def template_workbook(*, grids) -> bytes:
     for cell in codes[1]:
         cell.font, cell.fill = bold, fill
     for grid in grids:
-        codes.append([grid.code, grid.name, grid.parent.name if grid.parent_id else ""])
+        codes.append([grid.code, grid.name, grid.parent.name if grid.parent else ""])
     for letter, width in (("A", 18), ("B", 24), ("C", 20)):
         codes.column_dimensions[letter].width = width
     codes.column_dimensions["A"].number_format = "@"
