@@ -33,7 +33,7 @@ from outreach.branches.forms import ActivityForm, HeldForm, LiaisonForm, MemberA
 from outreach.common import due
 from outreach.common.errors import Conflict
 from outreach.common.requests import version_posted
-from outreach.errands.board.selectors import assignable_for
+from outreach.errands.selectors import assignable_scope, assignable_scopes
 from outreach.errands.services import NOTE_MAX_LENGTH, errand_assign
 from outreach.models import ActivityTopic, BranchActivity
 from outreach.photos.pipeline import PhotoRejected, photo_response
@@ -528,7 +528,7 @@ def branch_activity_photo(request, photo_id, thumbnail: bool = False):
 def _queue_rows(request, branch, errands, today):
     """Each errand with who it may go to: the branch's own people first, then the people
     serving the resident's area (answering back down the tiers)."""
-    candidates = assignable_for(errands) if selectors.may_work_in(request.user, branch) else {}
+    candidates = assignable_scopes(errands=errands) if selectors.may_work_in(request.user, branch) else {}
     rows = []
     for errand in errands:
         people = candidates.get(errand.pk, [])
@@ -584,7 +584,8 @@ def branch_queue_assign(request, pk: int, errand_id):
     if errand is None:
         raise Http404
     chosen = request.POST.get("assignee", "")
-    assignee = next((s.user for s in assignable_for([errand]).get(errand.pk, []) if str(s.user_id) == chosen), None)
+    scope = assignable_scope(errand=errand, user_id=int(chosen)) if chosen.isdigit() else None
+    assignee = scope.user if scope is not None else None
     back = reverse("branch-queue", args=[branch.pk])
     if assignee is None:
         messages.error(request, _("Errand %(number)s: choose who takes it from the list.") % {"number": errand.number})

@@ -384,9 +384,9 @@ def _assignee(errand: Errand, pk: int | None):
     """The person an errand may be given to, chosen among those serving its resident."""
     if pk is None:
         raise ValidationError({"assignee": _("Choose who takes the errand (a user id).")})
-    for scope in errand_services.assignable_users(errand=errand):
-        if scope.user_id == pk and scope.user.is_active:
-            return scope.user
+    scope = errand_selectors.assignable_scope(errand=errand, user_id=pk)
+    if scope is not None:
+        return scope.user
     raise ValidationError(
         {"assignee": _("User %(id)s does not serve this resident's area, so cannot take the errand.") % {"id": pk}}
     )

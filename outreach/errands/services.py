@@ -9,14 +9,15 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grid.access import reach_of
-from grid.models import Area, JointBranch, Role, Scope, ServicePoint, ServiceWindow
+from grid.models import Area, JointBranch, Role, ServicePoint, ServiceWindow
 from outreach.common import due
 from outreach.errands.notifications import services as notify
+from outreach.errands.selectors import assignable_scope
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, Resident, ServiceType, TripsSaved, Visit
 from outreach.photos.pipeline import CleanPhoto, delete_stored, store_photo
 from outreach.reporting import tallies
@@ -324,17 +325,6 @@ def _escalate(errand: Errand) -> None:
     errand.assignee = None
 
 
-def assignable_users(*, errand: Errand):
-    """Who may be given an errand: the workers, station staff and officials whose areas
-    cover the resident, and the members of the holding branch."""
-    grid = errand.resident.grid
-    area_codes = grid.ancestor_codes[1:] + [grid.code]  # town, community, grid (the city admin assigns to others)
-    q = Q(area__code__in=area_codes, role__in=[Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL])
-    if errand.holder_branch_id:
-        q |= Q(branch_id=errand.holder_branch_id)
-    return Scope.objects.filter(q).select_related("user", "area", "branch")
-
-
 @transaction.atomic
 def errand_assign(*, actor, errand: Errand, assignee, expected_version: int, note: str = "") -> Errand:
     """Give an errand to a person; it moves to that person's point in the resident's
@@ -342,7 +332,7 @@ def errand_assign(*, actor, errand: Errand, assignee, expected_version: int, not
     current = _locked(errand, expected_version, actor)
     if current.state in {State.DELIVERED, State.CANCELLED}:
         raise ValidationError({"assignee": _("A closed errand cannot be assigned.")})
-    scope = next((s for s in assignable_users(errand=current) if s.user_id == assignee.pk), None)
+    scope = assignable_scope(errand=current, user_id=assignee.pk)
     if scope is None:
         raise ValidationError({"assignee": _("%(name)s does not serve this resident's area.") % {"name": assignee}})
     from_holder = holder_label(point=current.holder_point, branch=current.holder_branch)

@@ -50,12 +50,10 @@ def _labelled(events):
 
 
 def _assignable(errand):
-    seen, people = set(), []
-    for scope in errand_services.assignable_users(errand=errand):
-        if scope.user_id not in seen:
-            seen.add(scope.user_id)
-            people.append({"user": scope.user, "role": scope.get_role_display(), "place": scope.place})
-    return people
+    return [
+        {"user": scope.user, "role": scope.get_role_display(), "place": scope.place}
+        for scope in errand_selectors.assignable_scopes(errands=[errand]).get(errand.pk, [])
+    ]
 
 
 @require_GET

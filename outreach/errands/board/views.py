@@ -22,7 +22,6 @@ from outreach.errands.board.selectors import (
     BOARD_STATES,
     TAB_LABELS,
     Tab,
-    assignable_for,
     board_errands,
     board_facets,
     board_rows,
@@ -31,6 +30,7 @@ from outreach.errands.board.selectors import (
 )
 from outreach.errands.selectors import (
     ERRAND_RELATED,
+    assignable_scope,
     errand_for_user_or_404,
     errands_visible_to,
     is_errand_staff,
@@ -120,8 +120,8 @@ def board_assign(request, pk):
     _staff_only(request.user)
     errand = errand_for_user_or_404(request.user, pk)
     chosen = request.POST.get("assignee", "")
-    candidates = assignable_for([errand]).get(errand.pk, [])
-    assignee = next((scope.user for scope in candidates if str(scope.user_id) == chosen), None)
+    scope = assignable_scope(errand=errand, user_id=int(chosen)) if chosen.isdigit() else None
+    assignee = scope.user if scope is not None else None
     if assignee is None:
         return _answer(
             request,
