@@ -566,6 +566,7 @@ def branch_queue(request, pk: int):
             "complaints": complaints,
             "today": today,
             "counts": selectors.queue_counts(user=request.user, branch=branch, today=today),
+            "note_max_length": NOTE_MAX_LENGTH,
         },
     )
 
@@ -596,7 +597,7 @@ def branch_queue_assign(request, pk: int, errand_id):
             errand=errand,
             assignee=assignee,
             expected_version=version_posted(request.POST),
-            note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH],
+            note=request.POST.get("note", ""),
         )
     except Conflict as conflict:
         messages.error(request, f"{errand.number}: {conflict.message}")

@@ -41,7 +41,15 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
     Action.CANCEL: (OPEN_STATES, State.CANCELLED),
 }
 
+# The longest reason for cancelling: the errand keeps it in a field of this size.
 REASON_MAX_LENGTH = Errand._meta.get_field("cancel_reason").max_length
+# The longest note a step of an errand's timeline keeps (assigning, escalating,
+# returning for materials, completing, delivering…), whichever door it comes through.
+# 2,000 characters: what the API has always accepted, so nothing integrations already
+# send is refused now; the timeline stores notes as text, so the size is a choice.
+NOTE_MAX_LENGTH = 2000
+# What a form field of an errand step may hold, by the field's name (its maxlength).
+WORDS_MAX_LENGTH = {"note": NOTE_MAX_LENGTH, "reason": REASON_MAX_LENGTH}
 
 TIER_ORDER = [ServicePoint.Tier.GRID_POINT, ServicePoint.Tier.COMMUNITY_STATION, ServicePoint.Tier.STREET_CENTRE]
 TIER_LEVEL = {
@@ -49,10 +57,6 @@ TIER_LEVEL = {
     ServicePoint.Tier.COMMUNITY_STATION: Area.Level.COMMUNITY,
     ServicePoint.Tier.STREET_CENTRE: Area.Level.TOWN,
 }
-
-
-# The longest note an errand's timeline keeps (assignment, escalation, return…).
-NOTE_MAX_LENGTH = 500
 
 
 def next_actions(errand: Errand) -> list[str]:
@@ -110,6 +114,19 @@ def may_act(user, errand: Errand) -> bool:
         return errand.holder_branch_id in reach.branch_ids
     point_path = errand.holder_point.area.path
     return any(point_path.startswith(path) for path in reach.area_paths)
+
+
+def clean_note(note: str) -> str:
+    """A note for the timeline, trimmed; too long is refused, never cut."""
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "note": _("Keep the note to at most %(max)d characters (this one has %(length)d).")
+                % {"max": NOTE_MAX_LENGTH, "length": len(note)}
+            }
+        )
+    return note
 
 
 def _digest(**fields) -> str:
@@ -270,6 +287,7 @@ def errand_transition(
         raise ValidationError(
             {"action": _("Record a delivery with how the result went back and the resident's satisfaction.")}
         )
+    note = clean_note(note)
     current = _locked(errand, expected_version, actor)
     target = _check_transition(current, action)
     from_state, from_holder = current.state, holder_label(point=current.holder_point, branch=current.holder_branch)
@@ -287,7 +305,7 @@ def errand_transition(
             )
         current.cancel_reason, current.closed_at = reason, timezone.now()
         fields += ["cancel_reason", "closed_at"]
-    if action == Action.RETURN and not note.strip():
+    if action == Action.RETURN and not note:
         raise ValidationError({"note": _("Say which materials are missing.")})
     if action == Action.ESCALATE:
         _escalate(current)
@@ -329,6 +347,7 @@ def _escalate(errand: Errand) -> None:
 def errand_assign(*, actor, errand: Errand, assignee, expected_version: int, note: str = "") -> Errand:
     """Give an errand to a person; it moves to that person's point in the resident's
     chain (or stays with the branch), so it shows on their list."""
+    note = clean_note(note)
     current = _locked(errand, expected_version, actor)
     if current.state in {State.DELIVERED, State.CANCELLED}:
         raise ValidationError({"assignee": _("A closed errand cannot be assigned.")})
@@ -414,6 +433,10 @@ def errand_deliver(
         errors["via"] = _("Say how the result went back to the resident.")
     if satisfaction is not None and not 1 <= int(satisfaction) <= 5:
         errors["satisfaction"] = _("Satisfaction is 1 to 5.")
+    try:
+        note = clean_note(note)
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
     photos = clean_uploads(list(uploads))

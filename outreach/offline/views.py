@@ -236,6 +236,7 @@ def _errand_row(errand: Errand) -> dict:
                 "label": str(button["label"]),
                 "field": button["field"] or "",
                 "prompt": str(button["prompt"] or ""),
+                "max_length": errand_services.WORDS_MAX_LENGTH.get(button["field"]),
             }
             for button in errand_selectors.action_buttons(errand_services.next_actions(errand))
         ],

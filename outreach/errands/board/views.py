@@ -78,6 +78,7 @@ def board(request):
         "today": today,
         # Orders wait at points in the user's areas (order_selectors); a branch has none.
         "shows_orders": bool(reach_of(request.user).area_paths),
+        "note_max_length": NOTE_MAX_LENGTH,
     }
     partial = request.htmx and not request.htmx.history_restore_request
     return render(
@@ -111,7 +112,11 @@ def _answer(request, pk, *, message: str = "", error: str = "", conflict: bool =
         return render(request, "outreach/errands/board/board.html#gone", {"pk": pk, "message": message})
     row = board_rows(user=request.user, errands=[errand], today=today)[0]
     row.message, row.error, row.conflict = message, error, conflict
-    return render(request, "outreach/errands/board/board.html#row", {"row": row, "back": _back(request)})
+    return render(
+        request,
+        "outreach/errands/board/board.html#row",
+        {"row": row, "back": _back(request), "note_max_length": NOTE_MAX_LENGTH},
+    )
 
 
 @require_POST
@@ -135,7 +140,7 @@ def board_assign(request, pk):
             errand=errand,
             assignee=assignee,
             expected_version=version_posted(request.POST),
-            note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH],
+            note=request.POST.get("note", ""),
         )
     except Conflict as conflict:
         return _answer(request, pk, error=conflict.message, conflict=True)
@@ -160,7 +165,7 @@ def board_escalate(request, pk):
             errand=errand,
             action=ErrandEvent.Action.ESCALATE,
             expected_version=version_posted(request.POST),
-            note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH],
+            note=request.POST.get("note", ""),
         )
     except Conflict as conflict:
         return _answer(request, pk, error=conflict.message, conflict=True)

@@ -741,6 +741,23 @@ def test_the_queue_assigns_to_a_member_and_answers_back_down(login, branch, memb
     assert client.get(reverse("complaint-detail", args=[register.pk])).status_code == 200
 
 
+def test_the_queue_refuses_a_note_too_long_instead_of_cutting_it(login, branch, member, demo_users):
+    kept = branch_errand(demo_users["admin"])
+    limit = errand_services.NOTE_MAX_LENGTH
+    client = login("member")
+    assert f'maxlength="{limit}"' in client.get(reverse("branch-queue", args=[branch.pk])).content.decode()
+    response = client.post(
+        reverse("branch-queue-assign", args=[branch.pk, kept.pk]),
+        {"assignee": member.pk, "version": kept.version, "note": "注" * (limit + 1)},
+        follow=True,
+    )
+    message = f"Keep the note to at most {limit} characters (this one has {limit + 1})."
+    assert any(message in str(m) for m in response.context["messages"])
+    before = kept.version
+    kept.refresh_from_db()
+    assert (kept.version, kept.assignee) == (before, None)
+
+
 # --- the monthly report -------------------------------------------------------------------------
 
 

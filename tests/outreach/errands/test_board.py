@@ -314,6 +314,23 @@ def test_assign_in_place(client_for, errands, demo_users):
     assert errand.number in notice.text
 
 
+@pytest.mark.parametrize("url", ["errand-board-assign", "errand-board-escalate"])
+def test_a_note_too_long_is_refused_not_cut(client_for, errands, demo_users, url):
+    """The board used to cut notes at 500 characters without a word; the services'
+    limit now answers, in the row (htmx) or as a message (plain form)."""
+    errand, limit = errands["unassigned"], errand_services.NOTE_MAX_LENGTH
+    client = client_for("station")
+    assert f'maxlength="{limit}"' in client.get(reverse(BOARD), {"tab": "open"}).content.decode()
+    message = f"Keep the note to at most {limit} characters (this one has {limit + 1})."
+    data = {"assignee": demo_users["worker"].pk, "version": errand.version, "note": "注" * (limit + 1)}
+    html = htmx_post(client, reverse(url, args=[errand.pk]), data).content.decode()
+    assert message in html
+    response = client.post(reverse(url, args=[errand.pk]), data, follow=True)
+    assert message in [str(m) for m in response.context["messages"]]
+    errand.refresh_from_db()
+    assert (errand.version, errand.events.count(), errand.assignee) == (1, 1, None)
+
+
 def test_reassign_to_the_station_moves_the_errand_up(client_for, errands, demo_users):
     errand, station = errands["assigned"], demo_users["station"]
     response = htmx_post(
