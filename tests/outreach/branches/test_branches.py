@@ -751,7 +751,7 @@ def test_the_queue_refuses_a_note_too_long_instead_of_cutting_it(login, branch, 
         {"assignee": member.pk, "version": kept.version, "note": "注" * (limit + 1)},
         follow=True,
     )
-    message = f"Keep the note to at most {limit} characters (this one has {limit + 1})."
+    message = f"备注最多 {limit} 个字（当前 {limit + 1} 个）。"  # the branch pages speak Chinese
     assert any(message in str(m) for m in response.context["messages"])
     before = kept.version
     kept.refresh_from_db()

@@ -565,9 +565,7 @@ def test_a_note_too_long_is_a_422_in_the_services_words_and_writes_nothing(
     before = snapshot(errand)
     response = transition(client_for("worker"), errand, version=errand.version, note="注" * (limit + 1), **body)
     assert field_errors(response) == ["note"]
-    assert response.json()["errors"][0]["message"] == (
-        f"Keep the note to at most {limit} characters (this one has {limit + 1})."
-    )
+    assert response.json()["errors"][0]["message"] == (f"备注最多 {limit} 个字（当前 {limit + 1} 个）。")
     assert snapshot(errand) == before
     assert (
         transition(client_for("worker"), errand, version=errand.version, note="注" * limit, **body).status_code == 200

@@ -321,7 +321,7 @@ def test_a_note_too_long_is_refused_not_cut(client_for, errands, demo_users, url
     errand, limit = errands["unassigned"], errand_services.NOTE_MAX_LENGTH
     client = client_for("station")
     assert f'maxlength="{limit}"' in client.get(reverse(BOARD), {"tab": "open"}).content.decode()
-    message = f"Keep the note to at most {limit} characters (this one has {limit + 1})."
+    message = f"备注最多 {limit} 个字（当前 {limit + 1} 个）。"
     data = {"assignee": demo_users["worker"].pk, "version": errand.version, "note": "注" * (limit + 1)}
     html = htmx_post(client, reverse(url, args=[errand.pk]), data).content.decode()
     assert message in html

@@ -138,7 +138,7 @@ def test_a_note_too_long_is_refused_with_the_services_words_and_nothing_is_writt
     client = client_for("station")
     page = client.get(reverse("errand-detail", args=[errand.pk])).content.decode()
     assert page.count(f'maxlength="{limit}"') == 2  # the escalation's note and the assignment's
-    message = f"Keep the note to at most {limit} characters (this one has {limit + 1})."
+    message = f"备注最多 {limit} 个字（当前 {limit + 1} 个）。"
     for url, data in [
         ("errand-act", {"action": "escalate"}),
         ("errand-assign", {"assignee": demo_users["worker"].pk}),
