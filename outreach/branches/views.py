@@ -423,7 +423,15 @@ def branch_activity_create(request, pk: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            activity, created = _record_or_replay(request, branch, form)
+            # A form sent twice carries the same id and the same content: the service's
+            # replay rule answers with the stored activity (created=False).
+            activity, created = services.activity_record(
+                actor=request.user,
+                branch=branch,
+                activity_id=form.cleaned_data["id"],
+                data=form.as_input(),
+                uploads=form.cleaned_data["photos"],
+            )
         except PhotoRejected as error:
             form.add_error("photos", str(error))
         except ValidationError as error:
@@ -449,22 +457,6 @@ def branch_activity_create(request, pk: int):
             "today": today,
             "selected": {str(v) for v in (form["points"].value() or [])},
         },
-    )
-
-
-def _record_or_replay(request, branch, form):
-    """A form sent twice (double tap, browser retry) carries the same id: the first
-    stored activity stands."""
-    activity_id = form.cleaned_data["id"]
-    existing = selectors.activity_logged_by(branch=branch, pk=activity_id, user=request.user)
-    if existing is not None:
-        return existing, False
-    return services.activity_record(
-        actor=request.user,
-        branch=branch,
-        activity_id=activity_id,
-        data=form.as_input(),
-        uploads=form.cleaned_data["photos"],
     )
 
 

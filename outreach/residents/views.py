@@ -281,7 +281,15 @@ def visit_create(request, pk: int):
             needs=data["needs"],
         )
         try:
-            visit, created = _record_or_replay(request, resident, data["id"], visit_input, data["photos"])
+            visit, created = services.visit_record(
+                actor=request.user,
+                resident=resident,
+                visit_id=data["id"],
+                data=visit_input,
+                uploads=data["photos"],
+                address_ip=client_address(request),
+                timed_by_server=True,  # visited_at is timezone.now(): a resend cannot repeat it
+            )
         except PhotoRejected as error:
             form.add_error("photos", str(error))
         except ValidationError as error:
@@ -341,30 +349,6 @@ def _errand_from_visit(request, resident, visit, data):
         )
         return None
     return errand
-
-
-def _record_or_replay(request, resident, visit_id, visit_input, photos):
-    """A form sent twice (double tap, browser retry) carries the same id: the first
-    stored visit stands. The web form's time is the server's, so compare without it."""
-    existing = selectors.visits_visible_to(user=request.user).filter(pk=visit_id).first()
-    if existing is not None and existing.resident_id == resident.pk and existing.worker_id == request.user.pk:
-        return existing, False
-    try:
-        return services.visit_record(
-            actor=request.user,
-            resident=resident,
-            visit_id=visit_id,
-            data=visit_input,
-            uploads=photos,
-            address_ip=client_address(request),
-        )
-    except Conflict as conflict:
-        # Two sends of one form at once both pass the check above; the second then meets
-        # the first in the service, with another server time. It is the same visit.
-        stored = conflict.current
-        if stored is not None and stored.resident_id == resident.pk and stored.worker_id == request.user.pk:
-            return stored, False
-        raise
 
 
 @require_GET

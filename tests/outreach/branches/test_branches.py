@@ -535,6 +535,13 @@ def test_secretary_logs_an_activity_with_a_photo_in_the_web_form(login, branch):
     data["photos"] = [factories.jpeg()]
     assert client.post(url, data).status_code == 302
     assert BranchActivity.objects.count() == 1 and BranchActivityPhoto.objects.count() == 1
+    # the same id with other content is the clear conflict the API gives, not the stored
+    # activity in silence (the page used to keep its own replay rule: same author, any content)
+    refused = client.post(url, {**data, "people_reached": "31", "photos": []})
+    assert refused.status_code == 200
+    assert refused.context["form"].non_field_errors() == ["该编号下已保存了另一条不同的活动记录。"]
+    activity.refresh_from_db()
+    assert activity.people_reached == 30 and BranchActivity.objects.count() == 1
     photo = activity.photos.get()
     detail = client.get(response.url)
     assert reverse("branch-activity-photo-thumb", args=[photo.pk]) in detail.content.decode()
