@@ -134,13 +134,6 @@ def assignable_scope(*, errand: Errand, user_id) -> Scope | None:
     return next((s for s in assignable_scopes(errands=[errand]).get(errand.pk, []) if s.user_id == user_id), None)
 
 
-def is_errand_staff(user) -> bool:
-    """Station staff, officials, secretaries and admins run the assignment board."""
-    return bool(
-        reach_of(user).roles & {Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN}
-    )
-
-
 RECENT_ERRANDS = 20
 
 

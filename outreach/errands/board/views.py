@@ -33,7 +33,6 @@ from outreach.errands.selectors import (
     assignable_scope,
     errand_for_user_or_404,
     errands_visible_to,
-    is_errand_staff,
     service_types_offered,
 )
 from outreach.errands.services import NOTE_MAX_LENGTH, errand_assign, errand_transition
@@ -43,7 +42,7 @@ ROWS_PER_PAGE = 30
 
 
 def _staff_only(user) -> None:
-    if not is_errand_staff(user):
+    if not reach_of(user).may_use_board():
         raise Http404
 
 
