@@ -4,9 +4,7 @@ config because the navigation spans both apps."""
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from grid.access import AREA_ROLES, reach_of
-from grid.models import Role
-from outreach.errands.selectors import is_errand_staff
+from grid.access import EMPTY_REACH, reach_of
 
 MAX_NAV_ITEMS = 5  # what a phone's bottom bar holds
 
@@ -15,17 +13,17 @@ def navigation_for(user) -> list[dict]:
     """Few, large, always in the same order; only what the user's roles can open."""
     if not getattr(user, "is_authenticated", False):
         return []
-    roles = reach_of(user).roles
-    is_worker_only = roles == {Role.GRID_WORKER}
+    reach = reach_of(user)
+    is_worker_only = reach.is_only_field_worker()
     items = [
         {
             "url_names": {"home"},
             "url": reverse("home"),
-            "label": _("Today") if Role.GRID_WORKER in roles else _("Home"),
+            "label": _("Today") if reach.is_field_worker() else _("Home"),
             "icon": "home",
         }
     ]
-    if roles & AREA_ROLES:
+    if reach.has_areas():
         items.append(
             {
                 "url_names": {
@@ -44,7 +42,7 @@ def navigation_for(user) -> list[dict]:
                 "icon": "people",
             }
         )
-    errand_staff = is_errand_staff(user)
+    errand_staff = reach.may_use_board()
     if errand_staff:
         items.append(
             {
@@ -54,7 +52,7 @@ def navigation_for(user) -> list[dict]:
                 "icon": "errands",
             }
         )
-    if roles & {Role.STREET_OFFICIAL, Role.CITY_ADMIN}:
+    if reach.watches_coverage():
         # Streets and the city ask "who fell behind?" first: their map tab is the coverage
         # map, in the network's place (the directory stays a tile on their home page).
         items.append({"url_names": {"coverage-map"}, "url": reverse("coverage-map"), "label": _("Map"), "icon": "map"})
@@ -93,4 +91,7 @@ def shell(request):
     return {
         "nav_items": navigation_for(user),
         "nav_current": getattr(match, "url_name", "") or "",
+        # What the user may open, for templates to ask (reach.may_see_complaints…); read
+        # once per request and kept on the user, so no page pays a query for it.
+        "reach": reach_of(user) if user is not None else EMPTY_REACH,
     }

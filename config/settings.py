@@ -311,8 +311,6 @@ DAIBAN_NOTIFICATION_BACKENDS = ["outreach.errands.notifications.services.Logging
 # Public order form (线上点单): at most this many orders per phone per day and per address per hour.
 DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY = 3
 DAIBAN_ORDER_LIMIT_PER_ADDRESS_PER_HOUR = 10
-# Who may press "show" on a masked national ID (each reveal is audited).
-DAIBAN_ID_REVEAL_ROLES = {"grid_worker", "station_staff", "street_official", "city_admin"}
 # The worker's Today list kept on the phone for offline use is deleted after this many
 # days without a refresh (and at logout); unsent visits in the outbox are never deleted.
 DAIBAN_OFFLINE_DAYS = int(os.environ.get("DAIBAN_OFFLINE_DAYS", "3"))
@@ -323,9 +321,6 @@ DAIBAN_BRANCH_NEGLECT_DAYS = int(os.environ.get("DAIBAN_BRANCH_NEGLECT_DAYS", "9
 # above the first threshold is green, at or above the second amber, below it red; an area
 # without residents is grey.
 DAIBAN_COVERAGE_THRESHOLDS = (0.9, 0.7)
-# Who sees residents on the coverage map (the missed list, their homes, overdue errands):
-# the area roles. Joint branches see the figures of their paired points' areas, no residents.
-DAIBAN_COVERAGE_RESIDENT_ROLES = {"grid_worker", "station_staff", "street_official", "city_admin"}
 # The map draws at most this many missed residents or overdue errands at once (most
 # overdue first); the list beside it pages through all of them.
 DAIBAN_COVERAGE_MAP_LIMIT = 500

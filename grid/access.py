@@ -13,12 +13,27 @@ from django.http import HttpRequest
 
 from grid.models import BRANCH_ROLES, PATH_SEPARATOR, Role, Scope, User
 
+# Every "which roles may…" of the app is answered here, by a predicate on ``Reach``;
+# views, selectors, services, templates (``reach`` is in every page's context) and the
+# navigation ask the predicate and never spell a role set of their own.
+
+# Roles scoped to areas: they see the residents of their subtree by name.
 AREA_ROLES = frozenset({Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.CITY_ADMIN})
 # Roles that may read every joint branch's workspace (read-only unless they lead it).
 BRANCH_READERS = frozenset({Role.CITY_ADMIN, Role.STREET_OFFICIAL})
 # Roles that belong to one joint branch: it lands in ``branch_ids`` (its queue, its
 # activities, its paired points); only its secretary also lands in ``led_branch_ids``.
 MEMBER_ROLES = frozenset(BRANCH_ROLES)
+# The "跑一次没办成" window: street centres keep it (and register complaints), joint
+# branches (secretaries and members) answer the complaints assigned to them.
+COMPLAINT_ROLES = frozenset({Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.BRANCH_MEMBER, Role.CITY_ADMIN})
+COMPLAINT_REGISTRARS = frozenset({Role.STREET_OFFICIAL, Role.CITY_ADMIN})
+# The assignment board: whoever hands errands out (stations, streets, secretaries, the city).
+BOARD_ROLES = frozenset({Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN})
+# Resident spreadsheets come from the offices above the grid.
+ROSTER_IMPORTERS = frozenset({Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.CITY_ADMIN})
+# Streets and the city ask "who fell behind?" first: the coverage map is their map.
+COVERAGE_WATCHERS = frozenset({Role.STREET_OFFICIAL, Role.CITY_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,56 @@ class Reach:
     def reads_all_branches(self) -> bool:
         """City administrators and street officials read every branch's workspace."""
         return bool(self.roles & BRANCH_READERS)
+
+    def is_field_worker(self) -> bool:
+        """A grid worker (whatever else): Today is their home, visits lead back to it."""
+        return Role.GRID_WORKER in self.roles
+
+    def is_only_field_worker(self) -> bool:
+        """A grid worker and nothing else: the phone's bar of a worker."""
+        return self.roles == {Role.GRID_WORKER}
+
+    def has_areas(self) -> bool:
+        """Scoped to areas (not only to a joint branch): residents, coverage, area dashboards."""
+        return bool(self.roles & AREA_ROLES and self.area_paths)
+
+    def sees_areas_as_field_worker(self) -> bool:
+        """Their areas are theirs as a grid worker only: the dashboard's worker figures."""
+        return self.roles & AREA_ROLES == {Role.GRID_WORKER}
+
+    def sees_dashboard(self) -> bool:
+        """An area dashboard, or a joint branch's (``dashboard.subject_for_user_or_404``)."""
+        return self.has_areas() or bool(self.branch_ids)
+
+    def watches_coverage(self) -> bool:
+        """Street officials and the city administrator: the coverage map is their map tab."""
+        return bool(self.roles & COVERAGE_WATCHERS)
+
+    def may_see_complaints(self) -> bool:
+        """The complaints window: its list, its pages, its home tile and dashboard figures."""
+        return bool(self.roles & COMPLAINT_ROLES)
+
+    def may_register_complaints(self) -> bool:
+        """Registering a complaint at a street centre of the user's areas."""
+        return bool(self.roles & COMPLAINT_REGISTRARS)
+
+    def may_use_board(self) -> bool:
+        """The assignment board and its Errands tab."""
+        return bool(self.roles & BOARD_ROLES)
+
+    def may_import_rosters(self) -> bool:
+        """Importing residents from a spreadsheet (page and management command)."""
+        return bool(self.roles & ROSTER_IMPORTERS)
+
+    def may_reveal_national_ids(self) -> bool:
+        """Pressing "show" on a masked national ID (each reveal is audited): the area
+        roles, who serve the resident by name."""
+        return bool(self.roles & AREA_ROLES)
+
+    def may_see_coverage_residents(self) -> bool:
+        """Residents on the coverage screens (the missed list, homes, overdue errands):
+        the area roles. Joint branches see the figures of their paired points' areas."""
+        return bool(self.roles & AREA_ROLES)
 
     def belongs_to_branch(self, branch_id: int) -> bool:
         return branch_id in self.branch_ids

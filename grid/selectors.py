@@ -4,7 +4,7 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, 
 from django.db.models.expressions import Combinable
 from django.shortcuts import get_object_or_404
 
-from grid.access import BRANCH_READERS, reach_of
+from grid.access import reach_of
 from grid.models import Area, JointBranch, Pairing, ServicePoint, User
 
 
@@ -82,7 +82,7 @@ def service_point_for_user_or_404(user: User, pk: int) -> ServicePoint:
 
 def branches_visible_to(*, user: User) -> QuerySet[JointBranch]:
     reach = reach_of(user)
-    if reach.roles & BRANCH_READERS:
+    if reach.reads_all_branches:
         return JointBranch.objects.all()
     return JointBranch.objects.filter(pk__in=reach.branch_ids)
 

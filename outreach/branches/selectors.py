@@ -307,13 +307,7 @@ def activity_for_branch_or_404(*, branch: JointBranch, pk: UUID) -> BranchActivi
     return activity
 
 
-def activity_logged_by(*, branch: JointBranch, pk: UUID, user: User) -> BranchActivity | None:
-    """The activity stored under ``pk`` if this user logged it in this branch: a form
-    sent twice is the same activity."""
-    return BranchActivity.objects.filter(pk=pk, branch=branch, created_by=user).first()
-
-
-def activity_photo_for_user_or_404(user: User, pk: UUID) -> BranchActivityPhoto:
+def activity_photo_for_user_or_404(user, pk) -> BranchActivityPhoto:
     """An activity photo, for someone who may see the activity's branch."""
     photo = (
         BranchActivityPhoto.objects.filter(activity__branch__in=branches_visible_to(user=user)).filter(pk=pk).first()

@@ -374,6 +374,8 @@ def _save_photo(activity: BranchActivity, photo: CleanPhoto) -> list[str]:
 
 
 def _replayed(existing: BranchActivity, branch: JointBranch, digest: str) -> BranchActivity:
+    """The replay rule of activities, for the page and the API alike: the same id with
+    the same content (photos aside) is the stored activity; other content is a Conflict."""
     if existing.branch_id != branch.pk or existing.content_digest != digest:
         raise Conflict(_("A different activity was already stored under this id."), existing)
     return existing

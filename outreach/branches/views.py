@@ -34,7 +34,7 @@ from outreach.branches.forms import ActivityForm, HeldForm, LiaisonForm, MemberA
 from outreach.common import due
 from outreach.common.errors import Conflict
 from outreach.common.requests import version_posted
-from outreach.errands.board.selectors import assignable_for
+from outreach.errands.selectors import assignable_scope, assignable_scopes
 from outreach.errands.services import NOTE_MAX_LENGTH, errand_assign
 from outreach.models import ActivityTopic, BranchActivity
 from outreach.photos.pipeline import PhotoRejected, photo_response
@@ -424,7 +424,15 @@ def branch_activity_create(request, pk: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            activity, created = _record_or_replay(request, branch, form)
+            # A form sent twice carries the same id and the same content: the service's
+            # replay rule answers with the stored activity (created=False).
+            activity, created = services.activity_record(
+                actor=request.user,
+                branch=branch,
+                activity_id=form.cleaned_data["id"],
+                data=form.as_input(),
+                uploads=form.cleaned_data["photos"],
+            )
         except PhotoRejected as error:
             form.add_error("photos", str(error))
         except ValidationError as error:
@@ -450,22 +458,6 @@ def branch_activity_create(request, pk: int):
             "today": today,
             "selected": {str(v) for v in (form["points"].value() or [])},
         },
-    )
-
-
-def _record_or_replay(request, branch, form):
-    """A form sent twice (double tap, browser retry) carries the same id: the first
-    stored activity stands."""
-    activity_id = form.cleaned_data["id"]
-    existing = selectors.activity_logged_by(branch=branch, pk=activity_id, user=request.user)
-    if existing is not None:
-        return existing, False
-    return services.activity_record(
-        actor=request.user,
-        branch=branch,
-        activity_id=activity_id,
-        data=form.as_input(),
-        uploads=form.cleaned_data["photos"],
     )
 
 
@@ -529,7 +521,7 @@ def branch_activity_photo(request, photo_id, thumbnail: bool = False):
 def _queue_rows(request, branch, errands, today):
     """Each errand with who it may go to: the branch's own people first, then the people
     serving the resident's area (answering back down the tiers)."""
-    candidates = assignable_for(errands) if selectors.may_work_in(request.user, branch) else {}
+    candidates = assignable_scopes(errands=errands) if selectors.may_work_in(request.user, branch) else {}
     rows = []
     for errand in errands:
         people = candidates.get(errand.pk, [])
@@ -567,6 +559,7 @@ def branch_queue(request, pk: int):
             "complaints": complaints,
             "today": today,
             "counts": selectors.queue_counts(user=request.user, branch=branch, today=today),
+            "note_max_length": NOTE_MAX_LENGTH,
         },
     )
 
@@ -585,7 +578,8 @@ def branch_queue_assign(request, pk: int, errand_id):
     if errand is None:
         raise Http404
     chosen = request.POST.get("assignee", "")
-    assignee = next((s.user for s in assignable_for([errand]).get(errand.pk, []) if str(s.user_id) == chosen), None)
+    scope = assignable_scope(errand=errand, user_id=int(chosen)) if chosen.isdigit() else None
+    assignee = scope.user if scope is not None else None
     back = reverse("branch-queue", args=[branch.pk])
     if assignee is None:
         messages.error(request, _("Errand %(number)s: choose who takes it from the list.") % {"number": errand.number})
@@ -596,7 +590,7 @@ def branch_queue_assign(request, pk: int, errand_id):
             errand=errand,
             assignee=assignee,
             expected_version=version_posted(request.POST),
-            note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH],
+            note=request.POST.get("note", ""),
         )
     except Conflict as conflict:
         messages.error(request, f"{errand.number}: {conflict.message}")

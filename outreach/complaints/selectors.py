@@ -13,13 +13,9 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from grid.access import reach_of
-from grid.models import Department, Role, ServicePoint, User
+from grid.models import Department, ServicePoint, User
 from outreach.common import due
 from outreach.models import Complaint, ServiceType
-
-# Who has any business with the window: the centres that register, the branches that answer.
-COMPLAINT_ROLES = frozenset({Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.BRANCH_MEMBER, Role.CITY_ADMIN})
-REGISTERING_ROLES = frozenset({Role.STREET_OFFICIAL, Role.CITY_ADMIN})
 
 COMPLAINT_RELATED = ["point", "department", "service", "branch", "registered_by", "resolved_by"]
 
@@ -31,23 +27,15 @@ class Tab:
     ALL = (OPEN, OVERDUE, CLOSED)
 
 
-def uses_complaints(user: User) -> bool:
-    return bool(reach_of(user).roles & COMPLAINT_ROLES)
-
-
-def registers_complaints(user: User) -> bool:
-    return bool(reach_of(user).roles & REGISTERING_ROLES)
-
-
-def complaints_visible_to(*, user: User) -> QuerySet[Complaint]:
+def complaints_visible_to(*, user) -> QuerySet[Complaint]:
     """Complaints registered at street centres under the user's areas, and complaints
     assigned to the user's joint branches. A grid worker's or a station's subtree holds
     no street centre, but the role check keeps them out without relying on that."""
     reach = reach_of(user)
-    if not reach.roles & COMPLAINT_ROLES:
+    if not reach.may_see_complaints():
         return Complaint.objects.none()
     q = Q(pk__in=[])
-    if reach.roles & REGISTERING_ROLES:
+    if reach.may_register_complaints():
         q |= reach.area_q(prefix="point__area__")
     if reach.branch_ids:
         q |= Q(branch_id__in=reach.branch_ids)
@@ -113,7 +101,7 @@ def complaint_points_for(*, user: User) -> QuerySet[ServicePoint]:
     """The street centres where the user may register complaints: those of their towns
     for a street official, every centre for the city administrator."""
     reach = reach_of(user)
-    if not reach.roles & REGISTERING_ROLES:
+    if not reach.may_register_complaints():
         return ServicePoint.objects.none()
     return (
         ServicePoint.objects.filter(reach.area_q(prefix="area__"), tier=ServicePoint.Tier.STREET_CENTRE)

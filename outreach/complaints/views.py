@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from grid.access import reach_of
 from outreach.common import due
 from outreach.common.errors import Conflict
 from outreach.common.requests import CountedPaginator
@@ -32,7 +33,7 @@ TAB_LABELS = {Tab.OPEN: gettext_lazy("Open"), Tab.OVERDUE: gettext_lazy("Overdue
 
 
 def _require_complaint_user(user) -> None:
-    if not selectors.uses_complaints(user):
+    if not reach_of(user).may_see_complaints():
         raise Http404
 
 
@@ -56,7 +57,6 @@ def complaint_list(request):
         "tabs": [(key, TAB_LABELS[key], getattr(counts, key)) for key in Tab.ALL],
         "counts": counts,
         "page": page,
-        "may_register": selectors.registers_complaints(request.user),
     }
     template = "outreach/complaints/list.html#results" if request.htmx else "outreach/complaints/list.html"
     return render(request, template, context)

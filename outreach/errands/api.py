@@ -246,8 +246,18 @@ class TransitionIn(Schema):
 
     action: str = Field(**_choices(ACTIONS))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     version: int | None = Field(None, description="The errand's version you saw; a stale one answers 409.")
-    note: str = Field("", max_length=2000, description="Required to return an errand for missing materials.")
-    reason: str = Field("", description="Required to cancel (at most 200 characters).")
+    # The limits are the services' (errand_services.clean_note): documented here, checked
+    # there, so a note too long gets the same words through every door.
+    note: str = Field(
+        "",
+        description="Required to return an errand for missing materials.",
+        json_schema_extra={"maxLength": errand_services.NOTE_MAX_LENGTH},
+    )
+    reason: str = Field(
+        "",
+        description=f"Required to cancel (at most {errand_services.REASON_MAX_LENGTH} characters).",
+        json_schema_extra={"maxLength": errand_services.REASON_MAX_LENGTH},
+    )
     assignee: int | None = Field(None, description="For assign: the user id of the person taking the errand.")
     material: str = Field("", description="For material: an item of the service's checklist.")
     collected: bool | None = Field(None, description="For material: ticked (true) or not (false).")
@@ -387,9 +397,9 @@ def _assignee(errand: Errand, pk: int | None):
     """The person an errand may be given to, chosen among those serving its resident."""
     if pk is None:
         raise ValidationError({"assignee": _("Choose who takes the errand (a user id).")})
-    for scope in errand_services.assignable_users(errand=errand):
-        if scope.user_id == pk and scope.user.is_active:
-            return scope.user
+    scope = errand_selectors.assignable_scope(errand=errand, user_id=pk)
+    if scope is not None:
+        return scope.user
     raise ValidationError(
         {"assignee": _("User %(id)s does not serve this resident's area, so cannot take the errand.") % {"id": pk}}
     )

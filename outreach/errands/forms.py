@@ -5,6 +5,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from outreach.errands.services import NOTE_MAX_LENGTH
 from outreach.models import Errand, ServiceType
 from outreach.photos.forms import MultipleFileInput, MultiplePhotoField
 
@@ -75,4 +76,7 @@ class DeliveryForm(forms.Form):
         required=False,
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"}),
     )
-    note = forms.CharField(label=_("Note"), required=False, max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+    # No max_length here: the service refuses a note too long, in the same words on every door.
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2, "maxlength": NOTE_MAX_LENGTH})
+    )

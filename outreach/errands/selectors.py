@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
 
 from grid.access import reach_of
-from grid.models import Role, User
+from grid.models import Role, Scope, User
 from outreach.common import due
 from outreach.models import Errand, ErrandEvent, Resident, ServiceType
 
@@ -88,11 +88,51 @@ def service_types_offered() -> QuerySet[ServiceType]:
     return ServiceType.objects.filter(is_active=True).select_related("department").order_by("name")
 
 
-def is_errand_staff(user: User) -> bool:
-    """Station staff, officials, secretaries and admins run the assignment board."""
-    return bool(
-        reach_of(user).roles & {Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN}
+# Who may be given an errand: the people serving the resident's grid, community or town
+# in these roles, and the secretary and members of the joint branch holding it.
+ASSIGNABLE_AREA_ROLES = (Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL)
+# Each person is offered once, under their lowest tier: assigning moves the errand there.
+ROLE_ORDER = {
+    role: rank
+    for rank, role in enumerate([Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY])
+}
+
+
+def assignable_scopes(*, errands: list[Errand]) -> dict:
+    """Who each errand may be given to, for many errands in one query: errand id → the
+    scopes of the active people serving its resident's grid, community or town, and of
+    the members of the branch holding it; one scope per person, lowest tier first. The
+    one rule behind the errand page, the board, the branch queue, the API and
+    ``errand_assign``. Needs ``resident__grid`` loaded."""
+    codes_of = {e.pk: {*e.resident.grid.ancestor_codes[1:], e.resident.grid.code} for e in errands}
+    all_codes = set().union(*codes_of.values()) if errands else set()
+    branch_ids = {e.holder_branch_id for e in errands if e.holder_branch_id}
+    if not all_codes and not branch_ids:
+        return {}
+    q = Q(area__code__in=all_codes, role__in=ASSIGNABLE_AREA_ROLES)
+    if branch_ids:
+        q |= Q(branch_id__in=branch_ids)
+    scopes = sorted(
+        Scope.objects.filter(q, user__is_active=True).select_related("user", "area", "branch"),
+        key=lambda s: (ROLE_ORDER.get(s.role, 9), s.user.display_name, s.user_id),
     )
+    result = {}
+    for errand in errands:
+        codes, seen, chosen = codes_of[errand.pk], set(), []
+        for scope in scopes:
+            fits = (scope.area_id and scope.area.code in codes and scope.role in ASSIGNABLE_AREA_ROLES) or (
+                scope.branch_id and scope.branch_id == errand.holder_branch_id
+            )
+            if fits and scope.user_id not in seen:
+                seen.add(scope.user_id)
+                chosen.append(scope)
+        result[errand.pk] = chosen
+    return result
+
+
+def assignable_scope(*, errand: Errand, user_id) -> Scope | None:
+    """The scope under which this person may be given the errand, or None if they may not."""
+    return next((s for s in assignable_scopes(errands=[errand]).get(errand.pk, []) if s.user_id == user_id), None)
 
 
 RECENT_ERRANDS = 20

@@ -7,19 +7,19 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grid.access import reach_of
-from grid.models import Area, JointBranch, Role, Scope, ServicePoint, ServiceWindow, User
+from grid.models import Area, JointBranch, Role, ServicePoint, ServiceWindow, User
 from outreach.common import due
 from outreach.errands.notifications import services as notify
+from outreach.errands.selectors import assignable_scope
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, Resident, ServiceType, TripsSaved, Visit
 from outreach.photos.pipeline import CleanPhoto, delete_stored, store_photo
 from outreach.reporting import tallies
@@ -43,7 +43,15 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
     Action.CANCEL: (OPEN_STATES, State.CANCELLED),
 }
 
-REASON_MAX_LENGTH = cast(int, Errand._meta.get_field("cancel_reason").max_length)
+# The longest reason for cancelling: the errand keeps it in a field of this size.
+REASON_MAX_LENGTH = Errand._meta.get_field("cancel_reason").max_length
+# The longest note a step of an errand's timeline keeps (assigning, escalating,
+# returning for materials, completing, delivering…), whichever door it comes through.
+# 2,000 characters: what the API has always accepted, so nothing integrations already
+# send is refused now; the timeline stores notes as text, so the size is a choice.
+NOTE_MAX_LENGTH = 2000
+# What a form field of an errand step may hold, by the field's name (its maxlength).
+WORDS_MAX_LENGTH = {"note": NOTE_MAX_LENGTH, "reason": REASON_MAX_LENGTH}
 
 TIER_ORDER: list[str] = [
     ServicePoint.Tier.GRID_POINT,
@@ -55,10 +63,6 @@ TIER_LEVEL: dict[str, int] = {
     ServicePoint.Tier.COMMUNITY_STATION: Area.Level.COMMUNITY,
     ServicePoint.Tier.STREET_CENTRE: Area.Level.TOWN,
 }
-
-
-# The longest note an errand's timeline keeps (assignment, escalation, return…).
-NOTE_MAX_LENGTH = 500
 
 
 def next_actions(errand: Errand) -> list[str]:
@@ -111,7 +115,7 @@ def may_act(user: User, errand: Errand) -> bool:
     if errand.assignee_id == user.pk:
         return True
     reach = reach_of(user)
-    if Role.CITY_ADMIN in reach.roles:
+    if reach.is_city_admin:
         return True
     if errand.holder_branch_id:
         return errand.holder_branch_id in reach.branch_ids
@@ -120,7 +124,20 @@ def may_act(user: User, errand: Errand) -> bool:
     return any(point_path.startswith(path) for path in reach.area_paths)
 
 
-def _digest(**fields: object) -> str:
+def clean_note(note: str) -> str:
+    """A note for the timeline, trimmed; too long is refused, never cut."""
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "note": _("Keep the note to at most %(max)d characters (this one has %(length)d).")
+                % {"max": NOTE_MAX_LENGTH, "length": len(note)}
+            }
+        )
+    return note
+
+
+def _digest(**fields) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -286,6 +303,7 @@ def errand_transition(
         raise ValidationError(
             {"action": _("Record a delivery with how the result went back and the resident's satisfaction.")}
         )
+    note = clean_note(note)
     current = _locked(errand, expected_version, actor)
     target = _check_transition(current, action)
     from_state, from_holder = current.state, holder_label(point=current.holder_point, branch=current.holder_branch)
@@ -303,7 +321,7 @@ def errand_transition(
             )
         current.cancel_reason, current.closed_at = reason, timezone.now()
         fields += ["cancel_reason", "closed_at"]
-    if action == Action.RETURN and not note.strip():
+    if action == Action.RETURN and not note:
         raise ValidationError({"note": _("Say which materials are missing.")})
     if action == Action.ESCALATE:
         _escalate(current)
@@ -342,25 +360,15 @@ def _escalate(errand: Errand) -> None:
     errand.assignee = None
 
 
-def assignable_users(*, errand: Errand) -> QuerySet[Scope]:
-    """Who may be given an errand: the workers, station staff and officials whose areas
-    cover the resident, and the members of the holding branch."""
-    grid = errand.resident.grid
-    area_codes = grid.ancestor_codes[1:] + [grid.code]  # town, community, grid (the city admin assigns to others)
-    q = Q(area__code__in=area_codes, role__in=[Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL])
-    if errand.holder_branch_id:
-        q |= Q(branch_id=errand.holder_branch_id)
-    return Scope.objects.filter(q).select_related("user", "area", "branch")
-
-
 @transaction.atomic
 def errand_assign(*, actor: User, errand: Errand, assignee: User, expected_version: int, note: str = "") -> Errand:
     """Give an errand to a person; it moves to that person's point in the resident's
     chain (or stays with the branch), so it shows on their list."""
+    note = clean_note(note)
     current = _locked(errand, expected_version, actor)
     if current.state in {State.DELIVERED, State.CANCELLED}:
         raise ValidationError({"assignee": _("A closed errand cannot be assigned.")})
-    scope = next((s for s in assignable_users(errand=current) if s.user_id == assignee.pk), None)
+    scope = assignable_scope(errand=current, user_id=assignee.pk)
     if scope is None:
         raise ValidationError({"assignee": _("%(name)s does not serve this resident's area.") % {"name": assignee}})
     from_holder = holder_label(point=current.holder_point, branch=current.holder_branch)
@@ -449,6 +457,10 @@ def errand_deliver(
         errors["via"] = _("Say how the result went back to the resident.")
     if satisfaction is not None and not 1 <= int(satisfaction) <= 5:
         errors["satisfaction"] = _("Satisfaction is 1 to 5.")
+    try:
+        note = clean_note(note)
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
     photos = clean_uploads(list(uploads))

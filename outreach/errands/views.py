@@ -35,16 +35,22 @@ def _page_context(request, errand, **extra) -> dict:
     return {
         "errand": errand,
         "timeline": _labelled(errand_selectors.errand_timeline(errand=errand)),
-        "buttons": errand_selectors.action_buttons(actions),
+        "buttons": _with_max_length(errand_selectors.action_buttons(actions)),
         "may_deliver": Action.DELIVER in actions,
         "may_act": may_act,
         "overdue": due.errand_is_overdue(state=errand.state, due_on=errand.due_on, today=today),
         "days_overdue": due.errand_days_overdue(due_on=errand.due_on, today=today),
         "materials": [(m, m in errand.materials_collected) for m in errand.service.materials],
         "assignable": _assignable(errand) if may_act and errand.is_open else [],
+        "note_max_length": errand_services.NOTE_MAX_LENGTH,
         "photos": list(errand.photos.order_by("created_at")),
         **extra,
     }
+
+
+def _with_max_length(buttons):
+    """Each button's words field holds what the service accepts (its maxlength)."""
+    return [{**b, "max_length": errand_services.WORDS_MAX_LENGTH.get(b["field"])} for b in buttons]
 
 
 def _labelled(events):
@@ -55,12 +61,10 @@ def _labelled(events):
 
 
 def _assignable(errand):
-    seen, people = set(), []
-    for scope in errand_services.assignable_users(errand=errand):
-        if scope.user_id not in seen:
-            seen.add(scope.user_id)
-            people.append({"user": scope.user, "role": scope.get_role_display(), "place": scope.place})
-    return people
+    return [
+        {"user": scope.user, "role": scope.get_role_display(), "place": scope.place}
+        for scope in errand_selectors.assignable_scopes(errands=[errand]).get(errand.pk, [])
+    ]
 
 
 @require_GET

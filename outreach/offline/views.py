@@ -29,7 +29,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from grid.access import reach_of
-from grid.models import Role
 from outreach.common.due import DUE_LABELS
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
@@ -236,6 +235,7 @@ def _errand_row(errand: Errand) -> dict:
                 "label": str(button["label"]),
                 "field": button["field"] or "",
                 "prompt": str(button["prompt"] or ""),
+                "max_length": errand_services.WORDS_MAX_LENGTH.get(button["field"]),
             }
             for button in errand_selectors.action_buttons(errand_services.next_actions(errand))
         ],
@@ -253,7 +253,7 @@ def offline_today(request):
         return response
     today = timezone.localdate()
     residents = []
-    if Role.GRID_WORKER in reach_of(request.user).roles:
+    if reach_of(request.user).is_field_worker():
         # Without the categories Today shows: the phone needs who, where and when only.
         due = selectors.residents_due_for(user=request.user, today=today).prefetch_related(None)
         residents = [_resident_row(r) for r in due]

@@ -7,7 +7,6 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -382,22 +381,27 @@ def clean_uploads(uploads: Sequence[UploadedFile]) -> list[CleanPhoto]:
 
 def visit_record(
     *,
-    actor: User,
+    actor,
     resident: Resident,
-    visit_id: UUID,
+    visit_id,
     data: VisitInput,
-    uploads: Iterable[UploadedFile] = (),
+    uploads=(),
     address_ip: str | None = None,
+    timed_by_server: bool = False,
 ) -> tuple[Visit, bool]:
-    """Store a visit once. The same id with the same content again returns the stored
-    visit (created=False); the same id with other content raises Conflict."""
+    """Store a visit once. The same id again returns the stored visit (created=False)
+    when ``_replayed`` says it is the same visit; otherwise it raises Conflict.
+    ``timed_by_server``: ``data.visited_at`` is the server's clock (the web form), not
+    the phone's, so a resend cannot repeat it."""
     existing = Visit.objects.filter(pk=visit_id).first()
+    if existing is not None and _resent_form(existing, resident, actor, timed_by_server):
+        return existing, False  # nothing of it to check again: the first send stands
     # A phone re-sending a stored visit after the 30-day window closed must still hear
     # "stored" (200), not "too old" (422), or its outbox would never let go of it.
     cleaned = _check_visit(data, check_time=existing is None)
     digest = visit_digest(resident_id=resident.pk, data=data)
     if existing is not None:
-        return _replayed(existing, resident, digest), False
+        return _replayed(existing, resident, digest, actor=actor, timed_by_server=timed_by_server), False
     photos = clean_uploads(list(uploads))
     location_check, distance = _location_check(resident, cleaned["lat"], cleaned["lng"])
     stored: list[str] = []
@@ -428,7 +432,7 @@ def visit_record(
                     visit.save(force_insert=True)
             except IntegrityError:
                 existing = Visit.objects.get(pk=visit_id)  # a concurrent send of the same visit won
-                return _replayed(existing, resident, digest), False
+                return _replayed(existing, resident, digest, actor=actor, timed_by_server=timed_by_server), False
             for photo in photos:
                 stored.extend(_save_photo(visit, photo))
             if data.outcome == Visit.Outcome.MOVED:
@@ -448,7 +452,18 @@ def visit_record(
     return visit, True
 
 
-def _replayed(existing: Visit, resident: Resident, digest: str) -> Visit:
+def _resent_form(existing: Visit, resident: Resident, actor, timed_by_server: bool) -> bool:
+    """A web form sent twice (double tap, browser retry) carries the same id but a later
+    server time: it is the same visit when the same worker sent it for the same resident."""
+    return timed_by_server and existing.resident_id == resident.pk and existing.worker_id == actor.pk
+
+
+def _replayed(existing: Visit, resident: Resident, digest: str, *, actor, timed_by_server: bool = False) -> Visit:
+    """The replay rule of visits, for every door: a phone's resend is the stored visit
+    when it says the same (resident and content, time included); a web form's resend
+    when ``_resent_form`` says so. Anything else under a used id is a Conflict."""
+    if _resent_form(existing, resident, actor, timed_by_server):
+        return existing
     if existing.resident_id != resident.pk or existing.content_digest != digest:
         raise Conflict(_("A different visit was already stored under this id."), existing)
     return existing

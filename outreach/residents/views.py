@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from grid.access import reach_of
 from grid.geo import distance_m
-from grid.models import Area, Role
+from grid.models import Area
 from grid.selectors import areas_in_scope
 from outreach.common import due
 from outreach.common.due import DUE_LABELS, Due, days_overdue, due_bucket
@@ -29,31 +29,20 @@ from outreach.models import Errand, Hazard, Visit
 from outreach.photos.pipeline import PhotoRejected, photo_response
 from outreach.residents import selectors, services
 from outreach.residents.forms import ResidentFilterForm, ResidentForm, VisitCorrectionForm, VisitForm
-from outreach.residents.roster import services as roster
 from outreach.residents.validation import clean_position
 
 RESIDENTS_PER_PAGE = 30
-
-
-def may_reveal_national_id(user) -> bool:
-    return bool(reach_of(user).roles & set(settings.DAIBAN_ID_REVEAL_ROLES))
 
 
 @require_GET
 @login_required
 def home(request):
     """Grid workers land on Today; everyone else on the overview of what they look after."""
-    reach = reach_of(request.user)
-    if Role.GRID_WORKER in reach.roles:
+    if reach_of(request.user).is_field_worker():
         return today(request)
     scopes = list(request.user.scopes.select_related("area", "branch").order_by("role"))
-    # The "跑一次没办成" window is kept by street centres and answered by joint branches.
-    shows_complaints = bool(reach.roles & {Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY, Role.CITY_ADMIN})
-    return render(
-        request,
-        "grid/home.html",
-        {"scopes": scopes, "reach": reach, "Role": Role, "shows_complaints": shows_complaints},
-    )
+    # Its tiles ask the user's reach (in every page's context) what they may open.
+    return render(request, "grid/home.html", {"scopes": scopes})
 
 
 def _due_rows(residents, today_date, here):
@@ -123,7 +112,7 @@ def resident_list(request):
         resident.bucket = due_bucket(resident.due_on, today_date)
         resident.days_overdue = days_overdue(resident.due_on, today_date)
         resident.days_left = (resident.due_on - today_date).days
-    context = {"form": form, "page": page, "due_labels": DUE_LABELS, "may_import": roster.may_import(request.user)}
+    context = {"form": form, "page": page, "due_labels": DUE_LABELS}
     template = (
         "outreach/residents/resident_list.html#results" if request.htmx else "outreach/residents/resident_list.html"
     )
@@ -149,7 +138,6 @@ def _resident_context(request, resident, revealed_id: str = "") -> dict:
         "visits": selectors.visits_of_resident(resident=resident),
         "errands": errand_selectors.errands_of_resident(resident=resident),
         "trips_saved": errand_selectors.trips_saved_by(resident=resident),
-        "may_reveal": may_reveal_national_id(request.user) and bool(resident.national_id_cipher),
         "revealed_id": revealed_id,
         "map_config": {"markers": [{"lat": home[0], "lng": home[1], "label": resident.address}]} if home else None,
     }
@@ -161,7 +149,7 @@ def _resident_context(request, resident, revealed_id: str = "") -> dict:
 def resident_national_id(request, pk: int):
     """Show the full national ID to a role allowed to see it, and record that it was seen."""
     resident = selectors.resident_for_user_or_404(request.user, pk)
-    if not may_reveal_national_id(request.user):
+    if not reach_of(request.user).may_reveal_national_ids():
         raise Http404
     revealed = services.resident_reveal_national_id(
         actor=request.user, resident=resident, address_ip=client_address(request)
@@ -170,7 +158,7 @@ def resident_national_id(request, pk: int):
         return render(
             request,
             "outreach/residents/resident_detail.html#national-id",
-            {"resident": resident, "revealed_id": revealed, "may_reveal": True},
+            {"resident": resident, "revealed_id": revealed},
         )
     return render(request, "outreach/residents/resident_detail.html", _resident_context(request, resident, revealed))
 
@@ -281,7 +269,15 @@ def visit_create(request, pk: int):
             needs=data["needs"],
         )
         try:
-            visit, created = _record_or_replay(request, resident, data["id"], visit_input, data["photos"])
+            visit, created = services.visit_record(
+                actor=request.user,
+                resident=resident,
+                visit_id=data["id"],
+                data=visit_input,
+                uploads=data["photos"],
+                address_ip=client_address(request),
+                timed_by_server=True,  # visited_at is timezone.now(): a resend cannot repeat it
+            )
         except PhotoRejected as error:
             form.add_error("photos", str(error))
         except ValidationError as error:
@@ -294,7 +290,7 @@ def visit_create(request, pk: int):
             errand = _errand_from_visit(request, resident, visit, errand_form.cleaned_data)
             if errand is not None:
                 return redirect("errand-detail", pk=errand.pk)
-            if Role.GRID_WORKER in reach_of(request.user).roles:
+            if reach_of(request.user).is_field_worker():
                 return redirect("home")  # back to Today, where the resident has left the due list
             return redirect("resident-detail", pk=resident.pk)
     today_date = timezone.localdate()
@@ -341,30 +337,6 @@ def _errand_from_visit(request, resident, visit, data):
         )
         return None
     return errand
-
-
-def _record_or_replay(request, resident, visit_id, visit_input, photos):
-    """A form sent twice (double tap, browser retry) carries the same id: the first
-    stored visit stands. The web form's time is the server's, so compare without it."""
-    existing = selectors.visits_visible_to(user=request.user).filter(pk=visit_id).first()
-    if existing is not None and existing.resident_id == resident.pk and existing.worker_id == request.user.pk:
-        return existing, False
-    try:
-        return services.visit_record(
-            actor=request.user,
-            resident=resident,
-            visit_id=visit_id,
-            data=visit_input,
-            uploads=photos,
-            address_ip=client_address(request),
-        )
-    except Conflict as conflict:
-        # Two sends of one form at once both pass the check above; the second then meets
-        # the first in the service, with another server time. It is the same visit.
-        stored = conflict.current
-        if stored is not None and stored.resident_id == resident.pk and stored.worker_id == request.user.pk:
-            return stored, False
-        raise
 
 
 @require_GET

@@ -849,7 +849,7 @@
       var field = null;
       if (step.field) {
         var fieldId = "offline-" + step.action + "-" + step.field;
-        field = el("textarea", { id: fieldId, name: step.field, rows: "2", required: step.action !== "escalate" ? "required" : null });
+        field = el("textarea", { id: fieldId, name: step.field, rows: "2", maxlength: step.max_length ? String(step.max_length) : null, required: step.action !== "escalate" ? "required" : null });
         form.appendChild(el("label", { "for": fieldId, text: step.prompt }));
         form.appendChild(field);
       }

@@ -10,23 +10,14 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from grid.models import Role, Scope
+from grid.models import Scope
 from outreach.common import due
-from outreach.errands.selectors import errands_list, errands_visible_to
+from outreach.errands.selectors import assignable_scopes, errands_list, errands_visible_to
 from outreach.errands.services import OPEN_STATES, may_act, next_actions
 from outreach.models import Errand, ErrandEvent
 
 # The open states in lifecycle order, for the state filter.
 BOARD_STATES = [(value, label) for value, label in Errand.State.choices if value in OPEN_STATES]
-
-# assignable_users (errand_services) gives an errand to the people whose areas cover the
-# resident (these roles) and to the members of the branch holding it; the board applies
-# the same rule to a whole page at once (tests/outreach/test_board.py checks they agree).
-ASSIGNABLE_AREA_ROLES = (Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL)
-ROLE_ORDER = {
-    role: rank
-    for rank, role in enumerate([Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY])
-}
 
 
 class Tab(StrEnum):
@@ -147,37 +138,8 @@ def board_facets(*, user) -> dict[str, list[dict]]:
     }
 
 
-def assignable_for(errands: list[Errand]) -> dict:
-    """``errand_services.assignable_users`` for many errands in one query: errand id →
-    the scopes of the people it may be given to, one per person, lowest tier first."""
-    codes_of = {e.pk: {*e.resident.grid.ancestor_codes[1:], e.resident.grid.code} for e in errands}
-    all_codes = set().union(*codes_of.values()) if errands else set()
-    branch_ids = {e.holder_branch_id for e in errands if e.holder_branch_id}
-    if not all_codes and not branch_ids:
-        return {}
-    q = Q(area__code__in=all_codes, role__in=ASSIGNABLE_AREA_ROLES)
-    if branch_ids:
-        q |= Q(branch_id__in=branch_ids)
-    scopes = sorted(
-        Scope.objects.filter(q).select_related("user", "area", "branch"),
-        key=lambda s: (ROLE_ORDER.get(s.role, 9), s.user.display_name, s.user_id),
-    )
-    result = {}
-    for errand in errands:
-        codes, seen, chosen = codes_of[errand.pk], set(), []
-        for scope in scopes:
-            fits = (scope.area_id and scope.area.code in codes and scope.role in ASSIGNABLE_AREA_ROLES) or (
-                scope.branch_id and scope.branch_id == errand.holder_branch_id
-            )
-            if fits and scope.user_id not in seen:
-                seen.add(scope.user_id)
-                chosen.append(scope)
-        result[errand.pk] = chosen
-    return result
-
-
 def board_rows(*, user, errands: list[Errand], today) -> list[BoardRow]:
-    candidates = assignable_for(errands)
+    candidates = assignable_scopes(errands=errands)
     rows = []
     for errand in errands:
         acting = may_act(user, errand)

@@ -22,7 +22,6 @@ from outreach.errands.board.selectors import (
     BOARD_STATES,
     TAB_LABELS,
     Tab,
-    assignable_for,
     board_errands,
     board_facets,
     board_rows,
@@ -31,9 +30,9 @@ from outreach.errands.board.selectors import (
 )
 from outreach.errands.selectors import (
     ERRAND_RELATED,
+    assignable_scope,
     errand_for_user_or_404,
     errands_visible_to,
-    is_errand_staff,
     service_types_offered,
 )
 from outreach.errands.services import NOTE_MAX_LENGTH, errand_assign, errand_transition
@@ -43,7 +42,7 @@ ROWS_PER_PAGE = 30
 
 
 def _staff_only(user) -> None:
-    if not is_errand_staff(user):
+    if not reach_of(user).may_use_board():
         raise Http404
 
 
@@ -78,6 +77,7 @@ def board(request):
         "today": today,
         # Orders wait at points in the user's areas (order_selectors); a branch has none.
         "shows_orders": bool(reach_of(request.user).area_paths),
+        "note_max_length": NOTE_MAX_LENGTH,
     }
     partial = request.htmx and not request.htmx.history_restore_request
     return render(
@@ -111,7 +111,11 @@ def _answer(request, pk, *, message: str = "", error: str = "", conflict: bool =
         return render(request, "outreach/errands/board/board.html#gone", {"pk": pk, "message": message})
     row = board_rows(user=request.user, errands=[errand], today=today)[0]
     row.message, row.error, row.conflict = message, error, conflict
-    return render(request, "outreach/errands/board/board.html#row", {"row": row, "back": _back(request)})
+    return render(
+        request,
+        "outreach/errands/board/board.html#row",
+        {"row": row, "back": _back(request), "note_max_length": NOTE_MAX_LENGTH},
+    )
 
 
 @require_POST
@@ -120,8 +124,8 @@ def board_assign(request, pk):
     _staff_only(request.user)
     errand = errand_for_user_or_404(request.user, pk)
     chosen = request.POST.get("assignee", "")
-    candidates = assignable_for([errand]).get(errand.pk, [])
-    assignee = next((scope.user for scope in candidates if str(scope.user_id) == chosen), None)
+    scope = assignable_scope(errand=errand, user_id=int(chosen)) if chosen.isdigit() else None
+    assignee = scope.user if scope is not None else None
     if assignee is None:
         return _answer(
             request,
@@ -135,7 +139,7 @@ def board_assign(request, pk):
             errand=errand,
             assignee=assignee,
             expected_version=version_posted(request.POST),
-            note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH],
+            note=request.POST.get("note", ""),
         )
     except Conflict as conflict:
         return _answer(request, pk, error=conflict.message, conflict=True)
@@ -160,7 +164,7 @@ def board_escalate(request, pk):
             errand=errand,
             action=ErrandEvent.Action.ESCALATE,
             expected_version=version_posted(request.POST),
-            note=request.POST.get("note", "").strip()[:NOTE_MAX_LENGTH],
+            note=request.POST.get("note", ""),
         )
     except Conflict as conflict:
         return _answer(request, pk, error=conflict.message, conflict=True)

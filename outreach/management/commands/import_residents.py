@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from grid.access import reach_of
 from outreach.residents.roster import services as roster
 
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         importer = get_user_model().objects.filter(username=user).first()
         if importer is None:
             raise CommandError(_("There is no user “%(name)s”.") % {"name": user})
-        if not roster.may_import(importer):
+        if not reach_of(importer).may_import_rosters():
             raise CommandError(
                 _(
                     "“%(name)s” may not import residents: only community station staff, street officials "

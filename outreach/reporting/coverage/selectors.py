@@ -44,7 +44,7 @@ Public API (also used by the dashboard and the exports; keep it stable)
   two queries), ``resident_figures`` + ``roll_up`` and ``visit_figures`` (the steps);
 * the screen's door: ``place_for_user_or_404`` → ``Place``, ``coverage_of_place``,
   ``sort_rows``;
-* residents: ``may_see_residents``, ``missed_residents``, ``missed_in_reach``,
+* residents (for whom ``Reach.may_see_coverage_residents``): ``missed_residents``, ``missed_in_reach``,
   ``mark_days_overdue``;
 * filters: ``active_q``, ``on_time_q``, ``paths_q``.
 """
@@ -485,13 +485,7 @@ def sort_rows(rows: list[tuple[Area, Figures]], sort: str = DEFAULT_SORT) -> lis
 # --- Residents: who was missed -----------------------------------------------------------
 
 
-def may_see_residents(user: User) -> bool:
-    """Whether the coverage screens show this user residents (the missed list, homes,
-    errands). Joint branches see figures only."""
-    return bool(reach_of(user).roles & set(settings.DAIBAN_COVERAGE_RESIDENT_ROLES))
-
-
-def missed_in_reach(*, user: User, place: Place, by_part: dict[int, Figures]) -> int:
+def missed_in_reach(*, user, place: Place, by_part: dict[int, Figures]) -> int:
     """How many of the place's missed residents ``missed_residents`` will list for the
     user, read off the figures already computed (no query): the missed of the parts
     inside the user's area scopes — where, and only where, they see residents."""

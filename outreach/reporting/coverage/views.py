@@ -17,7 +17,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 from shapely.geometry import mapping
 
-from grid.access import AREA_ROLES, reach_of
+from grid.access import reach_of
 from grid.geo import from_geojson, shift_geometry_to_gcj02, simplify_for_zoom, tile_position, tiles_use_gcj02
 from grid.models import Area, ServicePoint
 from grid.selectors import open_pairings, service_points_visible_to, tier_rank
@@ -129,8 +129,7 @@ def _missed_page(user, place: Place, period: Period, number: int | None, count: 
 def _dashboard_url(user, area_id: int | None, period: Period) -> str:
     """The dashboard of the same area and period. A joint branch's dashboard is its
     branch's queue, which has no area to open (``dashboard.subject_for_user_or_404``)."""
-    reach = reach_of(user)
-    if not (reach.roles & AREA_ROLES and reach.area_paths):
+    if not reach_of(user).has_areas():
         area_id = None
     return f"{reverse('dashboard')}?{urlencode({**({'area': area_id} if area_id else {}), **period.query()})}"
 
@@ -151,7 +150,7 @@ def coverage_map(request):
     for area, figures in coverage.sort_rows([(p, by_part[p.pk]) for p in place.parts], sort):
         drillable = area.pk in place.drillable
         rows.append(AreaRow(area, figures, _page_url(area.pk, period) if drillable else "", drillable))
-    shows_residents = coverage.may_see_residents(request.user)
+    shows_residents = reach_of(request.user).may_see_coverage_residents()
     missed = None
     if shows_residents:
         count = coverage.missed_in_reach(user=request.user, place=place, by_part=by_part)
@@ -179,7 +178,6 @@ def coverage_map(request):
         "sort": sort,
         "head": _table_head(sort, area_id, period),
         "missed": missed,
-        "shows_residents": shows_residents,
         "legend": coverage.legend(),
         "periods": [(k.value, PERIOD_LABELS[k]) for k in PeriodKind],
         # The selector shows what was asked for, even when it is the period in error.
@@ -387,7 +385,7 @@ def coverage_layers(request):
         return _bad_query(form)
     data = form.cleaned_data
     layer = data["layer"]
-    if layer in RESIDENT_LAYERS and not coverage.may_see_residents(request.user):
+    if layer in RESIDENT_LAYERS and not reach_of(request.user).may_see_coverage_residents():
         raise Http404
     place = coverage.place_for_user_or_404(request.user, data.get("area"))
     limit = settings.DAIBAN_COVERAGE_MAP_LIMIT

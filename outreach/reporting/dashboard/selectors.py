@@ -52,10 +52,10 @@ from django.db.models import Count, DateTimeField, F, FloatField, Func, IntegerF
 from django.http import Http404
 from django.utils import timezone
 
-from grid.access import AREA_ROLES, reach_of
-from grid.models import Area, Role, User, path_prefixes
+from grid.access import reach_of
+from grid.models import Area, User, path_prefixes
 from outreach.common import due
-from outreach.complaints.selectors import complaints_visible_to, uses_complaints
+from outreach.complaints.selectors import complaints_visible_to
 from outreach.errands.selectors import errands_visible_to
 from outreach.models import Errand, Resident, TripsSaved, Visit
 from outreach.reporting import tallies
@@ -124,13 +124,12 @@ def subject_for_user_or_404(user: User, area_id: int | None = None) -> Subject:
     (and no area to ask for), a user with neither gets 404. Two queries for an area
     subject (the area with its ancestors, its child areas), none for a branch."""
     reach = reach_of(user)
-    area_roles = reach.roles & AREA_ROLES
-    if area_roles and reach.area_paths:
+    if reach.has_areas():
         place = coverage.place_for_user_or_404(user, area_id)
-        lens = Lens.WORKER if area_roles == {Role.GRID_WORKER} else Lens.AREA
-        return Subject(lens, user, place, shows_complaints=lens == Lens.AREA and uses_complaints(user))
+        lens = Lens.WORKER if reach.sees_areas_as_field_worker() else Lens.AREA
+        return Subject(lens, user, place, shows_complaints=lens == Lens.AREA and reach.may_see_complaints())
     if reach.branch_ids and area_id is None:
-        return Subject(Lens.BRANCH, user, None, shows_complaints=uses_complaints(user))
+        return Subject(Lens.BRANCH, user, None, shows_complaints=reach.may_see_complaints())
     raise Http404
 
 

@@ -16,6 +16,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from grid.access import reach_of
 from grid.models import Area
 from grid.selectors import area_subtree
 from outreach.reporting import exports
@@ -352,7 +353,7 @@ def dashboard_export(request, fmt: str):
                 rows = coverage.sort_rows([(p, by_part[p.pk]) for p in place.parts], "name")
                 table = exports.coverage_table(rows, total, title=title)
             else:
-                if not coverage.may_see_residents(request.user):
+                if not reach_of(request.user).may_see_coverage_residents():
                     raise Http404
                 residents = (
                     residents_visible_to(user=request.user)

@@ -40,7 +40,7 @@ from shapely.geometry import Point, shape
 from stdnum.cn import ric
 
 from grid.access import reach_of
-from grid.models import Area, Role, User
+from grid.models import Area, User
 from grid.selectors import areas_in_scope
 from outreach.common import crypto, due
 from outreach.common.audit import audit
@@ -58,7 +58,6 @@ MAX_COLUMNS = 100
 # to a few megabytes.
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 BATCH_SIZE = 500
-IMPORT_ROLES = frozenset({Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.CITY_ADMIN})
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE_FILENAME = "服务对象花名册模板.xlsx"
 
@@ -966,14 +965,10 @@ class RosterAlreadyImported(Exception):
         self.message = str(self)
 
 
-def may_import(user: User) -> bool:
-    return bool(reach_of(user).roles & IMPORT_ROLES)
-
-
-def roster_import_for_user_or_404(user: User, pk: int) -> RosterImport:
+def roster_import_for_user_or_404(user, pk) -> RosterImport:
     """A staged import, for its uploader only (other admins included get 404), and only
     while they hold a role that may import."""
-    if not may_import(user):
+    if not reach_of(user).may_import_rosters():
         raise Http404
     return get_object_or_404(RosterImport.objects.filter(uploaded_by=user), pk=pk)
 

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from grid.access import reach_of
 from grid.models import Area
 from grid.selectors import areas_in_scope
 from outreach.residents.roster import services as roster
@@ -22,7 +23,7 @@ from outreach.residents.roster.forms import RosterUploadForm
 
 
 def _importer_only(user) -> None:
-    if not roster.may_import(user):
+    if not reach_of(user).may_import_rosters():
         raise Http404
 
 

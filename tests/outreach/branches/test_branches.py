@@ -535,6 +535,13 @@ def test_secretary_logs_an_activity_with_a_photo_in_the_web_form(login, branch):
     data["photos"] = [factories.jpeg()]
     assert client.post(url, data).status_code == 302
     assert BranchActivity.objects.count() == 1 and BranchActivityPhoto.objects.count() == 1
+    # the same id with other content is the clear conflict the API gives, not the stored
+    # activity in silence (the page used to keep its own replay rule: same author, any content)
+    refused = client.post(url, {**data, "people_reached": "31", "photos": []})
+    assert refused.status_code == 200
+    assert refused.context["form"].non_field_errors() == ["该编号下已保存了另一条不同的活动记录。"]
+    activity.refresh_from_db()
+    assert activity.people_reached == 30 and BranchActivity.objects.count() == 1
     photo = activity.photos.get()
     detail = client.get(response.url)
     assert reverse("branch-activity-photo-thumb", args=[photo.pk]) in detail.content.decode()
@@ -739,6 +746,23 @@ def test_the_queue_assigns_to_a_member_and_answers_back_down(login, branch, memb
     )
     # the member answers the complaint through the complaints window
     assert client.get(reverse("complaint-detail", args=[register.pk])).status_code == 200
+
+
+def test_the_queue_refuses_a_note_too_long_instead_of_cutting_it(login, branch, member, demo_users):
+    kept = branch_errand(demo_users["admin"])
+    limit = errand_services.NOTE_MAX_LENGTH
+    client = login("member")
+    assert f'maxlength="{limit}"' in client.get(reverse("branch-queue", args=[branch.pk])).content.decode()
+    response = client.post(
+        reverse("branch-queue-assign", args=[branch.pk, kept.pk]),
+        {"assignee": member.pk, "version": kept.version, "note": "注" * (limit + 1)},
+        follow=True,
+    )
+    message = f"备注最多 {limit} 个字（当前 {limit + 1} 个）。"  # the branch pages speak Chinese
+    assert any(message in str(m) for m in response.context["messages"])
+    before = kept.version
+    kept.refresh_from_db()
+    assert (kept.version, kept.assignee) == (before, None)
 
 
 # --- the monthly report -------------------------------------------------------------------------

@@ -543,6 +543,36 @@ def test_a_stale_version_is_a_409_with_the_current_errand(client_for, demo_users
 
 
 @pytest.mark.parametrize(
+    ("state_steps", "body"),
+    [
+        ([], {"action": "accept"}),
+        ([], {"action": "escalate"}),
+        (["accept", "start"], {"action": "return"}),
+        ([], {"action": "assign", "assignee": "station"}),
+        (["accept", "start", "complete"], {"action": "deliver", "via": "in_person", "satisfaction": 5}),
+    ],
+)
+def test_a_note_too_long_is_a_422_in_the_services_words_and_writes_nothing(
+    client_for, demo_users, resident, state_steps, body
+):
+    """The API checks no length of its own: the services' limit and message answer."""
+    worker, limit = demo_users["worker"], errand_services.NOTE_MAX_LENGTH
+    errand = open_errand(worker, resident)
+    for action in state_steps:
+        errand = step(errand, action, worker)
+    if "assignee" in body:
+        body = {**body, "assignee": demo_users[body["assignee"]].pk}
+    before = snapshot(errand)
+    response = transition(client_for("worker"), errand, version=errand.version, note="注" * (limit + 1), **body)
+    assert field_errors(response) == ["note"]
+    assert response.json()["errors"][0]["message"] == (f"备注最多 {limit} 个字（当前 {limit + 1} 个）。")
+    assert snapshot(errand) == before
+    assert (
+        transition(client_for("worker"), errand, version=errand.version, note="注" * limit, **body).status_code == 200
+    )
+
+
+@pytest.mark.parametrize(
     ("state_steps", "body", "field"),
     [
         ([], {"action": "complete"}, "action"),

@@ -6,12 +6,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from grid.models import Area, ServicePoint
 from outreach.errands import services as errand_services
+from outreach.errands.selectors import assignable_scope, assignable_scopes
 from outreach.models import Errand, ErrandEvent, Notification, ServiceType
 from tests import factories
 
@@ -221,15 +223,60 @@ def test_htmx_filter_returns_the_board_without_the_page(client_for, errands):
     assert "<html" not in html and 'id="board-results"' in html and errands["overdue"].number in html
 
 
-def test_candidates_are_the_people_the_service_accepts(client_for, errands):
-    """The board works out who may be given each errand for a whole page at once; it
-    must offer exactly the people errand_services.assignable_users accepts."""
-    for username in ("admin", "secretary"):
-        for row in client_for(username).get(reverse(BOARD), {"tab": "open"}).context["rows"]:
-            expected = {s.user_id for s in errand_services.assignable_users(errand=row.errand)}
-            assert {s.user_id for s in row.candidates} == expected, row.errand.number
-    branch_row = next(r for r in client_for("secretary").get(reverse(BOARD)).context["rows"])
-    assert "secretary" in {s.user.username for s in branch_row.candidates}
+def candidates(errand) -> list[str]:
+    return [s.user.username for s in assignable_scopes(errands=[errand])[errand.pk]]
+
+
+def test_who_may_be_given_an_errand(errands, demo_users):
+    """The one rule (errand_selectors.assignable_scopes): the people serving the
+    resident's grid, community and town, lowest tier first, and the members of the
+    branch holding the errand; one query for a whole page of errands."""
+    assert candidates(errands["unassigned"]) == ["worker", "station", "street"]  # grid 1: not worker2
+    assert candidates(errands["assigned"]) == ["worker2", "station", "street"]
+    assert candidates(errands["branch"]) == ["worker", "station", "street", "secretary"]
+    assert candidates(errands["near"]) == ["street"]  # another community of the same town
+    assert "admin" not in candidates(errands["far"])  # the city admin assigns, is not assigned
+    page = [errands[k] for k in ("unassigned", "assigned", "branch", "near", "far")]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        by_errand = assignable_scopes(errands=page)
+    assert len(queries) == 1
+    assert {pk: [s.user.username for s in scopes] for pk, scopes in by_errand.items()} == {
+        e.pk: candidates(e) for e in page
+    }
+    assert assignable_scope(errand=errands["branch"], user_id=demo_users["secretary"].pk).role == "branch_secretary"
+    assert assignable_scope(errand=errands["unassigned"], user_id=demo_users["worker2"].pk) is None
+
+
+def test_a_deactivated_person_is_offered_and_accepted_by_no_door(client_for, errands, demo_users):
+    """The board used to offer (and give errands to) people whose account was switched
+    off, which the errand page and the API refused: every door now asks the one rule."""
+    errand, worker = errands["unassigned"], demo_users["worker"]
+    worker.is_active = False
+    worker.save(update_fields=["is_active"])
+    assert "worker" not in candidates(errand)
+    client = client_for("station")
+    row = next(r for r in client.get(reverse(BOARD), {"tab": "open"}).context["rows"] if r.errand.pk == errand.pk)
+    assert worker.pk not in {s.user_id for s in row.candidates}
+    assert worker.pk not in {
+        p["user"].pk for p in client.get(reverse("errand-detail", args=[errand.pk])).context["assignable"]
+    }
+    htmx_post(
+        client, reverse("errand-board-assign", args=[errand.pk]), {"assignee": worker.pk, "version": errand.version}
+    )
+    client.post(reverse("errand-assign", args=[errand.pk]), {"assignee": worker.pk, "version": errand.version})
+    api = client.post(
+        f"/api/v1/errands/{errand.pk}/transitions",
+        {"action": "assign", "assignee": worker.pk, "version": errand.version},
+        content_type="application/json",
+    )
+    assert api.status_code == 422
+    errand.refresh_from_db()
+    assert errand.assignee is None and errand.version == 1
+    with pytest.raises(ValidationError):
+        errand_services.errand_assign(actor=demo_users["station"], errand=errand, assignee=worker, expected_version=1)
 
 
 def test_actions_are_offered_only_where_the_user_may_act(client_for, errands):
@@ -265,6 +312,23 @@ def test_assign_in_place(client_for, errands, demo_users):
     assert event.actor == demo_users["station"] and event.assignee == worker and event.note == "周三上门"
     notice = Notification.objects.get(user=worker, errand=errand, kind=Notification.Kind.ASSIGNED)
     assert errand.number in notice.text
+
+
+@pytest.mark.parametrize("url", ["errand-board-assign", "errand-board-escalate"])
+def test_a_note_too_long_is_refused_not_cut(client_for, errands, demo_users, url):
+    """The board used to cut notes at 500 characters without a word; the services'
+    limit now answers, in the row (htmx) or as a message (plain form)."""
+    errand, limit = errands["unassigned"], errand_services.NOTE_MAX_LENGTH
+    client = client_for("station")
+    assert f'maxlength="{limit}"' in client.get(reverse(BOARD), {"tab": "open"}).content.decode()
+    message = f"备注最多 {limit} 个字（当前 {limit + 1} 个）。"
+    data = {"assignee": demo_users["worker"].pk, "version": errand.version, "note": "注" * (limit + 1)}
+    html = htmx_post(client, reverse(url, args=[errand.pk]), data).content.decode()
+    assert message in html
+    response = client.post(reverse(url, args=[errand.pk]), data, follow=True)
+    assert message in [str(m) for m in response.context["messages"]]
+    errand.refresh_from_db()
+    assert (errand.version, errand.events.count(), errand.assignee) == (1, 1, None)
 
 
 def test_reassign_to_the_station_moves_the_errand_up(client_for, errands, demo_users):

@@ -263,6 +263,57 @@ def test_a_reason_too_long_to_store_is_refused_by_name(users, resident):
     assert act(errand, "cancel", worker, reason="理" * 200).cancel_reason == "理" * 200
 
 
+NOTE_MAX = errand_services.NOTE_MAX_LENGTH
+TOO_LONG = "注" * (NOTE_MAX + 1)
+NOTE_TOO_LONG = f"备注最多 {NOTE_MAX} 个字（当前 {NOTE_MAX + 1} 个）。"  # the default language
+
+
+@pytest.mark.parametrize(
+    "state, action",
+    [
+        (S.REQUESTED, "assign"),
+        (S.REQUESTED, "accept"),
+        (S.REQUESTED, "escalate"),
+        (S.IN_PROGRESS, "return"),
+        (S.IN_PROGRESS, "complete"),
+        (S.COMPLETED, "deliver"),
+    ],
+)
+def test_a_note_too_long_is_refused_on_every_step_and_nothing_is_written(users, resident, state, action):
+    """One limit for the timeline's notes (errand_services.NOTE_MAX_LENGTH), checked by
+    the services: never cut, never a database error."""
+    worker = users["worker"]
+    errand = errand_in(state, worker, resident)
+    before = written(errand)
+    with pytest.raises(ValidationError) as refused:
+        if action == "assign":
+            errand_services.errand_assign(
+                actor=worker, errand=errand, assignee=users["station"], expected_version=errand.version, note=TOO_LONG
+            )
+        else:
+            act(errand, action, worker, note=TOO_LONG)
+    assert refused.value.message_dict["note"] == [NOTE_TOO_LONG]
+    assert written(errand) == before
+    if action == "assign":
+        kept = errand_services.errand_assign(
+            actor=worker, errand=errand, assignee=users["station"], expected_version=errand.version, note=TOO_LONG[1:]
+        )
+    else:
+        kept = act(errand, action, worker, note=f" {TOO_LONG[1:]} ")  # trimmed before counting
+    assert kept.events.order_by("at", "pk").last().note == TOO_LONG[1:]
+
+
+def test_the_note_limit_speaks_english_too(users, resident):
+    from django.utils import translation
+
+    errand = open_errand(users["worker"], resident)
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        act(errand, "escalate", users["worker"], note=TOO_LONG)
+    assert refused.value.message_dict["note"] == [
+        f"Keep the note to at most {NOTE_MAX} characters (this one has {NOTE_MAX + 1})."
+    ]
+
+
 def test_return_needs_a_note_saying_what_is_missing(users, resident):
     worker = users["worker"]
     errand = errand_in(S.IN_PROGRESS, worker, resident)

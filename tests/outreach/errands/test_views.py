@@ -132,6 +132,26 @@ def test_cancel_needs_a_reason(client_for, resident, demo_users):
     assert Errand.objects.get(pk=errand.pk).cancel_reason == "家属已自行办理"
 
 
+def test_a_note_too_long_is_refused_with_the_services_words_and_nothing_is_written(client_for, resident, demo_users):
+    limit = errand_services.NOTE_MAX_LENGTH
+    errand = open_errand(demo_users["worker"], resident)
+    client = client_for("station")
+    page = client.get(reverse("errand-detail", args=[errand.pk])).content.decode()
+    assert page.count(f'maxlength="{limit}"') == 2  # the escalation's note and the assignment's
+    message = f"备注最多 {limit} 个字（当前 {limit + 1} 个）。"
+    for url, data in [
+        ("errand-act", {"action": "escalate"}),
+        ("errand-assign", {"assignee": demo_users["worker"].pk}),
+    ]:
+        response = client.post(
+            reverse(url, args=[errand.pk]), {**data, "version": errand.version, "note": "注" * (limit + 1)}
+        )
+        assert response.status_code == 422 and response.context["error"] == message
+        assert message in response.content.decode()
+    errand.refresh_from_db()
+    assert (errand.version, errand.events.count(), errand.assignee) == (1, 1, demo_users["worker"])
+
+
 def test_escalate_then_the_station_assigns_it_back(client_for, resident, demo_users):
     errand = open_errand(demo_users["worker"], resident)
     client_for("worker").post(

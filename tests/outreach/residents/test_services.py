@@ -426,6 +426,34 @@ def test_the_same_id_with_other_content_is_a_conflict(at_home, make_resident, wo
     assert Visit.objects.get(pk=visit_id).needs == "医保报销"
 
 
+def test_a_web_form_sent_again_is_the_same_visit_when_the_same_worker_sent_it(
+    at_home, make_resident, worker, demo_users
+):
+    """The web form's time is the server's, so its resend cannot repeat it: the service
+    (not the view) decides that the same worker's form for the same resident is the
+    same visit, photos and all left as the first send stored them."""
+    visit_id = uuid.uuid4()
+
+    def send(actor, resident=at_home, **data):
+        data = {"visited_at": timezone.now(), "outcome": Visit.Outcome.MET, "no_location_reason": "GPS off", **data}
+        return services.visit_record(
+            actor=actor, resident=resident, visit_id=visit_id, data=VisitInput(**data), timed_by_server=True
+        )
+
+    first, created = send(worker, needs="医保报销")
+    again, created_again = send(worker, needs="医保报销", visited_at=timezone.now() + timedelta(seconds=5))
+    assert (created, created_again, again.pk) == (True, False, first.pk)
+    with pytest.raises(Conflict):
+        later = timezone.now() + timedelta(seconds=5)
+        send(demo_users["station"], needs="医保报销", visited_at=later)  # someone else's form under that id
+    with pytest.raises(Conflict):
+        send(worker, resident=make_resident(name="李大爷"), needs="医保报销")
+    with pytest.raises(Conflict):  # a phone's resend says when it was: another time is another visit
+        record(at_home, worker, visit_id=visit_id, needs="医保报销")
+    assert Visit.objects.filter(pk=visit_id).count() == 1
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.VISIT_RECORDED, resident=at_home).count() == 1
+
+
 # --- visit_correct -------------------------------------------------------------------------
 
 
