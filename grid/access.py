@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from grid.models import BRANCH_ROLES, PATH_SEPARATOR, Role, Scope
+from grid.models import BRANCH_ROLES, Area, Role, Scope
 
 AREA_ROLES = frozenset({Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.CITY_ADMIN})
 # Roles that may read every joint branch's workspace (read-only unless they lead it).
@@ -49,7 +49,7 @@ class Reach:
         """Codes of the areas above the user's scope roots (their street, their city)."""
         codes: set[str] = set()
         for path in self.area_paths:
-            codes.update(path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1])
+            codes.update(Area.ancestor_codes_in(path))
         return frozenset(codes)
 
     def area_q(self, prefix: str = "") -> Q:
