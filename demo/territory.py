@@ -19,7 +19,6 @@ from shapely.geometry import MultiPoint, Point
 from demo import data
 from grid.geo import inner_point, random_points_within, split_into_cells, to_geojson
 from grid.models import (
-    PATH_SEPARATOR,
     Area,
     Department,
     JointBranch,
@@ -44,13 +43,12 @@ def _insert_missing(model, key: str, rows: list) -> int:
 
 def _area(code, name, level, parent: Area | None, geometry) -> Area:
     centre = inner_point(geometry)
-    parent_path = parent.path if parent else PATH_SEPARATOR
     return Area(
         code=code,
         name=name,
         level=level,
         parent=parent,
-        path=f"{parent_path}{code}{PATH_SEPARATOR}",
+        path=Area.path_for(code=code, parent=parent),
         boundary=to_geojson(geometry),
         centroid_lat=round(centre.y, 6),
         centroid_lng=round(centre.x, 6),

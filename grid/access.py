@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 from django.http import HttpRequest
 
-from grid.models import BRANCH_ROLES, PATH_SEPARATOR, Role, Scope, User
+from grid.models import BRANCH_ROLES, Area, Role, Scope, User
 
 # Every "which roles may…" of the app is answered here, by a predicate on ``Reach``;
 # views, selectors, services, templates (``reach`` is in every page's context) and the
@@ -116,7 +116,7 @@ class Reach:
         """Codes of the areas above the user's scope roots (their street, their city)."""
         codes: set[str] = set()
         for path in self.area_paths:
-            codes.update(path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1])
+            codes.update(Area.ancestor_codes_in(path))
         return frozenset(codes)
 
     def area_q(self, prefix: str = "") -> Q:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from grid import selectors
 from grid.access import reach_of
 from grid.models import Area, Department, JointBranch, Pairing, Scope, ServicePoint, ServiceWindow, User
-from grid.services import area_check_level, area_path_for, area_set_boundary
+from grid.services import area_check_level, area_set_boundary
 
 
 def branches_led_by(user):
@@ -148,7 +148,7 @@ class AreaAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             area_check_level(level=obj.level, parent=obj.parent)
-            obj.path = area_path_for(code=obj.code, parent=obj.parent)
+            obj.path = Area.path_for(code=obj.code, parent=obj.parent)
         area_set_boundary(area=obj, boundary=obj.boundary, save=False)
         super().save_model(request, obj, form, change)
 

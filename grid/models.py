@@ -95,10 +95,21 @@ class Area(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @staticmethod
+    def path_for(*, code: str, parent: "Area | None") -> str:
+        """The materialized path of an area with ``code`` under ``parent`` (the city:
+        none): the one formula the admin, the demo territory and seed_city build with."""
+        return f"{parent.path if parent else PATH_SEPARATOR}{code}{PATH_SEPARATOR}"
+
+    @staticmethod
+    def ancestor_codes_in(path: str) -> list[str]:
+        """Codes from the city down to the parent of the area at ``path``."""
+        return path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1]
+
     @property
     def ancestor_codes(self) -> list[str]:
         """Codes from the city down to the parent, read off the path."""
-        return self.path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1]
+        return Area.ancestor_codes_in(self.path)
 
 
 def new_public_code() -> str:

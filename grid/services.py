@@ -1,15 +1,11 @@
-"""Writes to the territory: creating areas keeps the materialized path right."""
+"""Writes to the territory: the level rule and the boundary with its centre (the path
+formula is ``Area.path_for``)."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from grid.geo import from_geojson, inner_point
-from grid.models import PATH_SEPARATOR, Area
-
-
-def area_path_for(*, code: str, parent: Area | None) -> str:
-    return f"{parent.path if parent else PATH_SEPARATOR}{code}{PATH_SEPARATOR}"
+from grid.models import Area
 
 
 def area_check_level(*, level: int, parent: Area | None) -> None:
@@ -17,16 +13,6 @@ def area_check_level(*, level: int, parent: Area | None) -> None:
         raise ValidationError(_("Only the city has no parent area."))
     if parent is not None and level != parent.level + 1:
         raise ValidationError(_("An area must sit exactly one level below its parent."))
-
-
-@transaction.atomic
-def area_create(*, code: str, name: str, level: int, parent: Area | None, boundary: dict | None = None) -> Area:
-    area_check_level(level=level, parent=parent)
-    area = Area(code=code, name=name, level=level, parent=parent, path=area_path_for(code=code, parent=parent))
-    area_set_boundary(area=area, boundary=boundary, save=False)
-    area.full_clean()
-    area.save()
-    return area
 
 
 def area_set_boundary(*, area: Area, boundary: dict | None, save: bool = True) -> Area:

@@ -7,8 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from grid.models import User
 from outreach.branches import services
 from outreach.common.forms import DATE_WIDGET, ServiceErrorsMixin
+from outreach.common.limits import max_length
 from outreach.models import ActivityTopic, BranchActivity
 from outreach.photos.forms import MultipleFileInput, MultiplePhotoField
 
@@ -18,7 +20,7 @@ USERNAME_MISSING = gettext_lazy("Enter the user name of the person's account.")
 class MemberAddForm(ServiceErrorsMixin, forms.Form):
     username = forms.CharField(
         label=gettext_lazy("User name of the account"),
-        max_length=150,
+        max_length=max_length(User, "username"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
         error_messages={"required": USERNAME_MISSING},
     )

@@ -25,13 +25,14 @@ from django.utils.translation import gettext as _
 from grid.models import JointBranch, Pairing, Role, Scope, ServicePoint, User
 from outreach.branches.selectors import PAIRABLE_TIER, liaison_choices, may_manage, may_work_in
 from outreach.common.errors import Conflict
+from outreach.common.limits import max_length
 from outreach.models import ActivityTopic, BranchActivity, BranchActivityPhoto, BranchActivityPoint, BranchEvent
 from outreach.photos.pipeline import CleanPhoto, clean_photo, delete_stored, read_upload, store_photo
 
 Action = BranchEvent.Action
 # How far back a held activity may be logged (a replay of a stored one is always accepted).
 LOG_WINDOW_DAYS = 366
-TOPICS_OTHER_MAX = 200
+TOPICS_OTHER_MAX = max_length(BranchActivity, "topics_other")
 NOTES_MAX = 2000
 MAX_POINTS = 200
 

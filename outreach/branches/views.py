@@ -38,6 +38,7 @@ from outreach.errands.selectors import assignable_scope, assignable_scopes
 from outreach.errands.services import NOTE_MAX_LENGTH, errand_assign
 from outreach.models import ActivityTopic, BranchActivity
 from outreach.photos.pipeline import PhotoRejected, photo_response
+from outreach.reporting import periods
 
 QUEUE_PER_PAGE = 30
 POINTS_PER_PAGE = 25  # neglected points first, so the first page is the one to act on
@@ -50,33 +51,22 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _month(request) -> tuple[date, str]:
-    """The month asked for (?month=YYYY-MM), or this month with a message saying why."""
+    """The month asked for (?month=YYYY-MM), or this month and the reason the asked one
+    was refused (``outreach.reporting.periods``, the same words as every other screen)."""
     today = timezone.localdate()
-    this_month = today.replace(day=1)
-    raw = (request.GET.get("month") or "").strip()
-    if not raw:
-        return this_month, ""
     try:
-        year, month = (int(part) for part in raw.split("-"))
-        chosen = date(year, month, 1)
-    except (TypeError, ValueError):
-        return this_month, _("“%(value)s” is not a month: write it as 2026-11. Showing this month.") % {"value": raw}
-    if chosen > this_month:
-        return this_month, _("%(month)s has not started yet. Showing this month.") % {"month": raw}
-    if chosen.year < 2000:
-        return this_month, _("Choose a month from 2000 on. Showing this month.")
-    return chosen, ""
-
-
-def _shift_month(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
+        return periods.month_parse(request.GET.get("month"), today=today), ""
+    except ValidationError as error:
+        return today.replace(day=1), error.messages[0]
 
 
 def _month_nav(month: date) -> dict:
-    this_month = timezone.localdate().replace(day=1)
-    following = _shift_month(month, 1)
-    return {"month": month, "previous": _shift_month(month, -1), "next": following if following <= this_month else None}
+    return periods.month_nav(month, today=timezone.localdate())
+
+
+def _bad_month(error: str) -> HttpResponse:
+    """An export of a month that cannot be made: 400 and why, as the dashboard's exports."""
+    return HttpResponse(f"month: {error}", status=400, content_type="text/plain; charset=utf-8")
 
 
 def _branch_context(request, branch, section: str) -> dict:
@@ -119,7 +109,9 @@ def branch_list_xlsx(request):
     branches = list(selectors.branches_list(user=request.user))
     if not branches:
         raise Http404
-    month, _error = _month(request)
+    month, error = _month(request)
+    if error:
+        return _bad_month(error)
     figures = selectors.branch_figures(branches=branches, month=month, today=timezone.localdate())
     return _xlsx_response(_figures_workbook(figures, month), f"branches-{month:%Y-%m}.xlsx")
 
@@ -629,7 +621,9 @@ def branch_report(request, pk: int):
 @login_required
 def branch_report_xlsx(request, pk: int):
     branch = selectors.branch_for_user_or_404(request.user, pk)
-    month, _error = _month(request)
+    month, error = _month(request)
+    if error:
+        return _bad_month(error)
     figures = selectors.branch_figures(branches=[branch], month=month, today=timezone.localdate())
     start, end = selectors.month_bounds(month)
     held = selectors.activities_between(branch=branch, start=start, end=end).filter(status=BranchActivity.Status.HELD)

@@ -4,7 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy
 
 from outreach.common.forms import DATE_WIDGET, ServiceErrorsMixin
+from outreach.common.limits import max_length
 from outreach.complaints import services
+from outreach.models import Complaint
 
 
 class ServiceChoiceField(forms.ModelChoiceField):
@@ -20,11 +22,13 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
         error_messages={"required": services.POINT_NOT_YOURS, "invalid_choice": services.POINT_NOT_YOURS},
     )
     name = forms.CharField(
-        label=gettext_lazy("Name"), max_length=50, error_messages={"required": services.NAME_MISSING}
+        label=gettext_lazy("Name"),
+        max_length=max_length(Complaint, "name"),
+        error_messages={"required": services.NAME_MISSING},
     )
     phone = forms.CharField(
         label=gettext_lazy("Phone"),
-        max_length=20,
+        max_length=max_length(Complaint, "phone"),
         error_messages={"required": services.PHONE_MISSING},
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
     )

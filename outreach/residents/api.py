@@ -23,6 +23,7 @@ from grid.selectors import area_for_user_or_404
 from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_input
 from outreach.common.due import Due, days_overdue, due_bucket
 from outreach.common.errors import Conflict
+from outreach.common.limits import max_length
 from outreach.models import Hazard, Resident, Visit
 from outreach.photos.pipeline import PhotoRejected
 from outreach.photos.schemas import PHOTO_FILES
@@ -145,7 +146,9 @@ class VisitIn(Schema):
     lat: float | None = Field(None, allow_inf_nan=False, description="WGS-84 degrees.")
     lng: float | None = Field(None, allow_inf_nan=False, description="WGS-84 degrees.")
     accuracy_m: float | None = Field(None, allow_inf_nan=False)
-    no_location_reason: str = Field("", max_length=200, description="Required when there is no location.")
+    no_location_reason: str = Field(
+        "", max_length=max_length(Visit, "no_location_reason"), description="Required when there is no location."
+    )
     health: str = Field("", **_choices(["", *Visit.Health.values]))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     health_notes: str = ""
     living_notes: str = ""

@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from outreach.common.due import Due
 from outreach.common.forms import DATE_WIDGET, ServiceErrorsMixin
-from outreach.models import Category, Hazard, Resident, Visit
+from outreach.common.limits import max_length
+from outreach.models import Category, Hazard, Resident, Visit, VisitCorrection
 from outreach.photos.forms import MultipleFileInput, MultiplePhotoField
 
 
@@ -39,7 +40,7 @@ class GridChoiceField(forms.ModelChoiceField):
 
 class ResidentForm(ServiceErrorsMixin, forms.Form):
     service_error_fields = {"home_lng": "home_lat"}  # one message under the position
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=_("Name"), max_length=max_length(Resident, "name"))
     national_id = forms.CharField(
         label=_("National ID"),
         required=False,
@@ -52,10 +53,10 @@ class ResidentForm(ServiceErrorsMixin, forms.Form):
     phone = forms.CharField(
         label=_("Phone"),
         required=False,
-        max_length=20,
+        max_length=max_length(Resident, "phone"),
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
     )
-    address = forms.CharField(label=_("Address"), max_length=200)
+    address = forms.CharField(label=_("Address"), max_length=max_length(Resident, "address"))
     grid = GridChoiceField(label=_("Grid"), queryset=None, empty_label=_("— choose a grid —"))
     home_lat = forms.FloatField(
         label=_("Home latitude"), required=False, widget=forms.NumberInput(attrs={"step": "any"})
@@ -76,14 +77,18 @@ class ResidentForm(ServiceErrorsMixin, forms.Form):
     care_level = forms.ChoiceField(
         label=_("Care level"), choices=Resident.CareLevel.choices, initial="C", widget=forms.RadioSelect
     )
-    guardian_name = forms.CharField(label=_("Guardian / emergency contact"), required=False, max_length=50)
+    guardian_name = forms.CharField(
+        label=_("Guardian / emergency contact"), required=False, max_length=max_length(Resident, "guardian_name")
+    )
     guardian_phone = forms.CharField(
         label=_("Guardian phone"),
         required=False,
-        max_length=20,
+        max_length=max_length(Resident, "guardian_phone"),
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
     )
-    guardian_relation = forms.CharField(label=_("Relation"), required=False, max_length=20)
+    guardian_relation = forms.CharField(
+        label=_("Relation"), required=False, max_length=max_length(Resident, "guardian_relation")
+    )
     consent_basis = forms.ChoiceField(
         label=_("Consent or legal basis"), choices=Resident.ConsentBasis.choices, widget=forms.RadioSelect
     )
@@ -114,7 +119,9 @@ class VisitForm(ServiceErrorsMixin, forms.Form):
     lat = forms.FloatField(required=False, widget=forms.HiddenInput)
     lng = forms.FloatField(required=False, widget=forms.HiddenInput)
     accuracy_m = forms.FloatField(required=False, widget=forms.HiddenInput)
-    no_location_reason = forms.CharField(label=_("No location? Say why"), required=False, max_length=200)
+    no_location_reason = forms.CharField(
+        label=_("No location? Say why"), required=False, max_length=max_length(Visit, "no_location_reason")
+    )
     health = forms.ChoiceField(
         label=_("Health"), required=False, choices=Visit.Health.choices, widget=forms.RadioSelect
     )
@@ -148,4 +155,4 @@ class VisitCorrectionForm(forms.Form):
     )
     hazard_notes = forms.CharField(label=_("Hazard notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     needs = forms.CharField(label=_("Needs noted"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    reason = forms.CharField(label=_("Why the correction?"), max_length=200)
+    reason = forms.CharField(label=_("Why the correction?"), max_length=max_length(VisitCorrection, "reason"))

@@ -37,7 +37,7 @@ from stdnum.cn import ric
 
 from demo import data as demo_data
 from grid.geo import distance_m, inner_point, random_points_within, split_into_cells, to_geojson
-from grid.models import PATH_SEPARATOR, Area, Department, Role, Scope, ServicePoint, ServiceWindow, User
+from grid.models import Area, Department, Role, Scope, ServicePoint, ServiceWindow, User
 from outreach.common import crypto, due
 from outreach.models import (
     Category,
@@ -315,7 +315,7 @@ class Command(BaseCommand):
             name=name,
             level=level,
             parent=parent,
-            path=f"{parent.path if parent else PATH_SEPARATOR}{code}{PATH_SEPARATOR}",
+            path=Area.path_for(code=code, parent=parent),
             boundary=to_geojson(geometry),
             centroid_lat=round(centre.y, 6),
             centroid_lng=round(centre.x, 6),

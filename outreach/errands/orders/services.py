@@ -21,15 +21,16 @@ from django.utils.translation import gettext as _
 
 from grid.models import ServicePoint, User
 from outreach.common.errors import Conflict
+from outreach.common.limits import max_length
 from outreach.errands.notifications import services as notify
 from outreach.errands.orders.selectors import orders_visible_to
 from outreach.errands.services import errand_create
 from outreach.models import Errand, Notification, OnlineOrder, Resident, ServiceType
 from outreach.residents.selectors import residents_visible_to
 
-NAME_MAX = 50
-DESCRIPTION_MAX = 300
-NOTE_MAX = 200
+NAME_MAX = max_length(OnlineOrder, "name")
+DESCRIPTION_MAX = max_length(OnlineOrder, "description")
+NOTE_MAX = max_length(OnlineOrder, "handled_note")
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
 # An area code (010, 02x, or 0 and three digits) and a local number of 7–8 digits not

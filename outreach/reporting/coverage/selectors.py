@@ -37,8 +37,9 @@ and grids are taken as they are now: their history is not kept.
 
 Public API (also used by the dashboard and the exports; keep it stable)
 -----------------------------------------------------------------------
-* periods: ``period_for``, ``Period`` (``as_of``, ``is_running``, ``query()``),
-  ``PeriodKind``, ``PERIOD_LABELS``, ``DEFAULT_PERIOD``;
+* periods: ``period_for`` and ``Period`` (``as_of``, ``is_running``, ``query()``),
+  owned by ``outreach.reporting.periods`` (with the kinds, months and their messages)
+  and named here for the callers that already read them from this module;
 * figures: ``Figures`` (``missed``, ``share``, ``percent``, ``band``, ``as_dict()``),
   ``band_of``, ``legend``, ``coverage_of`` (one area), ``coverage_by_area`` (many areas,
   two queries), ``resident_figures`` + ``roll_up`` and ``visit_figures`` (the steps);
@@ -49,7 +50,6 @@ Public API (also used by the dashboard and the exports; keep it stable)
 * filters: ``active_q``, ``on_time_q``, ``paths_q``.
 """
 
-from calendar import monthrange
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
@@ -57,7 +57,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     Count,
@@ -84,91 +83,11 @@ from grid.selectors import areas_visible_to
 from outreach.common import due
 from outreach.models import Resident, Visit
 from outreach.reporting import tallies
+from outreach.reporting.periods import Period as Period
+from outreach.reporting.periods import period_for as period_for
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
-
-# --- Periods ---------------------------------------------------------------------------
-
-PERIOD_MAX_DAYS = 366
-
-
-class PeriodKind(StrEnum):
-    WEEK = "week"
-    MONTH = "month"
-    LAST_MONTH = "last_month"
-    CUSTOM = "custom"
-
-
-PERIOD_LABELS = {
-    PeriodKind.WEEK: _("This week"),
-    PeriodKind.MONTH: _("This month"),
-    PeriodKind.LAST_MONTH: _("Last month"),
-    PeriodKind.CUSTOM: _("Custom"),
-}
-DEFAULT_PERIOD = PeriodKind.MONTH
-
-
-@dataclass(frozen=True)
-class Period:
-    """Days ``start`` to ``end``, both included, seen on ``today``."""
-
-    kind: str
-    start: date
-    end: date
-    today: date
-
-    @property
-    def as_of(self) -> date:
-        """The day coverage is judged on: the last day, or today while the period runs."""
-        return min(self.end, self.today)
-
-    @property
-    def is_running(self) -> bool:
-        return self.end >= self.today
-
-    @property
-    def label(self) -> str:
-        return str(PERIOD_LABELS[PeriodKind(self.kind)])
-
-    def query(self) -> dict[str, str]:
-        """The period as query-string parameters (dates only for a custom period)."""
-        if self.kind == PeriodKind.CUSTOM:
-            return {"period": self.kind, "start": self.start.isoformat(), "end": self.end.isoformat()}
-        return {"period": self.kind}
-
-
-def period_for(
-    kind: str = DEFAULT_PERIOD, *, today: date, start: date | None = None, end: date | None = None
-) -> Period:
-    """This week (Monday to Sunday), this month, last month, or the custom days
-    ``start``–``end``. A bad custom period raises ValidationError keyed by field."""
-    kind = PeriodKind(kind)
-    if kind == PeriodKind.WEEK:
-        monday = today - timedelta(days=today.weekday())
-        return Period(kind, monday, monday + timedelta(days=6), today)
-    if kind == PeriodKind.MONTH:
-        return Period(kind, today.replace(day=1), today.replace(day=monthrange(today.year, today.month)[1]), today)
-    if kind == PeriodKind.LAST_MONTH:
-        last_day = today.replace(day=1) - timedelta(days=1)
-        return Period(kind, last_day.replace(day=1), last_day, today)
-    errors: dict[str, list] = {}
-    if start is None:
-        errors["start"] = [_("Choose the first day of the period.")]
-    if end is None:
-        errors["end"] = [_("Choose the last day of the period.")]
-    if start is not None and end is not None:  # no errors yet
-        if start > today:
-            errors["start"] = [_("The period cannot start in the future: choose a first day up to today.")]
-        elif end < start:
-            errors["end"] = [_("The last day is before the first day: swap them or choose another last day.")]
-        elif (end - start).days + 1 > PERIOD_MAX_DAYS:
-            errors["end"] = [_("A period can be at most %(days)d days long.") % {"days": PERIOD_MAX_DAYS}]
-    if errors:
-        raise ValidationError(errors)
-    assert start is not None and end is not None
-    return Period(kind, start, end, today)
-
 
 # --- Figures and colours ---------------------------------------------------------------
 

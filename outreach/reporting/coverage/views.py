@@ -26,7 +26,8 @@ from outreach.common.requests import CountedPaginator
 from outreach.errands.selectors import errands_visible_to
 from outreach.reporting.coverage import selectors as coverage
 from outreach.reporting.coverage.forms import LAYER_LABELS, RESIDENT_LAYERS, SORT_LABELS, CoverageQueryForm, Layer
-from outreach.reporting.coverage.selectors import PERIOD_LABELS, Figures, Period, PeriodKind, Place
+from outreach.reporting.coverage.selectors import Figures, Place
+from outreach.reporting.periods import PERIOD_LABELS, Period, PeriodKind, period_for
 from outreach.residents.selectors import residents_visible_to
 
 MISSED_PER_PAGE = 20
@@ -140,8 +141,8 @@ def coverage_map(request):
     """The map page, or (htmx) its panel: figures, the child-area table, who was missed."""
     form = _parse(request)
     data = form.cleaned_data  # the fields that parsed: a bad period falls back to this month, with its error shown
-    period = data.get("the_period") or coverage.period_for(today=form.today)
-    period_errors = [e for f in ("period", "start", "end") for e in form.errors.get(f, [])]
+    period = data.get("the_period") or period_for(today=form.today)
+    period_errors = form.period_errors()
     place = coverage.place_for_user_or_404(request.user, data.get("area"))
     by_part, total = coverage.coverage_of_place(place=place, period=period)
     area_id = place.area.pk if place.area else None

@@ -1,47 +1,18 @@
 """The dashboard's query, export and monthly report forms: a bad query is a clear 400."""
 
-from calendar import monthrange
-from datetime import date
-
 from django import forms
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from outreach.reporting.coverage import selectors as coverage
-from outreach.reporting.coverage.selectors import PERIOD_LABELS, PeriodKind
+from outreach.reporting.periods import MonthQueryForm, PeriodQueryForm
 
 
-class DashboardQueryForm(forms.Form):
+class DashboardQueryForm(PeriodQueryForm):
     """The query string of the dashboard, its exports and the coverage map's exports:
-    which area (none: the user's own start), which period."""
+    which area (none: the user's own start), which period (``outreach.reporting.periods``)."""
+
+    field_order = ["area", "period", "start", "end"]
 
     area = forms.IntegerField(min_value=1, required=False)
-    period = forms.ChoiceField(choices=[(k.value, PERIOD_LABELS[k]) for k in PeriodKind], required=False)
-    start = forms.DateField(required=False)
-    end = forms.DateField(required=False)
-
-    def __init__(self, data, *, today: date):
-        super().__init__(data)
-        self.today = today
-
-    def clean(self):
-        data = super().clean()
-        if not {"period", "start", "end"} & set(self.errors):
-            try:
-                data["the_period"] = coverage.period_for(
-                    data.get("period") or coverage.DEFAULT_PERIOD,
-                    today=self.today,
-                    start=data.get("start"),
-                    end=data.get("end"),
-                )
-            except ValidationError as exc:
-                for name, errors in exc.error_dict.items():
-                    self.add_error(name, errors)
-        return data
-
-    def period_errors(self) -> list[str]:
-        return [str(e) for name in ("period", "start", "end") for e in self.errors.get(name, [])]
 
 
 TABLES = {
@@ -64,34 +35,11 @@ class ExportForm(DashboardQueryForm):
     )
 
 
-class ReportForm(forms.Form):
+class ReportForm(MonthQueryForm):
+    """The monthly coverage report's query: a town and a month (``outreach.reporting.periods``)."""
+
+    field_order = ["area", "month"]
+
     area = forms.IntegerField(
         min_value=1, error_messages={"required": gettext_lazy("Say which town the report is for.")}
     )
-    month = forms.RegexField(
-        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
-        required=False,
-        error_messages={"invalid": gettext_lazy("Give the month as YYYY-MM, for example 2026-05.")},
-    )
-
-    def __init__(self, data, *, today: date):
-        super().__init__(data)
-        self.today = today
-
-    def clean(self):
-        data = super().clean()
-        if "month" in self.errors:
-            return data
-        year, month = map(int, (data.get("month") or f"{self.today:%Y-%m}").split("-"))
-        start = date(year, month, 1)
-        try:
-            data["the_period"] = coverage.period_for(
-                PeriodKind.CUSTOM, today=self.today, start=start, end=start.replace(day=monthrange(year, month)[1])
-            )
-        except ValidationError:
-            self.add_error(
-                "month",
-                _("The month %(month)s has not begun yet: choose this month or an earlier one.")
-                % {"month": f"{year}-{month:02d}"},
-            )
-        return data

@@ -21,9 +21,9 @@ from grid.models import Area
 from grid.selectors import area_subtree
 from outreach.reporting import exports
 from outreach.reporting.coverage import selectors as coverage
-from outreach.reporting.coverage.selectors import PERIOD_LABELS, Period, PeriodKind
 from outreach.reporting.dashboard import selectors as figures_of
 from outreach.reporting.dashboard.forms import TABLES, DashboardQueryForm, ExportForm, ReportForm
+from outreach.reporting.periods import PERIOD_LABELS, Period, PeriodKind, period_for
 from outreach.residents.selectors import residents_visible_to
 
 
@@ -265,7 +265,7 @@ def _heading(subject) -> str:
 def dashboard(request):
     form = _parse(DashboardQueryForm, request)
     data = form.cleaned_data  # what parsed: a bad period falls back to this month, with its error shown
-    period = data.get("the_period") or coverage.period_for(today=form.today)
+    period = data.get("the_period") or period_for(today=form.today)
     subject = figures_of.subject_for_user_or_404(request.user, data.get("area"))
     board = figures_of.dashboard_for(subject=subject, period=period, today=form.today)
     area_id = subject.area.pk if subject.area else None

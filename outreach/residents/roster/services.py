@@ -44,6 +44,7 @@ from grid.models import Area, User
 from grid.selectors import areas_in_scope
 from outreach.common import crypto, due
 from outreach.common.audit import audit
+from outreach.common.limits import max_length
 from outreach.models import AuditEvent, Category, Resident, ResidentCategory, RosterImport
 from outreach.residents.validation import birth_date_and_sex, clean_national_id, clean_position
 
@@ -201,12 +202,8 @@ COLUMNS = (
 )
 COLUMNS_BY_FIELD = {c.field: c for c in COLUMNS}
 MAX_LENGTHS = {
-    "name": 50,
-    "address": 200,
-    "phone": 20,
-    "guardian_name": 50,
-    "guardian_phone": 20,
-    "guardian_relation": 20,
+    name: max_length(Resident, name)
+    for name in ("name", "address", "phone", "guardian_name", "guardian_phone", "guardian_relation")
 }
 
 

@@ -242,31 +242,6 @@ def test_roll_up_from_grids_to_community_town_and_city(crafted, past, demo_users
     assert (total.active, total.on_time) == (16, 8)
 
 
-def test_periods():
-    today = date(2026, 11, 27)  # a Friday
-    week = coverage.period_for("week", today=today)
-    assert (week.start, week.end, week.as_of, week.is_running) == (date(2026, 11, 23), date(2026, 11, 29), today, True)
-    month = coverage.period_for("month", today=today)
-    assert (month.start, month.end) == (date(2026, 11, 1), date(2026, 11, 30))
-    last = coverage.period_for("last_month", today=date(2026, 1, 15))
-    assert (last.start, last.end, last.as_of, last.is_running) == (
-        date(2025, 12, 1),
-        date(2025, 12, 31),
-        date(2025, 12, 31),
-        False,
-    )
-    for start, end, field in [
-        (None, today, "start"),
-        (today, None, "end"),
-        (today + DAY, today + 2 * DAY, "start"),
-        (today, today - DAY, "end"),
-        (today - 400 * DAY, today, "end"),
-    ]:
-        with pytest.raises(coverage.ValidationError) as error:
-            coverage.period_for("custom", today=today, start=start, end=end)
-        assert field in error.value.error_dict
-
-
 def test_bands_come_from_the_settings(settings):
     figures = coverage.Figures(active=10, on_time=8)
     assert figures.band == "fair" and coverage.Figures().band == "none"

@@ -1,0 +1,12 @@
+"""Field limits read off the models: a form, an import or an API schema asks here rather
+than repeating a number, so a change to the model changes every door."""
+
+from django.db.models import Model
+
+
+def max_length(model: type[Model], field_name: str) -> int:
+    """The ``max_length`` of ``model``'s CharField ``field_name``."""
+    length = model._meta.get_field(field_name).max_length
+    if length is None:
+        raise ValueError(f"{model.__name__}.{field_name} has no max_length")
+    return length
