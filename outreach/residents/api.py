@@ -13,7 +13,6 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -25,7 +24,7 @@ from outreach.common.due import Due, days_overdue, due_bucket
 from outreach.common.errors import Conflict
 from outreach.models import Hazard, Resident, Visit
 from outreach.photos.pipeline import PhotoRejected
-from outreach.photos.schemas import PHOTO_FILES
+from outreach.photos.schemas import PHOTO_FILES, PhotoOut
 from outreach.residents import selectors, services
 
 router = Router(tags=["outreach"])
@@ -72,22 +71,6 @@ class ResidentFilter(Schema):
 class WorkerOut(Schema):
     id: int
     name: str
-
-
-class PhotoOut(Schema):
-    id: UUID
-    url: str
-    thumbnail_url: str
-    width: int
-    height: int
-
-    @staticmethod
-    def resolve_url(obj) -> str:
-        return reverse("photo", args=[obj.id])
-
-    @staticmethod
-    def resolve_thumbnail_url(obj) -> str:
-        return reverse("photo-thumb", args=[obj.id])
 
 
 class VisitOut(Schema):
