@@ -36,7 +36,7 @@ from outreach.common.requests import version_posted
 from outreach.errands.board.selectors import assignable_for
 from outreach.errands.services import NOTE_MAX_LENGTH, errand_assign
 from outreach.models import ActivityTopic, BranchActivity
-from outreach.photos.pipeline import PhotoRejected, photo_response
+from outreach.photos.pipeline import PhotoRejected
 
 QUEUE_PER_PAGE = 30
 POINTS_PER_PAGE = 25  # neglected points first, so the first page is the one to act on
@@ -512,14 +512,6 @@ def branch_activity_held(request, pk: int, activity_id):
             return redirect("branch-activity-detail", pk=branch.pk, activity_id=activity.pk)
     context = {**_branch_context(request, branch, "activities"), **_activity_context(activity), "held_form": form}
     return render(request, "outreach/branches/activity_detail.html", context, status=422)
-
-
-@require_GET
-@login_required
-def branch_activity_photo(request, photo_id, thumbnail: bool = False):
-    """An activity photo, for someone who may see the branch; never a public URL."""
-    item = selectors.activity_photo_for_user_or_404(request.user, photo_id)
-    return photo_response(item, thumbnail=thumbnail)
 
 
 # --- the branch queue -----------------------------------------------------------------------------------

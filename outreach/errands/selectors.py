@@ -3,13 +3,14 @@
 from datetime import date
 
 from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
 
 from grid.access import reach_of
 from grid.models import Role
 from outreach.common import due
-from outreach.models import Errand, ErrandEvent, ServiceType
+from outreach.models import Errand, ErrandEvent, ErrandPhoto, ServiceType
 
 ERRAND_RELATED = [
     "resident",
@@ -35,6 +36,14 @@ def errands_visible_to(*, user) -> QuerySet[Errand]:
 
 def errand_for_user_or_404(user, pk) -> Errand:
     return get_object_or_404(errands_visible_to(user=user).select_related(*ERRAND_RELATED), pk=pk)
+
+
+def receipt_photo_for_user_or_404(user, pk) -> ErrandPhoto:
+    """A receipt photo, for someone who may see its errand."""
+    photo = ErrandPhoto.objects.filter(pk=pk, errand__in=errands_visible_to(user=user)).first()
+    if photo is None:
+        raise Http404
+    return photo
 
 
 def errand_timeline(*, errand: Errand) -> list[ErrandEvent]:
