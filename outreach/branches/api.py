@@ -13,7 +13,6 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -23,9 +22,9 @@ from grid.access import AuthenticatedHttpRequest
 from outreach.branches import selectors, services
 from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_input
 from outreach.common.errors import Conflict
-from outreach.models import ActivityTopic, BranchActivity, BranchActivityPhoto
+from outreach.models import ActivityTopic, BranchActivity
 from outreach.photos.pipeline import PhotoRejected
-from outreach.photos.schemas import PHOTO_FILES
+from outreach.photos.schemas import PHOTO_FILES, PhotoOut
 
 router = Router(tags=["joint branches"])
 
@@ -128,22 +127,6 @@ class ActivityPointOut(Schema):
     name: str
 
 
-class ActivityPhotoOut(Schema):
-    id: UUID
-    url: str
-    thumbnail_url: str
-    width: int
-    height: int
-
-    @staticmethod
-    def resolve_url(obj: BranchActivityPhoto) -> str:
-        return reverse("branch-activity-photo", args=[obj.pk])
-
-    @staticmethod
-    def resolve_thumbnail_url(obj: BranchActivityPhoto) -> str:
-        return reverse("branch-activity-photo-thumb", args=[obj.pk])
-
-
 class ActivityOut(Schema):
     id: UUID
     branch: int
@@ -157,7 +140,7 @@ class ActivityOut(Schema):
     notes: str
     created_by: PersonOut
     created_at: datetime
-    photos: list[ActivityPhotoOut]
+    photos: list[PhotoOut]
 
     @staticmethod
     def resolve_branch(obj: BranchActivity) -> int:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -27,7 +26,7 @@ from outreach.branches.selectors import PAIRABLE_TIER, liaison_choices, may_mana
 from outreach.common.errors import Conflict
 from outreach.common.limits import max_length
 from outreach.models import ActivityTopic, BranchActivity, BranchActivityPhoto, BranchActivityPoint, BranchEvent
-from outreach.photos.pipeline import CleanPhoto, clean_photo, delete_stored, read_upload, store_photo
+from outreach.photos.services import PhotoUploads
 
 Action = BranchEvent.Action
 # How far back a held activity may be logged (a replay of a stored one is always accepted).
@@ -346,34 +345,6 @@ def _check_activity(branch: JointBranch, data: ActivityInput, *, check_time: boo
     return point_ids
 
 
-def clean_activity_photos(uploads: Sequence[UploadedFile]) -> list[CleanPhoto]:
-    """Every photo through the pipeline first: one bad photo and nothing is stored. The
-    same picture picked twice is kept once."""
-    limit = settings.DAIBAN_PHOTOS_PER_VISIT
-    if len(uploads) > limit:
-        raise ValidationError({"photos": _("An activity can have at most %(n)d photos.") % {"n": limit}})
-    photos = [clean_photo(read_upload(upload), getattr(upload, "name", "")) for upload in uploads]
-    return list({photo.upload_digest: photo for photo in photos}.values())
-
-
-def _save_photo(activity: BranchActivity, photo: CleanPhoto) -> list[str]:
-    image_name, thumb_name = store_photo(photo)
-    try:
-        BranchActivityPhoto.objects.create(
-            activity=activity,
-            image=image_name,
-            thumbnail=thumb_name,
-            upload_digest=photo.upload_digest,
-            width=photo.width,
-            height=photo.height,
-            size_bytes=len(photo.image),
-        )
-    except BaseException:  # the caller never learns these names, so they go now
-        delete_stored([image_name, thumb_name])
-        raise
-    return [image_name, thumb_name]
-
-
 def _replayed(existing: BranchActivity, branch: JointBranch, digest: str) -> BranchActivity:
     """The replay rule of activities, for the page and the API alike: the same id with
     the same content (photos aside) is the stored activity; other content is a Conflict."""
@@ -400,46 +371,38 @@ def activity_record(
     uploads = list(uploads)
     if uploads and data.status == BranchActivity.Status.PLANNED:
         raise ValidationError({"photos": _("Add photos when you record the activity as held.")})
-    photos = clean_activity_photos(uploads)
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            activity = BranchActivity(
-                id=activity_id,
-                branch=branch,
-                kind=data.kind,
-                status=data.status,
-                held_on=data.held_on,
-                people_reached=data.people_reached,
-                topics=sorted(set(data.topics)),
-                topics_other=data.topics_other.strip(),
-                notes=data.notes.strip(),
-                content_digest=digest,
-                created_by=actor,
-                held_recorded_at=timezone.now() if data.status == BranchActivity.Status.HELD else None,
-            )
-            try:
-                with transaction.atomic():
-                    activity.save(force_insert=True)
-            except IntegrityError:  # a concurrent send of the same activity won
-                return _replayed(BranchActivity.objects.get(pk=activity_id), branch, digest), False
-            BranchActivityPoint.objects.bulk_create(
-                BranchActivityPoint(activity=activity, point_id=pk) for pk in point_ids
-            )
-            for photo in photos:
-                stored.extend(_save_photo(activity, photo))
-            _event(
-                branch=branch,
-                actor=actor,
-                action=Action.ACTIVITY_LOGGED,
-                activity=str(activity.pk),
-                status=data.status,
-                points=len(point_ids),
-                photos=len(photos),
-            )
-    except BaseException:
-        delete_stored(stored)
-        raise
+    photos = PhotoUploads(BranchActivityPhoto, uploads, too_many=_("An activity can have at most %(n)d photos."))
+    with photos.cleanup_on_failure(), transaction.atomic():
+        activity = BranchActivity(
+            id=activity_id,
+            branch=branch,
+            kind=data.kind,
+            status=data.status,
+            held_on=data.held_on,
+            people_reached=data.people_reached,
+            topics=sorted(set(data.topics)),
+            topics_other=data.topics_other.strip(),
+            notes=data.notes.strip(),
+            content_digest=digest,
+            created_by=actor,
+            held_recorded_at=timezone.now() if data.status == BranchActivity.Status.HELD else None,
+        )
+        try:
+            with transaction.atomic():
+                activity.save(force_insert=True)
+        except IntegrityError:  # a concurrent send of the same activity won
+            return _replayed(BranchActivity.objects.get(pk=activity_id), branch, digest), False
+        BranchActivityPoint.objects.bulk_create(BranchActivityPoint(activity=activity, point_id=pk) for pk in point_ids)
+        photos.attach(activity)
+        _event(
+            branch=branch,
+            actor=actor,
+            action=Action.ACTIVITY_LOGGED,
+            activity=str(activity.pk),
+            status=data.status,
+            points=len(point_ids),
+            photos=len(photos),
+        )
     return activity, True
 
 
@@ -471,37 +434,29 @@ def activity_record_held(
         errors["notes"] = _("Notes: at most %(n)d characters.") % {"n": NOTES_MAX}
     if errors:
         raise ValidationError(errors)
-    photos = clean_activity_photos(list(uploads))
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            current = BranchActivity.objects.select_for_update().get(pk=activity.pk)
-            if current.status != BranchActivity.Status.PLANNED:
-                raise ValidationError(
-                    _("This activity is already recorded as held, on %(date)s.") % {"date": current.held_on.isoformat()}
-                )
-            point_ids = list(current.point_links.values_list("point_id", flat=True))
-            paired = _paired_on(branch, point_ids, held_on)
-            unpaired = [pk for pk in point_ids if pk not in paired]
-            if unpaired:
-                raise ValidationError(
-                    {
-                        "held_on": _("On %(date)s the branch was not paired with point %(ids)s. Check the date.")
-                        % {"date": held_on.isoformat(), "ids": ", ".join(map(str, unpaired))}
-                    }
-                )
-            current.status, current.held_on = BranchActivity.Status.HELD, held_on
-            current.people_reached = people_reached
-            if (notes or "").strip():
-                current.notes = "\n\n".join(part for part in (current.notes, notes.strip()) if part)
-            current.held_recorded_at = timezone.now()
-            current.save(update_fields=["status", "held_on", "people_reached", "notes", "held_recorded_at"])
-            for photo in photos:
-                stored.extend(_save_photo(current, photo))
-            _event(
-                branch=branch, actor=actor, action=Action.ACTIVITY_HELD, activity=str(current.pk), photos=len(photos)
+    photos = PhotoUploads(BranchActivityPhoto, uploads, too_many=_("An activity can have at most %(n)d photos."))
+    with photos.cleanup_on_failure(), transaction.atomic():
+        current = BranchActivity.objects.select_for_update().get(pk=activity.pk)
+        if current.status != BranchActivity.Status.PLANNED:
+            raise ValidationError(
+                _("This activity is already recorded as held, on %(date)s.") % {"date": current.held_on.isoformat()}
             )
-    except BaseException:
-        delete_stored(stored)
-        raise
+        point_ids = list(current.point_links.values_list("point_id", flat=True))
+        paired = _paired_on(branch, point_ids, held_on)
+        unpaired = [pk for pk in point_ids if pk not in paired]
+        if unpaired:
+            raise ValidationError(
+                {
+                    "held_on": _("On %(date)s the branch was not paired with point %(ids)s. Check the date.")
+                    % {"date": held_on.isoformat(), "ids": ", ".join(map(str, unpaired))}
+                }
+            )
+        current.status, current.held_on = BranchActivity.Status.HELD, held_on
+        current.people_reached = people_reached
+        if (notes or "").strip():
+            current.notes = "\n\n".join(part for part in (current.notes, notes.strip()) if part)
+        current.held_recorded_at = timezone.now()
+        current.save(update_fields=["status", "held_on", "people_reached", "notes", "held_recorded_at"])
+        photos.attach(current)
+        _event(branch=branch, actor=actor, action=Action.ACTIVITY_HELD, activity=str(current.pk), photos=len(photos))
     return current

@@ -3,7 +3,8 @@ pairings, activities (and their photos), queue and monthly report."""
 
 from django.urls import path
 
-from outreach.branches import views
+from outreach.branches import selectors, views
+from outreach.photos.views import serve_photo
 
 urlpatterns = [
     path("branches/", views.branch_list, name="branch-list"),
@@ -32,11 +33,16 @@ urlpatterns = [
     path("branches/<int:pk>/queue/<uuid:errand_id>/assign/", views.branch_queue_assign, name="branch-queue-assign"),
     path("branches/<int:pk>/report/", views.branch_report, name="branch-report"),
     path("branches/<int:pk>/report.xlsx", views.branch_report_xlsx, name="branch-report-xlsx"),
-    path("branch-photos/<uuid:photo_id>/", views.branch_activity_photo, name="branch-activity-photo"),
     path(
-        "branch-photos/<uuid:photo_id>/thumb/",
-        views.branch_activity_photo,
-        {"thumbnail": True},
+        "branch-photos/<uuid:pk>/",
+        serve_photo,
+        {"find": selectors.activity_photo_for_user_or_404},
+        name="branch-activity-photo",
+    ),
+    path(
+        "branch-photos/<uuid:pk>/thumb/",
+        serve_photo,
+        {"find": selectors.activity_photo_for_user_or_404, "thumbnail": True},
         name="branch-activity-photo-thumb",
     ),
 ]

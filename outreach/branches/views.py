@@ -9,7 +9,6 @@ Every view opens the branch through ``branch_for_user_or_404``; writes through
 404 on every POST, the same answer as for a branch they cannot see at all.
 """
 
-import io
 from datetime import date
 
 from django.contrib import messages
@@ -24,25 +23,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.worksheet.worksheet import Worksheet
 
 from grid.geo import tile_position
-from outreach.branches import selectors, services
+from outreach.branches import exports, selectors, services
 from outreach.branches.forms import ActivityForm, HeldForm, LiaisonForm, MemberAddForm, PairingAddForm, PairingEndForm
 from outreach.common import due
 from outreach.common.errors import Conflict
 from outreach.common.requests import version_posted
+from outreach.common.spreadsheets import xlsx_response
 from outreach.errands.selectors import assignable_scope, assignable_scopes
 from outreach.errands.services import NOTE_MAX_LENGTH, errand_assign
 from outreach.models import ActivityTopic, BranchActivity
-from outreach.photos.pipeline import PhotoRejected, photo_response
+from outreach.photos.pipeline import PhotoRejected
 from outreach.reporting import periods
 
 QUEUE_PER_PAGE = 30
 POINTS_PER_PAGE = 25  # neglected points first, so the first page is the one to act on
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- forms: they parse and show errors; the services decide and write ------------------------
@@ -113,7 +109,7 @@ def branch_list_xlsx(request):
     if error:
         return _bad_month(error)
     figures = selectors.branch_figures(branches=branches, month=month, today=timezone.localdate())
-    return _xlsx_response(_figures_workbook(figures, month), f"branches-{month:%Y-%m}.xlsx")
+    return xlsx_response(exports.report_tables(figures), f"branches-{month:%Y-%m}")
 
 
 # --- the branch home -------------------------------------------------------------------------------
@@ -499,14 +495,6 @@ def branch_activity_held(request, pk: int, activity_id):
     return render(request, "outreach/branches/activity_detail.html", context, status=422)
 
 
-@require_GET
-@login_required
-def branch_activity_photo(request, photo_id, thumbnail: bool = False):
-    """An activity photo, for someone who may see the branch; never a public URL."""
-    item = selectors.activity_photo_for_user_or_404(request.user, photo_id)
-    return photo_response(item, thumbnail=thumbnail)
-
-
 # --- the branch queue -----------------------------------------------------------------------------------
 
 
@@ -627,81 +615,6 @@ def branch_report_xlsx(request, pk: int):
     figures = selectors.branch_figures(branches=[branch], month=month, today=timezone.localdate())
     start, end = selectors.month_bounds(month)
     held = selectors.activities_between(branch=branch, start=start, end=end).filter(status=BranchActivity.Status.HELD)
-    return _xlsx_response(
-        _figures_workbook(figures, month, activities=list(held)), f"branch-{branch.number:02d}-{month:%Y-%m}.xlsx"
+    return xlsx_response(
+        exports.report_tables(figures, activities=list(held)), f"branch-{branch.number:02d}-{month:%Y-%m}"
     )
-
-
-# The spreadsheet goes into the offices' own monthly reports, which are in Chinese
-# whatever language the screen is in; fixed headers also let people build on the file.
-FIGURE_COLUMNS = [
-    ("支部", lambda f: f.branch.name, 22),
-    ("月份", lambda f: f"{f.month:%Y-%m}", 9),
-    ("统计截至", lambda f: f.as_of, 12),
-    ("开展活动(次)", lambda f: f.activities_held, 12),
-    ("覆盖人数", lambda f: f.people_reached, 10),
-    ("走访代办点(个)", lambda f: f.points_reached, 14),
-    ("结对代办点(个)", lambda f: f.points_paired, 14),
-    ("走访覆盖率(%)", lambda f: f.points_reached_percent, 13),
-    ("收到代办(件)", lambda f: f.errands_received, 12),
-    ("办结代办(件)", lambda f: f.errands_resolved, 12),
-    ("逾期代办(件)", lambda f: f.errands_overdue, 12),
-    ("办结用时中位数(天)", lambda f: f.median_resolution_days, 18),
-    ("收到投诉(件)", lambda f: f.complaints_received, 12),
-    ("办结投诉(件)", lambda f: f.complaints_resolved, 12),
-    ("按时办结投诉(件)", lambda f: f.complaints_resolved_in_time, 16),
-    ("按时办结率(%)", lambda f: f.complaints_in_time_percent, 13),
-]
-ACTIVITY_COLUMNS = [("日期", 12), ("类型", 12), ("代办点", 40), ("覆盖人数", 10), ("主题", 40), ("记录人", 10)]
-
-
-def _header(sheet, titles_and_widths) -> None:
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="FCE4EC")
-    for index, (title, width) in enumerate(titles_and_widths, start=1):
-        cell = sheet.cell(row=1, column=index, value=title)
-        cell.font, cell.fill = bold, fill
-        sheet.column_dimensions[cell.column_letter].width = width
-    sheet.freeze_panes = "A2"
-
-
-def _figures_workbook(figures, month: date, activities=None) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert isinstance(sheet, Worksheet)  # a new workbook opens on one worksheet
-    sheet.title = "支部月报"
-    _header(sheet, [(title, width) for title, _value, width in FIGURE_COLUMNS])
-    for figure in figures:
-        sheet.append([value(figure) for _title, value, _width in FIGURE_COLUMNS])
-    for row in sheet.iter_rows(min_row=2, min_col=3, max_col=3):
-        row[0].number_format = "yyyy-mm-dd"
-    if activities is not None:
-        held = workbook.create_sheet("活动")
-        _header(held, ACTIVITY_COLUMNS)
-        kinds = dict(BranchActivity.Kind.choices)
-        topics = dict(ActivityTopic.choices)
-        for activity in activities:
-            held.append(
-                [
-                    activity.held_on,
-                    str(kinds[activity.kind]),
-                    "、".join(p.name for p in activity.points.all()),
-                    activity.people_reached,
-                    "、".join(
-                        [str(topics.get(code, code)) for code in activity.topics]
-                        + ([activity.topics_other] if activity.topics_other else [])
-                    ),
-                    activity.created_by.display_name,
-                ]
-            )
-        for row in held.iter_rows(min_row=2, max_col=1):
-            row[0].number_format = "yyyy-mm-dd"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response

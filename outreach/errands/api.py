@@ -13,7 +13,6 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
@@ -28,7 +27,7 @@ from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, ServiceType
 from outreach.photos.pipeline import PhotoRejected
-from outreach.photos.schemas import PHOTO_FILES
+from outreach.photos.schemas import PHOTO_FILES, PhotoOut
 from outreach.residents import selectors
 
 router = Router(tags=["errands"])
@@ -157,29 +156,13 @@ class EventOut(Schema):
     note: str
 
 
-class ReceiptPhotoOut(Schema):
-    id: UUID
-    url: str
-    thumbnail_url: str
-    width: int
-    height: int
-
-    @staticmethod
-    def resolve_url(obj: ErrandPhoto) -> str:
-        return reverse("errand-photo", args=[obj.pk])
-
-    @staticmethod
-    def resolve_thumbnail_url(obj: ErrandPhoto) -> str:
-        return reverse("errand-photo-thumb", args=[obj.pk])
-
-
 class ErrandDetailOut(ErrandOut):
     description: str
     visit: UUID | None
     cancel_reason: str
     closed_at: datetime | None
     created_at: datetime
-    photos: list[ReceiptPhotoOut] = Field(description="Delivery receipt photos.")
+    photos: list[PhotoOut] = Field(description="Delivery receipt photos.")
     timeline: list[EventOut] = Field(description="Every change, oldest first: the audit.")
 
     @staticmethod

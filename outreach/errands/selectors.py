@@ -4,13 +4,14 @@ from datetime import date
 from uuid import UUID
 
 from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
 
 from grid.access import reach_of
 from grid.models import Role, Scope, User
 from outreach.common import due
-from outreach.models import Errand, ErrandEvent, Resident, ServiceType
+from outreach.models import Errand, ErrandEvent, ErrandPhoto, Resident, ServiceType
 
 ERRAND_RELATED = [
     "resident",
@@ -36,6 +37,14 @@ def errands_visible_to(*, user: User) -> QuerySet[Errand]:
 
 def errand_for_user_or_404(user: User, pk: UUID) -> Errand:
     return get_object_or_404(errands_visible_to(user=user).select_related(*ERRAND_RELATED), pk=pk)
+
+
+def receipt_photo_for_user_or_404(user, pk) -> ErrandPhoto:
+    """A receipt photo, for someone who may see its errand."""
+    photo = ErrandPhoto.objects.filter(pk=pk, errand__in=errands_visible_to(user=user)).first()
+    if photo is None:
+        raise Http404
+    return photo
 
 
 def errand_timeline(*, errand: Errand) -> list[ErrandEvent]:

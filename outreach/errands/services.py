@@ -21,9 +21,9 @@ from outreach.common import due
 from outreach.errands.notifications import services as notify
 from outreach.errands.selectors import assignable_scope
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, Resident, ServiceType, TripsSaved, Visit
-from outreach.photos.pipeline import CleanPhoto, delete_stored, store_photo
+from outreach.photos.services import PhotoUploads
 from outreach.reporting import tallies
-from outreach.residents.services import Conflict, clean_uploads
+from outreach.residents.services import Conflict
 
 State = Errand.State
 Action = ErrandEvent.Action
@@ -463,53 +463,29 @@ def errand_deliver(
         errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
-    photos = clean_uploads(list(uploads))
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            current = _locked(errand, expected_version, actor)
-            _check_transition(current, Action.DELIVER)
-            now = timezone.now()
-            from_state = current.state
-            current.state, current.delivered_via, current.delivered_at = State.DELIVERED, via, now
-            current.satisfaction, current.closed_at = satisfaction, now
-            _save(current, ["state", "delivered_via", "delivered_at", "satisfaction", "closed_at"])
-            for photo in {p.upload_digest: p for p in photos}.values():
-                stored.extend(_save_receipt(current, photo))
-            TripsSaved.objects.create(
-                resident=current.resident,
-                errand=current,
-                trips=current.service.trips_saved,
-                recorded_on=timezone.localdate(now),
-            )
-            _event(
-                current,
-                actor=actor,
-                action=Action.DELIVER,
-                from_state=from_state,
-                from_holder=holder_label(point=current.holder_point, branch=current.holder_branch),
-                note=note,
-            )
-            tallies.errand_delivered(current, trips=current.service.trips_saved)  # last, as above
-    except BaseException:
-        delete_stored(stored)
-        raise
-    return current
-
-
-def _save_receipt(errand: Errand, photo: CleanPhoto) -> list[str]:
-    image_name, thumb_name = store_photo(photo)
-    try:
-        ErrandPhoto.objects.create(
-            errand=errand,
-            image=image_name,
-            thumbnail=thumb_name,
-            upload_digest=photo.upload_digest,
-            width=photo.width,
-            height=photo.height,
-            size_bytes=len(photo.image),
+    photos = PhotoUploads(ErrandPhoto, uploads, too_many=_("A visit can have at most %(n)d photos."))
+    with photos.cleanup_on_failure(), transaction.atomic():
+        current = _locked(errand, expected_version, actor)
+        _check_transition(current, Action.DELIVER)
+        now = timezone.now()
+        from_state = current.state
+        current.state, current.delivered_via, current.delivered_at = State.DELIVERED, via, now
+        current.satisfaction, current.closed_at = satisfaction, now
+        _save(current, ["state", "delivered_via", "delivered_at", "satisfaction", "closed_at"])
+        photos.attach(current)
+        TripsSaved.objects.create(
+            resident=current.resident,
+            errand=current,
+            trips=current.service.trips_saved,
+            recorded_on=timezone.localdate(now),
         )
-    except BaseException:
-        delete_stored([image_name, thumb_name])
-        raise
-    return [image_name, thumb_name]
+        _event(
+            current,
+            actor=actor,
+            action=Action.DELIVER,
+            from_state=from_state,
+            from_holder=holder_label(point=current.holder_point, branch=current.holder_branch),
+            note=note,
+        )
+        tallies.errand_delivered(current, trips=current.service.trips_saved)  # last, as above
+    return current

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,8 +17,8 @@ from outreach.common.errors import Conflict
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
 from outreach.errands.forms import DeliveryForm, ErrandForm
-from outreach.models import Errand, ErrandEvent, ErrandPhoto
-from outreach.photos.pipeline import PhotoRejected, photo_response
+from outreach.models import Errand, ErrandEvent
+from outreach.photos.pipeline import PhotoRejected
 from outreach.residents import selectors
 
 if TYPE_CHECKING:
@@ -215,14 +214,3 @@ def errand_deliver(request, pk):
                 % {"trips": errand.service.trips_saved, "name": errand.resident.name},
             )
     return render(request, "outreach/errands/deliver.html", {"form": form, "errand": errand})
-
-
-@require_GET
-@login_required
-def errand_photo(request, pk, thumbnail: bool = False):
-    """A receipt photo, for someone who may see the errand; never a public URL."""
-    visible = errand_selectors.errands_visible_to(user=request.user)
-    item = ErrandPhoto.objects.filter(pk=pk, errand__in=visible).first()
-    if item is None:
-        raise Http404
-    return photo_response(item, thumbnail=thumbnail)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grid.models import JointBranch, ServicePoint
+from outreach.photos.models import StoredPhoto
 
 
 class ActivityTopic(models.TextChoices):
@@ -110,21 +111,16 @@ class BranchActivityPoint(models.Model):
         constraints = [models.UniqueConstraint(fields=["activity", "point"], name="branch_activity_point_once")]
 
 
-class BranchActivityPhoto(models.Model):
+class BranchActivityPhoto(StoredPhoto):
     """A photo of an activity, through the same pipeline as visit photos (re-encoded,
     no EXIF) and served only by a scope-checked view."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner_field = "activity"
+    serving_url_name = "branch-activity-photo"
+
     activity = models.ForeignKey(
         BranchActivity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="photos"
     )
-    image = models.CharField(_("image file"), max_length=200)
-    thumbnail = models.CharField(_("thumbnail file"), max_length=200)
-    upload_digest = models.CharField(_("upload digest"), max_length=64)
-    width = models.PositiveIntegerField(_("width"))
-    height = models.PositiveIntegerField(_("height"))
-    size_bytes = models.PositiveIntegerField(_("size (bytes)"))
-    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("activity photo")

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grid.models import Department, JointBranch, ServicePoint
+from outreach.photos.models import StoredPhoto
 
 
 class ServiceTypeManager(models.Manager):
@@ -220,18 +221,13 @@ class ErrandEvent(models.Model):
         ]
 
 
-class ErrandPhoto(models.Model):
+class ErrandPhoto(StoredPhoto):
     """A delivery receipt photo: same pipeline and scope rules as visit photos."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner_field = "errand"
+    serving_url_name = "errand-photo"
+
     errand = models.ForeignKey(Errand, verbose_name=_("errand"), on_delete=models.CASCADE, related_name="photos")
-    image = models.CharField(_("image file"), max_length=200)
-    thumbnail = models.CharField(_("thumbnail file"), max_length=200)
-    upload_digest = models.CharField(_("upload digest"), max_length=64)
-    width = models.PositiveIntegerField(_("width"))
-    height = models.PositiveIntegerField(_("height"))
-    size_bytes = models.PositiveIntegerField(_("size (bytes)"))
-    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("receipt photo")

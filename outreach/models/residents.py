@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grid.models import Area
+from outreach.photos.models import StoredPhoto
 
 
 class Resident(models.Model):
@@ -247,18 +248,13 @@ class VisitCorrection(models.Model):
         ordering = ["-corrected_at"]
 
 
-class VisitPhoto(models.Model):
+class VisitPhoto(StoredPhoto):
     """A photo of a visit, re-encoded without EXIF. Served only by a scope-checked view."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner_field = "visit"
+    serving_url_name = "photo"
+
     visit = models.ForeignKey(Visit, verbose_name=_("visit"), on_delete=models.CASCADE, related_name="photos")
-    image = models.CharField(_("image file"), max_length=200)
-    thumbnail = models.CharField(_("thumbnail file"), max_length=200)
-    upload_digest = models.CharField(_("upload digest"), max_length=64)
-    width = models.PositiveIntegerField(_("width"))
-    height = models.PositiveIntegerField(_("height"))
-    size_bytes = models.PositiveIntegerField(_("size (bytes)"))
-    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("visit photo")

@@ -1,157 +1,17 @@
-"""Spreadsheet exports of the dashboard and coverage tables: XLSX (openpyxl) with Chinese
-headers, a frozen header row and typed cells, and CSV in UTF-8 with a BOM so that Excel
-on a Chinese Windows opens it right.
-
-A table is a list of ``Column``s and rows of plain Python values; the column's ``kind``
-decides the cell: numbers stay numbers, dates are dates, shares are fractions shown with
-a % format (in CSV: "87.5%", which Excel reads back as a percentage). ``None`` is an
-empty cell: "no figure" must not read as zero.
+"""The dashboard's and the coverage map's tables as spreadsheets: each function returns a
+``Table`` (outreach.common.spreadsheets writes it as XLSX or CSV) whose rows are what
+the screen shows.
 
 Exports are made in Chinese whatever the page's language: the files go to offices that
 file and forward them (``EXPORT_LANGUAGE``).
 """
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from enum import StrEnum
-
-from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+
+from outreach.common.spreadsheets import Column, Kind, Table
 
 EXPORT_LANGUAGE = "zh-hans"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-BOM = "\ufeff"
-SHEET_TITLE_MAX = 31  # Excel's limit
-SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
-
-
-class Kind(StrEnum):
-    TEXT = "text"
-    INT = "int"
-    DECIMAL = "decimal"  # one decimal: days, ratings
-    PERCENT = "percent"  # a fraction 0–1
-    DATE = "date"
-
-
-NUMBER_FORMATS = {Kind.INT: "0", Kind.DECIMAL: "0.0", Kind.PERCENT: "0.0%", Kind.DATE: "yyyy-mm-dd"}
-WIDTHS = {Kind.TEXT: 18, Kind.INT: 10, Kind.DECIMAL: 10, Kind.PERCENT: 10, Kind.DATE: 12}
-
-
-@dataclass(frozen=True)
-class Column:
-    label: str  # already translated (build tables inside translation.override(EXPORT_LANGUAGE))
-    kind: Kind = Kind.TEXT
-    width: int | None = None
-
-
-@dataclass
-class Table:
-    title: str
-    columns: Sequence[Column]
-    rows: list[list] = field(default_factory=list)
-    total: list | None = None  # a last, bold row
-
-
-def _cell_value(value, kind: Kind):
-    if value is None:
-        return None
-    if kind == Kind.INT:
-        return int(value)
-    if kind in (Kind.DECIMAL, Kind.PERCENT):
-        return float(value)
-    if kind == Kind.DATE:
-        return timezone.localdate(value) if isinstance(value, datetime) else value
-    return str(value)
-
-
-def sheet_title(title: str, taken: set[str]) -> str:
-    """A valid, unique sheet title: Excel allows 31 characters and no []:*?/\\."""
-    base = (title.translate(SHEET_TITLE_FORBIDDEN).strip() or "Sheet")[:SHEET_TITLE_MAX]
-    candidate, n = base, 1
-    while candidate.lower() in taken:
-        n += 1
-        suffix = f"({n})"
-        candidate = base[: SHEET_TITLE_MAX - len(suffix)] + suffix
-    taken.add(candidate.lower())
-    return candidate
-
-
-def workbook_bytes(tables: Iterable[Table]) -> bytes:
-    """One sheet per table: header row bold and frozen, typed and formatted cells."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]  # a new workbook opens on one worksheet
-    taken: set[str] = set()
-    header_fill = PatternFill("solid", fgColor="F3E5E5")
-    for table in tables:
-        sheet = workbook.create_sheet(sheet_title(table.title, taken))
-        sheet.append([c.label for c in table.columns])
-        for cell in sheet[1]:
-            cell.font, cell.fill = Font(bold=True), header_fill
-            cell.alignment = Alignment(vertical="center", wrap_text=True)
-        rows = list(table.rows) + ([table.total] if table.total is not None else [])
-        for row in rows:
-            sheet.append([_cell_value(v, c.kind) for v, c in zip(row, table.columns)])
-        for index, column in enumerate(table.columns, start=1):
-            letter = get_column_letter(index)
-            sheet.column_dimensions[letter].width = column.width or max(WIDTHS[column.kind], len(column.label) * 2 + 2)
-            if column.kind in NUMBER_FORMATS:
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                    cell.number_format = NUMBER_FORMATS[column.kind]
-        if table.total is not None:
-            for cell in sheet[sheet.max_row]:
-                cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def _csv_value(value, kind: Kind) -> str:
-    value = _cell_value(value, kind)
-    if value is None:
-        return ""
-    if kind == Kind.PERCENT:
-        return f"{value * 100:.1f}%"
-    if kind == Kind.DECIMAL:
-        return f"{value:.1f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def csv_text(table: Table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([c.label for c in table.columns])
-    rows = list(table.rows) + ([table.total] if table.total is not None else [])
-    for row in rows:
-        writer.writerow([_csv_value(v, c.kind) for v, c in zip(row, table.columns)])
-    return BOM + out.getvalue()
-
-
-def xlsx_response(tables: Iterable[Table], filename: str) -> HttpResponse:
-    response = HttpResponse(workbook_bytes(tables), content_type=XLSX_CONTENT_TYPE)
-    response.headers["Content-Disposition"] = content_disposition_header(True, f"{filename}.xlsx")
-    return response
-
-
-def csv_response(table: Table, filename: str) -> HttpResponse:
-    response = HttpResponse(csv_text(table).encode("utf-8"), content_type=CSV_CONTENT_TYPE)
-    response.headers["Content-Disposition"] = content_disposition_header(True, f"{filename}.csv")
-    return response
-
-
-def table_response(table: Table, *, fmt: str, filename: str) -> HttpResponse:
-    return xlsx_response([table], filename) if fmt == "xlsx" else csv_response(table, filename)
 
 
 # --- The tables of the dashboard and the coverage map ---------------------------------------

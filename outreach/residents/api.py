@@ -12,7 +12,6 @@ from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils import timezone
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -26,7 +25,7 @@ from outreach.common.errors import Conflict
 from outreach.common.limits import max_length
 from outreach.models import Hazard, Resident, Visit
 from outreach.photos.pipeline import PhotoRejected
-from outreach.photos.schemas import PHOTO_FILES
+from outreach.photos.schemas import PHOTO_FILES, PhotoOut
 from outreach.residents import selectors, services
 
 router = Router(tags=["outreach"])
@@ -73,22 +72,6 @@ class ResidentFilter(Schema):
 class WorkerOut(Schema):
     id: int
     name: str
-
-
-class PhotoOut(Schema):
-    id: UUID
-    url: str
-    thumbnail_url: str
-    width: int
-    height: int
-
-    @staticmethod
-    def resolve_url(obj) -> str:
-        return reverse("photo", args=[obj.id])
-
-    @staticmethod
-    def resolve_thumbnail_url(obj) -> str:
-        return reverse("photo-thumb", args=[obj.id])
 
 
 class VisitOut(Schema):

@@ -3,7 +3,7 @@ raises ValidationError (or a Conflict) before anything is written."""
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from outreach.common import crypto, due
 from outreach.common.audit import audit
 from outreach.common.errors import Conflict
 from outreach.models import AuditEvent, Category, Hazard, Resident, ResidentCategory, Visit, VisitCorrection, VisitPhoto
-from outreach.photos.pipeline import CleanPhoto, clean_photo, delete_stored, read_upload, store_photo
+from outreach.photos.services import PhotoUploads
 from outreach.reporting import tallies
 from outreach.residents.validation import birth_date_and_sex, clean_accuracy, clean_national_id, clean_position
 
@@ -368,17 +368,6 @@ def _location_check(resident: Resident, lat: float | None, lng: float | None) ->
     return Visit.LocationCheck.NEAR_HOME, distance
 
 
-def clean_uploads(uploads: Sequence[UploadedFile]) -> list[CleanPhoto]:
-    """Run every photo through the pipeline first: one bad photo rejects the whole visit.
-    The same picture picked twice is kept once."""
-    if len(uploads) > settings.DAIBAN_PHOTOS_PER_VISIT:
-        raise ValidationError(
-            {"photos": _("A visit can have at most %(n)d photos.") % {"n": settings.DAIBAN_PHOTOS_PER_VISIT}}
-        )
-    photos = [clean_photo(read_upload(upload), getattr(upload, "name", "")) for upload in uploads]
-    return list({photo.upload_digest: photo for photo in photos}.values())
-
-
 def visit_record(
     *,
     actor,
@@ -402,53 +391,47 @@ def visit_record(
     digest = visit_digest(resident_id=resident.pk, data=data)
     if existing is not None:
         return _replayed(existing, resident, digest, actor=actor, timed_by_server=timed_by_server), False
-    photos = clean_uploads(list(uploads))
+    photos = PhotoUploads(VisitPhoto, uploads, too_many=_("A visit can have at most %(n)d photos."))
     location_check, distance = _location_check(resident, cleaned["lat"], cleaned["lng"])
-    stored: list[str] = []
-    try:
-        with transaction.atomic():
-            visit = Visit(
-                id=visit_id,
-                resident=resident,
-                worker=actor,
-                visited_at=data.visited_at,
-                outcome=data.outcome,
-                lat=cleaned["lat"],
-                lng=cleaned["lng"],
-                accuracy_m=cleaned["accuracy_m"],
-                distance_m=distance,
-                location_check=location_check,
-                no_location_reason=data.no_location_reason.strip() if cleaned["lat"] is None else "",
-                health=data.health,
-                health_notes=data.health_notes,
-                living_notes=data.living_notes,
-                hazards=sorted(set(data.hazards)),
-                hazard_notes=data.hazard_notes,
-                needs=data.needs,
-                content_digest=digest,
-            )
-            try:
-                with transaction.atomic():
-                    visit.save(force_insert=True)
-            except IntegrityError:
-                existing = Visit.objects.get(pk=visit_id)  # a concurrent send of the same visit won
-                return _replayed(existing, resident, digest, actor=actor, timed_by_server=timed_by_server), False
-            for photo in photos:
-                stored.extend(_save_photo(visit, photo))
-            if data.outcome == Visit.Outcome.MOVED:
-                _resident_moved(resident, timezone.localdate(data.visited_at))
-            resident_refresh_due(resident=resident)
-            audit(
-                actor=actor,
-                action=AuditEvent.Action.VISIT_RECORDED,
-                resident=resident,
-                address=address_ip,
-                detail={"visit": str(visit.pk), "outcome": data.outcome, "photos": len(photos)},
-            )
-            tallies.visit_recorded(visit)  # last: the area's day row stays locked until the commit
-    except BaseException:
-        delete_stored(stored)
-        raise
+    with photos.cleanup_on_failure(), transaction.atomic():
+        visit = Visit(
+            id=visit_id,
+            resident=resident,
+            worker=actor,
+            visited_at=data.visited_at,
+            outcome=data.outcome,
+            lat=cleaned["lat"],
+            lng=cleaned["lng"],
+            accuracy_m=cleaned["accuracy_m"],
+            distance_m=distance,
+            location_check=location_check,
+            no_location_reason=data.no_location_reason.strip() if cleaned["lat"] is None else "",
+            health=data.health,
+            health_notes=data.health_notes,
+            living_notes=data.living_notes,
+            hazards=sorted(set(data.hazards)),
+            hazard_notes=data.hazard_notes,
+            needs=data.needs,
+            content_digest=digest,
+        )
+        try:
+            with transaction.atomic():
+                visit.save(force_insert=True)
+        except IntegrityError:
+            existing = Visit.objects.get(pk=visit_id)  # a concurrent send of the same visit won
+            return _replayed(existing, resident, digest, actor=actor, timed_by_server=timed_by_server), False
+        photos.attach(visit)
+        if data.outcome == Visit.Outcome.MOVED:
+            _resident_moved(resident, timezone.localdate(data.visited_at))
+        resident_refresh_due(resident=resident)
+        audit(
+            actor=actor,
+            action=AuditEvent.Action.VISIT_RECORDED,
+            resident=resident,
+            address=address_ip,
+            detail={"visit": str(visit.pk), "outcome": data.outcome, "photos": len(photos)},
+        )
+        tallies.visit_recorded(visit)  # last: the area's day row stays locked until the commit
     return visit, True
 
 
@@ -469,52 +452,16 @@ def _replayed(existing: Visit, resident: Resident, digest: str, *, actor, timed_
     return existing
 
 
-def _save_photo(visit: Visit, photo: CleanPhoto) -> list[str]:
-    image_name, thumb_name = store_photo(photo)
-    try:
-        VisitPhoto.objects.create(
-            visit=visit,
-            image=image_name,
-            thumbnail=thumb_name,
-            upload_digest=photo.upload_digest,
-            width=photo.width,
-            height=photo.height,
-            size_bytes=len(photo.image),
-        )
-    except BaseException:  # the caller never learns these names, so they go now
-        delete_stored([image_name, thumb_name])
-        raise
-    return [image_name, thumb_name]
-
-
 def visit_add_photos(*, actor: User, visit: Visit, uploads: Iterable[UploadedFile]) -> tuple[list[VisitPhoto], int]:
     """Attach photos to a stored visit; a photo sent twice is stored once. Returns the
     visit's photos and how many were new."""
     if visit.worker_id != actor.pk:
         raise ValidationError({"photos": _("Only the worker who made the visit can add photos to it.")})
-    photos = clean_uploads(list(uploads))
-    stored: list[str] = []
-    created = 0
-    try:
-        with transaction.atomic():
-            # Two uploads to one visit at once take turns, so together they keep to the limit.
-            Visit.objects.select_for_update(no_key=True).filter(pk=visit.pk).values_list("pk").first()
-            known = set(VisitPhoto.objects.filter(visit_id=visit.pk).values_list("upload_digest", flat=True))
-            fresh = [p for p in photos if p.upload_digest not in known]
-            if len(known) + len(fresh) > settings.DAIBAN_PHOTOS_PER_VISIT:
-                raise ValidationError(
-                    {"photos": _("A visit can have at most %(n)d photos.") % {"n": settings.DAIBAN_PHOTOS_PER_VISIT}}
-                )
-            for photo in fresh:
-                try:
-                    with transaction.atomic():
-                        stored.extend(_save_photo(visit, photo))
-                        created += 1
-                except IntegrityError:  # the same photo arrived concurrently
-                    pass
-    except BaseException:
-        delete_stored(stored)
-        raise
+    photos = PhotoUploads(VisitPhoto, uploads, too_many=_("A visit can have at most %(n)d photos."))
+    with photos.cleanup_on_failure(), transaction.atomic():
+        # Two uploads to one visit at once take turns, so together they keep to the limit.
+        Visit.objects.select_for_update(no_key=True).filter(pk=visit.pk).values_list("pk").first()
+        created = photos.add(visit)
     # Not visit.photos.all(): a visit from visit_for_user_or_404 has them prefetched (stale).
     return list(VisitPhoto.objects.filter(visit_id=visit.pk).order_by("created_at")), created
 

@@ -3,7 +3,8 @@ page and form, roster imports, the visit form and page, and visit photos."""
 
 from django.urls import path
 
-from outreach.residents import views
+from outreach.photos.views import serve_photo
+from outreach.residents import selectors, views
 from outreach.residents.roster import views as roster
 
 urlpatterns = [
@@ -20,6 +21,11 @@ urlpatterns = [
     path("residents/<int:pk>/visit/", views.visit_create, name="visit-create"),
     path("visits/<uuid:pk>/", views.visit_detail, name="visit-detail"),
     path("visits/<uuid:pk>/correct/", views.visit_correct, name="visit-correct"),
-    path("photos/<uuid:pk>/", views.photo, name="photo"),
-    path("photos/<uuid:pk>/thumb/", views.photo, {"thumbnail": True}, name="photo-thumb"),
+    path("photos/<uuid:pk>/", serve_photo, {"find": selectors.photo_for_user_or_404}, name="photo"),
+    path(
+        "photos/<uuid:pk>/thumb/",
+        serve_photo,
+        {"find": selectors.photo_for_user_or_404, "thumbnail": True},
+        name="photo-thumb",
+    ),
 ]

@@ -1,5 +1,6 @@
-"""Screens of residents and visits: Today, the resident list and page, the visit form,
-visit corrections and scope-checked photo downloads. Thin: parse, call, render."""
+"""Screens of residents and visits: Today, the resident list and page, the visit form
+and visit corrections (photos are served by outreach.photos.views). Thin: parse, call,
+render."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -26,7 +27,7 @@ from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
 from outreach.errands.forms import VisitErrandForm
 from outreach.models import Errand, Hazard, Visit
-from outreach.photos.pipeline import PhotoRejected, photo_response
+from outreach.photos.pipeline import PhotoRejected
 from outreach.residents import selectors, services
 from outreach.residents.forms import ResidentFilterForm, ResidentForm, VisitCorrectionForm, VisitForm
 from outreach.residents.validation import clean_position
@@ -401,11 +402,3 @@ def visit_correct(request, pk):
             messages.success(request, _("The correction is saved; the earlier version is kept."))
             return redirect("visit-detail", pk=visit.pk)
     return render(request, "outreach/residents/visit_correct.html", {"form": form, "visit": visit})
-
-
-@require_GET
-@login_required
-def photo(request, pk, thumbnail: bool = False):
-    """A visit photo, for someone whose scope covers the resident; never a public URL."""
-    item = selectors.photo_for_user_or_404(request.user, pk)
-    return photo_response(item, thumbnail=thumbnail)

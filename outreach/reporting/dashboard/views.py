@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from grid.access import reach_of
 from grid.models import Area
 from grid.selectors import area_subtree
+from outreach.common import spreadsheets
 from outreach.reporting import exports
 from outreach.reporting.coverage import selectors as coverage
 from outreach.reporting.dashboard import selectors as figures_of
@@ -364,7 +365,7 @@ def dashboard_export(request, fmt: str):
                     coverage.missed_residents(residents=residents, period=period), period
                 )
                 table = exports.missed_table(missed, title=title)
-        return exports.table_response(table, fmt=fmt, filename=_filename(title, place_name, period))
+        return spreadsheets.table_response(table, fmt=fmt, filename=_filename(title, place_name, period))
 
 
 @require_GET
@@ -403,12 +404,12 @@ def coverage_report(request):
             sum(by_community.values(), coverage.Figures()),
             title=_("%(town)s %(month)s") % {"town": town.name, "month": month},
         )
-        summary.columns[0] = exports.Column(_("Community"), exports.Kind.TEXT, 24)
+        summary.columns[0] = spreadsheets.Column(_("Community"), spreadsheets.Kind.TEXT, 24)
         sheets = [summary]
         for community in communities:
             mine = [(g, by_grid[g.pk]) for g in grids if g.parent_id == community.pk]
             sheet = exports.coverage_table(mine, by_community[community.pk], title=community.name)
-            sheet.columns[0] = exports.Column(_("Grid"), exports.Kind.TEXT, 24)
+            sheet.columns[0] = spreadsheets.Column(_("Grid"), spreadsheets.Kind.TEXT, 24)
             sheets.append(sheet)
         filename = _("Monthly coverage report-%(town)s-%(month)s") % {"town": town.name, "month": month}
-        return exports.xlsx_response(sheets, filename)
+        return spreadsheets.xlsx_response(sheets, filename)

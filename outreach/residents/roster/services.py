@@ -29,12 +29,9 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from stdnum.cn import ric
@@ -42,9 +39,10 @@ from stdnum.cn import ric
 from grid.access import reach_of
 from grid.models import Area, User
 from grid.selectors import areas_in_scope
-from outreach.common import crypto, due
+from outreach.common import crypto, due, spreadsheets
 from outreach.common.audit import audit
 from outreach.common.limits import max_length
+from outreach.common.spreadsheets import Kind
 from outreach.models import AuditEvent, Category, Resident, ResidentCategory, RosterImport
 from outreach.residents.validation import birth_date_and_sex, clean_national_id, clean_position
 
@@ -59,7 +57,7 @@ MAX_COLUMNS = 100
 # to a few megabytes.
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 BATCH_SIZE = 500
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_CONTENT_TYPE = spreadsheets.XLSX_CONTENT_TYPE
 TEMPLATE_FILENAME = "服务对象花名册模板.xlsx"
 
 # The template's example row carries this (valid) ID, so an example left in the file is
@@ -1042,50 +1040,40 @@ def roster_commit(*, actor: User, roster_import: RosterImport, address_ip: str |
 
 def template_workbook(*, grids: Iterable[Area]) -> bytes:
     """The roster template: the header row (required columns starred, frozen), text
-    format where Excel would mangle digits, one example row, the sheet 说明 explaining
-    each column, and the sheet 网格编码 listing the grids the user may import into."""
+    format where Excel would mangle digits, lists to pick from, one example row, the
+    sheet 说明 explaining each column, and the sheet 网格编码 listing the grids the user
+    may import into."""
     grids = list(grids)
-    workbook = Workbook()
-    sheet = workbook.active
-    assert isinstance(sheet, Worksheet)  # a new workbook opens on one worksheet
-    sheet.title = "花名册"
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="FCE4EC")
     example = {c.field: c.example for c in COLUMNS}
     if grids:
         example["grid_code"] = grids[0].code
-    for i, column in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(i)
-        cell = sheet.cell(row=1, column=i, value=column.template_header)
-        cell.font, cell.fill = bold, fill
-        dimension = sheet.column_dimensions[letter]
-        dimension.width = 22 if column.field in ("national_id", "address", "categories", "consent_basis") else 13
-        value: str | date = example[column.field]
-        if column.date and value:
-            value = date.fromisoformat(example[column.field])
-        target = sheet.cell(row=2, column=i, value=value or None)
-        if column.text:
-            # A column style makes Excel keep what is typed later as text, too.
-            dimension.number_format = "@"
-            target.number_format = "@"
-        elif column.date:
-            dimension.number_format = "yyyy-mm-dd"
-            target.number_format = "yyyy-mm-dd"
-    sheet.freeze_panes = "A2"
-    for field_name, choices in (
-        ("sex", ["男", "女"]),
-        ("care_level", Resident.CareLevel.values),
-        ("consent_basis", CONSENT_LABELS),
-    ):
-        letter = get_column_letter([c.field for c in COLUMNS].index(field_name) + 1)
-        validation = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
-        validation.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
-        sheet.add_data_validation(validation)
+    choices = {"sex": ["男", "女"], "care_level": Resident.CareLevel.values, "consent_basis": CONSENT_LABELS}
+    roster = spreadsheets.Table(
+        "花名册",
+        [
+            spreadsheets.Column(
+                column.template_header,
+                Kind.CODE if column.text else Kind.DATE if column.date else Kind.TEXT,
+                22 if column.field in ("national_id", "address", "categories", "consent_basis") else 13,
+                choices=choices.get(column.field, ()),
+            )
+            for column in COLUMNS
+        ],
+        rows=[[_example_value(column, example[column.field]) for column in COLUMNS]],
+        fill_in_rows=MAX_ROWS,
+    )
 
-    notes = workbook.create_sheet("说明")
-    notes.append([_("Column"), _("Required"), _("Format"), _("Example")])
+    notes = spreadsheets.Table(
+        "说明",
+        [
+            spreadsheets.Column(_("Column"), width=16),
+            spreadsheets.Column(_("Required"), width=8),
+            spreadsheets.Column(_("Format"), width=70, wrap=True),
+            spreadsheets.Column(_("Example"), width=22),
+        ],
+    )
     for column in COLUMNS:
-        notes.append(
+        notes.rows.append(
             [
                 column.template_header,
                 _("yes") if column.required else "",
@@ -1093,7 +1081,7 @@ def template_workbook(*, grids: Iterable[Area]) -> bytes:
                 EXAMPLE_NATIONAL_ID if column.field == "national_id" else example[column.field],
             ]
         )
-    notes.append([])
+    notes.rows.append([])
     for line in (
         _("Columns marked * are required; every row also needs 网格编码 or both 纬度 and 经度."),
         _("Only the first sheet is imported. Column order is free; unknown columns are ignored."),
@@ -1101,28 +1089,21 @@ def template_workbook(*, grids: Iterable[Area]) -> bytes:
         _("At most %(rows)s rows and %(size)s per file. Nothing is imported unless every row is correct.")
         % {"rows": f"{MAX_ROWS:,}", "size": filesizeformat(MAX_BYTES)},
     ):
-        notes.append([line])
-    for cell in notes[1]:
-        cell.font, cell.fill = bold, fill
-    notes.column_dimensions["A"].width = 16
-    notes.column_dimensions["B"].width = 8
-    notes.column_dimensions["C"].width = 70
-    notes.column_dimensions["D"].width = 22
-    for row in notes.iter_rows(min_row=2, max_col=3):
-        row[2].alignment = Alignment(wrap_text=True, vertical="top")
-    notes.freeze_panes = "A2"
+        notes.rows.append([line])
 
-    codes = workbook.create_sheet("网格编码")
-    codes.append([_("Grid code"), _("Grid"), _("Community")])
-    for cell in codes[1]:
-        cell.font, cell.fill = bold, fill
-    for grid in grids:
-        codes.append([grid.code, grid.name, grid.parent.name if grid.parent else ""])
-    for letter, width in (("A", 18), ("B", 24), ("C", 20)):
-        codes.column_dimensions[letter].width = width
-    codes.column_dimensions["A"].number_format = "@"
-    codes.freeze_panes = "A2"
+    codes = spreadsheets.Table(
+        "网格编码",
+        [
+            spreadsheets.Column(_("Grid code"), Kind.CODE, 18),
+            spreadsheets.Column(_("Grid"), width=24),
+            spreadsheets.Column(_("Community"), width=20),
+        ],
+        rows=[[grid.code, grid.name, grid.parent.name if grid.parent_id else ""] for grid in grids],
+    )
+    return spreadsheets.workbook_bytes([roster, notes, codes])
 
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+
+def _example_value(column: Column, value: str):
+    if column.date and value:
+        return date.fromisoformat(value)
+    return value or None

@@ -19,6 +19,7 @@ from PIL import ExifTags, Image
 from grid.models import Area
 from outreach.models import AuditEvent, Visit, VisitPhoto
 from outreach.photos.pipeline import PhotoRejected, clean_photo, photo_storage, read_upload
+from outreach.photos.services import photo_save
 from outreach.residents import selectors, services
 from outreach.residents.services import VisitInput
 
@@ -351,7 +352,7 @@ def test_a_photo_landing_twice_at_once_leaves_no_stray_files(resident, worker, m
         size_bytes=1,
     )
     with pytest.raises(IntegrityError), transaction.atomic():
-        services._save_photo(visit, photo)
+        photo_save(VisitPhoto, visit, photo)
     assert files_under(media) == []
 
 

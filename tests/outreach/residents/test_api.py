@@ -21,6 +21,7 @@ from stdnum.cn import ric
 from demo.territory import seed_territory
 from grid.models import Area, User
 from outreach.models import AuditEvent, Resident, Visit, VisitPhoto
+from outreach.photos import services as photo_services
 from outreach.residents import services
 
 pytestmark = pytest.mark.django_db
@@ -397,12 +398,12 @@ def test_two_sends_of_one_visit_at_once_store_it_once():
     resident = make_resident(worker)
     body = visit_body(resident)
     barrier = threading.Barrier(2, timeout=10)
-    real_clean_uploads = services.clean_uploads
+    real_photos_clean = photo_services.photos_clean
     statuses: list[int] = []
 
-    def clean_uploads_after_both_looked(uploads):
+    def photos_clean_after_both_looked(uploads, **kwargs):
         barrier.wait()
-        return real_clean_uploads(uploads)
+        return real_photos_clean(uploads, **kwargs)
 
     def send():
         try:
@@ -412,7 +413,7 @@ def test_two_sends_of_one_visit_at_once_store_it_once():
         finally:
             connection.close()
 
-    with mock.patch.object(services, "clean_uploads", clean_uploads_after_both_looked):
+    with mock.patch.object(photo_services, "photos_clean", photos_clean_after_both_looked):
         threads = [threading.Thread(target=send) for _ in range(2)]
         for thread in threads:
             thread.start()

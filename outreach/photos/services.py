@@ -1,0 +1,105 @@
+"""Attaching uploaded photos to the record they belong to: a visit, an errand's delivery
+receipt or a branch activity. One owner for the rules every writer keeps: at most
+DAIBAN_PHOTOS_PER_VISIT photos, every one cleaned before anything is written (one bad
+photo and nothing is stored), the same picture stored once per owner (by upload
+digest), and no file left behind by a transaction that failed."""
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from outreach.photos.models import StoredPhoto
+from outreach.photos.pipeline import CleanPhoto, clean_photo, delete_stored, read_upload, store_photo
+
+
+class PhotoUploads:
+    """Photos on their way to one kind of owner: cleaned when made, before the writer's
+    transaction opens; written and attached inside it; their files deleted again if it
+    fails. ``too_many`` is the message for one photo over the limit, with ``%(n)d``.
+
+    The writer wraps its transaction::
+
+        photos = PhotoUploads(VisitPhoto, uploads, too_many=_("A visit can have at most %(n)d photos."))
+        with photos.cleanup_on_failure(), transaction.atomic():
+            ...
+            photos.attach(visit)
+    """
+
+    def __init__(self, model: type[StoredPhoto], uploads: Iterable, *, too_many: str) -> None:
+        self.model = model
+        self.too_many = too_many
+        self.photos = photos_clean(list(uploads), too_many=too_many)
+        self._written: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.photos)
+
+    @contextmanager
+    def cleanup_on_failure(self) -> Iterator[None]:
+        """Around the writer's transaction: whatever fails inside, the files this batch
+        wrote go (the rows went with the rollback)."""
+        try:
+            yield
+        except BaseException:
+            delete_stored(self._written)
+            raise
+
+    def attach(self, owner) -> None:
+        """Attach every photo to a new owner (one that has no photos yet)."""
+        for photo in self.photos:
+            self._written.extend(photo_save(self.model, owner, photo))
+
+    def add(self, owner) -> int:
+        """Attach the photos ``owner`` does not have yet, keeping to the limit together
+        with those it has; returns how many were new. The caller holds a lock on the
+        owner, so two uploads to it take turns."""
+        known = set(
+            self.model.objects.filter(**{self.model.owner_field: owner}).values_list("upload_digest", flat=True)
+        )
+        fresh = [photo for photo in self.photos if photo.upload_digest not in known]
+        if len(known) + len(fresh) > settings.DAIBAN_PHOTOS_PER_VISIT:
+            raise _too_many(self.too_many)
+        created = 0
+        for photo in fresh:
+            try:
+                with transaction.atomic():
+                    self._written.extend(photo_save(self.model, owner, photo))
+                    created += 1
+            except IntegrityError:  # the same photo arrived concurrently
+                pass
+        return created
+
+
+def photos_clean(uploads: list, *, too_many: str) -> list[CleanPhoto]:
+    """Every upload through the pipeline: one bad photo rejects them all. The same
+    picture picked twice is kept once."""
+    if len(uploads) > settings.DAIBAN_PHOTOS_PER_VISIT:
+        raise _too_many(too_many)
+    photos = [clean_photo(read_upload(upload), getattr(upload, "name", "")) for upload in uploads]
+    return list({photo.upload_digest: photo for photo in photos}.values())
+
+
+def photo_save(model: type[StoredPhoto], owner, photo: CleanPhoto) -> list[str]:
+    """Write one photo's files and its row; returns the file names."""
+    image_name, thumb_name = store_photo(photo)
+    try:
+        model.objects.create(
+            **{model.owner_field: owner},
+            image=image_name,
+            thumbnail=thumb_name,
+            upload_digest=photo.upload_digest,
+            width=photo.width,
+            height=photo.height,
+            size_bytes=len(photo.image),
+        )
+    except BaseException:  # the caller never learns these names, so they go now
+        delete_stored([image_name, thumb_name])
+        raise
+    return [image_name, thumb_name]
+
+
+def _too_many(message: str) -> ValidationError:
+    return ValidationError({"photos": message % {"n": settings.DAIBAN_PHOTOS_PER_VISIT}})
