@@ -317,7 +317,7 @@ DAIBAN_OFFLINE_DAYS = int(os.environ.get("DAIBAN_OFFLINE_DAYS", "3"))
 # A joint branch's paired point with no activity held there for this many days is flagged
 # "neglected" on the branch's screens (and in its API).
 DAIBAN_BRANCH_NEGLECT_DAYS = int(os.environ.get("DAIBAN_BRANCH_NEGLECT_DAYS", "90"))
-# Coverage map and figures (outreach.coverage): a share of residents visited on time at or
+# Coverage map and figures (outreach.reporting.coverage): a share of residents visited on time at or
 # above the first threshold is green, at or above the second amber, below it red; an area
 # without residents is grey.
 DAIBAN_COVERAGE_THRESHOLDS = (0.9, 0.7)

@@ -7,7 +7,7 @@ street officials read every branch (grid.selectors.branches_visible_to); anyone 
 gets 404 — the one door is ``branch_for_user_or_404``, and writes go through
 ``branch_for_worker_or_404`` / ``branch_for_secretary_or_404``, which answer 404 too,
 so a reader learns nothing from a POST. Lists of errands and complaints stay cut to the
-user's own reach (errand_selectors, complaint_selectors); the monthly figures are
+user's own reach (outreach.errands.selectors, outreach.complaints.selectors); the monthly figures are
 counts without names, the same for everyone who may see the branch.
 """
 
@@ -374,7 +374,7 @@ class BranchFigures:
     escalation, or by being given to one of its people): *received* reached it during
     the month; *resolved* had reached it and were completed during the month (by the
     branch, or by whoever it answered back down to); *overdue* had reached it and were
-    overdue (outreach.due) at the month's end — or today, for the running month. The
+    overdue (outreach.common.due) at the month's end — or today, for the running month. The
     resolution time runs from reaching the branch to completion."""
 
     branch: JointBranch

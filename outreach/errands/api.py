@@ -104,7 +104,7 @@ class ErrandOut(Schema):
     assignee: PersonOut | None
     requested_at: datetime
     due_on: date
-    overdue: bool = Field(description="Past requested + promised days and not yet done (outreach.due).")
+    overdue: bool = Field(description="Past requested + promised days and not yet done (outreach.common.due).")
     days_overdue: int
     version: int
     materials: list[MaterialOut] = Field(description="The service's checklist, in its order.")
@@ -187,7 +187,7 @@ class ErrandFilter(Schema):
     state: Errand.State | None = None
     holder: str = Field("", description='"point:<id>" or "branch:<id>": errands held there.')
     assignee: str = Field("", description='"me", "none" (unassigned) or a user id.')
-    overdue: bool = Field(False, description="Only errands overdue by outreach.due.")
+    overdue: bool = Field(False, description="Only errands overdue by outreach.common.due.")
     service: int | None = None
 
     @field_validator("holder")

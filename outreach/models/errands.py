@@ -142,7 +142,7 @@ class Errand(models.Model):
             models.Index(fields=["holder_branch", "state"], name="errand_branch_state_idx"),
             models.Index(fields=["assignee", "state"], name="errand_assignee_state_idx"),
             models.Index(fields=["resident", "-requested_at"], name="errand_resident_idx"),
-            # The dashboard reads a period's errands by these (outreach.dashboard).
+            # The dashboard reads a period's errands by these (outreach.reporting.dashboard).
             models.Index(fields=["requested_at", "resident"], name="errand_requested_idx"),
             models.Index(fields=["delivered_at"], name="errand_delivered_idx"),
             models.Index(fields=["completed_at", "resident"], name="errand_completed_idx"),

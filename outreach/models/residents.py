@@ -63,7 +63,7 @@ class Resident(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     status_on = models.DateField(_("status since"), null=True, blank=True)
     registered_on = models.DateField(_("registered on"), default=timezone.localdate)
-    # Maintained by the visit services through outreach.due: never edited by hand.
+    # Maintained by the visit services through outreach.common.due: never edited by hand.
     last_met_on = models.DateField(_("last met in person"), null=True, blank=True, editable=False)
     due_on = models.DateField(_("next visit due"), editable=False)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -76,7 +76,7 @@ class Resident(models.Model):
         ordering = ["name"]
         indexes = [
             # Due lists by grid; the last two columns let coverage count a city's residents
-            # from the index alone, without reading the wide table (outreach.coverage).
+            # from the index alone, without reading the wide table (outreach.reporting.coverage).
             models.Index(
                 fields=["grid", "status", "due_on", "registered_on", "status_on"], name="resident_coverage_idx"
             ),
@@ -300,7 +300,7 @@ class AuditEvent(models.Model):
 class RosterImport(models.Model):
     """A resident roster (XLSX or CSV) uploaded for import: checked on every preview,
     written in one go on commit. Only its uploader ever sees it. The file holds national
-    IDs, so it is kept encrypted (outreach.crypto) and wiped once the residents are written."""
+    IDs, so it is kept encrypted (outreach.common.crypto) and wiped once the residents are written."""
 
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

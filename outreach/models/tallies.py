@@ -1,7 +1,7 @@
 """Day tallies (每日统计): what happened in one area on one local day, counted when it
 happens, for the grid and every area above it (community, town, city). The dashboard and
 the coverage figures add up a few hundred of these rows instead of reading a month of
-visits and errands (``outreach.tallies`` keeps and reads them)."""
+visits and errands (``outreach.reporting.tallies`` keeps and reads them)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -228,7 +228,7 @@ def _errand_row(errand: Errand) -> dict:
         "state_label": errand.get_state_display(),
         "version": errand.version,
         "due_on": errand.due_on.isoformat(),
-        # The assignee may always act on their own errand (errand_services.may_act).
+        # The assignee may always act on their own errand (outreach.errands.services.may_act).
         "next_actions": [
             {
                 "action": str(button["action"]),

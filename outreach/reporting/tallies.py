@@ -8,7 +8,7 @@ town's communities a few thousand (``manage.py bench``, README "Performance").
 Who writes them: the services that record the facts, last in the same transaction, so
 the rows are locked for as short a time as possible (``visit_recorded`` from
 ``services.visit_record``; ``errand_received``, ``errand_completed`` and
-``errand_delivered`` from ``errand_services``; ``resident_moved`` from
+``errand_delivered`` from ``outreach.errands.services``; ``resident_moved`` from
 ``services.resident_update``). Bulk loads (``seed_demo``, ``seed_city``), the migration
 that introduced them and repairs call ``rebuild``; ``manage.py rebuild_tallies --check``
 says, without writing or locking anything, whether the recent tallies still match the

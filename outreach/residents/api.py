@@ -66,7 +66,7 @@ class ResidentOut(Schema):
 
 class ResidentFilter(Schema):
     grid: int | None = Field(None, description="An area in your reach: its residents and those of the areas under it.")
-    due: Due | None = Field(None, description="Only active residents in this bucket of outreach.due.")
+    due: Due | None = Field(None, description="Only active residents in this bucket of outreach.common.due.")
 
 
 class WorkerOut(Schema):

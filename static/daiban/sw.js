@@ -1,5 +1,5 @@
 /* Daiban's service worker: keeps the app's static files and the offline page, nothing
-   else. Served from /sw.js by outreach.offline_views.service_worker, which fills in the
+   else. Served from /sw.js by outreach.offline.views.service_worker, which fills in the
    version, the offline page's URL and the files to keep.
 
    - Static files: cache first (they are versioned with the worker; a new version brings

@@ -13,7 +13,7 @@ Speed comes from never calling a service per row: residents, errands and trips g
 through ``bulk_create`` in big batches; visits and errand events, the big tables, go
 through ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) with values prepared for the
 backend. ``Resident.last_met_on``/``due_on`` are computed in Python from the visits as
-they are generated (through ``outreach.due``, the one definition), never re-read.
+they are generated (through ``outreach.common.due``, the one definition), never re-read.
 Running it twice is refused: the city code already exists.
 """
 

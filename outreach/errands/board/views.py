@@ -75,7 +75,7 @@ def board(request):
         "rows": rows,
         "back": request.get_full_path(),
         "today": today,
-        # Orders wait at points in the user's areas (order_selectors); a branch has none.
+        # Orders wait at points in the user's areas (outreach.errands.orders.selectors); a branch has none.
         "shows_orders": bool(reach_of(request.user).area_paths),
         "note_max_length": NOTE_MAX_LENGTH,
     }

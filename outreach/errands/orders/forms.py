@@ -1,5 +1,5 @@
 """Forms of online orders: the public order form behind a point's QR code, and the staff's
-confirm and reject forms. They parse; order_services decides what is valid."""
+confirm and reject forms. They parse; outreach.errands.orders.services decides what is valid."""
 
 from django import forms
 from django.core.exceptions import ValidationError

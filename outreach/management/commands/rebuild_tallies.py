@@ -1,4 +1,4 @@
-"""Recompute the day tallies (outreach.tallies) from the visits, errands and ledger, or
+"""Recompute the day tallies (outreach.reporting.tallies) from the visits, errands and ledger, or
 check them. ``--check`` reads only (no lock, no write): it compares the last ``--days``
 days (0: every day) of each grid's tallies with its residents' facts and of each area's
 with the sum of its children's, lists where they differ, and exits with 1 if they do —

@@ -10,7 +10,7 @@ still running (``Period.as_of``).
   active, or moved away / deceased after ``as_of`` (``Resident.status_on``). A resident
   who moved during the period is not counted; one who moved after it is.
 * **Visited on time**: not overdue at ``as_of`` by the one definition in
-  ``outreach.due``: due date = the last in-person visit (outcome "met") on or before
+  ``outreach.common.due``: due date = the last in-person visit (outcome "met") on or before
   ``as_of`` + the care level's interval (``DAIBAN_CARE_INTERVAL_DAYS``); never met in
   person = due since registration. "Not home", refused or in-hospital attempts do not
   count. **Missed** = active and overdue at ``as_of``.
@@ -25,13 +25,13 @@ How it is computed
 Two queries whatever the data size: the residents grouped by grid (active, on time),
 added up to communities, towns or the city in Python — a few thousand rows at city
 scale, never one per resident — and the areas' day tallies of visits over the period
-(``outreach.tallies``: visits are counted where they were made, by the resident's grid
+(``outreach.reporting.tallies``: visits are counted where they were made, by the resident's grid
 at the time).
 
 "Not overdue at ``as_of``" is "met in person on one of the days [as_of − interval,
 as_of]" (or, never met, registered on ``as_of`` itself). While the period is running
 (``as_of`` is today) the due date the visit services store on the resident through
-``outreach.due`` answers directly (``due_on >= today``); for a past period it is an
+``outreach.common.due`` answers directly (``due_on >= today``); for a past period it is an
 EXISTS per care level over the visit index (resident, outcome, visited_at). Care levels
 and grids are taken as they are now: their history is not kept.
 
@@ -192,7 +192,7 @@ def _met_in_person(since: datetime | None, before: datetime) -> Exists:
 
 def on_time_q(as_of: date, *, today: date, use_stored_due: bool = True) -> Q:
     """Residents not overdue at ``as_of`` (see the module docstring for why this is the
-    due rule of ``outreach.due``). ``use_stored_due=False`` forces the history path even
+    due rule of ``outreach.common.due``). ``use_stored_due=False`` forces the history path even
     for today (the tests compare both)."""
     if as_of >= today and use_stored_due:
         return ~due.due_q(due.Due.OVERDUE, today)
@@ -231,7 +231,7 @@ def resident_figures(*, within: Sequence[str], period: Period, use_stored_due: b
 
 def visit_figures(*, areas: Sequence[Area], period: Period) -> dict[int, Figures]:
     """{area id: Figures} with the visits made in each area in the period, from the day
-    tallies (``outreach.tallies``): one query over a few hundred rows, where counting
+    tallies (``outreach.reporting.tallies``): one query over a few hundred rows, where counting
     the city's visits of a month reads a hundred thousand."""
     sums = tallies.sums(areas=[a.pk for a in areas], start=period.start, end=period.end)
     return {
@@ -445,7 +445,7 @@ def missed_residents(*, residents: QuerySet[Resident], period: Period) -> QueryS
 
 def mark_days_overdue(residents: Iterable[Resident], period: Period) -> list[Resident]:
     """Set ``due_at_end`` and ``days_overdue`` on each row of ``missed_residents``, by
-    ``outreach.due`` (the stored due date for a running period, the history otherwise)."""
+    ``outreach.common.due`` (the stored due date for a running period, the history otherwise)."""
     rows: list[Any] = list(residents)  # Any: due_at_end and days_overdue are set here, on the rows
     for r in rows:
         if period.as_of >= period.today:

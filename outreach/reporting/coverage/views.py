@@ -1,7 +1,7 @@
 """The coverage map (覆盖地图): areas coloured by the share of residents visited on time,
 drill-down town → community → grid, the missed residents and the child-area table beside
 the map, and the scoped, gzip-compressed GeoJSON the map draws. Thin: parse the query,
-ask ``outreach.coverage``, render."""
+ask ``outreach.reporting.coverage``, render."""
 
 from dataclasses import dataclass
 from urllib.parse import urlencode

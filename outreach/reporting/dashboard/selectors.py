@@ -6,7 +6,7 @@ on the spot — per child area and in total — and a weekly trend for the last 
 Who sees what (``subject_for_user_or_404``, the one door of the dashboard and its exports):
 
 * **area** — station staff, street officials and the city: the subtree of the area opened
-  (their scope root by default), one row per child area (``outreach.coverage.Place``).
+  (their scope root by default), one row per child area (``outreach.reporting.coverage.selectors.Place``).
 * **worker** — grid workers: their grids' coverage, and only *their own* visits and
   errands (errands they took or are assigned).
 * **branch** — joint-branch secretaries and members, who see no residents: the errands
@@ -14,11 +14,11 @@ Who sees what (``subject_for_user_or_404``, the one door of the dashboard and it
 
 Definitions (one place for each; the screen, the exports and the benchmark share them):
 
-* coverage, visits and missed residents come from ``outreach.coverage`` (its period
+* coverage, visits and missed residents come from ``outreach.reporting.coverage`` (its period
   rules: a past period is judged at its last day);
 * received: errands requested in the period; completed: errands completed
   (``Errand.completed_at``) in the period; overdue: errands overdue *today* by
-  ``outreach.due`` (an errand is chased now, whatever the period shown);
+  ``outreach.common.due`` (an errand is chased now, whatever the period shown);
 * turnaround: requested → completed, the median over errands completed in the period,
   in days;
 * trips saved: the ledger rows recorded in the period; satisfaction: the average rating
@@ -29,7 +29,7 @@ Definitions (one place for each; the screen, the exports and the benchmark share
 
 A fixed number of queries whatever the data size. Under the area lens the counts of the
 period and the trend (visits, received, completed, trips, ratings) are the day tallies
-of the child areas (``outreach.tallies``): a few hundred rows where the facts of a month
+of the child areas (``outreach.reporting.tallies``): a few hundred rows where the facts of a month
 at city scale are a hundred thousand. What the tallies cannot hold is counted from the
 facts: errands overdue today and the turnarounds (one number per completed errand,
 computed in the database, for the medians), and everything of a worker (their own
@@ -251,7 +251,7 @@ def _grids(subject: Subject, *, remainder: bool = False) -> QuerySet[Area]:
 
 
 def _tallied_parts(subject: Subject) -> list[Area]:
-    """The parts whose figures come from the day tallies (``outreach.tallies``): under the
+    """The parts whose figures come from the day tallies (``outreach.reporting.tallies``): under the
     area lens, those wholly inside the user's areas, whose every resident is the user's
     to count — every part, for everyone but a station that is also in a joint branch and
     looks at the branch's paired areas. A worker counts only their own visits and
@@ -482,7 +482,7 @@ def _add_trips(figurer: Figurer, subject: Subject, period: Period) -> None:
 
 
 def _add_overdue(figurer: Figurer, subject: Subject, today: date) -> None:
-    """Errands overdue today (by ``outreach.due``), whatever the period: few, by their index."""
+    """Errands overdue today (by ``outreach.common.due``), whatever the period: few, by their index."""
     errands = _errands(subject).filter(due.errand_overdue_q(today))
     figurer.add_grids(
         (row["_key"], {"errands_overdue": row["overdue"]})

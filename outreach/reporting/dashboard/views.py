@@ -2,7 +2,7 @@
 and the coverage map, plus the monthly coverage report of a town. Thin: parse the query,
 pass the user through the one door (``dashboard.subject_for_user_or_404`` for the
 dashboard's tables, ``coverage.place_for_user_or_404`` for the map's), ask
-``outreach.dashboard`` / ``outreach.coverage``, render or write the file."""
+``outreach.reporting.dashboard`` / ``outreach.reporting.coverage``, render or write the file."""
 
 import math
 from urllib.parse import urlencode

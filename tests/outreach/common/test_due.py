@@ -1,4 +1,4 @@
-"""The one definition of due and overdue (outreach.due), on histories built through the
+"""The one definition of due and overdue (outreach.common.due), on histories built through the
 services, and the database filters every list uses agreeing with it."""
 
 import uuid

@@ -181,7 +181,7 @@ def test_each_case_of_the_definition_in_one_grid(crafted, past):
 
 
 def test_the_figures_agree_with_the_one_due_rule_on_every_day(crafted, past):
-    """For every day of the last ten weeks, coverage's database answer equals outreach.due
+    """For every day of the last ten weeks, coverage's database answer equals outreach.common.due
     applied resident by resident in Python (last met on or before the day)."""
     grid1 = grid_named("绣湖社区第1网格")
     today = timezone.localdate()

@@ -1,4 +1,4 @@
-"""Day tallies (outreach.tallies): the services count each fact once, on its local day,
+"""Day tallies (outreach.reporting.tallies): the services count each fact once, on its local day,
 for the grid and every area above it; what they count always equals a rebuild from the
 facts; a fact rolled back counts nothing; ``rebuild_tallies --check`` finds drift."""
 

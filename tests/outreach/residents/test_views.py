@@ -485,7 +485,9 @@ def test_a_visit_form_sent_twice_at_once_is_recorded_once_without_an_error(clien
     looked_up = Visit.objects.filter
 
     def lookup_before_the_first_was_stored(*args, **kwargs):
-        return looked_up(*args, **kwargs).none() if kwargs == {"pk": uuid.UUID(visit_id)} else looked_up(*args, **kwargs)
+        return (
+            looked_up(*args, **kwargs).none() if kwargs == {"pk": uuid.UUID(visit_id)} else looked_up(*args, **kwargs)
+        )
 
     monkeypatch.setattr(Visit.objects, "filter", lookup_before_the_first_was_stored)
     with mock.patch("django.utils.timezone.now", return_value=timezone.now() + timedelta(seconds=5)):
