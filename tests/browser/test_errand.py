@@ -2,7 +2,6 @@
 escalates it; the station assigns it back from the board with a note; the worker
 completes and delivers it with a satisfaction score; the timeline shows every step."""
 
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from grid.models import User
@@ -27,8 +26,8 @@ def fresh_login(browser, live_server, username: str, password: str):
 
 
 def test_errand_from_visit_to_delivery(log_in, live_server, browser, settings):
-    call_command("loaddata", "service_catalogue", verbosity=0)
-    resident = factories.resident(User.objects.get(username="admin"), name="王阿婆", registered_days_ago=9)
+    factories.load_catalogue()
+    resident = factories.resident(actor=User.objects.get(username="admin"), name="王阿婆", registered_days_ago=9)
     page = log_in("worker")
     page.context.grant_permissions(["geolocation"], origin=live_server.url)
     page.context.set_geolocation({"latitude": resident.home_lat, "longitude": resident.home_lng, "accuracy": 10})

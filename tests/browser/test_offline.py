@@ -6,25 +6,22 @@ session loses nothing; logout wipes what the phone kept.
 The network is cut with Playwright's offline mode (the page and its service worker) and
 with page.route (one request at a time)."""
 
-import io
 import re
 import uuid
 
 import pytest
 from django.contrib.sessions.models import Session
-from django.core.management import call_command
 from django.utils import timezone
-from PIL import Image
 from playwright.sync_api import expect
 
 from grid.models import User
-from outreach.errands import services as errand_services
-from outreach.models import Errand, ErrandEvent, ServiceType, Visit, VisitPhoto
+from outreach.models import Errand, ErrandEvent, Visit, VisitPhoto
 from outreach.residents import services
 from tests import factories
 from tests.browser.conftest import horizontal_overflow
 
 CARD = "SB-BH"  # 社会保障卡补换: a grid point handles it, so the worker who opens it keeps it
+PHONE_CAMERA = (2400, 1800)  # a photo's size as a phone takes it
 WAIT = 20_000  # ms: a sync is a few requests to the live server
 
 # What the phone keeps: every IndexedDB database with the records of each store, and
@@ -72,28 +69,16 @@ PHOTO_EDGES_JS = """async () => {
 }"""
 
 
-def photo(name: str) -> dict:
-    out = io.BytesIO()
-    Image.new("RGB", (2400, 1800), (90, 140, 200)).save(out, format="JPEG")  # a phone camera's size
-    return {"name": name, "mimeType": "image/jpeg", "buffer": out.getvalue()}
-
-
 @pytest.fixture
 def afternoon(demo_city):
     """Three overdue residents in worker's grid and an errand the worker holds."""
-    call_command("loaddata", "service_catalogue", verbosity=0)
+    factories.load_catalogue()
     admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
     residents = [
-        factories.resident(admin, name=name, registered_days_ago=days)
+        factories.resident(actor=admin, name=name, registered_days_ago=days)
         for name, days in [("王阿婆", 12), ("李大伯", 10), ("赵奶奶", 9)]
     ]
-    errand, _created = errand_services.errand_create(
-        actor=worker,
-        errand_id=uuid.uuid4(),
-        resident=residents[0],
-        service=ServiceType.objects.get(code=CARD),
-        source="phone",
-    )
+    errand = factories.errand(actor=worker, resident=residents[0], code=CARD)
     assert errand.assignee == worker and errand.state == "requested"
     return {"residents": residents, "errand": errand, "worker": worker}
 
@@ -140,7 +125,7 @@ def log_visit(page, live_server, name: str, photo_name: str):
     expect(page.get_by_role("heading", level=1)).to_have_text(f"走访 {name}")
     expect(page.locator("#gps-status")).to_contain_text("±12")
     page.get_by_text("见到本人", exact=True).click()
-    page.get_by_label("照片").set_input_files([photo(photo_name)])
+    page.get_by_label("照片").set_input_files([factories.browser_jpeg(name=photo_name, size=PHONE_CAMERA)])
     assert horizontal_overflow(page) == 0
     page.get_by_role("button", name="保存走访").click()
     page.wait_for_url(f"{live_server.url}/")
