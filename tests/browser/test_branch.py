@@ -19,7 +19,7 @@ def neglected_on_map(page) -> int:
 
 
 @pytest.mark.parametrize("viewport", [None, DESKTOP], ids=["phone", "desktop"])
-def test_secretary_logs_an_activity_and_the_neglected_flag_clears(log_in, live_server, viewport):
+def test_secretary_logs_an_activity_and_the_neglected_flag_clears(log_in, live_site, viewport):
     branch = JointBranch.objects.get(secretary__username="secretary")
     page = log_in("secretary")
     if viewport:
@@ -70,7 +70,7 @@ def test_secretary_logs_an_activity_and_the_neglected_flag_clears(log_in, live_s
     assert activity.status == "held" and activity.people_reached == 35 and activity.points.count() == 2
     assert activity.photos.count() == 1
 
-    page.goto(f"{live_server.url}/branches/{branch.pk}/")
+    page.goto(f"{live_site.url}/branches/{branch.pk}/")
     assert neglected_on_map(page) == before_on_map - 2
     # neglected points come first; the two now sit among the visited ones: search for each
     for row_id, name in names.items():

@@ -45,7 +45,7 @@ def crafted(demo_city):
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}])
-def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_server, crafted, viewport):
+def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_site, crafted, viewport):
     page = log_in("street")
     page.set_viewport_size(viewport)
     errors = []

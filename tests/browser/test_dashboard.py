@@ -14,7 +14,7 @@ from tests import factories
 from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
 
 
-def test_street_reads_the_dashboard_and_drills_into_a_community(log_in, live_server, demo_city):
+def test_street_reads_the_dashboard_and_drills_into_a_community(log_in, live_site, demo_city):
     admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
     resident = factories.resident(actor=admin, name="看板李奶奶", care_level="C", registered_days_ago=30)
     factories.visit(actor=worker, resident=resident, at=timezone.now() - timedelta(minutes=5))
@@ -25,7 +25,7 @@ def test_street_reads_the_dashboard_and_drills_into_a_community(log_in, live_ser
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
 
-    page.goto(f"{live_server.url}/dashboard/")
+    page.goto(f"{live_site.url}/dashboard/")
     expect(page.locator(".dash-title")).to_contain_text("稠城街道")
     assert horizontal_overflow(page) == 0
     row = page.locator(f'.dash-table tr[data-area-row="{xiuhu.pk}"]')

@@ -9,7 +9,7 @@ from tests import factories
 from tests.browser.conftest import horizontal_overflow
 
 
-def test_worker_visits_an_overdue_resident(log_in, live_server):
+def test_worker_visits_an_overdue_resident(log_in, live_site):
     admin = User.objects.get(username="admin")
     overdue = factories.resident(actor=admin, name="王阿婆", registered_days_ago=12, care_level="A")
     factories.resident(actor=admin, name="李大伯", registered_days_ago=3, care_level="B")
@@ -20,7 +20,7 @@ def test_worker_visits_an_overdue_resident(log_in, live_server):
     expect(overdue_section.get_by_text("逾期 12 天")).to_be_visible()
     assert horizontal_overflow(page) == 0
 
-    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.grant_permissions(["geolocation"], origin=live_site.url)
     page.context.set_geolocation({"latitude": overdue.home_lat + 0.0002, "longitude": overdue.home_lng, "accuracy": 15})
     overdue_section.get_by_role("link", name="开始走访：王阿婆").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("走访 王阿婆")
@@ -51,7 +51,7 @@ def test_worker_visits_an_overdue_resident(log_in, live_server):
     assert visit.outcome == "met" and visit.location_check == "near_home" and visit.accuracy_m == 15
     assert visit.hazards == ["gas"] and visit.photos.count() == 1
 
-    page.goto(f"{live_server.url}/residents/{overdue.pk}/")
+    page.goto(f"{live_site.url}/residents/{overdue.pk}/")
     expect(page.locator(".thumbs img")).to_have_count(1)
     page.locator(".thumbs img").first.scroll_into_view_if_needed()
     page.wait_for_function(
