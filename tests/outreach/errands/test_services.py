@@ -332,9 +332,8 @@ def test_escalation_climbs_one_tier_at_a_time_to_the_branch_over_the_departments
     for here, there in zip(chain, [*chain[1:], branch]):
         actor = users[ESCALATORS[here.tier]]
         if errand.state == S.REQUESTED and here.tier != "grid_point":
-            errand = factories.errand_act(
-                errand=errand, action="accept", actor=actor
-            )  # escalating from further along still starts over up there
+            # escalating from further along still starts over up there
+            errand = factories.errand_act(errand=errand, action="accept", actor=actor)
         errand = factories.errand_act(errand=errand, action="escalate", actor=actor, note="本级无法办理")
         row = Errand.objects.select_related("holder_point", "holder_branch").get(pk=errand.pk)
         assert (row.holder_point or row.holder_branch) == there
@@ -358,11 +357,7 @@ def test_the_branch_is_the_top_no_one_escalates_further(users, resident, state):
         action="escalate",
         actor=users["admin"],
     )
-    errand = factories.errand_act(
-        errand=factories.errand_act(errand=errand, action="escalate", actor=users["admin"]),
-        action="escalate",
-        actor=users["admin"],
-    )
+    errand = factories.errand_walk(errand=errand, actor=users["admin"], actions=["escalate", "escalate"])
     assert errand.holder_branch == expected_branch(CARD) == secretary.branches_led.get()
     for action in ROUTE[state]:
         errand = factories.errand_act(errand=errand, action=action, actor=secretary)
