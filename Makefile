@@ -27,9 +27,15 @@ run: seed
 	$(PY) manage.py demo_logins
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# The suite runs on every core (pytest-xdist, one test database and one live server per
+# worker) where there are two or more. PYTEST_WORKERS=0 runs it in one process, any other
+# count that many workers; PYTEST_ARGS adds to the command line (CI: -p no:cacheprovider)
+# and, as it comes last, its own -n wins.
+PYTEST_WORKERS ?= $(shell [ "$$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)" -ge 2 ] && echo auto || echo 0)
+
 test: $(STAMP)
 	@mkdir -p var
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Lint, format and types: ruff over the tree, mypy over config, grid, outreach and demo
 # (strict on services, selectors and grid.access; see [tool.mypy] in pyproject.toml).

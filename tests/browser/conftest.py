@@ -4,14 +4,19 @@ Where Chromium is missing they are skipped with a clear reason — except under 
 where a missing browser is a failure, never a silent skip.
 """
 
+import contextlib
 import os
 import re
+import socket
 import threading
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.core.servers.basehttp import ThreadedWSGIServer
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.test.testcases import LiveServerThread
+from pytest_django.live_server_helper import LiveServer
 
 from demo.territory import seed_territory
 
@@ -21,17 +26,78 @@ PHONE = {"width": 390, "height": 844}
 
 class _OneRequestAtATimeServer(ThreadedWSGIServer):
     """The live server keeps its threads (browsers hold connections open) but runs one
-    request at a time: with SQLite's in-memory test database every thread shares one
-    connection, and a map that fetches its layers in parallel would use it at once."""
+    request at a time: every thread shares the test's one database connection (see
+    _live_site_server), and a map that fetches its layers in parallel would use it at once.
+
+    It serves only while a test runs. A request still in flight when the test ends (a
+    photo, a service worker's sync) finishes first, closing of its response included,
+    before the test's transaction rolls back; one that arrives between tests gets a 503
+    without touching the database, never the next test's data."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.open_requests: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        self.serving = False
 
     def set_app(self, application):
-        lock = threading.Lock()
-
         def one_at_a_time(environ, start_response):
-            with lock:
-                return application(environ, start_response)
+            self.lock.acquire()
+            if not self.serving:
+                self.lock.release()
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+                return [b"No test is running."]
+            try:
+                response = application(environ, start_response)
+            except BaseException:
+                self.lock.release()
+                raise
+            return _ReleasedOnClose(response, self.lock.release)
 
         super().set_app(one_at_a_time)
+
+    def serve_test(self) -> None:
+        self.serving = True
+
+    def end_test(self) -> None:
+        """Wait for the request in flight, if any, and serve no more."""
+        with self.lock:
+            self.serving = False
+
+    def process_request_thread(self, request, client_address):
+        self.open_requests.add(request)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.open_requests.discard(request)
+
+    def end_open_requests(self) -> None:
+        """End the connections Chromium keeps alive and wait for their threads, which close
+        the shared database connection as they finish: before it is shared no more."""
+        threads = [t for t in threading.enumerate() if t.name.endswith("(process_request_thread)")]
+        for request in list(self.open_requests):
+            with contextlib.suppress(OSError):
+                request.shutdown(socket.SHUT_RDWR)
+        for thread in threads:
+            thread.join(timeout=5)
+
+
+class _ReleasedOnClose:
+    """A WSGI response that runs a callback once the server has closed it (Django sends
+    request_finished, which checks the database connection, in close())."""
+
+    def __init__(self, response, callback):
+        self.response, self.callback = response, callback
+
+    def __iter__(self):
+        return iter(self.response)
+
+    def close(self):
+        try:
+            if hasattr(self.response, "close"):
+                self.response.close()
+        finally:
+            self.callback()
 
 
 LiveServerThread.server_class = _OneRequestAtATimeServer
@@ -78,27 +144,70 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": PHONE, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
+@pytest.fixture(scope="session")
+def _live_site_server(django_db_setup, django_db_blocker):
+    """One live server per session (per xdist worker: each has its own database and an
+    ephemeral port) that shares the test thread's database connection, on SQLite as on
+    PostgreSQL. The server then sees, and writes into, each test's transaction, which
+    rolls back at the end of the test: the demo city seeded once for the session
+    (tests/conftest.py) is never flushed, and nothing a test writes outlives it.
+
+    pytest-django's own ``live_server`` cannot do this: whatever asks for it is made a
+    transactional test (a flush after each test, so the city must be seeded every time).
+    """
+    connection = connections[DEFAULT_DB_ALIAS]  # this thread's wrapper, not the proxy
+    with django_db_blocker.unblock():
+        connection.ensure_connection()
+    server = LiveServer(os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS", "localhost"), start=False)
+    server.thread.connections_override[DEFAULT_DB_ALIAS] = connection
+    shared_in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
+    if not shared_in_memory:
+        # The server closes its connections after each request; closing this one would
+        # end the test's transaction. (SQLite never closes an in-memory connection.)
+        connection.close = lambda: None
+    server.start()
+    yield server
+    server.thread.httpd.end_open_requests()
+    server.stop()
+    if not shared_in_memory:
+        del connection.close  # the class's close again, for the test database's teardown
+
+
 @pytest.fixture
-def demo_city(transactional_db, settings):
-    """Browser tests run against a live server on a flushed database: seed it again."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    seed_territory()
+def live_site(db, _live_site_server):
+    """The live server, inside this test's transaction."""
+    assert connections[DEFAULT_DB_ALIAS] is _live_site_server.thread.connections_override[DEFAULT_DB_ALIAS], (
+        "the live server must use the test's own connection"
+    )
+    httpd = _live_site_server.thread.httpd
+    httpd.serve_test()
+    with _live_site_server._live_server_modified_settings:  # ALLOWED_HOSTS gets the server's host
+        yield _live_site_server
+    httpd.end_test()  # before the transaction rolls back
+
+
+@pytest.fixture
+def demo_city(db, settings):
+    """The demo city of the session, with every demo password hashed by the fast hasher
+    (the session seed used the default one, slow at every login). A transactional test
+    elsewhere flushes its database at the end: then the city is seeded again, inside this
+    test's transaction."""
     from grid.models import User
 
-    for user in User.objects.all():
-        user.set_password(settings.DAIBAN_DEMO_PASSWORD)
-        user.save(update_fields=["password"])
+    if not User.objects.filter(username="worker").exists():
+        seed_territory()
+    User.objects.update(password=make_password(settings.DAIBAN_DEMO_PASSWORD))
 
 
 @pytest.fixture
-def log_in(page, live_server, demo_city, settings):
+def log_in(page, live_site, demo_city, settings):
     def login(username: str):
-        page.goto(f"{live_server.url}/account/login/")
+        page.goto(f"{live_site.url}/account/login/")
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(settings.DAIBAN_DEMO_PASSWORD)
         page.get_by_role("button", name="登录", exact=True).click()
         # home, whatever query the outbox script may add after a change of user
-        page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(\?.*)?$"))
+        page.wait_for_url(re.compile(re.escape(live_site.url) + r"/(\?.*)?$"))
         return page
 
     return login

@@ -2,23 +2,15 @@
 home to the branch, log an activity at two neglected points with a photo, and see the
 neglected flag clear for exactly those two — in the list and on the map."""
 
-import io
-
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 
 from grid.models import JointBranch
 from outreach.models import BranchActivity
+from tests import factories
 from tests.browser.conftest import horizontal_overflow
 
 DESKTOP = {"width": 1280, "height": 800}
-
-
-def photo_bytes() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (1200, 900), (200, 120, 40)).save(out, format="JPEG")
-    return out.getvalue()
 
 
 def neglected_on_map(page) -> int:
@@ -27,7 +19,7 @@ def neglected_on_map(page) -> int:
 
 
 @pytest.mark.parametrize("viewport", [None, DESKTOP], ids=["phone", "desktop"])
-def test_secretary_logs_an_activity_and_the_neglected_flag_clears(log_in, live_server, viewport):
+def test_secretary_logs_an_activity_and_the_neglected_flag_clears(log_in, live_site, viewport):
     branch = JointBranch.objects.get(secretary__username="secretary")
     page = log_in("secretary")
     if viewport:
@@ -55,7 +47,13 @@ def test_secretary_logs_an_activity_and_the_neglected_flag_clears(log_in, live_s
     page.locator("input[name=topics][value=elderly_care]").check()
     page.locator("#id_notes").fill("宣讲城乡居民养老保险新政")
     page.locator("#id_photos").set_input_files(
-        [{"name": "talk.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}]
+        [
+            {
+                "name": "talk.jpg",
+                "mimeType": "image/jpeg",
+                "buffer": factories.image_bytes(size=(1200, 900), color=(200, 120, 40)),
+            }
+        ]
     )
     assert horizontal_overflow(page) == 0
     page.locator("form.activity-form button[type=submit]").click()
@@ -72,7 +70,7 @@ def test_secretary_logs_an_activity_and_the_neglected_flag_clears(log_in, live_s
     assert activity.status == "held" and activity.people_reached == 35 and activity.points.count() == 2
     assert activity.photos.count() == 1
 
-    page.goto(f"{live_server.url}/branches/{branch.pk}/")
+    page.goto(f"{live_site.url}/branches/{branch.pk}/")
     assert neglected_on_map(page) == before_on_map - 2
     # neglected points come first; the two now sit among the visited ones: search for each
     for row_id, name in names.items():

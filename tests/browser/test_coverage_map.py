@@ -5,7 +5,6 @@ figures on the screen, Back returns to the town, and the page never scrolls side
 
 import io
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from grid.models import Area, User
-from outreach.residents import services
 from tests import factories
 from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
 
@@ -33,26 +31,21 @@ def crafted(demo_city):
         .order_by("code")
         .first()
     )
-    missed = factories.resident(admin, name="漏访张大爷", care_level="A", registered_days_ago=30)
+    missed = factories.resident(actor=admin, name="漏访张大爷", care_level="A", registered_days_ago=30)
     for grid_name, name in [("绣湖社区第1网格", "准时李奶奶"), (neighbour.name, "邻社区王伯")]:
-        resident = factories.resident(admin, grid_name=grid_name, name=name, care_level="C", registered_days_ago=30)
-        services.visit_record(
+        resident = factories.resident(
+            actor=admin, grid_name=grid_name, name=name, care_level="C", registered_days_ago=30
+        )
+        factories.visit(
             actor=worker if grid_name.startswith("绣湖") else admin,
             resident=resident,
-            visit_id=uuid.uuid4(),
-            data=services.VisitInput(
-                visited_at=timezone.now() - timedelta(hours=1),
-                outcome="met",
-                lat=resident.home_lat,
-                lng=resident.home_lng,
-                accuracy_m=10,
-            ),
+            at=timezone.now() - timedelta(hours=1),
         )
     return {"missed": missed, "xiuhu": Area.objects.get(name="绣湖社区"), "neighbour": neighbour.parent, "town": town}
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}])
-def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_server, crafted, viewport):
+def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_site, crafted, viewport):
     page = log_in("street")
     page.set_viewport_size(viewport)
     errors = []

@@ -4,33 +4,20 @@ name kept in view), a tap on a community drills into it and brings its figures i
 at the top, and the page reports no error (no Content Security Policy complaint either)."""
 
 import re
-import uuid
 from datetime import timedelta
 
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from grid.models import Area, User
-from outreach.residents import services
 from tests import factories
 from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
 
 
-def test_street_reads_the_dashboard_and_drills_into_a_community(log_in, live_server, demo_city):
+def test_street_reads_the_dashboard_and_drills_into_a_community(log_in, live_site, demo_city):
     admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
-    resident = factories.resident(admin, name="看板李奶奶", care_level="C", registered_days_ago=30)
-    services.visit_record(
-        actor=worker,
-        resident=resident,
-        visit_id=uuid.uuid4(),
-        data=services.VisitInput(
-            visited_at=timezone.now() - timedelta(minutes=5),
-            outcome="met",
-            lat=resident.home_lat,
-            lng=resident.home_lng,
-            accuracy_m=10,
-        ),
-    )
+    resident = factories.resident(actor=admin, name="看板李奶奶", care_level="C", registered_days_ago=30)
+    factories.visit(actor=worker, resident=resident, at=timezone.now() - timedelta(minutes=5))
     xiuhu = Area.objects.get(name="绣湖社区")
     page = log_in("street")
     page.set_viewport_size({"width": 390, "height": 844})
@@ -38,7 +25,7 @@ def test_street_reads_the_dashboard_and_drills_into_a_community(log_in, live_ser
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
 
-    page.goto(f"{live_server.url}/dashboard/")
+    page.goto(f"{live_site.url}/dashboard/")
     expect(page.locator(".dash-title")).to_contain_text("稠城街道")
     assert horizontal_overflow(page) == 0
     row = page.locator(f'.dash-table tr[data-area-row="{xiuhu.pk}"]')

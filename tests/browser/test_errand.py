@@ -2,7 +2,6 @@
 escalates it; the station assigns it back from the board with a note; the worker
 completes and delivers it with a satisfaction score; the timeline shows every step."""
 
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from grid.models import User
@@ -11,30 +10,30 @@ from tests import factories
 from tests.browser.conftest import PHONE, horizontal_overflow
 
 
-def fresh_login(browser, live_server, username: str, password: str):
+def fresh_login(browser, live_site, username: str, password: str):
     """Another person's phone: a new browser context, with no service worker or outbox of
     the previous user in it."""
     import re
 
     context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
     page = context.new_page()
-    page.goto(f"{live_server.url}/account/login/")
+    page.goto(f"{live_site.url}/account/login/")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(re.compile(re.escape(live_server.url) + r"/(\?.*)?$"))
+    page.wait_for_url(re.compile(re.escape(live_site.url) + r"/(\?.*)?$"))
     return page
 
 
-def test_errand_from_visit_to_delivery(log_in, live_server, browser, settings):
-    call_command("loaddata", "service_catalogue", verbosity=0)
-    resident = factories.resident(User.objects.get(username="admin"), name="王阿婆", registered_days_ago=9)
+def test_errand_from_visit_to_delivery(log_in, live_site, browser, settings):
+    factories.load_catalogue()
+    resident = factories.resident(actor=User.objects.get(username="admin"), name="王阿婆", registered_days_ago=9)
     page = log_in("worker")
-    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.grant_permissions(["geolocation"], origin=live_site.url)
     page.context.set_geolocation({"latitude": resident.home_lat, "longitude": resident.home_lng, "accuracy": 10})
 
     # the worker visits, notes a need and opens an errand from the visit form
-    page.goto(f"{live_server.url}/residents/{resident.pk}/visit/")
+    page.goto(f"{live_site.url}/residents/{resident.pk}/visit/")
     expect(page.locator("#gps-status")).to_contain_text("±10")
     page.get_by_text("见到本人", exact=True).click()
     page.get_by_label("发现的需求").fill("想申领高龄津贴，腿脚不便")
@@ -54,8 +53,8 @@ def test_errand_from_visit_to_delivery(log_in, live_server, browser, settings):
     assert horizontal_overflow(page) == 0
 
     # the station sees it on the board and assigns it back with a note
-    page = fresh_login(browser, live_server, "station", settings.DAIBAN_DEMO_PASSWORD)
-    page.goto(f"{live_server.url}/errands/board/")
+    page = fresh_login(browser, live_site, "station", settings.DAIBAN_DEMO_PASSWORD)
+    page.goto(f"{live_site.url}/errands/board/")
     row = page.locator("li", has_text=errand.number).first
     expect(row).to_be_visible()
     row.locator("summary").click()
@@ -66,7 +65,7 @@ def test_errand_from_visit_to_delivery(log_in, live_server, browser, settings):
     assert horizontal_overflow(page) == 0
 
     # the worker completes and delivers it
-    page = fresh_login(browser, live_server, "worker", settings.DAIBAN_DEMO_PASSWORD)
+    page = fresh_login(browser, live_site, "worker", settings.DAIBAN_DEMO_PASSWORD)
     expect(page.locator(".my-errands")).to_contain_text("高龄津贴申领")
     page.locator(".my-errands").get_by_text("高龄津贴申领").click()
     for label in ["受理", "开始办理", "已办结"]:

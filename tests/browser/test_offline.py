@@ -6,25 +6,22 @@ session loses nothing; logout wipes what the phone kept.
 The network is cut with Playwright's offline mode (the page and its service worker) and
 with page.route (one request at a time)."""
 
-import io
 import re
 import uuid
 
 import pytest
 from django.contrib.sessions.models import Session
-from django.core.management import call_command
 from django.utils import timezone
-from PIL import Image
 from playwright.sync_api import expect
 
 from grid.models import User
-from outreach.errands import services as errand_services
-from outreach.models import Errand, ErrandEvent, ServiceType, Visit, VisitPhoto
+from outreach.models import Errand, ErrandEvent, Visit, VisitPhoto
 from outreach.residents import services
 from tests import factories
 from tests.browser.conftest import horizontal_overflow
 
 CARD = "SB-BH"  # 社会保障卡补换: a grid point handles it, so the worker who opens it keeps it
+PHONE_CAMERA = (2400, 1800)  # a photo's size as a phone takes it
 WAIT = 20_000  # ms: a sync is a few requests to the live server
 
 # What the phone keeps: every IndexedDB database with the records of each store, and
@@ -72,37 +69,25 @@ PHOTO_EDGES_JS = """async () => {
 }"""
 
 
-def photo(name: str) -> dict:
-    out = io.BytesIO()
-    Image.new("RGB", (2400, 1800), (90, 140, 200)).save(out, format="JPEG")  # a phone camera's size
-    return {"name": name, "mimeType": "image/jpeg", "buffer": out.getvalue()}
-
-
 @pytest.fixture
 def afternoon(demo_city):
     """Three overdue residents in worker's grid and an errand the worker holds."""
-    call_command("loaddata", "service_catalogue", verbosity=0)
+    factories.load_catalogue()
     admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
     residents = [
-        factories.resident(admin, name=name, registered_days_ago=days)
+        factories.resident(actor=admin, name=name, registered_days_ago=days)
         for name, days in [("王阿婆", 12), ("李大伯", 10), ("赵奶奶", 9)]
     ]
-    errand, _created = errand_services.errand_create(
-        actor=worker,
-        errand_id=uuid.uuid4(),
-        resident=residents[0],
-        service=ServiceType.objects.get(code=CARD),
-        source="phone",
-    )
+    errand = factories.errand(actor=worker, resident=residents[0], code=CARD)
     assert errand.assignee == worker and errand.state == "requested"
     return {"residents": residents, "errand": errand, "worker": worker}
 
 
 @pytest.fixture
-def worker_page(log_in, live_server, afternoon):
+def worker_page(log_in, live_site, afternoon):
     page = log_in("worker")
     home = afternoon["residents"][0]
-    page.context.grant_permissions(["geolocation"], origin=live_server.url)
+    page.context.grant_permissions(["geolocation"], origin=live_site.url)
     page.context.set_geolocation({"latitude": home.home_lat, "longitude": home.home_lng, "accuracy": 12})
     ready_for_offline(page)
     yield page
@@ -134,22 +119,22 @@ def status(page):
     return page.locator("#offline-status")
 
 
-def log_visit(page, live_server, name: str, photo_name: str):
+def log_visit(page, live_site, name: str, photo_name: str):
     """From the offline Today: the visit form drawn from the phone, a photo, save."""
     page.get_by_role("link", name=f"开始走访：{name}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"走访 {name}")
     expect(page.locator("#gps-status")).to_contain_text("±12")
     page.get_by_text("见到本人", exact=True).click()
-    page.get_by_label("照片").set_input_files([photo(photo_name)])
+    page.get_by_label("照片").set_input_files([factories.browser_jpeg(name=photo_name, size=PHONE_CAMERA)])
     assert horizontal_overflow(page) == 0
     page.get_by_role("button", name="保存走访").click()
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_site.url}/")
     expect(page.locator("#offline-view .due-section").first).to_be_visible()
 
 
-def take_step(page, live_server, errand: Errand, step: str):
+def take_step(page, live_site, errand: Errand, step: str):
     page.locator(f'#offline-view a[href="/errands/{errand.pk}/"]').click()
-    page.wait_for_url(f"{live_server.url}/errands/{errand.pk}/")
+    page.wait_for_url(f"{live_site.url}/errands/{errand.pk}/")
     form = page.locator(f"form[data-step={step}]")
     expect(form).to_be_visible()
     assert horizontal_overflow(page) == 0
@@ -161,7 +146,7 @@ def accepted(errand: Errand) -> int:
     return ErrandEvent.objects.filter(errand=errand, action="accept").count()
 
 
-def test_an_afternoon_offline_arrives_exactly_once(worker_page, live_server, afternoon):
+def test_an_afternoon_offline_arrives_exactly_once(worker_page, live_site, afternoon):
     page, residents, errand = worker_page, afternoon["residents"], afternoon["errand"]
     context = page.context
     context.set_offline(True)
@@ -171,14 +156,14 @@ def test_an_afternoon_offline_arrives_exactly_once(worker_page, live_server, aft
     assert horizontal_overflow(page) == 0
 
     for index, resident in enumerate(residents):
-        log_visit(page, live_server, resident.name, f"home-{index}.jpg")
+        log_visit(page, live_site, resident.name, f"home-{index}.jpg")
         expect(status(page)).to_have_attribute("data-waiting", str(index + 1))
-    take_step(page, live_server, errand, "accept")
+    take_step(page, live_site, errand, "accept")
     expect(status(page)).to_have_attribute("data-waiting", "4")
     # Photos were made smaller on the phone before they were kept.
     assert page.evaluate(PHOTO_EDGES_JS) == [["image/jpeg", 1600]] * 3
 
-    page.goto(f"{live_server.url}/")  # a reload without signal: the outbox is still there
+    page.goto(f"{live_site.url}/")  # a reload without signal: the outbox is still there
     expect(status(page)).to_have_attribute("data-waiting", "4")
     assert Visit.objects.count() == 0 and accepted(errand) == 0
 
@@ -198,12 +183,12 @@ def test_an_afternoon_offline_arrives_exactly_once(worker_page, live_server, aft
     assert Visit.objects.count() == 3 and VisitPhoto.objects.count() == 3 and accepted(errand) == 1
 
 
-def test_a_sync_cut_off_after_the_server_stored_resends_without_duplicates(worker_page, live_server, afternoon):
+def test_a_sync_cut_off_after_the_server_stored_resends_without_duplicates(worker_page, live_site, afternoon):
     page, resident, errand = worker_page, afternoon["residents"][1], afternoon["errand"]
     page.context.set_offline(True)
     page.reload()
-    log_visit(page, live_server, resident.name, "door.jpg")
-    take_step(page, live_server, errand, "accept")
+    log_visit(page, live_site, resident.name, "door.jpg")
+    take_step(page, live_site, errand, "accept")
     expect(status(page)).to_have_attribute("data-waiting", "2")
 
     cut = []
@@ -243,11 +228,11 @@ def test_a_sync_cut_off_after_the_server_stored_resends_without_duplicates(worke
     assert status(page).get_attribute("data-attention") == "0"  # the step's 409 was its own echo
 
 
-def test_an_expired_session_loses_nothing(worker_page, live_server, afternoon, settings):
+def test_an_expired_session_loses_nothing(worker_page, live_site, afternoon, settings):
     page, resident = worker_page, afternoon["residents"][2]
     page.context.set_offline(True)
     page.reload()
-    log_visit(page, live_server, resident.name, "kitchen.jpg")
+    log_visit(page, live_site, resident.name, "kitchen.jpg")
     Session.objects.all().delete()  # the working day's session ran out meanwhile
 
     page.context.set_offline(False)
@@ -260,13 +245,13 @@ def test_an_expired_session_loses_nothing(worker_page, live_server, afternoon, s
     page.get_by_label("用户名").fill("worker")
     page.get_by_label("密码").fill(settings.DAIBAN_DEMO_PASSWORD)
     page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{live_site.url}/")
     expect(status(page)).to_have_attribute("data-waiting", "0", timeout=WAIT)
     assert Visit.objects.filter(resident=resident).count() == 1
     assert Visit.objects.get(resident=resident).photos.count() == 1
 
 
-def test_logout_wipes_what_the_phone_kept(worker_page, live_server, afternoon):
+def test_logout_wipes_what_the_phone_kept(worker_page, live_site, afternoon):
     page, resident = worker_page, afternoon["residents"][0]
     kept = page.evaluate(STORAGE_JS)
     assert "today" in kept["dbs"]["daiban-offline"]["data"]
@@ -279,17 +264,17 @@ def test_logout_wipes_what_the_phone_kept(worker_page, live_server, afternoon):
     page.route("**/api/v1/visits", lambda route: route.abort("internetdisconnected"))
     page.context.set_offline(True)
     page.reload()
-    log_visit(page, live_server, resident.name, "yard.jpg")
+    log_visit(page, live_site, resident.name, "yard.jpg")
     page.context.set_offline(False)
-    page.goto(f"{live_server.url}/account/")
+    page.goto(f"{live_site.url}/account/")
     expect(status(page)).to_have_attribute("data-waiting", "1")
     page.get_by_role("button", name="退出登录").click()
     warning = page.locator("#logout-warning")
     expect(warning).to_be_visible()
     assert horizontal_overflow(page) == 0
-    assert page.url == f"{live_server.url}/account/"  # not logged out yet
+    assert page.url == f"{live_site.url}/account/"  # not logged out yet
     warning.locator("button[data-action=anyway]").click()
-    page.wait_for_url(f"{live_server.url}/account/login/?logged_out=1")
+    page.wait_for_url(f"{live_site.url}/account/login/?logged_out=1")
     wait_until(page, "navigator.serviceWorker.ready.then(() => true)")
 
     after = page.evaluate(STORAGE_JS)
@@ -303,9 +288,9 @@ def test_logout_wipes_what_the_phone_kept(worker_page, live_server, afternoon):
     assert Visit.objects.count() == 0
 
 
-def test_a_step_pressed_on_the_errand_page_without_signal_waits(worker_page, live_server, afternoon):
+def test_a_step_pressed_on_the_errand_page_without_signal_waits(worker_page, live_site, afternoon):
     page, errand = worker_page, afternoon["errand"]
-    page.goto(f"{live_server.url}/errands/{errand.pk}/")
+    page.goto(f"{live_site.url}/errands/{errand.pk}/")
     page.context.set_offline(True)  # the signal drops while the page is open
     page.locator("form.action-form", has=page.locator("input[value=accept]")).get_by_role("button").click()
     expect(page.locator(".offline-pending")).to_be_visible()  # the offline page's view of the errand
@@ -316,7 +301,7 @@ def test_a_step_pressed_on_the_errand_page_without_signal_waits(worker_page, liv
     assert accepted(errand) == 1
 
 
-def test_the_kept_list_is_deleted_after_the_configured_days(worker_page, live_server):
+def test_the_kept_list_is_deleted_after_the_configured_days(worker_page, live_site):
     page = worker_page
     page.context.set_offline(True)
     page.reload()
@@ -331,12 +316,12 @@ def test_the_kept_list_is_deleted_after_the_configured_days(worker_page, live_se
     assert "today" not in page.evaluate(STORAGE_JS)["dbs"]["daiban-offline"]["data"]
 
 
-def test_a_conflict_and_a_refusal_let_the_worker_choose(worker_page, live_server, afternoon):
+def test_a_conflict_and_a_refusal_let_the_worker_choose(worker_page, live_site, afternoon):
     page, (first, second, _third) = worker_page, afternoon["residents"]
     page.context.set_offline(True)
     page.reload()
-    log_visit(page, live_server, first.name, "a.jpg")
-    log_visit(page, live_server, second.name, "b.jpg")
+    log_visit(page, live_site, first.name, "a.jpg")
+    log_visit(page, live_site, second.name, "b.jpg")
     ids = page.evaluate("""async () => {
       const store = idbKeyval.createStore("daiban-outbox", "items");
       const items = (await idbKeyval.values(store)).sort((a, b) => a.createdAt < b.createdAt ? -1 : 1);
@@ -378,11 +363,11 @@ def test_a_conflict_and_a_refusal_let_the_worker_choose(worker_page, live_server
     assert Visit.objects.count() == 3
 
 
-def test_discarding_takes_two_taps(worker_page, live_server, afternoon):
+def test_discarding_takes_two_taps(worker_page, live_site, afternoon):
     page, resident = worker_page, afternoon["residents"][0]
     page.context.set_offline(True)
     page.reload()
-    log_visit(page, live_server, resident.name, "a.jpg")
+    log_visit(page, live_site, resident.name, "a.jpg")
     page.evaluate("""async () => {
       const store = idbKeyval.createStore("daiban-outbox", "items");
       const [item] = await idbKeyval.values(store);

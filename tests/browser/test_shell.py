@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import horizontal_overflow
 
 
-def test_worker_logs_in_and_opens_the_network_map(log_in, live_server):
+def test_worker_logs_in_and_opens_the_network_map(log_in, live_site):
     page = log_in("worker")
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -38,9 +38,9 @@ def test_worker_logs_in_and_opens_the_network_map(log_in, live_server):
     assert errors == []
 
 
-def test_directory_search_updates_in_place(log_in, live_server):
+def test_directory_search_updates_in_place(log_in, live_site):
     page = log_in("street")
-    page.goto(f"{live_server.url}/network/")
+    page.goto(f"{live_site.url}/network/")
     expect(page.get_by_role("heading", level=1)).to_have_text("代办网络")
     page.get_by_label("搜索代办站点").fill("绣湖")
     expect(page.locator("#results")).to_contain_text("共 3 个代办站点")

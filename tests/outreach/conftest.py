@@ -1,9 +1,13 @@
 """Fixtures of the outreach tests."""
 
 import logging
+from pathlib import Path
 
 import pytest
 from django.utils.log import AdminEmailHandler
+
+from grid.models import Area, User
+from tests import factories
 
 
 @pytest.fixture
@@ -19,3 +23,27 @@ def error_reports(settings, mailoutbox):
         part for mail in mailoutbox for part in [mail.body, *(alternative[0] for alternative in mail.alternatives)]
     ]
     logger.removeHandler(handler)
+
+
+@pytest.fixture
+def catalogue(db) -> None:
+    """The service catalogue, which needs the demo's departments (seeded for the session)."""
+    factories.load_catalogue()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path) -> Path:
+    """Uploaded photos in this test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def grid1(db) -> Area:
+    """绣湖社区第1网格, the demo worker's grid."""
+    return Area.objects.get(name=factories.GRID1, level=Area.Level.GRID)
+
+
+@pytest.fixture
+def worker(demo_users) -> User:
+    return demo_users["worker"]

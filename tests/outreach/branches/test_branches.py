@@ -31,24 +31,13 @@ from outreach.models import (
     Complaint,
     Errand,
     ErrandEvent,
-    ServiceType,
 )
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue", "media_root")]
 
 HELD, PLANNED = BranchActivity.Status.HELD, BranchActivity.Status.PLANNED
 SOCIAL_SECURITY_CARD = "SB-SL"  # 人力资源和社会保障局 → 社会保障联合支部, the demo secretary's branch
-
-
-@pytest.fixture(autouse=True)
-def _catalogue(db):
-    call_command("loaddata", "service_catalogue", verbosity=0)
-
-
-@pytest.fixture(autouse=True)
-def _photos_elsewhere(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -142,20 +131,9 @@ def backdate_activity(activity: BranchActivity, held_on: date) -> None:
 
 def branch_errand(admin, *, name: str = "张大爷", days_ago: int = 0) -> Errand:
     """An errand climbed to 社会保障联合支部 (three escalations from the grid point)."""
-    resident = factories.resident(admin, name=name)
-    errand, _ = errand_services.errand_create(
-        actor=admin,
-        errand_id=uuid.uuid4(),
-        resident=resident,
-        service=ServiceType.objects.get(code=SOCIAL_SECURITY_CARD),
-        source="phone",
-        requested_at=timezone.now() - timedelta(days=days_ago),
-    )
-    for _ in range(3):
-        errand = errand_services.errand_transition(
-            actor=admin, errand=errand, action="escalate", expected_version=errand.version
-        )
-    return errand
+    resident = factories.resident(actor=admin, name=name)
+    errand = factories.errand(actor=admin, resident=resident, code=SOCIAL_SECURITY_CARD, ago=timedelta(days=days_ago))
+    return factories.errand_walk(errand=errand, actor=admin, actions=["escalate"] * 3)
 
 
 def api_activity(at, **overrides) -> dict:
@@ -676,7 +654,7 @@ def test_api_takes_photos_as_multipart(login, branch):
     body = api_activity(paired_points(branch, 1))
     response = client.post(
         f"/api/v1/branches/{branch.pk}/activities",
-        {**body, "photos": [factories.jpeg("a.jpg"), factories.jpeg("b.jpg", color=(1, 2, 3))]},
+        {**body, "photos": [factories.jpeg(name="a.jpg"), factories.jpeg(name="b.jpg", color=(1, 2, 3))]},
     )
     assert response.status_code == 201, response.json()
     assert len(response.json()["photos"]) == 2
@@ -685,7 +663,7 @@ def test_api_takes_photos_as_multipart(login, branch):
         f"/api/v1/branches/{branch.pk}/activities",
         {
             **api_activity(paired_points(branch, 1)),
-            "photos": [factories.jpeg("x.jpg")],
+            "photos": [factories.jpeg(name="x.jpg")],
             "status": "planned",
             "people_reached": 0,
             "held_on": (timezone.localdate() + timedelta(days=2)).isoformat(),

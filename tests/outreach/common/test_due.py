@@ -1,7 +1,6 @@
 """The one definition of due and overdue (outreach.common.due), on histories built through the
 services, and the database filters every list uses agreeing with it."""
 
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from outreach.common import due
 from outreach.common.due import Due, days_overdue, due_bucket, due_by_end_of_week_q, due_q, is_overdue
 from outreach.models import Resident, Visit
 from outreach.residents import selectors, services
-from outreach.residents.services import VisitInput
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -20,16 +19,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def today() -> date:
     return timezone.localdate()
-
-
-@pytest.fixture
-def grid1(db) -> Area:
-    return Area.objects.get(name="绣湖社区第1网格", level=Area.Level.GRID)
-
-
-@pytest.fixture
-def worker(demo_users):
-    return demo_users["worker"]
 
 
 @pytest.fixture
@@ -62,13 +51,7 @@ def visit(
     if at is None:
         today = timezone.localdate()
         at = timezone.now() - timedelta(minutes=1) if days_ago == 0 else local(today - timedelta(days=days_ago))
-    recorded, _ = services.visit_record(
-        actor=worker,
-        resident=resident,
-        visit_id=uuid.uuid4(),
-        data=VisitInput(visited_at=at, outcome=outcome, no_location_reason="GPS off"),
-    )
-    return recorded
+    return factories.visit(actor=worker, resident=resident, at=at, outcome=outcome, no_location_reason="GPS off")
 
 
 def stored(resident) -> Resident:
@@ -313,16 +296,9 @@ def test_due_bucket_and_due_q_agree_on_every_day_around_today(make_resident, tod
 def test_recompute_command_follows_a_changed_interval(settings, demo_users):
     from django.core.management import call_command
 
-    from tests import factories
-
-    resident = factories.resident(demo_users["admin"], name="重算", care_level="B")
+    resident = factories.resident(actor=demo_users["admin"], name="重算", care_level="B")
     met_at = timezone.now() - timedelta(days=3)
-    services.visit_record(
-        actor=demo_users["worker"],
-        resident=resident,
-        visit_id=uuid.uuid4(),
-        data=VisitInput(visited_at=met_at, outcome="met", lat=resident.home_lat, lng=resident.home_lng, accuracy_m=10),
-    )
+    factories.visit(actor=demo_users["worker"], resident=resident, at=met_at)
     met_on = timezone.localdate(met_at)
     assert Resident.objects.get(pk=resident.pk).due_on == met_on + timedelta(days=14)
     settings.DAIBAN_CARE_INTERVAL_DAYS = {**settings.DAIBAN_CARE_INTERVAL_DAYS, "B": 10}

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,16 +16,11 @@ from outreach.common.errors import Conflict
 from outreach.complaints import services as complaint_services
 from outreach.models import Complaint, Notification, ServiceType
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 
 PENSION = "城乡居民养老保险待遇资格认证"  # 社会保险事业管理中心 → 社会保障联合支部 (the demo secretary's branch)
 HOME_CENTRE = "稠城街道代办中心"  # the demo street official's centre
 OTHER_CENTRE = "北苑街道代办中心"
-
-
-@pytest.fixture(autouse=True)
-def catalogue(db):
-    call_command("loaddata", "service_catalogue", verbosity=0)
 
 
 @pytest.fixture

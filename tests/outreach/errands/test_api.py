@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -15,10 +14,9 @@ from django.utils import timezone
 from grid.models import ServicePoint
 from outreach.errands import services as errand_services
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, ServiceType, TripsSaved
-from outreach.residents.services import VisitInput, visit_record
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue", "media_root")]
 
 GRID1, GRID2 = "绣湖社区第1网格", "绣湖社区第2网格"  # worker's and worker2's grids
 GRID_POINT, STATION = "绣湖社区第1网格代办点", "绣湖社区代办站"
@@ -57,22 +55,18 @@ DETAIL_FIELDS = ERRAND_FIELDS | {
 }
 
 
-@pytest.fixture(autouse=True)
-def _catalogue_and_media(settings, tmp_path, db):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("loaddata", "service_catalogue", verbosity=0)
-
-
 @pytest.fixture
 def resident(demo_users):
-    return factories.resident(demo_users["worker"], grid_name=GRID1, name="王阿婆", national_id=factories.national_id())
+    return factories.resident(
+        actor=demo_users["worker"], grid_name=GRID1, name="王阿婆", national_id=factories.national_id()
+    )
 
 
 @pytest.fixture
 def neighbour(demo_users):
     """A resident of worker2's grid, in the same community."""
     return factories.resident(
-        demo_users["worker2"], grid_name=GRID2, name="李阿公", national_id=factories.national_id()
+        actor=demo_users["worker2"], grid_name=GRID2, name="李阿公", national_id=factories.national_id()
     )
 
 
@@ -80,22 +74,10 @@ def service(code: str) -> ServiceType:
     return ServiceType.objects.get(code=code)
 
 
-def open_errand(actor, resident, code: str = CARD, **fields) -> Errand:
-    errand, _created = errand_services.errand_create(
-        actor=actor, errand_id=uuid.uuid4(), resident=resident, service=service(code), source="phone", **fields
-    )
-    return errand
-
-
 def step(errand: Errand, action: str, actor, **fields) -> Errand:
+    """One step on the errand as it is stored now."""
     errand.refresh_from_db()
-    if action == "deliver":
-        return errand_services.errand_deliver(
-            actor=actor, errand=errand, expected_version=errand.version, via="in_person", satisfaction=5, **fields
-        )
-    return errand_services.errand_transition(
-        actor=actor, errand=errand, action=action, expected_version=errand.version, **fields
-    )
+    return factories.errand_act(errand=errand, action=action, actor=actor, **fields)
 
 
 def errand_body(of, code: str = CARD, **changes) -> dict:
@@ -183,7 +165,7 @@ def test_every_logged_in_role_reads_the_catalogue_on_offer(client_for, role, dja
 
 
 def test_anonymous_gets_a_401_everywhere(client, resident, demo_users):
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code=CARD)
     for response in (
         client.get("/api/v1/service-types"),
         client.get("/api/v1/errands"),
@@ -249,29 +231,17 @@ def test_a_409_never_shows_an_errand_outside_the_callers_reach(client_for, resid
 
 def test_an_errand_from_a_visit_of_the_resident(client_for, demo_users, resident, neighbour):
     worker = demo_users["worker"]
-    visit = visit_record(
-        actor=worker,
-        resident=resident,
-        visit_id=uuid.uuid4(),
-        data=VisitInput(
-            visited_at=timezone.now() - timedelta(minutes=5), outcome="met", no_location_reason="室内无信号"
-        ),
-    )[0]
+    visit = factories.visit(actor=worker, resident=resident, ago=timedelta(minutes=5), no_location_reason="室内无信号")
     client = client_for("worker")
     response = post_errand(client, errand_body(resident, source="visit", visit=str(visit.pk)))
     assert response.status_code == 201
     assert (response.json()["visit"], response.json()["source"]) == (str(visit.pk), "visit")
     # a visit the caller cannot see is 404; one of another resident in reach is a 422
-    theirs = visit_record(
-        actor=demo_users["worker2"],
-        resident=neighbour,
-        visit_id=uuid.uuid4(),
-        data=VisitInput(
-            visited_at=timezone.now() - timedelta(minutes=5), outcome="met", no_location_reason="室内无信号"
-        ),
-    )[0]
+    theirs = factories.visit(
+        actor=demo_users["worker2"], resident=neighbour, ago=timedelta(minutes=5), no_location_reason="室内无信号"
+    )
     assert post_errand(client, errand_body(resident, visit=str(theirs.pk))).status_code == 404
-    other = factories.resident(worker, grid_name=GRID1, name="另一位")
+    other = factories.resident(actor=worker, grid_name=GRID1, name="另一位")
     assert field_errors(post_errand(client, errand_body(other, visit=str(visit.pk)))) == ["visit"]
     assert post_errand(client_for("station"), errand_body(neighbour, visit=str(theirs.pk))).status_code == 201
     assert Errand.objects.count() == 2
@@ -322,11 +292,11 @@ def test_a_service_no_longer_offered_is_a_422(client_for, resident):
 def spread(demo_users, resident, neighbour) -> dict[str, Errand]:
     """At worker's point, escalated to the secretary's branch, and one of worker2's."""
     worker, admin = demo_users["worker"], demo_users["admin"]
-    at_point = open_errand(worker, resident, CARD)
-    at_branch = open_errand(worker, resident, CARD)
+    at_point = factories.errand(actor=worker, resident=resident, code=CARD)
+    at_branch = factories.errand(actor=worker, resident=resident, code=CARD)
     for _step in range(3):
         at_branch = step(at_branch, "escalate", admin)
-    theirs = open_errand(demo_users["worker2"], neighbour, CARD)
+    theirs = factories.errand(actor=demo_users["worker2"], resident=neighbour, code=CARD)
     return {"at_point": at_point, "at_branch": at_branch, "theirs": theirs}
 
 
@@ -375,10 +345,14 @@ def test_next_actions_are_offered_only_to_who_may_act(client_for, spread, role, 
 def test_the_list_is_due_soonest_first_with_the_due_facts(client_for, demo_users, resident):
     worker = demo_users["worker"]
     now = timezone.now()
-    late = open_errand(worker, resident, CARD, requested_at=now - timedelta(days=service(CARD).promised_days + 4))
-    soon = open_errand(worker, resident, CARD)
-    later = open_errand(worker, resident, RELIEF)
-    done_late = open_errand(worker, resident, CARD, requested_at=now - timedelta(days=service(CARD).promised_days + 9))
+    late = factories.errand(
+        actor=worker, resident=resident, code=CARD, requested_at=now - timedelta(days=service(CARD).promised_days + 4)
+    )
+    soon = factories.errand(actor=worker, resident=resident, code=CARD)
+    later = factories.errand(actor=worker, resident=resident, code=RELIEF)
+    done_late = factories.errand(
+        actor=worker, resident=resident, code=CARD, requested_at=now - timedelta(days=service(CARD).promised_days + 9)
+    )
     for action in ("accept", "start", "complete"):
         done_late = step(done_late, action, worker)
     data = client_for("worker").get("/api/v1/errands").json()
@@ -397,11 +371,13 @@ def test_the_list_is_due_soonest_first_with_the_due_facts(client_for, demo_users
 
 def test_the_list_filters(client_for, demo_users, resident, neighbour):
     worker = demo_users["worker"]
-    mine = step(open_errand(worker, resident, CARD), "accept", worker)
-    late = open_errand(worker, resident, CARD, requested_at=timezone.now() - timedelta(days=30))
-    unassigned = open_errand(worker, resident, RELIEF)
-    theirs = open_errand(demo_users["worker2"], neighbour, CARD)
-    at_branch = open_errand(worker, resident, CARD)
+    mine = step(factories.errand(actor=worker, resident=resident, code=CARD), "accept", worker)
+    late = factories.errand(
+        actor=worker, resident=resident, code=CARD, requested_at=timezone.now() - timedelta(days=30)
+    )
+    unassigned = factories.errand(actor=worker, resident=resident, code=RELIEF)
+    theirs = factories.errand(actor=demo_users["worker2"], resident=neighbour, code=CARD)
+    at_branch = factories.errand(actor=worker, resident=resident, code=CARD)
     for _step in range(3):
         at_branch = step(at_branch, "escalate", demo_users["admin"])
     client = client_for("station")
@@ -449,7 +425,7 @@ def test_a_bad_filter_is_a_422(client_for, query, field):
 
 def test_the_detail_has_the_timeline_and_receipts(client_for, demo_users, resident):
     worker, station = demo_users["worker"], demo_users["station"]
-    errand = open_errand(worker, resident, CARD, description="补卡")
+    errand = factories.errand(actor=worker, resident=resident, code=CARD, description="补卡")
     errand = step(errand, "escalate", worker, note="需社区盖章")
     errand = errand_services.errand_assign(
         actor=station, errand=errand, assignee=worker, expected_version=errand.version, note="盖好章了"
@@ -499,7 +475,7 @@ def test_the_detail_has_the_timeline_and_receipts(client_for, demo_users, reside
 
 
 def test_each_step_answers_200_with_the_new_errand(client_for, demo_users, resident):
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code=CARD)
     client = client_for("worker")
     version = 1
     for action, fields, state in [
@@ -521,7 +497,7 @@ def test_each_step_answers_200_with_the_new_errand(client_for, demo_users, resid
 
 
 def test_a_stale_version_is_a_409_with_the_current_errand(client_for, demo_users, resident):
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code=CARD)
     worker_client = client_for("worker")
     assert transition(worker_client, errand, action="accept", version=1).status_code == 200
     current = worker_client.get(f"/api/v1/errands/{errand.pk}").json()
@@ -557,7 +533,7 @@ def test_a_note_too_long_is_a_422_in_the_services_words_and_writes_nothing(
 ):
     """The API checks no length of its own: the services' limit and message answer."""
     worker, limit = demo_users["worker"], errand_services.NOTE_MAX_LENGTH
-    errand = open_errand(worker, resident)
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
     for action in state_steps:
         errand = step(errand, action, worker)
     if "assignee" in body:
@@ -599,7 +575,7 @@ def test_a_step_that_is_not_open_is_a_422_and_writes_nothing(
     client_for, demo_users, resident, state_steps, body, field
 ):
     worker = demo_users["worker"]
-    errand = open_errand(worker, resident)
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
     for action in state_steps:
         errand = step(errand, action, worker, **({"reason": "重复"} if action == "cancel" else {}))
     before = snapshot(errand)
@@ -609,7 +585,7 @@ def test_a_step_that_is_not_open_is_a_422_and_writes_nothing(
 
 
 def test_assigning_to_someone_outside_the_residents_area_is_a_422(client_for, demo_users, resident):
-    errand = open_errand(demo_users["worker"], resident, RELIEF)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code=RELIEF)
     before = snapshot(errand)
     for outsider in ("worker2", "secretary"):
         response = transition(
@@ -622,7 +598,7 @@ def test_assigning_to_someone_outside_the_residents_area_is_a_422(client_for, de
 
 def test_who_may_see_but_not_act_gets_a_422_with_the_reason(client_for, demo_users, resident):
     worker = demo_users["worker"]
-    errand = step(open_errand(worker, resident), "escalate", worker)
+    errand = step(factories.errand(actor=worker, resident=resident, code=CARD), "escalate", worker)
     before = snapshot(errand)
     response = transition(client_for("worker"), errand, action="accept", version=errand.version)
     assert field_errors(response) == [""]
@@ -632,7 +608,7 @@ def test_who_may_see_but_not_act_gets_a_422_with_the_reason(client_for, demo_use
 
 def test_assignment_through_the_api(client_for, demo_users, resident):
     worker, station = demo_users["worker"], demo_users["station"]
-    errand = open_errand(worker, resident, RELIEF)
+    errand = factories.errand(actor=worker, resident=resident, code=RELIEF)
     response = transition(
         client_for("station"), errand, action="assign", version=1, assignee=worker.pk, note="请上门收材料"
     )
@@ -662,7 +638,7 @@ def test_a_secretary_who_sends_an_errand_down_still_gets_the_answer(client_for, 
     """Handed to a grid worker, the errand leaves the branch's reach: the 200 still shows
     what the secretary just did; the next read is a 404."""
     worker = demo_users["worker"]
-    errand = open_errand(worker, resident)
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
     for _step in range(3):
         errand = step(errand, "escalate", demo_users["admin"])
     client = client_for("secretary")
@@ -675,7 +651,7 @@ def test_a_secretary_who_sends_an_errand_down_still_gets_the_answer(client_for, 
 
 def test_ticking_materials_through_the_api(client_for, demo_users, resident):
     worker = demo_users["worker"]
-    errand = open_errand(worker, resident, RELIEF)
+    errand = factories.errand(actor=worker, resident=resident, code=RELIEF)
     errand = errand_services.errand_assign(
         actor=demo_users["station"], errand=errand, assignee=worker, expected_version=1
     )
@@ -698,7 +674,7 @@ def photo_bytes() -> bytes:
 
 def test_a_delivery_with_receipt_photos_as_multipart(client_for, demo_users, resident):
     worker = demo_users["worker"]
-    errand = open_errand(worker, resident)
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
     for action in ("accept", "start", "complete"):
         errand = step(errand, action, worker)
     response = client_for("worker").post(
@@ -709,7 +685,7 @@ def test_a_delivery_with_receipt_photos_as_multipart(client_for, demo_users, res
             "via": "pickup",
             "satisfaction": "5",
             "note": "本人领取",
-            "photos": [factories.jpeg("a.jpg"), factories.jpeg("b.jpg", color=(0, 90, 200))],
+            "photos": [factories.jpeg(name="a.jpg"), factories.jpeg(name="b.jpg", color=(0, 90, 200))],
         },
     )
     assert response.status_code == 200, response.content
@@ -723,7 +699,7 @@ def test_a_delivery_with_receipt_photos_as_multipart(client_for, demo_users, res
 
 def test_a_bad_receipt_photo_is_a_422_and_writes_nothing(client_for, demo_users, resident, settings):
     worker = demo_users["worker"]
-    errand = open_errand(worker, resident)
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
     for action in ("accept", "start", "complete"):
         errand = step(errand, action, worker)
     before = snapshot(errand)
@@ -750,7 +726,7 @@ def test_writes_need_the_csrf_token(demo_users, resident):
     client = Client(enforce_csrf_checks=True)
     client.get(reverse("login"))
     client.force_login(demo_users["worker"])
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code=CARD)
     refused = [post_errand(client, errand_body(resident)), transition(client, errand, action="accept", version=1)]
     assert [r.status_code for r in refused] == [403, 403]
     assert Errand.objects.count() == 1 and snapshot(errand)[1] == 1
@@ -772,7 +748,7 @@ def busy_errand(demo_users, resident, worker_name: str, index: int) -> Errand:
     then either sent up to the secretary's branch or run to the end, every third one
     delivered with a receipt photo."""
     worker, admin = demo_users[worker_name], demo_users["admin"]
-    errand = open_errand(worker, resident, CARD, description=f"第{index}件")
+    errand = factories.errand(actor=worker, resident=resident, code=CARD, description=f"第{index}件")
     for material in errand.service.materials:
         errand = errand_services.errand_set_material(actor=worker, errand=errand, material=material, collected=True)
     errand = step(errand, "escalate", worker, note="需社区盖章")
@@ -805,10 +781,10 @@ def test_errand_reads_have_fixed_query_counts(
     client_for, demo_users, resident, neighbour, role, django_assert_num_queries
 ):
     admin = demo_users["admin"]
-    at_branch = open_errand(demo_users["worker"], resident, CARD)  # seen by all but worker2
+    at_branch = factories.errand(actor=demo_users["worker"], resident=resident, code=CARD)  # seen by all but worker2
     for _step in range(3):
         at_branch = step(at_branch, "escalate", admin)
-    theirs = open_errand(demo_users["worker2"], neighbour, CARD)  # worker2's resident
+    theirs = factories.errand(actor=demo_users["worker2"], resident=neighbour, code=CARD)  # worker2's resident
     shown, hidden = (theirs, at_branch) if role == "worker2" else (at_branch, None)
     client = client_for(role)
 
@@ -850,6 +826,6 @@ def test_errand_reads_have_fixed_query_counts(
         )
         for action in ("accept", "start", "return", "resume", "complete"):
             errand = step(errand, action, admin, **({"note": "缺材料"} if action == "return" else {}))
-        step(errand, "deliver", admin, uploads=[factories.jpeg(), factories.jpeg("b.jpg", color=(0, 0, 90))])
+        step(errand, "deliver", admin, uploads=[factories.jpeg(), factories.jpeg(name="b.jpg", color=(0, 0, 90))])
     after = check(LISTED[role][1])
     assert len(after["timeline"]) == len(before["timeline"]) + 7 and len(after["photos"]) == 2

@@ -7,76 +7,45 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 
-from grid.models import Area, ServicePoint
+from grid.models import ServicePoint
 from outreach.errands import services as errand_services
 from outreach.errands.selectors import assignable_scope, assignable_scopes
-from outreach.models import Errand, ErrandEvent, Notification, ServiceType
+from outreach.models import ErrandEvent, Notification, ServiceType
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 
 BOARD = "errand-board"
-
-
-@pytest.fixture(autouse=True)
-def _catalogue(db):
-    call_command("loaddata", "service_catalogue", verbosity=0)
-
-
-def open_errand(actor, resident, code="MZ-GL", *, days_ago: int = 0) -> Errand:
-    errand, _ = errand_services.errand_create(
-        actor=actor,
-        errand_id=uuid.uuid4(),
-        resident=resident,
-        service=ServiceType.objects.get(code=code),
-        source="phone",
-        requested_at=timezone.now() - timedelta(days=days_ago),
-    )
-    return errand
-
-
-def escalate(actor, errand, times: int = 1) -> Errand:
-    for _ in range(times):
-        errand = errand_services.errand_transition(
-            actor=actor, errand=errand, action="escalate", expected_version=errand.version
-        )
-    return errand
-
-
-def other_grid(*, same_town: bool) -> Area:
-    """A grid outside 绣湖社区: in 稠城街道 (the street official's town) or in another town."""
-    grids = Area.objects.filter(level=Area.Level.GRID).exclude(parent__name="绣湖社区").order_by("code")
-    town = Area.objects.get(name="稠城街道")
-    grids = grids.filter(path__startswith=town.path) if same_town else grids.exclude(path__startswith=town.path)
-    return grids.first()
 
 
 @pytest.fixture
 def errands(demo_users):
     """Open errands around 绣湖社区 and beyond, one closed, one at the demo joint branch."""
     admin, worker2 = demo_users["admin"], demo_users["worker2"]
-    r1 = factories.resident(admin, name="张大爷")
-    r2 = factories.resident(admin, grid_name="绣湖社区第2网格", name="孙老汉")
-    near = other_grid(same_town=True)
-    far = other_grid(same_town=False)
-    r_near = factories.resident(admin, grid_name=near.name, name="钱奶奶")
-    r_far = factories.resident(admin, grid_name=far.name, name="周爷爷")
-    closed = open_errand(admin, r1, "YL-RZ")
+    r1 = factories.resident(actor=admin, name="张大爷")
+    r2 = factories.resident(actor=admin, grid_name="绣湖社区第2网格", name="孙老汉")
+    near = factories.other_grid(same_town=True)
+    far = factories.other_grid(same_town=False)
+    r_near = factories.resident(actor=admin, grid_name=near.name, name="钱奶奶")
+    r_far = factories.resident(actor=admin, grid_name=far.name, name="周爷爷")
+    closed = factories.errand(actor=admin, resident=r1, code="YL-RZ")
     errand_services.errand_transition(
         actor=admin, errand=closed, action="cancel", reason="重复登记", expected_version=closed.version
     )
     return {
-        "unassigned": open_errand(admin, r1, "MZ-GL"),  # held at grid 1's point, due in 10 days
-        "overdue": open_errand(admin, r1, "YB-CB", days_ago=5),  # promised 1 day
-        "assigned": open_errand(worker2, r2, "SB-SL"),  # worker2 takes it at the door
-        "station": open_errand(admin, r1, "GJJ-TQ"),  # lowest tier: the community station
-        "branch": escalate(admin, open_errand(admin, r1, "SB-SL"), times=3),  # → 社会保障联合支部
-        "near": open_errand(admin, r_near, "MZ-GL"),
-        "far": open_errand(admin, r_far, "MZ-GL"),
+        "unassigned": factories.errand(
+            actor=admin, resident=r1, code="MZ-GL"
+        ),  # held at grid 1's point, due in 10 days
+        "overdue": factories.errand(actor=admin, resident=r1, code="YB-CB", ago=timedelta(days=5)),  # promised 1 day
+        "assigned": factories.errand(actor=worker2, resident=r2, code="SB-SL"),  # worker2 takes it at the door
+        "station": factories.errand(actor=admin, resident=r1, code="GJJ-TQ"),  # lowest tier: the community station
+        "branch": factories.errand_walk(
+            errand=factories.errand(actor=admin, resident=r1, code="SB-SL"), actor=admin, actions=["escalate"] * 3
+        ),  # → 社会保障联合支部
+        "near": factories.errand(actor=admin, resident=r_near, code="MZ-GL"),
+        "far": factories.errand(actor=admin, resident=r_far, code="MZ-GL"),
         "closed": closed,
     }
 
@@ -470,13 +439,19 @@ def grow(demo_users, count: int) -> None:
     """More open errands around 绣湖社区: unassigned, taken at the door, at the branch."""
     admin, worker = demo_users["admin"], demo_users["worker"]
     for i in range(count):
-        resident = factories.resident(admin, name=f"加{i}", grid_name="绣湖社区第1网格" if i % 2 else "绣湖社区第2网格")
+        resident = factories.resident(
+            actor=admin, name=f"加{i}", grid_name="绣湖社区第1网格" if i % 2 else "绣湖社区第2网格"
+        )
         if i % 3 == 0:
-            open_errand(worker, resident, "SB-SL", days_ago=i)
+            factories.errand(actor=worker, resident=resident, code="SB-SL", ago=timedelta(days=i))
         elif i % 3 == 1:
-            escalate(admin, open_errand(admin, resident, "SB-SL"), times=3)
+            factories.errand_walk(
+                errand=factories.errand(actor=admin, resident=resident, code="SB-SL"),
+                actor=admin,
+                actions=["escalate"] * 3,
+            )
         else:
-            open_errand(admin, resident, "GJJ-TQ", days_ago=i)
+            factories.errand(actor=admin, resident=resident, code="GJJ-TQ", ago=timedelta(days=i))
 
 
 @pytest.mark.parametrize(
@@ -536,7 +511,10 @@ def test_row_partials_query_count_does_not_grow(client_for, errands, demo_users,
     with django_assert_num_queries(15):
         assert "has-conflict" not in escalate_row(second).content.decode()
     grow(demo_users, 30)
-    first, second = open_errand(demo_users["admin"], first.resident), open_errand(demo_users["admin"], second.resident)
+    first, second = (
+        factories.errand(actor=demo_users["admin"], resident=first.resident, code="MZ-GL"),
+        factories.errand(actor=demo_users["admin"], resident=second.resident, code="MZ-GL"),
+    )
     with django_assert_num_queries(16):
         assign(first)
     with django_assert_num_queries(15):

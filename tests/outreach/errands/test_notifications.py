@@ -1,7 +1,6 @@
 """The notification bell: the unread count, the list, marking read, privacy between
 users, and the daily overdue command — through the front door."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -12,27 +11,10 @@ from django.utils import timezone
 from outreach.errands import services as errand_services
 from outreach.errands.notifications import services as notify
 from outreach.management.commands.notify_overdue_errands import holder_staff_of
-from outreach.models import Errand, Notification, ServiceType
+from outreach.models import Errand, Notification
 from tests import factories
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _catalogue(db):
-    call_command("loaddata", "service_catalogue", verbosity=0)
-
-
-def open_errand(actor, resident, code="MZ-GL", *, days_ago: int = 0) -> Errand:
-    errand, _ = errand_services.errand_create(
-        actor=actor,
-        errand_id=uuid.uuid4(),
-        resident=resident,
-        service=ServiceType.objects.get(code=code),
-        source="phone",
-        requested_at=timezone.now() - timedelta(days=days_ago),
-    )
-    return errand
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 
 
 def notice(user, text="通知", *, errand=None, kind=Notification.Kind.ASSIGNED, minutes_ago=0, read=False):
@@ -52,7 +34,9 @@ def errand_url(errand) -> str:
 @pytest.fixture
 def notices(demo_users):
     station, worker = demo_users["station"], demo_users["worker"]
-    errand = open_errand(demo_users["admin"], factories.resident(demo_users["admin"]))
+    errand = factories.errand(
+        actor=demo_users["admin"], resident=factories.resident(actor=demo_users["admin"]), code="MZ-GL"
+    )
     Notification.objects.all().delete()  # the errand's own "arrived" notices are not what these tests count
     return {
         "old": notice(station, "旧的", minutes_ago=30),
@@ -188,17 +172,17 @@ def late(demo_users):
     """Errands past their due date: one assigned, one unassigned at grid 1's point, one at
     the joint branch; and two that are not to be reported."""
     admin, worker, worker2 = demo_users["admin"], demo_users["worker"], demo_users["worker2"]
-    r1 = factories.resident(admin, name="张大爷")
-    r2 = factories.resident(admin, grid_name="绣湖社区第2网格", name="孙老汉")
-    assigned = open_errand(worker2, r2, "YB-CB", days_ago=5)  # worker2 keeps it
-    unassigned = open_errand(admin, r1, "YB-CB", days_ago=5)
-    at_branch = open_errand(admin, r1, "SB-SL", days_ago=20)
+    r1 = factories.resident(actor=admin, name="张大爷")
+    r2 = factories.resident(actor=admin, grid_name="绣湖社区第2网格", name="孙老汉")
+    assigned = factories.errand(actor=worker2, resident=r2, code="YB-CB", ago=timedelta(days=5))  # worker2 keeps it
+    unassigned = factories.errand(actor=admin, resident=r1, code="YB-CB", ago=timedelta(days=5))
+    at_branch = factories.errand(actor=admin, resident=r1, code="SB-SL", ago=timedelta(days=20))
     for _ in range(3):
         at_branch = errand_services.errand_transition(
             actor=admin, errand=at_branch, action="escalate", expected_version=at_branch.version
         )
-    on_time = open_errand(admin, r1, "MZ-GL")
-    done = open_errand(worker, r1, "YB-CB", days_ago=5)
+    on_time = factories.errand(actor=admin, resident=r1, code="MZ-GL")
+    done = factories.errand(actor=worker, resident=r1, code="YB-CB", ago=timedelta(days=5))
     for action in ("accept", "start", "complete"):
         done = errand_services.errand_transition(
             actor=worker, errand=done, action=action, expected_version=done.version

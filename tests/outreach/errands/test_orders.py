@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,18 +19,13 @@ from outreach.errands.orders import services as order_services
 from outreach.models import Errand, Notification, OnlineOrder, Resident, ServiceType
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 
 GRID1_POINT = "绣湖社区第1网格代办点"  # worker is its agent
 GRID2_POINT = "绣湖社区第2网格代办点"  # worker2's
 STATION = "绣湖社区代办站"  # station's
 ALLOWANCE = "MZ-GL"  # 高龄津贴申领: a grid point can handle it
 _addresses = (f"10.1.{n // 250}.{n % 250 + 1}" for n in itertools.count())
-
-
-@pytest.fixture(autouse=True)
-def catalogue(db):
-    call_command("loaddata", "service_catalogue", verbosity=0)
 
 
 def point(name: str = GRID1_POINT) -> ServicePoint:
@@ -245,8 +239,8 @@ def test_public_codes_are_random_for_new_points():
 
 def test_thank_you_page_shows_nobody(client, demo_users):
     admin = demo_users["admin"]
-    factories.resident(admin, name="林阿婆", phone="13712345678", national_id=factories.national_id())
-    factories.resident(admin, grid_name="绣湖社区第2网格", name="郑老伯", phone="13687654321")
+    factories.resident(actor=admin, name="林阿婆", phone="13712345678", national_id=factories.national_id())
+    factories.resident(actor=admin, grid_name="绣湖社区第2网格", name="郑老伯", phone="13687654321")
     place(point(), name="周大姐", phone="13511112222", description="帮我外婆办残疾人证")
     place(point(STATION), name="吴先生", phone="13533334444")
     response = client.post(form_url(point()), order_data(name="何小妹", phone="13355556666"), follow=True)
@@ -385,7 +379,7 @@ def test_list_query_count_does_not_grow(client_for, orders, demo_users, status, 
 
 @pytest.fixture
 def resident(demo_users):
-    return factories.resident(demo_users["admin"], name="王秀英", phone="13900000001")
+    return factories.resident(actor=demo_users["admin"], name="王秀英", phone="13900000001")
 
 
 def test_order_of_another_point_is_404(client_for, orders):
@@ -399,8 +393,10 @@ def test_order_of_another_point_is_404(client_for, orders):
 
 
 def test_order_page_suggests_residents_by_name_or_phone_tail(client_for, orders, resident, demo_users):
-    factories.resident(demo_users["admin"], name="无关", phone="13911112222")
-    factories.resident(demo_users["admin"], grid_name="绣湖社区第2网格", name="甲", phone="13900000001")  # out of scope
+    factories.resident(actor=demo_users["admin"], name="无关", phone="13911112222")
+    factories.resident(
+        actor=demo_users["admin"], grid_name="绣湖社区第2网格", name="甲", phone="13900000001"
+    )  # out of scope
     response = client_for("worker").get(reverse("order-detail", args=[orders["grid1"].pk]))
     assert [r.name for r in response.context["choices"]] == ["王秀英"]  # the phone's tail matches
     html = response.content.decode()
@@ -408,8 +404,8 @@ def test_order_page_suggests_residents_by_name_or_phone_tail(client_for, orders,
 
 
 def test_htmx_search_returns_only_the_choices(client_for, orders, resident, demo_users):
-    factories.resident(demo_users["admin"], name="王大伯", phone="13800000000")
-    factories.resident(demo_users["admin"], grid_name="绣湖社区第2网格", name="王二婶")
+    factories.resident(actor=demo_users["admin"], name="王大伯", phone="13800000000")
+    factories.resident(actor=demo_users["admin"], grid_name="绣湖社区第2网格", name="王二婶")
     client = client_for("worker")
     url = reverse("order-detail", args=[orders["grid1"].pk])
     response = client.get(url, {"q": "王"}, headers={"HX-Request": "true"})
@@ -428,11 +424,11 @@ def test_order_page_query_count_does_not_grow(client_for, orders, resident, demo
     with django_assert_num_queries(6):
         client.get(url)
     for i in range(8):
-        factories.resident(demo_users["admin"], name=f"王{i}", phone=f"1350000{i:04d}")
+        factories.resident(actor=demo_users["admin"], name=f"王{i}", phone=f"1350000{i:04d}")
         place(point(), phone=f"1360000{i:04d}")
     with django_assert_num_queries(6):
         client.get(url, {"q": "王"})
-    newcomer = factories.resident(demo_users["admin"], name="新来的")
+    newcomer = factories.resident(actor=demo_users["admin"], name="新来的")
     with django_assert_num_queries(7):  # + the resident just registered
         response = client.get(url, {"resident": newcomer.pk})
     assert response.context["choices"][0] == newcomer
@@ -479,8 +475,8 @@ def test_a_colleague_confirming_first_wins(demo_users, orders, resident):
 
 
 def test_confirm_refuses_a_resident_out_of_scope(client_for, orders, demo_users):
-    elsewhere = factories.resident(demo_users["admin"], grid_name="绣湖社区第2网格", name="孙老汉")
-    moved = factories.resident(demo_users["admin"], name="搬走的")
+    elsewhere = factories.resident(actor=demo_users["admin"], grid_name="绣湖社区第2网格", name="孙老汉")
+    moved = factories.resident(actor=demo_users["admin"], name="搬走的")
     Resident.objects.filter(pk=moved.pk).update(status=Resident.Status.MOVED, status_on=timezone.localdate())
     client = client_for("worker")
     for someone in (elsewhere, moved):
@@ -501,7 +497,7 @@ def test_confirm_refuses_a_resident_out_of_scope(client_for, orders, demo_users)
 
 
 def test_an_other_order_needs_a_service_to_confirm(client_for, orders, demo_users):
-    someone = factories.resident(demo_users["admin"], name="钱奶奶")
+    someone = factories.resident(actor=demo_users["admin"], name="钱奶奶")
     client = client_for("station")
     order = orders["station"]
     html = client.get(reverse("order-detail", args=[order.pk])).content.decode()

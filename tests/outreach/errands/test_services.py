@@ -12,7 +12,6 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db import connection
 from django.http import Http404
 from django.utils import timezone
@@ -28,7 +27,7 @@ from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, Serv
 from outreach.photos.pipeline import PhotoRejected, photo_storage
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 GRID1 = "绣湖社区第1网格"  # worker's grid; worker2 has 第2网格 of the same community
 GRID_POINT, STATION, CENTRE = "绣湖社区第1网格代办点", "绣湖社区代办站", "稠城街道代办中心"
@@ -66,16 +65,6 @@ ROUTE = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _photos_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def catalogue(db):
-    call_command("loaddata", "service_catalogue", verbosity=0)
-
-
 @pytest.fixture
 def users(demo_users) -> dict[str, User]:
     return demo_users
@@ -83,39 +72,15 @@ def users(demo_users) -> dict[str, User]:
 
 @pytest.fixture
 def resident(catalogue, users):
-    return factories.resident(users["worker"], grid_name=GRID1, name="王阿婆", national_id=factories.national_id())
-
-
-def open_errand(actor, resident, code: str = CARD, **fields) -> Errand:
-    errand, created = errand_services.errand_create(
-        actor=actor,
-        errand_id=uuid.uuid4(),
-        resident=resident,
-        service=ServiceType.objects.get(code=code),
-        source=fields.pop("source", "phone"),
-        **fields,
-    )
-    assert created
-    return errand
-
-
-def act(errand: Errand, action: str, actor, *, version: int | None = None, **fields) -> Errand:
-    """One step, with what the step needs (a note to return, a reason to cancel, how a
-    delivery went) unless the test says otherwise."""
-    version = errand.version if version is None else version
-    if action == "deliver":
-        fields = {"via": "in_person", "satisfaction": 5, **fields}
-        return errand_services.errand_deliver(actor=actor, errand=errand, expected_version=version, **fields)
-    defaults = {"return": {"note": "缺户口簿复印件"}, "cancel": {"reason": "居民已自行办理"}}.get(action, {})
-    return errand_services.errand_transition(
-        actor=actor, errand=errand, action=action, expected_version=version, **{**defaults, **fields}
+    return factories.resident(
+        actor=users["worker"], grid_name=GRID1, name="王阿婆", national_id=factories.national_id()
     )
 
 
 def errand_in(state: str, actor, resident, code: str = CARD) -> Errand:
-    errand = open_errand(actor, resident, code)
-    for action in ROUTE[state]:
-        errand = act(errand, action, actor)
+    errand = factories.errand_walk(
+        errand=factories.errand(actor=actor, resident=resident, code=code), actor=actor, actions=ROUTE[state]
+    )
     assert errand.state == state
     return errand
 
@@ -155,7 +120,7 @@ def expected_branch(code: str) -> JointBranch:
 
 def jpeg_with_gps(name: str = "receipt.jpg") -> SimpleUploadedFile:
     """factories.jpeg with a camera and a GPS position in its EXIF."""
-    with Image.open(factories.jpeg(name)) as img:
+    with Image.open(factories.jpeg(name=name)) as img:
         pixels = img.copy()
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "CAMERA-MARKER"
@@ -197,7 +162,7 @@ def test_every_legal_step_moves_the_errand_and_writes_one_event(users, resident,
     errand = errand_in(state, worker, resident)
     before = written(errand)
     note = "缺户口簿复印件" if action == "return" else "已电话告知居民"
-    errand = act(errand, action, worker, note=note)
+    errand = factories.errand_act(errand=errand, action=action, actor=worker, note=note)
     row = Errand.objects.get(pk=errand.pk)
     assert row.state == errand.state == LEGAL[(state, action)]
     assert row.version == errand.version == before["version"] + 1
@@ -215,7 +180,7 @@ def test_an_illegal_step_is_refused_and_writes_nothing(users, resident, state, a
     errand = errand_in(state, admin, resident)
     before = written(errand)
     with pytest.raises(ValidationError) as refused:
-        act(errand, action, admin)
+        factories.errand_act(errand=errand, action=action, actor=admin)
     assert refused.value.message_dict["action"][0]
     assert written(errand) == before
 
@@ -236,13 +201,13 @@ def test_errand_transition_refuses_delivery_and_unknown_actions(users, resident,
 @pytest.mark.parametrize(("note", "reason"), [("", ""), ("   ", "  \n")])
 def test_cancel_needs_a_reason(users, resident, note, reason):
     worker = users["worker"]
-    errand = open_errand(worker, resident)
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
     before = written(errand)
     with pytest.raises(ValidationError) as refused:
-        act(errand, "cancel", worker, reason=reason, note=note)
+        factories.errand_act(errand=errand, action="cancel", actor=worker, reason=reason, note=note)
     assert refused.value.message_dict["reason"][0]
     assert written(errand) == before
-    errand = act(errand, "cancel", worker, reason="  居民已自行办理  ")
+    errand = factories.errand_act(errand=errand, action="cancel", actor=worker, reason="  居民已自行办理  ")
     row = Errand.objects.get(pk=errand.pk)
     assert (row.state, row.cancel_reason) == (S.CANCELLED, "居民已自行办理")
     assert row.closed_at is not None
@@ -253,14 +218,17 @@ def test_a_reason_too_long_to_store_is_refused_by_name(users, resident):
     """cancel_reason holds 200 characters: a longer one (also one given as the note) is
     a clear refusal, not a database error on PostgreSQL."""
     worker = users["worker"]
-    errand = open_errand(worker, resident)
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
     before = written(errand)
     for fields in ({"reason": "理" * 201}, {"reason": "", "note": "由" * 201}):
         with pytest.raises(ValidationError) as refused:
-            act(errand, "cancel", worker, **fields)
+            factories.errand_act(errand=errand, action="cancel", actor=worker, **fields)
         assert refused.value.message_dict["reason"][0]
         assert written(errand) == before
-    assert act(errand, "cancel", worker, reason="理" * 200).cancel_reason == "理" * 200
+    assert (
+        factories.errand_act(errand=errand, action="cancel", actor=worker, reason="理" * 200).cancel_reason
+        == "理" * 200
+    )
 
 
 NOTE_MAX = errand_services.NOTE_MAX_LENGTH
@@ -291,7 +259,7 @@ def test_a_note_too_long_is_refused_on_every_step_and_nothing_is_written(users, 
                 actor=worker, errand=errand, assignee=users["station"], expected_version=errand.version, note=TOO_LONG
             )
         else:
-            act(errand, action, worker, note=TOO_LONG)
+            factories.errand_act(errand=errand, action=action, actor=worker, note=TOO_LONG)
     assert refused.value.message_dict["note"] == [NOTE_TOO_LONG]
     assert written(errand) == before
     if action == "assign":
@@ -299,16 +267,18 @@ def test_a_note_too_long_is_refused_on_every_step_and_nothing_is_written(users, 
             actor=worker, errand=errand, assignee=users["station"], expected_version=errand.version, note=TOO_LONG[1:]
         )
     else:
-        kept = act(errand, action, worker, note=f" {TOO_LONG[1:]} ")  # trimmed before counting
+        kept = factories.errand_act(
+            errand=errand, action=action, actor=worker, note=f" {TOO_LONG[1:]} "
+        )  # trimmed before counting
     assert kept.events.order_by("at", "pk").last().note == TOO_LONG[1:]
 
 
 def test_the_note_limit_speaks_english_too(users, resident):
     from django.utils import translation
 
-    errand = open_errand(users["worker"], resident)
+    errand = factories.errand(actor=users["worker"], resident=resident, code=CARD)
     with translation.override("en"), pytest.raises(ValidationError) as refused:
-        act(errand, "escalate", users["worker"], note=TOO_LONG)
+        factories.errand_act(errand=errand, action="escalate", actor=users["worker"], note=TOO_LONG)
     assert refused.value.message_dict["note"] == [
         f"Keep the note to at most {NOTE_MAX} characters (this one has {NOTE_MAX + 1})."
     ]
@@ -319,14 +289,14 @@ def test_return_needs_a_note_saying_what_is_missing(users, resident):
     errand = errand_in(S.IN_PROGRESS, worker, resident)
     before = written(errand)
     with pytest.raises(ValidationError) as refused:
-        act(errand, "return", worker, note="  ")
+        factories.errand_act(errand=errand, action="return", actor=worker, note="  ")
     assert refused.value.message_dict["note"][0]
     assert written(errand) == before
 
 
 def test_a_new_errand_opens_at_the_lowest_tier_with_one_event(users, resident):
     worker, station = users["worker"], users["station"]
-    at_point = open_errand(worker, resident, CARD, description=" 社保卡丢了 ")
+    at_point = factories.errand(actor=worker, resident=resident, code=CARD, description=" 社保卡丢了 ")
     assert (at_point.holder_point.name, at_point.assignee, at_point.state, at_point.version) == (
         GRID_POINT,
         worker,
@@ -344,11 +314,11 @@ def test_a_new_errand_opens_at_the_lowest_tier_with_one_event(users, resident):
         worker,
     )
     # The worker is no agent of the station: the errand waits there for its staff, who hear of it.
-    at_station = open_errand(worker, resident, RELIEF)
+    at_station = factories.errand(actor=worker, resident=resident, code=RELIEF)
     assert (at_station.holder_point.name, at_station.assignee) == (STATION, None)
     assert Notification.objects.filter(errand=at_station, user=station, kind="escalated").count() == 1
     assert not Notification.objects.filter(errand=at_station, user=worker).exists()
-    at_centre = open_errand(worker, resident, MORTGAGE)
+    at_centre = factories.errand(actor=worker, resident=resident, code=MORTGAGE)
     assert at_centre.holder_point.name == CENTRE
 
 
@@ -408,15 +378,16 @@ def test_escalation_climbs_one_tier_at_a_time_to_the_branch_over_the_departments
     ]
     service = ServiceType.objects.get(code=code)
     chain = chain[[p.tier for p in chain].index(service.lowest_tier) :]
-    errand = open_errand(users["worker"], resident, code)
+    errand = factories.errand(actor=users["worker"], resident=resident, code=code)
     assert errand.holder_point == chain[0]
     branch = expected_branch(code)
     assert branch.name == branch_name
     for here, there in zip(chain, [*chain[1:], branch]):
         actor = users[ESCALATORS[here.tier]]
         if errand.state == S.REQUESTED and here.tier != "grid_point":
-            errand = act(errand, "accept", actor)  # escalating from further along still starts over up there
-        errand = act(errand, "escalate", actor, note="本级无法办理")
+            # escalating from further along still starts over up there
+            errand = factories.errand_act(errand=errand, action="accept", actor=actor)
+        errand = factories.errand_act(errand=errand, action="escalate", actor=actor, note="本级无法办理")
         row = Errand.objects.select_related("holder_point", "holder_branch").get(pk=errand.pk)
         assert (row.holder_point or row.holder_branch) == there
         assert (row.state, row.assignee) == (S.REQUESTED, None)
@@ -434,32 +405,36 @@ def test_escalation_climbs_one_tier_at_a_time_to_the_branch_over_the_departments
 @pytest.mark.parametrize("state", [S.REQUESTED, S.ACCEPTED, S.IN_PROGRESS, S.NEEDS_MATERIALS])
 def test_the_branch_is_the_top_no_one_escalates_further(users, resident, state):
     secretary = users["secretary"]
-    errand = act(open_errand(users["worker"], resident, CARD), "escalate", users["admin"])
-    errand = act(act(errand, "escalate", users["admin"]), "escalate", users["admin"])
+    errand = factories.errand_act(
+        errand=factories.errand(actor=users["worker"], resident=resident, code=CARD),
+        action="escalate",
+        actor=users["admin"],
+    )
+    errand = factories.errand_walk(errand=errand, actor=users["admin"], actions=["escalate", "escalate"])
     assert errand.holder_branch == expected_branch(CARD) == secretary.branches_led.get()
     for action in ROUTE[state]:
-        errand = act(errand, action, secretary)
+        errand = factories.errand_act(errand=errand, action=action, actor=secretary)
     assert "escalate" not in errand_services.next_actions(errand)
     before = written(errand)
     for who in ("secretary", "admin"):
         with pytest.raises(ValidationError) as refused:
-            act(errand, "escalate", users[who])
+            factories.errand_act(errand=errand, action="escalate", actor=users[who])
         assert refused.value.message_dict["action"][0]
     assert written(errand) == before
 
 
 def test_each_escalation_tells_the_staff_who_now_hold_it(users, resident):
     worker, station, street, secretary = (users[n] for n in ("worker", "station", "street", "secretary"))
-    errand = open_errand(worker, resident, CARD)
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
 
     def told() -> list[str]:
         notices = Notification.objects.filter(errand=errand, kind="escalated")
         return sorted(notices.values_list("user__username", flat=True))
 
-    errand = act(errand, "escalate", worker)
+    errand = factories.errand_act(errand=errand, action="escalate", actor=worker)
     assert told() == ["station"]
-    errand = act(errand, "escalate", station)
-    errand = act(errand, "escalate", street)
+    errand = factories.errand_act(errand=errand, action="escalate", actor=station)
+    errand = factories.errand_act(errand=errand, action="escalate", actor=street)
     assert errand.holder_branch.secretary == secretary
     assert told() == ["secretary", "station", "street"]
 
@@ -484,10 +459,10 @@ CAN_SEE = {
 
 @pytest.mark.parametrize("held_at", list(MAY_ACT))
 def test_who_may_act_and_who_sees_the_errand_wherever_it_is_held(users, resident, held_at):
-    errand = open_errand(users["station"], resident, CARD)
+    errand = factories.errand(actor=users["station"], resident=resident, code=CARD)
     assert errand.assignee is None
     for _step in range(list(MAY_ACT).index(held_at)):
-        errand = act(errand, "escalate", users["admin"])
+        errand = factories.errand_act(errand=errand, action="escalate", actor=users["admin"])
     for name, user in users.items():
         user = User.objects.get(pk=user.pk)  # a fresh reach for each check
         assert errand_services.may_act(user, errand) == (name in MAY_ACT[held_at]), name
@@ -497,12 +472,14 @@ def test_who_may_act_and_who_sees_the_errand_wherever_it_is_held(users, resident
 
 def test_worker_acts_on_their_point_but_not_after_escalating_to_the_station(users, resident):
     worker = users["worker"]
-    errand = act(open_errand(worker, resident), "accept", worker)
-    errand = act(errand, "escalate", worker)
+    errand = factories.errand_act(
+        errand=factories.errand(actor=worker, resident=resident, code=CARD), action="accept", actor=worker
+    )
+    errand = factories.errand_act(errand=errand, action="escalate", actor=worker)
     assert errand.holder_point.name == STATION
     before = written(errand)
     with pytest.raises(ValidationError) as refused:
-        act(errand, "accept", worker)
+        factories.errand_act(errand=errand, action="accept", actor=worker)
     assert refused.value.messages[0]
     assert written(errand) == before
     # still on their list to follow, just not theirs to change
@@ -510,14 +487,14 @@ def test_worker_acts_on_their_point_but_not_after_escalating_to_the_station(user
 
 
 def test_worker2_never_reaches_workers_errands(users, resident):
-    errand = open_errand(users["worker"], resident)
+    errand = factories.errand(actor=users["worker"], resident=resident, code=CARD)
     worker2 = users["worker2"]
     with pytest.raises(Http404):
         errand_selectors.errand_for_user_or_404(worker2, errand.pk)
     assert not errand_selectors.errands_list(user=worker2, today=timezone.localdate()).exists()
     before = written(errand)
     with pytest.raises(ValidationError):
-        act(errand, "accept", worker2)
+        factories.errand_act(errand=errand, action="accept", actor=worker2)
     with pytest.raises(ValidationError):
         errand_services.errand_assign(actor=worker2, errand=errand, assignee=worker2, expected_version=errand.version)
     assert written(errand) == before
@@ -527,13 +504,13 @@ def test_the_assignee_may_act_wherever_the_errand_sits(users, resident):
     """Given an errand held at the street centre, a grid worker of its resident can
     run it: the holder follows the assignee down to their point."""
     worker, street = users["worker"], users["street"]
-    errand = open_errand(worker, resident, MORTGAGE)
+    errand = factories.errand(actor=worker, resident=resident, code=MORTGAGE)
     assert not errand_services.may_act(worker, errand)
     errand = errand_services.errand_assign(
         actor=street, errand=errand, assignee=worker, expected_version=errand.version
     )
     assert errand_services.may_act(worker, errand)
-    assert act(errand, "accept", worker).state == S.ACCEPTED
+    assert factories.errand_act(errand=errand, action="accept", actor=worker).state == S.ACCEPTED
 
 
 # --- assignment ---------------------------------------------------------------------------------
@@ -541,9 +518,11 @@ def test_the_assignee_may_act_wherever_the_errand_sits(users, resident):
 
 def test_assignment_moves_the_errand_to_the_assignees_point_and_tells_them(users, resident):
     worker, station = users["worker"], users["station"]
-    errand = act(open_errand(worker, resident), "accept", worker)
-    errand = act(errand, "escalate", worker)
-    errand = act(errand, "accept", station)
+    errand = factories.errand_act(
+        errand=factories.errand(actor=worker, resident=resident, code=CARD), action="accept", actor=worker
+    )
+    errand = factories.errand_act(errand=errand, action="escalate", actor=worker)
+    errand = factories.errand_act(errand=errand, action="accept", actor=station)
     before = written(errand)
     errand = errand_services.errand_assign(
         actor=station, errand=errand, assignee=worker, expected_version=errand.version, note="请上门办理"
@@ -568,7 +547,7 @@ def test_assignment_moves_the_errand_to_the_assignees_point_and_tells_them(users
 
 @pytest.mark.parametrize(("assignee", "holder"), [("station", STATION), ("street", CENTRE), ("worker", GRID_POINT)])
 def test_assignment_to_each_tier_moves_the_holder_along_the_residents_chain(users, resident, assignee, holder):
-    errand = open_errand(users["worker"], resident, RELIEF)
+    errand = factories.errand(actor=users["worker"], resident=resident, code=RELIEF)
     errand = errand_services.errand_assign(
         actor=users["admin"], errand=errand, assignee=users[assignee], expected_version=errand.version
     )
@@ -577,13 +556,13 @@ def test_assignment_to_each_tier_moves_the_holder_along_the_residents_chain(user
 
 def test_a_branch_keeps_an_errand_given_to_its_secretary_and_can_send_it_down(users, resident):
     secretary, worker = users["secretary"], users["worker"]
-    errand = open_errand(worker, resident, CARD)
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
     with pytest.raises(ValidationError):  # not held by the branch: its secretary does not serve this resident
         errand_services.errand_assign(
             actor=users["station"], errand=errand, assignee=secretary, expected_version=errand.version
         )
     for _step in range(3):
-        errand = act(errand, "escalate", users["admin"])
+        errand = factories.errand_act(errand=errand, action="escalate", actor=users["admin"])
     branch = errand.holder_branch
     assert branch == secretary.branches_led.get()
     errand = errand_services.errand_assign(
@@ -601,7 +580,7 @@ def test_a_branch_keeps_an_errand_given_to_its_secretary_and_can_send_it_down(us
 @pytest.mark.parametrize("outsider", ["worker2", "secretary"])
 def test_assigning_to_someone_outside_the_residents_area_is_refused(users, resident, outsider):
     station = users["station"]
-    errand = open_errand(users["worker"], resident, RELIEF)
+    errand = factories.errand(actor=users["worker"], resident=resident, code=RELIEF)
     before = written(errand)
     with pytest.raises(ValidationError) as refused:
         errand_services.errand_assign(
@@ -628,7 +607,7 @@ def test_a_closed_errand_is_not_assigned(users, resident, state):
 
 def test_ticking_materials_keeps_the_checklist_order(users, resident):
     worker = users["worker"]
-    errand = open_errand(worker, resident, RELIEF)  # five materials
+    errand = factories.errand(actor=worker, resident=resident, code=RELIEF)  # five materials
     errand = errand_services.errand_assign(
         actor=users["station"], errand=errand, assignee=worker, expected_version=errand.version
     )
@@ -655,7 +634,7 @@ def test_ticking_materials_keeps_the_checklist_order(users, resident):
 
 def test_a_material_off_the_checklist_or_on_a_closed_errand_is_refused(users, resident):
     worker = users["worker"]
-    errand = open_errand(worker, resident)
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
     before = written(errand)
     with pytest.raises(ValidationError) as refused:
         errand_services.errand_set_material(actor=worker, errand=errand, material="结婚证", collected=True)
@@ -673,7 +652,9 @@ def test_a_material_off_the_checklist_or_on_a_closed_errand_is_refused(users, re
 
 def test_materials_are_ticked_only_by_who_may_act(users, resident):
     worker = users["worker"]
-    errand = act(open_errand(worker, resident), "escalate", worker)
+    errand = factories.errand_act(
+        errand=factories.errand(actor=worker, resident=resident, code=CARD), action="escalate", actor=worker
+    )
     before = written(errand)
     with pytest.raises(ValidationError):
         errand_services.errand_set_material(
@@ -738,7 +719,7 @@ def test_a_bad_receipt_photo_writes_nothing(users, resident, settings):
             expected_version=errand.version,
             via="in_person",
             satisfaction=5,
-            uploads=[factories.jpeg("good.jpg"), not_a_photo()],
+            uploads=[factories.jpeg(name="good.jpg"), not_a_photo()],
         )
     assert written(errand) == before
     media = settings.MEDIA_ROOT
@@ -759,7 +740,7 @@ def test_a_delivery_without_a_known_way_or_with_a_score_off_the_scale_is_refused
     errand = errand_in(S.COMPLETED, worker, resident)
     before = written(errand)
     with pytest.raises(ValidationError) as refused:
-        act(errand, "deliver", worker, **fields)
+        factories.errand_act(errand=errand, action="deliver", actor=worker, **fields)
     assert refused.value.message_dict[field][0]
     assert written(errand) == before
 
@@ -771,10 +752,14 @@ def test_a_delivery_without_a_known_way_or_with_a_score_off_the_scale_is_refused
 def test_overdue_is_past_requested_plus_promised_days_while_unfinished(users, resident, state):
     worker, today = users["worker"], timezone.localdate()
     promised = ServiceType.objects.get(code=CARD).promised_days
-    late = open_errand(worker, resident, CARD, requested_at=timezone.now() - timedelta(days=promised + 3))
+    late = factories.errand(
+        actor=worker, resident=resident, code=CARD, requested_at=timezone.now() - timedelta(days=promised + 3)
+    )
     for action in ROUTE[state]:
-        late = act(late, action, worker)
-    on_time = open_errand(worker, resident, CARD, requested_at=timezone.now() - timedelta(days=promised))
+        late = factories.errand_act(errand=late, action=action, actor=worker)
+    on_time = factories.errand(
+        actor=worker, resident=resident, code=CARD, requested_at=timezone.now() - timedelta(days=promised)
+    )
     assert late.due_on == today - timedelta(days=3) and on_time.due_on == today
     unfinished = state in {S.REQUESTED, S.ACCEPTED, S.IN_PROGRESS, S.NEEDS_MATERIALS}
     assert due.errand_is_overdue(state=late.state, due_on=late.due_on, today=today) is unfinished
@@ -797,12 +782,12 @@ def test_a_step_based_on_a_stale_version_is_a_conflict_and_writes_nothing(users,
     """The race forced in one thread: worker and station both load version 1; the
     worker accepts first, and the station's cancel, still based on version 1, loses."""
     worker, station = users["worker"], users["station"]
-    errand = open_errand(worker, resident)
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
     seen_by_station = Errand.objects.get(pk=errand.pk)
-    act(errand, "accept", worker)
+    factories.errand_act(errand=errand, action="accept", actor=worker)
     before = written(errand)
     with pytest.raises(Conflict) as conflict:
-        act(seen_by_station, "cancel", station, version=seen_by_station.version)
+        factories.errand_act(errand=seen_by_station, action="cancel", actor=station, version=seen_by_station.version)
     assert conflict.value.message
     assert (conflict.value.current.version, conflict.value.current.state) == (2, S.ACCEPTED)
     assert written(errand) == before
@@ -827,10 +812,10 @@ def test_two_people_changing_one_errand_at_once_one_wins_the_other_gets_a_confli
     the row lock, so both are under way when either writes: the lock makes the second
     wait for the first to commit, then it sees version 2 and is refused."""
     seed_territory()  # a transactional test starts from a flushed database
-    call_command("loaddata", "service_catalogue", verbosity=0)
+    factories.load_catalogue()
     worker, station = User.objects.get(username="worker"), User.objects.get(username="station")
-    resident = factories.resident(worker, grid_name=GRID1, name="王阿婆")
-    errand = open_errand(worker, resident)
+    resident = factories.resident(actor=worker, grid_name=GRID1, name="王阿婆")
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
     barrier = threading.Barrier(2, timeout=10)
     real_locked = errand_services._locked
     outcomes: dict[str, str] = {}
@@ -841,7 +826,9 @@ def test_two_people_changing_one_errand_at_once_one_wins_the_other_gets_a_confli
 
     def run(name, actor, action, **fields):
         try:
-            act(Errand.objects.get(pk=errand.pk), action, actor, version=1, **fields)
+            factories.errand_act(
+                errand=Errand.objects.get(pk=errand.pk), action=action, actor=actor, version=1, **fields
+            )
             outcomes[name] = "won"
         except Conflict:
             outcomes[name] = "conflict"

@@ -4,37 +4,18 @@ through the front door."""
 import uuid
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from outreach.errands import services as errand_services
 from outreach.models import Errand, ErrandEvent, ServiceType, TripsSaved, Visit
 from tests import factories
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _catalogue_and_media(settings, tmp_path, db):
-    settings.MEDIA_ROOT = tmp_path
-    call_command("loaddata", "service_catalogue", verbosity=0)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue", "media_root")]
 
 
 @pytest.fixture
 def resident(demo_users):
-    return factories.resident(demo_users["admin"], name="王阿婆", national_id=factories.national_id())
-
-
-def open_errand(actor, resident, code="MZ-GL", **fields) -> Errand:
-    errand, _ = errand_services.errand_create(
-        actor=actor,
-        errand_id=uuid.uuid4(),
-        resident=resident,
-        service=ServiceType.objects.get(code=code),
-        source="phone",
-        **fields,
-    )
-    return errand
+    return factories.resident(actor=demo_users["admin"], name="王阿婆", national_id=factories.national_id())
 
 
 def test_phone_errand_opens_at_the_lowest_point_that_can_handle_it(client_for, resident):
@@ -59,7 +40,7 @@ def test_phone_errand_opens_at_the_lowest_point_that_can_handle_it(client_for, r
 def test_errand_page_shows_the_next_actions_and_a_fixed_number_of_queries(
     client_for, resident, demo_users, django_assert_num_queries
 ):
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code="MZ-GL")
     client = client_for("worker")
     html = client.get(reverse("errand-detail", args=[errand.pk])).content.decode()
     assert 'name="action" value="accept"' in html and 'name="action" value="escalate"' in html
@@ -77,7 +58,7 @@ def test_errand_page_shows_the_next_actions_and_a_fixed_number_of_queries(
 
 
 def test_buttons_walk_the_lifecycle_and_the_timeline_records_each_step(client_for, resident, demo_users):
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code="MZ-GL")
     client = client_for("worker")
     for action in ["accept", "start", "return", "resume", "complete"]:
         errand.refresh_from_db()
@@ -93,7 +74,7 @@ def test_buttons_walk_the_lifecycle_and_the_timeline_records_each_step(client_fo
 
 
 def test_a_stale_button_shows_the_conflict_and_the_current_state(client_for, resident, demo_users):
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code="MZ-GL")
     client = client_for("worker")
     stale = errand.version
     assert (
@@ -107,7 +88,7 @@ def test_a_stale_button_shows_the_conflict_and_the_current_state(client_for, res
 
 
 def test_an_illegal_step_is_refused_with_a_message(client_for, resident, demo_users):
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code="MZ-GL")
     response = client_for("worker").post(
         reverse("errand-act", args=[errand.pk]), {"action": "complete", "version": errand.version}
     )
@@ -116,7 +97,7 @@ def test_an_illegal_step_is_refused_with_a_message(client_for, resident, demo_us
 
 
 def test_cancel_needs_a_reason(client_for, resident, demo_users):
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code="MZ-GL")
     client = client_for("worker")
     assert (
         client.post(
@@ -134,7 +115,7 @@ def test_cancel_needs_a_reason(client_for, resident, demo_users):
 
 def test_a_note_too_long_is_refused_with_the_services_words_and_nothing_is_written(client_for, resident, demo_users):
     limit = errand_services.NOTE_MAX_LENGTH
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code="MZ-GL")
     client = client_for("station")
     page = client.get(reverse("errand-detail", args=[errand.pk])).content.decode()
     assert page.count(f'maxlength="{limit}"') == 2  # the escalation's note and the assignment's
@@ -153,7 +134,7 @@ def test_a_note_too_long_is_refused_with_the_services_words_and_nothing_is_writt
 
 
 def test_escalate_then_the_station_assigns_it_back(client_for, resident, demo_users):
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code="MZ-GL")
     client_for("worker").post(
         reverse("errand-act", args=[errand.pk]), {"action": "escalate", "version": errand.version, "note": "需社区盖章"}
     )
@@ -176,7 +157,7 @@ def test_escalate_then_the_station_assigns_it_back(client_for, resident, demo_us
 
 
 def test_materials_toggle_in_place(client_for, resident, demo_users):
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code="MZ-GL")
     material = errand.service.materials[1]
     response = client_for("worker").post(
         reverse("errand-materials", args=[errand.pk]),
@@ -189,7 +170,7 @@ def test_materials_toggle_in_place(client_for, resident, demo_users):
 
 
 def test_deliver_with_receipt_and_satisfaction(client_for, resident, demo_users):
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code="MZ-GL")
     for action in ["accept", "start", "complete"]:
         errand = errand_services.errand_transition(
             actor=demo_users["worker"], errand=errand, action=action, expected_version=errand.version
@@ -213,7 +194,7 @@ def test_deliver_with_receipt_and_satisfaction(client_for, resident, demo_users)
 
 
 def test_worker2_gets_404_on_worker_errands(client_for, resident, demo_users):
-    errand = open_errand(demo_users["worker"], resident)
+    errand = factories.errand(actor=demo_users["worker"], resident=resident, code="MZ-GL")
     client = client_for("worker2")
     for url in [reverse("errand-detail", args=[errand.pk]), reverse("errand-deliver", args=[errand.pk])]:
         assert client.get(url).status_code == 404
@@ -255,8 +236,10 @@ def test_my_errands_on_today(client_for, resident, demo_users):
 
     from django.utils import timezone
 
-    late = open_errand(demo_users["worker"], resident, requested_at=timezone.now() - timedelta(days=30))
-    fresh = open_errand(demo_users["worker"], resident, code="YB-CB")
+    late = factories.errand(
+        actor=demo_users["worker"], resident=resident, code="MZ-GL", requested_at=timezone.now() - timedelta(days=30)
+    )
+    fresh = factories.errand(actor=demo_users["worker"], resident=resident, code="YB-CB")
     rows = client_for("worker").get(reverse("home")).context["errands"]
     assert [r["errand"] for r in rows] == [late, fresh]
     assert rows[0]["overdue"] and not rows[1]["overdue"]

@@ -12,28 +12,21 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.staticfiles import finders
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from outreach.errands import services as errand_services
-from outreach.models import Errand, ServiceType, Visit
+from outreach.models import Visit
 from outreach.offline.views import offline_version
 from outreach.residents import services
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue", "media_root")]
 
 GRID1, GRID2 = "绣湖社区第1网格", "绣湖社区第2网格"  # worker's and worker2's grids
 CARD = "SB-BH"  # a grid point handles it, so the worker who opens it keeps it
 RESIDENT_KEYS = {"id", "name", "national_id_masked", "address", "home", "care_level", "due_on"}
-
-
-@pytest.fixture(autouse=True)
-def _catalogue_and_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("loaddata", "service_catalogue", verbosity=0)
 
 
 @pytest.fixture
@@ -41,48 +34,26 @@ def residents(demo_users):
     """worker's grid: one overdue, one not due for weeks; worker2's grid: one overdue."""
     admin = demo_users["admin"]
     overdue = factories.resident(
-        admin, name="王阿婆", registered_days_ago=10, national_id=factories.national_id(), phone="13900001111"
+        actor=admin, name="王阿婆", registered_days_ago=10, national_id=factories.national_id(), phone="13900001111"
     )
-    later = factories.resident(admin, name="钱爷爷", care_level="C")
-    services.visit_record(
-        actor=admin,
-        resident=later,
-        visit_id=uuid.uuid4(),
-        data=services.VisitInput(
-            visited_at=timezone.now() - timedelta(days=1),
-            outcome="met",
-            lat=later.home_lat,
-            lng=later.home_lng,
-            accuracy_m=10,
-        ),
-    )
-    other = factories.resident(admin, grid_name=GRID2, name="孙老汉", registered_days_ago=3)
+    later = factories.resident(actor=admin, name="钱爷爷", care_level="C")
+    factories.visit(actor=admin, resident=later, at=timezone.now() - timedelta(days=1))
+    other = factories.resident(actor=admin, grid_name=GRID2, name="孙老汉", registered_days_ago=3)
     return {"overdue": overdue, "later": later, "other": other}
-
-
-def open_errand(actor, resident) -> Errand:
-    errand, _created = errand_services.errand_create(
-        actor=actor,
-        errand_id=uuid.uuid4(),
-        resident=resident,
-        service=ServiceType.objects.get(code=CARD),
-        source="phone",
-    )
-    return errand
 
 
 def grow(admin, worker, count: int):
     """More due residents and open errands in worker's grid: the query count stays."""
     for i in range(count):
-        resident = factories.resident(admin, name=f"加{i}", registered_days_ago=20)
-        open_errand(worker, resident)
+        resident = factories.resident(actor=admin, name=f"加{i}", registered_days_ago=20)
+        factories.errand(actor=worker, resident=resident, code=CARD)
 
 
 # --- the Today list kept on the phone ---------------------------------------------------------
 
 
 def test_offline_list_is_the_workers_own_due_residents_and_errands(client_for, residents, demo_users):
-    errand = open_errand(demo_users["worker"], residents["overdue"])
+    errand = factories.errand(actor=demo_users["worker"], resident=residents["overdue"], code=CARD)
     response = client_for("worker").get(reverse("offline-today"))
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store, private"
@@ -106,7 +77,7 @@ def test_offline_list_is_the_workers_own_due_residents_and_errands(client_for, r
 
 
 def test_worker2_sees_none_of_workers_residents_or_errands(client_for, residents, demo_users):
-    open_errand(demo_users["worker"], residents["overdue"])
+    factories.errand(actor=demo_users["worker"], resident=residents["overdue"], code=CARD)
     data = client_for("worker2").get(reverse("offline-today")).json()
     assert [r["name"] for r in data["residents"]] == ["孙老汉"]
     assert data["errands"] == []
@@ -128,7 +99,7 @@ def test_offline_list_needs_a_login_and_answers_json(client):
 
 def test_offline_list_query_count_is_fixed(client_for, residents, demo_users, django_assert_num_queries):
     worker = demo_users["worker"]
-    open_errand(worker, residents["overdue"])
+    factories.errand(actor=worker, resident=residents["overdue"], code=CARD)
     client = client_for("worker")
     # session, user, the worker's scopes, residents, errands (with all they show)
     with django_assert_num_queries(5):

@@ -16,12 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import ExifTags, Image
 
-from grid.models import Area
 from outreach.models import AuditEvent, Visit, VisitPhoto
 from outreach.photos.pipeline import PhotoRejected, clean_photo, photo_storage, read_upload
 from outreach.photos.services import photo_save
 from outreach.residents import selectors, services
 from outreach.residents.services import VisitInput
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def encoded(img: Image.Image, fmt: str = "JPEG", **params) -> bytes:
 
 
 def plain_jpeg(colour=(40, 120, 200), size=(400, 300)) -> bytes:
-    return encoded(Image.new("RGB", size, colour))
+    return factories.image_bytes(size=size, color=colour)
 
 
 def noisy_jpeg(size=(640, 480), seed: int = 1) -> bytes:
@@ -113,31 +113,15 @@ def stored_image(name: str) -> tuple[bytes, Image.Image]:
 # --- the visit around them -------------------------------------------------------------------
 
 
-@pytest.fixture
-def media(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 def files_under(root: Path) -> list[Path]:
     return sorted(p for p in Path(root).rglob("*") if p.is_file())
 
 
 @pytest.fixture
-def worker(demo_users):
-    return demo_users["worker"]
-
-
-@pytest.fixture
 def resident(db, demo_users):
-    grid = Area.objects.get(name="绣湖社区第1网格", level=Area.Level.GRID)
-    return services.resident_create(
-        actor=demo_users["admin"],
-        grid=grid,
-        name="王阿婆",
-        address="绣湖路12号",
-        consent_basis="written",
-        care_level="A",
+    """A resident whose home is not on the map."""
+    return factories.resident(
+        actor=demo_users["admin"], name="王阿婆", address="绣湖路12号", home_lat=None, home_lng=None
     )
 
 
@@ -151,11 +135,11 @@ def record(resident, worker, uploads, visit_id=None):
     )
 
 
-def assert_nothing_written(resident, media: Path):
+def assert_nothing_written(resident, media_root: Path):
     assert not Visit.objects.filter(resident=resident).exists()
     assert not VisitPhoto.objects.filter(visit__resident=resident).exists()
     assert not AuditEvent.objects.filter(resident=resident, action=AuditEvent.Action.VISIT_RECORDED).exists()
-    assert files_under(media) == []
+    assert files_under(media_root) == []
     stored = type(resident).objects.get(pk=resident.pk)
     assert (stored.last_met_on, stored.due_on) == (None, stored.registered_on)  # the clock did not move
 
@@ -217,46 +201,46 @@ def test_read_upload_refuses_a_file_over_the_byte_limit_without_reading_it_all(s
 
 
 @pytest.mark.parametrize("kind", [*BAD_FILES, "too_many_bytes"])
-def test_a_bad_photo_refuses_the_whole_visit_and_leaves_nothing(resident, worker, media, settings, kind):
+def test_a_bad_photo_refuses_the_whole_visit_and_leaves_nothing(resident, worker, media_root, settings, kind):
     data = noisy_jpeg() if kind == "too_many_bytes" else BAD_FILES[kind]()
     settings.DAIBAN_PHOTO_MAX_BYTES = 50_000 if kind == "too_many_bytes" else settings.DAIBAN_PHOTO_MAX_BYTES
     good = upload(plain_jpeg(), "good.jpg")
     with pytest.raises(PhotoRejected) as exc:
         record(resident, worker, [good, upload(data, "bad.jpg")])
     assert "bad.jpg" in str(exc.value)
-    assert_nothing_written(resident, media)
+    assert_nothing_written(resident, media_root)
 
 
-def test_a_real_bomb_refuses_the_visit(resident, worker, media, bomb):
+def test_a_real_bomb_refuses_the_visit(resident, worker, media_root, bomb):
     with pytest.raises(PhotoRejected):
         record(resident, worker, [upload(bomb, "bomb.png", "image/png")])
-    assert_nothing_written(resident, media)
+    assert_nothing_written(resident, media_root)
 
 
-def test_a_failure_after_the_files_are_written_removes_them(resident, worker, media, monkeypatch):
+def test_a_failure_after_the_files_are_written_removes_them(resident, worker, media_root, monkeypatch):
     def audit_fails(**kwargs):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(services, "audit", audit_fails)
     with pytest.raises(RuntimeError):
         record(resident, worker, [upload(plain_jpeg(), "a.jpg"), upload(plain_jpeg((1, 2, 3)), "b.jpg")])
-    assert_nothing_written(resident, media)
+    assert_nothing_written(resident, media_root)
 
 
-def test_the_seventh_photo_is_refused(resident, worker, media, settings):
+def test_the_seventh_photo_is_refused(resident, worker, media_root, settings):
     assert settings.DAIBAN_PHOTOS_PER_VISIT == 6
     photos = [upload(plain_jpeg((30 * n, 10, 10)), f"{n}.jpg") for n in range(7)]
     with pytest.raises(ValidationError) as exc:
         record(resident, worker, photos)
     assert "photos" in exc.value.message_dict
-    assert_nothing_written(resident, media)
+    assert_nothing_written(resident, media_root)
 
     visit, _ = record(resident, worker, photos[:6])
-    assert visit.photos.count() == 6 and len(files_under(media)) == 12
+    assert visit.photos.count() == 6 and len(files_under(media_root)) == 12
     with pytest.raises(ValidationError) as exc:
         services.visit_add_photos(actor=worker, visit=visit, uploads=[photos[6]])
     assert "photos" in exc.value.message_dict
-    assert visit.photos.count() == 6 and len(files_under(media)) == 12
+    assert visit.photos.count() == 6 and len(files_under(media_root)) == 12
     # a photo the visit already has is no seventh photo
     _photos, created = services.visit_add_photos(actor=worker, visit=visit, uploads=[photos[0]])
     assert created == 0
@@ -265,7 +249,7 @@ def test_the_seventh_photo_is_refused(resident, worker, media, settings):
 # --- accepted ------------------------------------------------------------------------------
 
 
-def test_a_rotated_phone_photo_is_stored_upright_without_any_metadata(resident, worker, media):
+def test_a_rotated_phone_photo_is_stored_upright_without_any_metadata(resident, worker, media_root):
     visit, created = record(resident, worker, [upload(phone_photo(), "IMG_2024.jpg")])
     assert created
     photo = VisitPhoto.objects.get(visit=visit)
@@ -284,10 +268,12 @@ def test_a_rotated_phone_photo_is_stored_upright_without_any_metadata(resident, 
     assert top_right[0] > 200 and top_right[1] < 60  # the red corner turned with the picture
     assert min(top_left) > 200
     assert stored_image(photo.thumbnail)[1].size == (240, 320)
-    assert files_under(media) == sorted([media / "photos" / photo.image, media / "photos" / photo.thumbnail])
+    assert files_under(media_root) == sorted(
+        [media_root / "photos" / photo.image, media_root / "photos" / photo.thumbnail]
+    )
 
 
-def test_a_png_with_transparency_is_stored_as_jpeg_on_white(resident, worker, media):
+def test_a_png_with_transparency_is_stored_as_jpeg_on_white(resident, worker, media_root):
     img = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
     img.paste((0, 0, 255, 255), (100, 0, 200, 100))
     visit, _ = record(resident, worker, [upload(encoded(img, "PNG"), "screen.png", "image/png")])
@@ -299,7 +285,7 @@ def test_a_png_with_transparency_is_stored_as_jpeg_on_white(resident, worker, me
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA"])
-def test_a_webp_is_stored_as_jpeg(resident, worker, media, mode):
+def test_a_webp_is_stored_as_jpeg(resident, worker, media_root, mode):
     webp = encoded(Image.new(mode, (320, 200), (10, 160, 90, 255)[: len(mode)]), "WEBP")
     visit, _ = record(resident, worker, [upload(webp, "photo.webp", "image/webp")])
     photo = visit.photos.get()
@@ -307,7 +293,7 @@ def test_a_webp_is_stored_as_jpeg(resident, worker, media, mode):
     assert stored.format == "JPEG" and stored.size == (photo.width, photo.height) == (320, 200)
 
 
-def test_a_large_photo_is_shrunk_and_its_recorded_size_is_the_stored_one(resident, worker, media):
+def test_a_large_photo_is_shrunk_and_its_recorded_size_is_the_stored_one(resident, worker, media_root):
     # 2399 × 599 is one of the sizes where a naive rounding differs from Pillow's by a pixel.
     visit, _ = record(resident, worker, [upload(plain_jpeg(size=(2399, 599)), "wide.jpg")])
     photo = visit.photos.get()
@@ -316,14 +302,14 @@ def test_a_large_photo_is_shrunk_and_its_recorded_size_is_the_stored_one(residen
     assert max(stored_image(photo.thumbnail)[1].size) == 320
 
 
-def test_the_same_picture_twice_in_one_visit_is_stored_once(resident, worker, media):
+def test_the_same_picture_twice_in_one_visit_is_stored_once(resident, worker, media_root):
     data = plain_jpeg()
     visit, _ = record(resident, worker, [upload(data, "a.jpg"), upload(data, "a (1).jpg")])
-    assert visit.photos.count() == 1 and len(files_under(media)) == 2
+    assert visit.photos.count() == 1 and len(files_under(media_root)) == 2
     assert AuditEvent.objects.get(action=AuditEvent.Action.VISIT_RECORDED, resident=resident).detail["photos"] == 1
 
 
-def test_adding_the_same_photo_twice_stores_it_once(resident, worker, media):
+def test_adding_the_same_photo_twice_stores_it_once(resident, worker, media_root):
     visit, _ = record(resident, worker, [])
     data = plain_jpeg((200, 30, 30))
     photos, created = services.visit_add_photos(actor=worker, visit=visit, uploads=[upload(data), upload(data)])
@@ -334,10 +320,10 @@ def test_adding_the_same_photo_twice_stores_it_once(resident, worker, media):
         actor=worker, visit=prefetched, uploads=[upload(data, "again.jpg"), upload(plain_jpeg((1, 1, 1)))]
     )
     assert (len(photos), created) == (2, 1)
-    assert VisitPhoto.objects.filter(visit=visit).count() == 2 and len(files_under(media)) == 4
+    assert VisitPhoto.objects.filter(visit=visit).count() == 2 and len(files_under(media_root)) == 4
 
 
-def test_a_photo_landing_twice_at_once_leaves_no_stray_files(resident, worker, media):
+def test_a_photo_landing_twice_at_once_leaves_no_stray_files(resident, worker, media_root):
     """Another request stored the same photo between the duplicate check and the insert:
     the unique constraint refuses this one, and its files, already written, are removed."""
     visit, _ = record(resident, worker, [])
@@ -353,22 +339,22 @@ def test_a_photo_landing_twice_at_once_leaves_no_stray_files(resident, worker, m
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         photo_save(VisitPhoto, visit, photo)
-    assert files_under(media) == []
+    assert files_under(media_root) == []
 
 
-def test_only_the_visits_author_adds_photos(resident, worker, media, demo_users):
+def test_only_the_visits_author_adds_photos(resident, worker, media_root, demo_users):
     visit, _ = record(resident, worker, [])
     with pytest.raises(ValidationError) as exc:
         services.visit_add_photos(actor=demo_users["worker2"], visit=visit, uploads=[upload(plain_jpeg())])
     assert "photos" in exc.value.message_dict
-    assert files_under(media) == []
+    assert files_under(media_root) == []
 
 
-def test_a_bad_photo_added_later_leaves_the_visit_as_it_was(resident, worker, media):
+def test_a_bad_photo_added_later_leaves_the_visit_as_it_was(resident, worker, media_root):
     visit, _ = record(resident, worker, [upload(plain_jpeg(), "first.jpg")])
-    before = files_under(media)
+    before = files_under(media_root)
     with pytest.raises(PhotoRejected):
         services.visit_add_photos(
             actor=worker, visit=visit, uploads=[upload(plain_jpeg((9, 9, 9)), "ok.jpg"), upload(b"GIF89a", "x.jpg")]
         )
-    assert visit.photos.count() == 1 and files_under(media) == before
+    assert visit.photos.count() == 1 and files_under(media_root) == before

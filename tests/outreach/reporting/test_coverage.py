@@ -16,7 +16,6 @@ from django.utils import timezone
 from grid.geo import coordinate_decimals, out_of_china, wgs84_to_gcj02
 from grid.models import Area, JointBranch, Pairing, ServicePoint
 from outreach.common import due
-from outreach.errands import services as errand_services
 from outreach.models import Resident, ServiceType, Visit
 from outreach.reporting import tallies
 from outreach.reporting.coverage import selectors as coverage
@@ -95,7 +94,7 @@ def crafted(demo_users, past):
 
     def make(name, level="A", grid="绣湖社区第1网格", registered=long_ago, **fields):
         return factories.resident(
-            admin, grid_name=grid, name=name, care_level=level, registered_days_ago=registered, **fields
+            actor=admin, grid_name=grid, name=name, care_level=level, registered_days_ago=registered, **fields
         )
 
     r = {
@@ -579,19 +578,14 @@ def test_missed_layer_stops_at_the_map_limit(client_for, crafted, past, settings
 
 
 @pytest.fixture
-def overdue_errand(demo_users, crafted):
-    from django.core.management import call_command
-
-    call_command("loaddata", "service_catalogue", verbosity=0)
-    errand, _ = errand_services.errand_create(
+def overdue_errand(demo_users, crafted, catalogue):
+    return factories.errand(
         actor=demo_users["worker"],
-        errand_id=uuid.uuid4(),
         resident=crafted["a_on_time"],
-        service=ServiceType.objects.order_by("promised_days").first(),
+        code=ServiceType.objects.order_by("promised_days").first().code,
         source="visit",
-        requested_at=timezone.now() - 40 * DAY,
+        ago=40 * DAY,
     )
-    return errand
 
 
 def test_errands_layer_shows_overdue_errands_in_scope(client_for, overdue_errand):
@@ -657,7 +651,7 @@ def grow(demo_users, count: int) -> None:
     today = timezone.localdate()
     for i in range(count):
         r = factories.resident(
-            admin, grid_name=grids[i % len(grids)], name=f"加{i}", care_level="ABC"[i % 3], registered_days_ago=90
+            actor=admin, grid_name=grids[i % len(grids)], name=f"加{i}", care_level="ABC"[i % 3], registered_days_ago=90
         )
         for back in (3, 20, 45):
             visit(

@@ -16,9 +16,8 @@ from openpyxl import load_workbook
 from grid.models import Area
 from outreach.reporting.coverage import selectors as coverage
 from tests import factories
-from tests.outreach.reporting.test_dashboard import _catalogue, crafted, grow, period_query, town  # noqa: F401 — fixtures
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 
 EXPORT = "dashboard-export"
 REPORT = "coverage-report"
@@ -65,8 +64,10 @@ CHILDREN_HEADERS = [
 
 def test_children_xlsx_holds_the_screen_figures_with_types(client_for, crafted):
     client = client_for("street")
-    screen = client.get(reverse("dashboard"), period_query(area=town().pk)).context["board"]
-    sheet = workbook(export(client, "xlsx", table="children", **period_query(area=town().pk))).active
+    screen = client.get(reverse("dashboard"), factories.period_query(area=factories.town().pk)).context["board"]
+    sheet = workbook(
+        export(client, "xlsx", table="children", **factories.period_query(area=factories.town().pk))
+    ).active
     assert sheet.freeze_panes == "A2"
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == zh(*CHILDREN_HEADERS)
@@ -97,7 +98,9 @@ def test_children_xlsx_holds_the_screen_figures_with_types(client_for, crafted):
 
 
 def test_children_csv_starts_with_the_bom_and_matches(client_for, crafted):
-    rows = csv_rows(export(client_for("street"), "csv", table="children", **period_query(area=town().pk)))
+    rows = csv_rows(
+        export(client_for("street"), "csv", table="children", **factories.period_query(area=factories.town().pk))
+    )
     assert rows[0] == zh(*CHILDREN_HEADERS)
     xiuhu = next(r for r in rows if r[0] == "绣湖社区")
     assert xiuhu[1:10] == ["3", "50.0%", "1", "2", "1", "1", "2.0", "1", "5.0"]
@@ -106,19 +109,25 @@ def test_children_csv_starts_with_the_bom_and_matches(client_for, crafted):
 
 def test_trend_has_dates_and_the_screen_counts(client_for, crafted):
     client = client_for("street")
-    weeks = client.get(reverse("dashboard"), period_query(area=town().pk)).context["board"].trend.weeks
-    sheet = workbook(export(client, "xlsx", table="trend", area=town().pk)).active
+    weeks = (
+        client.get(reverse("dashboard"), factories.period_query(area=factories.town().pk)).context["board"].trend.weeks
+    )
+    sheet = workbook(export(client, "xlsx", table="trend", area=factories.town().pk)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == zh("Week from", "Week to", "Visits", "Errands received", "Errands completed")
     assert [r[0].date() if isinstance(r[0], datetime) else r[0] for r in rows[1:]] == [w.start for w in weeks]
     assert [r[2:] for r in rows[1:]] == [(w.visits, w.received, w.completed) for w in weeks]
     assert sheet["A2"].number_format == "yyyy-mm-dd"
-    assert csv_rows(export(client, "csv", table="trend", area=town().pk))[-1][0] == weeks[-1].start.isoformat()
+    assert (
+        csv_rows(export(client, "csv", table="trend", area=factories.town().pk))[-1][0] == weeks[-1].start.isoformat()
+    )
 
 
 def test_coverage_table_of_the_map(client_for, crafted):
     client = client_for("street")
-    sheet = workbook(export(client, "xlsx", table="coverage", **period_query(area=town().pk))).active
+    sheet = workbook(
+        export(client, "xlsx", table="coverage", **factories.period_query(area=factories.town().pk))
+    ).active
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == zh(
         "Area",
@@ -137,10 +146,14 @@ def test_coverage_table_of_the_map(client_for, crafted):
 def test_missed_residents_show_masked_ids_only(client_for, crafted, demo_users):
     national_id = factories.national_id()
     masked = factories.resident(
-        demo_users["admin"], grid_name="绣湖社区第2网格", name="丁", registered_days_ago=40, national_id=national_id
+        actor=demo_users["admin"],
+        grid_name="绣湖社区第2网格",
+        name="丁",
+        registered_days_ago=40,
+        national_id=national_id,
     )
     client = client_for("street")
-    response = export(client, "xlsx", table="missed", **period_query(area=town().pk))
+    response = export(client, "xlsx", table="missed", **factories.period_query(area=factories.town().pk))
     rows = list(workbook(response).active.iter_rows(values_only=True))
     assert list(rows[0]) == zh(
         "Name", "National ID", "Grid", "Address", "Care level", "Last met in person", "Due on", "Days overdue"
@@ -150,22 +163,24 @@ def test_missed_residents_show_masked_ids_only(client_for, crafted, demo_users):
     assert row[1] == masked.national_id_masked and "*" in row[1]
     assert isinstance(row[6], datetime) and row[7] == 40
     assert national_id.encode() not in response.content
-    text = export(client, "csv", table="missed", **period_query(area=town().pk)).content.decode("utf-8-sig")
+    text = export(client, "csv", table="missed", **factories.period_query(area=factories.town().pk)).content.decode(
+        "utf-8-sig"
+    )
     assert masked.national_id_masked in text and national_id not in text
 
 
 def test_monthly_report_has_a_sheet_per_community(client_for, crafted):
     today = timezone.localdate()
-    response = client_for("street").get(reverse(REPORT), {"area": town().pk, "month": f"{today:%Y-%m}"})
+    response = client_for("street").get(reverse(REPORT), {"area": factories.town().pk, "month": f"{today:%Y-%m}"})
     book = workbook(response)
-    communities = list(town().children.order_by("code").values_list("name", flat=True))
+    communities = list(factories.town().children.order_by("code").values_list("name", flat=True))
     assert book.sheetnames[1:] == communities
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2"
     summary = list(book.worksheets[0].iter_rows(values_only=True))
     assert summary[0][0] == zh("Community")[0]
     period = coverage.period_for("custom", today=today, start=today.replace(day=1), end=today)
-    expected = coverage.coverage_of(area=town(), period=period)
+    expected = coverage.coverage_of(area=factories.town(), period=period)
     assert summary[-1][1:3] == (expected.active, expected.on_time)
     xiuhu = list(book["绣湖社区"].iter_rows(values_only=True))
     assert xiuhu[0][0] == zh("Grid")[0]
@@ -179,13 +194,13 @@ def test_monthly_report_checks_its_query(client_for, crafted):
     response = client.get(reverse(REPORT), {"area": community.pk})
     assert response.status_code == 400 and response["Content-Type"].startswith("text/plain")
     next_year = date.today().year + 1
-    response = client.get(reverse(REPORT), {"area": town().pk, "month": f"{next_year}-01"})
+    response = client.get(reverse(REPORT), {"area": factories.town().pk, "month": f"{next_year}-01"})
     assert response.status_code == 400 and b"month" in response.content
-    assert client.get(reverse(REPORT), {"area": town().pk, "month": "2026-13"}).status_code == 400
+    assert client.get(reverse(REPORT), {"area": factories.town().pk, "month": "2026-13"}).status_code == 400
     assert client.get(reverse(REPORT)).status_code == 400
     other_town = Area.objects.get(name="北苑街道")
     assert client.get(reverse(REPORT), {"area": other_town.pk}).status_code == 404
-    assert client_for("station").get(reverse(REPORT), {"area": town().pk}).status_code == 404
+    assert client_for("station").get(reverse(REPORT), {"area": factories.town().pk}).status_code == 404
 
 
 def test_bad_table_or_period_is_a_clear_400(client_for, crafted):
@@ -219,7 +234,7 @@ def test_exports_outside_the_scope_are_404(client_for, username, table, area):
 def test_branches_get_no_resident_list(client_for, crafted):
     client = client_for("secretary")
     assert export(client, "xlsx", table="missed").status_code == 404
-    rows = csv_rows(export(client, "csv", table="children", **period_query()))
+    rows = csv_rows(export(client, "csv", table="children", **factories.period_query()))
     assert rows[0] == zh(
         "Area",
         "Errands received",
@@ -235,7 +250,7 @@ def test_branches_get_no_resident_list(client_for, crafted):
 
 
 def test_worker_exports_their_own_figures(client_for, crafted):
-    rows = csv_rows(export(client_for("worker"), "csv", table="children", **period_query()))
+    rows = csv_rows(export(client_for("worker"), "csv", table="children", **factories.period_query()))
     assert rows[-1][:2] == [zh("Total")[0], "1"]  # one visit of their own
 
 
@@ -243,24 +258,24 @@ def test_worker_exports_their_own_figures(client_for, crafted):
 # figures (children: the grids' paths, coverage 2, the day tallies, errands overdue,
 # completions, complaints; trend: the day tallies).
 @pytest.mark.parametrize("table, queries", [("children", 12), ("trend", 6), ("coverage", 7), ("missed", 6)])
-def test_export_query_counts_do_not_grow(client_for, crafted, demo_users, table, queries, django_assert_num_queries):
-    client, query = client_for("street"), period_query(area=town().pk)
+def test_export_query_counts_do_not_grow(client_for, crafted, grow, table, queries, django_assert_num_queries):
+    client, query = client_for("street"), factories.period_query(area=factories.town().pk)
     client.get(reverse("dashboard"))
     for fmt in ("xlsx", "csv"):
         with django_assert_num_queries(queries):
             export(client, fmt, table=table, **query)
-    grow(demo_users, 10)
+    grow(10)
     for fmt in ("xlsx", "csv"):
         with django_assert_num_queries(queries):
             assert export(client, fmt, table=table, **query).status_code == 200
 
 
-def test_report_query_count_does_not_grow(client_for, crafted, demo_users, django_assert_num_queries):
-    client, query = client_for("street"), {"area": town().pk}
+def test_report_query_count_does_not_grow(client_for, crafted, grow, django_assert_num_queries):
+    client, query = client_for("street"), {"area": factories.town().pk}
     client.get(reverse("dashboard"))
     # session, user, scopes, the town with its ancestors, its communities, its grids, coverage 2
     with django_assert_num_queries(8):
         client.get(reverse(REPORT), query)
-    grow(demo_users, 10)
+    grow(10)
     with django_assert_num_queries(8):
         assert client.get(reverse(REPORT), query).status_code == 200

@@ -15,18 +15,12 @@ from django.utils import timezone
 from demo.territory import seed_territory
 from grid.models import Area, User
 from outreach.errands import services as errand_services
-from outreach.models import DayTally, ServiceType, Visit
+from outreach.models import DayTally, Visit
 from outreach.reporting import tallies
 from outreach.residents import services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def catalogue(demo_users):
-    """The service catalogue, which needs the demo's departments."""
-    call_command("loaddata", "service_catalogue", verbosity=0)
 
 
 def record_visit(actor, resident, *, days_ago=0, away=False, reason=""):
@@ -67,22 +61,16 @@ def tally(area: Area, day) -> dict:
 
 def test_services_count_visits_errands_and_deliveries_up_the_tree(demo_users, catalogue):
     worker, admin = demo_users["worker"], demo_users["admin"]
-    resident = factories.resident(admin, care_level="A")
+    resident = factories.resident(actor=admin, care_level="A")
     today, yesterday = timezone.localdate(), timezone.localdate() - timedelta(days=1)
     record_visit(worker, resident)
     record_visit(worker, resident, reason="楼道内无信号")
     record_visit(worker, resident, days_ago=1, away=True)
-    errand, _ = errand_services.errand_create(
+    errand = factories.errand_walk(
+        errand=factories.errand(actor=worker, resident=resident, code="YB-CB", source="visit"),
         actor=worker,
-        errand_id=uuid.uuid4(),
-        resident=resident,
-        service=ServiceType.objects.get(code="YB-CB"),
-        source="visit",
+        actions=["accept", "start", "complete"],
     )
-    for action in ["accept", "start", "complete"]:
-        errand = errand_services.errand_transition(
-            actor=worker, errand=errand, action=action, expected_version=errand.version
-        )
     assert errand.completed_at is not None
     errand = errand_services.errand_deliver(
         actor=worker, errand=errand, expected_version=errand.version, via="in_person", satisfaction=4
@@ -108,7 +96,7 @@ def test_services_count_visits_errands_and_deliveries_up_the_tree(demo_users, ca
 
 
 def test_a_visit_rolled_back_counts_nothing(demo_users, monkeypatch):
-    resident = factories.resident(demo_users["admin"])
+    resident = factories.resident(actor=demo_users["admin"])
 
     def fail(**kwargs):
         raise RuntimeError("the database went away")
@@ -121,7 +109,7 @@ def test_a_visit_rolled_back_counts_nothing(demo_users, monkeypatch):
 
 def test_sums_and_daily_read_areas_and_days(demo_users):
     worker, admin = demo_users["worker"], demo_users["admin"]
-    resident = factories.resident(admin)
+    resident = factories.resident(actor=admin)
     for days in [0, 1, 1, 9]:
         record_visit(worker, resident, days_ago=days)
     today = timezone.localdate()
@@ -134,7 +122,7 @@ def test_sums_and_daily_read_areas_and_days(demo_users):
 
 
 def test_rebuild_tallies_check_finds_drift_and_the_rebuild_repairs_it(demo_users, capsys):
-    resident = factories.resident(demo_users["admin"])
+    resident = factories.resident(actor=demo_users["admin"])
     record_visit(demo_users["worker"], resident)
     call_command("rebuild_tallies", "--check")
     assert "match" in capsys.readouterr().out
@@ -161,16 +149,10 @@ def test_a_resident_moved_to_another_grid_takes_their_history_along(demo_users, 
     grid's chain loses the resident's visits and errands, the new one gains them, the
     areas both share keep them, and the tallies still equal a count from the facts."""
     admin, worker = demo_users["admin"], demo_users["admin"]
-    resident = factories.resident(admin)
+    resident = factories.resident(actor=admin)
     record_visit(worker, resident)
     record_visit(worker, resident, days_ago=3, away=True)
-    errand_services.errand_create(
-        actor=admin,
-        errand_id=uuid.uuid4(),
-        resident=resident,
-        service=ServiceType.objects.get(code="YB-CB"),
-        source="visit",
-    )
+    factories.errand(actor=admin, resident=resident, code="YB-CB", source="visit")
     old_grid = resident.grid
     new_grid = (
         Area.objects.filter(level=Area.Level.GRID, parent__parent=old_grid.parent.parent)
@@ -192,7 +174,7 @@ def test_a_resident_moved_to_another_grid_takes_their_history_along(demo_users, 
 
 
 def test_the_check_reads_only_the_days_asked_for(demo_users):
-    resident = factories.resident(demo_users["admin"])
+    resident = factories.resident(actor=demo_users["admin"])
     record_visit(demo_users["worker"], resident, days_ago=20)
     day = timezone.localdate() - timedelta(days=20)
     DayTally.objects.filter(day=day, area=resident.grid).update(visits=7)
@@ -225,7 +207,7 @@ def test_two_first_visits_of_the_day_at_once_both_count():
     for it and adds to them. No visit is lost, no deadlock, no error."""
     seed_territory()  # a transactional test starts from a flushed database
     admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
-    residents = [factories.resident(admin, name=name) for name in ("甲", "乙")]
+    residents = [factories.resident(actor=admin, name=name) for name in ("甲", "乙")]
     barrier = threading.Barrier(2, timeout=10)
     real_add = tallies.add
     errors: list[BaseException] = []

@@ -1,7 +1,6 @@
 """The residents and visits API: scoped reads, visits stored once whatever the phone
 re-sends, photos, CSRF, the due buckets and fixed query counts."""
 
-import io
 import threading
 import uuid
 from contextlib import contextmanager
@@ -15,36 +14,19 @@ from django.db.models import QuerySet
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
-from stdnum.cn import ric
 
 from demo.territory import seed_territory
 from grid.models import Area, User
 from outreach.models import AuditEvent, Resident, Visit, VisitPhoto
 from outreach.photos import services as photo_services
-from outreach.residents import services
+from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 GRID1 = "绣湖社区第1网格"  # worker's grid
 GRID2 = "绣湖社区第2网格"  # worker2's grid
 HOME = (29.3100, 120.0800)
-
-
-@pytest.fixture(autouse=True)
-def _photos_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def national_id(serial: int) -> str:
-    body = f"33078219400101{serial:03d}"
-    return body + ric.calc_check_digit(body + "?")  # it reads the first 17 characters
-
-
-def jpeg(name: str = "photo.jpg", color=(200, 40, 40)):
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), color).save(buffer, format="JPEG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+SMALL, RED = (40, 30), (200, 40, 40)  # the photos of these tests, red unless said otherwise
 
 
 def not_a_photo(name: str = "photo.jpg"):
@@ -52,26 +34,11 @@ def not_a_photo(name: str = "photo.jpg"):
 
 
 def make_resident(actor, grid_name: str = GRID1, name: str = "王阿婆", **fields) -> Resident:
-    fields.setdefault("home_lat", HOME[0])
-    fields.setdefault("home_lng", HOME[1])
-    return services.resident_create(
-        actor=actor,
-        grid=Area.objects.get(name=grid_name),
-        name=name,
-        address="绣湖路1号",
-        consent_basis=Resident.ConsentBasis.STATUTORY,
-        **fields,
+    """A resident at HOME, where the visit bodies below are sent from, on the statutory basis."""
+    fields = {"home_lat": HOME[0], "home_lng": HOME[1], "care_level": "C", **fields}
+    return factories.resident(
+        actor=actor, grid_name=grid_name, name=name, address="绣湖路1号", consent_basis="statutory", **fields
     )
-
-
-def record(actor, resident: Resident, *, days_ago: float = 0, outcome: str = "met", uploads=()) -> Visit:
-    data = services.VisitInput(
-        visited_at=timezone.now() - timedelta(days=days_ago), outcome=outcome, lat=HOME[0], lng=HOME[1], accuracy_m=10
-    )
-    visit, _created = services.visit_record(
-        actor=actor, resident=resident, visit_id=uuid.uuid4(), data=data, uploads=uploads
-    )
-    return visit
 
 
 def visit_body(of: Resident, **changes) -> dict:
@@ -101,7 +68,10 @@ def post_visit(client, body: dict):
 @pytest.fixture
 def resident(demo_users) -> Resident:
     return make_resident(
-        demo_users["worker"], national_id=national_id(11), categories=["alone", "aged80"], phone="13800000001"
+        demo_users["worker"],
+        national_id=factories.national_id(born="19400101", sequence=11),
+        categories=["alone", "aged80"],
+        phone="13800000001",
     )
 
 
@@ -125,7 +95,7 @@ def test_resident_detail_is_masked_and_complete(client_for, resident):
     response = client_for("worker").get(f"/api/v1/residents/{resident.pk}")
     assert response.status_code == 200
     data = response.json()
-    plain = national_id(11)
+    plain = factories.national_id(born="19400101", sequence=11)
     assert data["national_id_masked"] == plain[:6] + "********" + plain[-4:]
     assert plain not in response.content.decode()
     assert data["categories"] == ["aged80", "alone"]
@@ -189,24 +159,24 @@ def due_residents(demo_users) -> dict[str, Resident]:
     today = timezone.localdate()
     people = {
         # never met: due since registration
-        "overdue_long": make_resident(worker, name="赵一", registered_on=today - timedelta(days=10)),
+        "overdue_long": make_resident(worker, name="赵一", registered_days_ago=10),
         "today": make_resident(worker, name="钱二"),
         # care level A (weekly): met 9 days ago → due 2 days ago; met 3 days ago → due in 4 days
-        "overdue_short": make_resident(worker, name="孙三", care_level="A", registered_on=today - timedelta(days=20)),
-        "week": make_resident(worker, name="李四", care_level="A", registered_on=today - timedelta(days=20)),
+        "overdue_short": make_resident(worker, name="孙三", care_level="A", registered_days_ago=20),
+        "week": make_resident(worker, name="李四", care_level="A", registered_days_ago=20),
         # care level C (monthly): met yesterday → due in 29 days
-        "later": make_resident(worker, name="周五", registered_on=today - timedelta(days=20)),
+        "later": make_resident(worker, name="周五", registered_days_ago=20),
         "moved": make_resident(
             worker,
             name="吴六",
-            registered_on=today - timedelta(days=40),
+            registered_days_ago=40,
             status="moved",
             status_on=today - timedelta(days=1),
         ),
     }
-    record(worker, people["overdue_short"], days_ago=9)
-    record(worker, people["week"], days_ago=3)
-    record(worker, people["later"], days_ago=1)
+    factories.visit(actor=worker, resident=people["overdue_short"], ago=timedelta(days=9))
+    factories.visit(actor=worker, resident=people["week"], ago=timedelta(days=3))
+    factories.visit(actor=worker, resident=people["later"], ago=timedelta(days=1))
     return people
 
 
@@ -434,7 +404,16 @@ def multipart_visit(resident: Resident, photos) -> dict:
 
 def test_a_visit_and_its_photos_in_one_multipart_request(client_for, resident):
     client = client_for("worker")
-    response = client.post("/api/v1/visits", multipart_visit(resident, [jpeg("a.jpg"), jpeg("b.jpg", (0, 90, 200))]))
+    response = client.post(
+        "/api/v1/visits",
+        multipart_visit(
+            resident,
+            [
+                factories.jpeg(name="a.jpg", size=SMALL, color=RED),
+                factories.jpeg(name="b.jpg", size=SMALL, color=(0, 90, 200)),
+            ],
+        ),
+    )
     assert response.status_code == 201
     data = response.json()
     assert data["hazards"] == ["fall", "gas"] and data["accuracy_m"] == 12.5
@@ -448,7 +427,9 @@ def test_a_visit_and_its_photos_in_one_multipart_request(client_for, resident):
 
 
 def test_a_bad_photo_refuses_the_whole_visit(client_for, resident):
-    response = client_for("worker").post("/api/v1/visits", multipart_visit(resident, [jpeg(), not_a_photo("page.jpg")]))
+    response = client_for("worker").post(
+        "/api/v1/visits", multipart_visit(resident, [factories.jpeg(size=SMALL, color=RED), not_a_photo("page.jpg")])
+    )
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["photos"]
     assert not Visit.objects.exists()
@@ -456,13 +437,13 @@ def test_a_bad_photo_refuses_the_whole_visit(client_for, resident):
 
 
 def test_photos_sent_again_are_stored_once(client_for, demo_users, resident):
-    visit = record(demo_users["worker"], resident)
+    visit = factories.visit(actor=demo_users["worker"], resident=resident, ago=timedelta(0))
     client = client_for("worker")
     url = f"/api/v1/visits/{visit.pk}/photos"
-    first = client.post(url, {"photos": [jpeg()]})
+    first = client.post(url, {"photos": [factories.jpeg(size=SMALL, color=RED)]})
     assert first.status_code == 201
     assert len(first.json()["photos"]) == 1
-    again = client.post(url, {"photos": [jpeg()]})
+    again = client.post(url, {"photos": [factories.jpeg(size=SMALL, color=RED)]})
     assert again.status_code == 200
     assert again.json()["photos"] == first.json()["photos"]
     assert VisitPhoto.objects.filter(visit=visit).count() == 1
@@ -470,21 +451,35 @@ def test_photos_sent_again_are_stored_once(client_for, demo_users, resident):
 
 def test_a_bad_photo_or_one_too_many_stores_nothing(client_for, demo_users, resident, settings):
     settings.DAIBAN_PHOTOS_PER_VISIT = 2
-    visit = record(demo_users["worker"], resident, uploads=[jpeg()])
+    visit = factories.visit(
+        actor=demo_users["worker"], resident=resident, ago=timedelta(0), uploads=[factories.jpeg(size=SMALL, color=RED)]
+    )
     client = client_for("worker")
     url = f"/api/v1/visits/{visit.pk}/photos"
-    response = client.post(url, {"photos": [jpeg("new.jpg", (0, 200, 0)), not_a_photo()]})
+    response = client.post(
+        url, {"photos": [factories.jpeg(name="new.jpg", size=SMALL, color=(0, 200, 0)), not_a_photo()]}
+    )
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["photos"]
-    response = client.post(url, {"photos": [jpeg("b.jpg", (0, 200, 0)), jpeg("c.jpg", (0, 0, 200))]})
+    response = client.post(
+        url,
+        {
+            "photos": [
+                factories.jpeg(name="b.jpg", size=SMALL, color=(0, 200, 0)),
+                factories.jpeg(name="c.jpg", size=SMALL, color=(0, 0, 200)),
+            ]
+        },
+    )
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["photos"]
     assert VisitPhoto.objects.filter(visit=visit).count() == 1
 
 
 def test_photos_of_a_visit_outside_reach_are_404(client_for, demo_users, resident):
-    visit = record(demo_users["worker"], resident)
-    response = client_for("worker2").post(f"/api/v1/visits/{visit.pk}/photos", {"photos": [jpeg()]})
+    visit = factories.visit(actor=demo_users["worker"], resident=resident, ago=timedelta(0))
+    response = client_for("worker2").post(
+        f"/api/v1/visits/{visit.pk}/photos", {"photos": [factories.jpeg(size=SMALL, color=RED)]}
+    )
     assert response.status_code == 404
     assert not VisitPhoto.objects.exists()
 
@@ -494,9 +489,11 @@ def test_photos_of_a_visit_outside_reach_are_404(client_for, demo_users, residen
 
 def test_visits_of_a_resident_newest_first(client_for, demo_users, resident):
     worker = demo_users["worker"]
-    older = record(worker, resident, days_ago=2, uploads=[jpeg()])
-    newer = record(worker, resident, days_ago=1, outcome="not_home")
-    record(worker, make_resident(worker, name="另一位"))
+    older = factories.visit(
+        actor=worker, resident=resident, ago=timedelta(days=2), uploads=[factories.jpeg(size=SMALL, color=RED)]
+    )
+    newer = factories.visit(actor=worker, resident=resident, ago=timedelta(days=1), outcome="not_home")
+    factories.visit(actor=worker, resident=make_resident(worker, name="另一位"), ago=timedelta(0))
     data = client_for("worker").get("/api/v1/visits", {"resident": resident.pk}).json()
     assert data["count"] == 2
     assert [v["id"] for v in data["items"]] == [str(newer.pk), str(older.pk)]
@@ -505,12 +502,17 @@ def test_visits_of_a_resident_newest_first(client_for, demo_users, resident):
 
 
 def test_worker2_sees_none_of_workers_visits(client_for, demo_users, resident):
-    visit = record(demo_users["worker"], resident)
+    visit = factories.visit(actor=demo_users["worker"], resident=resident, ago=timedelta(0))
     client = client_for("worker2")
     assert client.get("/api/v1/visits", {"resident": resident.pk}).status_code == 404
     assert client.get("/api/v1/visits").json()["count"] == 0
     assert client.get(f"/api/v1/residents/{resident.pk}").status_code == 404
-    assert client.post(f"/api/v1/visits/{visit.pk}/photos", {"photos": [jpeg()]}).status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/visits/{visit.pk}/photos", {"photos": [factories.jpeg(size=SMALL, color=RED)]}
+        ).status_code
+        == 404
+    )
 
 
 # --- CSRF ------------------------------------------------------------------------------------
@@ -559,7 +561,7 @@ def test_resident_reads_have_fixed_query_counts(client_for, demo_users, resident
 def test_visit_reads_have_fixed_query_counts(client_for, demo_users, resident, django_assert_num_queries):
     worker = demo_users["worker"]
     client = client_for("worker")
-    record(worker, resident, uploads=[jpeg()])
+    factories.visit(actor=worker, resident=resident, ago=timedelta(0), uploads=[factories.jpeg(size=SMALL, color=RED)])
 
     def check():
         # session, user, scopes, resident, count, page (with workers), photos
@@ -570,7 +572,12 @@ def test_visit_reads_have_fixed_query_counts(client_for, demo_users, resident, d
 
     check()
     for i in range(30):
-        record(worker, resident, days_ago=i / 2 + 0.1, uploads=[jpeg(color=(i, 0, 0)), jpeg(color=(0, i, 0))])
+        factories.visit(
+            actor=worker,
+            resident=resident,
+            ago=timedelta(days=i / 2 + 0.1),
+            uploads=[factories.jpeg(size=SMALL, color=(i, 0, 0)), factories.jpeg(size=SMALL, color=(0, i, 0))],
+        )
     check()
     assert client.get("/api/v1/visits").json()["count"] == 31
 

@@ -12,7 +12,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
-from stdnum.cn import ric
 
 from grid.models import Area, Role, Scope, User
 from outreach.common import crypto
@@ -20,6 +19,7 @@ from outreach.models import AuditEvent, Resident, RosterImport
 from outreach.residents import services
 from outreach.residents.roster import services as roster
 from outreach.residents.validation import clean_national_id
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -63,11 +63,6 @@ FIELDS = [
 ]
 
 
-def national_id(born: str = "19450315", sequence: int = 1) -> str:
-    body = f"330782{born}{sequence:03d}"
-    return body + ric.calc_check_digit(body + "0")  # stdnum ignores the last character
-
-
 @pytest.fixture
 def grids():
     return {
@@ -84,7 +79,7 @@ def grids():
 def good_row(grids, sequence: int = 1, **changes) -> dict:
     values = {
         "name": f"居民{sequence}",
-        "national_id": national_id(sequence=sequence),
+        "national_id": factories.national_id(born="19450315", sequence=sequence),
         "phone": "13900000000",
         "address": f"绣湖路{sequence}号",
         "grid_code": grids["grid1"].code,
@@ -155,8 +150,10 @@ def id_message(value: str) -> str:
 
 def test_a_file_with_bad_rows_writes_nothing_and_reports_every_bad_row(client_for, grids):
     client = client_for("station")
-    wrong_check_digit = national_id(sequence=2)[:-1] + ("1" if national_id(sequence=2)[-1] != "1" else "2")
-    thirtieth_of_february = "33078219450230001" + ric.calc_check_digit("33078219450230001" + "0")
+    wrong_check_digit = factories.national_id(born="19450315", sequence=2)[:-1] + (
+        "1" if factories.national_id(born="19450315", sequence=2)[-1] != "1" else "2"
+    )
+    thirtieth_of_february = factories.with_check_digit("33078219450230001")
     rows = [
         good_row(grids, 1),  # row 2: fine
         good_row(grids, 2, national_id=wrong_check_digit),  # row 3
@@ -236,7 +233,9 @@ def test_a_file_with_bad_rows_writes_nothing_and_reports_every_bad_row(client_fo
 
 def test_a_good_workbook_writes_every_row_with_categories_and_protected_ids(client_for, grids):
     client = client_for("station")
-    id_with_x = next(n for n in (national_id("19400101", s) for s in range(1, 999)) if n.endswith("X"))
+    id_with_x = next(
+        n for n in (factories.national_id(born="19400101", sequence=s) for s in range(1, 999)) if n.endswith("X")
+    )
     rows = [
         good_row(grids, 1),
         # Lower-case x, as people type it; sex and birth date come from the ID.
@@ -273,7 +272,7 @@ def test_a_good_workbook_writes_every_row_with_categories_and_protected_ids(clie
     residents = {r.name: r for r in Resident.objects.filter(name__in=["居民1", "居民2", "居民3"])}
     assert len(residents) == 3
     first, second, third = residents["居民1"], residents["居民2"], residents["居民3"]
-    number = national_id(sequence=1)
+    number = factories.national_id(born="19450315", sequence=1)
     assert crypto.decrypt(first.national_id_cipher) == number
     assert first.national_id_digest == crypto.digest(number)
     assert first.national_id_masked == number[:6] + "********" + number[-4:]
@@ -309,7 +308,7 @@ def test_csv_in_utf8_with_bom_and_in_gb18030(client_for, grids, encoding):
     data = csv_file([good_row(grids, 1), good_row(grids, 2, categories="空巢老人,退役军人/优抚对象")], encoding)
     staged = staged_import(client, data, name="花名册.csv")
     # The staged file is encrypted at rest: no national ID in it reads in the clear.
-    assert national_id(sequence=1).encode() not in bytes(staged.content)
+    assert factories.national_id(born="19450315", sequence=1).encode() not in bytes(staged.content)
     assert roster.staged_file(staged) == data
     assert preview(client, staged).ok
     client.post(reverse("roster-commit", args=[staged.pk]))
@@ -384,14 +383,14 @@ def test_duplicate_ids_in_the_file_and_ids_already_registered(client_for, demo_u
         name="已登记",
         address="绣湖路1号",
         consent_basis="written",
-        national_id=national_id(sequence=50),
+        national_id=factories.national_id(born="19450315", sequence=50),
     )
     rows = [
         good_row(grids, 1),
-        good_row(grids, 2, national_id=national_id(sequence=1)),  # same as row 2
+        good_row(grids, 2, national_id=factories.national_id(born="19450315", sequence=1)),  # same as row 2
         good_row(grids, 3),
-        good_row(grids, 4, national_id=national_id(sequence=50)),  # registered already
-        good_row(grids, 5, national_id=national_id(sequence=1)),  # same as rows 2 and 3
+        good_row(grids, 4, national_id=factories.national_id(born="19450315", sequence=50)),  # registered already
+        good_row(grids, 5, national_id=factories.national_id(born="19450315", sequence=1)),  # same as rows 2 and 3
     ]
     found = errors_by_row(preview(client, staged_import(client, xlsx(rows))))
     assert sorted(found) == [2, 3, 5, 6]
@@ -402,7 +401,7 @@ def test_duplicate_ids_in_the_file_and_ids_already_registered(client_for, demo_u
 
 def test_an_id_mangled_by_excel_into_a_number_gets_a_hint(client_for, grids):
     client = client_for("station")
-    number = national_id(sequence=7)
+    number = factories.national_id(born="19450315", sequence=7)
     rows = [good_row(grids, 1, national_id=float(number)), good_row(grids, 2, national_id="3.30782E+17")]
     found = errors_by_row(preview(client, staged_import(client, xlsx(rows))))
     assert found[2] == found[3] and found[2][0][0] == "身份证号"
@@ -418,7 +417,7 @@ def test_commit_checks_again_and_writes_nothing_when_an_id_was_registered_meanwh
         name="抢先登记",
         address="绣湖路2号",
         consent_basis="written",
-        national_id=national_id(sequence=2),
+        national_id=factories.national_id(born="19450315", sequence=2),
     )
     before = Resident.objects.count()
     response = client.post(reverse("roster-commit", args=[staged.pk]))
@@ -555,7 +554,7 @@ def rows_for_query_count(grids, count: int, start: int) -> list[dict]:
             grids,
             start + i,
             grid_code=grids["grid1" if i % 2 else "grid2"].code,
-            national_id=national_id(born=f"19{40 + i % 50:02d}0{1 + i % 9}1{i % 9}", sequence=start + i),
+            national_id=factories.national_id(born=f"19{40 + i % 50:02d}0{1 + i % 9}1{i % 9}", sequence=start + i),
         )
         for i in range(count)
     ]
@@ -682,4 +681,9 @@ def test_a_server_error_during_the_commit_mails_no_national_id(client_for, grids
     assert not Resident.objects.filter(name__startswith="居民").exists()
     reports = error_reports()
     assert len(reports) == 3 and all("boom" in report for report in reports)
-    assert not [report for report in reports if national_id(sequence=1) in report or national_id(sequence=2) in report]
+    assert not [
+        report
+        for report in reports
+        if factories.national_id(born="19450315", sequence=1) in report
+        or factories.national_id(born="19450315", sequence=2) in report
+    ]

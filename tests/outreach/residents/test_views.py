@@ -11,12 +11,7 @@ from outreach.models import AuditEvent, Resident, Visit, VisitPhoto
 from outreach.residents import services
 from tests import factories
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 @pytest.fixture
@@ -24,25 +19,16 @@ def residents(demo_users):
     """worker's grid: overdue (registered 10 days ago, never visited), due today, due in
     3 days, not due; worker2's grid: one overdue."""
     admin, worker = demo_users["admin"], demo_users["worker"]
-    overdue = factories.resident(admin, name="王阿婆", registered_days_ago=10, national_id=factories.national_id())
-    today = factories.resident(admin, name="李大伯", care_level="A")
-    soon = factories.resident(admin, name="赵奶奶", care_level="A")
-    later = factories.resident(admin, name="钱爷爷", care_level="C")
+    overdue = factories.resident(
+        actor=admin, name="王阿婆", registered_days_ago=10, national_id=factories.national_id()
+    )
+    today = factories.resident(actor=admin, name="李大伯", care_level="A")
+    soon = factories.resident(actor=admin, name="赵奶奶", care_level="A")
+    later = factories.resident(actor=admin, name="钱爷爷", care_level="C")
     now = timezone.now()
     for resident, days_ago in [(today, 7), (soon, 4), (later, 1)]:
-        services.visit_record(
-            actor=worker,
-            resident=resident,
-            visit_id=uuid.uuid4(),
-            data=services.VisitInput(
-                visited_at=now - timedelta(days=days_ago),
-                outcome="met",
-                lat=resident.home_lat,
-                lng=resident.home_lng,
-                accuracy_m=10,
-            ),
-        )
-    other = factories.resident(admin, grid_name="绣湖社区第2网格", name="孙老汉", registered_days_ago=3)
+        factories.visit(actor=worker, resident=resident, at=now - timedelta(days=days_ago))
+    other = factories.resident(actor=admin, grid_name="绣湖社区第2网格", name="孙老汉", registered_days_ago=3)
     return {"overdue": overdue, "today": today, "soon": soon, "later": later, "other": other}
 
 
@@ -50,19 +36,9 @@ def grow(admin, count: int):
     """More residents with visits and photos in worker's grid (all due), to show that
     query counts do not grow with data."""
     for i in range(count):
-        r = factories.resident(admin, name=f"加{i}", registered_days_ago=40, care_level="A")
-        services.visit_record(
-            actor=admin,
-            resident=r,
-            visit_id=uuid.uuid4(),
-            uploads=[factories.jpeg()],
-            data=services.VisitInput(
-                visited_at=timezone.now() - timedelta(days=20),
-                outcome="met",
-                lat=r.home_lat,
-                lng=r.home_lng,
-                accuracy_m=5,
-            ),
+        r = factories.resident(actor=admin, name=f"加{i}", registered_days_ago=40, care_level="A")
+        factories.visit(
+            actor=admin, resident=r, at=timezone.now() - timedelta(days=20), accuracy_m=5, uploads=[factories.jpeg()]
         )
 
 
@@ -133,14 +109,13 @@ def test_resident_list_query_count(client_for, residents, demo_users, django_ass
 
 def test_resident_page_shows_masked_id_and_history(client_for, residents, demo_users, django_assert_num_queries):
     r = residents["overdue"]
-    services.visit_record(
+    factories.visit(
         actor=demo_users["worker"],
         resident=r,
-        visit_id=uuid.uuid4(),
+        at=timezone.now(),
+        outcome="not_home",
+        accuracy_m=8,
         uploads=[factories.jpeg()],
-        data=services.VisitInput(
-            visited_at=timezone.now(), outcome="not_home", lat=r.home_lat, lng=r.home_lng, accuracy_m=8
-        ),
     )
     client = client_for("worker")
     html = client.get(reverse("resident-detail", args=[r.pk])).content.decode()
@@ -152,14 +127,8 @@ def test_resident_page_shows_masked_id_and_history(client_for, residents, demo_u
     with django_assert_num_queries(9):
         client.get(reverse("resident-detail", args=[r.pk]))
     for _ in range(5):
-        services.visit_record(
-            actor=demo_users["worker"],
-            resident=r,
-            visit_id=uuid.uuid4(),
-            uploads=[factories.jpeg()],
-            data=services.VisitInput(
-                visited_at=timezone.now(), outcome="met", lat=r.home_lat, lng=r.home_lng, accuracy_m=8
-            ),
+        factories.visit(
+            actor=demo_users["worker"], resident=r, at=timezone.now(), accuracy_m=8, uploads=[factories.jpeg()]
         )
     with django_assert_num_queries(9):
         client.get(reverse("resident-detail", args=[r.pk]))
@@ -177,14 +146,8 @@ def test_reveal_national_id_is_audited(client_for, residents):
 
 def test_worker2_gets_404_on_everything_of_worker(client_for, residents, demo_users):
     r = residents["overdue"]
-    visit, _ = services.visit_record(
-        actor=demo_users["worker"],
-        resident=r,
-        visit_id=uuid.uuid4(),
-        uploads=[factories.jpeg()],
-        data=services.VisitInput(
-            visited_at=timezone.now(), outcome="met", lat=r.home_lat, lng=r.home_lng, accuracy_m=8
-        ),
+    visit = factories.visit(
+        actor=demo_users["worker"], resident=r, at=timezone.now(), accuracy_m=8, uploads=[factories.jpeg()]
     )
     photo = visit.photos.get()
     client = client_for("worker2")
@@ -206,14 +169,8 @@ def test_worker2_gets_404_on_everything_of_worker(client_for, residents, demo_us
 
 def test_photos_are_served_only_through_the_checked_view(client_for, residents, demo_users, settings):
     r = residents["overdue"]
-    visit, _ = services.visit_record(
-        actor=demo_users["worker"],
-        resident=r,
-        visit_id=uuid.uuid4(),
-        uploads=[factories.jpeg()],
-        data=services.VisitInput(
-            visited_at=timezone.now(), outcome="met", lat=r.home_lat, lng=r.home_lng, accuracy_m=8
-        ),
+    visit = factories.visit(
+        actor=demo_users["worker"], resident=r, at=timezone.now(), accuracy_m=8, uploads=[factories.jpeg()]
     )
     photo = visit.photos.get()
     response = client_for("street").get(reverse("photo", args=[photo.pk]))
@@ -289,14 +246,7 @@ def test_visit_form_errors_write_nothing(client_for, residents):
 
 def test_visit_correction_by_author_within_a_day(client_for, residents, demo_users):
     r = residents["overdue"]
-    visit, _ = services.visit_record(
-        actor=demo_users["worker"],
-        resident=r,
-        visit_id=uuid.uuid4(),
-        data=services.VisitInput(
-            visited_at=timezone.now(), outcome="met", lat=r.home_lat, lng=r.home_lng, accuracy_m=8
-        ),
-    )
+    visit = factories.visit(actor=demo_users["worker"], resident=r, at=timezone.now(), accuracy_m=8)
     response = client_for("worker").post(
         reverse("visit-correct", args=[visit.pk]), {"outcome": "not_home", "reason": "记错了，老人不在家"}
     )
@@ -315,7 +265,7 @@ def test_visit_correction_by_author_within_a_day(client_for, residents, demo_use
 
 def test_register_resident_and_refuse_a_duplicate_id(client_for):
     client = client_for("station")
-    nid = factories.national_id("19380506", male=False)
+    nid = factories.national_id(born="19380506", male=False)
     data = {
         "name": "周阿姨",
         "national_id": nid,
@@ -421,7 +371,7 @@ def test_a_paired_grid_is_no_place_to_register_a_resident(client_for, paired_gri
 
 
 def test_a_resident_cannot_be_moved_into_a_paired_grid(client_for, demo_users, paired_grid):
-    resident = factories.resident(demo_users["admin"], name="搬不走")
+    resident = factories.resident(actor=demo_users["admin"], name="搬不走")
     client = client_for("secretary")
     data = {
         k: v
@@ -440,8 +390,8 @@ def test_a_typed_national_id_never_reaches_an_error_report(
 ):
     """The national ID typed into the form must show as stars in the POST data and in the
     local variables of the view and the services below it."""
-    resident = factories.resident(demo_users["admin"], name="报错")
-    nid = factories.national_id("19400101")
+    resident = factories.resident(actor=demo_users["admin"], name="报错")
+    nid = factories.national_id(born="19400101")
 
     def broken(**kwargs):
         raise RuntimeError("boom")
