@@ -307,7 +307,7 @@ def activity_for_branch_or_404(*, branch: JointBranch, pk: UUID) -> BranchActivi
     return activity
 
 
-def activity_photo_for_user_or_404(user, pk) -> BranchActivityPhoto:
+def activity_photo_for_user_or_404(user: User, pk: UUID) -> BranchActivityPhoto:
     """An activity photo, for someone who may see the activity's branch."""
     photo = (
         BranchActivityPhoto.objects.filter(activity__branch__in=branches_visible_to(user=user)).filter(pk=pk).first()

@@ -26,6 +26,7 @@ class _JsonOrFormModel(BodyModel):
         # reported as "outcome", not "payload.outcome".
         name = cls.__read_from_single_attr__
         schema = cls.model_fields[name].annotation
+        assert schema is not None  # JsonOrForm's parameter is annotated with its schema
         value = schema.model_validate(cls._read(request, api, schema), context={"request": request})
         return cls.model_construct(**{name: value})
 
@@ -43,7 +44,7 @@ class _JsonOrFormModel(BodyModel):
             raise HttpError(400, _("The request body is not valid JSON.")) from None
 
 
-class JsonOrForm(Param):
+class JsonOrForm(Param):  # type: ignore[misc]  # FieldInfo is final to pydantic; ninja subclasses it too
     """A body parameter sent as JSON, or as form fields when the request is multipart
     (a phone sending a visit and its photos in one request)."""
 

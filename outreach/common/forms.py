@@ -1,10 +1,17 @@
 """What the forms of every feature share: a service's errors shown on the form, and the
 date widget."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm  # what the mixin is mixed into
+else:
+    _FormBase = object
 
-class ServiceErrorsMixin:
+
+class ServiceErrorsMixin(_FormBase):
     """Puts a service's ValidationError on the form: each message on its field, or on the
     form when the field is not on it. ``service_error_fields`` sends a service field's
     messages to another form field (None: to the form)."""

@@ -121,7 +121,7 @@ def _rows(table: Table) -> list[list]:
 def workbook_bytes(tables: Iterable[Table]) -> bytes:
     """One sheet per table: header row bold and frozen, typed and formatted cells."""
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.active)  # type: ignore[arg-type]  # a new workbook opens on one worksheet
     taken: set[str] = set()
     header_fill = PatternFill("solid", fgColor=HEADER_FILL)
     for table in tables:

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from grid.models import Department, ServicePoint
 from outreach.common.forms import DATE_WIDGET, ServiceErrorsMixin
 from outreach.common.limits import max_length
 from outreach.complaints import services
@@ -15,7 +16,7 @@ class ServiceChoiceField(forms.ModelChoiceField):
 
 
 class ComplaintForm(ServiceErrorsMixin, forms.Form):
-    point = forms.ModelChoiceField(
+    point: "forms.ModelChoiceField[ServicePoint]" = forms.ModelChoiceField(
         label=gettext_lazy("Registered at"),
         queryset=None,
         empty_label=None,
@@ -39,7 +40,7 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
         empty_label=gettext_lazy("— none or not listed —"),
         help_text=gettext_lazy("Optional. With the department left empty, the service's department is used."),
     )
-    department = forms.ModelChoiceField(
+    department: "forms.ModelChoiceField[Department]" = forms.ModelChoiceField(
         label=gettext_lazy("Department"),
         queryset=None,
         required=False,

@@ -27,7 +27,7 @@ class Tab:
     ALL = (OPEN, OVERDUE, CLOSED)
 
 
-def complaints_visible_to(*, user) -> QuerySet[Complaint]:
+def complaints_visible_to(*, user: User) -> QuerySet[Complaint]:
     """Complaints registered at street centres under the user's areas, and complaints
     assigned to the user's joint branches. A grid worker's or a station's subtree holds
     no street centre, but the role check keeps them out without relying on that."""

@@ -1,6 +1,8 @@
 """Reads of errands, online orders and complaints, cut to the user's reach."""
 
+from collections.abc import Iterable
 from datetime import date
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db.models import Q, QuerySet, Sum
@@ -12,6 +14,9 @@ from grid.access import reach_of
 from grid.models import Role, Scope, User
 from outreach.common import due
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Resident, ServiceType
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 ERRAND_RELATED = [
     "resident",
@@ -39,7 +44,7 @@ def errand_for_user_or_404(user: User, pk: UUID) -> Errand:
     return get_object_or_404(errands_visible_to(user=user).select_related(*ERRAND_RELATED), pk=pk)
 
 
-def receipt_photo_for_user_or_404(user, pk) -> ErrandPhoto:
+def receipt_photo_for_user_or_404(user: User, pk: UUID) -> ErrandPhoto:
     """A receipt photo, for someone who may see its errand."""
     photo = ErrandPhoto.objects.filter(pk=pk, errand__in=errands_visible_to(user=user)).first()
     if photo is None:
@@ -101,7 +106,7 @@ def service_types_offered() -> QuerySet[ServiceType]:
 # in these roles, and the secretary and members of the joint branch holding it.
 ASSIGNABLE_AREA_ROLES = (Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL)
 # Each person is offered once, under their lowest tier: assigning moves the errand there.
-ROLE_ORDER = {
+ROLE_ORDER: dict[str, int] = {
     role: rank
     for rank, role in enumerate([Role.GRID_WORKER, Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_SECRETARY])
 }
@@ -129,7 +134,7 @@ def assignable_scopes(*, errands: list[Errand]) -> dict:
     for errand in errands:
         codes, seen, chosen = codes_of[errand.pk], set(), []
         for scope in scopes:
-            fits = (scope.area_id and scope.area.code in codes and scope.role in ASSIGNABLE_AREA_ROLES) or (
+            fits = (scope.area is not None and scope.area.code in codes and scope.role in ASSIGNABLE_AREA_ROLES) or (
                 scope.branch_id and scope.branch_id == errand.holder_branch_id
             )
             if fits and scope.user_id not in seen:
@@ -139,7 +144,7 @@ def assignable_scopes(*, errands: list[Errand]) -> dict:
     return result
 
 
-def assignable_scope(*, errand: Errand, user_id) -> Scope | None:
+def assignable_scope(*, errand: Errand, user_id: int) -> Scope | None:
     """The scope under which this person may be given the errand, or None if they may not."""
     return next((s for s in assignable_scopes(errands=[errand]).get(errand.pk, []) if s.user_id == user_id), None)
 
@@ -158,7 +163,7 @@ def trips_saved_by(*, resident: Resident) -> int:
 
 
 # The buttons: what each next action is called, and the words it needs from the user.
-_BUTTONS = {
+_BUTTONS: dict[str, tuple["StrPromise", str | None, "StrPromise | None"]] = {
     ErrandEvent.Action.ACCEPT: (gettext_lazy("Accept"), None, None),
     ErrandEvent.Action.START: (gettext_lazy("Start handling"), None, None),
     ErrandEvent.Action.RESUME: (gettext_lazy("Materials are in: resume"), None, None),
@@ -177,7 +182,7 @@ _BUTTONS = {
 }
 
 
-def action_buttons(actions) -> list[dict]:
+def action_buttons(actions: Iterable[str]) -> list[dict]:
     """The next actions as the errand page and the phone's kept Today show them: the
     button's words, and the field and question of the words it needs (or none)."""
     return [

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from grid.access import reach_of
 from grid.models import Area, JointBranch, Role, ServicePoint, ServiceWindow, User
 from outreach.common import due
+from outreach.common.limits import max_length
 from outreach.errands.notifications import services as notify
 from outreach.errands.selectors import assignable_scope
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, Resident, ServiceType, TripsSaved, Visit
@@ -44,7 +45,7 @@ TRANSITIONS: dict[str, tuple[set[str], str]] = {
 }
 
 # The longest reason for cancelling: the errand keeps it in a field of this size.
-REASON_MAX_LENGTH = Errand._meta.get_field("cancel_reason").max_length
+REASON_MAX_LENGTH = max_length(Errand, "cancel_reason")
 # The longest note a step of an errand's timeline keeps (assigning, escalating,
 # returning for materials, completing, delivering…), whichever door it comes through.
 # 2,000 characters: what the API has always accepted, so nothing integrations already
@@ -137,7 +138,7 @@ def clean_note(note: str) -> str:
     return note
 
 
-def _digest(**fields) -> str:
+def _digest(**fields: object) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -452,7 +453,7 @@ def errand_deliver(
 ) -> Errand:
     """Record how the result went back to the resident, their satisfaction and the
     receipt photo, and add the trips saved to the resident's ledger."""
-    errors = {}
+    errors: dict[str, str | list[str]] = {}
     if via not in Errand.Delivery.values:
         errors["via"] = _("Say how the result went back to the resident.")
     if satisfaction is not None and not 1 <= int(satisfaction) <= 5:

@@ -9,13 +9,15 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 
 from outreach.photos.models import StoredPhoto
 from outreach.photos.pipeline import CleanPhoto, clean_photo, delete_stored, read_upload, store_photo
 
 
-class PhotoUploads:
+class PhotoUploads[P: StoredPhoto]:
     """Photos on their way to one kind of owner: cleaned when made, before the writer's
     transaction opens; written and attached inside it; their files deleted again if it
     fails. ``too_many`` is the message for one photo over the limit, with ``%(n)d``.
@@ -28,7 +30,7 @@ class PhotoUploads:
             photos.attach(visit)
     """
 
-    def __init__(self, model: type[StoredPhoto], uploads: Iterable, *, too_many: str) -> None:
+    def __init__(self, model: type[P], uploads: Iterable[UploadedFile], *, too_many: str) -> None:
         self.model = model
         self.too_many = too_many
         self.photos = photos_clean(list(uploads), too_many=too_many)
@@ -47,17 +49,19 @@ class PhotoUploads:
             delete_stored(self._written)
             raise
 
-    def attach(self, owner) -> None:
+    def attach(self, owner: Model) -> None:
         """Attach every photo to a new owner (one that has no photos yet)."""
         for photo in self.photos:
             self._written.extend(photo_save(self.model, owner, photo))
 
-    def add(self, owner) -> int:
+    def add(self, owner: Model) -> int:
         """Attach the photos ``owner`` does not have yet, keeping to the limit together
         with those it has; returns how many were new. The caller holds a lock on the
         owner, so two uploads to it take turns."""
         known = set(
-            self.model.objects.filter(**{self.model.owner_field: owner}).values_list("upload_digest", flat=True)
+            self.model._default_manager.filter(**{self.model.owner_field: owner}).values_list(
+                "upload_digest", flat=True
+            )
         )
         fresh = [photo for photo in self.photos if photo.upload_digest not in known]
         if len(known) + len(fresh) > settings.DAIBAN_PHOTOS_PER_VISIT:
@@ -73,7 +77,7 @@ class PhotoUploads:
         return created
 
 
-def photos_clean(uploads: list, *, too_many: str) -> list[CleanPhoto]:
+def photos_clean(uploads: list[UploadedFile], *, too_many: str) -> list[CleanPhoto]:
     """Every upload through the pipeline: one bad photo rejects them all. The same
     picture picked twice is kept once."""
     if len(uploads) > settings.DAIBAN_PHOTOS_PER_VISIT:
@@ -82,11 +86,11 @@ def photos_clean(uploads: list, *, too_many: str) -> list[CleanPhoto]:
     return list({photo.upload_digest: photo for photo in photos}.values())
 
 
-def photo_save(model: type[StoredPhoto], owner, photo: CleanPhoto) -> list[str]:
+def photo_save[P: StoredPhoto](model: type[P], owner: Model, photo: CleanPhoto) -> list[str]:
     """Write one photo's files and its row; returns the file names."""
     image_name, thumb_name = store_photo(photo)
     try:
-        model.objects.create(
+        model._default_manager.create(
             **{model.owner_field: owner},
             image=image_name,
             thumbnail=thumb_name,

@@ -105,7 +105,7 @@ def period_for(
         errors["start"] = [START_MISSING]
     if end is None:
         errors["end"] = [END_MISSING]
-    if not errors:
+    if start is not None and end is not None:  # no errors yet
         if start > today:
             errors["start"] = [START_IN_FUTURE]
         elif end < start:
@@ -114,6 +114,7 @@ def period_for(
             errors["end"] = [PERIOD_TOO_LONG % {"days": PERIOD_MAX_DAYS}]
     if errors:
         raise ValidationError(errors)
+    assert start is not None and end is not None
     return Period(kind, start, end, today)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -370,11 +371,11 @@ def _location_check(resident: Resident, lat: float | None, lng: float | None) ->
 
 def visit_record(
     *,
-    actor,
+    actor: User,
     resident: Resident,
-    visit_id,
+    visit_id: UUID,
     data: VisitInput,
-    uploads=(),
+    uploads: Iterable[UploadedFile] = (),
     address_ip: str | None = None,
     timed_by_server: bool = False,
 ) -> tuple[Visit, bool]:
@@ -435,13 +436,13 @@ def visit_record(
     return visit, True
 
 
-def _resent_form(existing: Visit, resident: Resident, actor, timed_by_server: bool) -> bool:
+def _resent_form(existing: Visit, resident: Resident, actor: User, timed_by_server: bool) -> bool:
     """A web form sent twice (double tap, browser retry) carries the same id but a later
     server time: it is the same visit when the same worker sent it for the same resident."""
     return timed_by_server and existing.resident_id == resident.pk and existing.worker_id == actor.pk
 
 
-def _replayed(existing: Visit, resident: Resident, digest: str, *, actor, timed_by_server: bool = False) -> Visit:
+def _replayed(existing: Visit, resident: Resident, digest: str, *, actor: User, timed_by_server: bool = False) -> Visit:
     """The replay rule of visits, for every door: a phone's resend is the stored visit
     when it says the same (resident and content, time included); a web form's resend
     when ``_resent_form`` says so. Anything else under a used id is a Conflict."""

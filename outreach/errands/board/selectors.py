@@ -3,14 +3,17 @@ board's filters and tabs, the filter options with their counts, and who each err
 be given to."""
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
+from typing import Any
+from uuid import UUID
 
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from grid.models import Scope
+from grid.models import Scope, User
 from outreach.common import due
 from outreach.errands.selectors import assignable_scopes, errands_list, errands_visible_to
 from outreach.errands.services import OPEN_STATES, may_act, next_actions
@@ -52,7 +55,7 @@ class BoardRow:
     conflict: bool = False
 
 
-def errand_detail_url(errand_id) -> str | None:
+def errand_detail_url(errand_id: UUID) -> str | None:
     """The errand page, once its URL exists (it is written alongside the board)."""
     try:
         return reverse("errand-detail", args=[errand_id])
@@ -61,7 +64,7 @@ def errand_detail_url(errand_id) -> str | None:
 
 
 def board_open_errands(
-    *, user, today, service: int | None = None, state: str = "", holder: str = "", assignee: str = ""
+    *, user: User, today: date, service: int | None = None, state: str = "", holder: str = "", assignee: str = ""
 ) -> QuerySet[Errand]:
     """The open errands of the user's scope under the board's filters, most urgent first."""
     return errands_list(user=user, today=today, state=state, service=service, holder=holder, assignee=assignee).filter(
@@ -69,7 +72,7 @@ def board_open_errands(
     )
 
 
-def board_errands(*, user, today, tab: str = Tab.UNASSIGNED, **filters) -> QuerySet[Errand]:
+def board_errands(*, user: User, today: date, tab: str = Tab.UNASSIGNED, **filters: Any) -> QuerySet[Errand]:
     """The errands on one tab of the board (grouped by assignee on that tab)."""
     errands = board_open_errands(user=user, today=today, **filters)
     if tab == Tab.UNASSIGNED:
@@ -87,7 +90,7 @@ def board_errands(*, user, today, tab: str = Tab.UNASSIGNED, **filters) -> Query
     return errands
 
 
-def board_tab_counts(*, user, today, **filters) -> dict[str, int]:
+def board_tab_counts(*, user: User, today: date, **filters: Any) -> dict[str, int]:
     """How many errands each tab holds under the current filters: one query."""
     counts = board_open_errands(user=user, today=today, **filters).aggregate(
         open=Count("pk"),
@@ -102,7 +105,7 @@ def board_tab_counts(*, user, today, **filters) -> dict[str, int]:
     }
 
 
-def board_facets(*, user) -> dict[str, list[dict]]:
+def board_facets(*, user: User) -> dict[str, list[dict]]:
     """Who holds and who is assigned the open errands in the user's scope (whatever the
     filters), with counts: the options of the holder and assignee filters. One query."""
     groups = (
@@ -138,7 +141,7 @@ def board_facets(*, user) -> dict[str, list[dict]]:
     }
 
 
-def board_rows(*, user, errands: list[Errand], today) -> list[BoardRow]:
+def board_rows(*, user: User, errands: list[Errand], today: date) -> list[BoardRow]:
     candidates = assignable_scopes(errands=errands)
     rows = []
     for errand in errands:

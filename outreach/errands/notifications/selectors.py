@@ -4,18 +4,19 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
+from grid.models import User
 from outreach.models import Notification
 
 
-def notifications_of(*, user) -> QuerySet[Notification]:
+def notifications_of(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
-def unread_count(*, user) -> int:
+def unread_count(*, user: User) -> int:
     return notifications_of(user=user).filter(read_at__isnull=True).count()
 
 
-def notification_for_user_or_404(user, pk) -> Notification:
+def notification_for_user_or_404(user: User, pk: int) -> Notification:
     return get_object_or_404(notifications_of(user=user), pk=pk)
 
 

@@ -101,5 +101,5 @@ def notification_mark_read(*, notification: Notification) -> None:
         notification.save(update_fields=["read_at"])
 
 
-def notifications_mark_all_read(*, user) -> int:
+def notifications_mark_all_read(*, user: User) -> int:
     return notifications_of(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())

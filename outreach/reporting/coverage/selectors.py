@@ -404,7 +404,7 @@ def sort_rows(rows: list[tuple[Area, Figures]], sort: str = DEFAULT_SORT) -> lis
 # --- Residents: who was missed -----------------------------------------------------------
 
 
-def missed_in_reach(*, user, place: Place, by_part: dict[int, Figures]) -> int:
+def missed_in_reach(*, user: User, place: Place, by_part: dict[int, Figures]) -> int:
     """How many of the place's missed residents ``missed_residents`` will list for the
     user, read off the figures already computed (no query): the missed of the parts
     inside the user's area scopes — where, and only where, they see residents."""

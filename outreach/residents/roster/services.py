@@ -960,7 +960,7 @@ class RosterAlreadyImported(Exception):
         self.message = str(self)
 
 
-def roster_import_for_user_or_404(user, pk) -> RosterImport:
+def roster_import_for_user_or_404(user: User, pk: int) -> RosterImport:
     """A staged import, for its uploader only (other admins included get 404), and only
     while they hold a role that may import."""
     if not reach_of(user).may_import_rosters():
@@ -1098,12 +1098,12 @@ def template_workbook(*, grids: Iterable[Area]) -> bytes:
             spreadsheets.Column(_("Grid"), width=24),
             spreadsheets.Column(_("Community"), width=20),
         ],
-        rows=[[grid.code, grid.name, grid.parent.name if grid.parent_id else ""] for grid in grids],
+        rows=[[grid.code, grid.name, grid.parent.name if grid.parent is not None else ""] for grid in grids],
     )
     return spreadsheets.workbook_bytes([roster, notes, codes])
 
 
-def _example_value(column: Column, value: str):
+def _example_value(column: Column, value: str) -> date | str | None:
     if column.date and value:
         return date.fromisoformat(value)
     return value or None
