@@ -145,6 +145,10 @@ def test_escalate_then_the_station_assigns_it_back(client_for, resident, demo_us
     station = client_for("station")
     page = station.get(reverse("errand-detail", args=[errand.pk]))
     assert demo_users["worker"] in [p["user"] for p in page.context["assignable"]]
+    # Nobody holds it: the list asks for a choice instead of offering its first person,
+    # so a tap on 指派 never gives it to someone by accident.
+    select = page.content.decode().split('<select id="assignee"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="">请选择人员</option>' in select and " selected" not in select
     response = station.post(
         reverse("errand-assign", args=[errand.pk]),
         {"assignee": demo_users["worker"].pk, "version": errand.version, "note": "盖好章了，你去办"},
