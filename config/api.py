@@ -8,9 +8,28 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.operation import Operation
 from ninja.security import SessionAuth
 
-api = NinjaAPI(
+
+class DaibanAPI(NinjaAPI):
+    """Operation ids are part of the API (generated clients name their methods after
+    them), so they must not follow the code around: each router's prefix is fixed here,
+    as the ids were first published."""
+
+    OPERATION_ID_PREFIXES = {
+        "grid.api": "grid_api",
+        "outreach.residents.api": "outreach_api",
+        "outreach.errands.api": "outreach_errand_api",
+        "outreach.branches.api": "outreach_branch_api",
+    }
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        module = operation.view_func.__module__
+        return f"{self.OPERATION_ID_PREFIXES[module]}_{operation.view_func.__name__}"
+
+
+api = DaibanAPI(
     title="Daiban API",
     version="1",
     description="Red proxy service (红色代办): territory, service network, residents, visits, errands.",
