@@ -9,7 +9,7 @@ from grid.models import User
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     # Every database test starts from the demo city (rolled back after each test);
-    # browser tests, which flush the database, seed it again themselves.
+    # browser tests share it too (their live server answers inside each test's transaction).
     with django_db_blocker.unblock():
         seed_territory()
 

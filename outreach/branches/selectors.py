@@ -32,6 +32,7 @@ from outreach.complaints.selectors import complaints_list, complaints_visible_to
 from outreach.errands.selectors import errands_list, errands_visible_to
 from outreach.errands.services import OPEN_STATES
 from outreach.models import BranchActivity, BranchActivityPhoto, BranchActivityPoint, Complaint, Errand, ErrandEvent
+from outreach.reporting import periods
 
 HELD = BranchActivity.Status.HELD
 PLANNED = BranchActivity.Status.PLANNED
@@ -364,8 +365,7 @@ def queue_counts(*, user: User, branch: JointBranch, today: date) -> QueueCounts
 
 def month_bounds(month: date) -> tuple[date, date]:
     start = month.replace(day=1)
-    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return start, end
+    return start, periods.month_end(start)
 
 
 @dataclass(frozen=True)

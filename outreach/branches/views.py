@@ -41,8 +41,6 @@ QUEUE_PER_PAGE = 30
 POINTS_PER_PAGE = 25  # neglected points first, so the first page is the one to act on
 
 
-# --- forms: they parse and show errors; the services decide and write ------------------------
-
 # --- helpers -------------------------------------------------------------------------------------
 
 

@@ -26,9 +26,6 @@ COMPLAINTS_PER_PAGE = 30
 TAB_LABELS = {Tab.OPEN: gettext_lazy("Open"), Tab.OVERDUE: gettext_lazy("Overdue"), Tab.CLOSED: gettext_lazy("Closed")}
 
 
-# --- forms: they parse and show errors; the services decide and write -----------------
-
-
 # --- views ------------------------------------------------------------------------------
 
 

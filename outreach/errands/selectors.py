@@ -115,9 +115,9 @@ ROLE_ORDER: dict[str, int] = {
 def assignable_scopes(*, errands: list[Errand]) -> dict:
     """Who each errand may be given to, for many errands in one query: errand id → the
     scopes of the active people serving its resident's grid, community or town, and of
-    the members of the branch holding it; one scope per person, lowest tier first. The
-    one rule behind the errand page, the board, the branch queue, the API and
-    ``errand_assign``. Needs ``resident__grid`` loaded."""
+    the members of the branch holding it; one scope per person (the holding branch's,
+    else their lowest tier), lowest tier first. The one rule behind the errand page, the
+    board, the branch queue, the API and ``errand_assign``. Needs ``resident__grid``."""
     codes_of = {e.pk: {*e.resident.grid.ancestor_codes[1:], e.resident.grid.code} for e in errands}
     all_codes = set().union(*codes_of.values()) if errands else set()
     branch_ids = {e.holder_branch_id for e in errands if e.holder_branch_id}
@@ -132,15 +132,18 @@ def assignable_scopes(*, errands: list[Errand]) -> dict:
     )
     result = {}
     for errand in errands:
-        codes, seen, chosen = codes_of[errand.pk], set(), []
+        codes, chosen_of = codes_of[errand.pk], {}
         for scope in scopes:
-            fits = (scope.area is not None and scope.area.code in codes and scope.role in ASSIGNABLE_AREA_ROLES) or (
-                scope.branch_id and scope.branch_id == errand.holder_branch_id
+            in_holder = bool(scope.branch_id) and scope.branch_id == errand.holder_branch_id
+            fits = in_holder or (
+                scope.area is not None and scope.area.code in codes and scope.role in ASSIGNABLE_AREA_ROLES
             )
-            if fits and scope.user_id not in seen:
-                seen.add(scope.user_id)
-                chosen.append(scope)
-        result[errand.pk] = chosen
+            # A branch's errand stays with the branch when it goes to one of its people,
+            # even one who also serves the resident's area.
+            if fits and (scope.user_id not in chosen_of or in_holder):
+                chosen_of[scope.user_id] = scope
+        chosen = set(map(id, chosen_of.values()))
+        result[errand.pk] = [scope for scope in scopes if id(scope) in chosen]
     return result
 
 

@@ -464,7 +464,7 @@ def errand_deliver(
         errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
-    photos = PhotoUploads(ErrandPhoto, uploads, too_many=_("A visit can have at most %(n)d photos."))
+    photos = PhotoUploads(ErrandPhoto, uploads, too_many=_("A delivery can have at most %(n)d receipt photos."))
     with photos.cleanup_on_failure(), transaction.atomic():
         current = _locked(errand, expected_version, actor)
         _check_transition(current, Action.DELIVER)

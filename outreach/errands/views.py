@@ -1,8 +1,6 @@
 """Screens of one errand: creating it, its page with the timeline and the next actions
 as big buttons, the materials checklist, assignment, delivery and receipt photos."""
 
-from typing import TYPE_CHECKING
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,9 +19,6 @@ from outreach.models import Errand, ErrandEvent
 from outreach.photos.pipeline import PhotoRejected
 from outreach.residents import selectors
 
-if TYPE_CHECKING:
-    pass
-
 Action = ErrandEvent.Action
 
 
@@ -31,6 +26,7 @@ def _page_context(request, errand, **extra) -> dict:
     today = timezone.localdate()
     may_act = errand_services.may_act(request.user, errand)
     actions = errand_services.next_actions(errand) if may_act else []
+    assignable = _assignable(errand) if may_act and errand.is_open else []
     return {
         "errand": errand,
         "timeline": _labelled(errand_selectors.errand_timeline(errand=errand)),
@@ -40,7 +36,9 @@ def _page_context(request, errand, **extra) -> dict:
         "overdue": due.errand_is_overdue(state=errand.state, due_on=errand.due_on, today=today),
         "days_overdue": due.errand_days_overdue(due_on=errand.due_on, today=today),
         "materials": [(m, m in errand.materials_collected) for m in errand.service.materials],
-        "assignable": _assignable(errand) if may_act and errand.is_open else [],
+        "assignable": assignable,
+        # Nothing is chosen for the user: the list asks unless it holds who has it now.
+        "assignee_offered": any(person["user"].pk == errand.assignee_id for person in assignable),
         "note_max_length": errand_services.NOTE_MAX_LENGTH,
         "photos": list(errand.photos.order_by("created_at")),
         **extra,

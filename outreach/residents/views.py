@@ -114,9 +114,7 @@ def resident_list(request):
         resident.days_overdue = days_overdue(resident.due_on, today_date)
         resident.days_left = (resident.due_on - today_date).days
     context = {"form": form, "page": page, "due_labels": DUE_LABELS}
-    template = (
-        "outreach/residents/resident_list.html#results" if request.htmx else "outreach/residents/resident_list.html"
-    )
+    template = "outreach/residents/list.html#results" if request.htmx else "outreach/residents/list.html"
     return render(request, template, context)
 
 
@@ -124,7 +122,7 @@ def resident_list(request):
 @login_required
 def resident_detail(request, pk: int):
     resident = selectors.resident_for_user_or_404(request.user, pk)
-    return render(request, "outreach/residents/resident_detail.html", _resident_context(request, resident))
+    return render(request, "outreach/residents/detail.html", _resident_context(request, resident))
 
 
 def _resident_context(request, resident, revealed_id: str = "") -> dict:
@@ -158,10 +156,10 @@ def resident_national_id(request, pk: int):
     if request.htmx:
         return render(
             request,
-            "outreach/residents/resident_detail.html#national-id",
+            "outreach/residents/detail.html#national-id",
             {"resident": resident, "revealed_id": revealed},
         )
-    return render(request, "outreach/residents/resident_detail.html", _resident_context(request, resident, revealed))
+    return render(request, "outreach/residents/detail.html", _resident_context(request, resident, revealed))
 
 
 def _visible_grids(user):
@@ -191,7 +189,7 @@ def resident_create(request):
         else:
             messages.success(request, _("%(name)s is registered.") % {"name": resident.name})
             return redirect("resident-detail", pk=resident.pk)
-    return render(request, "outreach/residents/resident_form.html", {"form": form, "resident": None})
+    return render(request, "outreach/residents/form.html", {"form": form, "resident": None})
 
 
 @sensitive_variables()
@@ -242,9 +240,7 @@ def resident_edit(request, pk: int):
         else:
             messages.success(request, _("Changes to %(name)s are saved.") % {"name": resident.name})
             return redirect("resident-detail", pk=resident.pk)
-    return render(
-        request, "outreach/residents/resident_form.html", {"form": form, "resident": resident, "conflict": conflict}
-    )
+    return render(request, "outreach/residents/form.html", {"form": form, "resident": resident, "conflict": conflict})
 
 
 @require_http_methods(["GET", "POST"])

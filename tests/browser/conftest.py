@@ -60,9 +60,14 @@ class _OneRequestAtATimeServer(ThreadedWSGIServer):
         self.serving = True
 
     def end_test(self) -> None:
-        """Wait for the request in flight, if any, and serve no more."""
-        with self.lock:
+        """Wait for the request in flight, if any, and serve no more. A request that never
+        ends (a browser that stopped reading) fails the test instead of hanging the run."""
+        if not self.lock.acquire(timeout=30):
+            raise RuntimeError("The live server is still answering a request 30 s after the test ended.")
+        try:
             self.serving = False
+        finally:
+            self.lock.release()
 
     def process_request_thread(self, request, client_address):
         self.open_requests.add(request)

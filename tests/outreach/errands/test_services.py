@@ -726,6 +726,25 @@ def test_a_bad_receipt_photo_writes_nothing(users, resident, settings):
     assert not media.exists() or not [p for p in media.rglob("*") if p.is_file()]
 
 
+def test_too_many_receipt_photos_are_refused_in_the_deliverys_words(users, resident, settings):
+    worker = users["worker"]
+    errand = errand_in(S.COMPLETED, worker, resident)
+    before = written(errand)
+    limit = settings.DAIBAN_PHOTOS_PER_VISIT
+    photos = [factories.jpeg(name=f"{n}.jpg", color=(20 * n, 9, 9)) for n in range(limit + 1)]
+    with pytest.raises(ValidationError) as refused:
+        errand_services.errand_deliver(
+            actor=worker,
+            errand=errand,
+            expected_version=errand.version,
+            via="in_person",
+            satisfaction=5,
+            uploads=photos,
+        )
+    assert refused.value.message_dict["photos"] == [f"每次送达最多 {limit} 张回执照片。"]
+    assert written(errand) == before
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [

@@ -158,6 +158,12 @@ def test_escalate_then_the_station_assigns_it_back(client_for, resident, demo_us
     assert errand.assignee == demo_users["worker"] and errand.holder_point.tier == "grid_point"
     assert errand.events.last().note == "盖好章了，你去办"
     assert demo_users["worker"].notifications.filter(kind="assigned", errand=errand).exists()
+    page = station.get(reverse("errand-detail", args=[errand.pk])).content.decode()
+    assert " selected>王丽" in page and "请选择人员" not in page  # who holds it now is shown
+    demo_users["worker"].is_active = False  # and when they can no longer be given it, the list asks again
+    demo_users["worker"].save(update_fields=["is_active"])
+    page = station.get(reverse("errand-detail", args=[errand.pk])).content.decode()
+    assert "请选择人员" in page and " selected>" not in page.split('<select id="assignee"', 1)[1].split("</select>")[0]
 
 
 def test_materials_toggle_in_place(client_for, resident, demo_users):

@@ -219,6 +219,23 @@ def test_who_may_be_given_an_errand(errands, demo_users):
     assert assignable_scope(errand=errands["unassigned"], user_id=demo_users["worker2"].pk) is None
 
 
+def test_a_branch_member_who_also_serves_the_area_keeps_the_errand_with_the_branch(errands, demo_users):
+    """A secretary who is also a street official over the resident's town is offered a
+    branch's errand as its secretary: assigning it leaves it with the branch."""
+    from grid.models import Area, Role, Scope
+
+    errand, secretary = errands["branch"], demo_users["secretary"]
+    Scope.objects.create(user=secretary, role=Role.STREET_OFFICIAL, area=Area.objects.get(name="稠城街道"))
+    assert assignable_scope(errand=errand, user_id=secretary.pk).role == Role.BRANCH_SECRETARY
+    assert candidates(errand) == ["worker", "station", "street", "secretary"]
+    assigned = errand_services.errand_assign(
+        actor=secretary, errand=errand, assignee=secretary, expected_version=errand.version
+    )
+    assert assigned.holder_branch_id == errand.holder_branch_id and assigned.holder_point_id is None
+    # Held at a point, the same person is offered under their lowest tier, the street's.
+    assert assignable_scope(errand=errands["unassigned"], user_id=secretary.pk).role == Role.STREET_OFFICIAL
+
+
 def test_a_deactivated_person_is_offered_and_accepted_by_no_door(client_for, errands, demo_users):
     """The board used to offer (and give errands to) people whose account was switched
     off, which the errand page and the API refused: every door now asks the one rule."""
