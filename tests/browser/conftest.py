@@ -165,17 +165,10 @@ def _live_site_server(django_db_setup, django_db_blocker):
         connection.ensure_connection()
     server = LiveServer(os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS", "localhost"), start=False)
     server.thread.connections_override[DEFAULT_DB_ALIAS] = connection
-    shared_in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
-    if not shared_in_memory:
-        # The server closes its connections after each request; closing this one would
-        # end the test's transaction. (SQLite never closes an in-memory connection.)
-        connection.close = lambda: None
     server.start()
     yield server
     server.thread.httpd.end_open_requests()
     server.stop()
-    if not shared_in_memory:
-        del connection.close  # the class's close again, for the test database's teardown
 
 
 @pytest.fixture
@@ -184,11 +177,19 @@ def live_site(db, _live_site_server):
     assert connections[DEFAULT_DB_ALIAS] is _live_site_server.thread.connections_override[DEFAULT_DB_ALIAS], (
         "the live server must use the test's own connection"
     )
+    connection = connections[DEFAULT_DB_ALIAS]
+    # The server closes its connections after each request; closing this one would end
+    # the test's transaction. Only while the test runs: other tests of the session close
+    # their connection as usual. (SQLite never closes an in-memory connection.)
+    connection.close = lambda: None
     httpd = _live_site_server.thread.httpd
     httpd.serve_test()
-    with _live_site_server._live_server_modified_settings:  # ALLOWED_HOSTS gets the server's host
-        yield _live_site_server
-    httpd.end_test()  # before the transaction rolls back
+    try:
+        with _live_site_server._live_server_modified_settings:  # ALLOWED_HOSTS gets the server's host
+            yield _live_site_server
+        httpd.end_test()  # before the transaction rolls back
+    finally:
+        del connection.close  # the class's close again
 
 
 @pytest.fixture
