@@ -31,7 +31,7 @@ from outreach.common import due
 from outreach.common.errors import Conflict
 from outreach.common.requests import version_posted
 from outreach.common.spreadsheets import xlsx_response
-from outreach.errands.selectors import assignable_scope, assignable_scopes
+from outreach.errands.selectors import assignable_scopes, assignee_chosen
 from outreach.errands.services import NOTE_MAX_LENGTH, errand_assign
 from outreach.models import ActivityTopic, BranchActivity
 from outreach.photos.pipeline import PhotoRejected
@@ -555,9 +555,7 @@ def branch_queue_assign(request, pk: int, errand_id):
     )
     if errand is None:
         raise Http404
-    chosen = request.POST.get("assignee", "")
-    scope = assignable_scope(errand=errand, user_id=int(chosen)) if chosen.isdigit() else None
-    assignee = scope.user if scope is not None else None
+    assignee = assignee_chosen(errand=errand, posted=request.POST.get("assignee", ""))
     back = reverse("branch-queue", args=[branch.pk])
     if assignee is None:
         messages.error(request, _("Errand %(number)s: choose who takes it from the list.") % {"number": errand.number})

@@ -152,6 +152,13 @@ def assignable_scope(*, errand: Errand, user_id: int) -> Scope | None:
     return next((s for s in assignable_scopes(errands=[errand]).get(errand.pk, []) if s.user_id == user_id), None)
 
 
+def assignee_chosen(*, errand: Errand, posted: str) -> User | None:
+    """The person an assign form picked (a user id as posted), if the errand may be
+    given to them; None for anything else."""
+    scope = assignable_scope(errand=errand, user_id=int(posted)) if posted.isdigit() else None
+    return scope.user if scope is not None else None
+
+
 RECENT_ERRANDS = 20
 
 

@@ -30,7 +30,7 @@ from outreach.errands.board.selectors import (
 )
 from outreach.errands.selectors import (
     ERRAND_RELATED,
-    assignable_scope,
+    assignee_chosen,
     errand_for_user_or_404,
     errands_visible_to,
     service_types_offered,
@@ -123,9 +123,7 @@ def _answer(request, pk, *, message: str = "", error: str = "", conflict: bool =
 def board_assign(request, pk):
     _staff_only(request.user)
     errand = errand_for_user_or_404(request.user, pk)
-    chosen = request.POST.get("assignee", "")
-    scope = assignable_scope(errand=errand, user_id=int(chosen)) if chosen.isdigit() else None
-    assignee = scope.user if scope is not None else None
+    assignee = assignee_chosen(errand=errand, posted=request.POST.get("assignee", ""))
     if assignee is None:
         return _answer(
             request,

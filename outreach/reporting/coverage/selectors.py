@@ -37,9 +37,7 @@ and grids are taken as they are now: their history is not kept.
 
 Public API (also used by the dashboard and the exports; keep it stable)
 -----------------------------------------------------------------------
-* periods: ``period_for`` and ``Period`` (``as_of``, ``is_running``, ``query()``),
-  owned by ``outreach.reporting.periods`` (with the kinds, months and their messages)
-  and named here for the callers that already read them from this module;
+* periods: ``Period`` and ``period_for`` come from ``outreach.reporting.periods``;
 * figures: ``Figures`` (``missed``, ``share``, ``percent``, ``band``, ``as_dict()``),
   ``band_of``, ``legend``, ``coverage_of`` (one area), ``coverage_by_area`` (many areas,
   two queries), ``resident_figures`` + ``roll_up`` and ``visit_figures`` (the steps);
@@ -83,8 +81,7 @@ from grid.selectors import areas_visible_to
 from outreach.common import due
 from outreach.models import Resident, Visit
 from outreach.reporting import tallies
-from outreach.reporting.periods import Period as Period
-from outreach.reporting.periods import period_for as period_for
+from outreach.reporting.periods import Period
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise

@@ -61,7 +61,8 @@ from outreach.models import Errand, Resident, TripsSaved, Visit
 from outreach.reporting import tallies
 from outreach.reporting.coverage import selectors as coverage
 from outreach.reporting.coverage.selectors import Figures as CoverageFigures
-from outreach.reporting.coverage.selectors import Period, Place
+from outreach.reporting.coverage.selectors import Place
+from outreach.reporting.periods import Period
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper

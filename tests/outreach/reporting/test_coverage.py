@@ -17,7 +17,7 @@ from grid.geo import coordinate_decimals, out_of_china, wgs84_to_gcj02
 from grid.models import Area, JointBranch, Pairing, ServicePoint
 from outreach.common import due
 from outreach.models import Resident, ServiceType, Visit
-from outreach.reporting import tallies
+from outreach.reporting import periods, tallies
 from outreach.reporting.coverage import selectors as coverage
 from outreach.residents import services
 from tests import factories
@@ -77,11 +77,11 @@ def other_town_grid() -> Area:
 
 
 @pytest.fixture
-def past(db) -> coverage.Period:
+def past(db) -> periods.Period:
     """A past period: 20 days ending 10 days ago, judged on its last day (the history path)."""
     today = timezone.localdate()
     end = today - 10 * DAY
-    return coverage.period_for("custom", today=today, start=end - 19 * DAY, end=end)
+    return periods.period_for("custom", today=today, start=end - 19 * DAY, end=end)
 
 
 @pytest.fixture
@@ -190,7 +190,7 @@ def test_the_figures_agree_with_the_one_due_rule_on_every_day(crafted, past):
         met.setdefault(v.resident_id, []).append(timezone.localdate(v.visited_at))
     for back in range(0, 70, 3):
         day = today - back * DAY
-        period = coverage.period_for("custom", today=today, start=day - 6 * DAY, end=day)
+        period = periods.period_for("custom", today=today, start=day - 6 * DAY, end=day)
         expected_active = expected_on_time = 0
         for r in residents:
             if r.registered_on > day or (r.status != "active" and r.status_on <= day):
@@ -207,7 +207,7 @@ def test_a_running_period_uses_the_stored_due_date_and_agrees_with_the_history(c
     today = timezone.localdate()
     town = Area.objects.get(name="稠城街道")
     for kind in ["week", "month"]:
-        period = coverage.period_for(kind, today=today)
+        period = periods.period_for(kind, today=today)
         assert period.is_running and period.as_of == today
         stored = coverage.resident_figures(within=[town.path], period=period)
         history = coverage.resident_figures(within=[town.path], period=period, use_stored_due=False)
@@ -265,7 +265,7 @@ def test_sorting_puts_areas_without_residents_last():
 # --- the map page --------------------------------------------------------------------------
 
 
-def period_query(past: coverage.Period, **extra) -> dict:
+def period_query(past: periods.Period, **extra) -> dict:
     return {**past.query(), **extra}
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from grid.models import Area, JointBranch, Role, Scope, User
-from outreach.reporting.coverage import selectors as coverage
+from outreach.reporting import periods
 from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
@@ -69,7 +69,7 @@ def test_the_day_tallies_give_the_figures_the_facts_give(crafted, demo_users, mo
     from outreach.reporting.dashboard import selectors as dashboard
 
     subject = dashboard.subject_for_user_or_404(demo_users[username])
-    period = coverage.period_for(
+    period = periods.period_for(
         "custom", today=timezone.localdate(), start=timezone.localdate() - 30 * DAY, end=timezone.localdate()
     )
     tallied = dashboard.dashboard_for(subject=subject, period=period)

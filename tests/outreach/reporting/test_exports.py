@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from grid.models import Area
+from outreach.reporting import periods
 from outreach.reporting.coverage import selectors as coverage
 from tests import factories
 
@@ -179,7 +180,7 @@ def test_monthly_report_has_a_sheet_per_community(client_for, crafted):
         assert sheet.freeze_panes == "A2"
     summary = list(book.worksheets[0].iter_rows(values_only=True))
     assert summary[0][0] == zh("Community")[0]
-    period = coverage.period_for("custom", today=today, start=today.replace(day=1), end=today)
+    period = periods.period_for("custom", today=today, start=today.replace(day=1), end=today)
     expected = coverage.coverage_of(area=factories.town(), period=period)
     assert summary[-1][1:3] == (expected.active, expected.on_time)
     xiuhu = list(book["绣湖社区"].iter_rows(values_only=True))
