@@ -69,6 +69,12 @@ class _OneRequestAtATimeServer(ThreadedWSGIServer):
         finally:
             self.lock.release()
 
+    def _close_connections(self):
+        """Never from a server thread: the connection is the test thread's (see
+        _live_site_server). Chromium closes a kept-alive socket whenever it likes, often
+        while the next test, browser or not, is using that connection; closing it then
+        pulls the socket from under the test thread's query."""
+
     def process_request_thread(self, request, client_address):
         self.open_requests.add(request)
         try:
@@ -77,8 +83,8 @@ class _OneRequestAtATimeServer(ThreadedWSGIServer):
             self.open_requests.discard(request)
 
     def end_open_requests(self) -> None:
-        """End the connections Chromium keeps alive and wait for their threads, which close
-        the shared database connection as they finish: before it is shared no more."""
+        """End the connections Chromium keeps alive and wait for their threads, before the
+        test thread's database connection is shared no more."""
         threads = [t for t in threading.enumerate() if t.name.endswith("(process_request_thread)")]
         for request in list(self.open_requests):
             with contextlib.suppress(OSError):
