@@ -16,7 +16,7 @@ from demo import data
 from grid.geo import distance_m, random_points_within
 from grid.models import Area, Role, Scope, User
 from outreach.common import crypto
-from outreach.models import Category, Resident, Visit
+from outreach.models import Category, Errand, Resident, Visit
 from outreach.residents.services import VisitInput, resident_create, resident_refresh_due, visit_digest
 
 SEED = 3307820
@@ -269,6 +269,8 @@ def seed_errands() -> int:
                     satisfaction=5 - index % 2,
                 )
             else:
+                if step == "complete":
+                    errand = _materials_in(actor, errand)
                 errand = errand_services.errand_transition(
                     actor=actor,
                     errand=errand,
@@ -279,6 +281,15 @@ def seed_errands() -> int:
                 )
         created += 1
     return created
+
+
+def _materials_in(actor: User, errand: Errand) -> Errand:
+    """Tick the whole checklist, as the office does before it completes an errand."""
+    from outreach.errands import services as errand_services
+
+    for material in errand.service.materials:
+        errand = errand_services.errand_set_material(actor=actor, errand=errand, material=material, collected=True)
+    return errand
 
 
 # --- the joint branches' workspace --------------------------------------------------------
@@ -556,6 +567,8 @@ def _branch_errands(branch, members: list[User]) -> None:
             )
         else:
             for action in ("accept", "start", "complete"):
+                if action == "complete":
+                    errand = _materials_in(secretary, errand)
                 errand = errand_services.errand_transition(
                     actor=secretary, errand=errand, action=action, expected_version=errand.version
                 )

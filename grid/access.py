@@ -45,6 +45,11 @@ class Reach:
     area_paths: tuple[str, ...]  # roots of the subtrees the user sees
     branch_ids: tuple[int, ...]  # branches the user belongs to (secretary or member)
     led_branch_ids: tuple[int, ...] = ()  # of those, the ones the user leads as secretary
+    area_roles: tuple[tuple[str, str], ...] = ()  # (role, area path) of each area scope
+
+    def roles_over(self, path: str) -> frozenset[str]:
+        """The user's roles whose area holds the area at ``path`` (or is it)."""
+        return frozenset(role for role, root in self.area_roles if path.startswith(root))
 
     @property
     def is_city_admin(self) -> bool:
@@ -156,6 +161,7 @@ def reach_of(user: User | AnonymousUser) -> Reach:
         led_branch_ids=tuple(
             sorted({s.branch_id for s in scopes if s.role == Role.BRANCH_SECRETARY and s.branch_id is not None})
         ),
+        area_roles=tuple(sorted({(s.role, s.area.path) for s in scopes if s.area is not None})),
     )
     user._daiban_reach = reach  # type: ignore[attr-defined]  # a per-request cache, not a field
     return reach

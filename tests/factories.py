@@ -169,7 +169,14 @@ def errand_act(*, errand: Errand, action: str, actor: User, version: int | None 
     if action == "deliver":
         fields = {"via": "in_person", "satisfaction": 5, **fields}
         return errand_services.errand_deliver(actor=actor, errand=errand, expected_version=version, **fields)
-    defaults = {"return": {"note": "缺户口簿复印件"}, "cancel": {"reason": "居民已自行办理"}}.get(action, {})
+    if action == "complete" and errand.state == "in_progress" and "note" not in fields:  # every material in
+        errand.materials_collected = list(errand.service.materials)
+        Errand.objects.filter(pk=errand.pk).update(materials_collected=errand.materials_collected)
+    defaults = {
+        "return": {"note": "缺户口簿复印件"},
+        "cancel": {"reason": "居民已自行办理"},
+        "escalate": {"note": "本级无法办理"},
+    }.get(action, {})
     return errand_services.errand_transition(
         actor=actor, errand=errand, action=action, expected_version=version, **{**defaults, **fields}
     )

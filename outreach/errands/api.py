@@ -23,8 +23,10 @@ from grid.access import AuthenticatedHttpRequest
 from outreach.common import due
 from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_input
 from outreach.common.errors import Conflict
+from outreach.errands import chain
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
+from outreach.errands.chain import escalation_destinations
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, ServiceType
 from outreach.photos.pipeline import PhotoRejected
 from outreach.photos.schemas import PHOTO_FILES, PhotoOut
@@ -68,7 +70,7 @@ class ServiceTypeOut(Schema):
     department: NamedOut
     promised_days: int
     materials: list[str]
-    lowest_tier: str = Field(**_choices(errand_services.TIER_ORDER))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
+    lowest_tier: str = Field(**_choices(chain.TIER_ORDER))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     trips_saved: int
 
 
@@ -111,6 +113,7 @@ class ErrandOut(Schema):
     satisfaction: int | None
     delivered_via: str
     delivered_at: datetime | None
+    materials_waiver: str = Field(description="Completed with materials unticked: the reason given (材料未齐).")
     next_actions: list[str] = Field(description="The steps open to you now; empty when you may not change it.")
 
     @staticmethod
@@ -140,8 +143,7 @@ class ErrandOut(Schema):
 
     @staticmethod
     def resolve_next_actions(obj: Errand, context) -> list[str]:
-        user = context["request"].user
-        return [str(a) for a in errand_services.next_actions(obj)] if errand_services.may_act(user, obj) else []
+        return [str(a) for a in errand_services.actions_for(context["request"].user, obj)]
 
 
 class EventOut(Schema):
@@ -164,6 +166,18 @@ class ErrandDetailOut(ErrandOut):
     created_at: datetime
     photos: list[PhotoOut] = Field(description="Delivery receipt photos.")
     timeline: list[EventOut] = Field(description="Every change, oldest first: the audit.")
+    escalate_to: str | None = Field(
+        description="Where escalating sends it when you press it (up only: above both its holder and you); "
+        "null when you cannot escalate it."
+    )
+
+    @staticmethod
+    def resolve_escalate_to(obj: Errand, context) -> str | None:
+        user = context["request"].user
+        if Action.ESCALATE not in errand_services.actions_for(user, obj):
+            return None
+        destination = escalation_destinations(user=user, errands=[obj])[obj.pk]
+        return None if destination.problem else str(destination)
 
     @staticmethod
     def resolve_visit(obj: Errand) -> UUID | None:
@@ -189,6 +203,11 @@ class ErrandFilter(Schema):
     assignee: str = Field("", description='"me", "none" (unassigned) or a user id.')
     overdue: bool = Field(False, description="Only errands overdue by outreach.common.due.")
     service: int | None = None
+    watching: bool | None = Field(
+        None,
+        description="true: only errands you see but may not change (escalated above you); "
+        "false: only those you may change; absent: both.",
+    )
 
     @field_validator("holder")
     @classmethod
@@ -327,6 +346,7 @@ def errand_list(request: AuthenticatedHttpRequest, filters: Query[ErrandFilter])
         holder=filters.holder,
         assignee=filters.assignee,
         overdue=filters.overdue,
+        watching=filters.watching,
     )
 
 

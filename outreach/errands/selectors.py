@@ -1,22 +1,16 @@
 """Reads of errands, online orders and complaints, cut to the user's reach."""
 
-from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy
 
 from grid.access import reach_of
 from grid.models import Role, Scope, User
 from outreach.common import due
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Resident, ServiceType
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrPromise
 
 ERRAND_RELATED = [
     "resident",
@@ -38,6 +32,19 @@ def errands_visible_to(*, user: User) -> QuerySet[Errand]:
     if reach.branch_ids:
         q |= Q(holder_branch_id__in=reach.branch_ids)
     return Errand.objects.filter(q)
+
+
+def errands_acting_q(*, user: User) -> Q:
+    """Errands the user may change (services.may_act, the same rule for one errand): held
+    at a point in the user's areas or by one of their joint branches, or given to them.
+    The rest of what they see they only watch (escalated above them, say)."""
+    reach = reach_of(user)
+    if reach.is_city_admin:
+        return Q(pk__isnull=False)
+    q = Q(assignee=user) | reach.area_q(prefix="holder_point__area__")
+    if reach.branch_ids:
+        q |= Q(holder_branch_id__in=reach.branch_ids)
+    return q
 
 
 def errand_for_user_or_404(user: User, pk: UUID) -> Errand:
@@ -75,10 +82,15 @@ def errands_list(
     holder: str = "",
     assignee: str = "",
     overdue: bool = False,
+    watching: bool | None = None,
 ) -> QuerySet[Errand]:
     """Filters shared by the board and the API. ``holder`` is "point:<id>" or
-    "branch:<id>"; ``assignee`` is "me", "none" or a user id."""
+    "branch:<id>"; ``assignee`` is "me", "none" or a user id; ``watching`` True keeps
+    the errands the user only watches, False those they may change."""
     errands = errands_visible_to(user=user)
+    if watching is not None:
+        acting = errands_acting_q(user=user)
+        errands = errands.exclude(acting) if watching else errands.filter(acting)
     if state:
         errands = errands.filter(state=state)
     if service:
@@ -170,33 +182,3 @@ def errands_of_resident(*, resident: Resident, limit: int = RECENT_ERRANDS) -> l
 def trips_saved_by(*, resident: Resident) -> int:
     """The resident's line of the 最多跑一次 ledger: trips they did not have to make."""
     return resident.trips_saved.aggregate(total=Sum("trips"))["total"] or 0
-
-
-# The buttons: what each next action is called, and the words it needs from the user.
-_BUTTONS: dict[str, tuple["StrPromise", str | None, "StrPromise | None"]] = {
-    ErrandEvent.Action.ACCEPT: (gettext_lazy("Accept"), None, None),
-    ErrandEvent.Action.START: (gettext_lazy("Start handling"), None, None),
-    ErrandEvent.Action.RESUME: (gettext_lazy("Materials are in: resume"), None, None),
-    ErrandEvent.Action.COMPLETE: (gettext_lazy("Done at the office"), None, None),
-    ErrandEvent.Action.RETURN: (
-        gettext_lazy("Missing materials"),
-        "note",
-        gettext_lazy("Which materials are missing?"),
-    ),
-    ErrandEvent.Action.ESCALATE: (
-        gettext_lazy("Escalate one tier up"),
-        "note",
-        gettext_lazy("Why can it not be handled here?"),
-    ),
-    ErrandEvent.Action.CANCEL: (gettext_lazy("Cancel the errand"), "reason", gettext_lazy("Why is it cancelled?")),
-}
-
-
-def action_buttons(actions: Iterable[str]) -> list[dict]:
-    """The next actions as the errand page and the phone's kept Today show them: the
-    button's words, and the field and question of the words it needs (or none)."""
-    return [
-        {"action": action, "label": _BUTTONS[action][0], "field": _BUTTONS[action][1], "prompt": _BUTTONS[action][2]}
-        for action in actions
-        if action in _BUTTONS
-    ]

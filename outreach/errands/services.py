@@ -16,9 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grid.access import reach_of
-from grid.models import Area, JointBranch, Role, ServicePoint, ServiceWindow, User
+from grid.models import JointBranch, ServicePoint, User
 from outreach.common import due
 from outreach.common.limits import max_length
+from outreach.errands.chain import ROLE_TIER, chain_point, escalation_destinations
 from outreach.errands.notifications import services as notify
 from outreach.errands.selectors import assignable_scope
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, Resident, ServiceType, TripsSaved, Visit
@@ -54,17 +55,6 @@ NOTE_MAX_LENGTH = 2000
 # What a form field of an errand step may hold, by the field's name (its maxlength).
 WORDS_MAX_LENGTH = {"note": NOTE_MAX_LENGTH, "reason": REASON_MAX_LENGTH}
 
-TIER_ORDER: list[str] = [
-    ServicePoint.Tier.GRID_POINT,
-    ServicePoint.Tier.COMMUNITY_STATION,
-    ServicePoint.Tier.STREET_CENTRE,
-]
-TIER_LEVEL: dict[str, int] = {
-    ServicePoint.Tier.GRID_POINT: Area.Level.GRID,
-    ServicePoint.Tier.COMMUNITY_STATION: Area.Level.COMMUNITY,
-    ServicePoint.Tier.STREET_CENTRE: Area.Level.TOWN,
-}
-
 
 def next_actions(errand: Errand) -> list[str]:
     """The transitions open to an errand in its state, in the order buttons show them."""
@@ -76,38 +66,6 @@ def next_actions(errand: Errand) -> list[str]:
 
 def holder_label(*, point: ServicePoint | None = None, branch: JointBranch | None = None) -> str:
     return str(point or branch or "")
-
-
-def chain_point(*, resident: Resident, tier: str) -> ServicePoint:
-    """The service point of a tier that serves a resident's grid (its grid point, its
-    community's station or its town's centre)."""
-    grid = resident.grid
-    codes = grid.ancestor_codes + [grid.code]
-    level = TIER_LEVEL[tier]
-    code = codes[level]
-    point = ServicePoint.objects.filter(tier=tier, area__code=code).select_related("area").first()
-    if point is None:
-        raise ValidationError(
-            _("No %(tier)s serves this resident's area yet; ask the administrator to add it.")
-            % {"tier": ServicePoint.Tier(tier).label}
-        )
-    return point
-
-
-def branch_for_service(service: ServiceType) -> JointBranch:
-    window = (
-        ServiceWindow.objects.filter(department_id=service.department_id, branch__isnull=False)
-        .select_related("branch")
-        .order_by("number")
-        .first()
-    )
-    if window is None:
-        raise ValidationError(
-            _("No joint branch has a window for %(department)s; the errand cannot go higher.")
-            % {"department": service.department}
-        )
-    assert window.branch is not None  # filtered on branch__isnull=False
-    return window.branch
 
 
 def may_act(user: User, errand: Errand) -> bool:
@@ -123,6 +81,24 @@ def may_act(user: User, errand: Errand) -> bool:
     assert errand.holder_point is not None  # an errand is held by a point or by a branch
     point_path = errand.holder_point.area.path
     return any(point_path.startswith(path) for path in reach.area_paths)
+
+
+def may_cancel(user: User, errand: Errand) -> bool:
+    """Cancelling is for those who hand errands out (the board's roles) over errands they
+    may change, and for whoever opened the errand (a request taken at the door by mistake)."""
+    return may_act(user, errand) and (reach_of(user).may_use_board() or errand.created_by_id == user.pk)
+
+
+def actions_for(user: User, errand: Errand) -> list[str]:
+    """The steps this user may take on the errand now, in the order buttons show them."""
+    if not may_act(user, errand):
+        return []
+    return [a for a in next_actions(errand) if a != Action.CANCEL or may_cancel(user, errand)]
+
+
+def materials_missing(errand: Errand) -> list[str]:
+    """The checklist's items not ticked yet, in checklist order."""
+    return [m for m in errand.service.materials if m not in errand.materials_collected]
 
 
 def clean_note(note: str) -> str:
@@ -322,14 +298,31 @@ def errand_transition(
             )
         current.cancel_reason, current.closed_at = reason, timezone.now()
         fields += ["cancel_reason", "closed_at"]
+    if action == Action.CANCEL and not may_cancel(actor, current):
+        raise ValidationError(
+            {"action": _("Only the office that hands the errand out, or whoever opened it, can cancel it.")}
+        )
     if action == Action.RETURN and not note:
         raise ValidationError({"note": _("Say which materials are missing.")})
     if action == Action.ESCALATE:
-        _escalate(current)
+        if not note:
+            raise ValidationError({"note": _("Say why the errand cannot be handled here.")})
+        _escalate(current, actor)
         fields += ["holder_point", "holder_branch", "assignee"]
     if action == Action.COMPLETE:
-        current.completed_at = timezone.now()
-        fields.append("completed_at")
+        missing = materials_missing(current)
+        if missing and not note:
+            raise ValidationError(
+                {
+                    "note": _(
+                        "%(n)d required materials are not ticked (%(missing)s). Tick them, "
+                        "or write why the errand is done without them."
+                    )
+                    % {"n": len(missing), "missing": "、".join(missing)}
+                }
+            )
+        current.completed_at, current.materials_waiver = timezone.now(), note if missing else ""
+        fields += ["completed_at", "materials_waiver"]
     current.state = target
     _save(current, fields)
     _event(
@@ -347,17 +340,12 @@ def errand_transition(
     return current
 
 
-def _escalate(errand: Errand) -> None:
-    """One tier up: grid point → community station → street centre → the joint branch
-    whose windows handle the service's department."""
-    point = errand.holder_point
-    assert point is not None  # a branch is the top: it has no escalation
-    position = TIER_ORDER.index(point.tier)
-    if position + 1 < len(TIER_ORDER):
-        errand.holder_point = chain_point(resident=errand.resident, tier=TIER_ORDER[position + 1])
-        errand.holder_branch = None
-    else:
-        errand.holder_point, errand.holder_branch = None, branch_for_service(errand.service)
+def _escalate(errand: Errand, actor: User) -> None:
+    """Up only: to the tier above both the holder and the actor (chain.escalation_destinations)."""
+    destination = escalation_destinations(user=actor, errands=[errand])[errand.pk]
+    if destination.problem:
+        raise ValidationError({"action": destination.problem})
+    errand.holder_point, errand.holder_branch = destination.point, destination.branch
     errand.assignee = None
 
 
@@ -376,11 +364,7 @@ def errand_assign(*, actor: User, errand: Errand, assignee: User, expected_versi
     if scope.branch_id:  # the branch's secretary or one of its members: the errand stays with the branch
         current.holder_point, current.holder_branch = None, scope.branch
     else:
-        tier = {
-            Role.GRID_WORKER: ServicePoint.Tier.GRID_POINT,
-            Role.STATION_STAFF: ServicePoint.Tier.COMMUNITY_STATION,
-            Role.STREET_OFFICIAL: ServicePoint.Tier.STREET_CENTRE,
-        }[Role(scope.role)]
+        tier = ROLE_TIER[scope.role]
         current.holder_point, current.holder_branch = chain_point(resident=current.resident, tier=tier), None
     current.assignee = assignee
     _save(current, ["holder_point", "holder_branch", "assignee"])

@@ -14,6 +14,7 @@ from outreach.common import due
 from outreach.common.errors import Conflict
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
+from outreach.errands.buttons import errand_buttons
 from outreach.errands.forms import DeliveryForm, ErrandForm
 from outreach.models import Errand, ErrandEvent
 from outreach.photos.pipeline import PhotoRejected
@@ -25,13 +26,14 @@ Action = ErrandEvent.Action
 def _page_context(request, errand, **extra) -> dict:
     today = timezone.localdate()
     may_act = errand_services.may_act(request.user, errand)
-    actions = errand_services.next_actions(errand) if may_act else []
+    buttons = errand_buttons(user=request.user, errands=[errand])[errand.pk]
     assignable = _assignable(errand) if may_act and errand.is_open else []
     return {
         "errand": errand,
         "timeline": _labelled(errand_selectors.errand_timeline(errand=errand)),
-        "buttons": _with_max_length(errand_selectors.action_buttons(actions)),
-        "may_deliver": Action.DELIVER in actions,
+        "buttons": [b for b in buttons if b["action"] not in (Action.DELIVER, Action.CANCEL)],
+        "cancel": next((b for b in buttons if b["action"] == Action.CANCEL), None),
+        "may_deliver": any(b["action"] == Action.DELIVER for b in buttons),
         "may_act": may_act,
         "overdue": due.errand_is_overdue(state=errand.state, due_on=errand.due_on, today=today),
         "days_overdue": due.errand_days_overdue(due_on=errand.due_on, today=today),
@@ -43,11 +45,6 @@ def _page_context(request, errand, **extra) -> dict:
         "photos": list(errand.photos.order_by("created_at")),
         **extra,
     }
-
-
-def _with_max_length(buttons):
-    """Each button's words field holds what the service accepts (its maxlength)."""
-    return [{**b, "max_length": errand_services.WORDS_MAX_LENGTH.get(b["field"])} for b in buttons]
 
 
 def _labelled(events):

@@ -120,6 +120,8 @@ class Errand(models.Model):
     due_on = models.DateField(_("due on"))
     materials_collected = models.JSONField(_("materials collected"), default=list, blank=True)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
+    # Completed with checklist items unticked: why (the timeline's completion note too).
+    materials_waiver = models.TextField(_("completed without all materials because"), blank=True)
     delivered_via = models.CharField(_("delivered by"), max_length=10, choices=Delivery.choices, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)

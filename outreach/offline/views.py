@@ -31,9 +31,9 @@ from django.views.decorators.http import require_GET
 from grid.access import reach_of
 from outreach.common.due import DUE_LABELS
 from outreach.errands import selectors as errand_selectors
-from outreach.errands import services as errand_services
+from outreach.errands.buttons import errand_buttons
 from outreach.errands.forms import VisitErrandForm
-from outreach.models import Errand
+from outreach.models import Errand, ErrandEvent
 from outreach.residents import selectors
 from outreach.residents.forms import VisitForm
 
@@ -218,7 +218,10 @@ def _resident_row(resident) -> dict:
     }
 
 
-def _errand_row(errand: Errand) -> dict:
+Action = ErrandEvent.Action
+
+
+def _errand_row(errand: Errand, buttons: list[dict]) -> dict:
     return {
         "id": str(errand.pk),
         "number": errand.number,
@@ -229,16 +232,8 @@ def _errand_row(errand: Errand) -> dict:
         "version": errand.version,
         "due_on": errand.due_on.isoformat(),
         # The assignee may always act on their own errand (outreach.errands.services.may_act).
-        "next_actions": [
-            {
-                "action": str(button["action"]),
-                "label": str(button["label"]),
-                "field": button["field"] or "",
-                "prompt": str(button["prompt"] or ""),
-                "max_length": errand_services.WORDS_MAX_LENGTH.get(button["field"]),
-            }
-            for button in errand_selectors.action_buttons(errand_services.next_actions(errand))
-        ],
+        # Delivery needs its own page (how it went back, a receipt photo): not offline.
+        "next_actions": [b for b in buttons if b["action"] != Action.DELIVER and not b["problem"]],
     }
 
 
@@ -257,7 +252,9 @@ def offline_today(request):
         # Without the categories Today shows: the phone needs who, where and when only.
         due = selectors.residents_due_for(user=request.user, today=today).prefetch_related(None)
         residents = [_resident_row(r) for r in due]
-    errands = [_errand_row(e) for e in errand_selectors.open_errands_of(user=request.user, today=today)]
+    own = list(errand_selectors.open_errands_of(user=request.user, today=today))
+    buttons = errand_buttons(user=request.user, errands=own)
+    errands = [_errand_row(e, buttons[e.pk]) for e in own]
     response = JsonResponse(
         {
             "user": request.user.pk,

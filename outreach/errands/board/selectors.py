@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy
 
 from grid.models import Scope, User
 from outreach.common import due
-from outreach.errands.selectors import assignable_scopes, errands_list, errands_visible_to
-from outreach.errands.services import OPEN_STATES, may_act, next_actions
+from outreach.errands.buttons import errand_buttons
+from outreach.errands.selectors import assignable_scopes, errands_acting_q, errands_list, errands_visible_to
+from outreach.errands.services import OPEN_STATES, may_act
 from outreach.models import Errand, ErrandEvent
 
 # The open states in lifecycle order, for the state filter.
@@ -28,6 +29,7 @@ class Tab(StrEnum):
     OVERDUE = "overdue"
     OPEN = "open"
     ASSIGNEE = "assignee"
+    WATCHING = "watching"  # seen but held by others (escalated above the user): to follow, not to act on
 
 
 TAB_LABELS = {
@@ -35,6 +37,7 @@ TAB_LABELS = {
     Tab.OVERDUE: gettext_lazy("Overdue"),
     Tab.OPEN: gettext_lazy("All open"),
     Tab.ASSIGNEE: gettext_lazy("By assignee"),
+    Tab.WATCHING: gettext_lazy("Escalated / watching"),
 }
 
 
@@ -46,6 +49,7 @@ class BoardRow:
     candidates: list[Scope] = field(default_factory=list)
     may_act: bool = False
     can_escalate: bool = False
+    escalate_label: str = ""  # 上报至 <where it goes>
     overdue: bool = False
     days_overdue: int = 0
     detail_url: str | None = None
@@ -64,17 +68,25 @@ def errand_detail_url(errand_id: UUID) -> str | None:
 
 
 def board_open_errands(
-    *, user: User, today: date, service: int | None = None, state: str = "", holder: str = "", assignee: str = ""
+    *,
+    user: User,
+    today: date,
+    service: int | None = None,
+    state: str = "",
+    holder: str = "",
+    assignee: str = "",
+    watching: bool | None = None,
 ) -> QuerySet[Errand]:
     """The open errands of the user's scope under the board's filters, most urgent first."""
-    return errands_list(user=user, today=today, state=state, service=service, holder=holder, assignee=assignee).filter(
-        state__in=OPEN_STATES
-    )
+    return errands_list(
+        user=user, today=today, state=state, service=service, holder=holder, assignee=assignee, watching=watching
+    ).filter(state__in=OPEN_STATES)
 
 
 def board_errands(*, user: User, today: date, tab: str = Tab.UNASSIGNED, **filters: Any) -> QuerySet[Errand]:
-    """The errands on one tab of the board (grouped by assignee on that tab)."""
-    errands = board_open_errands(user=user, today=today, **filters)
+    """The errands on one tab of the board (grouped by assignee on that tab): those the
+    user may act on, except on the watching tab, which has the others."""
+    errands = board_open_errands(user=user, today=today, watching=tab == Tab.WATCHING, **filters)
     if tab == Tab.UNASSIGNED:
         errands = errands.filter(assignee__isnull=True)
     elif tab == Tab.OVERDUE:
@@ -92,16 +104,19 @@ def board_errands(*, user: User, today: date, tab: str = Tab.UNASSIGNED, **filte
 
 def board_tab_counts(*, user: User, today: date, **filters: Any) -> dict[str, int]:
     """How many errands each tab holds under the current filters: one query."""
+    acting = errands_acting_q(user=user)
     counts = board_open_errands(user=user, today=today, **filters).aggregate(
-        open=Count("pk"),
-        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-        overdue=Count("pk", filter=due.errand_overdue_q(today)),
+        open=Count("pk", filter=acting),
+        unassigned=Count("pk", filter=acting & Q(assignee__isnull=True)),
+        overdue=Count("pk", filter=acting & due.errand_overdue_q(today)),
+        watching=Count("pk", filter=~acting),
     )
     return {
         Tab.UNASSIGNED: counts["unassigned"],
         Tab.OVERDUE: counts["overdue"],
         Tab.OPEN: counts["open"],
         Tab.ASSIGNEE: counts["open"],
+        Tab.WATCHING: counts["watching"],
     }
 
 
@@ -143,15 +158,19 @@ def board_facets(*, user: User) -> dict[str, list[dict]]:
 
 def board_rows(*, user: User, errands: list[Errand], today: date) -> list[BoardRow]:
     candidates = assignable_scopes(errands=errands)
+    buttons = errand_buttons(user=user, errands=errands)
     rows = []
     for errand in errands:
-        acting = may_act(user, errand)
+        escalate = next(
+            (b for b in buttons[errand.pk] if b["action"] == ErrandEvent.Action.ESCALATE and not b["problem"]), None
+        )
         rows.append(
             BoardRow(
                 errand=errand,
                 candidates=candidates.get(errand.pk, []),
-                may_act=acting,
-                can_escalate=acting and ErrandEvent.Action.ESCALATE in next_actions(errand),
+                may_act=may_act(user, errand),
+                can_escalate=escalate is not None,
+                escalate_label=escalate["label"] if escalate else "",
                 overdue=due.errand_is_overdue(state=errand.state, due_on=errand.due_on, today=today),
                 days_overdue=due.errand_days_overdue(due_on=errand.due_on, today=today),
                 detail_url=errand_detail_url(errand.pk),

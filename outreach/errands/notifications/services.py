@@ -16,17 +16,12 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from grid.models import Role, Scope, ServicePoint, User
+from grid.models import Role, Scope, User
+from outreach.errands.chain import TIER_ROLE
 from outreach.errands.notifications.selectors import notifications_of
 from outreach.models import Complaint, Errand, Notification, OnlineOrder
 
 logger = logging.getLogger("daiban.notify")
-
-HOLDER_ROLES: dict[str, str] = {
-    ServicePoint.Tier.GRID_POINT: Role.GRID_WORKER,
-    ServicePoint.Tier.COMMUNITY_STATION: Role.STATION_STAFF,
-    ServicePoint.Tier.STREET_CENTRE: Role.STREET_OFFICIAL,
-}
 
 
 class NotificationBackend(Protocol):
@@ -77,7 +72,7 @@ def holder_staff(errand: Errand) -> list[User]:
     else:
         point = errand.holder_point
         assert point is not None  # an errand is held by a point or by a branch
-        q = Q(role=HOLDER_ROLES[point.tier], area_id=point.area_id)
+        q = Q(role=TIER_ROLE[point.tier], area_id=point.area_id)
     users = [s.user for s in Scope.objects.filter(q).select_related("user")]
     if errand.holder_point is not None:
         users += list(errand.holder_point.agents.all())

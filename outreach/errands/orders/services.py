@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from grid.models import ServicePoint, User
 from outreach.common.errors import Conflict
 from outreach.common.limits import max_length
+from outreach.errands.chain import TIER_ROLE
 from outreach.errands.notifications import services as notify
 from outreach.errands.orders.selectors import orders_visible_to
 from outreach.errands.services import errand_create
@@ -156,7 +157,7 @@ def point_staff(point: ServicePoint) -> list[User]:
     """Who is told that an order arrived: the point's proxy agents and the staff of the
     point's own tier at its area (the grid's workers, the community's station staff,
     the street's officials). Their superiors see the order on their list, unprompted."""
-    role = notify.HOLDER_ROLES[point.tier]
+    role = TIER_ROLE[point.tier]
     staff = Q(scopes__role=role, scopes__area_id=point.area_id) | Q(service_points=point)
     return list(User.objects.filter(staff, is_active=True).distinct().order_by("pk"))
 

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from grid.models import Role, Scope, ServicePoint
 from outreach.common import due
+from outreach.errands.chain import TIER_ROLE
 from outreach.errands.notifications import services as notify
 from outreach.models import Errand, Notification
 
@@ -45,7 +46,7 @@ def holder_staff_of(errands: list[Errand]) -> dict:
         else:
             point = errand.holder_point
             assert point is not None  # an errand is held by a point or by a branch
-            area_ids[notify.HOLDER_ROLES[point.tier]].add(point.area_id)
+            area_ids[TIER_ROLE[point.tier]].add(point.area_id)
             point_ids.add(point.pk)
     q = Q(pk__in=[])
     for role, ids in area_ids.items():
@@ -67,7 +68,7 @@ def holder_staff_of(errands: list[Errand]) -> dict:
         else:
             point = errand.holder_point
             assert point is not None
-            staff[errand.pk] = by_place[(notify.HOLDER_ROLES[point.tier], point.area_id)] | agents[point.pk]
+            staff[errand.pk] = by_place[(TIER_ROLE[point.tier], point.area_id)] | agents[point.pk]
     return staff
 
 

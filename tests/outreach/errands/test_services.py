@@ -23,6 +23,7 @@ from outreach.common import due
 from outreach.common.errors import Conflict
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
+from outreach.errands.chain import branch_for_service
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, ServiceType, TripsSaved
 from outreach.photos.pipeline import PhotoRejected, photo_storage
 from tests import factories
@@ -399,7 +400,7 @@ def test_escalation_climbs_one_tier_at_a_time_to_the_branch_over_the_departments
             "本级无法办理",
         )
     assert (errand.holder_point, errand.holder_branch) == (None, branch)
-    assert errand_services.branch_for_service(service) == branch
+    assert branch_for_service(service) == branch
 
 
 @pytest.mark.parametrize("state", [S.REQUESTED, S.ACCEPTED, S.IN_PROGRESS, S.NEEDS_MATERIALS])

@@ -101,11 +101,12 @@ def test_offline_list_query_count_is_fixed(client_for, residents, demo_users, dj
     worker = demo_users["worker"]
     factories.errand(actor=worker, resident=residents["overdue"], code=CARD)
     client = client_for("worker")
-    # session, user, the worker's scopes, residents, errands (with all they show)
-    with django_assert_num_queries(5):
+    # session, user, the worker's scopes, residents, errands (with all they show), the
+    # stations their 上报 goes to
+    with django_assert_num_queries(6):
         first = client.get(reverse("offline-today")).json()
     grow(demo_users["admin"], worker, 4)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         second = client.get(reverse("offline-today")).json()
     assert (len(first["residents"]), len(first["errands"])) == (1, 1)
     assert (len(second["residents"]), len(second["errands"])) == (5, 5)

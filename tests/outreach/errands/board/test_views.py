@@ -68,16 +68,21 @@ def htmx_post(client, url, data):
 @pytest.mark.parametrize(
     "username, expected",
     [
-        ("station", ["unassigned", "overdue", "assigned", "station", "branch"]),
-        ("street", ["unassigned", "overdue", "assigned", "station", "branch", "near"]),
+        ("station", ["unassigned", "overdue", "assigned", "station"]),
+        ("street", ["unassigned", "overdue", "assigned", "station", "near"]),
         ("admin", ["unassigned", "overdue", "assigned", "station", "branch", "near", "far"]),
         ("secretary", ["branch"]),
     ],
 )
 def test_board_shows_the_open_errands_of_the_users_scope(client_for, errands, username, expected):
+    """What the user's points or branch hold (or they were given): theirs to act on. An
+    errand escalated above them (to the branch) is on the watching tab, not here."""
     response = client_for(username).get(reverse(BOARD), {"tab": "open"})
     assert response.status_code == 200
     assert board_numbers(response) == numbers(errands, *expected)
+    watching = client_for(username).get(reverse(BOARD), {"tab": "watching"})
+    assert board_numbers(watching) == (numbers(errands, "branch") if username in ("station", "street") else set())
+    assert all(not row.may_act for row in watching.context["rows"])
     html = response.content.decode()
     assert errands["closed"].number not in html
     if username != "admin":
@@ -140,12 +145,13 @@ def test_the_board_leads_to_the_online_orders_waiting_at_the_points(client_for, 
 def test_tabs_and_their_counts(client_for, errands):
     client = client_for("station")
     response = client.get(reverse(BOARD))  # unassigned is the default tab
-    assert board_numbers(response) == numbers(errands, "unassigned", "overdue", "station", "branch")
+    assert board_numbers(response) == numbers(errands, "unassigned", "overdue", "station")
     assert {t["value"]: t["count"] for t in response.context["tabs"]} == {
-        "unassigned": 4,
+        "unassigned": 3,  # not the errand escalated to the branch: the station cannot assign it
         "overdue": 1,
-        "open": 5,
-        "assignee": 5,
+        "open": 4,
+        "assignee": 4,
+        "watching": 1,
     }
     assert board_numbers(client.get(reverse(BOARD), {"tab": "overdue"})) == numbers(errands, "overdue")
     overdue_row = client.get(reverse(BOARD), {"tab": "overdue"}).context["rows"][0]
@@ -157,7 +163,7 @@ def test_by_assignee_groups_rows_under_each_person(client_for, errands):
     rows = response.context["rows"]
     assert rows[0].errand == errands["assigned"]  # people first, the unassigned after
     headings = [(r.heading["name"], r.heading["count"]) for r in rows if r.heading]
-    assert headings == [("李强", 1), (headings[1][0], 4)]
+    assert headings == [("李强", 1), (headings[1][0], 3)]
     assert [p["name"] for p in response.context["people"]] == ["李强"]
 
 
@@ -177,9 +183,10 @@ def test_filters_by_service_state_holder_and_assignee(client_for, errands, demo_
     assert shown(state="accepted") == numbers(errands, "station")
     grid2_point = ServicePoint.objects.get(name="绣湖社区第2网格代办点")
     assert shown(holder=f"point:{grid2_point.pk}") == numbers(errands, "assigned")
-    assert shown(holder=f"branch:{errands['branch'].holder_branch_id}") == numbers(errands, "branch")
+    assert shown(holder=f"branch:{errands['branch'].holder_branch_id}") == set()  # escalated above the street
+    assert shown(holder=f"branch:{errands['branch'].holder_branch_id}", tab="watching") == numbers(errands, "branch")
     assert shown(assignee=str(demo_users["worker2"].pk)) == numbers(errands, "assigned")
-    assert shown(assignee="none") == numbers(errands, "unassigned", "overdue", "station", "branch", "near")
+    assert shown(assignee="none") == numbers(errands, "unassigned", "overdue", "station", "near")
     # A value that does not parse is ignored, never an error page.
     assert shown(state="delivered", holder="nowhere", service="x") == shown()
     holders = {h["value"]: h["count"] for h in client.get(reverse(BOARD)).context["holders"]}
@@ -269,10 +276,14 @@ def test_actions_are_offered_only_where_the_user_may_act(client_for, errands):
     rows = {r.errand.number: r for r in client_for("station").get(reverse(BOARD), {"tab": "open"}).context["rows"]}
     unassigned = rows[errands["unassigned"].number]
     assert unassigned.may_act and unassigned.can_escalate
-    assert not rows[errands["branch"].number].may_act  # held by the joint branch
+    # Up only: from the station, above both the grid point that holds it and the station.
+    assert unassigned.escalate_label == "上报至 稠城街道代办中心"
+    watching = client_for("station").get(reverse(BOARD), {"tab": "watching"})
+    assert not watching.context["rows"][0].may_act  # held by the joint branch
     html = client_for("station").get(reverse(BOARD), {"tab": "open"}).content.decode()
     assert reverse("errand-board-escalate", args=[errands["unassigned"].pk]) in html
-    assert reverse("errand-board-assign", args=[errands["branch"].pk]) not in html
+    assert "上报至 稠城街道代办中心" in html
+    assert reverse("errand-board-assign", args=[errands["branch"].pk]) not in watching.content.decode()
     secretary_row = client_for("secretary").get(reverse(BOARD)).context["rows"][0]
     assert secretary_row.may_act and not secretary_row.can_escalate  # a branch is the top of the chain
 
@@ -474,13 +485,14 @@ def grow(demo_users, count: int) -> None:
 @pytest.mark.parametrize(
     "username, tab, queries",
     [
-        # session, user, scopes, page count, page rows, candidates, service list, facets, tab counts
-        ("station", "unassigned", 9),
-        ("street", "open", 9),
+        # session, user, scopes, page count, page rows, candidates, where 上报 sends them
+        # (the points above; a branch has none), service list, facets, tab counts
+        ("station", "unassigned", 10),
+        ("street", "open", 10),
         ("secretary", "unassigned", 9),
-        ("admin", "overdue", 9),
+        ("admin", "overdue", 10),
         # … and the group sizes of the "by assignee" tab
-        ("station", "assignee", 10),
+        ("station", "assignee", 11),
     ],
 )
 def test_board_query_count_does_not_grow(
@@ -515,28 +527,34 @@ def test_row_partials_query_count_does_not_grow(client_for, errands, demo_users,
         )
 
     def escalate_row(errand):
-        return htmx_post(client, reverse("errand-board-escalate", args=[errand.pk]), {"version": errand.version})
+        return htmx_post(
+            client,
+            reverse("errand-board-escalate", args=[errand.pk]),
+            {"version": errand.version, "note": "需街道协调"},
+        )
 
     first, second = errands["unassigned"], errands["overdue"]
     # session, user, scopes, errand, its candidates; the service: savepoint, lock, chain point,
-    # people, update, new version, event, notification, release; the row: errand, candidates
-    with django_assert_num_queries(16):
+    # people, update, new version, event, notification, release; the row: errand, candidates,
+    # where 上报 would send it
+    with django_assert_num_queries(17):
         assert assign(first).status_code == 200
-    # session, user, scopes, errand; the service: savepoint, lock, chain point, update, new
-    # version, event, holder staff, station agents, release (the station is the only one to
-    # tell, and it did it itself); the row: errand, candidates
-    with django_assert_num_queries(15):
+    # session, user, scopes, errand; the service: savepoint, lock, the point above (the
+    # street centre: above the grid point and the station), update, new version, event,
+    # holder staff, centre agents, notification, release; the row: errand, candidates
+    with django_assert_num_queries(16):
         assert "has-conflict" not in escalate_row(second).content.decode()
     grow(demo_users, 30)
     first, second = (
         factories.errand(actor=demo_users["admin"], resident=first.resident, code="MZ-GL"),
         factories.errand(actor=demo_users["admin"], resident=second.resident, code="MZ-GL"),
     )
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         assign(first)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         escalate_row(second)
     # A conflict writes nothing: session, user, scopes, errand, candidates, savepoint, lock,
-    # rollback and release of the savepoint, the row (``first`` still has its first version).
-    with django_assert_num_queries(11):
+    # rollback and release of the savepoint, the row (``first`` still has its first version)
+    # with where 上报 would send it.
+    with django_assert_num_queries(12):
         assert "has-conflict" in assign(first).content.decode()

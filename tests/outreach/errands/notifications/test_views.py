@@ -177,16 +177,10 @@ def late(demo_users):
     assigned = factories.errand(actor=worker2, resident=r2, code="YB-CB", ago=timedelta(days=5))  # worker2 keeps it
     unassigned = factories.errand(actor=admin, resident=r1, code="YB-CB", ago=timedelta(days=5))
     at_branch = factories.errand(actor=admin, resident=r1, code="SB-SL", ago=timedelta(days=20))
-    for _ in range(3):
-        at_branch = errand_services.errand_transition(
-            actor=admin, errand=at_branch, action="escalate", expected_version=at_branch.version
-        )
+    at_branch = factories.errand_walk(errand=at_branch, actor=admin, actions=["escalate"] * 3)
     on_time = factories.errand(actor=admin, resident=r1, code="MZ-GL")
     done = factories.errand(actor=worker, resident=r1, code="YB-CB", ago=timedelta(days=5))
-    for action in ("accept", "start", "complete"):
-        done = errand_services.errand_transition(
-            actor=worker, errand=done, action=action, expected_version=done.version
-        )
+    done = factories.errand_walk(errand=done, actor=worker, actions=["accept", "start", "complete"])
     Notification.objects.all().delete()
     return {"assigned": assigned, "unassigned": unassigned, "at_branch": at_branch, "on_time": on_time, "done": done}
 
