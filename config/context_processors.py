@@ -1,12 +1,28 @@
 """What the shell (header and bottom navigation) needs on every page. It lives in
 config because the navigation spans both apps."""
 
-from django.urls import reverse
+from django.urls import URLPattern, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grid.access import EMPTY_REACH, reach_of
+from outreach.branches import urls as branch_urls
 
 MAX_NAV_ITEMS = 5  # what a phone's bottom bar holds
+
+
+BRANCH_URL_NAMES = frozenset(
+    pattern.name for pattern in branch_urls.urlpatterns if isinstance(pattern, URLPattern) and pattern.name
+)
+
+
+def _branch_item(url: str, extra: frozenset[str] | set[str] = frozenset()) -> dict:
+    return {
+        "url_names": BRANCH_URL_NAMES | extra,
+        "url": url,
+        "label": pgettext_lazy("bottom navigation tab", "Branch"),
+        "icon": "people",
+    }
 
 
 def navigation_for(user) -> list[dict]:
@@ -15,14 +31,22 @@ def navigation_for(user) -> list[dict]:
         return []
     reach = reach_of(user)
     is_worker_only = reach.is_only_field_worker()
-    items = [
-        {
-            "url_names": {"home"},
-            "url": reverse("home"),
-            "label": _("Today") if reach.is_field_worker() else _("Home"),
-            "icon": "home",
-        }
-    ]
+    if reach.home_is_branch():  # one joint branch and no area: its workspace is home
+        items = [_branch_item(reverse("branch-home", args=[reach.branch_ids[0]]), extra={"home"})]
+    else:
+        items = [
+            {
+                "url_names": {"home"},
+                "url": reverse("home"),
+                "label": _("Today") if reach.is_field_worker() else _("Home"),
+                "icon": "home",
+            }
+        ]
+        if reach.branch_ids:  # a branch's people with areas as well: the branch has a tab of its own
+            one = len(reach.branch_ids) == 1
+            items.append(
+                _branch_item(reverse("branch-home", args=[reach.branch_ids[0]]) if one else reverse("branch-list"))
+            )
     if reach.has_areas():
         items.append(
             {

@@ -68,6 +68,11 @@ class Reach:
         """A grid worker and nothing else: the phone's bar of a worker."""
         return self.roles == {Role.GRID_WORKER}
 
+    def home_is_branch(self) -> bool:
+        """Belongs to one joint branch and looks after no area: the branch's workspace is
+        their home and their first tab."""
+        return len(self.branch_ids) == 1 and not self.area_paths
+
     def has_areas(self) -> bool:
         """Scoped to areas (not only to a joint branch): residents, coverage, area dashboards."""
         return bool(self.roles & AREA_ROLES and self.area_paths)

@@ -3,7 +3,7 @@
 from datetime import date
 from uuid import UUID
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -71,6 +71,21 @@ def open_errands_of(*, user: User, today: date) -> QuerySet[Errand]:
         .select_related(*ERRAND_RELATED)
         .order_by("due_on", "requested_at")
     )
+
+
+def own_errand_counts(*, user: User, today: date) -> dict[str, int]:
+    """The strip on a worker's Today: their errands in hand, overdue, and done at the office
+    but not yet brought home. One query."""
+    row = (
+        errands_visible_to(user=user)
+        .filter(assignee=user)
+        .aggregate(
+            open=Count("pk", filter=Q(state__in=due.ERRAND_UNFINISHED)),
+            overdue=Count("pk", filter=due.errand_overdue_q(today)),
+            to_deliver=Count("pk", filter=Q(state=Errand.State.COMPLETED)),
+        )
+    )
+    return {key: value or 0 for key, value in row.items()}
 
 
 def errands_list(

@@ -8,6 +8,7 @@ from outreach.photos.views import serve_photo
 
 urlpatterns = [
     path("errands/new/", views.errand_create, name="errand-create"),
+    path("errands/mine/", views.my_errands, name="errand-mine"),
     path("errands/<uuid:pk>/", views.errand_detail, name="errand-detail"),
     path("errands/<uuid:pk>/act/", views.errand_act, name="errand-act"),
     path("errands/<uuid:pk>/assign/", views.errand_assign, name="errand-assign"),

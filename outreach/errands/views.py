@@ -63,6 +63,30 @@ def _assignable(errand):
 
 @require_GET
 @login_required
+def my_errands(request):
+    """The errands given to the user, due soonest first: in hand, then done at the office
+    and waiting to be brought home (the strip on Today leads here)."""
+    today = timezone.localdate()
+    rows = [
+        {
+            "errand": e,
+            "overdue": due.errand_is_overdue(state=e.state, due_on=e.due_on, today=today),
+            "days_overdue": due.errand_days_overdue(due_on=e.due_on, today=today),
+        }
+        for e in errand_selectors.open_errands_of(user=request.user, today=today)
+    ]
+    return render(
+        request,
+        "outreach/errands/mine.html",
+        {
+            "in_hand": [r for r in rows if r["errand"].state != Errand.State.COMPLETED],
+            "to_deliver": [r for r in rows if r["errand"].state == Errand.State.COMPLETED],
+        },
+    )
+
+
+@require_GET
+@login_required
 def errand_detail(request, pk):
     errand = errand_selectors.errand_for_user_or_404(request.user, pk)
     return render(request, "outreach/errands/detail.html", _page_context(request, errand))

@@ -19,7 +19,6 @@ from grid.access import reach_of
 from grid.geo import distance_m
 from grid.models import Area
 from grid.selectors import areas_in_scope
-from outreach.common import due
 from outreach.common.due import DUE_LABELS, Due, days_overdue, due_bucket
 from outreach.common.errors import Conflict
 from outreach.common.requests import client_address
@@ -28,6 +27,7 @@ from outreach.errands import services as errand_services
 from outreach.errands.forms import VisitErrandForm
 from outreach.models import Errand, Hazard, Visit
 from outreach.photos.pipeline import PhotoRejected
+from outreach.reporting import inbox
 from outreach.residents import selectors, services
 from outreach.residents.forms import ResidentFilterForm, ResidentForm, VisitCorrectionForm, VisitForm
 from outreach.residents.validation import clean_position
@@ -38,12 +38,22 @@ RESIDENTS_PER_PAGE = 30
 @require_GET
 @login_required
 def home(request):
-    """Grid workers land on Today; everyone else on the overview of what they look after."""
-    if reach_of(request.user).is_field_worker():
+    """Grid workers land on Today; a member of one joint branch only on its workspace;
+    offices on their work inbox (what waits for them, with live counts)."""
+    reach = reach_of(request.user)
+    if reach.is_field_worker():
         return today(request)
+    if reach.home_is_branch():
+        return redirect("branch-home", pk=reach.branch_ids[0])
+    today_date = timezone.localdate()
     scopes = list(request.user.scopes.select_related("area", "branch").order_by("role"))
     # Its tiles ask the user's reach (in every page's context) what they may open.
-    return render(request, "grid/home.html", {"scopes": scopes})
+    context = {
+        "scopes": scopes,
+        "inbox": inbox.inbox_for(user=request.user, today=today_date),
+        "coverage": inbox.coverage_summary(user=request.user, today=today_date),
+    }
+    return render(request, "grid/home.html", context)
 
 
 def _due_rows(residents, today_date, here):
@@ -81,14 +91,7 @@ def today(request):
     context = {"sections": sections, "today": today_date, "here": here, "total": len(rows)}
     if request.htmx:
         return render(request, "outreach/residents/today.html#due-list", context)
-    context["errands"] = [
-        {
-            "errand": e,
-            "overdue": due.errand_is_overdue(state=e.state, due_on=e.due_on, today=today_date),
-            "days_overdue": due.errand_days_overdue(due_on=e.due_on, today=today_date),
-        }
-        for e in errand_selectors.open_errands_of(user=request.user, today=today_date)
-    ]
+    context["errand_counts"] = errand_selectors.own_errand_counts(user=request.user, today=today_date)
     return render(request, "outreach/residents/today.html", context)
 
 

@@ -51,7 +51,8 @@ def test_each_predicate_lets_in_exactly_its_roles(people, predicate):
 
 
 def shown(client, url_name: str, link: str) -> bool:
-    return reverse(link) in client.get(reverse(url_name)).content.decode()
+    """Linked from the page (where it leads: home is a branch's workspace for its people)."""
+    return reverse(link) in client.get(reverse(url_name), follow=True).content.decode()
 
 
 def opens(client, link: str) -> bool:
@@ -104,5 +105,12 @@ def test_the_dashboard_tile_shows_exactly_for_who_has_a_dashboard(login, usernam
 
 @pytest.mark.parametrize("username", USERS)
 def test_workers_land_on_today_and_others_on_the_overview(login, username):
-    response = login(username).get(reverse("home"))
-    assert (response.templates[0].name == "outreach/residents/today.html") == (username in EXPECTED["is_field_worker"])
+    """…or, for a member of one joint branch with no area, on the branch's workspace."""
+    response = login(username).get(reverse("home"), follow=True)
+    landed = response.templates[0].name
+    if username in EXPECTED["is_field_worker"]:
+        assert landed == "outreach/residents/today.html"
+    elif username in ("secretary", "member"):
+        assert landed == "outreach/branches/home.html" and response.redirect_chain
+    else:
+        assert landed == "grid/home.html"

@@ -439,7 +439,7 @@ def test_who_may_register(client_for, username, status):
 def test_home_tile_for_the_roles_that_use_the_window(client_for):
     url = reverse("complaint-list")
     for username in ("street", "secretary", "admin"):
-        assert url in client_for(username).get(reverse("home")).content.decode(), username
+        assert url in client_for(username).get(reverse("home"), follow=True).content.decode(), username
     for username in ("station", "worker"):
         assert url not in client_for(username).get(reverse("home")).content.decode(), username
 

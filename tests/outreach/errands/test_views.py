@@ -253,7 +253,7 @@ def test_my_errands_on_today(client_for, resident, demo_users):
         actor=demo_users["worker"], resident=resident, code="MZ-GL", requested_at=timezone.now() - timedelta(days=30)
     )
     fresh = factories.errand(actor=demo_users["worker"], resident=resident, code="YB-CB")
-    rows = client_for("worker").get(reverse("home")).context["errands"]
+    rows = client_for("worker").get(reverse("errand-mine")).context["in_hand"]
     assert [r["errand"] for r in rows] == [late, fresh]
     assert rows[0]["overdue"] and not rows[1]["overdue"]
     assert ErrandEvent.objects.filter(errand__in=[late, fresh]).count() == 2

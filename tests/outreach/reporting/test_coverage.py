@@ -447,7 +447,7 @@ def test_street_and_city_find_the_coverage_map_in_the_navigation(client_for):
         ("worker", False),
         ("secretary", False),
     ]:
-        items = client_for(username).get(reverse("home")).context["nav_items"]
+        items = client_for(username).get(reverse("home"), follow=True).context["nav_items"]
         assert any(i["url"] == reverse(MAP) for i in items) is has_map
         assert len(items) <= 5
 

@@ -244,7 +244,7 @@ def test_htmx_gets_the_panel_only(client_for, crafted):
 
 def test_navigation_and_home_tile(client_for):
     for username, in_bar in [("secretary", True), ("street", False), ("station", False), ("admin", False)]:
-        response = client_for(username).get(reverse("home"))
+        response = client_for(username).get(reverse("home"), follow=True)
         items = response.context["nav_items"]
         assert len(items) <= 5
         assert any(i["url"] == reverse(DASHBOARD) for i in items) is in_bar
