@@ -4,7 +4,9 @@ as big buttons, the materials checklist, assignment, delivery and receipt photos
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -197,8 +199,12 @@ def errand_materials(request, pk):
         )
     except ValidationError as error:
         return _after_write(request, errand, error=" ".join(error.messages), status=422)
-    if request.htmx:
-        return render(request, "outreach/errands/detail.html#materials", _page_context(request, errand))
+    if request.htmx:  # the checklist, and the steps (办结 asks why only while materials are missing)
+        context = _page_context(request, errand, oob=True)
+        return HttpResponse(
+            render_to_string("outreach/errands/detail.html#materials", context, request)
+            + render_to_string("outreach/errands/detail.html#actions", context, request)
+        )
     return redirect("errand-detail", pk=errand.pk)
 
 

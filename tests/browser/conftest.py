@@ -218,8 +218,9 @@ def log_in(page, live_site, demo_city, settings):
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(settings.DAIBAN_DEMO_PASSWORD)
         page.get_by_role("button", name="登录", exact=True).click()
-        # home, whatever query the outbox script may add after a change of user
-        page.wait_for_url(re.compile(re.escape(live_site.url) + r"/(\?.*)?$"))
+        # home (a joint branch's workspace for its people), whatever query the outbox
+        # script may add after a change of user
+        page.wait_for_url(re.compile(re.escape(live_site.url) + r"/(branches/\d+/)?(\?.*)?$"))
         return page
 
     return login

@@ -1,6 +1,7 @@
 """An errand on a 390×844 phone, end to end: the worker opens it from a visit and
-escalates it; the station assigns it back from the board with a note; the worker
-completes and delivers it with a satisfaction score; the timeline shows every step."""
+escalates it; the station assigns it back from the board with a note; the worker ticks
+the checklist, completes and delivers it with a satisfaction score; the timeline shows
+every step."""
 
 from playwright.sync_api import expect
 
@@ -48,7 +49,7 @@ def test_errand_from_visit_to_delivery(log_in, live_site, browser, settings):
     # …and escalates it to the community station
     escalate = page.locator("form.action-form", has=page.locator("input[value=escalate]"))
     escalate.locator("textarea").fill("需要社区盖章证明")
-    escalate.get_by_role("button", name="上报上一级").click()
+    escalate.get_by_role("button", name="上报至 绣湖社区代办站").click()  # it says where, before the press
     expect(page.locator("dl.facts")).to_contain_text("绣湖社区代办站")
     assert horizontal_overflow(page) == 0
 
@@ -66,11 +67,18 @@ def test_errand_from_visit_to_delivery(log_in, live_site, browser, settings):
 
     # the worker completes and delivers it
     page = fresh_login(browser, live_site, "worker", settings.DAIBAN_DEMO_PASSWORD)
-    expect(page.locator(".my-errands")).to_contain_text("高龄津贴申领")
+    page.locator(".errand-strip").click()  # Today's strip leads to 我的代办
     page.locator(".my-errands").get_by_text("高龄津贴申领").click()
-    for label in ["受理", "开始办理", "已办结"]:
+    for label in ["受理", "开始办理"]:
         page.get_by_role("button", name=label, exact=True).click()
         expect(page.get_by_role("status").first).to_be_visible()
+    # every material in before it is done (otherwise the button asks why they are not)
+    materials = errand.service.materials
+    for name in materials:
+        page.locator(".checklist button", has_text=name).click()
+        expect(page.locator(".checklist button", has_text=name)).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("button", name="已办结", exact=True).click()
+    expect(page.get_by_role("status").first).to_be_visible()
     page.get_by_role("link", name="送达结果").click()
     page.get_by_text("当面送达", exact=True).click()
     page.get_by_text("5 · 非常满意", exact=True).click()
@@ -78,7 +86,7 @@ def test_errand_from_visit_to_delivery(log_in, live_site, browser, settings):
     expect(page.locator(".badge.state-delivered")).to_be_visible()
 
     steps = page.locator("ol.timeline > li")
-    expect(steps).to_have_count(7)
+    expect(steps).to_have_count(7 + len(materials))
     for text in ["创建", "上报", "章已盖好，请继续办理", "受理", "开始", "办结", "送达"]:
         expect(page.locator("ol.timeline")).to_contain_text(text)
     errand.refresh_from_db()
