@@ -163,3 +163,33 @@ def test_cancel_is_for_the_offices_and_whoever_opened_it_behind_its_own_button(c
     assert '<details class="cancel-box">' in page and 'value="cancel"' in page  # folded away until asked for
     own = factories.errand(actor=demo_users["worker"], resident=resident, code="MZ-GL")  # opened at the door
     assert api_step(worker, own, action="cancel", reason="居民已自行办理").status_code == 200
+
+
+# --- acting and watching ----------------------------------------------------------------
+
+
+def test_who_may_act_is_one_rule_for_one_errand_and_for_lists(client_for, demo_users, resident):
+    """services.may_act (the errand page, the services) and selectors.errands_acting_q (the
+    board, the API's watching filter) give the same answer for every demo user."""
+    from outreach.errands.selectors import errands_acting_q, errands_visible_to
+
+    admin, worker = demo_users["admin"], demo_users["worker"]
+    errands = [
+        factories.errand(actor=worker, resident=resident, code=CARD),  # the worker's, at the grid point
+        factories.errand(actor=admin, resident=resident, code="GJJ-TQ"),  # at the station
+        factories.errand_walk(  # at the street centre
+            errand=factories.errand(actor=admin, resident=resident, code=CARD), actor=admin, actions=["escalate"] * 2
+        ),
+        factories.errand_walk(  # at the branch
+            errand=factories.errand(actor=admin, resident=resident, code=CARD), actor=admin, actions=["escalate"] * 3
+        ),
+    ]
+    for username, user in demo_users.items():
+        visible = errands_visible_to(user=user).filter(pk__in=[e.pk for e in errands])
+        acting = set(visible.filter(errands_acting_q(user=user)).values_list("pk", flat=True))
+        for errand in visible.select_related("holder_point__area"):
+            assert (errand.pk in acting) == errand_services.may_act(user, errand), (username, holder(errand))
+        listed = client_for(username).get("/api/v1/errands", {"watching": "true"}).json()["items"]
+        assert {item["id"] for item in listed} == {str(pk) for pk in visible.values_list("pk", flat=True)} - {
+            str(pk) for pk in acting
+        }, username
