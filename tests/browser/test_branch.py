@@ -24,7 +24,7 @@ def test_secretary_logs_an_activity_and_the_neglected_flag_clears(log_in, live_s
     page = log_in("secretary")
     if viewport:
         page.set_viewport_size(viewport)
-    page.locator("a.tile-branch").click()
+    # a secretary of one branch logs in straight to it
     expect(page.get_by_role("heading", level=1)).to_have_text(branch.name)
     assert horizontal_overflow(page) == 0
     # nothing was ever held at the demo territory's paired points: every one is neglected
