@@ -70,12 +70,16 @@ def ratio_note(columns: list[Column]) -> str:
     return _("Note: the total row is the sum of the rows, except %(columns)s: shares, averages or medians, worked out over all the rows together.") % {"columns": labels}
 
 
-def children_table(dashboard, *, title: str) -> Table:
+def children_table(dashboard, *, title: str, whole: str) -> Table:
     """The dashboard's child-area table, with the total as its last row and the note on
-    what does not add up below it."""
+    what does not add up below it. A subject without child areas (a joint branch) has
+    one row, its own, named ``whole``: a total of no rows would add up to nothing."""
     subject = dashboard.subject
     flags = {"shows_coverage": subject.shows_coverage, "shows_complaints": subject.shows_complaints}
     table = Table(title, _dashboard_columns(first=_("Area"), **flags))
+    if not dashboard.rows:
+        table.rows = [[whole, *_dashboard_values(dashboard.total, **flags)]]
+        return table
     table.rows = [[row.area.name, *_dashboard_values(row.figures, **flags)] for row in dashboard.rows]
     if dashboard.unplaced is not None:
         table.rows.append([unplaced_label(), *_dashboard_values(dashboard.unplaced, **flags)])

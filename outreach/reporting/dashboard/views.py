@@ -352,7 +352,7 @@ def dashboard_export(request, fmt: str):
                 table = exports.trend_table(figures_of.trend_for(subject=subject, today=form.today), title=title)
             else:
                 board = figures_of.dashboard_for(subject=subject, period=period, today=form.today, with_trend=False)
-                table = exports.children_table(board, title=title)
+                table = exports.children_table(board, title=title, whole=place_name)
         else:
             place = coverage.place_for_user_or_404(request.user, data.get("area"))
             place_name = _place_name(place)

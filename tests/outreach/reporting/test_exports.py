@@ -257,13 +257,16 @@ def test_branches_get_no_resident_list(client_for, crafted):
         "Complaints",
         "Handled on the spot",
     )
-    total = split_rows(rows).total
-    assert total[1] == "1" and total[7] == "1"
+    table = split_rows(rows)
+    assert table.total is None and [r[0] for r in table.rows] == ["我的联合支部"]  # its own row, not a total of none
+    assert table.rows[0][1] == "1" and table.rows[0][7] == "1"
 
 
 def test_worker_exports_their_own_figures(client_for, crafted):
     rows = csv_rows(export(client_for("worker"), "csv", table="children", **factories.period_query()))
-    assert split_rows(rows).total[:2] == [zh("Total")[0], "1"]  # one visit of their own
+    table = split_rows(rows)  # their one grid: its own row, no total of one
+    assert table.total is None and len(table.rows) == 1
+    assert table.rows[0][:2] == ["绣湖社区第1网格", "1"]  # one visit of their own
 
 
 # session, user, scopes + the door (2: the area and its ancestors, its children) + the
