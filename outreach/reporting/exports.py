@@ -6,6 +6,8 @@ Exports are made in Chinese whatever the page's language: the files go to office
 file and forward them (``EXPORT_LANGUAGE``).
 """
 
+from collections.abc import Sequence
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,11 +65,13 @@ def unplaced_label() -> str:
     return _("Complaints of no community or village")
 
 
-def ratio_note(columns: list[Column]) -> str:
+def ratio_note(columns: Sequence[Column]) -> str:
     """The line under an exported table that names its columns which do not add up
     (``Column.ratio``). Exports are in Chinese (``EXPORT_LANGUAGE``), hence "、"."""
     labels = "、".join(c.label for c in columns if c.ratio)
-    return _("Note: the total row is the sum of the rows, except %(columns)s: shares, averages or medians, worked out over all the rows together.") % {"columns": labels}
+    return _(
+        "Note: the total row is the sum of the rows, except %(columns)s: shares, averages or medians, worked out over all the rows together."
+    ) % {"columns": labels}
 
 
 def children_table(dashboard, *, title: str, whole: str) -> Table:

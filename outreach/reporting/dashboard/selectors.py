@@ -53,8 +53,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Count, DateTimeField, F, FloatField, Func, IntegerField, Q, QuerySet, Sum, Value
-from django.http import Http404
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils import timezone
 
 from grid.access import reach_of

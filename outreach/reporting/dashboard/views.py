@@ -133,7 +133,7 @@ def _tiles(board) -> list[dict]:
 def _columns(subject) -> list[dict]:
     """The table's columns; ``ratio``: a share, an average or a median, which the total
     row works out over everything rather than adding the rows (the table says so)."""
-    columns = []
+    columns: list[dict] = []
     if subject.shows_coverage:
         columns += [
             {"key": "visits", "label": _("Visits")},
@@ -286,7 +286,9 @@ def dashboard(request):
         for row in board.rows
     ]
     if board.unplaced is not None:
-        rows.append({"area": None, "label": exports.unplaced_label(), "cells": _cells(board.unplaced, subject), "url": ""})
+        rows.append(
+            {"area": None, "label": exports.unplaced_label(), "cells": _cells(board.unplaced, subject), "url": ""}
+        )
     exports_for = {
         table: {fmt: _url("dashboard-export", area_id, period, fmt, table=table) for fmt in ("xlsx", "csv")}
         for table in ("children", "trend")

@@ -100,10 +100,8 @@ def test_children_xlsx_holds_the_screen_figures_with_types(client_for, crafted):
     # No figure is an empty cell, not a zero: a community with nothing completed has no turnaround.
     quiet = next(r for r in table.rows if r[5] == 0)
     assert quiet[7] is None
-    assert table.notes == [
-        "注：合计行为各行之和，但走访覆盖率、办理用时中位数（天）、满意度（1–5）、当场解决除外："
-        "这些是比例、平均数或中位数，按全部行合起来计算。"
-    ]
+    note = "注：合计行为各行之和，但走访覆盖率、办理用时中位数（天）、满意度（1–5）、当场解决除外：这些是比例、平均数或中位数，按全部行合起来计算。"
+    assert table.notes == [note]
 
 
 def test_children_csv_starts_with_the_bom_and_matches(client_for, crafted):
