@@ -262,6 +262,12 @@ ERRAND_PLAN = [
 ]
 
 
+def _days_ago_at(days_ago: int, hour: int = 10) -> datetime:
+    """A time of day ``days_ago`` days before today, never later than now."""
+    at = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=days_ago), time(hour)))
+    return min(at, timezone.now())
+
+
 def _date_errand(errand_id, times: list[datetime]) -> None:
     """Give a seeded errand's timeline the times ``times`` (one per event, in order: the
     first is its creation, at its requested time) and its own dates the matching ones —
@@ -288,9 +294,16 @@ def _date_errand(errand_id, times: list[datetime]) -> None:
 
 
 def _spread(start: datetime, end: datetime, count: int) -> list[datetime]:
-    """``count`` times from ``start``, evenly over the time to ``end`` (excluded): the
-    creation, then each step a share of the way."""
-    return [start + (end - start) * i / count for i in range(count)]
+    """``count`` times from ``start``: the creation, then each step on a day a share of
+    the way to ``end`` (excluded), in office hours (9:00, then 40 minutes later for each
+    step, so that steps on one day stay in order), never after ``end``."""
+    local = timezone.get_current_timezone()
+    times = [start]
+    for i in range(1, count):
+        day = timezone.localdate(start + (end - start) * i / count)
+        at = datetime.combine(day, time(9), tzinfo=local) + timedelta(minutes=40 * i)
+        times.append(min(max(at, times[-1] + timedelta(minutes=5)), end - timedelta(minutes=5 * (count - i))))
+    return times
 
 
 def _steps_to_branch(errand) -> int:
@@ -326,7 +339,7 @@ def seed_errands() -> int:
             service=ServiceType.objects.get(code=code),
             source=["visit", "phone", "walk_in"][index % 3],
             description="",
-            requested_at=timezone.now() - timedelta(days=days_ago + index % 2),
+            requested_at=_days_ago_at(days_ago + index % 2, hour=8 + index % 9),
         )
         # who takes each step: whoever holds the errand at that point of its way up
         steps = [
@@ -392,12 +405,6 @@ ACTIVITY_NOTES = [
     "",
 ]
 TOPICS_OTHER = ["", "", "", "养老保险待遇认证", "灵活就业参保", "医保异地备案"]
-
-
-def _days_ago_at(days_ago: int, hour: int = 10) -> datetime:
-    """A time of day ``days_ago`` days before today, never later than now."""
-    at = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=days_ago), time(hour)))
-    return min(at, timezone.now())
 
 
 # (phone, registered days ago, deadline days ago (None: the default, ahead), answered days ago (None: open))
