@@ -48,6 +48,7 @@ def register(
     name: str = "陈阿姨",
     trips: int = 2,
     deadline: date | None = None,
+    **extra,
 ) -> Complaint:
     return complaint_services.complaint_register(
         actor=actor,
@@ -61,6 +62,7 @@ def register(
         handled_on_spot=on_spot,
         resolution="当场由窗口代为认证。" if on_spot else "",
         deadline=deadline,
+        **extra,
     )
 
 
@@ -529,36 +531,14 @@ def test_the_service_refuses_a_community_outside_the_centres_town(demo_users):
     from grid.models import Area
 
     with pytest.raises(ValidationError) as error:
-        complaint_services.complaint_register(
-            actor=demo_users["street"],
-            point=centre(),
-            area=Area.objects.get(name="稠城街道"),  # the town itself is no community
-            name="陈阿姨",
-            phone="13900001111",
-            service=ServiceType.objects.get(name=PENSION),
-            department=None,
-            what_happened="跑了两次。",
-            trips=2,
-            handled_on_spot=False,
-        )
+        register(demo_users["street"], area=Area.objects.get(name="稠城街道"))  # the town itself is no community
     assert "area" in error.value.message_dict
+    assert not Complaint.objects.exists()
 
 
 def test_a_complaint_registered_in_the_past_is_numbered_by_that_day(demo_users):
     registered_at = timezone.now() - timedelta(days=12)
-    complaint = complaint_services.complaint_register(
-        actor=demo_users["street"],
-        point=centre(),
-        name="陈阿姨",
-        phone="13900001111",
-        service=ServiceType.objects.get(name=PENSION),
-        department=None,
-        what_happened="跑了两次。",
-        trips=2,
-        handled_on_spot=True,
-        resolution="当场办结。",
-        registered_at=registered_at,
-    )
+    complaint = register(demo_users["street"], on_spot=True, registered_at=registered_at)
     day = timezone.localdate(registered_at)
     assert complaint.number.startswith(f"TS{day:%y%m%d}-")
     assert complaint.registered_at == complaint.resolved_at == registered_at
