@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('grid', '0005_branch_member_role'),
-        ('outreach', '0008_fill_day_tallies'),
+        ('outreach', '0009_errand_materials_waiver'),
     ]
 
     operations = [
