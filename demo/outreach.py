@@ -84,15 +84,35 @@ def _grid_workers(town: Area) -> dict[int, User]:
     return workers
 
 
-def _visit_history(rng, resident: Resident, worker: User, today: date) -> list[Visit]:
+def _visit_plan(rng, resident: Resident, today: date, *, on_time: bool) -> list[tuple[date, str]]:
+    """(day, outcome) of a resident's visits, all before today. A worker comes back a
+    little before the care level's interval after meeting the resident, within a few
+    days after finding nobody home. ``on_time``: the last meeting is within the
+    interval today (the worker came by lately); otherwise the visits stopped more than
+    an interval ago — the resident is overdue."""
     interval = {"A": 7, "B": 14, "C": 30}[resident.care_level]
-    visits = []
+    stop = today if on_time else today - timedelta(days=interval + rng.randint(1, interval))
     day = resident.registered_on + timedelta(days=rng.randint(0, interval))
-    # Some residents fall behind: the last stretch of their history stops early.
-    stop = today - timedelta(days=rng.choice([0, 0, 0, 1, 3, interval, interval + 5, 2 * interval]))
-    n = 0
+    plan = []
     while day < stop:
         outcome = rng.choices(["met", "not_home", "refused", "in_hospital"], weights=[85, 10, 2, 3])[0]
+        plan.append((day, outcome))
+        gap = interval - rng.randint(0, max(1, interval // 5)) if outcome == "met" else rng.randint(1, 4)
+        day += timedelta(days=max(1, gap))
+    if on_time:
+        met = [d for d, outcome in plan if outcome == "met"]
+        if not met or met[-1] + timedelta(days=interval) < today:
+            lately = today - timedelta(days=rng.randint(1, min(interval, 5)))
+            if plan and plan[-1][0] >= lately:
+                plan[-1] = (plan[-1][0], "met")  # that last call found them home
+            else:
+                plan.append((lately, "met"))
+    return plan
+
+
+def _visit_history(rng, resident: Resident, worker: User, today: date, *, on_time: bool) -> list[Visit]:
+    visits = []
+    for n, (day, outcome) in enumerate(_visit_plan(rng, resident, today, on_time=on_time)):
         at = timezone.make_aware(datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59))))
         lat = lng = accuracy = None
         if resident.has_home_location and rng.random() > 0.05:
@@ -134,11 +154,37 @@ def _visit_history(rng, resident: Resident, worker: User, today: date) -> list[V
                 content_digest=visit_digest(resident_id=resident.pk, data=visit_input),
             )
         )
-        n += 1
-        day += timedelta(
-            days=max(1, interval + rng.randint(-2, interval // 2) if outcome == "met" else rng.randint(1, 4))
-        )
     return visits
+
+
+# Coverage of the demo street's communities this month: a working street, where most
+# communities visit 75–95 % of their residents on time and a couple fall well behind
+# (the red hotspots a street official should spot). Hotspots by their place among the
+# street's communities in code order; the demo community is doing well, with enough
+# residents overdue that its workers' Today has some.
+COVERAGE_HOTSPOTS = {4: 0.45, 11: 0.55}
+DEMO_COMMUNITY_COVERAGE = 0.82
+COVERAGE_RANGE = (0.78, 0.96)
+
+
+def _overdue_residents(town: Area) -> dict[int, set[int]]:
+    """{community id: the indexes, in seeding order, of its residents left overdue}: at
+    least one per community (nobody is perfect), the rest as the plan says."""
+    rng = random.Random(SEED + 11)
+    communities = list(Area.objects.filter(parent=town, level=Area.Level.COMMUNITY).order_by("code"))
+    sizes: dict[int, int] = {c.pk: 0 for c in communities}
+    for grid in Area.objects.filter(parent__in=communities, level=Area.Level.GRID):
+        sizes[grid.parent_id] += RESIDENTS_PER_GRID.get(grid.name, RESIDENTS_PER_OTHER_GRID)
+    chosen = {}
+    for index, community in enumerate(communities):
+        share = rng.uniform(*COVERAGE_RANGE)  # drawn for every community: the sequence stays the same
+        if community.name == data.DEMO_COMMUNITY_NAME:
+            share = DEMO_COMMUNITY_COVERAGE
+        share = COVERAGE_HOTSPOTS.get(index, share)
+        size = sizes[community.pk]
+        behind = min(size, max(1, round(size * (1 - share))))
+        chosen[community.pk] = set(random.Random(f"{SEED}:{community.code}").sample(range(size), behind))
+    return chosen
 
 
 @transaction.atomic
@@ -150,12 +196,16 @@ def seed_outreach() -> int:
     admin = User.objects.get(username="admin")
     workers = _grid_workers(town)
     existing = set(Resident.objects.values_list("national_id_digest", flat=True))
+    overdue = _overdue_residents(town)
+    seen: dict[int | None, int] = {}  # residents of each community so far, in seeding order
     created = 0
     for grid in Area.objects.filter(path__startswith=town.path, level=Area.Level.GRID).order_by("code"):
         count = RESIDENTS_PER_GRID.get(grid.name, RESIDENTS_PER_OTHER_GRID)
         homes = random_points_within(shape(grid.boundary), count, rng)
         community = grid.parent.name if grid.parent_id else ""
         for home in homes:
+            index = seen[grid.parent_id] = seen.get(grid.parent_id, -1) + 1
+            on_time = index not in overdue.get(grid.parent_id, set())
             male = rng.random() < 0.45
             born = date(rng.randint(1928, 1968), rng.randint(1, 12), rng.randint(1, 28))
             national_id = _national_id(rng, born, male)
@@ -185,7 +235,8 @@ def seed_outreach() -> int:
                 **fields,
             )
             # its own generator, so skipping an existing resident leaves the sequence unchanged
-            Visit.objects.bulk_create(_visit_history(random.Random(national_id), resident, workers[grid.id], today))
+            history = _visit_history(random.Random(national_id), resident, workers[grid.id], today, on_time=on_time)
+            Visit.objects.bulk_create(history)
             resident_refresh_due(resident=resident)
             created += 1
     return created
@@ -211,6 +262,50 @@ ERRAND_PLAN = [
 ]
 
 
+def _days_ago_at(days_ago: int, hour: int = 10) -> datetime:
+    """A time of day ``days_ago`` days before today, never later than now."""
+    at = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=days_ago), time(hour)))
+    return min(at, timezone.now())
+
+
+def _date_errand(errand_id, times: list[datetime]) -> None:
+    """Give a seeded errand's timeline the times ``times`` (one per event, in order: the
+    first is its creation, at its requested time) and its own dates the matching ones —
+    completed, delivered, closed, the trips saved, its notices — so that what it says
+    agrees with its number (made from the day it was requested) and with the day the
+    demo runs, not with the minute it was seeded."""
+    from outreach.models import Errand, ErrandEvent, Notification, TripsSaved
+
+    events = list(ErrandEvent.objects.filter(errand_id=errand_id).order_by("at", "pk"))
+    assert len(times) == len(events) and times == sorted(times), "one time per event, in order"
+    for event, at in zip(events, times):
+        ErrandEvent.objects.filter(pk=event.pk).update(at=at)
+    last = {event.action: at for event, at in zip(events, times)}
+    dates: dict[str, Any] = {"created_at": times[0]}
+    if "complete" in last:
+        dates["completed_at"] = last["complete"]
+    if "deliver" in last:
+        dates["delivered_at"] = dates["closed_at"] = last["deliver"]
+        TripsSaved.objects.filter(errand_id=errand_id).update(recorded_on=timezone.localdate(last["deliver"]))
+    if "cancel" in last:
+        dates["closed_at"] = last["cancel"]
+    Errand.objects.filter(pk=errand_id).update(**dates)
+    Notification.objects.filter(errand_id=errand_id).update(created_at=times[-1])
+
+
+def _spread(start: datetime, end: datetime, count: int) -> list[datetime]:
+    """``count`` times from ``start``: the creation, then each step on a day a share of
+    the way to ``end`` (excluded), in office hours (9:00, then 40 minutes later for each
+    step, so that steps on one day stay in order), never after ``end``."""
+    local = timezone.get_current_timezone()
+    times = [start]
+    for i in range(1, count):
+        day = timezone.localdate(start + (end - start) * i / count)
+        at = datetime.combine(day, time(9), tzinfo=local) + timedelta(minutes=40 * i)
+        times.append(min(max(at, times[-1] + timedelta(minutes=5)), end - timedelta(minutes=5 * (count - i))))
+    return times
+
+
 def _steps_to_branch(errand) -> int:
     """Escalations from where an errand starts up to the joint branches."""
     order = ["grid_point", "community_station", "street_centre"]
@@ -223,7 +318,7 @@ def seed_errands() -> int:
     from django.core.management import call_command
 
     from outreach.errands import services as errand_services
-    from outreach.models import Errand, ServiceType
+    from outreach.models import Errand, ErrandEvent, ServiceType
 
     call_command("loaddata", "service_catalogue", verbosity=0)
     users = {
@@ -244,7 +339,7 @@ def seed_errands() -> int:
             service=ServiceType.objects.get(code=code),
             source=["visit", "phone", "walk_in"][index % 3],
             description="",
-            requested_at=timezone.now() - timedelta(days=days_ago + index % 2),
+            requested_at=_days_ago_at(days_ago + index % 2, hour=8 + index % 9),
         )
         # who takes each step: whoever holds the errand at that point of its way up
         steps = [
@@ -279,6 +374,9 @@ def seed_errands() -> int:
                     note="需要上级窗口办理" if step == "escalate" else "缺少户口簿复印件" if step == "return" else "",
                     reason="家属已自行办理" if step == "cancel" else "",
                 )
+        # The steps were taken over the days since the request, the last one a while ago.
+        count = ErrandEvent.objects.filter(errand_id=errand_id).count()
+        _date_errand(errand_id, _spread(errand.requested_at, timezone.now() - timedelta(hours=2), count))
         created += 1
     return created
 
@@ -307,6 +405,8 @@ ACTIVITY_NOTES = [
     "",
 ]
 TOPICS_OTHER = ["", "", "", "养老保险待遇认证", "灵活就业参保", "医保异地备案"]
+
+
 # (phone, registered days ago, deadline days ago (None: the default, ahead), answered days ago (None: open))
 DEMO_COMPLAINTS = [
     ("13800001001", 1, None, None),  # open
@@ -412,6 +512,11 @@ def _store_activities(branch, plans: list[dict]) -> int:
             BranchActivityPoint(activity_id=activity_id, point_id=point_id) for point_id in sorted(set(plan["points"]))
         ]
     BranchActivity.objects.bulk_create(activities, batch_size=500)
+    # Logged when it was held, or (planned) a fortnight ahead: not on the day of seeding.
+    for activity in activities:
+        ahead = timezone.make_aware(datetime.combine(activity.held_on - timedelta(days=14), time(9)))
+        activity.created_at = activity.held_recorded_at or min(ahead, timezone.now())
+    BranchActivity.objects.bulk_update(activities, ["created_at"], batch_size=500)
     BranchActivityPoint.objects.bulk_create(links, batch_size=1000)
     return len(activities)
 
@@ -464,11 +569,11 @@ def _branch_complaints(branch, street: User, secretary: User, today: date) -> No
     complaint services; their dates are then moved into the past."""
     from grid.models import ServicePoint, ServiceWindow
     from outreach.complaints.services import complaint_register, complaint_resolve
-    from outreach.models import Complaint
+    from outreach.models import Complaint, Notification
 
-    centre = ServicePoint.objects.get(
-        tier=ServicePoint.Tier.STREET_CENTRE, area=Area.objects.get(name=data.TOWNS[0][1])
-    )
+    town = Area.objects.get(name=data.TOWNS[0][1], level=Area.Level.TOWN)
+    centre = ServicePoint.objects.select_related("area").get(tier=ServicePoint.Tier.STREET_CENTRE, area=town)
+    communities = list(town.children.order_by("code"))
     departments = [
         w.department
         for w in ServiceWindow.objects.filter(branch=branch).select_related("department").order_by("number")
@@ -479,9 +584,12 @@ def _branch_complaints(branch, street: User, secretary: User, today: date) -> No
         name = rng.choice(data.SURNAMES) + rng.choice(data.GIVEN_NAMES)
         if phone in known:
             continue
+        registered_at = _days_ago_at(registered_ago, hour=9)
         complaint = complaint_register(
             actor=street,
             point=centre,
+            area=communities[index * 3 % len(communities)],
+            registered_at=registered_at,
             name=name,
             phone=phone,
             service=None,
@@ -497,13 +605,12 @@ def _branch_complaints(branch, street: User, secretary: User, today: date) -> No
                 expected_version=complaint.version,
                 resolution="支部协调窗口开辟绿色通道，已电话告知办理结果",
             )
-        registered_at = timezone.now() - timedelta(days=registered_ago)
         deadline = today - timedelta(days=deadline_ago) if deadline_ago is not None else complaint.deadline
         Complaint.objects.filter(pk=complaint.pk).update(
-            registered_at=registered_at,
             deadline=deadline,
-            resolved_at=timezone.now() - timedelta(days=resolved_ago) if resolved_ago is not None else None,
+            resolved_at=_days_ago_at(resolved_ago, hour=16) if resolved_ago is not None else None,
         )
+        Notification.objects.filter(complaint=complaint).update(created_at=registered_at)
 
 
 # (service, requested days ago, reached the branch after … days, completed after … days or None, delivered)
@@ -521,7 +628,7 @@ def _branch_errands(branch, members: list[User]) -> None:
     walked through the errand services; their timelines are then spread over the days
     they took, so the monthly report has resolution times to show."""
     from outreach.errands import services as errand_services
-    from outreach.models import Errand, ErrandEvent, ServiceType, TripsSaved
+    from outreach.models import Errand, ErrandEvent, ServiceType
 
     users = {
         u.username: u for u in User.objects.filter(username__in=["worker", "worker2", "station", "street", "secretary"])
@@ -579,6 +686,7 @@ def _branch_errands(branch, members: list[User]) -> None:
         # Spread the timeline: created, escalated, reached the branch, handled, completed, delivered.
         events = list(ErrandEvent.objects.filter(errand_id=errand_id).order_by("at", "pk"))
         arrival = next(i for i, e in enumerate(events) if e.to_holder == branch.name and e.from_holder != branch.name)
+        times = []
         for i, event in enumerate(events):
             if i < arrival:
                 at = requested_at + timedelta(hours=6 * i)
@@ -586,13 +694,8 @@ def _branch_errands(branch, members: list[User]) -> None:
                 at = requested_at + timedelta(days=complete_after + (1 if event.action == "deliver" else 0))
             else:
                 at = requested_at + timedelta(days=arrive_after, hours=i - arrival)
-            ErrandEvent.objects.filter(pk=event.pk).update(at=at)
-        if complete_after is not None:
-            Errand.objects.filter(pk=errand_id).update(completed_at=requested_at + timedelta(days=complete_after))
-        if delivered:
-            closed = requested_at + timedelta(days=complete_after + 1)
-            Errand.objects.filter(pk=errand_id).update(delivered_at=closed, closed_at=closed)
-            TripsSaved.objects.filter(errand_id=errand_id).update(recorded_on=timezone.localdate(closed))
+            times.append(at)
+        _date_errand(errand_id, times)
 
 
 @transaction.atomic
@@ -637,11 +740,12 @@ def seed_branches() -> int:
 
 
 COMPLAINT_PLAN = [
-    # (name, service code, what happened, trips, on the spot)
-    ("楼秀英", "YL-SL", "第一次少带户口簿，第二次窗口说要社区证明", 3, False),
-    ("陈国平", "SB-BH", "社保卡补办两次都说系统维护", 2, True),
-    ("吴美华", "MZ-GL", "高龄津贴材料来回补了两次", 2, False),
-    ("何建华", "BDC-DY", "抵押登记预约后窗口不受理", 2, True),
+    # (name, service code, what happened, trips, on the spot, registered days ago,
+    #  the community the person lives in: its place among the street's communities, or None)
+    ("楼秀英", "YL-SL", "第一次少带户口簿，第二次窗口说要社区证明", 3, False, 2, 0),
+    ("陈国平", "SB-BH", "社保卡补办两次都说系统维护", 2, True, 6, 4),
+    ("吴美华", "MZ-GL", "高龄津贴材料来回补了两次", 2, False, 3, 4),
+    ("何建华", "BDC-DY", "抵押登记预约后窗口不受理", 2, True, 15, None),  # from outside the street
 ]
 
 
@@ -650,19 +754,22 @@ def seed_complaints() -> int:
     """A few "跑一次没办成" complaints registered at the demo street centre, some sent to
     the demo branch. Keyed by name: a second run adds none."""
     from outreach.complaints.services import complaint_register
-    from outreach.models import Complaint, ServiceType
+    from outreach.models import Complaint, Notification, ServiceType
 
     street = User.objects.get(username="street")
     town = Area.objects.get(name=data.TOWNS[0][1], level=Area.Level.TOWN)
-    point = town.service_points.get(tier="street_centre")
+    point = town.service_points.select_related("area").get(tier="street_centre")
+    communities = list(town.children.order_by("code"))
     existing = set(Complaint.objects.values_list("name", flat=True))
     created = 0
-    for index, (name, code, what, trips, on_spot) in enumerate(COMPLAINT_PLAN):
+    for index, (name, code, what, trips, on_spot, days_ago, lives_in) in enumerate(COMPLAINT_PLAN):
         if name in existing:
             continue
-        complaint_register(
+        complaint = complaint_register(
             actor=street,
             point=point,
+            area=communities[lives_in] if lives_in is not None else None,
+            registered_at=_days_ago_at(days_ago),
             name=name,
             phone=f"1390579{index:04d}",
             service=ServiceType.objects.get(code=code),
@@ -672,5 +779,6 @@ def seed_complaints() -> int:
             handled_on_spot=on_spot,
             resolution="现场协调窗口当场办结" if on_spot else "",
         )
+        Notification.objects.filter(complaint=complaint).update(created_at=complaint.registered_at)
         created += 1
     return created

@@ -9,11 +9,12 @@ import base64
 import hashlib
 import hmac
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 from shapely.geometry import MultiPoint, Point
 
 from demo import data
@@ -187,6 +188,7 @@ def _person_name(rng: random.Random) -> str:
 
 
 def build_pairings(rng: random.Random, demo_community: Area) -> None:
+    today = timezone.localdate()
     stations = list(
         ServicePoint.objects.filter(tier=ServicePoint.Tier.COMMUNITY_STATION)
         .order_by("area__code")
@@ -201,7 +203,8 @@ def build_pairings(rng: random.Random, demo_community: Area) -> None:
             if demo_station not in chosen:
                 chosen[0] = demo_station
         for point_id, _ in chosen:
-            since = date(2023, 1, 1) + timedelta(days=rng.randint(0, 900))
+            # Paired one to four years before the day of seeding, like everything in the demo.
+            since = today - timedelta(days=rng.randint(400, 1300))
             liaison_name = _person_name(rng)  # drawn every run, so the sequence stays the same
             if (branch.id, point_id) not in existing:
                 pairings.append(Pairing(branch=branch, point_id=point_id, since=since, liaison_name=liaison_name))

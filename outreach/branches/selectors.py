@@ -13,7 +13,7 @@ counts without names, the same for everyone who may see the branch.
 
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -377,7 +377,7 @@ class BranchFigures:
     overdue (outreach.common.due) at the month's end — or today, for the running month. The
     resolution time runs from reaching the branch to completion."""
 
-    branch: JointBranch
+    branch: JointBranch | None  # None: the total of several branches (``branch_total``)
     month: date
     as_of: date
     activities_held: int = 0
@@ -391,6 +391,7 @@ class BranchFigures:
     complaints_received: int = 0
     complaints_resolved: int = 0
     complaints_resolved_in_time: int = 0
+    resolution_days: tuple[float, ...] = field(default=(), repr=False)  # for the median of a total
 
     @property
     def points_reached_percent(self) -> int | None:
@@ -508,10 +509,46 @@ def branch_figures(*, branches: list[JointBranch], month: date, today: date) -> 
                 errands_received=errand["received"],
                 errands_resolved=errand["resolved"],
                 errands_overdue=errand["overdue"],
-                median_resolution_days=round(statistics.median(errand["days"]), 1) if errand["days"] else None,
+                median_resolution_days=_median_days(errand["days"]),
+                resolution_days=tuple(errand["days"]),
                 complaints_received=complaint.get("received", 0),
                 complaints_resolved=complaint.get("resolved", 0),
                 complaints_resolved_in_time=complaint.get("in_time", 0),
             )
         )
     return figures
+
+
+def _median_days(days: Sequence[float]) -> float | None:
+    return round(statistics.median(days), 1) if days else None
+
+
+ADDED_UP = [
+    "activities_held",
+    "people_reached",
+    "points_reached",
+    "points_paired",
+    "errands_received",
+    "errands_resolved",
+    "errands_overdue",
+    "complaints_received",
+    "complaints_resolved",
+    "complaints_resolved_in_time",
+]
+
+
+def branch_total(figures: Sequence[BranchFigures]) -> BranchFigures:
+    """The total row of several branches' figures: each count is the sum of the
+    branches' (a point paired with two branches counts for each, as each branch goes
+    there); the shares are worked out from those sums and the median resolution time
+    over all the branches' resolutions — not added, as the table says."""
+    assert figures, "a total of no branch"
+    days = tuple(d for f in figures for d in f.resolution_days)
+    return BranchFigures(
+        branch=None,
+        month=figures[0].month,
+        as_of=figures[0].as_of,
+        median_resolution_days=_median_days(days),
+        resolution_days=days,
+        **{name: sum(getattr(f, name) for f in figures) for name in ADDED_UP},
+    )

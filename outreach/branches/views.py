@@ -90,6 +90,7 @@ def branch_list(request):
         "outreach/branches/list.html",
         {
             "figures": figures,
+            "total": selectors.branch_total(figures) if len(figures) > 1 else None,
             "month_error": month_error,
             **_month_nav(month),
             "neglect_days": selectors.neglect_days(),
@@ -107,7 +108,8 @@ def branch_list_xlsx(request):
     if error:
         return _bad_month(error)
     figures = selectors.branch_figures(branches=branches, month=month, today=timezone.localdate())
-    return xlsx_response(exports.report_tables(figures), f"branches-{month:%Y-%m}")
+    total = selectors.branch_total(figures) if len(figures) > 1 else None
+    return xlsx_response(exports.report_tables(figures, total=total), f"branches-{month:%Y-%m}")
 
 
 # --- the branch home -------------------------------------------------------------------------------

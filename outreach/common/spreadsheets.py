@@ -69,6 +69,7 @@ class Column:
     width: int | None = None
     wrap: bool = False  # long text: wrapped and top-aligned
     choices: Sequence[str] = ()  # in a fill-in sheet (Table.fill_in_rows), a drop-down list
+    ratio: bool = False  # a share, average or median: the total row does not add it up (Table.notes says so)
 
 
 @dataclass
@@ -81,6 +82,9 @@ class Table:
     # column, so what is typed later stays text or reads as a date, and columns with
     # choices offer them as a drop-down list in this many rows below the header.
     fill_in_rows: int = 0
+    # Lines under the table, after an empty row: what a reader must know about the
+    # figures, e.g. which columns of the total row are not the sum of the rows.
+    notes: list[str] = field(default_factory=list)
 
 
 def text_cell(value) -> str:
@@ -137,6 +141,11 @@ def workbook_bytes(tables: Iterable[Table]) -> bytes:
         if table.total is not None:
             for cell in sheet[sheet.max_row]:
                 cell.font = Font(bold=True)
+        if table.notes:
+            sheet.append([])
+            for note in table.notes:
+                sheet.append([text_cell(note)])
+                sheet.cell(sheet.max_row, 1).font = Font(italic=True)
         sheet.freeze_panes = "A2"
     out = io.BytesIO()
     workbook.save(out)
@@ -181,6 +190,9 @@ def csv_text(table: Table) -> str:
     writer.writerow([text_cell(c.label) for c in table.columns])
     for row in _rows(table):
         writer.writerow([_csv_value(v, c.kind) for v, c in zip(row, table.columns)])
+    if table.notes:
+        writer.writerow([])
+        writer.writerows([text_cell(note)] for note in table.notes)
     return BOM + out.getvalue()
 
 

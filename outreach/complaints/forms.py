@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy
 
-from grid.models import Department, ServicePoint
+from grid.models import Area, Department, ServicePoint
 from outreach.common.forms import DATE_WIDGET, ServiceErrorsMixin
 from outreach.common.limits import max_length
 from outreach.complaints import services
@@ -32,6 +32,14 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
         max_length=max_length(Complaint, "phone"),
         error_messages={"required": services.PHONE_MISSING},
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
+    )
+    area: "forms.ModelChoiceField[Area]" = forms.ModelChoiceField(
+        label=gettext_lazy("Community or village"),
+        queryset=None,
+        required=False,
+        empty_label=gettext_lazy("— not known, or from elsewhere —"),
+        help_text=gettext_lazy("Where the person lives: the dashboard counts the complaint there."),
+        error_messages={"invalid_choice": services.AREA_NOT_THE_CENTRES},
     )
     service = ServiceChoiceField(
         label=gettext_lazy("Service"),
@@ -82,9 +90,10 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
         error_messages={"invalid": gettext_lazy("Enter the deadline as a date, for example 2026-12-01.")},
     )
 
-    def __init__(self, *args, points, departments, service_types, **kwargs):
+    def __init__(self, *args, points, areas, departments, service_types, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["point"].queryset = points
+        self.fields["area"].queryset = areas
         self.fields["department"].queryset = departments
         self.fields["service"].queryset = service_types
         self.single_point = None

@@ -13,11 +13,11 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from grid.access import reach_of
-from grid.models import Department, ServicePoint, User
+from grid.models import Area, Department, ServicePoint, User
 from outreach.common import due
 from outreach.models import Complaint, ServiceType
 
-COMPLAINT_RELATED = ["point", "department", "service", "branch", "registered_by", "resolved_by"]
+COMPLAINT_RELATED = ["point", "area", "department", "service", "branch", "registered_by", "resolved_by"]
 
 
 class Tab:
@@ -108,6 +108,16 @@ def complaint_points_for(*, user: User) -> QuerySet[ServicePoint]:
         .select_related("area")
         .order_by("area__path")
     )
+
+
+def complaint_areas_for(*, user: User) -> QuerySet[Area]:
+    """The communities and villages a complaint may be counted in: those of the towns
+    whose street centres the user registers at (the service checks the one chosen is
+    under the centre's town)."""
+    reach = reach_of(user)
+    if not reach.may_register_complaints():
+        return Area.objects.none()
+    return Area.objects.filter(reach.area_q(), level=Area.Level.COMMUNITY).only("id", "name", "path").order_by("path")
 
 
 def departments_for_complaints() -> QuerySet[Department]:

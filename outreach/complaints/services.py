@@ -6,7 +6,7 @@ row itself records who registered and who answered, and when."""
 import re
 import secrets
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from grid.models import Department, JointBranch, Scope, ServicePoint, ServiceWindow, User
+from grid.models import Area, Department, JointBranch, Scope, ServicePoint, ServiceWindow, User
 from outreach.common import due
 from outreach.common.errors import Conflict
 from outreach.complaints.selectors import answers_for_branch, complaint_points_for
@@ -35,6 +35,9 @@ DEPARTMENT_MISSING = gettext_lazy("Choose the department concerned (or a service
 WHAT_MISSING = gettext_lazy("Say what happened: what the person came for and why it was not done.")
 TOO_FEW_TRIPS = gettext_lazy("This window is for people who came at least twice: enter 2 or more trips.")
 RESOLUTION_MISSING = gettext_lazy("Say what was done on the spot.")
+AREA_NOT_THE_CENTRES = gettext_lazy(
+    "Choose a community or village of the street where the complaint is registered, or leave it empty."
+)
 POINT_NOT_YOURS = gettext_lazy(
     "Choose one of your street proxy centres: complaints are registered where the person came."
 )
@@ -93,6 +96,16 @@ def _number(today: date) -> str:
     return f"TS{today:%y%m%d}-{secrets.token_hex(3).upper()}"
 
 
+def _area_of_point(area: Area, point: ServicePoint | None) -> bool:
+    """A community or village under the town of the street centre ``point``."""
+    return (
+        point is not None
+        and area.level == Area.Level.COMMUNITY
+        and area.path.startswith(point.area.path)
+        and area.pk != point.area_id
+    )
+
+
 def _may_register_at(actor: User, point: ServicePoint | None) -> bool:
     return point is not None and complaint_points_for(user=actor).filter(pk=point.pk).exists()
 
@@ -110,12 +123,17 @@ def complaint_register(
     handled_on_spot: bool,
     resolution: str = "",
     deadline: date | None = None,
+    area: Area | None = None,
+    registered_at: datetime | None = None,
 ) -> Complaint:
     """Register someone who had to come more than once. Handled on the spot, it is
     closed at once with what was done; otherwise it goes to the joint branch over the
     department's windows with a deadline (default: five working days), and the branch
-    is notified."""
-    today = timezone.localdate()
+    is notified. ``area``: the community or village the person lives in, when known
+    (under the centre's town). ``registered_at``: when it was registered, if not now
+    (the demo's history); the number and the default deadline follow that day."""
+    now = registered_at or timezone.now()
+    today = timezone.localdate(now)
     department = department or (service.department if service is not None else None)
     errors: dict[str, str | StrPromise] = {}
     if not _may_register_at(actor, point):
@@ -123,6 +141,8 @@ def complaint_register(
     name, what_happened, resolution = (name or "").strip(), (what_happened or "").strip(), (resolution or "").strip()
     if not name:
         errors["name"] = NAME_MISSING
+    if area is not None and not _area_of_point(area, point):
+        errors["area"] = AREA_NOT_THE_CENTRES
     try:
         phone = clean_phone(phone)
     except ValidationError as error:
@@ -154,9 +174,9 @@ def complaint_register(
         raise ValidationError(errors)
     assert trips is not None  # checked above
 
-    now = timezone.now()
     complaint = Complaint(
         name=name,
+        area=area,
         phone=phone,
         service=service,
         department=department,

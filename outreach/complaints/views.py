@@ -68,6 +68,7 @@ def complaint_create(request):
     form = ComplaintForm(
         request.POST or None,
         points=points,
+        areas=selectors.complaint_areas_for(user=request.user),
         departments=selectors.departments_for_complaints(),
         service_types=selectors.services_for_complaints(),
         initial={"deadline": due.complaint_default_deadline(timezone.localdate())},

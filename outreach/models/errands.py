@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grid.models import Department, JointBranch, ServicePoint
+from grid.models import Area, Department, JointBranch, ServicePoint
 from outreach.photos.models import StoredPhoto
 
 
@@ -357,6 +357,16 @@ class Complaint(models.Model):
     trips = models.PositiveSmallIntegerField(_("trips made"))
     point = models.ForeignKey(
         ServicePoint, verbose_name=_("registered at"), on_delete=models.PROTECT, related_name="complaints"
+    )
+    # Where the person lives, when they said: the dashboard counts the complaint in that
+    # community's row; without one, in the row of the street centre's town it came to.
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("community or village"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+"

@@ -6,6 +6,8 @@ Exports are made in Chinese whatever the page's language: the files go to office
 file and forward them (``EXPORT_LANGUAGE``).
 """
 
+from collections.abc import Sequence
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,19 +26,19 @@ def _dashboard_columns(*, shows_coverage: bool, shows_complaints: bool, first: s
     if shows_coverage:
         columns += [
             Column(_("Visits"), Kind.INT),
-            Column(_("Coverage"), Kind.PERCENT),
+            Column(_("Coverage"), Kind.PERCENT, ratio=True),
             Column(_("Residents overdue"), Kind.INT),
         ]
     columns += [
         Column(_("Errands received"), Kind.INT),
         Column(_("Errands completed"), Kind.INT),
         Column(_("Errands overdue"), Kind.INT),
-        Column(_("Median turnaround (days)"), Kind.DECIMAL),
+        Column(_("Median turnaround (days)"), Kind.DECIMAL, ratio=True),
         Column(_("Trips saved"), Kind.INT),
-        Column(_("Satisfaction (1–5)"), Kind.DECIMAL),
+        Column(_("Satisfaction (1–5)"), Kind.DECIMAL, ratio=True),
     ]
     if shows_complaints:
-        columns += [Column(_("Complaints"), Kind.INT), Column(_("Handled on the spot"), Kind.PERCENT)]
+        columns += [Column(_("Complaints"), Kind.INT), Column(_("Handled on the spot"), Kind.PERCENT, ratio=True)]
     return columns
 
 
@@ -57,13 +59,36 @@ def _dashboard_values(figures, *, shows_coverage: bool, shows_complaints: bool) 
     return values
 
 
-def children_table(dashboard, *, title: str) -> Table:
-    """The dashboard's child-area table, with the total as its last row."""
+def unplaced_label() -> str:
+    """The row of the complaints that concern the place but none of its areas (a town's
+    own, on a town's table of communities): ``dashboard.Dashboard.unplaced``."""
+    return _("Complaints of no community or village")
+
+
+def ratio_note(columns: Sequence[Column]) -> str:
+    """The line under an exported table that names its columns which do not add up
+    (``Column.ratio``). Exports are in Chinese (``EXPORT_LANGUAGE``), hence "、"."""
+    labels = "、".join(c.label for c in columns if c.ratio)
+    return _(
+        "Note: the total row is the sum of the rows, except %(columns)s: shares, averages or medians, worked out over all the rows together."
+    ) % {"columns": labels}
+
+
+def children_table(dashboard, *, title: str, whole: str) -> Table:
+    """The dashboard's child-area table, with the total as its last row and the note on
+    what does not add up below it. A subject without child areas (a joint branch) has
+    one row, its own, named ``whole``: a total of no rows would add up to nothing."""
     subject = dashboard.subject
     flags = {"shows_coverage": subject.shows_coverage, "shows_complaints": subject.shows_complaints}
     table = Table(title, _dashboard_columns(first=_("Area"), **flags))
+    if not dashboard.rows:
+        table.rows = [[whole, *_dashboard_values(dashboard.total, **flags)]]
+        return table
     table.rows = [[row.area.name, *_dashboard_values(row.figures, **flags)] for row in dashboard.rows]
+    if dashboard.unplaced is not None:
+        table.rows.append([unplaced_label(), *_dashboard_values(dashboard.unplaced, **flags)])
     table.total = [_("Total"), *_dashboard_values(dashboard.total, **flags)]
+    table.notes = [ratio_note(table.columns)]
     return table
 
 
@@ -85,7 +110,7 @@ def coverage_columns(first: str) -> list[Column]:
         Column(first, Kind.TEXT, 24),
         Column(_("Residents"), Kind.INT),
         Column(_("Visited on time"), Kind.INT),
-        Column(_("Coverage"), Kind.PERCENT),
+        Column(_("Coverage"), Kind.PERCENT, ratio=True),
         Column(_("Missed"), Kind.INT),
         Column(_("Visits"), Kind.INT),
         Column(_("Visits away from the home"), Kind.INT),
@@ -110,6 +135,7 @@ def coverage_table(rows, total, *, title: str) -> Table:
     table = Table(title, coverage_columns(_("Area")))
     table.rows = [[area.name, *coverage_values(figures)] for area, figures in rows]
     table.total = [_("Total"), *coverage_values(total)]
+    table.notes = [ratio_note(table.columns)]
     return table
 
 

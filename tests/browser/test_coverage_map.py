@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from grid.models import Area, User
 from tests import factories
 from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
+from tests.tables import split_rows
 
 BAND_COLOURS = {"good": "rgb(46, 125, 50)", "poor": "rgb(198, 40, 40)", "none": "rgb(158, 158, 158)"}
 
@@ -87,14 +88,14 @@ def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_sit
         page.get_by_role("link", name="XLSX – 分区域走访覆盖率", exact=True).click()
     assert download.value.suggested_filename.endswith(".xlsx") and "绣湖社区" in download.value.suggested_filename
     sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
-    header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert header[0] == "区域" and sheet.freeze_panes == "A2"
+    table = split_rows(list(sheet.iter_rows(values_only=True)))
+    assert table.header[0] == "区域" and sheet.freeze_panes == "A2"
     on_screen = {
         tr.locator("th").inner_text(): tr.locator("td.share").inner_text()
         for tr in page.locator(".coverage-table tbody tr").all()
     }
-    in_file = {row[0]: "–" if row[3] is None else f"{int(row[3] * 100 + 1e-9)} %" for row in rows[:-1]}
-    assert in_file == on_screen and rows[-1][0] == "合计"
+    in_file = {row[0]: "–" if row[3] is None else f"{int(row[3] * 100 + 1e-9)} %" for row in table.rows}
+    assert in_file == on_screen and table.total[0] == "合计" and table.notes
     assert "50 %" in on_screen.values()  # 绣湖社区第1网格: one of two met
     with page.expect_download() as download:
         page.get_by_role("link", name="XLSX – 漏访服务对象", exact=True).click()

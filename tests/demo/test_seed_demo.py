@@ -1,5 +1,7 @@
 """The demo city: the counts the README promises, and a second run changes nothing."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
@@ -144,3 +146,72 @@ def test_demo_errands_cover_every_state_and_reach_the_demo_branch(settings):
     secretary_branch = JointBranch.objects.get(secretary__username="secretary")
     assert Errand.objects.filter(holder_branch=secretary_branch).count() >= 2
     assert Errand.objects.filter(errand_overdue_q(timezone.localdate())).exists()
+
+
+def test_demo_is_dated_from_the_day_it_runs(settings):
+    """Every errand's timeline starts on the day its number says, and nothing the demo
+    made happens after now; complaints are numbered by the day they were registered."""
+    settings.DEBUG = True
+    call_command("seed_demo")
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from outreach.models import BranchActivity, Notification
+
+    now = timezone.now()
+    errands = list(Errand.objects.prefetch_related("events"))
+    assert len(errands) >= 20
+    for errand in errands:
+        events = sorted(errand.events.all(), key=lambda e: (e.at, e.pk))
+        created = events[0]
+        assert created.action == ErrandEvent.Action.CREATED
+        number_day = datetime.strptime(errand.number[2:8], "%y%m%d").date()
+        assert timezone.localdate(created.at) == timezone.localdate(errand.requested_at) == number_day, errand.number
+        assert timezone.localdate(errand.created_at) == number_day
+        assert all(e.at <= now for e in events) and events[-1].at < now - timedelta(hours=1)
+        for field, action in [("completed_at", "complete"), ("delivered_at", "deliver")]:
+            if getattr(errand, field):
+                step = next(e for e in reversed(events) if e.action == action)
+                assert getattr(errand, field) == step.at, (errand.number, field)
+    assert set(Errand.objects.values_list("requested_at__date", flat=True)) != {timezone.localdate()}
+    for trips in TripsSaved.objects.select_related("errand"):
+        assert trips.recorded_on == timezone.localdate(trips.errand.delivered_at)
+    complaints = list(Complaint.objects.all())
+    assert len(complaints) >= 9
+    for complaint in complaints:
+        assert complaint.number[2:8] == f"{timezone.localdate(complaint.registered_at):%y%m%d}", complaint.number
+        assert complaint.registered_at <= now
+        if complaint.resolved_at:
+            assert complaint.registered_at <= complaint.resolved_at <= now
+    assert len({c.registered_at.date() for c in complaints}) >= 5  # spread over the weeks, not all today
+    assert not Notification.objects.filter(created_at__gt=now).exists()
+    assert not Visit.objects.filter(visited_at__gt=now).exists()
+    assert not BranchActivity.objects.filter(status="held", held_on__gt=timezone.localdate()).exists()
+    assert not BranchActivity.objects.filter(created_at__gt=now).exists()
+    assert BranchActivity.objects.filter(created_at__date__lt=timezone.localdate() - timedelta(days=30)).exists()
+    assert Pairing.objects.order_by("since").last().since < timezone.localdate()
+
+
+def test_demo_street_coverage_reads_like_a_working_street(settings):
+    """This month most of the demo street's communities visit 75–98 % of their residents
+    on time, and two or three red hotspots stand out below the lower threshold."""
+    settings.DEBUG = True
+    call_command("seed_demo")
+    from django.utils import timezone
+
+    from outreach.reporting.coverage.selectors import Band, coverage_by_area
+    from outreach.reporting.periods import period_for
+
+    town = Area.objects.get(name="稠城街道")
+    communities = list(town.children.order_by("code"))
+    figures = coverage_by_area(areas=communities, period=period_for(today=timezone.localdate()), within=[town.path])
+    shares = {c.name: figures[c.pk].share for c in communities}
+    assert all(share is not None for share in shares.values())
+    working = [name for name, share in shares.items() if 0.75 <= share <= 0.98]
+    red = [c.name for c in communities if figures[c.pk].band == Band.POOR]
+    assert len(working) >= 0.75 * len(communities), shares
+    assert 2 <= len(red) <= 3, shares
+    assert all(shares[name] < 0.6 for name in red)
+    assert 0.75 <= shares["绣湖社区"] <= 0.9
+    assert len({round(share, 2) for share in shares.values()}) >= 5  # the bands have something to tell apart

@@ -113,7 +113,8 @@ def _table_head(sort: str, area_id: int | None, period: Period) -> list[dict]:
     for key, label in SORT_LABELS.items():
         direction = "descending" if sort == f"-{key}" else "ascending" if sort == key else ""
         url = _page_url(area_id, period, sort=f"-{key}" if sort == key else key)
-        head.append({"key": key, "label": label, "url": url, "direction": direction})
+        # The share is worked out over all the rows in the total, not added (the table's note).
+        head.append({"key": key, "label": label, "url": url, "direction": direction, "ratio": key == "share"})
     return head
 
 

@@ -23,9 +23,13 @@ Definitions (one place for each; the screen, the exports and the benchmark share
   in days;
 * trips saved: the ledger rows recorded in the period; satisfaction: the average rating
   of errands delivered in the period;
-* complaints: registered in the period, and of those the ones handled on the spot.
-  Complaints are registered at street centres, so a row below the town shows none; the
-  total counts them.
+* complaints: registered in the period, and of those the ones handled on the spot,
+  counted in the area they concern: the community or village the person lives in
+  (``Complaint.area``), or, not known, the town of the street centre where they were
+  registered. Below the town, those of the town itself belong to no row: they get a row
+  of their own (``Dashboard.unplaced``), so that the rows still add up to the total.
+  Complaints are few (a street's month is a handful); they are counted from the facts,
+  not the day tallies.
 
 A fixed number of queries whatever the data size. Under the area lens the counts of the
 period and the trend (visits, received, completed, trips, ratings) are the day tallies
@@ -49,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Count, DateTimeField, F, FloatField, Func, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -200,6 +205,9 @@ class Dashboard:
     total: Figures
     rows: list[Row]
     trend: "Trend | None"
+    # Complaints that concern the place but none of its rows (a town's own, below the
+    # town): None when there are none.
+    unplaced: Figures | None = None
 
 
 class Seconds(Func):
@@ -336,6 +344,7 @@ class Figurer:
         self.by_part = {p.pk: Figures() for p in subject.parts}
         part_by_path = {p.path: self.by_part[p.pk] for p in subject.parts}
         self.part_of_grid: dict[int | None, Figures] = {}
+        self.unplaced: Figures | None = None
         if subject.parts:
             for grid_id, path in _grids(subject).values_list("pk", "path"):
                 part = next((part_by_path[prefix] for prefix in path_prefixes(path) if prefix in part_by_path), None)
@@ -372,14 +381,17 @@ class Figurer:
                 else:
                     setattr(figures, name, (current or 0) + (value or 0))
 
-    def add_to_part(self, path: str | None, **values: Any) -> None:
-        """For rows keyed by an area's path (complaints, by their point's area)."""
-        for prefix in path_prefixes(path or "/"):
-            for part in self.subject.parts:
-                if part.path == prefix:
-                    for name, value in values.items():
-                        setattr(self.by_part[part.pk], name, (getattr(self.by_part[part.pk], name) or 0) + value)
-                    return
+    def add_by_path(self, path: str | None, **values: Any) -> None:
+        """For rows keyed by an area's path (complaints, by the area they concern): to
+        the part above the path and the total, or, under no part, to the total and
+        ``unplaced`` (only when there is a table: without one, the total is all)."""
+        by_path = {part.path: self.by_part[part.pk] for part in self.subject.parts}
+        part = next((by_path[prefix] for prefix in path_prefixes(path or "/") if prefix in by_path), None)
+        if part is None and self.subject.parts:
+            if self.unplaced is None:
+                self.unplaced = Figures(complaints=0)
+            part = self.unplaced
+        self._add_to(part, **values)
 
 
 def dashboard_for(*, subject: Subject, period: Period, today: date | None = None, with_trend: bool = True) -> Dashboard:
@@ -405,7 +417,7 @@ def dashboard_for(*, subject: Subject, period: Period, today: date | None = None
         _add_complaints(figurer, subject, period)
     rows = [Row(part, figurer.by_part[part.pk]) for part in subject.parts]
     trend = trend_for(subject=subject, today=today) if with_trend else None
-    return Dashboard(subject, period, figurer.total, rows, trend)
+    return Dashboard(subject, period, figurer.total, rows, trend, unplaced=figurer.unplaced)
 
 
 def _add_coverage(figurer: Figurer, subject: Subject, period: Period) -> None:
@@ -510,16 +522,21 @@ def _add_completions(figurer: Figurer, subject: Subject, period: Period) -> None
 
 
 def _add_complaints(figurer: Figurer, subject: Subject, period: Period) -> None:
-    complaints = complaints_visible_to(user=subject.user).filter(_between("registered_at", period.start, period.end))
+    """Complaints registered in the period, by the area they concern (the person's
+    community, else the centre's town): one query."""
+    complaints = (
+        complaints_visible_to(user=subject.user)
+        .filter(_between("registered_at", period.start, period.end))
+        .annotate(concerned_path=Coalesce("area__path", "point__area__path"))
+    )
     if subject.place is not None:
-        complaints = complaints.filter(coverage.paths_q(subject.place.paths, "point__area__"))
+        complaints = complaints.filter(coverage.paths_q(subject.place.paths, "concerned_"))
     figurer.total.complaints = 0
     for figures in figurer.by_part.values():
         figures.complaints = 0
-    keys = ["point__area__path"] if subject.parts else []
+    keys = ["concerned_path"] if subject.parts else []
     for row in _grouped(complaints, keys, total=Count("pk"), on_spot=Count("pk", filter=Q(handled_on_spot=True))):
-        figurer.add_grids([(None, {"complaints": row["total"], "complaints_on_spot": row["on_spot"]})])
-        figurer.add_to_part(row["_key"], complaints=row["total"], complaints_on_spot=row["on_spot"])
+        figurer.add_by_path(row["_key"], complaints=row["total"], complaints_on_spot=row["on_spot"])
 
 
 # --- The weekly trend ----------------------------------------------------------------------

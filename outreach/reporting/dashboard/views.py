@@ -131,23 +131,28 @@ def _tiles(board) -> list[dict]:
 
 
 def _columns(subject) -> list[dict]:
-    columns = []
+    """The table's columns; ``ratio``: a share, an average or a median, which the total
+    row works out over everything rather than adding the rows (the table says so)."""
+    columns: list[dict] = []
     if subject.shows_coverage:
         columns += [
             {"key": "visits", "label": _("Visits")},
-            {"key": "coverage", "label": _("On time")},
+            {"key": "coverage", "label": _("On time"), "ratio": True},
             {"key": "missed", "label": _("Overdue")},
         ]
     columns += [
         {"key": "received", "label": _("Received")},
         {"key": "completed", "label": _("Completed")},
         {"key": "overdue", "label": _("Errands overdue")},
-        {"key": "turnaround", "label": _("Days (median)")},
+        {"key": "turnaround", "label": _("Days (median)"), "ratio": True},
         {"key": "trips", "label": _("Trips saved")},
-        {"key": "satisfaction", "label": _("Satisfaction")},
+        {"key": "satisfaction", "label": _("Satisfaction"), "ratio": True},
     ]
     if subject.shows_complaints:
-        columns += [{"key": "complaints", "label": _("Complaints")}, {"key": "on_spot", "label": _("On the spot")}]
+        columns += [
+            {"key": "complaints", "label": _("Complaints")},
+            {"key": "on_spot", "label": _("On the spot"), "ratio": True},
+        ]
     return columns
 
 
@@ -280,6 +285,10 @@ def dashboard(request):
         }
         for row in board.rows
     ]
+    if board.unplaced is not None:
+        rows.append(
+            {"area": None, "label": exports.unplaced_label(), "cells": _cells(board.unplaced, subject), "url": ""}
+        )
     exports_for = {
         table: {fmt: _url("dashboard-export", area_id, period, fmt, table=table) for fmt in ("xlsx", "csv")}
         for table in ("children", "trend")
@@ -345,7 +354,7 @@ def dashboard_export(request, fmt: str):
                 table = exports.trend_table(figures_of.trend_for(subject=subject, today=form.today), title=title)
             else:
                 board = figures_of.dashboard_for(subject=subject, period=period, today=form.today, with_trend=False)
-                table = exports.children_table(board, title=title)
+                table = exports.children_table(board, title=title, whole=place_name)
         else:
             place = coverage.place_for_user_or_404(request.user, data.get("area"))
             place_name = _place_name(place)

@@ -33,6 +33,7 @@ from outreach.models import (
     ErrandEvent,
 )
 from tests import factories
+from tests.tables import split_rows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue", "media_root")]
 
@@ -919,8 +920,8 @@ XLSX_HEADERS = {
 def xlsx_rows(content: bytes) -> list[dict]:
     sheet = load_workbook(io.BytesIO(content)).worksheets[0]
     assert sheet.freeze_panes == "A2"
-    headers = [cell.value for cell in sheet[1]]
-    return [dict(zip(headers, row)) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    table = split_rows(list(sheet.iter_rows(values_only=True)))
+    return [dict(zip(table.header, row)) for row in table.rows]
 
 
 def same(shown: str, stored) -> bool:

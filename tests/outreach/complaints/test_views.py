@@ -48,6 +48,7 @@ def register(
     name: str = "陈阿姨",
     trips: int = 2,
     deadline: date | None = None,
+    **extra,
 ) -> Complaint:
     return complaint_services.complaint_register(
         actor=actor,
@@ -61,6 +62,7 @@ def register(
         handled_on_spot=on_spot,
         resolution="当场由窗口代为认证。" if on_spot else "",
         deadline=deadline,
+        **extra,
     )
 
 
@@ -494,3 +496,49 @@ def test_detail_query_count(client_for, demo_users, spread, django_assert_num_qu
     # session, user, scopes, the complaint with its point, department, service, branch and people
     with django_assert_num_queries(4):
         assert client.get(url).status_code == 200
+
+
+# --- the community a complaint concerns --------------------------------------------------
+
+
+def test_the_street_names_the_community_the_person_lives_in(client_for, django_assert_num_queries):
+    """The form offers the street's own communities; the complaint keeps the one chosen
+    and shows it; one of another street is refused in Chinese, nothing written."""
+    from grid.models import Area
+
+    client = client_for("street")
+    client.get(reverse("complaint-create"))
+    # session, user, scopes; the centres, the communities, the departments, the services
+    with django_assert_num_queries(7):
+        page = client.get(reverse("complaint-create"))
+    choices = dict(page.context["form"].fields["area"].choices)
+    xiuhu = Area.objects.get(name="绣湖社区")
+    assert xiuhu.pk in {getattr(value, "value", value) for value in choices}
+    assert "— 不清楚或外地 —" in page.content.decode() and "所在社区（村）" in page.content.decode()
+    elsewhere = Area.objects.filter(level=Area.Level.COMMUNITY, parent__name="北苑街道").first()
+    response = client.post(reverse("complaint-create"), form_data(area=elsewhere.pk))
+    assert response.status_code == 200 and not Complaint.objects.exists()
+    assert "请选择登记投诉的街道下属的社区（村），或留空。" in response.content.decode()
+    response = client.post(reverse("complaint-create"), form_data(area=xiuhu.pk))
+    assert response.status_code == 302
+    complaint = Complaint.objects.get()
+    assert complaint.area == xiuhu
+    detail = client.get(reverse("complaint-detail", args=[complaint.pk])).content.decode()
+    assert "所在社区（村）" in detail and "绣湖社区" in detail
+
+
+def test_the_service_refuses_a_community_outside_the_centres_town(demo_users):
+    from grid.models import Area
+
+    with pytest.raises(ValidationError) as error:
+        register(demo_users["street"], area=Area.objects.get(name="稠城街道"))  # the town itself is no community
+    assert "area" in error.value.message_dict
+    assert not Complaint.objects.exists()
+
+
+def test_a_complaint_registered_in_the_past_is_numbered_by_that_day(demo_users):
+    registered_at = timezone.now() - timedelta(days=12)
+    complaint = register(demo_users["street"], on_spot=True, registered_at=registered_at)
+    day = timezone.localdate(registered_at)
+    assert complaint.number.startswith(f"TS{day:%y%m%d}-")
+    assert complaint.registered_at == complaint.resolved_at == registered_at

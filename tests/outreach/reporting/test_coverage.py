@@ -21,6 +21,7 @@ from outreach.reporting import periods, tallies
 from outreach.reporting.coverage import selectors as coverage
 from outreach.residents import services
 from tests import factories
+from tests.tables import csv_table
 
 pytestmark = pytest.mark.django_db
 
@@ -378,11 +379,10 @@ def test_the_page_links_its_tables_downloads_the_dashboard_and_the_town_report(c
     for table in exports.values():
         for url in table.values():
             assert url.replace("&", "&amp;") in html and f"area={xiuhu.pk}" in url and f"start={past.start}" in url
-    csv_lines = client.get(exports["coverage"]["csv"]).content.decode("utf-8-sig").splitlines()
+    downloaded = csv_table(client.get(exports["coverage"]["csv"]).content)
     shown = {row.area.name: row.figures for row in response.context["rows"]}
-    assert [line.split(",")[0] for line in csv_lines[1:-1]] == sorted(shown, key=lambda n: grid_named(n).code)
-    for line in csv_lines[1:-1]:
-        name, active, on_time, *_ = line.split(",")
+    assert [row[0] for row in downloaded.rows] == sorted(shown, key=lambda n: grid_named(n).code)
+    for name, active, on_time, *_ in downloaded.rows:
         assert (int(active), int(on_time)) == (shown[name].active, shown[name].on_time)
     missed = client.get(exports["missed"]["csv"]).content.decode("utf-8-sig").splitlines()
     assert len(missed) - 1 == response.context["missed"].paginator.count > 0

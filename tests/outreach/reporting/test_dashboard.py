@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from grid.models import Area, JointBranch, Role, Scope, User
+from grid.models import Area, JointBranch, Role, Scope, ServicePoint, User
 from outreach.reporting import periods
 from tests import factories
 
@@ -55,9 +55,13 @@ def test_street_figures_on_crafted_data_are_what_the_screen_shows(client_for, cr
     assert xiuhu.turnaround_days == pytest.approx(2.0, abs=1e-3)
     assert (other.visits, other.coverage_percent, other.errands_received, other.errands_completed) == (1, 100, 1, 1)
     assert other.turnaround_days == pytest.approx(1.0, abs=1e-3) and other.satisfaction is None
-    # Complaints are registered at the street centre: the town's total, no community's row.
+    # Both complaints name no community: no community's row holds them, the row of the
+    # town's own complaints does, so the rows add up to the total.
     assert xiuhu.complaints == 0 and other.complaints == 0
+    assert (board.unplaced.complaints, board.unplaced.complaints_on_spot) == (2, 1)
     html = response.content.decode()
+    unplaced = re.search(r"<tr data-unplaced-row>(.*?)</tr>", html, re.S).group(1)
+    assert "未注明社区（村）的投诉" in unplaced and re.findall(r"<td>([^<]*)</td>", unplaced)[-2:] == ["2", "50 %"]
     row_html = re.search(rf'data-area-row="{xiuhu_id(board)}">(.*?)</tr>', html, re.S).group(1)
     assert re.findall(r"<td>([^<]*)</td>", row_html)[:8] == ["3", "50 %", "1", "2", "1", "1", "2.0", "1"]
 
@@ -281,3 +285,38 @@ def test_query_count_does_not_grow_with_data(client_for, crafted, grow, username
     assert response.status_code == 200
     with django_assert_num_queries(queries):
         client.get(reverse(DASHBOARD), {"period": "last_month"}, headers={"HX-Request": "true"})
+
+
+def test_a_complaint_counts_in_the_community_it_concerns(client_for, crafted, demo_users, django_assert_num_queries):
+    """A complaint that names the person's community is in that community's row on the
+    street's dashboard, and in the town's row on the city's; the rows add up."""
+    from outreach.complaints import services as complaint_services
+    from outreach.models import Complaint, ServiceType
+
+    xiuhu = Area.objects.get(name="绣湖社区")
+    complaint_services.complaint_register(
+        actor=demo_users["street"],
+        point=ServicePoint.objects.get(name="稠城街道代办中心"),
+        area=xiuhu,
+        name="楼阿姨",
+        phone="13800000001",
+        service=ServiceType.objects.get(code="YL-SL"),
+        department=None,
+        what_happened="跑了三次",
+        trips=3,
+        handled_on_spot=True,
+        resolution="当场办结",
+    )
+    assert Complaint.objects.count() == 3
+    client = client_for("street")
+    query = factories.period_query(area=factories.town().pk)
+    client.get(reverse(DASHBOARD), query)
+    with django_assert_num_queries(13):  # as test_query_count_does_not_grow_with_data says
+        board = client.get(reverse(DASHBOARD), query).context["board"]
+    rows = {row.area.name: row.figures for row in board.rows}
+    assert (rows["绣湖社区"].complaints, rows["绣湖社区"].complaints_on_spot) == (1, 1)
+    assert board.unplaced.complaints == 2 and board.total.complaints == 3
+    assert sum(f.complaints for f in rows.values()) + board.unplaced.complaints == board.total.complaints
+    city = client_for("admin").get(reverse(DASHBOARD), factories.period_query()).context["board"]
+    by_town = {row.area.name: row.figures.complaints for row in city.rows}
+    assert by_town["稠城街道"] == 3 and sum(by_town.values()) == city.total.complaints and city.unplaced is None

@@ -17,6 +17,7 @@ from grid.models import Area
 from outreach.reporting import periods
 from outreach.reporting.coverage import selectors as coverage
 from tests import factories
+from tests.tables import split_rows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
 
@@ -71,12 +72,15 @@ def test_children_xlsx_holds_the_screen_figures_with_types(client_for, crafted):
     ).active
     assert sheet.freeze_panes == "A2"
     rows = list(sheet.iter_rows(values_only=True))
+    table = split_rows(rows)
     assert list(rows[0]) == zh(*CHILDREN_HEADERS)
-    assert len(rows) == 1 + len(screen.rows) + 1  # header, one per community, the total
+    # one row per community, then the town's own complaints (registered with no community)
+    assert [r[0] for r in table.rows] == [row.area.name for row in screen.rows] + ["未注明社区（村）的投诉"]
+    assert table.rows[-1][-2] == screen.unplaced.complaints == 2
     xiuhu = next(r for r in rows if r[0] == "绣湖社区")
     assert xiuhu[1:10] == (3, 0.5, 1, 2, 1, 1, 2.0, 1, 5.0)
     assert isinstance(xiuhu[1], int) and isinstance(xiuhu[2], float)
-    total = rows[-1]
+    total = tuple(table.total)
     t = screen.total
     assert total[1:] == (
         t.visits,
@@ -94,8 +98,10 @@ def test_children_xlsx_holds_the_screen_figures_with_types(client_for, crafted):
     xiuhu_row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "绣湖社区")
     assert xiuhu_row[2].number_format == "0.0%" and xiuhu_row[1].number_format == "0"
     # No figure is an empty cell, not a zero: a community with nothing completed has no turnaround.
-    quiet = next(r for r in rows[1:-1] if r[5] == 0)
+    quiet = next(r for r in table.rows if r[5] == 0)
     assert quiet[7] is None
+    note = "注：合计行为各行之和，但走访覆盖率、办理用时中位数（天）、满意度（1–5）、当场解决除外：这些是比例、平均数或中位数，按全部行合起来计算。"
+    assert table.notes == [note]
 
 
 def test_children_csv_starts_with_the_bom_and_matches(client_for, crafted):
@@ -105,7 +111,8 @@ def test_children_csv_starts_with_the_bom_and_matches(client_for, crafted):
     assert rows[0] == zh(*CHILDREN_HEADERS)
     xiuhu = next(r for r in rows if r[0] == "绣湖社区")
     assert xiuhu[1:10] == ["3", "50.0%", "1", "2", "1", "1", "2.0", "1", "5.0"]
-    assert rows[-1][0] == zh("Total")[0] and rows[-1][1:4] == ["4", "66.7%", "1"]
+    total = split_rows(rows).total
+    assert total[0] == zh("Total")[0] and total[1:4] == ["4", "66.7%", "1"]
 
 
 def test_trend_has_dates_and_the_screen_counts(client_for, crafted):
@@ -141,7 +148,7 @@ def test_coverage_table_of_the_map(client_for, crafted):
         "Visits without location",
     )
     assert next(r for r in rows if r[0] == "绣湖社区")[1:6] == (2, 1, 0.5, 1, 3)
-    assert rows[-1][1:6] == (3, 2, pytest.approx(2 / 3), 1, 4)
+    assert tuple(split_rows(rows).total[1:6]) == (3, 2, pytest.approx(2 / 3), 1, 4)
 
 
 def test_missed_residents_show_masked_ids_only(client_for, crafted, demo_users):
@@ -182,11 +189,12 @@ def test_monthly_report_has_a_sheet_per_community(client_for, crafted):
     assert summary[0][0] == zh("Community")[0]
     period = periods.period_for("custom", today=today, start=today.replace(day=1), end=today)
     expected = coverage.coverage_of(area=factories.town(), period=period)
-    assert summary[-1][1:3] == (expected.active, expected.on_time)
+    assert tuple(split_rows(summary).total[1:3]) == (expected.active, expected.on_time)
     xiuhu = list(book["绣湖社区"].iter_rows(values_only=True))
     assert xiuhu[0][0] == zh("Grid")[0]
-    assert [r[0] for r in xiuhu[1:-1]] == ["绣湖社区第1网格", "绣湖社区第2网格"]
-    assert [r[1] for r in xiuhu[1:-1]] == [1, 1]
+    grids = split_rows(xiuhu).rows
+    assert [r[0] for r in grids] == ["绣湖社区第1网格", "绣湖社区第2网格"]
+    assert [r[1] for r in grids] == [1, 1]
 
 
 def test_monthly_report_checks_its_query(client_for, crafted):
@@ -247,12 +255,16 @@ def test_branches_get_no_resident_list(client_for, crafted):
         "Complaints",
         "Handled on the spot",
     )
-    assert rows[-1][1] == "1" and rows[-1][7] == "1"
+    table = split_rows(rows)
+    assert table.total is None and [r[0] for r in table.rows] == ["我的联合支部"]  # its own row, not a total of none
+    assert table.rows[0][1] == "1" and table.rows[0][7] == "1"
 
 
 def test_worker_exports_their_own_figures(client_for, crafted):
     rows = csv_rows(export(client_for("worker"), "csv", table="children", **factories.period_query()))
-    assert rows[-1][:2] == [zh("Total")[0], "1"]  # one visit of their own
+    table = split_rows(rows)  # their one grid: its own row, no total of one
+    assert table.total is None and len(table.rows) == 1
+    assert table.rows[0][:2] == ["绣湖社区第1网格", "1"]  # one visit of their own
 
 
 # session, user, scopes + the door (2: the area and its ancestors, its children) + the
