@@ -1,8 +1,10 @@
 """API of the territory and the service network: who am I, areas, service points."""
 
 from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from config.json_errors import MessageOut
+from config.params import Id, Page
 from grid import selectors
 from grid.access import AuthenticatedHttpRequest, reach_of
 from grid.models import Area, ServicePoint
@@ -49,13 +51,13 @@ class ServicePointOut(Schema):
 
 
 class AreaFilter(Schema):
-    parent: int | None = None
+    parent: Id | None = None
     level: Area.Level | None = None
 
 
 class ServicePointFilter(Schema):
     tier: ServicePoint.Tier | None = None
-    area: int | None = None
+    area: Id | None = None
 
 
 @router.get("/me", response=MeOut)
@@ -74,8 +76,8 @@ def me(request: AuthenticatedHttpRequest):
     }
 
 
-@router.get("/areas", response=list[AreaOut])
-@paginate(LimitOffsetPagination)
+@router.get("/areas", response={200: list[AreaOut], 404: MessageOut})
+@paginate(Page)
 def areas(request: AuthenticatedHttpRequest, filters: Query[AreaFilter]):
     result = selectors.areas_visible_to(user=request.user)
     if filters.parent is not None:
@@ -86,8 +88,8 @@ def areas(request: AuthenticatedHttpRequest, filters: Query[AreaFilter]):
     return result.order_by("path").defer("boundary")
 
 
-@router.get("/service-points", response=list[ServicePointOut])
-@paginate(LimitOffsetPagination)
+@router.get("/service-points", response={200: list[ServicePointOut], 404: MessageOut})
+@paginate(Page)
 def service_points(request: AuthenticatedHttpRequest, filters: Query[ServicePointFilter]):
     area = selectors.area_for_user_or_404(request.user, filters.area) if filters.area is not None else None
     return selectors.service_points_list(user=request.user, tier=filters.tier or "", area=area)

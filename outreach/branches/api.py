@@ -15,16 +15,17 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field, field_validator
 
+from config.params import Id, Page
 from grid.access import AuthenticatedHttpRequest
 from outreach.branches import selectors, services
 from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_input
 from outreach.common.errors import Conflict
 from outreach.models import ActivityTopic, BranchActivity
 from outreach.photos.pipeline import PhotoRejected
-from outreach.photos.schemas import PHOTO_FILES, PhotoOut
+from outreach.photos.schemas import PhotoOut, with_photos
 
 router = Router(tags=["joint branches"])
 
@@ -63,7 +64,7 @@ class BranchOut(Schema):
         return selectors.may_manage(context["request"].user, obj)
 
 
-class AreaOut(Schema):
+class PointAreaOut(Schema):
     id: int
     name: str
     town: str
@@ -73,7 +74,7 @@ class PointOut(Schema):
     id: int
     name: str
     tier: str
-    area: AreaOut
+    area: PointAreaOut
     lat: float | None
     lng: float | None
     paired_since: date
@@ -181,7 +182,7 @@ class ActivityIn(Schema):
     kind: str = Field(**_choices(BranchActivity.Kind.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     status: str = Field(BranchActivity.Status.HELD, **_choices(BranchActivity.Status.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     held_on: date = Field(description="The day it was held (today or earlier), or is planned for (today or later).")
-    points: list[int] = Field(description="Ids of the branch's paired points (GET /branches/{id}/points).")
+    points: list[Id] = Field(description="Ids of the branch's paired points (GET /branches/{id}/points).")
     people_reached: int = Field(0, ge=0, le=100000, description="At least 1 when held; 0 when planned.")
     topics: list[Annotated[str, Field(**_choices(ActivityTopic.values))]] = []
     topics_other: str = Field("", max_length=services.TOPICS_OTHER_MAX)
@@ -210,22 +211,6 @@ class ActivityIn(Schema):
         )
 
 
-ACTIVITY_MULTIPART = {
-    "requestBody": {
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "allOf": [
-                        {"$ref": "#/components/schemas/ActivityIn"},
-                        {"type": "object", "properties": {"photos": PHOTO_FILES}},
-                    ]
-                }
-            }
-        }
-    },
-}
-
-
 # --- endpoints -----------------------------------------------------------------------------
 
 
@@ -237,16 +222,16 @@ def branch_list(request: AuthenticatedHttpRequest):
 
 
 @router.get("/branches/{branch_id}/points", response=list[PointOut])
-@paginate(LimitOffsetPagination)
-def branch_point_list(request: AuthenticatedHttpRequest, branch_id: int, filters: Query[PointFilter]):
+@paginate(Page)
+def branch_point_list(request: AuthenticatedHttpRequest, branch_id: Id, filters: Query[PointFilter]):
     """The branch's paired points, neglected ones first."""
     branch = selectors.branch_for_user_or_404(request.user, branch_id)
     return selectors.branch_points(branch=branch, today=timezone.localdate(), neglected_only=filters.neglected)
 
 
 @router.get("/branches/{branch_id}/activities", response=list[ActivityOut])
-@paginate(LimitOffsetPagination)
-def branch_activity_list(request: AuthenticatedHttpRequest, branch_id: int, filters: Query[ActivityFilter]):
+@paginate(Page)
+def branch_activity_list(request: AuthenticatedHttpRequest, branch_id: Id, filters: Query[ActivityFilter]):
     """The branch's activities, newest first."""
     branch = selectors.branch_for_user_or_404(request.user, branch_id)
     return selectors.activities_list(branch=branch, status=filters.status or "")
@@ -262,10 +247,10 @@ def _stored(branch, pk) -> BranchActivity | None:
 @router.post(
     "/branches/{branch_id}/activities",
     response={200: ActivityOut, 201: ActivityOut, 404: MessageOut, 409: ActivityConflictOut, 422: InvalidOut},
-    openapi_extra=ACTIVITY_MULTIPART,
+    openapi_extra=with_photos(ActivityIn),
 )
 def branch_activity_create(
-    request: AuthenticatedHttpRequest, branch_id: int, payload: Annotated[ActivityIn, JsonOrForm(...)]
+    request: AuthenticatedHttpRequest, branch_id: Id, payload: Annotated[ActivityIn, JsonOrForm(...)]
 ):
     """Log an activity: 201 when stored now, 200 when this very activity was stored
     before, 409 when another activity already has this id. Photos may come along as

@@ -1,5 +1,5 @@
 """The API plumbing every router shares: a body sent as JSON or as form fields, a
-service's refusal in the 422 shape, and the message schemas."""
+service's refusal in the 422 shape, and the message schemas (config.json_errors's)."""
 
 import json
 from typing import Any, get_origin
@@ -7,12 +7,20 @@ from typing import Any, get_origin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Schema
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as InvalidInput
 from ninja.params.models import BodyModel, Param
 
+from config.json_errors import FieldErrorOut, InvalidOut, MessageOut
 from outreach.common.errors import FieldRejected
+
+__all__ = [
+    "FieldErrorOut",
+    "InvalidOut",
+    "JsonOrForm",
+    "MessageOut",
+    "invalid_input",
+]  # the error shapes live in config
 
 # --- a body read from JSON, or from the form fields of a multipart request -------------
 
@@ -70,17 +78,3 @@ def invalid_input(exc: ValidationError | FieldRejected) -> InvalidInput:
             for field, message in pairs
         ]
     )
-
-
-class MessageOut(Schema):
-    message: str
-
-
-class FieldErrorOut(Schema):
-    field: str
-    message: str
-
-
-class InvalidOut(Schema):
-    message: str
-    errors: list[FieldErrorOut]

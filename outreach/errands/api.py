@@ -7,6 +7,7 @@ change names the version the client saw; a stale one answers 409 with the errand
 is now, never a silent overwrite. Out of reach is 404, never a hint.
 """
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -16,9 +17,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field, field_validator
 
+from config.params import Id, Page
 from grid.access import AuthenticatedHttpRequest
 from outreach.common import due
 from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_input
@@ -29,7 +31,7 @@ from outreach.errands import services as errand_services
 from outreach.errands.chain import escalation_destinations
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, ServiceType
 from outreach.photos.pipeline import PhotoRejected
-from outreach.photos.schemas import PHOTO_FILES, PhotoOut
+from outreach.photos.schemas import PhotoOut, with_photos
 from outreach.residents import selectors
 
 router = Router(tags=["errands"])
@@ -199,10 +201,18 @@ class ErrandConflictOut(Schema):
 
 class ErrandFilter(Schema):
     state: Errand.State | None = None
-    holder: str = Field("", description='"point:<id>" or "branch:<id>": errands held there.')
-    assignee: str = Field("", description='"me", "none" (unassigned) or a user id.')
+    holder: str = Field(
+        "",
+        description='"point:<id>" or "branch:<id>": errands held there.',
+        json_schema_extra={"pattern": f"^({errand_selectors.HOLDER_PATTERN})?$"},
+    )
+    assignee: str = Field(
+        "",
+        description='"me", "none" (unassigned) or a user id.',
+        json_schema_extra={"pattern": f"^({errand_selectors.ASSIGNEE_PATTERN})?$"},
+    )
     overdue: bool = Field(False, description="Only errands overdue by outreach.common.due.")
-    service: int | None = None
+    service: Id | None = None
     watching: bool | None = Field(
         None,
         description="true: only errands you see but may not change (escalated above you); "
@@ -212,15 +222,14 @@ class ErrandFilter(Schema):
     @field_validator("holder")
     @classmethod
     def _holder(cls, value: str) -> str:
-        kind, _sep, pk = value.partition(":")
-        if value and (kind not in ("point", "branch") or not pk.isdigit()):
+        if value and not re.fullmatch(errand_selectors.HOLDER_PATTERN, value):
             raise ValueError(_("Write the holder as point:<id> or branch:<id>."))
         return value
 
     @field_validator("assignee")
     @classmethod
     def _assignee(cls, value: str) -> str:
-        if value and value not in ("me", "none") and not value.isdigit():
+        if value and not re.fullmatch(errand_selectors.ASSIGNEE_PATTERN, value):
             raise ValueError(_("Write the assignee as me, none or a user id."))
         return value
 
@@ -230,8 +239,8 @@ class ErrandIn(Schema):
     it again is safe."""
 
     id: UUID = Field(description="Made on the client; sending the same errand again is safe.")
-    resident: int
-    service: int = Field(description="An id from GET /api/v1/service-types.")
+    resident: Id
+    service: Id = Field(description="An id from GET /api/v1/service-types.")
     source: str = Field(**_choices(Errand.Source.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     description: str = Field("", max_length=2000)
     visit: UUID | None = Field(None, description="The visit of this resident the errand came from.")
@@ -247,7 +256,7 @@ class TransitionIn(Schema):
     material tick needs it); the other fields are what the action needs."""
 
     action: str = Field(**_choices(ACTIONS))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
-    version: int | None = Field(None, description="The errand's version you saw; a stale one answers 409.")
+    version: Id | None = Field(None, description="The errand's version you saw; a stale one answers 409.")
     # The limits are the services' (errand_services.clean_note): documented here, checked
     # there, so a note too long gets the same words through every door.
     note: str = Field(
@@ -260,7 +269,7 @@ class TransitionIn(Schema):
         description=f"Required to cancel (at most {errand_services.REASON_MAX_LENGTH} characters).",
         json_schema_extra={"maxLength": errand_services.REASON_MAX_LENGTH},
     )
-    assignee: int | None = Field(None, description="For assign: the user id of the person taking the errand.")
+    assignee: Id | None = Field(None, description="For assign: the user id of the person taking the errand.")
     material: str = Field("", description="For material: an item of the service's checklist.")
     collected: bool | None = Field(None, description="For material: ticked (true) or not (false).")
     via: str = Field(  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
@@ -272,23 +281,6 @@ class TransitionIn(Schema):
     @classmethod
     def _null_is_empty(cls, value):
         return "" if value is None else value
-
-
-# Deliveries may carry receipt photos: multipart form fields beside the files.
-TRANSITION_MULTIPART = {
-    "requestBody": {
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "allOf": [
-                        {"$ref": "#/components/schemas/TransitionIn"},
-                        {"type": "object", "properties": {"photos": PHOTO_FILES}},
-                    ]
-                }
-            }
-        }
-    },
-}
 
 
 # --- the catalogue ---------------------------------------------------------------------------
@@ -335,7 +327,7 @@ def _visible_or_none(user, errand: Errand | None) -> Errand | None:
 
 
 @router.get("/errands", response=list[ErrandOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def errand_list(request: AuthenticatedHttpRequest, filters: Query[ErrandFilter]):
     """Errands in your reach, due soonest first."""
     return errand_selectors.errands_list(
@@ -463,7 +455,7 @@ def _apply(request: AuthenticatedHttpRequest, errand: Errand, payload: Transitio
 @router.post(
     "/errands/{errand_id}/transitions",
     response={200: ErrandDetailOut, 404: MessageOut, 409: ErrandConflictOut, 422: InvalidOut},
-    openapi_extra=TRANSITION_MULTIPART,
+    openapi_extra=with_photos(TransitionIn),
 )
 def errand_transition(
     request: AuthenticatedHttpRequest, errand_id: UUID, payload: Annotated[TransitionIn, JsonOrForm(...)]

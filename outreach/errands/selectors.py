@@ -1,5 +1,6 @@
 """Reads of errands, online orders and complaints, cut to the user's reach."""
 
+import re
 from datetime import date
 from uuid import UUID
 
@@ -88,6 +89,12 @@ def own_errand_counts(*, user: User, today: date) -> dict[str, int]:
     return {key: value or 0 for key, value in row.items()}
 
 
+# The filters' forms, as errands_list reads them and the API documents them. Ids are
+# ASCII digits ("²".isdigit() is true, int("²") is an error) that fit the bigint ids.
+HOLDER_PATTERN = r"(point|branch):[0-9]{1,18}"
+ASSIGNEE_PATTERN = r"me|none|[0-9]{1,18}"
+
+
 def errands_list(
     *,
     user: User,
@@ -110,15 +117,14 @@ def errands_list(
         errands = errands.filter(state=state)
     if service:
         errands = errands.filter(service_id=service)
-    if holder.startswith("point:") and holder[6:].isdigit():
-        errands = errands.filter(holder_point_id=int(holder[6:]))
-    elif holder.startswith("branch:") and holder[7:].isdigit():
-        errands = errands.filter(holder_branch_id=int(holder[7:]))
+    if re.fullmatch(HOLDER_PATTERN, holder):
+        kind, _sep, pk = holder.partition(":")
+        errands = errands.filter(**{f"holder_{kind}_id": int(pk)})
     if assignee == "me":
         errands = errands.filter(assignee=user)
     elif assignee == "none":
         errands = errands.filter(assignee__isnull=True)
-    elif assignee.isdigit():
+    elif re.fullmatch(ASSIGNEE_PATTERN, assignee):
         errands = errands.filter(assignee_id=int(assignee))
     if overdue:
         errands = errands.filter(due.errand_overdue_q(today))

@@ -14,9 +14,10 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from ninja import File, Query, Router, Schema, Status, UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field, field_validator
 
+from config.params import Id, Page
 from grid.access import AuthenticatedHttpRequest
 from grid.selectors import area_for_user_or_404
 from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_input
@@ -25,7 +26,7 @@ from outreach.common.errors import Conflict
 from outreach.common.limits import max_length
 from outreach.models import Hazard, Resident, Visit
 from outreach.photos.pipeline import PhotoRejected
-from outreach.photos.schemas import PHOTO_FILES, PhotoOut
+from outreach.photos.schemas import PhotoOut, with_photos
 from outreach.residents import selectors, services
 
 router = Router(tags=["outreach"])
@@ -65,7 +66,7 @@ class ResidentOut(Schema):
 
 
 class ResidentFilter(Schema):
-    grid: int | None = Field(None, description="An area in your reach: its residents and those of the areas under it.")
+    grid: Id | None = Field(None, description="An area in your reach: its residents and those of the areas under it.")
     due: Due | None = Field(None, description="Only active residents in this bucket of outreach.common.due.")
 
 
@@ -123,7 +124,7 @@ class VisitIn(Schema):
     answers in the worker's language; the enums here document them."""
 
     id: UUID = Field(description="Made on the phone; sending the same visit again is safe.")
-    resident: int
+    resident: Id
     visited_at: datetime = Field(description="ISO-8601 with the offset, e.g. 2026-11-27T09:30:00+08:00.")
     outcome: str = Field(**_choices(Visit.Outcome.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
     lat: float | None = Field(None, allow_inf_nan=False, description="WGS-84 degrees.")
@@ -169,31 +170,14 @@ class VisitIn(Schema):
 
 
 class VisitFilter(Schema):
-    resident: int | None = None
-
-
-# Phones with photos send the visit's fields as multipart form fields beside the files.
-VISIT_MULTIPART = {
-    "requestBody": {
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "allOf": [
-                        {"$ref": "#/components/schemas/VisitIn"},
-                        {"type": "object", "properties": {"photos": PHOTO_FILES}},
-                    ]
-                }
-            }
-        }
-    },
-}
+    resident: Id | None = None
 
 
 # --- residents ------------------------------------------------------------------------------
 
 
-@router.get("/residents", response=list[ResidentOut])
-@paginate(LimitOffsetPagination)
+@router.get("/residents", response={200: list[ResidentOut], 404: MessageOut})
+@paginate(Page)
 def resident_list(request: AuthenticatedHttpRequest, filters: Query[ResidentFilter]):
     """Residents in your reach, most urgent first (due date, then name)."""
     area = area_for_user_or_404(request.user, filters.grid) if filters.grid is not None else None
@@ -209,7 +193,7 @@ def resident_list(request: AuthenticatedHttpRequest, filters: Query[ResidentFilt
 
 
 @router.get("/residents/{resident_id}", response={200: ResidentOut, 404: MessageOut})
-def resident_detail(request: AuthenticatedHttpRequest, resident_id: int):
+def resident_detail(request: AuthenticatedHttpRequest, resident_id: Id):
     return selectors.resident_with_categories_for_user_or_404(request.user, resident_id)
 
 
@@ -224,7 +208,7 @@ def _stored_visit(user, pk) -> Visit | None:
 @router.post(
     "/visits",
     response={200: VisitOut, 201: VisitOut, 404: MessageOut, 409: ConflictOut, 422: InvalidOut},
-    openapi_extra=VISIT_MULTIPART,
+    openapi_extra=with_photos(VisitIn),
 )
 def visit_create(request: AuthenticatedHttpRequest, payload: Annotated[VisitIn, JsonOrForm(...)]):
     """Record a visit: 201 when stored now, 200 when this very visit was stored before,
@@ -261,8 +245,8 @@ def visit_photos_add(request: AuthenticatedHttpRequest, visit_id: UUID, photos: 
     return Status(201 if created else 200, _stored_visit(request.user, visit.pk))
 
 
-@router.get("/visits", response=list[VisitOut])
-@paginate(LimitOffsetPagination)
+@router.get("/visits", response={200: list[VisitOut], 404: MessageOut})
+@paginate(Page)
 def visit_list(request: AuthenticatedHttpRequest, filters: Query[VisitFilter]):
     """Visits in your reach (of one resident, if given), newest first."""
     resident = None
