@@ -156,6 +156,8 @@ def _error_message(error: dict) -> str:
     }
     if kind not in messages:
         return error.get("msg", "")
+    if "expected" in context:  # pydantic lists choices as "'a', 'b' or 'c'": no English "or"
+        context = {**context, "expected": str(context["expected"]).replace("' or '", "', '")}
     try:
         return messages[kind] % context
     except (KeyError, TypeError, ValueError):  # a context pydantic did not give: its own sentence
