@@ -305,6 +305,9 @@ DAIBAN_VISIT_CORRECTION_HOURS = 24
 DAIBAN_PHOTOS_PER_VISIT = 6
 DAIBAN_PHOTO_MAX_BYTES = 15 * 1024 * 1024
 DAIBAN_PHOTO_MAX_PIXELS = 50_000_000  # a 48-megapixel phone camera still fits
+# A JPEG decodes at 1/2 to 1/8 scale, a PNG or WebP only whole: a 49-megapixel PNG of a
+# few KB kept a worker busy for a second. Screenshots and scanned pages are far smaller.
+DAIBAN_PHOTO_MAX_PIXELS_PNG_WEBP = 16_000_000
 DAIBAN_PHOTO_LONG_EDGE = 1600  # stored size: plenty to read a meter or a certificate
 DAIBAN_PHOTO_THUMB_EDGE = 320
 # Where notifications go besides the bell: dotted paths of classes with send(notification).

@@ -2,7 +2,10 @@
 
 Only JPEG, PNG and WebP are accepted, checked by decoding (not by the file name); files
 above the byte or pixel limits, decompression bombs and truncated files are refused with
-a message a grid worker can act on. The EXIF orientation is applied, then the picture is
+a message a grid worker can act on. The cost of a photo is bounded before its pixels are
+decoded: the header's size is checked first (PNG and WebP, which decode only whole, have
+a lower limit), a JPEG decodes at the smallest scale that still fills the stored size, and
+every picture is shrunk by block averages before any other pass over its pixels. The EXIF orientation is applied, then the picture is
 re-encoded from its pixels alone, so no EXIF (GPS position, phone model) survives.
 Photos are stored under MEDIA_ROOT, which no URL serves: views check scope first.
 """
@@ -75,24 +78,31 @@ def read_upload(upload) -> bytes:
 
 def clean_photo(data: bytes, name: str = "") -> CleanPhoto:
     label = name or _("The photo")
+    edge = settings.DAIBAN_PHOTO_LONG_EDGE
     with warnings.catch_warnings():
         # Pillow warns between MAX_IMAGE_PIXELS and twice that; treat both as too big.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with Image.open(io.BytesIO(data)) as probe:
-                fmt = probe.format
-                width, height = probe.size
-            if fmt not in ACCEPTED_FORMATS:
-                raise PhotoRejected(_("“%(name)s” is not a JPEG, PNG or WebP photo.") % {"name": label})
-            if width * height > settings.DAIBAN_PHOTO_MAX_PIXELS:
-                raise _too_many_pixels(label)
             with Image.open(io.BytesIO(data)) as img:
+                # The header alone decides these: nothing is decoded yet.
+                if img.format not in ACCEPTED_FORMATS:
+                    raise PhotoRejected(_("“%(name)s” is not a JPEG, PNG or WebP photo.") % {"name": label})
+                limit = (
+                    settings.DAIBAN_PHOTO_MAX_PIXELS
+                    if img.format == "JPEG"
+                    else settings.DAIBAN_PHOTO_MAX_PIXELS_PNG_WEBP
+                )
+                if img.width * img.height > limit:
+                    raise _too_many_pixels(label, limit)
+                # A JPEG decodes straight at 1/2, 1/4 or 1/8 of its size (never below the
+                # stored size): a 48-megapixel photo costs what a 3-megapixel one does.
+                img.draft(None, (edge, edge))
                 img.load()  # decodes every byte: a truncated file fails here
-                img = _pixels_only(ImageOps.exif_transpose(img))  # type: ignore[assignment]  # the decoded image from here on
+                img = _pixels_only(ImageOps.exif_transpose(_reduced(img, edge)))  # type: ignore[assignment]  # the decoded image from here on
         except PhotoRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _too_many_pixels(label) from None
+            raise _too_many_pixels(label, settings.DAIBAN_PHOTO_MAX_PIXELS) from None
         except UnidentifiedImageError:
             raise PhotoRejected(
                 _("“%(name)s” is not a photo Daiban can read (JPEG, PNG or WebP).") % {"name": label}
@@ -103,8 +113,8 @@ def clean_photo(data: bytes, name: str = "") -> CleanPhoto:
                 _("“%(name)s” is damaged or incomplete. Take or send it again.") % {"name": label}
             ) from None
 
-    image, (stored_width, stored_height) = _encode(img, settings.DAIBAN_PHOTO_LONG_EDGE, quality=82)
-    thumbnail, _size = _encode(img, settings.DAIBAN_PHOTO_THUMB_EDGE, quality=70)
+    image, (stored_width, stored_height), stored = _encode(img, edge, quality=82)
+    thumbnail, _size, _thumb = _encode(stored, settings.DAIBAN_PHOTO_THUMB_EDGE, quality=70)
     return CleanPhoto(
         upload_digest=hashlib.sha256(data).hexdigest(),
         image=image,
@@ -112,6 +122,32 @@ def clean_photo(data: bytes, name: str = "") -> CleanPhoto:
         width=stored_width,
         height=stored_height,
     )
+
+
+# Image.reduce() averages blocks of pixels in these modes; a palette or 1-bit picture
+# must be widened to them first.
+REDUCIBLE_MODES = {"L", "LA", "RGB", "RGBA"}
+
+
+def _reduced(img: Image.Image, edge: int) -> Image.Image:
+    """A PNG or WebP (or a JPEG still large after draft) shrunk by a whole factor to no
+    less than ``edge``, before any other pass over its pixels: averaging blocks is the
+    cheapest way down, and LANCZOS then has a small step to finish. The EXIF block goes
+    along, for exif_transpose."""
+    if img.mode not in REDUCIBLE_MODES:
+        # Widening every pixel of a huge palette picture (a few KB of PNG) to RGBA was the
+        # slowest step of all; past twice the stored size it is no phone's photo, so
+        # every n-th pixel is taken first, leaving enough for the averaging below.
+        step = max(img.size) // (2 * edge)
+        if step >= 2:
+            img = img.resize((-(-img.width // step), -(-img.height // step)), Image.Resampling.NEAREST)
+        img = img.convert("RGBA" if img.has_transparency_data else "RGB")
+    factor = max(img.size) // edge
+    if factor < 2:
+        return img
+    small = img.reduce(factor)
+    small.info = img.info
+    return small
 
 
 def _pixels_only(img: Image.Image) -> Image.Image:
@@ -128,20 +164,21 @@ def _pixels_only(img: Image.Image) -> Image.Image:
     return rgb
 
 
-def _too_many_pixels(label: str) -> PhotoRejected:
+def _too_many_pixels(label: str, limit: int) -> PhotoRejected:
     return PhotoRejected(
         _("“%(name)s” has more than %(limit)s million pixels. Take the photo again at a lower resolution.")
-        % {"name": label, "limit": settings.DAIBAN_PHOTO_MAX_PIXELS // 1_000_000}
+        % {"name": label, "limit": limit // 1_000_000}
     )
 
 
-def _encode(img: Image.Image, edge: int, quality: int) -> tuple[bytes, tuple[int, int]]:
-    """The picture shrunk to fit ``edge`` as a JPEG, and its size in pixels."""
+def _encode(img: Image.Image, edge: int, quality: int) -> tuple[bytes, tuple[int, int], Image.Image]:
+    """The picture shrunk to fit ``edge`` as a JPEG, its size in pixels, and the shrunk
+    picture (the thumbnail is made from the stored image, not again from the upload)."""
     copy = img.copy()
     copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     copy.save(out, format="JPEG", quality=quality, optimize=True, exif=b"")
-    return out.getvalue(), copy.size
+    return out.getvalue(), copy.size, copy
 
 
 def store_photo(clean: CleanPhoto) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageFile
 
 from outreach.models import AuditEvent, Visit, VisitPhoto
 from outreach.photos.pipeline import PhotoRejected, clean_photo, photo_storage, read_upload
@@ -177,6 +177,48 @@ def test_a_photo_just_under_the_pixel_limit_passes_the_check(settings):
     assert clean_photo(plain_jpeg(size=(400, 300))).width == 400
     with pytest.raises(PhotoRejected):
         clean_photo(plain_jpeg(size=(400, 301)))
+
+
+# --- the cost of a photo is bounded before its pixels are decoded ------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_a_png_or_webp_past_its_pixel_limit_is_refused_from_the_header(fmt):
+    # Six 7000 × 7000 PNGs of 62 KB each kept a worker busy for many seconds.
+    huge = Image.new("RGB", (7000, 7000), (40, 80, 120))
+    with pytest.raises(PhotoRejected) as exc:
+        clean_photo(encoded(huge, fmt), "大图")
+    assert str(exc.value) == "“大图”超过 16 百万像素，请用较低分辨率重新拍摄。"
+
+
+def test_a_jpeg_of_that_size_is_decoded_at_a_quarter_of_its_pixels(monkeypatch):
+    decoded = []
+    load = ImageFile.ImageFile.load
+
+    def spying_load(img):
+        decoded.append(img.size)
+        return load(img)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spying_load)
+    clean = clean_photo(plain_jpeg(size=(6400, 4800)), "相机.jpg")
+    assert decoded[0] == (3200, 2400)  # not the 31 megapixels of the file
+    assert (clean.width, clean.height) == (1600, 1200)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "P"])
+def test_a_large_transparent_png_is_stored_shrunk_on_white(mode):
+    img = Image.new("RGBA", (6400, 2400), (0, 0, 0, 0))
+    img.paste((0, 0, 255, 255), (3200, 0, 6400, 2400))  # the right half blue
+    if mode == "P":
+        img = img.quantize(4)  # a palette with one transparent entry
+        assert img.has_transparency_data
+    clean = clean_photo(encoded(img, "PNG"), "截图.png")
+    stored = Image.open(io.BytesIO(clean.image))
+    assert stored.size == (clean.width, clean.height) == (1600, 600)
+    assert min(stored.getpixel((200, 300))) > 240  # transparent became white, not black
+    blue = stored.getpixel((1400, 300))
+    assert blue[2] > 200 and blue[0] < 40
+    assert Image.open(io.BytesIO(clean.thumbnail)).size == (320, 120)
 
 
 def test_read_upload_refuses_a_file_over_the_byte_limit_without_reading_it_all(settings):
