@@ -5,6 +5,7 @@ is JSON with a ``message`` a person can read; out-of-scope ids answer 404.
 """
 
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ConfigError, HttpError, ValidationError
@@ -72,7 +73,7 @@ def _document_errors(document: OpenAPISchema) -> None:
             if any(parameter["in"] == "path" for parameter in parameters):
                 errors[404] = {"description": "Not found, or out of your reach."} | message
             if "requestBody" in operation:
-                errors[400] = {"description": "The body is not valid JSON."} | message
+                errors[400] = {"description": "The body is not valid JSON, or not a readable form."} | message
                 errors[403] = {"description": "The CSRF token is missing or has expired."} | message
             responses = operation.setdefault("responses", {})
             for status, response in errors.items():
@@ -104,6 +105,13 @@ def http_error(request, exc: HttpError):
     if exc.status_code == 403 and "CSRF" in str(message):
         message = _("The page has expired. Reload it (or log in again) and send once more.")
     return api.create_response(request, {"message": message}, status=exc.status_code)
+
+
+@api.exception_handler(MultiPartParserError)
+def unreadable_form(request, exc):
+    # e.g. multipart/form-data without its boundary: the client's fault, not a crash
+    message = _("The form could not be read: send multipart/form-data with its boundary, or JSON.")
+    return api.create_response(request, {"message": message}, status=400)
 
 
 @api.exception_handler(ValidationError)

@@ -174,6 +174,15 @@ def test_any_other_html_error_under_api_becomes_json(status, message):
     assert json.loads(response.content) == {"message": message}
 
 
+def test_a_form_without_its_boundary_is_a_json_400(client_for, django_assert_num_queries):
+    client = client_for("worker")
+    # session, user: refused while reading the body, before any lookup
+    with django_assert_num_queries(2):
+        response = client.post("/api/v1/visits", b"x", content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response.json() == {"message": "无法读取表单：请发送带 boundary 的 multipart/form-data，或发送 JSON。"}
+
+
 def test_pages_outside_the_api_keep_their_html_errors(client_for):
     response = client_for("worker").get("/no-such-page/")
     assert response.status_code == 404
