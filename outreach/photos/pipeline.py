@@ -4,9 +4,10 @@ Only JPEG, PNG and WebP are accepted, checked by decoding (not by the file name)
 above the byte or pixel limits, decompression bombs and truncated files are refused with
 a message a grid worker can act on. The cost of a photo is bounded before its pixels are
 decoded: the header's size is checked first (PNG and WebP, which decode only whole, have
-a lower limit), a JPEG decodes at the smallest scale that still fills the stored size, and
-every picture is shrunk by block averages before any other pass over its pixels. The EXIF orientation is applied, then the picture is
-re-encoded from its pixels alone, so no EXIF (GPS position, phone model) survives.
+a lower limit), a JPEG decodes at the smallest scale that still fills the stored size,
+and every picture is shrunk by block averages before any other pass over its pixels.
+The EXIF orientation is applied, then the picture is re-encoded from its pixels alone,
+so no EXIF (GPS position, phone model) survives.
 Photos are stored under MEDIA_ROOT, which no URL serves: views check scope first.
 """
 
@@ -136,8 +137,9 @@ def _reduced(img: Image.Image, edge: int) -> Image.Image:
     along, for exif_transpose."""
     if img.mode not in REDUCIBLE_MODES:
         # Widening every pixel of a huge palette picture (a few KB of PNG) to RGBA was the
-        # slowest step of all; past twice the stored size it is no phone's photo, so
-        # every n-th pixel is taken first, leaving enough for the averaging below.
+        # slowest step of all. A palette picture is a drawing or a screenshot, not a
+        # camera's photo: past twice the stored size, every n-th pixel is taken first,
+        # which leaves twice what the averaging below needs.
         step = max(img.size) // (2 * edge)
         if step >= 2:
             img = img.resize((-(-img.width // step), -(-img.height // step)), Image.Resampling.NEAREST)
