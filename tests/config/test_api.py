@@ -189,7 +189,7 @@ def test_pages_outside_the_api_keep_their_html_errors(client_for):
     assert response["Content-Type"].startswith("text/html")
 
 
-def test_not_logged_in_and_bad_json_stay_json(client):
+def test_not_logged_in_stays_json(client):
     assert client.get("/api/v1/areas").json() == {"message": "请先登录。"}
 
 
