@@ -234,6 +234,13 @@ LEAFLET_CONFIG = {
     "ATTRIBUTION_PREFIX": "Daiban",
     "RESET_VIEW": False,
     "NO_GLOBALS": True,
+    # Vendored plugins, loaded only by the maps that name them ({% leaflet_js plugins="markercluster" %}).
+    "PLUGINS": {
+        "markercluster": {
+            "css": ["vendor/leaflet.markercluster-1.5.3/MarkerCluster.css"],
+            "js": ["vendor/leaflet.markercluster-1.5.3/leaflet.markercluster.js"],
+        },
+    },
 }
 
 # --- Content Security Policy: nonces for the few inline bootstraps, nothing else -----
