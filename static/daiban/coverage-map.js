@@ -79,7 +79,10 @@
   function select(layer) {
     if (selected && selected !== layer && selected.getElement()) L.DomUtil.removeClass(selected.getElement(), "selected");
     selected = layer;
-    if (layer && layer.getElement()) L.DomUtil.addClass(layer.getElement(), "selected");
+    if (layer && layer.getElement()) {
+      L.DomUtil.addClass(layer.getElement(), "selected");
+      layer.bringToFront();  // its outline above its neighbours'
+    }
   }
 
   function tap(props, layer) {
@@ -187,8 +190,15 @@
 
   // --- Names of the areas ---------------------------------------------------------------
 
+  // A part's name without the name of the area opened ("第2网格" inside "绣湖社区", not
+  // "绣湖社区第2网格"): shorter names, so more of them fit.
+  function shortName(name) {
+    var whole = areasData && areasData.properties.name;
+    return whole && name.length > whole.length && name.indexOf(whole) === 0 ? name.slice(whole.length) : name;
+  }
+
   function nameContent(props) {
-    var node = el("span", "area-name-text", props.name);
+    var node = el("span", "area-name-text", shortName(props.name));
     if (figuresOn) node.appendChild(el("span", "area-name-share", share(props)));
     return node;
   }
@@ -271,7 +281,8 @@
     container.dataset.area = data.properties.area === null ? "" : String(data.properties.area);
     if (fit) {
       var bounds = areas.getBounds();
-      if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
+      // No zoom animation: the old areas are gone already, and the names are placed once.
+      if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8], animate: false });
       if (figuresOn) showWhole();  // a new place: its figures, until an area is tapped
       else hideFigures();
     } else {
