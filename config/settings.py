@@ -324,6 +324,8 @@ DAIBAN_OFFLINE_DAYS = int(os.environ.get("DAIBAN_OFFLINE_DAYS", "3"))
 # A joint branch's paired point with no activity held there for this many days is flagged
 # "neglected" on the branch's screens (and in its API).
 DAIBAN_BRANCH_NEGLECT_DAYS = int(os.environ.get("DAIBAN_BRANCH_NEGLECT_DAYS", "90"))
+
+
 # Coverage map and figures (outreach.reporting.coverage): the colour bands of the share of
 # residents visited on time, given by their lower bounds in whole percent, e.g. 95,90,80,70,50
 # → six bands: 95 % or more, 90–95, 80–90, 70–80, 50–70, below 50 (an area without

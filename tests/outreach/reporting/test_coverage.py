@@ -327,6 +327,26 @@ def test_drill_down_to_a_grid_with_a_breadcrumb_back_up(client_for, crafted, pas
     assert {r.name for r in response.context["missed"]} == names(crafted, MISSED_IN_GRID1)
 
 
+def test_grid_rows_open_the_grid_s_missed_list(client_for, crafted, past, django_assert_num_queries):
+    client = client_for("station")
+    grid1 = grid_named("绣湖社区第1网格")
+    response = client.get(reverse(MAP), period_query(past))
+    html = response.content.decode().replace("&amp;", "&")
+    rows = {row.area.name: row for row in response.context["rows"]}
+    assert rows["绣湖社区第1网格"].drillable and rows["绣湖社区第1网格"].opens_missed
+    link = f'<a href="{rows["绣湖社区第1网格"].url}#missed-title" data-area-link="{grid1.pk}"'
+    assert link in html and 'hx-swap="innerHTML show:#missed-title:top"' in html
+    with django_assert_num_queries(PAGE_QUERIES["station"] - 1):  # no parts to ask for below a grid
+        response = client.get(rows["绣湖社区第1网格"].url)
+    html = response.content.decode()
+    assert 'id="missed-title"' in html and response.context["place"].area == grid1
+    assert {r.name for r in response.context["missed"]} == names(crafted, MISSED_IN_GRID1)
+    # A worker's own grid is the bottom of the map: the row is the area itself, no link.
+    response = client_for("worker").get(reverse(MAP), period_query(past))
+    assert [row.drillable for row in response.context["rows"]] == [False]
+    assert "data-area-link" not in response.content.decode()
+
+
 @pytest.mark.parametrize(
     "username, visible, hidden",
     [
@@ -480,6 +500,18 @@ def test_areas_geojson_carries_the_figures_and_drill_links(client_for, crafted, 
     assert data["properties"]["total"]["active"] == 15 and data["properties"]["asOf"] == past.as_of.isoformat()
     assert all(f["geometry"]["type"] in {"Polygon", "MultiPolygon"} for f in data["features"])
     assert sum(p["band"] == "none" for p in by_name.values()) == len(by_name) - 2
+
+
+def test_areas_geojson_names_each_area_at_a_point_inside_it(client_for, crafted, past):
+    from shapely.geometry import Point, shape
+
+    data = client_for("station").get(reverse(AREAS), period_query(past)).json()
+    assert data["properties"]["name"] == "绣湖社区"  # the figures button's heading for the whole
+    for feature in data["features"]:
+        lat, lng = feature["properties"]["labelAt"]
+        assert shape(feature["geometry"]).contains(Point(lng, lat)), feature["properties"]["name"]
+        assert feature["properties"]["drill"] and feature["properties"]["level"] == Area.Level.GRID
+    assert client_for("street").get(reverse(AREAS), {"zoom": 10}).json()["properties"]["name"] == "稠城街道"
 
 
 def test_colours_follow_the_band_settings(client_for, crafted, past, settings):
