@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from grid.models import Area, JointBranch, User
 from tests import factories
-from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
+from tests.browser.conftest import PHONE, horizontal_overflow, scroll_top_after_swap
 from tests.tables import split_rows
 
 # app.css: band-s0 (below 50 %), band-s2 (50–70 %), band-s10 (95 % or more), band-none, with
@@ -302,3 +302,29 @@ def test_the_branch_map_clusters_its_paired_points(log_in, live_site):
     if neglected:
         assert the_map.locator(".map-cluster-neglected").count() + the_map.locator(".point-neglected").count() >= 1
     shot(page, "branch-map")
+
+
+def test_on_a_touch_screen_one_tap_opens_an_area(browser, live_site, crafted, settings):
+    """A real touch phone (no hover): the first tap on a community opens it, no popup."""
+    context = browser.new_context(
+        viewport=PHONE, has_touch=True, is_mobile=True, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{live_site.url}/account/login/")
+        page.get_by_label("用户名").fill("street")
+        page.get_by_label("密码").fill(settings.DAIBAN_DEMO_PASSWORD)
+        page.get_by_role("button", name="登录", exact=True).tap()
+        page.wait_for_url(re.compile(re.escape(live_site.url) + r"/(\?.*)?$"))
+        page.goto(f"{live_site.url}/coverage/")
+        assert page.evaluate("matchMedia('(hover: none)').matches")
+        the_map = page.locator("#coverage-map")
+        expect(the_map).to_have_attribute("data-area", str(crafted["town"].pk))
+        for toggle in page.locator("input[data-layer]").all():
+            toggle.uncheck()
+        expect(the_map.locator(".leaflet-marker-icon")).to_have_count(0)
+        page.locator(f"#coverage-map path.area-{crafted['xiuhu'].pk}").tap()
+        expect(the_map).to_have_attribute("data-area", str(crafted["xiuhu"].pk))
+        expect(page.locator(".leaflet-popup")).to_have_count(0)
+    finally:
+        context.close()
