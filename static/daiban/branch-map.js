@@ -43,7 +43,7 @@
     var points = L.geoJSON(data, {
       pointToLayer: function (f, latlng) {
         var shape = f.properties.neglected ? "dot point-neglected" : "dot point-recent";
-        return L.marker(latlng, { icon: daibanMarkers.pin(shape, 16), keyboard: false });
+        return L.marker(latlng, { icon: daibanMarkers.pin(shape), keyboard: false });
       },
       onEachFeature: function (f, layer) {
         layer.bindPopup(popupContent(f.properties));

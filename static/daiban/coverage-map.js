@@ -26,9 +26,6 @@
   var figuresButton = null;
   var labels = {};
 
-  var ICON_SIZES = {
-    street_centre: 20, community_station: 16, grid_point: 14, branch: 18, missed: 12, errand: 14
-  };
   var NAME_GAP = 2;  // px kept free around a name
   var GRID_LEVEL = 3;  // grid.models.Area.Level.GRID: its page is its missed list
 
@@ -305,10 +302,6 @@
 
   // --- Overlays: markers, clustered ---------------------------------------------------
 
-  function markerIcon(className, size) {
-    return daibanMarkers.pin("cov-icon " + className, size);
-  }
-
   function popupFor(kind, props) {
     var wrap = el("div", "coverage-figures");
     var link = el("a", "", kind === "errands" ? props.number : props.name);
@@ -328,11 +321,10 @@
     return wrap;
   }
 
+  var SHAPES = { branch_points: "branch-point", missed: "missed", errands: "errand" };
+
   function iconFor(kind, props) {
-    if (kind === "points") return markerIcon("tier-" + props.tier, ICON_SIZES[props.tier] || 14);
-    if (kind === "branch_points") return markerIcon("branch-point", ICON_SIZES.branch);
-    if (kind === "missed") return markerIcon("missed", ICON_SIZES.missed);
-    return markerIcon("errand", ICON_SIZES.errand);
+    return daibanMarkers.pin("cov-icon " + (kind === "points" ? "tier-" + props.tier : SHAPES[kind]));
   }
 
   function loadOverlay(kind) {

@@ -1,8 +1,8 @@
 /* Markers for Daiban's maps, loaded with the vendored Leaflet.markercluster by
    {% leaflet_js plugins="markercluster" %} (LEAFLET_CONFIG["PLUGINS"]):
 
-   daibanMarkers.pin(className, size): a marker icon drawn by CSS (a span of className),
-   with a tap target `size` + 8 px wide;
+   daibanMarkers.pin(className): a marker icon drawn by CSS (a span of className, sized
+   there) in the middle of a 44 px tap target;
    daibanMarkers.clusters(kind, options): a cluster group whose clusters are 44 px round
    counts coloured per kind (.map-cluster-<kind> in app.css); `kind` may be a function of
    the cluster, e.g. to colour a cluster by what it holds. Icons are built from elements,
@@ -10,10 +10,10 @@
 (function () {
   "use strict";
 
-  function pin(className, size) {
+  function pin(className) {
     var shape = document.createElement("span");
     shape.className = className;
-    return L.divIcon({ className: "map-pin", html: shape, iconSize: [size + 8, size + 8] });
+    return L.divIcon({ className: "map-pin", html: shape, iconSize: [44, 44] });
   }
 
   function clusters(kind, options) {

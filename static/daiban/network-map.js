@@ -5,7 +5,7 @@
 (function () {
   "use strict";
 
-  var TIER_SIZE = { street_centre: 20, community_station: 16, grid_point: 12 };  // the dots' sizes in app.css
+  var TIERS = ["street_centre", "community_station", "grid_point"];  // dot.tier-* in app.css
 
   function readConfig() {
     var node = document.getElementById("map-config");
@@ -35,8 +35,8 @@
     var points = L.geoJSON(data, {
       filter: function (f) { return f.properties.kind === "point"; },
       pointToLayer: function (f, latlng) {
-        var tier = TIER_SIZE[f.properties.tier] ? f.properties.tier : "grid_point";
-        return L.marker(latlng, { icon: daibanMarkers.pin("dot tier-" + tier, TIER_SIZE[tier]), keyboard: false });
+        var tier = TIERS.indexOf(f.properties.tier) < 0 ? "grid_point" : f.properties.tier;
+        return L.marker(latlng, { icon: daibanMarkers.pin("dot tier-" + tier), keyboard: false });
       },
       onEachFeature: function (f, layer) { layer.bindPopup(popupContent(f.properties)); }
     });
