@@ -19,12 +19,12 @@ from tests import factories
 from tests.browser.conftest import PHONE, horizontal_overflow, scroll_top_after_swap
 from tests.tables import split_rows
 
-# app.css: band-s0 (below 50 %), band-s2 (50–70 %), band-s10 (95 % or more), band-none, with
+# app.css: band-s0 (below 50 %), band-s2 (50–70 %), band-s8 (95 % or more), band-none, with
 # the default bands
 BAND_COLOURS = {
     "s0": "rgb(165, 0, 38)",
     "s2": "rgb(244, 109, 67)",
-    "s10": "rgb(49, 54, 149)",
+    "s8": "rgb(49, 54, 149)",
     "none": "rgb(158, 158, 158)",
 }
 
@@ -70,7 +70,7 @@ def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_sit
 
     # No tile server: the communities are drawn anyway, each in its band's colour.
     xiuhu, neighbour = crafted["xiuhu"], crafted["neighbour"]
-    for area, band in [(xiuhu, "s2"), (neighbour, "s10")]:
+    for area, band in [(xiuhu, "s2"), (neighbour, "s8")]:
         polygon = page.locator(f"#coverage-map path.coverage-area.area-{area.pk}")
         expect(polygon).to_have_class(re.compile(f"band-{band}"))
         assert polygon.evaluate("p => getComputedStyle(p).fill") == BAND_COLOURS[band]
@@ -189,7 +189,7 @@ def test_street_reads_the_coverage_map_on_a_phone(log_in, live_site, many_missed
         area.name: page.locator(f"#coverage-map path.area-{area.pk}").evaluate("p => getComputedStyle(p).fill")
         for area in (xiuhu, neighbour)
     }
-    assert fills == {xiuhu.name: BAND_COLOURS["s0"], neighbour.name: BAND_COLOURS["s10"]}
+    assert fills == {xiuhu.name: BAND_COLOURS["s0"], neighbour.name: BAND_COLOURS["s8"]}
     legend = the_map.locator(".leaflet-control.coverage-legend-box")
     expect(legend).to_be_visible()
     assert legend.locator("li").all_inner_texts() == [

@@ -88,10 +88,10 @@ if TYPE_CHECKING:
 # --- Figures and colours ---------------------------------------------------------------
 
 
-# The colour ramp of coverage.css / app.css: band-s0 (worst, dark red) … band-s10 (best,
-# dark blue). However many bands the settings ask for, they take evenly spaced steps of it,
-# so the worst band is always the darkest red and the best the darkest blue.
-RAMP_STEPS = 11
+# The colour ramp of app.css: band-s0 (worst, dark red) … band-s8 (best, dark blue).
+# However many bands the settings ask for, they take evenly spaced steps of it, so the
+# worst band is always the darkest red and the best the darkest blue.
+RAMP_STEPS = 9
 
 
 @dataclass(frozen=True)

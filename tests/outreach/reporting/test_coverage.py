@@ -246,7 +246,7 @@ def test_bands_come_from_the_settings(settings):
     settings.DAIBAN_COVERAGE_BANDS = (0.95, 0.9, 0.8, 0.7, 0.5)
     shares = [(100, 100), (100, 95), (100, 94), (100, 90), (100, 85), (100, 75), (100, 66), (100, 25)]
     assert [str(coverage.Figures(active=a, on_time=o).band) for a, o in shares] == [
-        "s10", "s10", "s8", "s8", "s6", "s4", "s2", "s0",
+        "s8", "s8", "s6", "s6", "s5", "s3", "s2", "s0",
     ]  # fmt: skip
     assert coverage.Figures().band == coverage.NO_RESIDENTS
     with translation.override("zh-hans"):
@@ -255,12 +255,12 @@ def test_bands_come_from_the_settings(settings):
         ]  # fmt: skip
     # Fewer bounds: the bands still run from the darkest red to the darkest blue.
     settings.DAIBAN_COVERAGE_BANDS = (0.8, 0.6, 0.4, 0.2)
-    assert [b.value for b in coverage.bands()] == ["s10", "s8", "s5", "s2", "s0"]
-    assert str(coverage.Figures(active=10, on_time=6).band) == "s8"
+    assert [b.value for b in coverage.bands()] == ["s8", "s6", "s4", "s2", "s0"]
+    assert str(coverage.Figures(active=10, on_time=6).band) == "s6"
     # 89.99 % is not shown as 90 %, nor coloured as such
     settings.DAIBAN_COVERAGE_BANDS = (0.95, 0.9, 0.8, 0.7, 0.5)
     assert coverage.Figures(active=10_000, on_time=8_999).percent == 89
-    assert str(coverage.Figures(active=10_000, on_time=8_999).band) == "s6"
+    assert str(coverage.Figures(active=10_000, on_time=8_999).band) == "s5"
 
 
 def test_sorting_puts_areas_without_residents_last():
@@ -523,7 +523,7 @@ def test_colours_follow_the_band_settings(client_for, crafted, past, settings):
 
     assert bands() == {"绣湖社区第1网格": "s2", "绣湖社区第2网格": "s2"}
     settings.DAIBAN_COVERAGE_BANDS = (0.9, 0.75, 0.5, 0.25)
-    assert bands() == {"绣湖社区第1网格": "s5", "绣湖社区第2网格": "s5"}
+    assert bands() == {"绣湖社区第1网格": "s4", "绣湖社区第2网格": "s4"}
     html = client.get(reverse(MAP), period_query(past)).content.decode()
     assert "50–75 %" in html and "低于 25 %" in html
 
