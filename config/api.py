@@ -6,6 +6,7 @@ is JSON with a ``message`` a person can read; out-of-scope ids answer 404.
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.operation import Operation
@@ -58,8 +59,16 @@ def http_error(request, exc: HttpError):
 
 @api.exception_handler(ValidationError)
 def invalid(request, exc: ValidationError):
-    errors = [{"field": _field_name(error.get("loc", ())), "message": error.get("msg", "")} for error in exc.errors]
+    errors = [{"field": _field_name(error.get("loc", ())), "message": _message(error)} for error in exc.errors]
     return api.create_response(request, {"message": _("Some fields are not valid."), "errors": errors}, status=422)
+
+
+def _message(error: dict) -> str:
+    # Pydantic says "Field required" in English and names no field: say which one, in the
+    # words the forms use (outreach.common.forms.required_message).
+    if error.get("type") == "missing":
+        return pgettext("required field error", "Fill in %(field)s") % {"field": _field_name(error.get("loc", ()))}
+    return error.get("msg", "")
 
 
 def _field_name(loc) -> str:

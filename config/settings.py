@@ -50,7 +50,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "leaflet",
     "ninja",
-    "axes",
+    "config.apps.AxesConfig",  # django-axes, named in Chinese
+    "config.apps.DaibanConfig",  # Daiban's own ready(): config.words
     "grid",
     "outreach",
     "demo",  # the demo city, the synthetic city and the benchmark (commands seed_demo, seed_city, bench)

@@ -1,0 +1,21 @@
+"""Required fields say which field is missing, on every form and in the API."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_empty_form_names_each_missing_field(client_for):
+    html = client_for("station").post("/residents/new/", {"name": ""}).content.decode()
+    assert "请填写姓名" in html and "请填写地址" in html  # typed
+    assert "请选择网格" in html and "请选择照护等级" in html  # chosen
+    assert "这个字段是必填项" not in html
+
+
+def test_the_api_names_a_missing_field(client_for):
+    client = client_for("worker")
+    response = client.post("/api/v1/errands", {}, content_type="application/json")
+    assert response.status_code == 422
+    messages = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert messages["resident"] == "请填写resident"
+    assert "Field required" not in response.content.decode()
