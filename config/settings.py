@@ -72,6 +72,14 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
+if DEBUG and not env_bool("DAIBAN_TECHNICAL_404", False):
+    # While debugging, a 404 is still Daiban's own page (config/not_found.py): the demo
+    # shows what a user sees. Inside the CSP middleware, so the page gets its policy.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.csp.ContentSecurityPolicyMiddleware") + 1,
+        "config.not_found.DaibanNotFoundMiddleware",
+    )
+
 if not DEBUG:
     # Production serves the collected, compressed static files itself (no CDN, no nginx rules).
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
