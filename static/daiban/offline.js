@@ -42,7 +42,7 @@
     var node = document.getElementById(id);
     if (node) node.hidden = true;
   });
-  root.hidden = true;
+  root.hidden = !(fieldWorker || isShell);  // theirs stays in place (its row was kept): no jump
   root.dataset.ready = "1";
 
   // --- small helpers -------------------------------------------------------------------------

@@ -65,3 +65,24 @@ def test_office_staff_see_it_only_when_their_phone_holds_items(log_in, live_site
     assert page.locator("#offline-status").bounding_box()["height"] <= 48
     shot(page, "sync-bar-station-with-an-item")
     page.unroute_all(behavior="ignoreErrors")
+
+
+# Every layout shift of the page, from its first paint (Playwright's init scripts are not
+# subject to the page's CSP).
+RECORD_SHIFTS_JS = """window.__shifts = [];
+new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__shifts.push(e.value); })
+  .observe({ type: "layout-shift", buffered: true });"""
+
+
+def test_the_page_does_not_jump_when_the_bar_or_the_install_hint_appears(log_in, live_site):
+    page = log_in("worker")
+    page.context.add_init_script(RECORD_SHIFTS_JS)
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#offline-count")).to_have_text("0 条待发送")
+    # As when the browser offers to install the app, seconds after loading.
+    page.evaluate("document.getElementById('offline-install').hidden = false")
+    expect(page.get_by_role("button", name="暂不")).to_be_visible()
+    assert page.evaluate("window.__shifts") == []
+    assert page.locator("#offline-status").bounding_box()["height"] <= 48
+    shot(page, "sync-bar-worker-install-hint")
