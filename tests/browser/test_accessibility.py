@@ -1,6 +1,7 @@
 """axe-core finds nothing wrong on the screens people use most, at 390×844 in Chinese:
 Today, the visit form, an errand, the assignment board, the coverage map, a joint
-branch's home and the public order form.
+branch's home and the public order form; and once their scripts have run, they still
+show no English.
 
 axe-core (MPL-2.0) is vendored under tests/browser/vendor/ and never served: it is put
 into the page with page.evaluate, which the pages' CSP (no inline scripts) allows, so
@@ -15,10 +16,15 @@ from grid.models import JointBranch, ServicePoint, User
 from tests import factories
 from tests.browser.conftest import horizontal_overflow
 from tests.browser.test_sync_bar import shot
+from tests.test_screens_in_chinese import english_fragments
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 VIOLATIONS_JS = """() => axe.run(document).then((result) => result.violations.map(
   (v) => v.id + " (" + v.impact + "): " + v.nodes.map((n) => n.target.join(" ")).join(", ")))"""
+# What the page shows and says once its scripts have run (map controls, the sync bar…).
+WORDS_JS = """() => [document.body.innerText, ...Array.from(
+  document.querySelectorAll("[title], [aria-label], [placeholder], img[alt]"),
+  (e) => [e.title, e.getAttribute("aria-label"), e.placeholder, e.alt].filter(Boolean).join(" "))].join(" ")"""
 SCREENS = ["today", "visit-form", "errand", "board", "coverage-map", "branch-home", "order-form"]
 
 
@@ -55,6 +61,7 @@ def test_no_axe_violations(page, log_in, live_site, screens, screen):
     page.goto(f"{live_site.url}{path}")
     page.wait_for_load_state("networkidle")  # htmx partials and map data in place
     assert axe_violations(page) == []
+    assert english_fragments(page.evaluate(WORDS_JS)) == set()  # the scripts' words too
     assert horizontal_overflow(page) == 0
     shot(page, f"axe-{screen}")
 
