@@ -71,7 +71,7 @@ WRONG = {
     "---------": "Django's old blank choice",
 }
 # Words right on one screen and wrong on another: the timeline's "created" is the event
-# (新建), not the date field (创建时间); a complaint's "What happened" is not an
+# (创建), not the date field (创建时间); a complaint's "What happened" is not an
 # activity's (活动情况).
 WRONG_ON = {
     "/errands/": {"创建时间": "the errand event 'created' read as the date field"},
