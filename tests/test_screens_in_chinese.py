@@ -17,6 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import Resolver404, resolve
 
+from grid.models import ServicePoint
 from outreach.residents.roster.services import COLUMNS, CONSENT_WORDS
 
 pytestmark = pytest.mark.django_db
@@ -177,6 +178,7 @@ def demo_world(demo_users, settings):
 def crawl(client, start: list[str]) -> dict[str, list[str]]:
     """Every screen reachable by links from ``start``: path → what is wrong on it."""
     seen_paths: set[str] = set()
+    posted: set[str] = set()
     per_key: dict[str, int] = {}
     report: dict[str, list[str]] = {}
     queue = deque(start)
@@ -209,9 +211,9 @@ def crawl(client, start: list[str]) -> dict[str, list[str]]:
         # Each form sent empty: the errors a user meets first.
         for form in page.forms:
             action = form["action"] or parts.path
-            if form["method"] != "post" or SKIP_URL.search(urlsplit(action).path) or action in seen_paths:
+            if form["method"] != "post" or SKIP_URL.search(urlsplit(action).path) or action in posted:
                 continue
-            seen_paths.add(action)
+            posted.add(action)
             answer = client.post(
                 action, {"nothing": ""}
             )  # bound (a view reads `request.POST or None`), every field empty
@@ -220,14 +222,20 @@ def crawl(client, start: list[str]) -> dict[str, list[str]]:
     return report
 
 
-@pytest.mark.parametrize("username", ROLES)
+@pytest.mark.parametrize("username", [*ROLES, "public"])
 def test_every_screen_reads_in_chinese(client, demo_users, demo_world, username):
-    client.force_login(demo_users[username])
-    start = ["/", *(ADMIN_PAGES if username == "admin" else [])]
+    if username == "public":  # nobody logged in: the login page, a point's order form
+        point = ServicePoint.objects.filter(tier=ServicePoint.Tier.GRID_POINT).order_by("pk").first()
+        start = ["/account/login/", f"/order/{point.public_code}/"]
+    else:
+        client.force_login(demo_users[username])
+        start = ["/", *(ADMIN_PAGES if username == "admin" else [])]
     report = crawl(client, start)
-    assert len(report) > 10, f"the crawl found only {sorted(report)}"
+    assert len(report) > (3 if username == "public" else 10), f"the crawl found only {sorted(report)}"
     if username == "street":  # the screens of the known wrong words were read
         assert any(re.fullmatch(r"/errands/[0-9a-f-]{36}/", p) for p in report)
         assert any(re.fullmatch(r"/complaints/\d+/", p) for p in report)
+    if username == "public":  # the login page sent empty names its fields
+        assert "POST /account/login/" in report
     wrong = {path: found for path, found in report.items() if found}
     assert wrong == {}, f"{len(wrong)} of {len(report)} screens of {username} show English or wrong words"

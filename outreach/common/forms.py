@@ -4,6 +4,7 @@ missing, a service's errors shown on the form, and the date widget."""
 from typing import TYPE_CHECKING
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.utils.functional import lazy
 from django.utils.translation import pgettext_lazy
 
@@ -53,6 +54,14 @@ class NamedRequiredMixin(_FormBase):
         for name, field in self.fields.items():
             if field.error_messages.get("required") is generic:
                 field.error_messages["required"] = required_message(field, name)
+
+
+class LoginForm(NamedRequiredMixin, auth_forms.AuthenticationForm):
+    """The login page's form (config/urls.py), its empty fields named like every form's."""
+
+
+class PasswordChangeForm(NamedRequiredMixin, auth_forms.PasswordChangeForm):
+    """The password page's form (config/urls.py)."""
 
 
 class ServiceErrorsMixin(_FormBase):

@@ -19,3 +19,13 @@ def test_the_api_names_a_missing_field(client_for):
     messages = {e["field"]: e["message"] for e in response.json()["errors"]}
     assert messages["resident"] == "请填写resident"
     assert "Field required" not in response.content.decode()
+
+
+def test_an_empty_login_says_what_is_missing(client):
+    html = client.post("/account/login/", {"username": ""}).content.decode()
+    assert "请填写用户名" in html and "请填写密码" in html  # the page showed nothing before
+
+
+def test_the_password_page_names_its_fields(client_for):
+    html = client_for("worker").post("/account/password/", {"old_password": ""}).content.decode()
+    assert "请填写旧密码" in html and "这个字段是必填项" not in html
