@@ -64,11 +64,21 @@ def invalid(request, exc: ValidationError):
 
 
 def _message(error: dict) -> str:
-    # Pydantic says "Field required" in English and names no field: say which one, in the
-    # words the forms use (outreach.common.forms.required_message).
-    if error.get("type") == "missing":
-        return pgettext("required field error", "Fill in %(field)s") % {"field": _field_name(error.get("loc", ()))}
-    return error.get("msg", "")
+    # Pydantic writes its messages in English ("Field required", "Input should be a valid
+    # integer"): say which field and what is wrong in the request's language, in the words
+    # the forms use (outreach.common.forms.required_message).
+    field = _field_name(error.get("loc", ()))
+    kind = error.get("type")
+    if kind == "missing":
+        return pgettext("required field error", "Fill in %(field)s") % {"field": field}
+    if kind == "string_too_long":
+        limit = (error.get("ctx") or {}).get("max_length")
+        return _("%(field)s: at most %(limit)s characters.") % {"field": field, "limit": limit}
+    if kind == "value_error":  # a schema validator's own words, without pydantic's "Value error, "
+        return str((error.get("ctx") or {}).get("error") or error.get("msg", ""))
+    if kind is None:  # a service's refusal (outreach.common.api.invalid_input): already in words
+        return error.get("msg", "")
+    return _("%(field)s: this value is not valid.") % {"field": field}
 
 
 def _field_name(loc) -> str:

@@ -51,6 +51,7 @@ ALLOWED_WORDS = {
     "JPEG",
     "JPG",
     "WebP",
+    "JavaScript",
     "English",  # the language switch names each language in its own words
     *ROLES,  # the demo's user names (the administrator has no other name)
     # The roster import page lists the codes a spreadsheet may use as column headers
@@ -229,7 +230,7 @@ def test_every_screen_reads_in_chinese(client, demo_users, demo_world, username)
         start = ["/account/login/", f"/order/{point.public_code}/"]
     else:
         client.force_login(demo_users[username])
-        start = ["/", *(ADMIN_PAGES if username == "admin" else [])]
+        start = ["/", "/offline/", *(ADMIN_PAGES if username == "admin" else [])]
     report = crawl(client, start)
     assert len(report) > (3 if username == "public" else 10), f"the crawl found only {sorted(report)}"
     if username == "street":  # the screens of the known wrong words were read

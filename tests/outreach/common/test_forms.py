@@ -29,3 +29,13 @@ def test_an_empty_login_says_what_is_missing(client):
 def test_the_password_page_names_its_fields(client_for):
     html = client_for("worker").post("/account/password/", {"old_password": ""}).content.decode()
     assert "请填写旧密码" in html and "这个字段是必填项" not in html
+
+
+def test_the_api_says_what_is_wrong_in_chinese(client_for, catalogue):
+    client = client_for("worker")
+    body = {"resident": "not-a-number", "service": "SB-BH", "note": "x" * 5000}
+    response = client.post("/api/v1/errands", body, content_type="application/json")
+    assert response.status_code == 422
+    messages = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert messages["resident"] == "resident：此项的值无效。", messages
+    assert all(message.isascii() is False for message in messages.values()), messages
