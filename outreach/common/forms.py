@@ -20,7 +20,12 @@ CHOOSE = pgettext_lazy("required field error", "Choose %(field)s")
 FILL_IN = pgettext_lazy("required field error", "Fill in %(field)s")
 ADD = pgettext_lazy("required field error", "Add %(field)s")
 TICK = pgettext_lazy("required field error", "Tick %(field)s")
-_CHOSEN = (forms.ChoiceField, forms.ModelChoiceField, forms.MultipleChoiceField)
+# The verb of each kind of field (the first that matches); any other field is filled in.
+_VERBS = (
+    ((forms.ChoiceField, forms.ModelChoiceField, forms.MultipleChoiceField), CHOOSE),
+    (forms.FileField, ADD),
+    (forms.BooleanField, TICK),
+)
 
 
 def _named(verb, label) -> str:
@@ -32,15 +37,7 @@ def required_message(field: forms.Field, name: str):
     box), with its label (a closing question mark or colon left out). Lazy: translated
     in the language of the request that shows it."""
     label = field.label if field.label is not None else name.replace("_", " ")
-    verb = (
-        CHOOSE
-        if isinstance(field, _CHOSEN)
-        else ADD
-        if isinstance(field, forms.FileField)
-        else TICK
-        if isinstance(field, forms.BooleanField)
-        else FILL_IN
-    )
+    verb = next((verb for kinds, verb in _VERBS if isinstance(field, kinds)), FILL_IN)
     return lazy(_named, str)(verb, label)
 
 

@@ -1,8 +1,33 @@
 """Required fields say which field is missing, on every form and in the API."""
 
+import importlib
+import pkgutil
+
 import pytest
+from django import forms
+
+import outreach
+from outreach.common.forms import NamedRequiredMixin
 
 pytestmark = pytest.mark.django_db
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_form_of_daiban_names_its_missing_fields():
+    for module in pkgutil.walk_packages(outreach.__path__, "outreach."):
+        if module.name.endswith(".forms") or module.name.endswith(".periods"):
+            importlib.import_module(module.name)
+    # grid's two forms (the directory filter, the admin's area form) have no required
+    # field a user can leave empty, and grid does not import outreach.
+    daiban_forms = [f for f in _subclasses(forms.BaseForm) if f.__module__.startswith("outreach.")]
+    assert len(daiban_forms) > 20
+    without = [f"{f.__module__}.{f.__name__}" for f in daiban_forms if not issubclass(f, NamedRequiredMixin)]
+    assert without == [], "mix NamedRequiredMixin (outreach.common.forms) into these"
 
 
 def test_an_empty_form_names_each_missing_field(client_for):
