@@ -1,0 +1,160 @@
+"""The audit log page (PIPL): who revealed which national ID, imported, downloaded a list
+with names, recorded or corrected a visit, registered or changed a resident — in the
+areas the street official or city administrator reads — and its export. Thin: parse,
+select, render; the export is itself an audit event."""
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from grid.access import reach_of
+from outreach.common import spreadsheets
+from outreach.common.audit import audit_download, common_area
+from outreach.common.requests import client_address
+from outreach.models import AuditEvent, Resident, Visit
+from outreach.privacy import selectors
+from outreach.privacy.forms import AuditFilterForm
+from outreach.reporting.exports import EXPORT_LANGUAGE
+
+EVENTS_PER_PAGE = 50
+EXPORT_LIMIT = 10_000  # rows in one file, newest first; narrow the filters for older ones
+
+
+def _field_label(name: str, model) -> str:
+    if name == "national_id":
+        return _("national ID")
+    if name == "categories":
+        return _("categories")
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except Exception:  # noqa: BLE001 — a field since removed: its name is still worth showing
+        return name
+
+
+def describe(event: AuditEvent) -> str:
+    """What happened, in one line of the reader's language (the page and the export)."""
+    detail = event.detail or {}
+    Action = AuditEvent.Action
+    if event.action == Action.RESIDENT_UPDATED:
+        fields = [_field_label(f, Resident) for f in detail.get("changes", {})]
+        return _("Changed: %(fields)s") % {"fields": "、".join(fields)} if fields else ""
+    if event.action == Action.VISIT_CORRECTED:
+        fields = [_field_label(f, Visit) for f in detail.get("fields", [])]
+        return _("Corrected: %(fields)s") % {"fields": "、".join(fields)}
+    if event.action == Action.VISIT_RECORDED and detail.get("outcome") in Visit.Outcome.values:
+        return str(Visit.Outcome(detail["outcome"]).label)
+    if event.action == Action.RESIDENTS_IMPORTED:
+        return _("%(file)s: %(count)s residents") % {
+            "file": detail.get("filename", ""),
+            "count": detail.get("count", 0),
+        }
+    if event.action == Action.LIST_EXPORTED:
+        return _("%(list)s (%(rows)s rows, %(format)s)") % {
+            "list": detail.get("list", ""),
+            "rows": detail.get("rows", 0),
+            "format": str(detail.get("format", "")).upper(),
+        }
+    return ""
+
+
+def _page_context(request, form: AuditFilterForm) -> dict:
+    filters = form.filters()
+    events = []
+    more = False
+    if form.is_valid():
+        events = list(
+            selectors.audit_events_for(user=request.user, before=form.cleaned_data.get("before"), **filters)[
+                : EVENTS_PER_PAGE + 1
+            ]
+        )
+        more = len(events) > EVENTS_PER_PAGE
+        events = events[:EVENTS_PER_PAGE]
+    for event in events:
+        event.summary = describe(event)
+    query = {k: v for k, v in filters.items() if v}
+    return {
+        "form": form,
+        "events": events,
+        "older_query": urlencode({**query, "before": events[-1].pk}) if more else "",
+        "paged": bool(form.is_valid() and form.cleaned_data.get("before")),
+        "first_query": urlencode(query),
+        "export_query": urlencode(query),
+    }
+
+
+@require_GET
+@login_required
+def audit_log(request):
+    selectors.audit_reader_or_404(request.user)
+    context = _page_context(request, AuditFilterForm(request.GET))
+    template = "outreach/privacy/audit_log.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def audit_log_export(request, fmt: str):
+    """The filtered log as XLSX or CSV (at most EXPORT_LIMIT rows, newest first). It names
+    residents, so taking it is recorded like any list with names."""
+    selectors.audit_reader_or_404(request.user)
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        lines = [f"{form[name].label}: {error}" for name, errors in form.errors.items() for error in errors]
+        return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
+    filters = form.filters()
+    events = list(selectors.audit_events_for(user=request.user, **filters)[: EXPORT_LIMIT + 1])
+    cut = len(events) > EXPORT_LIMIT
+    events = events[:EXPORT_LIMIT]
+    paths = reach_of(request.user).audit_paths
+    with translation.override(EXPORT_LANGUAGE):
+        title = _("Audit log")
+        table = spreadsheets.Table(
+            title,
+            [
+                spreadsheets.Column(_("When"), spreadsheets.Kind.TEXT, 18),
+                spreadsheets.Column(_("Who"), spreadsheets.Kind.TEXT, 12),
+                spreadsheets.Column(_("Username"), spreadsheets.Kind.CODE, 14),
+                spreadsheets.Column(_("Action"), spreadsheets.Kind.TEXT, 16),
+                spreadsheets.Column(_("Resident"), spreadsheets.Kind.TEXT, 12),
+                spreadsheets.Column(_("National ID"), spreadsheets.Kind.TEXT, 22),
+                spreadsheets.Column(_("Area"), spreadsheets.Kind.TEXT, 20),
+                spreadsheets.Column(_("Detail"), spreadsheets.Kind.TEXT, 40, wrap=True),
+                spreadsheets.Column(_("From address"), spreadsheets.Kind.CODE, 16),
+            ],
+        )
+        for event in events:
+            table.rows.append(
+                [
+                    f"{timezone.localtime(event.at):%Y-%m-%d %H:%M:%S}",
+                    event.actor.display_name,
+                    event.actor.username,
+                    event.get_action_display(),
+                    event.resident.name if event.resident else "",
+                    event.resident.national_id_masked if event.resident else "",
+                    event.area.name if event.area else "",
+                    describe(event),
+                    event.address or "",
+                ]
+            )
+        if cut:
+            table.notes.append(
+                _("Only the newest %(limit)s entries are in this file: narrow the dates for older ones.")
+                % {"limit": EXPORT_LIMIT}
+            )
+        filename = f"{title}-{timezone.localdate():%Y%m%d}"
+        audit_download(
+            actor=request.user,
+            title=filename,
+            rows=len(table.rows),
+            fmt=fmt,
+            area=common_area(paths),
+            address=client_address(request),
+        )
+        return spreadsheets.table_response(table, fmt=fmt, filename=filename)
