@@ -1,15 +1,17 @@
 """The audit log's filters: person, action and a range of days (GET, bookmarkable)."""
 
 from django import forms
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from outreach.common.forms import DATE_WIDGET
 from outreach.models import AuditEvent
 
+DATE_INVALID = gettext_lazy("Enter the date as 2026-11-27.")
+
 
 class AuditFilterForm(forms.Form):
     person = forms.CharField(
-        label=gettext_lazy("Who"),
+        label=pgettext_lazy("audit log", "Who"),
         required=False,
         max_length=50,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": gettext_lazy("Name or username")}),
@@ -22,16 +24,16 @@ class AuditFilterForm(forms.Form):
         error_messages={"invalid_choice": gettext_lazy("Choose an action from the list.")},
     )
     since = forms.DateField(
-        label=gettext_lazy("From"),
+        label=pgettext_lazy("audit log", "From"),
         required=False,
         widget=DATE_WIDGET,
-        error_messages={"invalid": gettext_lazy("Enter a date such as 2026-12-01.")},
+        error_messages={"invalid": DATE_INVALID},
     )
     until = forms.DateField(
-        label=gettext_lazy("To"),
+        label=pgettext_lazy("audit log", "To"),
         required=False,
         widget=DATE_WIDGET,
-        error_messages={"invalid": gettext_lazy("Enter a date such as 2026-12-31.")},
+        error_messages={"invalid": DATE_INVALID},
     )
     before = forms.IntegerField(required=False, min_value=1, max_value=2**62, widget=forms.HiddenInput)
 
@@ -39,7 +41,9 @@ class AuditFilterForm(forms.Form):
         data = super().clean()
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
-            self.add_error("until", gettext_lazy("The last day comes before the first; swap them."))
+            self.add_error(
+                "until", gettext_lazy("The last day is before the first day: swap them or choose another last day.")
+            )
         return data
 
     def filters(self) -> dict:

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from grid.access import reach_of
@@ -119,7 +120,7 @@ def audit_log_export(request, fmt: str):
             title,
             [
                 spreadsheets.Column(_("When"), spreadsheets.Kind.TEXT, 18),
-                spreadsheets.Column(_("Who"), spreadsheets.Kind.TEXT, 12),
+                spreadsheets.Column(pgettext("audit log", "Who"), spreadsheets.Kind.TEXT, 12),
                 spreadsheets.Column(_("Username"), spreadsheets.Kind.CODE, 14),
                 spreadsheets.Column(_("Action"), spreadsheets.Kind.TEXT, 16),
                 spreadsheets.Column(_("Resident"), spreadsheets.Kind.TEXT, 12),
