@@ -14,7 +14,6 @@ from typing import Any
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import models, transaction
-from django.utils.translation import gettext_lazy as _
 
 from outreach.common import crypto
 from outreach.models import AuditEvent, Notification, OnlineOrder, Resident, RosterImport
@@ -29,7 +28,6 @@ class Retention:
     """One kind of personal data with its retention period (a setting, in days)."""
 
     key: str
-    label: str
     setting: str
     expired: Callable[[datetime], "models.QuerySet[Any]"]
 
@@ -41,25 +39,21 @@ class Retention:
 RETENTIONS = (
     Retention(
         "roster_uploads",
-        _("roster uploads never imported"),
         "DAIBAN_RETAIN_ROSTER_UPLOADS_DAYS",
         lambda before: RosterImport.objects.filter(committed_at__isnull=True, created_at__lt=before),
     ),
     Retention(
         "rejected_orders",
-        _("rejected online orders"),
         "DAIBAN_RETAIN_REJECTED_ORDERS_DAYS",
         lambda before: OnlineOrder.objects.filter(status=OnlineOrder.Status.REJECTED, created_at__lt=before),
     ),
     Retention(
         "read_notifications",
-        _("read notifications"),
         "DAIBAN_RETAIN_READ_NOTIFICATIONS_DAYS",
         lambda before: Notification.objects.filter(read_at__lt=before),
     ),
     Retention(
         "audit_events",
-        _("audit log entries"),
         "DAIBAN_RETAIN_AUDIT_DAYS",
         lambda before: AuditEvent.objects.filter(at__lt=before),
     ),

@@ -75,12 +75,11 @@ def _page_context(request, form: AuditFilterForm) -> dict:
         )
         more = len(events) > EVENTS_PER_PAGE
         events = events[:EVENTS_PER_PAGE]
-    for event in events:
-        event.summary = describe(event)
     query = {k: v for k, v in filters.items() if v}
     return {
         "form": form,
         "events": events,
+        "entries": [(event, describe(event)) for event in events],
         "older_query": urlencode({**query, "before": events[-1].pk}) if more else "",
         "paged": bool(form.is_valid() and form.cleaned_data.get("before")),
         "first_query": urlencode(query),
