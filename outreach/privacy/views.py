@@ -82,6 +82,7 @@ def _page_context(request, form: AuditFilterForm) -> dict:
         "entries": [(event, describe(event)) for event in events],
         "older_query": urlencode({**query, "before": events[-1].pk}) if more else "",
         "paged": bool(form.is_valid() and form.cleaned_data.get("before")),
+        "filtered": bool(query),
         "first_query": urlencode(query),
         "export_query": urlencode(query),
     }
