@@ -10,6 +10,12 @@ from tests import factories
 from tests.browser.conftest import horizontal_overflow
 
 
+def assert_thumb_sized(targets) -> None:
+    for target in targets.all():
+        box = target.bounding_box()
+        assert box is not None and box["height"] >= 44, target.evaluate("e => e.outerHTML")
+
+
 def test_the_street_official_reads_and_filters_the_log(log_in, live_site, tmp_path):
     """(Screenshots in the test's tmp_path: run with --basetemp to keep them.)"""
     admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
@@ -26,9 +32,7 @@ def test_the_street_official_reads_and_filters_the_log(log_in, live_site, tmp_pa
     expect(entries.first).to_contain_text("查看身份证号")
     expect(entries.first).to_contain_text(resident.national_id_masked)
     assert horizontal_overflow(page) == 0
-    for target in page.locator(".audit-filters-card summary, .audit-downloads a, .audit-link").all():
-        box = target.bounding_box()
-        assert box is not None and box["height"] >= 44, target.evaluate("e => e.outerHTML")
+    assert_thumb_sized(page.locator(".audit-filters-card summary, .audit-downloads a, .audit-link"))
     page.screenshot(path=str(tmp_path / "audit-log.png"), full_page=True)
 
     page.locator(".audit-filters-card summary").click()  # folded until used: the entries come first
@@ -41,9 +45,7 @@ def test_the_street_official_reads_and_filters_the_log(log_in, live_site, tmp_pa
     entries.first.get_by_role("link", name="王丽").click()
     expect(entries).to_have_count(1)
     expect(page.get_by_label("人员")).to_have_value("worker")  # the filters open, showing what is on
-    for target in page.locator(".audit-filters input, .audit-filters select, .audit-filters button").all():
-        box = target.bounding_box()
-        assert box is not None and box["height"] >= 44, target.evaluate("e => e.outerHTML")
+    assert_thumb_sized(page.locator(".audit-filters input, .audit-filters select, .audit-filters button"))
     page.get_by_label("结束日期").fill("2020-01-01")
     page.get_by_label("开始日期").fill("2020-02-01")
     page.get_by_role("button", name="筛选").click()
