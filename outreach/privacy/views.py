@@ -10,57 +10,18 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from grid.access import reach_of
 from outreach.common import spreadsheets
 from outreach.common.audit import audit_download, common_area
 from outreach.common.requests import client_address
-from outreach.models import AuditEvent, Resident, Visit
-from outreach.privacy import selectors
+from outreach.privacy import exports, selectors
 from outreach.privacy.forms import AuditFilterForm
 from outreach.reporting.exports import EXPORT_LANGUAGE
 
 EVENTS_PER_PAGE = 50
 EXPORT_LIMIT = 10_000  # rows in one file, newest first; narrow the filters for older ones
-
-
-def _field_label(name: str, model) -> str:
-    if name == "national_id":
-        return _("national ID")
-    if name == "categories":
-        return _("categories")
-    try:
-        return str(model._meta.get_field(name).verbose_name)
-    except Exception:  # noqa: BLE001 — a field since removed: its name is still worth showing
-        return name
-
-
-def describe(event: AuditEvent) -> str:
-    """What happened, in one line of the reader's language (the page and the export)."""
-    detail = event.detail or {}
-    Action = AuditEvent.Action
-    if event.action == Action.RESIDENT_UPDATED:
-        fields = [_field_label(f, Resident) for f in detail.get("changes", {})]
-        return _("Changed: %(fields)s") % {"fields": "、".join(fields)} if fields else ""
-    if event.action == Action.VISIT_CORRECTED:
-        fields = [_field_label(f, Visit) for f in detail.get("fields", [])]
-        return _("Corrected: %(fields)s") % {"fields": "、".join(fields)}
-    if event.action == Action.VISIT_RECORDED and detail.get("outcome") in Visit.Outcome.values:
-        return str(Visit.Outcome(detail["outcome"]).label)
-    if event.action == Action.RESIDENTS_IMPORTED:
-        return _("%(file)s: %(count)s residents") % {
-            "file": detail.get("filename", ""),
-            "count": detail.get("count", 0),
-        }
-    if event.action == Action.LIST_EXPORTED:
-        return _("%(list)s (%(rows)s rows, %(format)s)") % {
-            "list": detail.get("list", ""),
-            "rows": detail.get("rows", 0),
-            "format": str(detail.get("format", "")).upper(),
-        }
-    return ""
 
 
 def _page_context(request, form: AuditFilterForm) -> dict:
@@ -79,7 +40,7 @@ def _page_context(request, form: AuditFilterForm) -> dict:
     return {
         "form": form,
         "events": events,
-        "entries": [(event, describe(event)) for event in events],
+        "entries": [(event, exports.describe(event)) for event in events],
         "older_query": urlencode({**query, "before": events[-1].pk}) if more else "",
         "paged": bool(form.is_valid() and form.cleaned_data.get("before")),
         "filtered": bool(query),
@@ -116,39 +77,7 @@ def audit_log_export(request, fmt: str):
     paths = reach_of(request.user).audit_paths
     with translation.override(EXPORT_LANGUAGE):
         title = _("Audit log")
-        table = spreadsheets.Table(
-            title,
-            [
-                spreadsheets.Column(_("When"), spreadsheets.Kind.TEXT, 18),
-                spreadsheets.Column(pgettext("audit log", "Who"), spreadsheets.Kind.TEXT, 12),
-                spreadsheets.Column(_("Username"), spreadsheets.Kind.CODE, 14),
-                spreadsheets.Column(_("Action"), spreadsheets.Kind.TEXT, 16),
-                spreadsheets.Column(_("Resident"), spreadsheets.Kind.TEXT, 12),
-                spreadsheets.Column(_("National ID"), spreadsheets.Kind.TEXT, 22),
-                spreadsheets.Column(_("Area"), spreadsheets.Kind.TEXT, 20),
-                spreadsheets.Column(_("Detail"), spreadsheets.Kind.TEXT, 40, wrap=True),
-                spreadsheets.Column(_("From address"), spreadsheets.Kind.CODE, 16),
-            ],
-        )
-        for event in events:
-            table.rows.append(
-                [
-                    f"{timezone.localtime(event.at):%Y-%m-%d %H:%M:%S}",
-                    event.actor.display_name,
-                    event.actor.username,
-                    event.get_action_display(),
-                    event.resident.name if event.resident else "",
-                    event.resident.national_id_masked if event.resident else "",
-                    event.area.name if event.area else "",
-                    describe(event),
-                    event.address or "",
-                ]
-            )
-        if cut:
-            table.notes.append(
-                _("Only the newest %(limit)s entries are in this file: narrow the dates for older ones.")
-                % {"limit": EXPORT_LIMIT}
-            )
+        table = exports.audit_table(events, title=title, cut_at=EXPORT_LIMIT if cut else None)
         filename = f"{title}-{timezone.localdate():%Y%m%d}"
         audit_download(
             actor=request.user,

@@ -205,3 +205,11 @@ def test_an_import_is_about_the_smallest_area_holding_its_grids(db):
     assert common_area([]) is None
     city = Area.objects.get(level=Area.Level.CITY, path=factories.town().path.rsplit("/", 2)[0] + "/")
     assert common_area([grid1.path, factories.other_grid(same_town=False).path]) == city
+
+
+def test_a_long_export_stops_at_its_limit_and_says_so(client_for, events, monkeypatch):
+    monkeypatch.setattr(audit_views, "EXPORT_LIMIT", 2)
+    response = client_for("street").get(reverse("audit-log-export", args=["csv"]))
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [r[4] for r in table[1:3]] == ["张大爷", "张大爷"]
+    assert table[-1] == ["文件只含最新的 2 条记录：更早的记录请缩小日期范围后再导出。"]
