@@ -26,10 +26,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='auditevent',
-            index=models.Index(fields=['actor', '-id'], name='audit_actor_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='auditevent',
             index=models.Index(fields=['action', '-id'], name='audit_action_idx'),
         ),
         migrations.AddIndex(

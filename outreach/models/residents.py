@@ -302,9 +302,8 @@ class AuditEvent(models.Model):
         ordering = ["-at"]
         indexes = [
             models.Index(fields=["resident", "-at"], name="audit_resident_time_idx"),
-            # The audit log reads newest first (by id), filtered by person or by action;
-            # retention deletes by time.
-            models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
+            # The audit log reads newest first (by id), by area or person (their foreign
+            # keys' indexes) or by action, a rare one too; retention deletes by time.
             models.Index(fields=["action", "-id"], name="audit_action_idx"),
             models.Index(fields=["at"], name="audit_time_idx"),
         ]
