@@ -305,8 +305,10 @@ DAIBAN_DEMO_PASSWORD = "daiban-demo"
 
 # National IDs are encrypted and looked up by a keyed digest; both keys derive from this.
 # Production must set its own and keep it with the database backups (losing it loses the IDs).
+# While a key is replaced it holds several, comma-separated, the new one first
+# (outreach.common.crypto; README, Replacing the national-ID key).
 DAIBAN_FIELD_KEY = os.environ.get("DAIBAN_FIELD_KEY") or (f"dev-field-key:{SECRET_KEY}" if DEBUG else "")
-if not DAIBAN_FIELD_KEY:
+if not DAIBAN_FIELD_KEY.replace(",", "").strip():
     raise ImproperlyConfigured("Set DAIBAN_FIELD_KEY (a long random string) when DAIBAN_DEBUG is off.")
 
 # Care level → days between in-person visits (A weekly, B fortnightly, C monthly).
@@ -354,3 +356,12 @@ DAIBAN_COVERAGE_BANDS = _coverage_bands()
 # The map draws at most this many missed residents or overdue errands at once (most
 # overdue first); the list beside it pages through all of them.
 DAIBAN_COVERAGE_MAP_LIMIT = 500
+
+# Retention of personal data (PIPL), in days; ``manage.py purge_expired`` (daily) deletes
+# what is older. A roster upload never imported still holds the file's plain IDs (sealed);
+# a rejected online order a stranger's name and phone; read notifications name residents.
+# The audit log is kept three years, as PIPL asks of records of processing (art. 56).
+DAIBAN_RETAIN_ROSTER_UPLOADS_DAYS = int(os.environ.get("DAIBAN_RETAIN_ROSTER_UPLOADS_DAYS", "2"))
+DAIBAN_RETAIN_REJECTED_ORDERS_DAYS = int(os.environ.get("DAIBAN_RETAIN_REJECTED_ORDERS_DAYS", "30"))
+DAIBAN_RETAIN_READ_NOTIFICATIONS_DAYS = int(os.environ.get("DAIBAN_RETAIN_READ_NOTIFICATIONS_DAYS", "90"))
+DAIBAN_RETAIN_AUDIT_DAYS = int(os.environ.get("DAIBAN_RETAIN_AUDIT_DAYS", str(3 * 365)))

@@ -79,11 +79,11 @@ def resident_apply_national_id(*, resident: Resident, national_id: str) -> None:
         number = clean_national_id(national_id)
     except ValidationError as exc:
         raise ValidationError({"national_id": exc.error_list}) from None
-    digest = crypto.digest(number)
-    if Resident.objects.filter(national_id_digest=digest).exclude(pk=resident.pk).exists():
+    # Under every configured key: during a key rotation the stored copy may carry an old digest.
+    if Resident.objects.filter(national_id_digest__in=crypto.digests(number)).exclude(pk=resident.pk).exists():
         raise _duplicate_national_id()
     resident.national_id_cipher = crypto.encrypt(number)
-    resident.national_id_digest = digest
+    resident.national_id_digest = crypto.digest(number)
     resident.national_id_masked = crypto.mask(number)
     resident.birth_date, resident.sex = birth_date_and_sex(number)
 

@@ -40,7 +40,7 @@ from grid.access import reach_of
 from grid.models import Area, User
 from grid.selectors import areas_in_scope
 from outreach.common import crypto, due, spreadsheets
-from outreach.common.audit import audit
+from outreach.common.audit import audit, common_area
 from outreach.common.limits import max_length
 from outreach.common.spreadsheets import Kind
 from outreach.models import AuditEvent, Category, Resident, ResidentCategory, RosterImport
@@ -904,10 +904,21 @@ def _check_national_ids(drafts: list[RowDraft], layout: Layout) -> None:
     for d in drafts:
         if d.national_id:
             rows_of.setdefault(d.resident.national_id_digest, []).append(d.row)
+    # Each row's number under every configured key (a key rotation may be under way),
+    # mapped back to the digest it is written with.
+    written_as = {
+        stored: d.resident.national_id_digest
+        for d in drafts
+        if d.national_id
+        for stored in crypto.digests(d.national_id)
+    }
     registered = (
-        set(
-            Resident.objects.filter(national_id_digest__in=sorted(rows_of)).values_list("national_id_digest", flat=True)
-        )
+        {
+            written_as[stored]
+            for stored in Resident.objects.filter(national_id_digest__in=sorted(written_as)).values_list(
+                "national_id_digest", flat=True
+            )
+        }
         if rows_of
         else set()
     )
@@ -1029,6 +1040,7 @@ def roster_commit(*, actor: User, roster_import: RosterImport, address_ip: str |
         audit(
             actor=actor,
             action=AuditEvent.Action.RESIDENTS_IMPORTED,
+            area=common_area(r.grid.path for r in residents),
             address=address_ip,
             detail={"import": locked.pk, "filename": roster_import.filename, "count": len(residents)},
         )
