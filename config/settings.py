@@ -5,6 +5,7 @@ Development (the default) needs no variables at all. Production sets at least
 DAIBAN_DEBUG=0, DAIBAN_SECRET_KEY, DAIBAN_FIELD_KEY, DAIBAN_ALLOWED_HOSTS and DATABASE_URL.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -149,6 +150,31 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The client's address, behind a proxy too (DAIBAN_TRUSTED_PROXIES): the one function
+# the audit trail and the order limits use as well.
+AXES_CLIENT_IP_CALLABLE = "outreach.common.requests.client_address"
+
+
+def _trusted_proxies(value: str) -> int | tuple[str, ...]:
+    """DAIBAN_TRUSTED_PROXIES: empty (no proxy: the peer is the client), a number of
+    proxies in front of every request, or the proxies' addresses and networks (CIDR)."""
+    value = value.strip()
+    if not value:
+        return 0
+    if value.isdigit():
+        return int(value)
+    networks = tuple(item.strip() for item in value.split(",") if item.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"DAIBAN_TRUSTED_PROXIES: {network!r} is neither a number of proxies nor an address or network."
+            ) from None
+    return networks
+
+
+DAIBAN_TRUSTED_PROXIES = _trusted_proxies(os.environ.get("DAIBAN_TRUSTED_PROXIES", ""))
 
 SESSION_COOKIE_AGE = 60 * 60 * 12  # one working day
 SESSION_COOKIE_HTTPONLY = True
