@@ -625,12 +625,25 @@ class _RowChecker:
         column, letter = self.layout.label(field_name)
         self.draft.warnings.append(Issue(self.draft.row, column, letter, message))
 
-    def _short_text(self, field_name: str) -> str:
+    def _short_text(self, field_name: str, *, words: bool = True) -> str:
+        """A text cell. People's words (names, addresses, relations) that start like a
+        formula are refused rather than stored: no name or address starts with "=", "+",
+        "-" or "@", so such a cell is a mistake or an attack, and stored it would become a
+        live formula in every spreadsheet it is copied into that is not Daiban's own."""
         value = self._text(field_name)
         limit = MAX_LENGTHS[field_name]
         if len(value) > limit:
             self.error(
                 field_name, _("Too long: at most %(max)d characters, this has %(n)d.") % {"max": limit, "n": len(value)}
+            )
+        elif words and spreadsheets.starts_like_formula(value):
+            self.error(
+                field_name,
+                _(
+                    "Starts with “%(sign)s”, which a spreadsheet runs as a formula; names and addresses never do. "
+                    "Delete the sign (or the formula) and upload the file again."
+                )
+                % {"sign": value[0]},
             )
         return value[:limit]
 
@@ -641,7 +654,7 @@ class _RowChecker:
         return value
 
     def _phone(self, field_name: str) -> str:
-        value = self._short_text(field_name).lstrip("'")
+        value = self._short_text(field_name, words=False).lstrip("'")
         if value and (not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 3):
             self.error(
                 field_name,
