@@ -334,9 +334,12 @@ DAIBAN_PHOTO_LONG_EDGE = 1600  # stored size: plenty to read a meter or a certif
 DAIBAN_PHOTO_THUMB_EDGE = 320
 # Where notifications go besides the bell: dotted paths of classes with send(notification).
 DAIBAN_NOTIFICATION_BACKENDS = ["outreach.errands.notifications.services.LoggingBackend"]
-# Public order form (线上点单): at most this many orders per phone per day and per address per hour.
+# Public order form (线上点单): at most this many orders per phone and address per day, per
+# address per hour and per service point per hour; a page of the form is good for this long.
 DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY = 3
 DAIBAN_ORDER_LIMIT_PER_ADDRESS_PER_HOUR = 10
+DAIBAN_ORDER_LIMIT_PER_POINT_PER_HOUR = int(os.environ.get("DAIBAN_ORDER_LIMIT_PER_POINT_PER_HOUR", "30"))
+DAIBAN_ORDER_FORM_SECONDS = 2 * 60 * 60
 # The worker's Today list kept on the phone for offline use is deleted after this many
 # days without a refresh (and at logout); unsent visits in the outbox are never deleted.
 DAIBAN_OFFLINE_DAYS = int(os.environ.get("DAIBAN_OFFLINE_DAYS", "3"))

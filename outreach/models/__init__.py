@@ -19,6 +19,7 @@ from outreach.models.errands import (
     OnlineOrder,
     ServiceType,
     TripsSaved,
+    UsedOrderFormToken,
 )
 from outreach.models.residents import (
     AuditEvent,
@@ -54,6 +55,7 @@ __all__ = [
     "RosterImport",
     "ServiceType",
     "TripsSaved",
+    "UsedOrderFormToken",
     "Visit",
     "VisitCorrection",
     "VisitPhoto",
