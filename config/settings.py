@@ -334,6 +334,10 @@ DAIBAN_PHOTO_LONG_EDGE = 1600  # stored size: plenty to read a meter or a certif
 DAIBAN_PHOTO_THUMB_EDGE = 320
 # Where notifications go besides the bell: dotted paths of classes with send(notification).
 DAIBAN_NOTIFICATION_BACKENDS = ["outreach.errands.notifications.services.LoggingBackend"]
+# National IDs one user may check against the registry per day (registering, editing,
+# importing; the same ID again is free, city administrators are not counted): bounds
+# anyone who would use the duplicate check to find out who is registered.
+DAIBAN_ID_CHECKS_PER_DAY = int(os.environ.get("DAIBAN_ID_CHECKS_PER_DAY", "50"))
 # Public order form (线上点单): at most this many orders per phone and address per day, per
 # address per hour and per service point per hour; a page of the form is good for this long.
 DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY = 3

@@ -273,6 +273,7 @@ class AuditEvent(models.Model):
         NATIONAL_ID_REVEALED = "id_revealed", _("national ID shown")
         VISIT_RECORDED = "visit_recorded", _("visit recorded")
         VISIT_CORRECTED = "visit_corrected", _("visit corrected")
+        NATIONAL_ID_REFUSED = "id_refused", _("national ID registered outside the user's areas")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+"
@@ -295,6 +296,23 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
         ordering = ["-at"]
         indexes = [models.Index(fields=["resident", "-at"], name="audit_resident_time_idx")]
+
+
+class NationalIdCheck(models.Model):
+    """A national ID a user checked against the registry on a day (by its digest, never
+    in plain): what the daily limit counts (DAIBAN_ID_CHECKS_PER_DAY). The same ID
+    checked again that day counts once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    digest = models.CharField(_("national ID digest"), max_length=64)
+
+    class Meta:
+        verbose_name = _("national ID check")
+        verbose_name_plural = _("national ID checks")
+        constraints = [models.UniqueConstraint(fields=["user", "day", "digest"], name="id_check_once_a_day")]
 
 
 class RosterImport(models.Model):

@@ -26,6 +26,7 @@ from outreach.common.errors import Conflict
 from outreach.models import AuditEvent, Category, Hazard, Resident, ResidentCategory, Visit, VisitCorrection, VisitPhoto
 from outreach.photos.services import PhotoUploads
 from outreach.reporting import tallies
+from outreach.residents import national_ids
 from outreach.residents.validation import birth_date_and_sex, clean_accuracy, clean_national_id, clean_position
 
 # --- residents -------------------------------------------------------------------------
@@ -54,16 +55,9 @@ RESIDENT_FIELDS = [
 
 
 def _duplicate_national_id() -> ValidationError:
-    return ValidationError(
-        {
-            "national_id": ValidationError(
-                _(
-                    "A resident with this national ID is already registered. Search for them instead of registering again."
-                ),
-                code="duplicate",
-            )
-        }
-    )
+    """A registration that lost a race for its ID: the neutral answer, as the reach of the
+    winner is not known here."""
+    return ValidationError({"national_id": ValidationError(national_ids.neutral_message(), code="duplicate")})
 
 
 def _check_grid_in_reach(actor: User, grid: Area) -> None:
@@ -73,17 +67,48 @@ def _check_grid_in_reach(actor: User, grid: Area) -> None:
         raise ValidationError({"grid": _("Choose one of your own grids.")})
 
 
-def resident_apply_national_id(*, resident: Resident, national_id: str) -> None:
-    """Validate, encrypt, digest and mask a national ID; fill birth date and sex from it."""
+@dataclass(frozen=True)
+class NationalIdInput:
+    """A national ID as typed, checked against the registry before the write: the number
+    (cleaned) and the error to show, if any."""
+
+    number: str = ""
+    error: ValidationError | None = None
+
+
+def national_id_screen(
+    *, actor: User, national_id: str, resident: Resident | None = None, address_ip: str | None = None
+) -> NationalIdInput:
+    """Check a typed national ID: its format, then the registry through the one door
+    (``national_ids``: the daily limit, the neutral answer, the audit). Called before the
+    write's transaction, so that the record of the attempt stays when the write is
+    refused. Raises IdCheckLimitReached."""
+    if not national_id:
+        return NationalIdInput()
     try:
         number = clean_national_id(national_id)
     except ValidationError as exc:
-        raise ValidationError({"national_id": exc.error_list}) from None
+        return NationalIdInput(error=ValidationError({"national_id": exc.error_list}))
     digest = crypto.digest(number)
-    if Resident.objects.filter(national_id_digest=digest).exclude(pk=resident.pk).exists():
-        raise _duplicate_national_id()
+    if resident is not None and resident.national_id_digest == digest:
+        return NationalIdInput(number=number)  # their own ID, typed again
+    checked = national_ids.national_ids_check(
+        actor=actor,
+        masked_by_digest={digest: crypto.mask(number)},
+        door=national_ids.Door.FORM,
+        exclude_pk=resident.pk if resident is not None else None,
+        address=address_ip,
+    )
+    if digest in checked.registered:
+        message = national_ids.message_for(checked.registered[digest])
+        return NationalIdInput(error=ValidationError({"national_id": ValidationError(message, code="duplicate")}))
+    return NationalIdInput(number=number)
+
+
+def resident_apply_national_id(*, resident: Resident, number: str) -> None:
+    """Encrypt, digest and mask a checked national ID; fill birth date and sex from it."""
     resident.national_id_cipher = crypto.encrypt(number)
-    resident.national_id_digest = digest
+    resident.national_id_digest = crypto.digest(number)
     resident.national_id_masked = crypto.mask(number)
     resident.birth_date, resident.sex = birth_date_and_sex(number)
 
@@ -109,14 +134,13 @@ def _check_resident(resident: Resident, categories: Collection[str]) -> None:
         raise ValidationError(errors)
 
 
-def _check_resident_with_id(resident: Resident, categories: Collection[str], national_id: str) -> None:
+def _check_resident_with_id(resident: Resident, categories: Collection[str], national_id: NationalIdInput) -> None:
     """Both checks, with all their errors at once: a form shows every field to fix."""
     errors: dict[str, list[ValidationError]] = {}
-    if national_id:
-        try:
-            resident_apply_national_id(resident=resident, national_id=national_id)
-        except ValidationError as exc:
-            errors.update(exc.error_dict)
+    if national_id.error is not None:
+        errors.update(national_id.error.error_dict)
+    elif national_id.number:
+        resident_apply_national_id(resident=resident, number=national_id.number)
     try:
         _check_resident(resident, categories)
     except ValidationError as exc:
@@ -125,7 +149,6 @@ def _check_resident_with_id(resident: Resident, categories: Collection[str], nat
         raise ValidationError(errors)
 
 
-@transaction.atomic
 def resident_create(
     *,
     actor: User,
@@ -137,6 +160,36 @@ def resident_create(
     national_id: str = "",
     categories: Collection[str] = (),
     address_ip: str | None = None,
+    **fields: Any,
+) -> Resident:
+    """Register a resident. Raises ValidationError (by field) or IdCheckLimitReached."""
+    checked_id = national_id_screen(actor=actor, national_id=national_id, address_ip=address_ip)
+    with transaction.atomic():
+        return _resident_create(
+            actor=actor,
+            grid=grid,
+            name=name,
+            address=address,
+            consent_basis=consent_basis,
+            care_level=care_level,
+            national_id=checked_id,
+            categories=categories,
+            address_ip=address_ip,
+            **fields,
+        )
+
+
+def _resident_create(
+    *,
+    actor: User,
+    grid: Area,
+    name: str,
+    address: str,
+    consent_basis: str,
+    care_level: str,
+    national_id: NationalIdInput,
+    categories: Collection[str],
+    address_ip: str | None,
     **fields: Any,
 ) -> Resident:
     _check_grid_in_reach(actor, grid)
@@ -169,7 +222,6 @@ def resident_create(
     return resident
 
 
-@transaction.atomic
 def resident_update(
     *,
     actor: User,
@@ -180,7 +232,31 @@ def resident_update(
     address_ip: str | None = None,
     **changes: Any,
 ) -> Resident:
-    """Change a resident; refuses an edit based on a version someone else has replaced."""
+    """Change a resident; refuses an edit based on a version someone else has replaced.
+    Raises Conflict, ValidationError (by field) or IdCheckLimitReached."""
+    checked_id = national_id_screen(actor=actor, national_id=national_id, resident=resident, address_ip=address_ip)
+    with transaction.atomic():
+        return _resident_update(
+            actor=actor,
+            resident=resident,
+            expected_version=expected_version,
+            national_id=checked_id,
+            categories=categories,
+            address_ip=address_ip,
+            **changes,
+        )
+
+
+def _resident_update(
+    *,
+    actor: User,
+    resident: Resident,
+    expected_version: int,
+    national_id: NationalIdInput,
+    categories: Iterable[str] | None,
+    address_ip: str | None,
+    **changes: Any,
+) -> Resident:
     if "grid" in changes:
         _check_grid_in_reach(actor, changes["grid"])
     current = Resident.objects.select_for_update().get(pk=resident.pk)
@@ -192,7 +268,7 @@ def resident_update(
     if unknown:
         raise ValueError(f"not editable resident fields: {sorted(unknown)}")
     # Birth date and sex follow a new ID, so they are part of what may change.
-    watched = [*changes, *(f for f in ("birth_date", "sex") if national_id and f not in changes)]
+    watched = [*changes, *(f for f in ("birth_date", "sex") if national_id.number and f not in changes)]
     before = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
     masked_before, digest_before = current.national_id_masked, current.national_id_digest
     for field, value in changes.items():

@@ -29,6 +29,7 @@ from outreach.errands.selectors import service_types_offered
 from outreach.models import OnlineOrder, Resident
 from outreach.residents import services
 from outreach.residents.forms import ResidentForm
+from outreach.residents.national_ids import IdCheckLimitReached
 from outreach.residents.selectors import residents_visible_to
 
 ORDERS_PER_PAGE = 30
@@ -270,6 +271,7 @@ def order_resident_create(request, pk: int):
         )
         return redirect("order-detail", pk=order.pk)
     form = ResidentForm(request.POST or None, grids=grids, initial={"name": order.name, "phone": order.phone})
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             resident = services.resident_create(
@@ -277,10 +279,13 @@ def order_resident_create(request, pk: int):
             )
         except ValidationError as error:
             form.add_service_errors(error)
+        except IdCheckLimitReached as error:
+            form.add_error("national_id", error.message)
+            status = 429
         else:
             messages.success(
                 request, _("%(name)s is registered. Check the service and confirm the order.") % {"name": resident.name}
             )
             back = reverse("order-detail", args=[order.pk])
             return redirect(f"{back}?{urlencode({'resident': resident.pk})}#confirm")
-    return render(request, "outreach/errands/orders/resident.html", {"form": form, "order": order})
+    return render(request, "outreach/errands/orders/resident.html", {"form": form, "order": order}, status=status)

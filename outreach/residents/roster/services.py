@@ -44,6 +44,7 @@ from outreach.common.audit import audit
 from outreach.common.limits import max_length
 from outreach.common.spreadsheets import Kind
 from outreach.models import AuditEvent, Category, Resident, ResidentCategory, RosterImport
+from outreach.residents import national_ids
 from outreach.residents.validation import birth_date_and_sex, clean_national_id, clean_position
 
 if TYPE_CHECKING:
@@ -539,6 +540,9 @@ class RosterCheck:
     ignored_columns: list[str] = field(default_factory=list)
     row_count: int = 0
     drafts: list[RowDraft] = field(default_factory=list)
+    # The user has checked as many national IDs today as one may (answered 429): the
+    # file's error says so, and no row was checked against the registry.
+    limited: bool = False
 
     @property
     def ok(self) -> bool:
@@ -821,9 +825,12 @@ class _GridFinder:
         return outline is None or outline.intersects(Point(lng, lat))
 
 
-def roster_check(*, user: User, data: bytes, filename: str) -> RosterCheck:
-    """Check a roster file for ``user``: two queries (the user's grids, the IDs already
-    registered) whatever the number of rows, after the user's reach."""
+def roster_check(
+    *, user: User, data: bytes, filename: str, door: national_ids.Door = national_ids.Door.ROSTER
+) -> RosterCheck:
+    """Check a roster file for ``user``: a fixed number of queries (the user's grids, the
+    day's ID checks, the IDs already registered) whatever the number of rows, after the
+    user's reach. Its national IDs count against the user's daily limit."""
     check = RosterCheck(filename=filename)
     try:
         table = read_table(data=data, filename=filename)
@@ -836,7 +843,10 @@ def roster_check(*, user: User, data: bytes, filename: str) -> RosterCheck:
     checker = _RowChecker(layout, timezone.localdate())
     check.drafts = [checker.check(number, cells) for number, cells in table.rows]
     _place_in_grids(check.drafts, layout, user=user)
-    _check_national_ids(check.drafts, layout)
+    try:
+        _check_national_ids(check.drafts, layout, user=user, door=door)
+    except national_ids.IdCheckLimitReached as exc:
+        check.file_errors, check.limited = [exc.message], True
     for d in check.drafts:  # in the order of the file's columns, as the user reads the row
         d.errors.sort(key=lambda issue: _column_order(layout, issue))
     return check
@@ -911,19 +921,18 @@ def _place_in_grids(drafts: list[RowDraft], layout: Layout, *, user: User) -> No
             r.grid = grid
 
 
-def _check_national_ids(drafts: list[RowDraft], layout: Layout) -> None:
+def _check_national_ids(drafts: list[RowDraft], layout: Layout, *, user: User, door: national_ids.Door) -> None:
+    """IDs repeated in the file, and IDs registered already: through the one door, so an
+    ID registered outside the user's areas gets the same neutral answer (and audit row)
+    as on the resident form."""
     column, letter = layout.label("national_id")
     rows_of: dict[str, list[int]] = {}
+    masked: dict[str, str] = {}
     for d in drafts:
         if d.national_id:
             rows_of.setdefault(d.resident.national_id_digest, []).append(d.row)
-    registered = (
-        set(
-            Resident.objects.filter(national_id_digest__in=sorted(rows_of)).values_list("national_id_digest", flat=True)
-        )
-        if rows_of
-        else set()
-    )
+            masked[d.resident.national_id_digest] = d.resident.national_id_masked
+    registered = national_ids.national_ids_check(actor=user, masked_by_digest=masked, door=door).registered
     for d in drafts:
         if not d.national_id:
             continue
@@ -939,7 +948,7 @@ def _check_national_ids(drafts: list[RowDraft], layout: Layout) -> None:
                 )
             )
         if digest in registered:
-            d.errors.append(Issue(d.row, column, letter, _("A resident with this national ID is already registered.")))
+            d.errors.append(Issue(d.row, column, letter, national_ids.message_for(registered[digest])))
 
 
 def _column_order(layout: Layout, issue: Issue) -> int:
@@ -1003,7 +1012,13 @@ def roster_stage(*, actor: User, filename: str, data: bytes) -> RosterImport:
     )
 
 
-def roster_commit(*, actor: User, roster_import: RosterImport, address_ip: str | None = None) -> int:
+def roster_commit(
+    *,
+    actor: User,
+    roster_import: RosterImport,
+    address_ip: str | None = None,
+    door: national_ids.Door = national_ids.Door.ROSTER,
+) -> int:
     """Check the stored roster again and write every resident in one transaction, with
     one audit row. Raises RosterRejected (nothing written) or RosterAlreadyImported."""
     with transaction.atomic():
@@ -1016,7 +1031,7 @@ def roster_commit(*, actor: User, roster_import: RosterImport, address_ip: str |
         if locked.committed_at is not None:
             raise RosterAlreadyImported(locked)
         data = staged_file(roster_import)
-        check = roster_check(user=actor, data=data, filename=roster_import.filename)
+        check = roster_check(user=actor, data=data, filename=roster_import.filename, door=door)
         if not check.ok:
             raise RosterRejected(check)
         residents = []
@@ -1030,7 +1045,9 @@ def roster_commit(*, actor: User, roster_import: RosterImport, address_ip: str |
             with transaction.atomic():
                 Resident.objects.bulk_create(residents, batch_size=BATCH_SIZE)
         except IntegrityError:  # someone registered one of these IDs since the check
-            raise RosterRejected(roster_check(user=actor, data=data, filename=roster_import.filename)) from None
+            raise RosterRejected(
+                roster_check(user=actor, data=data, filename=roster_import.filename, door=door)
+            ) from None
         ResidentCategory.objects.bulk_create(
             (ResidentCategory(resident=d.resident, category=c) for d in check.drafts for c in d.categories),
             batch_size=BATCH_SIZE,

@@ -69,7 +69,7 @@ def roster_preview(request, pk: int):
     check = None
     if staged.committed_at is None:
         check = roster.roster_check(user=request.user, data=roster.staged_file(staged), filename=staged.filename)
-    return _preview(request, staged, check)
+    return _preview(request, staged, check, status=429 if check is not None and check.limited else 200)
 
 
 @sensitive_variables()
@@ -92,7 +92,7 @@ def roster_commit(request, pk: int):
                 "and upload the file again."
             ),
         )
-        return _preview(request, staged, exc.check, status=409)
+        return _preview(request, staged, exc.check, status=429 if exc.check.limited else 409)
     messages.success(
         request, ngettext("%(count)d resident imported.", "%(count)d residents imported.", count) % {"count": count}
     )
