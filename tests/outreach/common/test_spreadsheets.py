@@ -65,7 +65,7 @@ def test_xlsx_writes_formula_text_as_string_cells_and_keeps_numbers():
         assert (share.value, share.number_format) == (0.5, "0.0%")
         assert day.is_date and day.value.date() == date(2026, 3, 1)
         assert (number.value, number.data_type) == (-1.5, "n")
-    total = [cell for cell in sheet[1 + len(FORMULAS) + 1]]
+    total = list(sheet[1 + len(FORMULAS) + 1])
     assert (total[0].value, total[0].data_type) == ("=合计", "s")
     note = sheet.cell(sheet.max_row, 1)
     assert (note.value, note.data_type) == ("=注：1+1", "s")
