@@ -27,7 +27,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
-from openpyxl.cell.cell import TYPE_FORMULA, TYPE_STRING, Cell
+from openpyxl.cell.cell import TYPE_FORMULA, TYPE_STRING
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -111,16 +111,15 @@ def text_cell(value, *, for_csv: bool = False) -> str:
     return "'" + text if for_csv and starts_like_formula(text) else text
 
 
-def _string_cells(sheet, values: Iterable) -> list[Cell]:
-    """A row of XLSX cells in which every string is a string cell, never a formula: Daiban
+def _append(sheet, values: Iterable) -> None:
+    """Append a row in which every string is a string cell, never a formula: Daiban
     writes no formulas, so one that openpyxl guessed from a leading "=" is text."""
-    cells = []
-    for value in values:
-        cell = Cell(sheet, value=value)
+    row = list(values)
+    sheet.append(row)
+    for index in range(1, len(row) + 1):
+        cell = sheet.cell(sheet.max_row, index)
         if cell.data_type == TYPE_FORMULA:
             cell.data_type = TYPE_STRING
-        cells.append(cell)
-    return cells
 
 
 def _cell_value(value, kind: Kind, *, for_csv: bool = False):
@@ -161,12 +160,12 @@ def workbook_bytes(tables: Iterable[Table]) -> bytes:
     header_fill = PatternFill("solid", fgColor=HEADER_FILL)
     for table in tables:
         sheet = workbook.create_sheet(sheet_title(table.title, taken))
-        sheet.append(_string_cells(sheet, (text_cell(c.label) for c in table.columns)))
+        _append(sheet, (text_cell(c.label) for c in table.columns))
         for cell in sheet[1]:
             cell.font, cell.fill = Font(bold=True), header_fill
             cell.alignment = Alignment(vertical="center", wrap_text=True)
         for row in _rows(table):
-            sheet.append(_string_cells(sheet, (_cell_value(v, c.kind) for v, c in zip(row, table.columns))))
+            _append(sheet, (_cell_value(v, c.kind) for v, c in zip(row, table.columns)))
         for index, column in enumerate(table.columns, start=1):
             _format_column(sheet, table, index, column)
         if table.total is not None:
@@ -175,7 +174,7 @@ def workbook_bytes(tables: Iterable[Table]) -> bytes:
         if table.notes:
             sheet.append([])
             for note in table.notes:
-                sheet.append(_string_cells(sheet, [text_cell(note)]))
+                _append(sheet, [text_cell(note)])
                 sheet.cell(sheet.max_row, 1).font = Font(italic=True)
         sheet.freeze_panes = "A2"
     out = io.BytesIO()

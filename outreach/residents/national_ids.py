@@ -116,12 +116,12 @@ def national_ids_check(
     reach = reach_of(actor)
     if door != Door.COMMAND and not reach.is_city_admin:
         _count_checks(actor=actor, digests=set(masked_by_digest))
-    found = (
-        Resident.objects.filter(national_id_digest__in=sorted(masked_by_digest))
-        .exclude(pk=exclude_pk)
-        .annotate(mine=ExpressionWrapper(reach.area_q(prefix="grid__"), output_field=BooleanField()))
-        .values_list("national_id_digest", "pk", "mine")
-    )
+    candidates = Resident.objects.filter(national_id_digest__in=sorted(masked_by_digest))
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    found = candidates.annotate(
+        mine=ExpressionWrapper(reach.area_q(prefix="grid__"), output_field=BooleanField())
+    ).values_list("national_id_digest", "pk", "mine")
     registered: dict[str, Registered] = {}
     refused = []
     for digest, pk, mine in found:
