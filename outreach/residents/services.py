@@ -165,61 +165,34 @@ def resident_create(
     """Register a resident. Raises ValidationError (by field) or IdCheckLimitReached."""
     checked_id = national_id_screen(actor=actor, national_id=national_id, address_ip=address_ip)
     with transaction.atomic():
-        return _resident_create(
-            actor=actor,
-            grid=grid,
-            name=name,
-            address=address,
-            consent_basis=consent_basis,
-            care_level=care_level,
-            national_id=checked_id,
-            categories=categories,
-            address_ip=address_ip,
-            **fields,
+        _check_grid_in_reach(actor, grid)
+        resident = Resident(
+            grid=grid, name=name, address=address, consent_basis=consent_basis, care_level=care_level, **fields
         )
-
-
-def _resident_create(
-    *,
-    actor: User,
-    grid: Area,
-    name: str,
-    address: str,
-    consent_basis: str,
-    care_level: str,
-    national_id: NationalIdInput,
-    categories: Collection[str],
-    address_ip: str | None,
-    **fields: Any,
-) -> Resident:
-    _check_grid_in_reach(actor, grid)
-    resident = Resident(
-        grid=grid, name=name, address=address, consent_basis=consent_basis, care_level=care_level, **fields
-    )
-    categories = sorted(set(categories))
-    _check_resident_with_id(resident, categories, national_id)
-    resident.registered_on = resident.registered_on or timezone.localdate()
-    resident.due_on = due.due_on_for(
-        last_met_on=None, registered_on=resident.registered_on, care_level=resident.care_level
-    )
-    # The unique ID is checked above with a clear message and enforced by the database;
-    # full_clean's own check of that constraint would only repeat the query and, in a
-    # race, answer with a message naming the constraint instead of the field.
-    resident.full_clean(exclude=UNCHECKED_ON_CLEAN)
-    try:
-        with transaction.atomic():
-            resident.save()
-    except IntegrityError:  # a concurrent registration of the same ID won the race
-        raise _duplicate_national_id() from None
-    ResidentCategory.objects.bulk_create(ResidentCategory(resident=resident, category=c) for c in categories)
-    audit(
-        actor=actor,
-        action=AuditEvent.Action.RESIDENT_CREATED,
-        resident=resident,
-        address=address_ip,
-        detail={"grid": grid.code},
-    )
-    return resident
+        categories = sorted(set(categories))
+        _check_resident_with_id(resident, categories, checked_id)
+        resident.registered_on = resident.registered_on or timezone.localdate()
+        resident.due_on = due.due_on_for(
+            last_met_on=None, registered_on=resident.registered_on, care_level=resident.care_level
+        )
+        # The unique ID is checked above with a clear message and enforced by the database;
+        # full_clean's own check of that constraint would only repeat the query and, in a
+        # race, answer with a message naming the constraint instead of the field.
+        resident.full_clean(exclude=UNCHECKED_ON_CLEAN)
+        try:
+            with transaction.atomic():
+                resident.save()
+        except IntegrityError:  # a concurrent registration of the same ID won the race
+            raise _duplicate_national_id() from None
+        ResidentCategory.objects.bulk_create(ResidentCategory(resident=resident, category=c) for c in categories)
+        audit(
+            actor=actor,
+            action=AuditEvent.Action.RESIDENT_CREATED,
+            resident=resident,
+            address=address_ip,
+            detail={"grid": grid.code},
+        )
+        return resident
 
 
 def resident_update(
@@ -236,78 +209,57 @@ def resident_update(
     Raises Conflict, ValidationError (by field) or IdCheckLimitReached."""
     checked_id = national_id_screen(actor=actor, national_id=national_id, resident=resident, address_ip=address_ip)
     with transaction.atomic():
-        return _resident_update(
+        if "grid" in changes:
+            _check_grid_in_reach(actor, changes["grid"])
+        current = Resident.objects.select_for_update().get(pk=resident.pk)
+        if current.version != expected_version:
+            raise Conflict(
+                _("Someone else changed this resident while you were editing. Here is the current record."), current
+            )
+        unknown = set(changes) - set(RESIDENT_FIELDS)
+        if unknown:
+            raise ValueError(f"not editable resident fields: {sorted(unknown)}")
+        # Birth date and sex follow a new ID, so they are part of what may change.
+        watched = [*changes, *(f for f in ("birth_date", "sex") if checked_id.number and f not in changes)]
+        before = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
+        masked_before, digest_before = current.national_id_masked, current.national_id_digest
+        for field, value in changes.items():
+            setattr(current, field, value)
+        old_categories = set(current.categories.values_list("category", flat=True))
+        new_categories = set(categories) if categories is not None else old_categories
+        _check_resident_with_id(current, new_categories, checked_id)
+        current.full_clean(exclude=UNCHECKED_ON_CLEAN)
+        current.due_on = due.due_on_for(
+            last_met_on=current.last_met_on, registered_on=current.registered_on, care_level=current.care_level
+        )
+        current.version = F("version") + 1
+        try:
+            with transaction.atomic():
+                current.save()
+        except IntegrityError:  # the same ID was registered for someone else meanwhile
+            raise _duplicate_national_id() from None
+        current.refresh_from_db(fields=["version"])
+        if new_categories != old_categories:
+            current.categories.exclude(category__in=new_categories).delete()
+            ResidentCategory.objects.bulk_create(
+                ResidentCategory(resident=current, category=c) for c in sorted(new_categories - old_categories)
+            )
+        after = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
+        changed = {f: [before[f], after[f]] for f in watched if before[f] != after[f]}
+        if current.national_id_digest != digest_before:  # masked: the audit never holds a full ID
+            changed["national_id"] = [masked_before, current.national_id_masked]
+        if new_categories != old_categories:
+            changed["categories"] = [sorted(old_categories), sorted(new_categories)]
+        audit(
             actor=actor,
-            resident=resident,
-            expected_version=expected_version,
-            national_id=checked_id,
-            categories=categories,
-            address_ip=address_ip,
-            **changes,
+            action=AuditEvent.Action.RESIDENT_UPDATED,
+            resident=current,
+            detail={"changes": changed},
+            address=address_ip,
         )
-
-
-def _resident_update(
-    *,
-    actor: User,
-    resident: Resident,
-    expected_version: int,
-    national_id: NationalIdInput,
-    categories: Iterable[str] | None,
-    address_ip: str | None,
-    **changes: Any,
-) -> Resident:
-    if "grid" in changes:
-        _check_grid_in_reach(actor, changes["grid"])
-    current = Resident.objects.select_for_update().get(pk=resident.pk)
-    if current.version != expected_version:
-        raise Conflict(
-            _("Someone else changed this resident while you were editing. Here is the current record."), current
-        )
-    unknown = set(changes) - set(RESIDENT_FIELDS)
-    if unknown:
-        raise ValueError(f"not editable resident fields: {sorted(unknown)}")
-    # Birth date and sex follow a new ID, so they are part of what may change.
-    watched = [*changes, *(f for f in ("birth_date", "sex") if national_id.number and f not in changes)]
-    before = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
-    masked_before, digest_before = current.national_id_masked, current.national_id_digest
-    for field, value in changes.items():
-        setattr(current, field, value)
-    old_categories = set(current.categories.values_list("category", flat=True))
-    new_categories = set(categories) if categories is not None else old_categories
-    _check_resident_with_id(current, new_categories, national_id)
-    current.full_clean(exclude=UNCHECKED_ON_CLEAN)
-    current.due_on = due.due_on_for(
-        last_met_on=current.last_met_on, registered_on=current.registered_on, care_level=current.care_level
-    )
-    current.version = F("version") + 1
-    try:
-        with transaction.atomic():
-            current.save()
-    except IntegrityError:  # the same ID was registered for someone else meanwhile
-        raise _duplicate_national_id() from None
-    current.refresh_from_db(fields=["version"])
-    if new_categories != old_categories:
-        current.categories.exclude(category__in=new_categories).delete()
-        ResidentCategory.objects.bulk_create(
-            ResidentCategory(resident=current, category=c) for c in sorted(new_categories - old_categories)
-        )
-    after = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
-    changed = {f: [before[f], after[f]] for f in watched if before[f] != after[f]}
-    if current.national_id_digest != digest_before:  # masked: the audit never holds a full ID
-        changed["national_id"] = [masked_before, current.national_id_masked]
-    if new_categories != old_categories:
-        changed["categories"] = [sorted(old_categories), sorted(new_categories)]
-    audit(
-        actor=actor,
-        action=AuditEvent.Action.RESIDENT_UPDATED,
-        resident=current,
-        detail={"changes": changed},
-        address=address_ip,
-    )
-    if "grid" in changed:
-        tallies.resident_moved(resident=current, old_grid=Area.objects.get(pk=before["grid"]))
-    return current
+        if "grid" in changed:
+            tallies.resident_moved(resident=current, old_grid=Area.objects.get(pk=before["grid"]))
+        return current
 
 
 def resident_reveal_national_id(*, actor: User, resident: Resident, address_ip: str | None = None) -> str:

@@ -6,8 +6,9 @@ carries a signed, expiring, single-use token bound to the point and to the visit
 address (no cookie), so a page elsewhere cannot post orders from its visitors' browsers;
 and an order over a limit (counted from the database, no cache needed) is refused before
 anything is written. The limits are keyed so that a stranger cannot lock a resident out:
-per phone *and* address a day, per address an hour, and per point an hour. The staff side locks the order, so confirming twice (two
-colleagues, a double tap) opens exactly one errand.
+per phone *and* address a day, per address an hour, and per point an hour. The staff
+side locks the order, so confirming twice (two colleagues, a double tap) opens exactly
+one errand.
 """
 
 import re
@@ -44,21 +45,21 @@ MOBILE = re.compile(r"1[3-9]\d{9}")
 LANDLINE = re.compile(r"(0(?:10|2\d|[3-9]\d\d))?([2-9]\d{6,7})")
 
 
-class OrderLimitReached(Exception):
-    """Too many orders from one phone or one address, or to one point: nothing was stored."""
+class OrderRefused(Exception):
+    """An order refused as a whole, with what to tell the sender: nothing was stored."""
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
 
 
-class OrderFormStale(Exception):
+class OrderLimitReached(OrderRefused):
+    """Too many orders from one phone and address, one address, or to one point."""
+
+
+class OrderFormStale(OrderRefused):
     """The form's token is missing, forged, expired, for another point or address, or
-    spent: nothing was stored; the page is shown again with a fresh token."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    spent; the page is shown again with a fresh token."""
 
 
 # --- the form's token ---------------------------------------------------------------------
