@@ -11,7 +11,6 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("outreach", "0007_coverage_index"),
     ]
