@@ -177,3 +177,23 @@ def test_the_import_command_is_audited_but_not_limited(tmp_path, demo_users, gri
         call_command("import_residents", str(path), "--user", "station")
     assert refusals().get().detail["door"] == "command"
     assert not NationalIdCheck.objects.exists()
+
+
+def test_the_audit_row_takes_the_forwarded_address_from_a_trusted_proxy_only(client_for, demo_users, settings):
+    settings.DAIBAN_TRUSTED_PROXIES = ("10.9.0.0/16",)
+    far, number = registered_far_away(demo_users)
+    client = client_for("worker")
+    form = resident_form(national_id=number)
+    client.post(reverse("resident-create"), form, REMOTE_ADDR="10.9.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    client.post(reverse("resident-create"), form, REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="198.51.100.8")
+    assert list(refusals().order_by("pk").values_list("address", flat=True)) == ["198.51.100.7", "203.0.113.9"]
+
+
+def test_a_user_without_areas_finds_every_registered_id_outside_their_reach(demo_users):
+    far, number = registered_far_away(demo_users)
+    checked = national_ids.national_ids_check(
+        actor=demo_users["secretary"],
+        masked_by_digest={far.national_id_digest: far.national_id_masked},
+        door=national_ids.Door.ROSTER,
+    )
+    assert checked.registered == {far.national_id_digest: national_ids.Registered.ELSEWHERE}
