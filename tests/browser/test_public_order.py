@@ -1,16 +1,18 @@
 """On a 390×844 phone: the public order form sends with its page's token, says which
 limit was hit when one is, and refuses a post from a page elsewhere; a grid worker who
-types an ID registered outside their areas reads the neutral answer (issue 13 §3, §5)."""
+types an ID registered outside their areas reads the neutral answer, and a station whose
+roster holds more IDs than are left today reads why (issue 13 §3, §5)."""
 
 import os
 from pathlib import Path
 
 from playwright.sync_api import expect
 
-from grid.models import ServicePoint
+from grid.models import Area, ServicePoint
 from outreach.models import OnlineOrder
 from tests import factories
 from tests.browser.conftest import horizontal_overflow
+from tests.outreach.residents.test_roster import good_row, xlsx
 
 SHOTS = Path(os.environ.get("DAIBAN_SHOTS", "/tmp/shots-h13io"))
 
@@ -89,3 +91,22 @@ def test_a_worker_reads_the_neutral_answer_for_an_id_registered_elsewhere(log_in
     assert horizontal_overflow(page) == 0
     error.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "resident-neutral.png"))
+
+
+def test_a_roster_over_the_days_limit_says_so_on_the_phone(log_in, live_site, settings):
+    settings.DAIBAN_ID_CHECKS_PER_DAY = 2
+    grids = {"grid1": Area.objects.get(name="绣湖社区第1网格")}
+    page = log_in("station")
+    page.goto(f"{live_site.url}/residents/import/")
+    page.locator("input[type=file]").set_input_files(
+        {
+            "name": "花名册.xlsx",
+            "mimeType": "application/octet-stream",
+            "buffer": xlsx([good_row(grids, i) for i in range(1, 4)]),
+        }
+    )
+    page.locator("form[enctype] button[type=submit]").click()
+    alert = page.locator(".roster-file-errors")
+    expect(alert).to_contain_text("今天只能再查验 2 个")
+    assert horizontal_overflow(page) == 0
+    shot(page, "roster-limit")
