@@ -14,12 +14,12 @@ from tests import factories
 from tests.browser.conftest import horizontal_overflow
 from tests.outreach.residents.test_roster import good_row, xlsx
 
-SHOTS = Path(os.environ.get("DAIBAN_SHOTS", "/tmp/shots-h13io"))
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+def shot(page, name: str, *, full_page: bool = True) -> None:
+    """A screenshot to look at, when DAIBAN_SHOTS names a folder for them."""
+    folder = os.environ.get("DAIBAN_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
 
 
 def fill_order(page, *, phone: str) -> None:
@@ -90,7 +90,7 @@ def test_a_worker_reads_the_neutral_answer_for_an_id_registered_elsewhere(log_in
     expect(page.locator("body")).not_to_contain_text("远方的人")
     assert horizontal_overflow(page) == 0
     error.scroll_into_view_if_needed()
-    page.screenshot(path=str(SHOTS / "resident-neutral.png"))
+    shot(page, "resident-neutral", full_page=False)
 
 
 def test_a_roster_over_the_days_limit_says_so_on_the_phone(log_in, live_site, settings):
