@@ -14,6 +14,7 @@ from tests import factories
 from tests.browser.conftest import horizontal_overflow
 from tests.outreach.residents.test_roster import good_row, xlsx
 
+
 def shot(page, name: str, *, full_page: bool = True) -> None:
     """A screenshot to look at, when DAIBAN_SHOTS names a folder for them."""
     folder = os.environ.get("DAIBAN_SHOTS")
