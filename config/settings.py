@@ -260,6 +260,13 @@ LEAFLET_CONFIG = {
     "ATTRIBUTION_PREFIX": "Daiban",
     "RESET_VIEW": False,
     "NO_GLOBALS": True,
+    # Vendored plugins, loaded only by the maps that name them ({% leaflet_js plugins="markercluster" %}).
+    "PLUGINS": {
+        "markercluster": {
+            "css": ["vendor/leaflet.markercluster-1.5.3/MarkerCluster.css"],
+            "js": ["vendor/leaflet.markercluster-1.5.3/leaflet.markercluster.js", "daiban/map-markers.js"],
+        },
+    },
 }
 
 # --- Content Security Policy: nonces for the few inline bootstraps, nothing else -----
@@ -350,10 +357,24 @@ DAIBAN_OFFLINE_DAYS = int(os.environ.get("DAIBAN_OFFLINE_DAYS", "3"))
 # A joint branch's paired point with no activity held there for this many days is flagged
 # "neglected" on the branch's screens (and in its API).
 DAIBAN_BRANCH_NEGLECT_DAYS = int(os.environ.get("DAIBAN_BRANCH_NEGLECT_DAYS", "90"))
-# Coverage map and figures (outreach.reporting.coverage): a share of residents visited on time at or
-# above the first threshold is green, at or above the second amber, below it red; an area
-# without residents is grey.
-DAIBAN_COVERAGE_THRESHOLDS = (0.9, 0.7)
+
+
+# Coverage map and figures (outreach.reporting.coverage): the colour bands of the share of
+# residents visited on time, given by their lower bounds in whole percent, e.g. 95,90,80,70,50
+# → six bands: 95 % or more, 90–95, 80–90, 70–80, 50–70, below 50 (an area without
+# residents is grey). 4 to 10 bounds, so a map always has at least five colours.
+def _coverage_bands() -> tuple[float, ...]:
+    message = "DAIBAN_COVERAGE_BANDS: 4 to 10 whole percentages from 1 to 100, e.g. 95,90,80,70,50."
+    try:
+        bounds = sorted({int(b) for b in env_list("DAIBAN_COVERAGE_BANDS", "95,90,80,70,50")}, reverse=True)
+    except ValueError:
+        raise ImproperlyConfigured(message) from None
+    if not 4 <= len(bounds) <= 10 or not all(1 <= b <= 100 for b in bounds):
+        raise ImproperlyConfigured(message)
+    return tuple(b / 100 for b in bounds)
+
+
+DAIBAN_COVERAGE_BANDS = _coverage_bands()
 # The map draws at most this many missed residents or overdue errands at once (most
 # overdue first); the list beside it pages through all of them.
 DAIBAN_COVERAGE_MAP_LIMIT = 500
