@@ -6,43 +6,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("outreach", "0001_residents_visits_photos_audit"),
+        ('outreach', '0001_residents_visits_photos_audit'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="RosterImport",
+            name='RosterImport',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("filename", models.CharField(max_length=200, verbose_name="file name")),
-                ("content", models.BinaryField(verbose_name="file")),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="uploaded at")),
-                ("row_count", models.PositiveIntegerField(default=0, verbose_name="rows")),
-                ("committed_at", models.DateTimeField(blank=True, null=True, verbose_name="imported at")),
-                ("resident_count", models.PositiveIntegerField(default=0, verbose_name="residents imported")),
-                (
-                    "uploaded_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="roster_imports",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="uploaded by",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('filename', models.CharField(max_length=200, verbose_name='file name')),
+                ('content', models.BinaryField(verbose_name='file')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='uploaded at')),
+                ('row_count', models.PositiveIntegerField(default=0, verbose_name='rows')),
+                ('committed_at', models.DateTimeField(blank=True, null=True, verbose_name='imported at')),
+                ('resident_count', models.PositiveIntegerField(default=0, verbose_name='residents imported')),
+                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='roster_imports', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by')),
             ],
             options={
-                "verbose_name": "roster import",
-                "verbose_name_plural": "roster imports",
-                "ordering": ["-created_at"],
-                "indexes": [models.Index(fields=["uploaded_by", "-created_at"], name="roster_import_uploader_idx")],
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(("committed_at__isnull", False), ("resident_count", 0), _connector="OR"),
-                        name="roster_import_count_after_commit",
-                    )
-                ],
+                'verbose_name': 'roster import',
+                'verbose_name_plural': 'roster imports',
+                'ordering': ['-created_at'],
+                'indexes': [models.Index(fields=['uploaded_by', '-created_at'], name='roster_import_uploader_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('committed_at__isnull', False), ('resident_count', 0), _connector='OR'), name='roster_import_count_after_commit')],
             },
         ),
     ]

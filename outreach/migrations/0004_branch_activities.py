@@ -8,212 +8,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("grid", "0005_branch_member_role"),
-        ("outreach", "0003_errands_orders_notifications_complaints"),
+        ('grid', '0005_branch_member_role'),
+        ('outreach', '0003_errands_orders_notifications_complaints'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="BranchActivity",
+            name='BranchActivity',
             fields=[
-                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("policy_outreach", "policy outreach"),
-                            ("business_guidance", "business guidance"),
-                            ("joint_event", "joint event"),
-                        ],
-                        max_length=20,
-                        verbose_name="kind",
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("planned", "planned"), ("held", "held")],
-                        default="held",
-                        max_length=8,
-                        verbose_name="status",
-                    ),
-                ),
-                ("held_on", models.DateField(help_text="The day it was held, or is planned for.", verbose_name="date")),
-                ("people_reached", models.PositiveIntegerField(default=0, verbose_name="people reached")),
-                ("topics", models.JSONField(blank=True, default=list, verbose_name="topics")),
-                ("topics_other", models.CharField(blank=True, max_length=200, verbose_name="other topics")),
-                ("notes", models.TextField(blank=True, verbose_name="notes")),
-                ("content_digest", models.CharField(editable=False, max_length=64)),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="logged at")),
-                (
-                    "held_recorded_at",
-                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="recorded as held at"),
-                ),
-                (
-                    "branch",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="activities",
-                        to="grid.jointbranch",
-                        verbose_name="joint branch",
-                    ),
-                ),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="logged by",
-                    ),
-                ),
+                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ('kind', models.CharField(choices=[('policy_outreach', 'policy outreach'), ('business_guidance', 'business guidance'), ('joint_event', 'joint event')], max_length=20, verbose_name='kind')),
+                ('status', models.CharField(choices=[('planned', 'planned'), ('held', 'held')], default='held', max_length=8, verbose_name='status')),
+                ('held_on', models.DateField(help_text='The day it was held, or is planned for.', verbose_name='date')),
+                ('people_reached', models.PositiveIntegerField(default=0, verbose_name='people reached')),
+                ('topics', models.JSONField(blank=True, default=list, verbose_name='topics')),
+                ('topics_other', models.CharField(blank=True, max_length=200, verbose_name='other topics')),
+                ('notes', models.TextField(blank=True, verbose_name='notes')),
+                ('content_digest', models.CharField(editable=False, max_length=64)),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='logged at')),
+                ('held_recorded_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='recorded as held at')),
+                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='activities', to='grid.jointbranch', verbose_name='joint branch')),
+                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='logged by')),
             ],
             options={
-                "verbose_name": "branch activity",
-                "verbose_name_plural": "branch activities",
-                "ordering": ["-held_on", "-created_at"],
+                'verbose_name': 'branch activity',
+                'verbose_name_plural': 'branch activities',
+                'ordering': ['-held_on', '-created_at'],
             },
         ),
         migrations.CreateModel(
-            name="BranchActivityPoint",
+            name='BranchActivityPoint',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "activity",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="point_links",
-                        to="outreach.branchactivity",
-                        verbose_name="activity",
-                    ),
-                ),
-                (
-                    "point",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="branch_activity_links",
-                        to="grid.servicepoint",
-                        verbose_name="point",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('activity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='point_links', to='outreach.branchactivity', verbose_name='activity')),
+                ('point', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='branch_activity_links', to='grid.servicepoint', verbose_name='point')),
             ],
             options={
-                "verbose_name": "point reached",
-                "verbose_name_plural": "points reached",
+                'verbose_name': 'point reached',
+                'verbose_name_plural': 'points reached',
             },
         ),
         migrations.AddField(
-            model_name="branchactivity",
-            name="points",
-            field=models.ManyToManyField(
-                related_name="branch_activities",
-                through="outreach.BranchActivityPoint",
-                to="grid.servicepoint",
-                verbose_name="points reached",
-            ),
+            model_name='branchactivity',
+            name='points',
+            field=models.ManyToManyField(related_name='branch_activities', through='outreach.BranchActivityPoint', to='grid.servicepoint', verbose_name='points reached'),
         ),
         migrations.CreateModel(
-            name="BranchEvent",
+            name='BranchEvent',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "action",
-                    models.CharField(
-                        choices=[
-                            ("member_added", "member added"),
-                            ("member_removed", "member removed"),
-                            ("pairing_added", "pairing added"),
-                            ("pairing_ended", "pairing ended"),
-                            ("liaison_set", "liaison chosen"),
-                            ("activity_logged", "activity logged"),
-                            ("activity_held", "planned activity held"),
-                        ],
-                        max_length=16,
-                        verbose_name="action",
-                    ),
-                ),
-                ("detail", models.JSONField(blank=True, default=dict, verbose_name="detail")),
-                ("at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="when")),
-                (
-                    "actor",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="who",
-                    ),
-                ),
-                (
-                    "branch",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="events",
-                        to="grid.jointbranch",
-                        verbose_name="joint branch",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('action', models.CharField(choices=[('member_added', 'member added'), ('member_removed', 'member removed'), ('pairing_added', 'pairing added'), ('pairing_ended', 'pairing ended'), ('liaison_set', 'liaison chosen'), ('activity_logged', 'activity logged'), ('activity_held', 'planned activity held')], max_length=16, verbose_name='action')),
+                ('detail', models.JSONField(blank=True, default=dict, verbose_name='detail')),
+                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when')),
+                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
+                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='grid.jointbranch', verbose_name='joint branch')),
             ],
             options={
-                "verbose_name": "branch event",
-                "verbose_name_plural": "branch events",
-                "ordering": ["-at"],
+                'verbose_name': 'branch event',
+                'verbose_name_plural': 'branch events',
+                'ordering': ['-at'],
             },
         ),
         migrations.CreateModel(
-            name="BranchActivityPhoto",
+            name='BranchActivityPhoto',
             fields=[
-                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ("image", models.CharField(max_length=200, verbose_name="image file")),
-                ("thumbnail", models.CharField(max_length=200, verbose_name="thumbnail file")),
-                ("upload_digest", models.CharField(max_length=64, verbose_name="upload digest")),
-                ("width", models.PositiveIntegerField(verbose_name="width")),
-                ("height", models.PositiveIntegerField(verbose_name="height")),
-                ("size_bytes", models.PositiveIntegerField(verbose_name="size (bytes)")),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="uploaded at")),
-                (
-                    "activity",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="photos",
-                        to="outreach.branchactivity",
-                        verbose_name="activity",
-                    ),
-                ),
+                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ('image', models.CharField(max_length=200, verbose_name='image file')),
+                ('thumbnail', models.CharField(max_length=200, verbose_name='thumbnail file')),
+                ('upload_digest', models.CharField(max_length=64, verbose_name='upload digest')),
+                ('width', models.PositiveIntegerField(verbose_name='width')),
+                ('height', models.PositiveIntegerField(verbose_name='height')),
+                ('size_bytes', models.PositiveIntegerField(verbose_name='size (bytes)')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='uploaded at')),
+                ('activity', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='outreach.branchactivity', verbose_name='activity')),
             ],
             options={
-                "verbose_name": "activity photo",
-                "verbose_name_plural": "activity photos",
-                "ordering": ["created_at"],
-                "constraints": [
-                    models.UniqueConstraint(fields=("activity", "upload_digest"), name="branch_activity_photo_once")
-                ],
+                'verbose_name': 'activity photo',
+                'verbose_name_plural': 'activity photos',
+                'ordering': ['created_at'],
+                'constraints': [models.UniqueConstraint(fields=('activity', 'upload_digest'), name='branch_activity_photo_once')],
             },
         ),
         migrations.AddConstraint(
-            model_name="branchactivitypoint",
-            constraint=models.UniqueConstraint(fields=("activity", "point"), name="branch_activity_point_once"),
+            model_name='branchactivitypoint',
+            constraint=models.UniqueConstraint(fields=('activity', 'point'), name='branch_activity_point_once'),
         ),
         migrations.AddIndex(
-            model_name="branchactivity",
-            index=models.Index(fields=["branch", "status", "held_on"], name="branch_activity_day_idx"),
+            model_name='branchactivity',
+            index=models.Index(fields=['branch', 'status', 'held_on'], name='branch_activity_day_idx'),
         ),
         migrations.AddConstraint(
-            model_name="branchactivity",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("status__in", ["planned", "held"])), name="branch_activity_status_known"
-            ),
+            model_name='branchactivity',
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['planned', 'held'])), name='branch_activity_status_known'),
         ),
         migrations.AddConstraint(
-            model_name="branchactivity",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("status", "held"), ("people_reached", 0), _connector="OR"),
-                name="branch_activity_planned_reached_nobody",
-            ),
+            model_name='branchactivity',
+            constraint=models.CheckConstraint(condition=models.Q(('status', 'held'), ('people_reached', 0), _connector='OR'), name='branch_activity_planned_reached_nobody'),
         ),
         migrations.AddIndex(
-            model_name="branchevent",
-            index=models.Index(fields=["branch", "-at"], name="branch_event_time_idx"),
+            model_name='branchevent',
+            index=models.Index(fields=['branch', '-at'], name='branch_event_time_idx'),
         ),
     ]

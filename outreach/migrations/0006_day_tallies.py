@@ -16,54 +16,50 @@ def fill_completed_at(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("grid", "0005_branch_member_role"),
-        ("outreach", "0005_dashboard_indexes"),
+        ('grid', '0005_branch_member_role'),
+        ('outreach', '0005_dashboard_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="DayTally",
+            name='DayTally',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("day", models.DateField(verbose_name="day")),
-                ("visits", models.PositiveIntegerField(db_default=0, verbose_name="visits")),
-                ("visits_away", models.PositiveIntegerField(db_default=0, verbose_name="visits away from the home")),
-                (
-                    "visits_no_location",
-                    models.PositiveIntegerField(db_default=0, verbose_name="visits without location"),
-                ),
-                ("errands_received", models.PositiveIntegerField(db_default=0, verbose_name="errands received")),
-                ("errands_completed", models.PositiveIntegerField(db_default=0, verbose_name="errands completed")),
-                ("trips_saved", models.PositiveIntegerField(db_default=0, verbose_name="trips saved")),
-                ("rated", models.PositiveIntegerField(db_default=0, verbose_name="deliveries rated")),
-                ("rating_sum", models.PositiveIntegerField(db_default=0, verbose_name="sum of the ratings")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('day', models.DateField(verbose_name='day')),
+                ('visits', models.PositiveIntegerField(db_default=0, verbose_name='visits')),
+                ('visits_away', models.PositiveIntegerField(db_default=0, verbose_name='visits away from the home')),
+                ('visits_no_location', models.PositiveIntegerField(db_default=0, verbose_name='visits without location')),
+                ('errands_received', models.PositiveIntegerField(db_default=0, verbose_name='errands received')),
+                ('errands_completed', models.PositiveIntegerField(db_default=0, verbose_name='errands completed')),
+                ('trips_saved', models.PositiveIntegerField(db_default=0, verbose_name='trips saved')),
+                ('rated', models.PositiveIntegerField(db_default=0, verbose_name='deliveries rated')),
+                ('rating_sum', models.PositiveIntegerField(db_default=0, verbose_name='sum of the ratings')),
             ],
             options={
-                "verbose_name": "day tally",
-                "verbose_name_plural": "day tallies",
+                'verbose_name': 'day tally',
+                'verbose_name_plural': 'day tallies',
             },
         ),
         migrations.AddField(
-            model_name="errand",
-            name="completed_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="completed at"),
+            model_name='errand',
+            name='completed_at',
+            field=models.DateTimeField(blank=True, null=True, verbose_name='completed at'),
         ),
         migrations.AddIndex(
-            model_name="errand",
-            index=models.Index(fields=["completed_at", "resident"], name="errand_completed_idx"),
+            model_name='errand',
+            index=models.Index(fields=['completed_at', 'resident'], name='errand_completed_idx'),
         ),
         migrations.AddField(
-            model_name="daytally",
-            name="area",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="grid.area", verbose_name="area"
-            ),
+            model_name='daytally',
+            name='area',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='grid.area', verbose_name='area'),
         ),
         migrations.AddConstraint(
-            model_name="daytally",
-            constraint=models.UniqueConstraint(fields=("area", "day"), name="tally_area_day_unique"),
+            model_name='daytally',
+            constraint=models.UniqueConstraint(fields=('area', 'day'), name='tally_area_day_unique'),
         ),
         migrations.RunPython(fill_completed_at, migrations.RunPython.noop),
     ]

@@ -6,20 +6,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("grid", "0005_branch_member_role"),
-        ("outreach", "0006_day_tallies"),
+        ('grid', '0005_branch_member_role'),
+        ('outreach', '0006_day_tallies'),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name="resident",
-            name="resident_due_in_grid_idx",
+            model_name='resident',
+            name='resident_due_in_grid_idx',
         ),
         migrations.AddIndex(
-            model_name="resident",
-            index=models.Index(
-                fields=["grid", "status", "due_on", "registered_on", "status_on"], name="resident_coverage_idx"
-            ),
+            model_name='resident',
+            index=models.Index(fields=['grid', 'status', 'due_on', 'registered_on', 'status_on'], name='resident_coverage_idx'),
         ),
     ]

@@ -11,6 +11,7 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
         ("outreach", "0007_coverage_index"),
     ]

@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("outreach", "0008_fill_day_tallies"),
+        ('outreach', '0008_fill_day_tallies'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="errand",
-            name="materials_waiver",
-            field=models.TextField(blank=True, verbose_name="completed without all materials because"),
+            model_name='errand',
+            name='materials_waiver',
+            field=models.TextField(blank=True, verbose_name='completed without all materials because'),
         ),
     ]

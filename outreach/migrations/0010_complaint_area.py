@@ -5,22 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("grid", "0005_branch_member_role"),
-        ("outreach", "0009_errand_materials_waiver"),
+        ('grid', '0005_branch_member_role'),
+        ('outreach', '0009_errand_materials_waiver'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="complaint",
-            name="area",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="grid.area",
-                verbose_name="community or village",
-            ),
+            model_name='complaint',
+            name='area',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='grid.area', verbose_name='community or village'),
         ),
     ]
