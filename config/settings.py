@@ -5,6 +5,7 @@ Development (the default) needs no variables at all. Production sets at least
 DAIBAN_DEBUG=0, DAIBAN_SECRET_KEY, DAIBAN_FIELD_KEY, DAIBAN_ALLOWED_HOSTS and DATABASE_URL.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -158,6 +159,31 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The client's address, behind a proxy too (DAIBAN_TRUSTED_PROXIES): the one function
+# the audit trail and the order limits use as well.
+AXES_CLIENT_IP_CALLABLE = "outreach.common.requests.client_address"
+
+
+def _trusted_proxies(value: str) -> int | tuple[str, ...]:
+    """DAIBAN_TRUSTED_PROXIES: empty (no proxy: the peer is the client), a number of
+    proxies in front of every request, or the proxies' addresses and networks (CIDR)."""
+    value = value.strip()
+    if not value:
+        return 0
+    if value.isdigit():
+        return int(value)
+    networks = tuple(item.strip() for item in value.split(",") if item.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"DAIBAN_TRUSTED_PROXIES: {network!r} is neither a number of proxies nor an address or network."
+            ) from None
+    return networks
+
+
+DAIBAN_TRUSTED_PROXIES = _trusted_proxies(os.environ.get("DAIBAN_TRUSTED_PROXIES", ""))
 
 SESSION_COOKIE_AGE = 60 * 60 * 12  # one working day
 SESSION_COOKIE_HTTPONLY = True
@@ -326,9 +352,16 @@ DAIBAN_PHOTO_LONG_EDGE = 1600  # stored size: plenty to read a meter or a certif
 DAIBAN_PHOTO_THUMB_EDGE = 320
 # Where notifications go besides the bell: dotted paths of classes with send(notification).
 DAIBAN_NOTIFICATION_BACKENDS = ["outreach.errands.notifications.services.LoggingBackend"]
-# Public order form (线上点单): at most this many orders per phone per day and per address per hour.
+# National IDs one user may check against the registry per day (registering, editing,
+# importing; the same ID again is free, city administrators are not counted): bounds
+# anyone who would use the duplicate check to find out who is registered.
+DAIBAN_ID_CHECKS_PER_DAY = int(os.environ.get("DAIBAN_ID_CHECKS_PER_DAY", "50"))
+# Public order form (线上点单): at most this many orders per phone and address per day, per
+# address per hour and per service point per hour; a page of the form is good for this long.
 DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY = 3
 DAIBAN_ORDER_LIMIT_PER_ADDRESS_PER_HOUR = 10
+DAIBAN_ORDER_LIMIT_PER_POINT_PER_HOUR = int(os.environ.get("DAIBAN_ORDER_LIMIT_PER_POINT_PER_HOUR", "30"))
+DAIBAN_ORDER_FORM_SECONDS = 2 * 60 * 60
 # The worker's Today list kept on the phone for offline use is deleted after this many
 # days without a refresh (and at logout); unsent visits in the outbox are never deleted.
 DAIBAN_OFFLINE_DAYS = int(os.environ.get("DAIBAN_OFFLINE_DAYS", "3"))
@@ -365,3 +398,7 @@ DAIBAN_RETAIN_ROSTER_UPLOADS_DAYS = int(os.environ.get("DAIBAN_RETAIN_ROSTER_UPL
 DAIBAN_RETAIN_REJECTED_ORDERS_DAYS = int(os.environ.get("DAIBAN_RETAIN_REJECTED_ORDERS_DAYS", "30"))
 DAIBAN_RETAIN_READ_NOTIFICATIONS_DAYS = int(os.environ.get("DAIBAN_RETAIN_READ_NOTIFICATIONS_DAYS", "90"))
 DAIBAN_RETAIN_AUDIT_DAYS = int(os.environ.get("DAIBAN_RETAIN_AUDIT_DAYS", str(3 * 365)))
+# The day's national-ID checks (digests) count only that day; spent order-form tokens
+# only until they expire (2 hours).
+DAIBAN_RETAIN_NATIONAL_ID_CHECKS_DAYS = int(os.environ.get("DAIBAN_RETAIN_NATIONAL_ID_CHECKS_DAYS", "2"))
+DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS = int(os.environ.get("DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS", "1"))

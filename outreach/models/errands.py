@@ -303,6 +303,18 @@ class OnlineOrder(models.Model):
         ]
 
 
+class UsedOrderFormToken(models.Model):
+    """A public order form's token, spent: each page is good for one order (a second post
+    of the same page is refused). Kept only while the token could still be valid."""
+
+    nonce = models.CharField(_("token"), max_length=32, unique=True)
+    used_at = models.DateTimeField(_("used at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("used order form token")
+        verbose_name_plural = _("used order form tokens")
+
+
 class Notification(models.Model):
     """Something a user should look at: shown under the bell; also handed to the
     delivery backends (SMS, government messaging) configured in settings."""

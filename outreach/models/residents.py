@@ -274,6 +274,7 @@ class AuditEvent(models.Model):
         VISIT_RECORDED = "visit_recorded", _("visit recorded")
         VISIT_CORRECTED = "visit_corrected", _("visit corrected")
         LIST_EXPORTED = "list_exported", _("list with names downloaded")
+        NATIONAL_ID_REFUSED = "id_refused", _("national ID registered outside the user's areas")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+"
@@ -307,6 +308,23 @@ class AuditEvent(models.Model):
             models.Index(fields=["action", "-id"], name="audit_action_idx"),
             models.Index(fields=["at"], name="audit_time_idx"),
         ]
+
+
+class NationalIdCheck(models.Model):
+    """A national ID a user checked against the registry on a day (by its digest, never
+    in plain): what the daily limit counts (DAIBAN_ID_CHECKS_PER_DAY). The same ID
+    checked again that day counts once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    digest = models.CharField(_("national ID digest"), max_length=64)
+
+    class Meta:
+        verbose_name = _("national ID check")
+        verbose_name_plural = _("national ID checks")
+        constraints = [models.UniqueConstraint(fields=["user", "day", "digest"], name="id_check_once_a_day")]
 
 
 class RosterImport(models.Model):

@@ -3,13 +3,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from outreach.common.forms import DATE_WIDGET
+from outreach.common.forms import DATE_WIDGET, NamedRequiredMixin
 from outreach.models import AuditEvent
 
 DATE_INVALID = gettext_lazy("Enter the date as 2026-11-27.")
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(NamedRequiredMixin, forms.Form):
     person = forms.CharField(
         label=pgettext_lazy("audit log", "Who"),
         required=False,

@@ -14,9 +14,18 @@ from typing import Any
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import models, transaction
+from django.utils import timezone
 
 from outreach.common import crypto
-from outreach.models import AuditEvent, Notification, OnlineOrder, Resident, RosterImport
+from outreach.models import (
+    AuditEvent,
+    NationalIdCheck,
+    Notification,
+    OnlineOrder,
+    Resident,
+    RosterImport,
+    UsedOrderFormToken,
+)
 
 BATCH_SIZE = 500
 
@@ -56,6 +65,16 @@ RETENTIONS = (
         "audit_events",
         "DAIBAN_RETAIN_AUDIT_DAYS",
         lambda before: AuditEvent.objects.filter(at__lt=before),
+    ),
+    Retention(
+        "national_id_checks",
+        "DAIBAN_RETAIN_NATIONAL_ID_CHECKS_DAYS",
+        lambda before: NationalIdCheck.objects.filter(day__lt=timezone.localdate(before)),
+    ),
+    Retention(
+        "order_form_tokens",
+        "DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS",
+        lambda before: UsedOrderFormToken.objects.filter(used_at__lt=before),
     ),
 )
 

@@ -4,10 +4,8 @@ into it, the missed list follows, the community's tables download as XLSX with t
 figures on the screen, Back returns to the town, and the page never scrolls sideways."""
 
 import io
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -16,7 +14,7 @@ from playwright.sync_api import expect
 
 from grid.models import Area, JointBranch, User
 from tests import factories
-from tests.browser.conftest import PHONE, horizontal_overflow, scroll_top_after_swap
+from tests.browser.conftest import PHONE, horizontal_overflow, scroll_top_after_swap, shot
 from tests.tables import split_rows
 
 # app.css: band-s0 (below 50 %), band-s2 (50–70 %), band-s8 (95 % or more), band-none, with
@@ -131,13 +129,6 @@ def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_sit
 
 
 # --- A map a street official can read (issue 12, section 4) ------------------------------
-
-SHOTS = os.environ.get("DAIBAN_SCREENSHOTS")  # a folder: the tests save what they saw there
-
-
-def shot(page, name: str) -> None:
-    if SHOTS:
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 
 
 def texts(locator) -> list[str]:

@@ -2,21 +2,13 @@
 count in sight, for grid workers on every page; office staff never see it (nor load the
 outbox scripts) unless their phone holds unsent items."""
 
-import os
-from pathlib import Path
-
 from playwright.sync_api import expect
 
 from grid.models import User
 from tests import factories
+from tests.browser.conftest import shot
 
-SHOTS = Path(os.environ.get("DAIBAN_SHOTS", "/tmp/shots-words"))
 WAIT = 20_000  # ms
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def test_a_grid_worker_sees_one_row_with_the_count(log_in, live_site):

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from grid.models import ServicePoint
-from outreach.models import AuditEvent, Notification, OnlineOrder, RosterImport
+from outreach.models import AuditEvent, NationalIdCheck, Notification, OnlineOrder, RosterImport, UsedOrderFormToken
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -64,12 +64,17 @@ def aged(demo_users):
     AuditEvent.objects.filter(pk=new_entry.pk).update(at=now - 1094 * DAY)
     rejected_order = order(31, OnlineOrder.Status.REJECTED)
     Notification.objects.create(user=street, kind=Notification.Kind.ORDER, order=rejected_order, text="新点单")
+    today = timezone.localdate()
+    check = lambda days: NationalIdCheck.objects.create(user=admin, day=today - days * DAY, digest=f"d{days}")  # noqa: E731
+    token = lambda days: UsedOrderFormToken.objects.create(nonce=f"n{days}", used_at=now - days * DAY)  # noqa: E731
     return {
         "gone": {
             "upload": upload(3),
             "order": rejected_order,
             "notice": notice(91),
             "entry": old_entry,
+            "check": check(3),
+            "token": token(2),
         },
         "kept": {
             "upload": upload(1),
@@ -80,6 +85,8 @@ def aged(demo_users):
             "notice": notice(89),
             "unread": notice(None, old=400),
             "entry": new_entry,
+            "check": check(0),  # today's: the daily limit counts them
+            "token": token(0),
         },
     }
 
@@ -108,7 +115,14 @@ def test_purge_deletes_what_is_past_its_period_only(aged):
     again = purge()
     assert all(
         f"{retention}: 0 deleted" in again
-        for retention in ("roster_uploads", "rejected_orders", "read_notifications", "audit_events")
+        for retention in (
+            "roster_uploads",
+            "rejected_orders",
+            "read_notifications",
+            "audit_events",
+            "national_id_checks",
+            "order_form_tokens",
+        )
     )
 
 
