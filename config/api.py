@@ -7,6 +7,7 @@ is JSON with a ``message`` a person can read; out-of-scope ids answer 404.
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ConfigError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
@@ -116,18 +117,35 @@ def unreadable_form(request, exc):
 
 @api.exception_handler(ValidationError)
 def invalid(request, exc: ValidationError):
-    errors = [{"field": _field_name(error.get("loc", ())), "message": _error_message(error)} for error in exc.errors]
+    errors = [{"field": _field_name(error.get("loc", ())), "message": _message(error)} for error in exc.errors]
     return api.create_response(request, {"message": _("Some fields are not valid."), "errors": errors}, status=422)
 
 
-def _error_message(error: dict) -> str:
-    """Pydantic's English sentence for a bad value, in the caller's language. A service's
-    refusal (outreach.common.api.invalid_input) comes worded already and has no type."""
-    kind, context = error.get("type", ""), error.get("ctx") or {}
-    if kind == "value_error":  # a validator's own words, less pydantic's "Value error, "
-        return str(context.get("error", "")) or error.get("msg", "")
-    messages = {
-        "missing": _("This field is required."),
+def _message(error: dict) -> str:
+    # Pydantic writes its messages in English ("Field required", "Input should be a valid
+    # integer"): say which field and what is wrong in the request's language, in the words
+    # the forms use (outreach.common.forms.required_message).
+    field = _field_name(error.get("loc", ()))
+    kind = error.get("type")
+    if kind == "missing":
+        return pgettext("required field error", "Fill in %(field)s") % {"field": field}
+    if kind == "string_too_long":
+        limit = (error.get("ctx") or {}).get("max_length")
+        return _("%(field)s: at most %(limit)s characters.") % {"field": field, "limit": limit}
+    if kind == "value_error":  # a schema validator's own words, without pydantic's "Value error, "
+        return str((error.get("ctx") or {}).get("error") or error.get("msg", ""))
+    if kind is None:  # a service's refusal (outreach.common.api.invalid_input): already in words
+        return error.get("msg", "")
+    problem = _problem(kind, error.get("ctx") or {})
+    if problem:
+        return pgettext("API field error", "%(field)s: %(problem)s") % {"field": field, "problem": problem}
+    return _("%(field)s: this value is not valid.") % {"field": field}
+
+
+def _problem(kind: str, context: dict) -> str:
+    """What is wrong with a value, by pydantic's error type: the bound it passed, the form
+    it should have (empty for a type not worded here)."""
+    problems = {
         "int_parsing": _("Write a whole number."),
         "int_type": _("Write a whole number."),
         "int_from_float": _("Write a whole number."),
@@ -157,19 +175,18 @@ def _error_message(error: dict) -> str:
         "greater_than_equal": _("At least %(ge)s."),
         "less_than": _("Less than %(lt)s."),
         "greater_than": _("More than %(gt)s."),
-        "string_too_long": _("At most %(max_length)s characters."),
         "string_too_short": _("At least %(min_length)s characters."),
         "too_long": _("At most %(max_length)s items."),
         "string_pattern_mismatch": _("Not in the expected form (%(pattern)s)."),
     }
-    if kind not in messages:
-        return error.get("msg", "")
+    if kind not in problems:
+        return ""
     if "expected" in context:  # pydantic lists choices as "'a', 'b' or 'c'": no English "or"
         context = {**context, "expected": str(context["expected"]).replace("' or '", "', '")}
     try:
-        return messages[kind] % context
-    except (KeyError, TypeError, ValueError):  # a context pydantic did not give: its own sentence
-        return error.get("msg", "")
+        return problems[kind] % context
+    except (KeyError, TypeError, ValueError):  # a context pydantic did not give
+        return ""
 
 
 def _field_name(loc) -> str:

@@ -1,11 +1,14 @@
-"""The admin without automatic discovery: ``leaflet.admin`` imports GeoDjango, which needs
-GDAL, so Daiban imports every other app's ``admin`` module itself."""
+"""Daiban's app configurations: the admin without automatic discovery (``leaflet.admin``
+imports GeoDjango, which needs GDAL, so Daiban imports every other app's ``admin`` module
+itself), django-axes under a Chinese name, and the project's own ``ready()``."""
 
 from importlib import import_module
 
-from django.apps import apps
+import axes.apps
+from django.apps import AppConfig, apps
 from django.contrib.admin.apps import SimpleAdminConfig
 from django.utils.module_loading import module_has_submodule
+from django.utils.translation import gettext_lazy as _
 
 SKIPPED_ADMIN_MODULES = {"leaflet"}
 
@@ -22,3 +25,28 @@ class DaibanAdminConfig(SimpleAdminConfig):
     def ready(self):
         super().ready()
         discover_admin_modules()
+        from config import words
+
+        words.name_admin_columns()
+
+
+class DaibanConfig(AppConfig):
+    """Daiban's own settings of Django and its third-party apps that can only be made once
+    the apps are loaded: the words Django and django-axes bring without a Chinese
+    translation (``config.words``)."""
+
+    name = "config"
+    label = "daiban"
+    verbose_name = _("Daiban")
+
+    def ready(self):
+        from config import words
+
+        words.install()
+
+
+class AxesConfig(axes.apps.AppConfig):
+    """django-axes under a name a Chinese administrator reads (its app has none; the admin
+    would title it "Axes")."""
+
+    verbose_name = _("Login attempts")

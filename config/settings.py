@@ -5,6 +5,7 @@ Development (the default) needs no variables at all. Production sets at least
 DAIBAN_DEBUG=0, DAIBAN_SECRET_KEY, DAIBAN_FIELD_KEY, DAIBAN_ALLOWED_HOSTS and DATABASE_URL.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -50,7 +51,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "leaflet",
     "ninja",
-    "axes",
+    "config.apps.AxesConfig",  # django-axes, named in Chinese
+    "config.apps.DaibanConfig",  # Daiban's own ready(): config.words
     "grid",
     "outreach",
     "demo",  # the demo city, the synthetic city and the benchmark (commands seed_demo, seed_city, bench)
@@ -71,6 +73,14 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
+
+if DEBUG and not env_bool("DAIBAN_TECHNICAL_404", False):
+    # While debugging, a 404 is still Daiban's own page (config/not_found.py): the demo
+    # shows what a user sees. Inside the CSP middleware, so the page gets its policy.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.csp.ContentSecurityPolicyMiddleware") + 1,
+        "config.not_found.DaibanNotFoundMiddleware",
+    )
 
 if not DEBUG:
     # Production serves the collected, compressed static files itself (no CDN, no nginx rules).
@@ -150,6 +160,31 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The client's address, behind a proxy too (DAIBAN_TRUSTED_PROXIES): the one function
+# the audit trail and the order limits use as well.
+AXES_CLIENT_IP_CALLABLE = "outreach.common.requests.client_address"
+
+
+def _trusted_proxies(value: str) -> int | tuple[str, ...]:
+    """DAIBAN_TRUSTED_PROXIES: empty (no proxy: the peer is the client), a number of
+    proxies in front of every request, or the proxies' addresses and networks (CIDR)."""
+    value = value.strip()
+    if not value:
+        return 0
+    if value.isdigit():
+        return int(value)
+    networks = tuple(item.strip() for item in value.split(",") if item.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"DAIBAN_TRUSTED_PROXIES: {network!r} is neither a number of proxies nor an address or network."
+            ) from None
+    return networks
+
+
+DAIBAN_TRUSTED_PROXIES = _trusted_proxies(os.environ.get("DAIBAN_TRUSTED_PROXIES", ""))
 
 SESSION_COOKIE_AGE = 60 * 60 * 12  # one working day
 SESSION_COOKIE_HTTPONLY = True
@@ -235,6 +270,13 @@ LEAFLET_CONFIG = {
     "ATTRIBUTION_PREFIX": "Daiban",
     "RESET_VIEW": False,
     "NO_GLOBALS": True,
+    # Vendored plugins, loaded only by the maps that name them ({% leaflet_js plugins="markercluster" %}).
+    "PLUGINS": {
+        "markercluster": {
+            "css": ["vendor/leaflet.markercluster-1.5.3/MarkerCluster.css"],
+            "js": ["vendor/leaflet.markercluster-1.5.3/leaflet.markercluster.js", "daiban/map-markers.js"],
+        },
+    },
 }
 
 # --- Content Security Policy: nonces for the few inline bootstraps, nothing else -----
@@ -290,8 +332,10 @@ DAIBAN_DEMO_PASSWORD = "daiban-demo"
 
 # National IDs are encrypted and looked up by a keyed digest; both keys derive from this.
 # Production must set its own and keep it with the database backups (losing it loses the IDs).
+# While a key is replaced it holds several, comma-separated, the new one first
+# (outreach.common.crypto; README, Replacing the national-ID key).
 DAIBAN_FIELD_KEY = os.environ.get("DAIBAN_FIELD_KEY") or (f"dev-field-key:{SECRET_KEY}" if DEBUG else "")
-if not DAIBAN_FIELD_KEY:
+if not DAIBAN_FIELD_KEY.replace(",", "").strip():
     raise ImproperlyConfigured("Set DAIBAN_FIELD_KEY (a long random string) when DAIBAN_DEBUG is off.")
 
 # Care level → days between in-person visits (A weekly, B fortnightly, C monthly).
@@ -312,19 +356,53 @@ DAIBAN_PHOTO_LONG_EDGE = 1600  # stored size: plenty to read a meter or a certif
 DAIBAN_PHOTO_THUMB_EDGE = 320
 # Where notifications go besides the bell: dotted paths of classes with send(notification).
 DAIBAN_NOTIFICATION_BACKENDS = ["outreach.errands.notifications.services.LoggingBackend"]
-# Public order form (线上点单): at most this many orders per phone per day and per address per hour.
+# National IDs one user may check against the registry per day (registering, editing,
+# importing; the same ID again is free, city administrators are not counted): bounds
+# anyone who would use the duplicate check to find out who is registered.
+DAIBAN_ID_CHECKS_PER_DAY = int(os.environ.get("DAIBAN_ID_CHECKS_PER_DAY", "50"))
+# Public order form (线上点单): at most this many orders per phone and address per day, per
+# address per hour and per service point per hour; a page of the form is good for this long.
 DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY = 3
 DAIBAN_ORDER_LIMIT_PER_ADDRESS_PER_HOUR = 10
+DAIBAN_ORDER_LIMIT_PER_POINT_PER_HOUR = int(os.environ.get("DAIBAN_ORDER_LIMIT_PER_POINT_PER_HOUR", "30"))
+DAIBAN_ORDER_FORM_SECONDS = 2 * 60 * 60
 # The worker's Today list kept on the phone for offline use is deleted after this many
 # days without a refresh (and at logout); unsent visits in the outbox are never deleted.
 DAIBAN_OFFLINE_DAYS = int(os.environ.get("DAIBAN_OFFLINE_DAYS", "3"))
 # A joint branch's paired point with no activity held there for this many days is flagged
 # "neglected" on the branch's screens (and in its API).
 DAIBAN_BRANCH_NEGLECT_DAYS = int(os.environ.get("DAIBAN_BRANCH_NEGLECT_DAYS", "90"))
-# Coverage map and figures (outreach.reporting.coverage): a share of residents visited on time at or
-# above the first threshold is green, at or above the second amber, below it red; an area
-# without residents is grey.
-DAIBAN_COVERAGE_THRESHOLDS = (0.9, 0.7)
+
+
+# Coverage map and figures (outreach.reporting.coverage): the colour bands of the share of
+# residents visited on time, given by their lower bounds in whole percent, e.g. 95,90,80,70,50
+# → six bands: 95 % or more, 90–95, 80–90, 70–80, 50–70, below 50 (an area without
+# residents is grey). 4 to 10 bounds, so a map always has at least five colours.
+def _coverage_bands() -> tuple[float, ...]:
+    message = "DAIBAN_COVERAGE_BANDS: 4 to 10 whole percentages from 1 to 100, e.g. 95,90,80,70,50."
+    try:
+        bounds = sorted({int(b) for b in env_list("DAIBAN_COVERAGE_BANDS", "95,90,80,70,50")}, reverse=True)
+    except ValueError:
+        raise ImproperlyConfigured(message) from None
+    if not 4 <= len(bounds) <= 10 or not all(1 <= b <= 100 for b in bounds):
+        raise ImproperlyConfigured(message)
+    return tuple(b / 100 for b in bounds)
+
+
+DAIBAN_COVERAGE_BANDS = _coverage_bands()
 # The map draws at most this many missed residents or overdue errands at once (most
 # overdue first); the list beside it pages through all of them.
 DAIBAN_COVERAGE_MAP_LIMIT = 500
+
+# Retention of personal data (PIPL), in days; ``manage.py purge_expired`` (daily) deletes
+# what is older. A roster upload never imported still holds the file's plain IDs (sealed);
+# a rejected online order a stranger's name and phone; read notifications name residents.
+# The audit log is kept three years, as PIPL asks of records of processing (art. 56).
+DAIBAN_RETAIN_ROSTER_UPLOADS_DAYS = int(os.environ.get("DAIBAN_RETAIN_ROSTER_UPLOADS_DAYS", "2"))
+DAIBAN_RETAIN_REJECTED_ORDERS_DAYS = int(os.environ.get("DAIBAN_RETAIN_REJECTED_ORDERS_DAYS", "30"))
+DAIBAN_RETAIN_READ_NOTIFICATIONS_DAYS = int(os.environ.get("DAIBAN_RETAIN_READ_NOTIFICATIONS_DAYS", "90"))
+DAIBAN_RETAIN_AUDIT_DAYS = int(os.environ.get("DAIBAN_RETAIN_AUDIT_DAYS", str(3 * 365)))
+# The day's national-ID checks (digests) count only that day; spent order-form tokens
+# only until they expire (2 hours).
+DAIBAN_RETAIN_NATIONAL_ID_CHECKS_DAYS = int(os.environ.get("DAIBAN_RETAIN_NATIONAL_ID_CHECKS_DAYS", "2"))
+DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS = int(os.environ.get("DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS", "1"))

@@ -4,15 +4,24 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from config.api import api
+from outreach.common.forms import LoginForm, PasswordChangeForm
 from outreach.offline.views import LogoutView
 
 admin.site.site_header = _("Daiban administration")
 admin.site.site_title = _("Daiban")
 
 urlpatterns = [
-    path("account/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "account/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
+    ),
     path("account/logout/", LogoutView.as_view(), name="logout"),  # also wipes the phone's offline data
-    path("account/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(form_class=PasswordChangeForm),
+        name="password_change",
+    ),
     path("account/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -223,7 +223,7 @@ def seed_outreach() -> int:
                 "consent_basis": rng.choice(["written", "written", "guardian", "statutory"]),
                 "registered_on": today - timedelta(days=HISTORY_DAYS + rng.randint(0, 60)),
             }
-            if crypto.digest(national_id) in existing:
+            if not existing.isdisjoint(crypto.digests(national_id)):
                 continue
             resident = resident_create(
                 actor=admin,

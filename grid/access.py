@@ -34,6 +34,8 @@ BOARD_ROLES = frozenset({Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.BRANCH_S
 ROSTER_IMPORTERS = frozenset({Role.STATION_STAFF, Role.STREET_OFFICIAL, Role.CITY_ADMIN})
 # Streets and the city ask "who fell behind?" first: the coverage map is their map.
 COVERAGE_WATCHERS = frozenset({Role.STREET_OFFICIAL, Role.CITY_ADMIN})
+# The audit log (PIPL) of an area is read by its street centre and by the city.
+AUDIT_READERS = frozenset({Role.STREET_OFFICIAL, Role.CITY_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,16 @@ class Reach:
         """Residents on the coverage screens (the missed list, homes, overdue errands):
         the area roles. Joint branches see the figures of their paired points' areas."""
         return bool(self.roles & AREA_ROLES)
+
+    def may_read_audit(self) -> bool:
+        """The audit log of the areas held as a street official or city administrator."""
+        return bool(self.roles & AUDIT_READERS and self.audit_paths)
+
+    @property
+    def audit_paths(self) -> tuple[str, ...]:
+        """The subtrees whose audit log the user reads: only those of the scopes that give
+        it (a street official who is also a grid worker elsewhere reads their street's)."""
+        return tuple(root for role, root in self.area_roles if role in AUDIT_READERS)
 
     def belongs_to_branch(self, branch_id: int) -> bool:
         return branch_id in self.branch_ids

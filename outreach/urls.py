@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("outreach.reporting.urls")),
     path("", include("outreach.offline.urls")),
     path("", include("outreach.branches.urls")),
+    path("", include("outreach.privacy.urls")),
 ]

@@ -5,11 +5,11 @@ import uuid
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from grid.models import User
 from outreach.branches import services
-from outreach.common.forms import DATE_WIDGET, ServiceErrorsMixin
+from outreach.common.forms import DATE_WIDGET, NamedRequiredMixin, ServiceErrorsMixin
 from outreach.common.limits import max_length
 from outreach.models import ActivityTopic, BranchActivity
 from outreach.photos.forms import MultipleFileInput, MultiplePhotoField
@@ -17,7 +17,7 @@ from outreach.photos.forms import MultipleFileInput, MultiplePhotoField
 USERNAME_MISSING = gettext_lazy("Enter the user name of the person's account.")
 
 
-class MemberAddForm(ServiceErrorsMixin, forms.Form):
+class MemberAddForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     username = forms.CharField(
         label=gettext_lazy("User name of the account"),
         max_length=max_length(User, "username"),
@@ -26,7 +26,7 @@ class MemberAddForm(ServiceErrorsMixin, forms.Form):
     )
 
 
-class PairingAddForm(ServiceErrorsMixin, forms.Form):
+class PairingAddForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     point = forms.IntegerField(widget=forms.HiddenInput)
     since = forms.DateField(
         label=gettext_lazy("Paired since"),
@@ -41,7 +41,7 @@ class PairingAddForm(ServiceErrorsMixin, forms.Form):
         self.fields["liaison"].choices = [("", _("— choose later —"))] + [(u.pk, u.display_name) for u in people]
 
 
-class PairingEndForm(ServiceErrorsMixin, forms.Form):
+class PairingEndForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     until = forms.DateField(
         label=gettext_lazy("Ended on"),
         required=False,
@@ -50,7 +50,7 @@ class PairingEndForm(ServiceErrorsMixin, forms.Form):
     )
 
 
-class LiaisonForm(ServiceErrorsMixin, forms.Form):
+class LiaisonForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     liaison = forms.TypedChoiceField(label=gettext_lazy("Liaison"), required=False, coerce=int, empty_value=None)
 
     def __init__(self, *args, people, **kwargs):
@@ -65,7 +65,7 @@ class PointChoiceField(forms.TypedMultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
 
-class ActivityForm(ServiceErrorsMixin, forms.Form):
+class ActivityForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     kind = forms.ChoiceField(
         label=gettext_lazy("Kind of activity"),
@@ -145,7 +145,7 @@ class ActivityForm(ServiceErrorsMixin, forms.Form):
         )
 
 
-class HeldForm(ServiceErrorsMixin, forms.Form):
+class HeldForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     held_on = forms.DateField(
         label=gettext_lazy("Held on"),
         widget=DATE_WIDGET,
@@ -167,7 +167,7 @@ class HeldForm(ServiceErrorsMixin, forms.Form):
         },
     )
     notes = forms.CharField(
-        label=gettext_lazy("What happened"),
+        label=pgettext_lazy("branch activity", "What happened"),
         required=False,
         max_length=services.NOTES_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),

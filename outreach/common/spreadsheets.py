@@ -8,7 +8,12 @@ a % format (in CSV: "87.5%", which Excel reads back as a percentage), codes stay
 ``None`` is an empty cell: "no figure" must not read as zero.
 
 Every piece of text that lands in a file, headers included, passes through
-``text_cell``: the one place that decides how a string is written.
+``text_cell``: the one place that decides how a string is written. Text from people
+(a resident named ``=HYPERLINK(…)``, an address starting with ``+``) must never run as a
+formula when an office opens the file: in XLSX every string is a string cell (openpyxl
+would make text starting with "=" a formula), and in CSV — where Excel decides by the
+first character — such text gets a leading apostrophe, Excel's "this is text" mark.
+Numbers and dates are not text and stay as they are (a negative count is still a number).
 """
 
 import csv
@@ -22,6 +27,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
+from openpyxl.cell.cell import TYPE_FORMULA, TYPE_STRING
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -87,12 +93,36 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
 
-def text_cell(value) -> str:
-    """A piece of text as it is written into a spreadsheet (XLSX cell or CSV field)."""
-    return str(value)
+# What makes Excel, LibreOffice or WPS read a cell as a formula (or a DDE command), with
+# the full-width forms a Chinese input method types; OWASP's list plus those.
+FORMULA_SIGNS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
-def _cell_value(value, kind: Kind):
+def starts_like_formula(text: str) -> bool:
+    """Whether a spreadsheet would take ``text`` for a formula (the roster import asks too)."""
+    return text.startswith(FORMULA_SIGNS)
+
+
+def text_cell(value, *, for_csv: bool = False) -> str:
+    """A piece of text as it is written into a spreadsheet: as it is in an XLSX cell (the
+    writer makes it a string cell), with a leading apostrophe in a CSV field when a
+    spreadsheet would otherwise run it as a formula."""
+    text = str(value)
+    return "'" + text if for_csv and starts_like_formula(text) else text
+
+
+def _append(sheet, values: Iterable) -> None:
+    """Append a row in which every string is a string cell, never a formula: Daiban
+    writes no formulas, so one that openpyxl guessed from a leading "=" is text."""
+    row = list(values)
+    sheet.append(row)
+    for index in range(1, len(row) + 1):
+        cell = sheet.cell(sheet.max_row, index)
+        if cell.data_type == TYPE_FORMULA:
+            cell.data_type = TYPE_STRING
+
+
+def _cell_value(value, kind: Kind, *, for_csv: bool = False):
     if value is None:
         return None
     if kind == Kind.INT:
@@ -103,7 +133,7 @@ def _cell_value(value, kind: Kind):
         return timezone.localdate(value) if isinstance(value, datetime) else value
     if kind == Kind.NUMBER:
         return value
-    return text_cell(value)
+    return text_cell(value, for_csv=for_csv)
 
 
 def sheet_title(title: str, taken: set[str]) -> str:
@@ -130,12 +160,12 @@ def workbook_bytes(tables: Iterable[Table]) -> bytes:
     header_fill = PatternFill("solid", fgColor=HEADER_FILL)
     for table in tables:
         sheet = workbook.create_sheet(sheet_title(table.title, taken))
-        sheet.append([text_cell(c.label) for c in table.columns])
+        _append(sheet, (text_cell(c.label) for c in table.columns))
         for cell in sheet[1]:
             cell.font, cell.fill = Font(bold=True), header_fill
             cell.alignment = Alignment(vertical="center", wrap_text=True)
         for row in _rows(table):
-            sheet.append([_cell_value(v, c.kind) for v, c in zip(row, table.columns)])
+            _append(sheet, (_cell_value(v, c.kind) for v, c in zip(row, table.columns)))
         for index, column in enumerate(table.columns, start=1):
             _format_column(sheet, table, index, column)
         if table.total is not None:
@@ -144,7 +174,7 @@ def workbook_bytes(tables: Iterable[Table]) -> bytes:
         if table.notes:
             sheet.append([])
             for note in table.notes:
-                sheet.append([text_cell(note)])
+                _append(sheet, [text_cell(note)])
                 sheet.cell(sheet.max_row, 1).font = Font(italic=True)
         sheet.freeze_panes = "A2"
     out = io.BytesIO()
@@ -172,7 +202,7 @@ def _format_column(sheet, table: Table, index: int, column: Column) -> None:
 
 
 def _csv_value(value, kind: Kind) -> str:
-    value = _cell_value(value, kind)
+    value = _cell_value(value, kind, for_csv=True)
     if value is None:
         return ""
     if kind == Kind.PERCENT:
@@ -187,12 +217,12 @@ def _csv_value(value, kind: Kind) -> str:
 def csv_text(table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([text_cell(c.label) for c in table.columns])
+    writer.writerow([text_cell(c.label, for_csv=True) for c in table.columns])
     for row in _rows(table):
         writer.writerow([_csv_value(v, c.kind) for v, c in zip(row, table.columns)])
     if table.notes:
         writer.writerow([])
-        writer.writerows([text_cell(note)] for note in table.notes)
+        writer.writerows([text_cell(note, for_csv=True)] for note in table.notes)
     return BOM + out.getvalue()
 
 

@@ -1,10 +1,10 @@
 """Forms of the complaints window: they parse and show errors; the services decide and write."""
 
 from django import forms
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from grid.models import Area, Department, ServicePoint
-from outreach.common.forms import DATE_WIDGET, ServiceErrorsMixin
+from outreach.common.forms import DATE_WIDGET, NamedRequiredMixin, ServiceErrorsMixin
 from outreach.common.limits import max_length
 from outreach.complaints import services
 from outreach.models import Complaint
@@ -15,7 +15,7 @@ class ServiceChoiceField(forms.ModelChoiceField):
         return f"{obj.name} · {obj.department.name}"
 
 
-class ComplaintForm(ServiceErrorsMixin, forms.Form):
+class ComplaintForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     point: "forms.ModelChoiceField[ServicePoint]" = forms.ModelChoiceField(
         label=gettext_lazy("Registered at"),
         queryset=None,
@@ -55,7 +55,8 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
         empty_label=gettext_lazy("— the service's department —"),
     )
     what_happened = forms.CharField(
-        label=gettext_lazy("What happened"),
+        # The branch activity form's "What happened" is what the activity was (活动情况).
+        label=pgettext_lazy("complaint", "What happened"),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy("What the person came for, and why it was not done."),
         error_messages={"required": services.WHAT_MISSING},
@@ -113,7 +114,7 @@ class ComplaintForm(ServiceErrorsMixin, forms.Form):
         return data
 
 
-class ResolveForm(ServiceErrorsMixin, forms.Form):
+class ResolveForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     resolution = forms.CharField(
         label=gettext_lazy("What the branch did"),
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -5,6 +5,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from outreach.common.forms import NamedRequiredMixin
 from outreach.errands.services import NOTE_MAX_LENGTH
 from outreach.models import Errand, ServiceType
 from outreach.photos.forms import MultipleFileInput, MultiplePhotoField
@@ -15,7 +16,7 @@ class ServiceChoiceField(forms.ModelChoiceField):
         return f"{obj.name}（{obj.department.name}）"
 
 
-class ErrandForm(forms.Form):
+class ErrandForm(NamedRequiredMixin, forms.Form):
     id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     service = ServiceChoiceField(label=_("Service"), queryset=ServiceType.objects.none())
     source = forms.ChoiceField(
@@ -36,7 +37,7 @@ class ErrandForm(forms.Form):
         self.fields["service"].queryset = services
 
 
-class VisitErrandForm(forms.Form):
+class VisitErrandForm(NamedRequiredMixin, forms.Form):
     """The "create an errand" part of the visit form: optional."""
 
     errand_service = ServiceChoiceField(
@@ -54,7 +55,7 @@ class VisitErrandForm(forms.Form):
         self.fields["errand_service"].queryset = services
 
 
-class DeliveryForm(forms.Form):
+class DeliveryForm(NamedRequiredMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     via = forms.ChoiceField(
         label=_("How did the result go back?"), choices=Errand.Delivery.choices, widget=forms.RadioSelect

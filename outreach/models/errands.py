@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grid.models import Area, Department, JointBranch, ServicePoint
 from outreach.photos.models import StoredPhoto
@@ -180,7 +181,8 @@ class ErrandEvent(models.Model):
     """One change of an errand: the timeline is the audit."""
 
     class Action(models.TextChoices):
-        CREATED = "created", _("created")
+        # "created" is also the name of a date field (创建时间); here it is what happened.
+        CREATED = "created", pgettext_lazy("errand event", "created")
         ACCEPT = "accept", _("accepted")
         START = "start", _("started")
         RETURN = "return", _("returned for materials")
@@ -301,6 +303,18 @@ class OnlineOrder(models.Model):
         ]
 
 
+class UsedOrderFormToken(models.Model):
+    """A public order form's token, spent: each page is good for one order (a second post
+    of the same page is refused). Kept only while the token could still be valid."""
+
+    nonce = models.CharField(_("token"), max_length=32, unique=True)
+    used_at = models.DateTimeField(_("used at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("used order form token")
+        verbose_name_plural = _("used order form tokens")
+
+
 class Notification(models.Model):
     """Something a user should look at: shown under the bell; also handed to the
     delivery backends (SMS, government messaging) configured in settings."""
@@ -353,7 +367,7 @@ class Complaint(models.Model):
     department = models.ForeignKey(
         Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="complaints"
     )
-    what_happened = models.TextField(_("what happened"))
+    what_happened = models.TextField(pgettext_lazy("complaint", "what happened"))
     trips = models.PositiveSmallIntegerField(_("trips made"))
     point = models.ForeignKey(
         ServicePoint, verbose_name=_("registered at"), on_delete=models.PROTECT, related_name="complaints"

@@ -273,6 +273,8 @@ class AuditEvent(models.Model):
         NATIONAL_ID_REVEALED = "id_revealed", _("national ID shown")
         VISIT_RECORDED = "visit_recorded", _("visit recorded")
         VISIT_CORRECTED = "visit_corrected", _("visit corrected")
+        LIST_EXPORTED = "list_exported", _("list with names downloaded")
+        NATIONAL_ID_REFUSED = "id_refused", _("national ID registered outside the user's areas")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, related_name="+"
@@ -286,6 +288,11 @@ class AuditEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="audit_events",
     )
+    # The area the event is about (the resident's grid, the exported list's area, the
+    # grids an import wrote into): officials read the log of their own subtree.
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
     at = models.DateTimeField(_("when"), default=timezone.now)
@@ -294,7 +301,30 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-at"]
-        indexes = [models.Index(fields=["resident", "-at"], name="audit_resident_time_idx")]
+        indexes = [
+            models.Index(fields=["resident", "-at"], name="audit_resident_time_idx"),
+            # The audit log reads newest first (by id), by area or person (their foreign
+            # keys' indexes) or by action, a rare one too; retention deletes by time.
+            models.Index(fields=["action", "-id"], name="audit_action_idx"),
+            models.Index(fields=["at"], name="audit_time_idx"),
+        ]
+
+
+class NationalIdCheck(models.Model):
+    """A national ID a user checked against the registry on a day (by its digest, never
+    in plain): what the daily limit counts (DAIBAN_ID_CHECKS_PER_DAY). The same ID
+    checked again that day counts once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    digest = models.CharField(_("national ID digest"), max_length=64)
+
+    class Meta:
+        verbose_name = _("national ID check")
+        verbose_name_plural = _("national ID checks")
+        constraints = [models.UniqueConstraint(fields=["user", "day", "digest"], name="id_check_once_a_day")]
 
 
 class RosterImport(models.Model):

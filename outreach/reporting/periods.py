@@ -18,6 +18,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from outreach.common.forms import NamedRequiredMixin
+
 PERIOD_MAX_DAYS = 366
 # Nothing was recorded before; a typo such as 0202-05 should say so, not show an empty month.
 FIRST_MONTH = date(2000, 1, 1)
@@ -169,7 +171,7 @@ def month_nav(month: date, *, today: date) -> dict:
 # --- the forms every door parses with -------------------------------------------------------
 
 
-class PeriodQueryForm(forms.Form):
+class PeriodQueryForm(NamedRequiredMixin, forms.Form):
     """The period of a query string: ``period`` (a kind; blank is this month) and, for a
     custom one, ``start`` and ``end``. Once clean, ``cleaned_data["the_period"]``."""
 
@@ -201,7 +203,7 @@ class PeriodQueryForm(forms.Form):
         return [str(e) for name in ("period", "start", "end") for e in self.errors.get(name, [])]
 
 
-class MonthQueryForm(forms.Form):
+class MonthQueryForm(NamedRequiredMixin, forms.Form):
     """A month of a query string (``month=YYYY-MM``; blank is this month). Once clean,
     ``cleaned_data["the_period"]`` is the whole month."""
 

@@ -24,6 +24,7 @@ from outreach.common.api import InvalidOut, JsonOrForm, MessageOut, invalid_inpu
 from outreach.common.due import Due, days_overdue, due_bucket
 from outreach.common.errors import Conflict
 from outreach.common.limits import max_length
+from outreach.common.requests import client_address
 from outreach.models import Hazard, Resident, Visit
 from outreach.photos.pipeline import PhotoRejected
 from outreach.photos.schemas import PhotoOut, with_photos
@@ -221,7 +222,7 @@ def visit_create(request: AuthenticatedHttpRequest, payload: Annotated[VisitIn, 
             visit_id=payload.id,
             data=payload.as_input(),
             uploads=request.FILES.getlist("photos"),
-            address_ip=request.META.get("REMOTE_ADDR"),
+            address_ip=client_address(request),
         )
     except Conflict as exc:
         return Status(409, {"message": exc.message, "visit": _stored_visit(request.user, exc.current.pk)})

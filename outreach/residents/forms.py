@@ -7,13 +7,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from outreach.common.due import Due
-from outreach.common.forms import DATE_WIDGET, ServiceErrorsMixin
+from outreach.common.forms import DATE_WIDGET, NamedRequiredMixin, ServiceErrorsMixin
 from outreach.common.limits import max_length
 from outreach.models import Category, Hazard, Resident, Visit, VisitCorrection
 from outreach.photos.forms import MultipleFileInput, MultiplePhotoField
 
 
-class ResidentFilterForm(forms.Form):
+class ResidentFilterForm(NamedRequiredMixin, forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=50, strip=True)
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=[("", _("All categories")), *Category.choices]
@@ -38,7 +38,7 @@ class GridChoiceField(forms.ModelChoiceField):
         return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
 
 
-class ResidentForm(ServiceErrorsMixin, forms.Form):
+class ResidentForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     service_error_fields = {"home_lng": "home_lat"}  # one message under the position
     name = forms.CharField(label=_("Name"), max_length=max_length(Resident, "name"))
     national_id = forms.CharField(
@@ -106,7 +106,7 @@ class ResidentForm(ServiceErrorsMixin, forms.Form):
             del self.fields["status"], self.fields["status_on"], self.fields["version"]
 
 
-class VisitForm(ServiceErrorsMixin, forms.Form):
+class VisitForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     # The position is hidden: its errors are read beside "no location? say why".
     service_error_fields = {
         "lat": "no_location_reason",
@@ -141,7 +141,7 @@ class VisitForm(ServiceErrorsMixin, forms.Form):
     )
 
 
-class VisitCorrectionForm(forms.Form):
+class VisitCorrectionForm(NamedRequiredMixin, forms.Form):
     outcome = forms.ChoiceField(label=_("What happened?"), choices=Visit.Outcome.choices, widget=forms.RadioSelect)
     health = forms.ChoiceField(
         label=_("Health"), required=False, choices=Visit.Health.choices, widget=forms.RadioSelect

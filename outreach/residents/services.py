@@ -26,6 +26,7 @@ from outreach.common.errors import Conflict
 from outreach.models import AuditEvent, Category, Hazard, Resident, ResidentCategory, Visit, VisitCorrection, VisitPhoto
 from outreach.photos.services import PhotoUploads
 from outreach.reporting import tallies
+from outreach.residents import national_ids
 from outreach.residents.validation import birth_date_and_sex, clean_accuracy, clean_national_id, clean_position
 
 # --- residents -------------------------------------------------------------------------
@@ -54,16 +55,9 @@ RESIDENT_FIELDS = [
 
 
 def _duplicate_national_id() -> ValidationError:
-    return ValidationError(
-        {
-            "national_id": ValidationError(
-                _(
-                    "A resident with this national ID is already registered. Search for them instead of registering again."
-                ),
-                code="duplicate",
-            )
-        }
-    )
+    """A registration that lost a race for its ID: the neutral answer, as the reach of the
+    winner is not known here."""
+    return ValidationError({"national_id": ValidationError(national_ids.neutral_message(), code="duplicate")})
 
 
 def _check_grid_in_reach(actor: User, grid: Area) -> None:
@@ -73,17 +67,49 @@ def _check_grid_in_reach(actor: User, grid: Area) -> None:
         raise ValidationError({"grid": _("Choose one of your own grids.")})
 
 
-def resident_apply_national_id(*, resident: Resident, national_id: str) -> None:
-    """Validate, encrypt, digest and mask a national ID; fill birth date and sex from it."""
+@dataclass(frozen=True)
+class NationalIdInput:
+    """A national ID as typed, checked against the registry before the write: the number
+    (cleaned) and the error to show, if any."""
+
+    number: str = ""
+    error: ValidationError | None = None
+
+
+def national_id_screen(
+    *, actor: User, national_id: str, resident: Resident | None = None, address_ip: str | None = None
+) -> NationalIdInput:
+    """Check a typed national ID: its format, then the registry through the one door
+    (``national_ids``: the daily limit, the neutral answer, the audit). Called before the
+    write's transaction, so that the record of the attempt stays when the write is
+    refused. Raises IdCheckLimitReached."""
+    if not national_id:
+        return NationalIdInput()
     try:
         number = clean_national_id(national_id)
     except ValidationError as exc:
-        raise ValidationError({"national_id": exc.error_list}) from None
+        return NationalIdInput(error=ValidationError({"national_id": exc.error_list}))
     digest = crypto.digest(number)
-    if Resident.objects.filter(national_id_digest=digest).exclude(pk=resident.pk).exists():
-        raise _duplicate_national_id()
+    if resident is not None and resident.national_id_digest in crypto.digests(number):
+        return NationalIdInput(number=number)  # their own ID, typed again (under any key)
+    checked = national_ids.national_ids_check(
+        actor=actor,
+        masked_by_digest={digest: crypto.mask(number)},
+        door=national_ids.Door.FORM,
+        exclude_pk=resident.pk if resident is not None else None,
+        address=address_ip,
+        stored_as=national_ids.digest_aliases([number]),  # a key rotation may be under way
+    )
+    if digest in checked.registered:
+        message = national_ids.message_for(checked.registered[digest])
+        return NationalIdInput(error=ValidationError({"national_id": ValidationError(message, code="duplicate")}))
+    return NationalIdInput(number=number)
+
+
+def resident_apply_national_id(*, resident: Resident, number: str) -> None:
+    """Encrypt, digest and mask a checked national ID; fill birth date and sex from it."""
     resident.national_id_cipher = crypto.encrypt(number)
-    resident.national_id_digest = digest
+    resident.national_id_digest = crypto.digest(number)
     resident.national_id_masked = crypto.mask(number)
     resident.birth_date, resident.sex = birth_date_and_sex(number)
 
@@ -109,14 +135,13 @@ def _check_resident(resident: Resident, categories: Collection[str]) -> None:
         raise ValidationError(errors)
 
 
-def _check_resident_with_id(resident: Resident, categories: Collection[str], national_id: str) -> None:
+def _check_resident_with_id(resident: Resident, categories: Collection[str], national_id: NationalIdInput) -> None:
     """Both checks, with all their errors at once: a form shows every field to fix."""
     errors: dict[str, list[ValidationError]] = {}
-    if national_id:
-        try:
-            resident_apply_national_id(resident=resident, national_id=national_id)
-        except ValidationError as exc:
-            errors.update(exc.error_dict)
+    if national_id.error is not None:
+        errors.update(national_id.error.error_dict)
+    elif national_id.number:
+        resident_apply_national_id(resident=resident, number=national_id.number)
     try:
         _check_resident(resident, categories)
     except ValidationError as exc:
@@ -125,7 +150,6 @@ def _check_resident_with_id(resident: Resident, categories: Collection[str], nat
         raise ValidationError(errors)
 
 
-@transaction.atomic
 def resident_create(
     *,
     actor: User,
@@ -139,37 +163,39 @@ def resident_create(
     address_ip: str | None = None,
     **fields: Any,
 ) -> Resident:
-    _check_grid_in_reach(actor, grid)
-    resident = Resident(
-        grid=grid, name=name, address=address, consent_basis=consent_basis, care_level=care_level, **fields
-    )
-    categories = sorted(set(categories))
-    _check_resident_with_id(resident, categories, national_id)
-    resident.registered_on = resident.registered_on or timezone.localdate()
-    resident.due_on = due.due_on_for(
-        last_met_on=None, registered_on=resident.registered_on, care_level=resident.care_level
-    )
-    # The unique ID is checked above with a clear message and enforced by the database;
-    # full_clean's own check of that constraint would only repeat the query and, in a
-    # race, answer with a message naming the constraint instead of the field.
-    resident.full_clean(exclude=UNCHECKED_ON_CLEAN)
-    try:
-        with transaction.atomic():
-            resident.save()
-    except IntegrityError:  # a concurrent registration of the same ID won the race
-        raise _duplicate_national_id() from None
-    ResidentCategory.objects.bulk_create(ResidentCategory(resident=resident, category=c) for c in categories)
-    audit(
-        actor=actor,
-        action=AuditEvent.Action.RESIDENT_CREATED,
-        resident=resident,
-        address=address_ip,
-        detail={"grid": grid.code},
-    )
-    return resident
+    """Register a resident. Raises ValidationError (by field) or IdCheckLimitReached."""
+    checked_id = national_id_screen(actor=actor, national_id=national_id, address_ip=address_ip)
+    with transaction.atomic():
+        _check_grid_in_reach(actor, grid)
+        resident = Resident(
+            grid=grid, name=name, address=address, consent_basis=consent_basis, care_level=care_level, **fields
+        )
+        categories = sorted(set(categories))
+        _check_resident_with_id(resident, categories, checked_id)
+        resident.registered_on = resident.registered_on or timezone.localdate()
+        resident.due_on = due.due_on_for(
+            last_met_on=None, registered_on=resident.registered_on, care_level=resident.care_level
+        )
+        # The unique ID is checked above with a clear message and enforced by the database;
+        # full_clean's own check of that constraint would only repeat the query and, in a
+        # race, answer with a message naming the constraint instead of the field.
+        resident.full_clean(exclude=UNCHECKED_ON_CLEAN)
+        try:
+            with transaction.atomic():
+                resident.save()
+        except IntegrityError:  # a concurrent registration of the same ID won the race
+            raise _duplicate_national_id() from None
+        ResidentCategory.objects.bulk_create(ResidentCategory(resident=resident, category=c) for c in categories)
+        audit(
+            actor=actor,
+            action=AuditEvent.Action.RESIDENT_CREATED,
+            resident=resident,
+            address=address_ip,
+            detail={"grid": grid.code},
+        )
+        return resident
 
 
-@transaction.atomic
 def resident_update(
     *,
     actor: User,
@@ -180,58 +206,61 @@ def resident_update(
     address_ip: str | None = None,
     **changes: Any,
 ) -> Resident:
-    """Change a resident; refuses an edit based on a version someone else has replaced."""
-    if "grid" in changes:
-        _check_grid_in_reach(actor, changes["grid"])
-    current = Resident.objects.select_for_update().get(pk=resident.pk)
-    if current.version != expected_version:
-        raise Conflict(
-            _("Someone else changed this resident while you were editing. Here is the current record."), current
+    """Change a resident; refuses an edit based on a version someone else has replaced.
+    Raises Conflict, ValidationError (by field) or IdCheckLimitReached."""
+    checked_id = national_id_screen(actor=actor, national_id=national_id, resident=resident, address_ip=address_ip)
+    with transaction.atomic():
+        if "grid" in changes:
+            _check_grid_in_reach(actor, changes["grid"])
+        current = Resident.objects.select_for_update().get(pk=resident.pk)
+        if current.version != expected_version:
+            raise Conflict(
+                _("Someone else changed this resident while you were editing. Here is the current record."), current
+            )
+        unknown = set(changes) - set(RESIDENT_FIELDS)
+        if unknown:
+            raise ValueError(f"not editable resident fields: {sorted(unknown)}")
+        # Birth date and sex follow a new ID, so they are part of what may change.
+        watched = [*changes, *(f for f in ("birth_date", "sex") if checked_id.number and f not in changes)]
+        before = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
+        masked_before, digest_before = current.national_id_masked, current.national_id_digest
+        for field, value in changes.items():
+            setattr(current, field, value)
+        old_categories = set(current.categories.values_list("category", flat=True))
+        new_categories = set(categories) if categories is not None else old_categories
+        _check_resident_with_id(current, new_categories, checked_id)
+        current.full_clean(exclude=UNCHECKED_ON_CLEAN)
+        current.due_on = due.due_on_for(
+            last_met_on=current.last_met_on, registered_on=current.registered_on, care_level=current.care_level
         )
-    unknown = set(changes) - set(RESIDENT_FIELDS)
-    if unknown:
-        raise ValueError(f"not editable resident fields: {sorted(unknown)}")
-    # Birth date and sex follow a new ID, so they are part of what may change.
-    watched = [*changes, *(f for f in ("birth_date", "sex") if national_id and f not in changes)]
-    before = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
-    masked_before, digest_before = current.national_id_masked, current.national_id_digest
-    for field, value in changes.items():
-        setattr(current, field, value)
-    old_categories = set(current.categories.values_list("category", flat=True))
-    new_categories = set(categories) if categories is not None else old_categories
-    _check_resident_with_id(current, new_categories, national_id)
-    current.full_clean(exclude=UNCHECKED_ON_CLEAN)
-    current.due_on = due.due_on_for(
-        last_met_on=current.last_met_on, registered_on=current.registered_on, care_level=current.care_level
-    )
-    current.version = F("version") + 1
-    try:
-        with transaction.atomic():
-            current.save()
-    except IntegrityError:  # the same ID was registered for someone else meanwhile
-        raise _duplicate_national_id() from None
-    current.refresh_from_db(fields=["version"])
-    if new_categories != old_categories:
-        current.categories.exclude(category__in=new_categories).delete()
-        ResidentCategory.objects.bulk_create(
-            ResidentCategory(resident=current, category=c) for c in sorted(new_categories - old_categories)
+        current.version = F("version") + 1
+        try:
+            with transaction.atomic():
+                current.save()
+        except IntegrityError:  # the same ID was registered for someone else meanwhile
+            raise _duplicate_national_id() from None
+        current.refresh_from_db(fields=["version"])
+        if new_categories != old_categories:
+            current.categories.exclude(category__in=new_categories).delete()
+            ResidentCategory.objects.bulk_create(
+                ResidentCategory(resident=current, category=c) for c in sorted(new_categories - old_categories)
+            )
+        after = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
+        changed = {f: [before[f], after[f]] for f in watched if before[f] != after[f]}
+        if current.national_id_digest != digest_before:  # masked: the audit never holds a full ID
+            changed["national_id"] = [masked_before, current.national_id_masked]
+        if new_categories != old_categories:
+            changed["categories"] = [sorted(old_categories), sorted(new_categories)]
+        audit(
+            actor=actor,
+            action=AuditEvent.Action.RESIDENT_UPDATED,
+            resident=current,
+            detail={"changes": changed},
+            address=address_ip,
         )
-    after = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
-    changed = {f: [before[f], after[f]] for f in watched if before[f] != after[f]}
-    if current.national_id_digest != digest_before:  # masked: the audit never holds a full ID
-        changed["national_id"] = [masked_before, current.national_id_masked]
-    if new_categories != old_categories:
-        changed["categories"] = [sorted(old_categories), sorted(new_categories)]
-    audit(
-        actor=actor,
-        action=AuditEvent.Action.RESIDENT_UPDATED,
-        resident=current,
-        detail={"changes": changed},
-        address=address_ip,
-    )
-    if "grid" in changed:
-        tallies.resident_moved(resident=current, old_grid=Area.objects.get(pk=before["grid"]))
-    return current
+        if "grid" in changed:
+            tallies.resident_moved(resident=current, old_grid=Area.objects.get(pk=before["grid"]))
+        return current
 
 
 def resident_reveal_national_id(*, actor: User, resident: Resident, address_ip: str | None = None) -> str:

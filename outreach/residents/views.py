@@ -30,6 +30,7 @@ from outreach.photos.pipeline import PhotoRejected
 from outreach.reporting import inbox
 from outreach.residents import selectors, services
 from outreach.residents.forms import ResidentFilterForm, ResidentForm, VisitCorrectionForm, VisitForm
+from outreach.residents.national_ids import IdCheckLimitReached
 from outreach.residents.validation import clean_position
 
 RESIDENTS_PER_PAGE = 30
@@ -183,16 +184,20 @@ def resident_create(request):
         raise Http404
     grids = _visible_grids(request.user)
     form = ResidentForm(request.POST or None, grids=grids)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
             resident = services.resident_create(actor=request.user, address_ip=client_address(request), **data)
         except ValidationError as error:
             form.add_service_errors(error)
+        except IdCheckLimitReached as error:
+            form.add_error("national_id", error.message)
+            status = 429
         else:
             messages.success(request, _("%(name)s is registered.") % {"name": resident.name})
             return redirect("resident-detail", pk=resident.pk)
-    return render(request, "outreach/residents/form.html", {"form": form, "resident": None})
+    return render(request, "outreach/residents/form.html", {"form": form, "resident": None}, status=status)
 
 
 @sensitive_variables()
@@ -209,7 +214,7 @@ def resident_edit(request, pk: int):
         categories=list(resident.categories.values_list("category", flat=True)),
     )
     form = ResidentForm(request.POST or None, initial=initial, grids=grids, editing=True)
-    conflict = None
+    conflict, status = None, 200
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop("version") or 0
@@ -240,10 +245,18 @@ def resident_edit(request, pk: int):
             )
         except ValidationError as error:
             form.add_service_errors(error)
+        except IdCheckLimitReached as error:
+            form.add_error("national_id", error.message)
+            status = 429
         else:
             messages.success(request, _("Changes to %(name)s are saved.") % {"name": resident.name})
             return redirect("resident-detail", pk=resident.pk)
-    return render(request, "outreach/residents/form.html", {"form": form, "resident": resident, "conflict": conflict})
+    return render(
+        request,
+        "outreach/residents/form.html",
+        {"form": form, "resident": resident, "conflict": conflict},
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,14 +1,15 @@
 /* A joint branch's paired points on a map: red where no activity was held for the
    neglect period, green where it was. Data from the branch's scoped GeoJSON endpoint
    (config.dataUrl, passed with json_script); a popup leads to the point's row in the
-   list below the map. Needs no tile server: with none, points sit on a plain background. */
+   list below the map. Needs no tile server: with none, points sit on a plain background.
+   Points cluster when they would overlap (Leaflet.markercluster); a cluster holding a
+   neglected point is red. */
 (function () {
   "use strict";
 
-  var STYLE = {
-    neglected: { radius: 9, color: "#7f0000", fillColor: "#e53935" },
-    recent: { radius: 7, color: "#1b5e20", fillColor: "#43a047" }
-  };
+  function holdsNeglected(cluster) {
+    return cluster.getAllChildMarkers().some(function (m) { return m.feature.properties.neglected; }) ? "neglected" : "recent";
+  }
 
   function readConfig() {
     var node = document.getElementById("map-config");
@@ -41,16 +42,15 @@
   function draw(map, data) {
     var points = L.geoJSON(data, {
       pointToLayer: function (f, latlng) {
-        var style = f.properties.neglected ? STYLE.neglected : STYLE.recent;
-        return L.circleMarker(latlng, {
-          radius: style.radius, color: style.color, fillColor: style.fillColor, fillOpacity: 0.9, weight: 2
-        });
+        var shape = f.properties.neglected ? "dot point-neglected" : "dot point-recent";
+        return L.marker(latlng, { icon: daibanMarkers.pin(shape), keyboard: false });
       },
       onEachFeature: function (f, layer) {
         layer.bindPopup(popupContent(f.properties));
-        layer.bindTooltip(f.properties.name);
+        layer.bindTooltip(document.createTextNode(f.properties.name));
       }
-    }).addTo(map);
+    });
+    daibanMarkers.clusters(holdsNeglected).addLayer(points).addTo(map);
     var bounds = points.getBounds();
     map.options.zoomSnap = 0.25;  // fill a narrow phone screen instead of the next whole zoom
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12] });

@@ -1,27 +1,33 @@
-/* The coverage map: draws the parts of the area opened, coloured by coverage (band-*
-   classes, coloured in coverage.css), and the overlays ticked below the map, from the
-   scoped GeoJSON endpoints named by the panel (#coverage-state). Needs no tile server.
+/* The coverage map: draws the parts of the area opened, coloured by their band of the
+   on-time share (band-* classes; the colours live in app.css), each with its name, and
+   the overlays ticked below the map, from the scoped GeoJSON endpoints named by the panel
+   (#coverage-state). Needs no tile server.
 
-   The panel beside the map is swapped by htmx (breadcrumb, period, table links); after
-   each swap the map follows the panel's new state. Clicking an area drills down by
-   clicking that area's link in the table, so the map and the plain links take the same
-   road (and Back works through htmx's history). On a touch screen the first tap shows the
-   figures, with a button to open the area. */
+   One tap on an area opens it, by clicking that area's link in the table, so the map and
+   the plain links take the same road (and Back works through htmx's history). The figures
+   never come as a popup on the area: the map's "figures" button (#map-figures below the
+   map) shows those of the whole, then of each area tapped while it is on.
+
+   Names thin out by zoom: the biggest areas are labelled first, and a name is hidden
+   where its area is too small for it or where it would cover another name or a control.
+   Markers of each overlay cluster (Leaflet.markercluster) when they would overlap. */
 (function () {
   "use strict";
 
   var map = null;
   var areas = null;
+  var areasData = null;
   var areasUrl = null;
   var areasZoom = null;
+  var names = null;
   var overlays = {};
   var selected = null;
+  var figuresOn = false;
+  var figuresButton = null;
   var labels = {};
-  var touchOnly = window.matchMedia && window.matchMedia("(hover: none)").matches;
 
-  var ICON_SIZES = {
-    street_centre: 20, community_station: 16, grid_point: 14, branch: 18, missed: 12, errand: 14
-  };
+  var NAME_GAP = 2;  // px kept free around a name
+  var GRID_LEVEL = 3;  // grid.models.Area.Level.GRID: its page is its missed list
 
   function state() {
     var node = document.getElementById("coverage-state");
@@ -52,27 +58,11 @@
     parent.appendChild(el("div", "", label + ": " + value));
   }
 
-  function figures(props, withButton) {
-    var wrap = el("div", "coverage-figures");
-    wrap.appendChild(el("strong", "", props.name));
-    if (props.percent === null) {
-      wrap.appendChild(el("div", "", labels.noResidents));
-    } else {
-      line(wrap, labels.onTime, props.percent + " % (" + props.onTime + "/" + props.active + ")");
-      line(wrap, labels.missed, props.missed);
-    }
-    line(wrap, labels.visits, props.visits);
-    line(wrap, labels.flagged, props.visitsAway + props.visitsNoLocation);
-    if (withButton && props.drill) {
-      var open = el("a", "button small", labels.open);
-      open.href = props.url;
-      open.addEventListener("click", function (event) {
-        if (drill(props.id)) event.preventDefault();
-      });
-      wrap.appendChild(open);
-    }
-    return wrap;
+  function share(props) {
+    return props.percent === null ? "–" : props.percent + " %";
   }
+
+  // --- Opening an area ------------------------------------------------------------------
 
   // The table's link for the area: clicking it is what a user would do, so htmx swaps
   // the panel, pushes the address, and the map follows (see refresh).
@@ -84,40 +74,219 @@
   }
 
   function select(layer) {
-    if (selected && selected !== layer) L.DomUtil.removeClass(selected.getElement(), "selected");
+    if (selected && selected !== layer && selected.getElement()) L.DomUtil.removeClass(selected.getElement(), "selected");
     selected = layer;
-    if (layer.getElement()) L.DomUtil.addClass(layer.getElement(), "selected");
+    if (layer && layer.getElement()) {
+      L.DomUtil.addClass(layer.getElement(), "selected");
+      layer.bringToFront();  // its outline above its neighbours'
+    }
   }
+
+  function tap(props, layer) {
+    if (!figuresOn && props.drill && drill(props.id)) return;
+    select(layer);
+    showFigures(props);
+  }
+
+  // --- The figures panel (below the map) and its button (on the map) ---------------------
+
+  function figuresPanel() {
+    return document.getElementById("map-figures");
+  }
+
+  function showFigures(props, isWhole) {
+    var panel = figuresPanel();
+    if (!panel) return;
+    panel.textContent = "";
+    var head = el("div", "map-figures-head");
+    head.appendChild(el("strong", "map-figures-name", props.name));
+    var close = el("button", "map-figures-close", "×");
+    close.type = "button";
+    close.setAttribute("aria-label", labels.close);
+    close.addEventListener("click", function () { setFiguresOn(false); });
+    head.appendChild(close);
+    panel.appendChild(head);
+    var list = el("div", "map-figures-list");
+    if (props.percent === null) {
+      list.appendChild(el("div", "", labels.noResidents));
+    } else {
+      line(list, labels.onTime, share(props) + " (" + props.onTime + "/" + props.active + ")");
+      line(list, labels.missed, props.missed);
+    }
+    line(list, labels.visits, props.visits);
+    line(list, labels.flagged, props.visitsAway + props.visitsNoLocation);
+    panel.appendChild(list);
+    if (isWhole) {
+      panel.appendChild(el("p", "help", labels.tapHint));
+    } else if (props.drill) {
+      var open = el("a", "button small", props.level === GRID_LEVEL ? labels.openMissed : labels.open);
+      open.href = props.url;
+      open.addEventListener("click", function (event) {
+        if (drill(props.id)) event.preventDefault();
+      });
+      panel.appendChild(open);
+    }
+    panel.dataset.area = isWhole ? "" : String(props.id);
+    panel.hidden = false;
+    if (panel.scrollIntoView) panel.scrollIntoView({ block: "nearest" });
+  }
+
+  function hideFigures() {
+    var panel = figuresPanel();
+    select(null);
+    if (!panel) return;
+    panel.hidden = true;
+    panel.textContent = "";
+    panel.dataset.area = "";
+  }
+
+  function showWhole() {
+    if (!areasData) return;
+    showFigures(L.extend({ name: areasData.properties.name }, areasData.properties.total), true);
+  }
+
+  function setFiguresOn(on) {
+    figuresOn = on;
+    if (figuresButton) figuresButton.setAttribute("aria-pressed", on ? "true" : "false");
+    L.DomUtil[on ? "addClass" : "removeClass"](map.getContainer(), "figures-on");
+    if (on) showWhole();
+    else hideFigures();
+    if (names) {
+      names.eachLayer(function (name) { name.setContent(nameContent(name.props)); });
+      placeNames();
+    }
+  }
+
+  function addControls() {
+    var button = el("button", "map-figures-button", labels.figures);
+    button.type = "button";
+    button.setAttribute("aria-pressed", "false");
+    button.setAttribute("aria-controls", "map-figures");
+    button.addEventListener("click", function () { setFiguresOn(!figuresOn); });
+    var control = L.control({ position: "topright" });
+    control.onAdd = function () {
+      var box = el("div", "leaflet-bar map-figures-control");
+      box.appendChild(button);
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
+    control.addTo(map);
+    figuresButton = button;
+
+    // The legend, written by the server below the map, goes onto the map.
+    var legend = document.getElementById("coverage-legend");
+    if (legend) {
+      var legendControl = L.control({ position: "bottomleft" });
+      legendControl.onAdd = function () {
+        L.DomEvent.disableClickPropagation(legend);
+        return legend;
+      };
+      legendControl.addTo(map);
+    }
+  }
+
+  // --- Names of the areas ---------------------------------------------------------------
+
+  // A part's name without the name of the area opened ("第2网格" inside "绣湖社区", not
+  // "绣湖社区第2网格"): shorter names, so more of them fit.
+  function shortName(name) {
+    var whole = areasData && areasData.properties.name;
+    return whole && name.length > whole.length && name.indexOf(whole) === 0 ? name.slice(whole.length) : name;
+  }
+
+  function nameContent(props) {
+    var node = el("span", "area-name-text", shortName(props.name));
+    if (figuresOn) node.appendChild(el("span", "area-name-share", share(props)));
+    return node;
+  }
+
+  function drawNames(data) {
+    if (names) map.removeLayer(names);
+    names = L.layerGroup();
+    data.features.forEach(function (feature) {
+      var props = feature.properties;
+      if (!props.labelAt) return;
+      var name = L.tooltip({ permanent: true, direction: "center", className: "area-name", interactive: false, opacity: 1 })
+        .setLatLng(props.labelAt)
+        .setContent(nameContent(props));
+      name.props = props;
+      names.addLayer(name);
+    });
+    names.addTo(map);
+  }
+
+  function overlaps(box, boxes) {
+    return boxes.some(function (other) {
+      return !(box.right + NAME_GAP <= other.left || box.left >= other.right + NAME_GAP ||
+               box.bottom + NAME_GAP <= other.top || box.top >= other.bottom + NAME_GAP);
+    });
+  }
+
+  // Biggest areas first; a name shows where its area is at least about as wide as the name
+  // and it covers no name already shown and no control (zoom, figures button, legend).
+  function placeNames() {
+    if (!names || !areas) return;
+    var container = map.getContainer();
+    var taken = Array.prototype.map.call(container.querySelectorAll(".leaflet-control"), function (node) {
+      return node.getBoundingClientRect();
+    });
+    var items = [];
+    names.eachLayer(function (name) {
+      var node = name.getElement();
+      var layer = areaLayers[name.props.id];
+      if (!node || !layer) return;
+      var bounds = layer.getBounds();
+      var nw = map.latLngToContainerPoint(bounds.getNorthWest());
+      var se = map.latLngToContainerPoint(bounds.getSouthEast());
+      items.push({ node: node, width: se.x - nw.x, height: se.y - nw.y });
+    });
+    items.sort(function (a, b) { return b.width * b.height - a.width * a.height; });
+    var shown = 0;
+    items.forEach(function (item) {
+      var box = item.node.getBoundingClientRect();
+      var fits = item.width >= box.width * 0.75 && item.height >= box.height;
+      var free = fits && !overlaps(box, taken);
+      L.DomUtil[free ? "removeClass" : "addClass"](item.node, "area-name-hidden");
+      if (free) { taken.push(box); shown += 1; }
+    });
+    container.dataset.names = String(shown);
+  }
+
+  // --- Areas ----------------------------------------------------------------------------
+
+  var areaLayers = {};
 
   function drawAreas(data, fit) {
     if (areas) map.removeLayer(areas);
     selected = null;
+    areaLayers = {};
+    areasData = data;
     areas = L.geoJSON(data, {
       style: function (feature) {
         var props = feature.properties;
         return { className: "coverage-area band-" + props.band + " area-" + props.id, weight: 1.5, color: "#ffffff" };
       },
       onEachFeature: function (feature, layer) {
-        var props = feature.properties;
-        if (!touchOnly) layer.bindTooltip(function () { return figures(props, false); }, { sticky: true });
-        layer.on("click", function () {
-          if (props.drill && (!touchOnly || selected === layer)) {
-            drill(props.id);
-            return;
-          }
-          select(layer);
-          layer.bindPopup(figures(props, true)).openPopup();
-        });
+        areaLayers[feature.properties.id] = layer;
+        layer.on("click", function () { tap(feature.properties, layer); });
       }
     }).addTo(map);
     areas.bringToBack();
+    drawNames(data);
     var container = map.getContainer();
     container.dataset.features = String(data.features.length);
     container.dataset.area = data.properties.area === null ? "" : String(data.properties.area);
     if (fit) {
       var bounds = areas.getBounds();
-      if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
+      // No zoom animation: the old areas are gone already, and the names are placed once.
+      if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8], animate: false });
+      if (figuresOn) showWhole();  // a new place: its figures, until an area is tapped
+      else hideFigures();
+    } else {
+      var panel = figuresPanel();  // sharper outlines of the same areas: keep the one tapped
+      if (panel && panel.dataset.area) select(areaLayers[panel.dataset.area] || null);
     }
+    placeNames();
   }
 
   function loadAreas(url, zoom) {
@@ -131,13 +300,7 @@
     });
   }
 
-  function markerIcon(className, size) {
-    return L.divIcon({
-      className: "cov-marker",
-      html: '<span class="cov-icon ' + className + '"></span>',
-      iconSize: [size + 8, size + 8]
-    });
-  }
+  // --- Overlays: markers, clustered ---------------------------------------------------
 
   function popupFor(kind, props) {
     var wrap = el("div", "coverage-figures");
@@ -158,11 +321,10 @@
     return wrap;
   }
 
+  var SHAPES = { branch_points: "branch-point", missed: "missed", errands: "errand" };
+
   function iconFor(kind, props) {
-    if (kind === "points") return markerIcon("tier-" + props.tier, ICON_SIZES[props.tier] || 14);
-    if (kind === "branch_points") return markerIcon("branch-point", ICON_SIZES.branch);
-    if (kind === "missed") return markerIcon("missed", ICON_SIZES.missed);
-    return markerIcon("errand", ICON_SIZES.errand);
+    return daibanMarkers.pin("cov-icon " + (kind === "points" ? "tier-" + props.tier : SHAPES[kind]));
   }
 
   function loadOverlay(kind) {
@@ -173,13 +335,15 @@
     overlays[kind] = { url: url, layer: null };
     getJSON(url).then(function (data) {
       if (!overlays[kind] || overlays[kind].url !== url) return;
-      var layer = L.geoJSON(data, {
+      var cluster = daibanMarkers.clusters(kind);
+      cluster.addLayer(L.geoJSON(data, {
         pointToLayer: function (feature, latlng) {
           return L.marker(latlng, { icon: iconFor(kind, feature.properties), keyboard: false });
         },
         onEachFeature: function (feature, marker) { marker.bindPopup(popupFor(kind, feature.properties)); }
-      }).addTo(map);
-      overlays[kind].layer = layer;
+      }));
+      map.addLayer(cluster);
+      overlays[kind].layer = cluster;
       map.getContainer().dataset["overlay" + kind.replace("_", "")] = String(data.features.length);
       if (data.properties.truncated) status(labels.truncated);
     }).catch(function () { status(labels.failed); });
@@ -225,14 +389,16 @@
     var node = document.getElementById("coverage-labels");
     labels = node ? JSON.parse(node.textContent) : {};
     localiseControls();
+    addControls();
     toggles().forEach(function (input) {
       input.addEventListener("change", function () {
         if (input.checked) loadOverlay(input.dataset.layer);
         else removeOverlay(input.dataset.layer);
       });
     });
-    // Zoomed well past what the outlines were simplified for: fetch sharper ones.
+    map.on("moveend resize", placeNames);  // controls stay put while names move
     map.on("zoomend", function () {
+      // Zoomed well past what the outlines were simplified for: fetch sharper ones.
       var zoom = Math.round(map.getZoom());
       if (areasUrl && areasZoom !== null && zoom >= areasZoom + 2) {
         areasZoom = zoom;

@@ -1,13 +1,11 @@
 /* Maps: a resident's home pin (markers inline), or the network map that draws the user's area outlines and service points from the scoped
-   GeoJSON endpoint. Needs no tile server: with none, areas sit on a plain background. */
+   GeoJSON endpoint. Needs no tile server: with none, areas sit on a plain background.
+   The service points cluster when they would overlap (a city has over a thousand) where
+   the page loads Leaflet.markercluster ({% leaflet_js plugins="markercluster" %}). */
 (function () {
   "use strict";
 
-  var TIER_STYLE = {
-    street_centre: { radius: 10, color: "#7f0000", fillColor: "#c62828" },
-    community_station: { radius: 8, color: "#8a3b00", fillColor: "#ef6c00" },
-    grid_point: { radius: 5, color: "#0d3c78", fillColor: "#1e88e5" }
-  };
+  var TIERS = ["street_centre", "community_station", "grid_point"];  // dot.tier-* in app.css
 
   function readConfig() {
     var node = document.getElementById("map-config");
@@ -32,18 +30,17 @@
     var areas = L.geoJSON(data, {
       filter: function (f) { return f.properties.kind === "area"; },
       style: function () { return { color: "#6d4c41", weight: 1.5, fillColor: "#fff3e0", fillOpacity: 0.45 }; },
-      onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name, { sticky: true }); }
+      onEachFeature: function (f, layer) { layer.bindTooltip(document.createTextNode(f.properties.name), { sticky: true }); }
     }).addTo(map);
     var points = L.geoJSON(data, {
       filter: function (f) { return f.properties.kind === "point"; },
       pointToLayer: function (f, latlng) {
-        var style = TIER_STYLE[f.properties.tier] || TIER_STYLE.grid_point;
-        return L.circleMarker(latlng, {
-          radius: style.radius, color: style.color, fillColor: style.fillColor, fillOpacity: 0.9, weight: 2
-        });
+        var tier = TIERS.indexOf(f.properties.tier) < 0 ? "grid_point" : f.properties.tier;
+        return L.marker(latlng, { icon: daibanMarkers.pin("dot tier-" + tier), keyboard: false });
       },
       onEachFeature: function (f, layer) { layer.bindPopup(popupContent(f.properties)); }
-    }).addTo(map);
+    });
+    daibanMarkers.clusters("points").addLayer(points).addTo(map);
     if (config.focus) {
       map.setView(config.focus, 15);
       L.circleMarker(config.focus, { radius: 14, color: "#b71c1c", weight: 3, fill: false }).addTo(map);
@@ -62,7 +59,7 @@
   function drawMarkers(map, markers) {
     var group = L.featureGroup(markers.map(function (m) {
       return L.circleMarker([m.lat, m.lng], { radius: 10, color: "#7f0000", fillColor: "#c62828", fillOpacity: 0.9, weight: 2 })
-        .bindTooltip(m.label || "");
+        .bindTooltip(document.createTextNode(m.label || ""));
     })).addTo(map);
     map.setView(group.getBounds().getCenter(), 16);
   }

@@ -1,6 +1,8 @@
 /* Offline-first for grid workers: the outbox, its sync, the status under the top bar,
    the Today list kept on the phone, the offline page, the logout guard and the install
-   hint. Loaded on every page (defer), after the vendored idb-keyval.
+   hint. Loaded (defer, after the vendored idb-keyval) on every page of a grid worker, on
+   the visit form and on the offline page; elsewhere static/daiban/outbox-probe.js loads
+   it when the phone holds unsent items, or right after a logout (to wipe the phone).
 
    The outbox (IndexedDB "daiban-outbox") holds visits with their photos, errands noted
    at a visit and errand steps, each under its client UUID. It is sent from the page —
@@ -33,13 +35,14 @@
   var ATTENTION = { conflict: true, invalid: true, gone: true };
   var pageUser = T.user ? Number(T.user) : null;
   var isShell = T.shell === "1";
+  var fieldWorker = T.field === "1";  // grid workers see the bar on every page
   var state = { user: pageUser, items: [], lastSync: null, syncing: false, network: "unknown", login: false };
   var panelOpen = false;
   ["offline-panel", "offline-install", "offline-install-ios", "offline-install-button"].forEach(function (id) {
     var node = document.getElementById(id);
     if (node) node.hidden = true;
   });
-  root.hidden = true;
+  root.hidden = !(fieldWorker || isShell);  // theirs stays in place (its row was kept): no jump
   root.dataset.ready = "1";
 
   // --- small helpers -------------------------------------------------------------------------
@@ -312,6 +315,7 @@
 
   // --- the status under the top bar ----------------------------------------------------------
 
+  var count = document.getElementById("offline-count");
   var text = document.getElementById("offline-text");
   var summaryButton = document.getElementById("offline-summary");
   var syncButton = document.getElementById("offline-sync");
@@ -324,10 +328,12 @@
     var others = state.items.length - mine.length;
     var attention = mine.filter(function (i) { return ATTENTION[i.state]; }).length;
     var mustLogIn = !pageUser && !isShell && mine.length > 0;
-    root.hidden = !(pageUser || isShell || state.items.length);
+    // Only for those who capture data in the field, and for anyone with items on the phone.
+    root.hidden = !(fieldWorker || isShell || state.items.length);
     root.dataset.waiting = String(mine.length);
     root.dataset.attention = String(attention);
-    var parts = [mine.length ? fill(T.tWaiting, { n: mine.length }) : T.tNothing];
+    count.textContent = fill(T.tWaiting, { n: mine.length });
+    var parts = [];
     var tone = mine.length ? "waiting" : "ok";
     if (state.syncing) parts.push(T.tSending);
     else if (!navigator.onLine) { parts.push(T.tOffline); tone = "offline"; }

@@ -226,6 +226,14 @@ def log_in(page, live_site, demo_city, settings):
     return login
 
 
+def shot(page, name: str, *, full_page: bool = False) -> None:
+    """A screenshot to look at, when DAIBAN_SCREENSHOTS names a folder for them."""
+    folder = os.environ.get("DAIBAN_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=full_page)
+
+
 def horizontal_overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
 

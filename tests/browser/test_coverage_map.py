@@ -12,18 +12,25 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from grid.models import Area, User
+from grid.models import Area, JointBranch, User
 from tests import factories
-from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
+from tests.browser.conftest import PHONE, horizontal_overflow, scroll_top_after_swap, shot
 from tests.tables import split_rows
 
-BAND_COLOURS = {"good": "rgb(46, 125, 50)", "poor": "rgb(198, 40, 40)", "none": "rgb(158, 158, 158)"}
+# app.css: band-s0 (below 50 %), band-s2 (50–70 %), band-s8 (95 % or more), band-none, with
+# the default bands
+BAND_COLOURS = {
+    "s0": "rgb(165, 0, 38)",
+    "s2": "rgb(244, 109, 67)",
+    "s8": "rgb(49, 54, 149)",
+    "none": "rgb(158, 158, 158)",
+}
 
 
 @pytest.fixture
 def crafted(demo_city):
-    """绣湖社区: one resident never visited (missed), one met today (50 %, red); a
-    neighbouring community: one met today (100 %, green); the rest of the town: grey."""
+    """绣湖社区: one resident never visited (missed), one met today (50 %, orange-red); a
+    neighbouring community: one met today (100 %, dark blue); the rest of the town: grey."""
     admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
     town = Area.objects.get(name="稠城街道")
     neighbour = (
@@ -61,7 +68,7 @@ def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_sit
 
     # No tile server: the communities are drawn anyway, each in its band's colour.
     xiuhu, neighbour = crafted["xiuhu"], crafted["neighbour"]
-    for area, band in [(xiuhu, "poor"), (neighbour, "good")]:
+    for area, band in [(xiuhu, "s2"), (neighbour, "s8")]:
         polygon = page.locator(f"#coverage-map path.coverage-area.area-{area.pk}")
         expect(polygon).to_have_class(re.compile(f"band-{band}"))
         assert polygon.evaluate("p => getComputedStyle(p).fill") == BAND_COLOURS[band]
@@ -119,3 +126,210 @@ def test_street_drills_into_a_community_and_sees_who_was_missed(log_in, live_sit
     expect(page.locator(".coverage-title")).to_contain_text("绣湖社区")
     assert scroll_top_after_swap(page) == 0
     assert errors == []  # no Content Security Policy complaint after the swaps either
+
+
+# --- A map a street official can read (issue 12, section 4) ------------------------------
+
+
+def texts(locator) -> list[str]:
+    """The text of every match, shown or hidden (inner_text leaves hidden names out)."""
+    return locator.evaluate_all("nodes => nodes.map(n => n.textContent)")
+
+
+def visible_boxes(locator) -> list[dict]:
+    return [box for node in locator.all() if node.is_visible() and (box := node.bounding_box())]
+
+
+def overlapping(boxes: list[dict]) -> list[tuple[dict, dict]]:
+    def meet(a, b):
+        return not (
+            a["x"] + a["width"] <= b["x"]
+            or b["x"] + b["width"] <= a["x"]
+            or a["y"] + a["height"] <= b["y"]
+            or b["y"] + b["height"] <= a["y"]
+        )
+
+    return [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if meet(a, b)]
+
+
+@pytest.fixture
+def many_missed(crafted):
+    """Thirty more residents of 绣湖社区第1网格, never visited, at the grid's middle: their
+    markers would all sit on one spot."""
+    admin = User.objects.get(username="admin")
+    for i in range(30):
+        factories.resident(actor=admin, name=f"漏访居民{i:02d}", care_level="A", registered_days_ago=30)
+    return crafted
+
+
+def test_street_reads_the_coverage_map_on_a_phone(log_in, live_site, many_missed):
+    crafted = many_missed
+    page = log_in("street")  # 390×844
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{live_site.url}/coverage/")
+    town, xiuhu, neighbour = crafted["town"], crafted["xiuhu"], crafted["neighbour"]
+    the_map = page.locator("#coverage-map")
+    expect(the_map).to_have_attribute("data-area", str(town.pk))
+    expect(the_map).to_have_attribute("data-overlaymissed", "31")
+    expect(the_map).to_have_attribute("data-names", re.compile(r"^\d+$"))  # the names are placed
+
+    # Graduated bands: 3 % and 100 % in different colours, each named by the legend on the map.
+    fills = {
+        area.name: page.locator(f"#coverage-map path.area-{area.pk}").evaluate("p => getComputedStyle(p).fill")
+        for area in (xiuhu, neighbour)
+    }
+    assert fills == {xiuhu.name: BAND_COLOURS["s0"], neighbour.name: BAND_COLOURS["s8"]}
+    legend = the_map.locator(".leaflet-control.coverage-legend-box")
+    expect(legend).to_be_visible()
+    assert legend.locator("li").all_inner_texts() == [
+        "95 % 及以上", "90–95 %", "80–90 %", "70–80 %", "50–70 %", "低于 50 %", "无服务对象",
+    ]  # fmt: skip
+    assert legend.locator(".swatch.band-s2").evaluate("s => getComputedStyle(s).backgroundColor") == BAND_COLOURS["s2"]
+
+    # Markers cluster: 31 missed residents in one grid are one cluster icon that says 31.
+    cluster = the_map.locator(".map-cluster-missed")
+    expect(cluster.first).to_be_visible()
+    assert "31" in cluster.all_inner_texts()
+    assert the_map.locator(".cov-icon.missed").count() < 31
+    assert all(box["width"] >= 44 and box["height"] >= 44 for box in visible_boxes(cluster))
+    shot(page, "coverage-town")
+
+    # Names: several shown, none over another or over a control; fewer when zoomed out.
+    names = the_map.locator(".area-name")
+    controls = visible_boxes(the_map.locator(".leaflet-control"))
+    shown = visible_boxes(names)
+    assert len(shown) >= 5, shown
+    assert overlapping(shown) == [] and overlapping(shown + controls) == []
+    assert xiuhu.name in texts(names)
+    page.get_by_role("button", name="缩小").click()
+    page.get_by_role("button", name="缩小").click()
+    page.wait_for_timeout(600)  # the zoom animation (≈250 ms each)
+    fewer = visible_boxes(names)
+    assert 0 < len(fewer) < len(shown) and overlapping(fewer) == []
+    shot(page, "coverage-town-zoomed-out")
+    page.get_by_role("button", name="放大").click()
+    page.get_by_role("button", name="放大").click()
+    page.wait_for_timeout(600)
+
+    for toggle in page.locator("input[data-layer]").all():
+        toggle.uncheck()
+    expect(the_map.locator(".leaflet-marker-icon")).to_have_count(0)
+
+    # The figures come from their own button, below the map; a tap then selects, not opens.
+    figures_button = page.get_by_role("button", name="数据", exact=True)
+    figures_button.click()
+    expect(figures_button).to_have_attribute("aria-pressed", "true")
+    panel = page.locator("#map-figures")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("稠城街道")
+    expect(panel).to_contain_text("按时走访率: 6 % (2/33)")
+    page.locator(f"#coverage-map path.area-{neighbour.pk}").click()
+    expect(panel).to_contain_text(neighbour.name)
+    expect(panel).to_contain_text("按时走访率: 100 % (1/1)")
+    assert f"{neighbour.name}100 %" in texts(names)  # the names carry the share too
+    expect(the_map).to_have_attribute("data-area", str(town.pk))
+    expect(page.locator(".leaflet-popup")).to_have_count(0)
+    shot(page, "coverage-figures")
+
+    # Figures off: one tap on an area opens it, with no popup.
+    figures_button.click()
+    expect(panel).to_be_hidden()
+    page.locator(f"#coverage-map path.area-{xiuhu.pk}").click()
+    expect(the_map).to_have_attribute("data-area", str(xiuhu.pk))
+    expect(page.locator(".coverage-title")).to_contain_text("绣湖社区")
+    expect(page.locator(".leaflet-popup")).to_have_count(0)
+    # The grids' names inside the community drop the community's name.
+    expect(the_map.locator(".area-name")).to_have_count(2)  # the town's fade out in 200 ms
+    assert sorted(texts(the_map.locator(".area-name"))) == ["第1网格", "第2网格"]
+    shot(page, "coverage-community")
+
+    # A grid row of the table opens that grid's missed list…
+    grid = Area.objects.get(name="绣湖社区第1网格")
+    row_link = page.locator(f'.coverage-table a[data-area-link="{grid.pk}"]')
+    expect(row_link).to_have_text("绣湖社区第1网格")
+    row_link.click()
+    expect(page).to_have_url(re.compile(f"area={grid.pk}"))
+    expect(page.locator(".coverage-title")).to_contain_text("绣湖社区第1网格")
+    expect(page.locator(".missed-list")).to_contain_text("漏访居民00")  # most overdue first, 20 a page
+    expect(page.locator("#missed-title")).to_be_in_viewport()
+    expect(page.locator("#missed-title .count")).to_have_text("31")
+    shot(page, "coverage-grid-missed")
+    # … and so does one tap on the grid on the map.
+    page.go_back()
+    expect(the_map).to_have_attribute("data-area", str(xiuhu.pk))
+    page.evaluate("window.scrollTo(0, 0)")
+    page.locator(f"#coverage-map path.area-{grid.pk}").click()
+    expect(the_map).to_have_attribute("data-area", str(grid.pk))
+    expect(page.locator(".missed-list")).to_contain_text("漏访居民00")  # most overdue first, 20 a page
+    expect(page.locator(".leaflet-popup")).to_have_count(0)
+    assert horizontal_overflow(page) == 0
+    assert errors == []
+
+
+def settled_counts(page, clusters) -> list[int]:
+    """The clusters' counts once the map has stopped zooming: during markercluster's zoom
+    animation (.leaflet-cluster-anim) the old and the new clusters are both on the map."""
+    previous = None
+    for _tick in range(50):
+        if page.locator(".leaflet-cluster-anim").count() == 0:
+            counts = [int(text) for text in clusters.all_inner_texts()]
+            if counts == previous:
+                return counts
+            previous = counts
+        page.wait_for_timeout(200)
+    raise AssertionError("the map never stopped zooming")
+
+
+def test_the_network_map_clusters_the_city_s_points(log_in, live_site):
+    page = log_in("admin")
+    page.goto(f"{live_site.url}/network/map/")
+    clusters = page.locator("#network-map .map-cluster-points")
+    expect(clusters.first).to_be_visible()
+    counts = settled_counts(page, clusters)
+    points = int(page.locator("#network-map").get_attribute("data-features") or 0)
+    assert sum(counts) + page.locator("#network-map .map-pin").count() <= points
+    assert max(counts) >= 10 and page.locator("#network-map .map-pin").count() < 100
+    shot(page, "network-map")
+
+
+def test_the_branch_map_clusters_its_paired_points(log_in, live_site):
+    page = log_in("secretary")
+    branch = JointBranch.objects.get(secretary__username="secretary")
+    page.goto(f"{live_site.url}/branches/{branch.pk}/")
+    the_map = page.locator("#branch-map")
+    expect(the_map.locator(".map-cluster").first).to_be_visible()
+    shown = sum(int(t) for t in the_map.locator(".map-cluster").all_inner_texts())
+    assert shown + the_map.locator(".map-pin").count() == int(the_map.get_attribute("data-features") or 0) == 100
+    # a cluster holding a neglected point is red, one without is green
+    neglected = int(the_map.get_attribute("data-neglected") or 0)
+    if neglected:
+        assert the_map.locator(".map-cluster-neglected").count() + the_map.locator(".point-neglected").count() >= 1
+    shot(page, "branch-map")
+
+
+def test_on_a_touch_screen_one_tap_opens_an_area(browser, live_site, crafted, settings):
+    """A real touch phone (no hover): the first tap on a community opens it, no popup."""
+    context = browser.new_context(
+        viewport=PHONE, has_touch=True, is_mobile=True, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{live_site.url}/account/login/")
+        page.get_by_label("用户名").fill("street")
+        page.get_by_label("密码").fill(settings.DAIBAN_DEMO_PASSWORD)
+        page.get_by_role("button", name="登录", exact=True).tap()
+        page.wait_for_url(re.compile(re.escape(live_site.url) + r"/(\?.*)?$"))
+        page.goto(f"{live_site.url}/coverage/")
+        assert page.evaluate("matchMedia('(hover: none)').matches")
+        the_map = page.locator("#coverage-map")
+        expect(the_map).to_have_attribute("data-area", str(crafted["town"].pk))
+        for toggle in page.locator("input[data-layer]").all():
+            toggle.uncheck()
+        expect(the_map.locator(".leaflet-marker-icon")).to_have_count(0)
+        page.locator(f"#coverage-map path.area-{crafted['xiuhu'].pk}").tap()
+        expect(the_map).to_have_attribute("data-area", str(crafted["xiuhu"].pk))
+        expect(page.locator(".leaflet-popup")).to_have_count(0)
+    finally:
+        context.close()

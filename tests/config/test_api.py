@@ -62,7 +62,7 @@ def test_every_list_refuses_a_page_out_of_bounds_with_a_422(
         with django_assert_num_queries(2):
             response = client.get(url, query)
         assert response.status_code == 422, url
-        assert _field_errors(response) == {field: message}, url
+        assert _field_errors(response) == {field: f"{field}：{message}"}, url
 
 
 def test_the_largest_page_and_offset_are_answered(client_for, django_assert_num_queries):
@@ -80,7 +80,7 @@ def test_the_largest_page_and_offset_are_answered(client_for, django_assert_num_
 
 def test_messages_follow_the_callers_language(client_for):
     response = client_for("admin").get("/api/v1/areas", {"limit": 201}, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.json()["errors"] == [{"field": "limit", "message": "At most 200."}]
+    assert response.json()["errors"] == [{"field": "limit", "message": "limit: At most 200."}]
 
 
 # --- ids and filters ---------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def test_an_id_in_a_body_past_the_range_is_a_422(client_for):
         content_type="application/json",
     )
     assert response.status_code == 422
-    assert _field_errors(response) == {"resident": "最大为 9223372036854775807。"}
+    assert _field_errors(response) == {"resident": "resident：最大为 9223372036854775807。"}
 
 
 def test_holder_and_assignee_filters_still_work(client_for):
@@ -280,4 +280,6 @@ def test_every_operation_documents_its_errors(document):
 
 def test_a_bad_choice_lists_the_choices_without_english(client_for):
     response = client_for("street").get("/api/v1/service-points", {"tier": "palace"})
-    assert _field_errors(response) == {"tier": "请从以下选择：'street_centre', 'community_station', 'grid_point'。"}
+    assert _field_errors(response) == {
+        "tier": "tier：请从以下选择：'street_centre', 'community_station', 'grid_point'。"
+    }

@@ -69,3 +69,43 @@ def test_chinese_by_default_and_english_on_request(client_for):
     client.post(reverse("set_language"), {"language": "en", "next": reverse("home")})
     html = client.get(reverse("home")).content.decode()
     assert 'lang="en"' in html and "Red Proxy Service" in html and "Today's visits" in html
+
+
+def test_behind_a_trusted_proxy_the_lockout_keys_on_the_forwarded_address(client, settings):
+    """DAIBAN_TRUSTED_PROXIES: every visitor reaches Daiban from the proxy's address, so
+    throttling must use the address the proxy forwards — one visitor's wrong passwords lock
+    that visitor, not everyone behind the proxy."""
+    settings.DAIBAN_TRUSTED_PROXIES = ("10.9.0.0/16",)
+
+    def through_proxy(username, password, visitor):
+        return client.post(
+            reverse("login"),
+            {"username": username, "password": password},
+            REMOTE_ADDR="10.9.0.1",
+            HTTP_X_FORWARDED_FOR=visitor,
+        )
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        through_proxy("worker", "wrong", "198.51.100.7")
+    assert through_proxy("worker", PASSWORD, "198.51.100.7").status_code == 429
+    assert through_proxy("worker", PASSWORD, "198.51.100.8").status_code == 302
+
+
+def test_a_spoofed_forwarded_address_does_not_escape_the_lockout(client, settings):
+    """From a peer that is not a trusted proxy, X-Forwarded-For changes nothing: a new
+    made-up address per attempt still counts against the real one."""
+    settings.DAIBAN_TRUSTED_PROXIES = ("10.9.0.0/16",)
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("login"),
+            {"username": "worker", "password": "wrong"},
+            REMOTE_ADDR="203.0.113.9",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{i}",
+        )
+    locked = client.post(
+        reverse("login"),
+        {"username": "worker", "password": PASSWORD},
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_X_FORWARDED_FOR="198.51.100.99",
+    )
+    assert locked.status_code == 429

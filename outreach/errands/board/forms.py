@@ -2,10 +2,11 @@
 
 from django import forms
 
+from outreach.common.forms import NamedRequiredMixin
 from outreach.errands.board.selectors import BOARD_STATES, TAB_LABELS, Tab
 
 
-class BoardFilterForm(forms.Form):
+class BoardFilterForm(NamedRequiredMixin, forms.Form):
     """The board's query string. A value that does not parse is ignored, not an error:
     the filters are links and selects, never typed in."""
 

@@ -31,7 +31,8 @@ CHANGED_EVENT = "notifications-changed"
 def notification_count(request):
     """The bell's inside: the icon and the unread count (three queries: session, user, count)."""
     if not request.user.is_authenticated:
-        return HttpResponse(status=HTMX_STOP_POLLING)
+        # Stop polling, but keep the bell's icon and its name: htmx swaps this answer in too.
+        return HttpResponse(render_to_string("partials/bell.html#count", {}), status=HTMX_STOP_POLLING)
     # Rendered without the request: the shell's context processors (navigation) are not
     # needed for an icon and would cost a query on every poll.
     html = render_to_string("partials/bell.html#count", {"notifications_unread": unread_count(user=request.user)})

@@ -5,7 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from outreach.common.forms import ServiceErrorsMixin
+from outreach.common.forms import NamedRequiredMixin, ServiceErrorsMixin
 from outreach.errands.orders.services import (
     DESCRIPTION_MAX,
     NAME_MAX,
@@ -19,7 +19,7 @@ from outreach.models import ServiceType
 OTHER_SERVICE = "other"
 
 
-class OrderForm(ServiceErrorsMixin, forms.Form):
+class OrderForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     """What a resident (or a relative) scanning the poster fills in. Small on purpose."""
 
     name = forms.CharField(
@@ -99,7 +99,7 @@ class ResidentChoiceField(forms.ModelChoiceField):
     widget = forms.RadioSelect
 
 
-class ConfirmForm(ServiceErrorsMixin, forms.Form):
+class ConfirmForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     resident = ResidentChoiceField(
         label=_("Resident"),
         queryset=None,
@@ -125,7 +125,7 @@ class ConfirmForm(ServiceErrorsMixin, forms.Form):
         self.fields["service"].queryset = services
 
 
-class RejectForm(ServiceErrorsMixin, forms.Form):
+class RejectForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(
         label=_("Why is it rejected?"),
         max_length=NOTE_MAX,

@@ -1,20 +1,26 @@
 """Writes of online orders (线上点单): an order sent from a point's public QR form, and
 its confirmation into an errand or its rejection by the point's staff.
 
-The public side trusts nothing: every field is checked here, and an order over the
-per-phone or per-address limit (counted from the database, no cache needed) is refused
-before anything is written. The staff side locks the order, so confirming twice (two
-colleagues, a double tap) opens exactly one errand.
+The public side trusts nothing: every field is checked here; each page of the form
+carries a signed, expiring, single-use token bound to the point and to the visitor's
+address (no cookie), so a page elsewhere cannot post orders from its visitors' browsers;
+and an order over a limit (counted from the database, no cache needed) is refused before
+anything is written. The limits are keyed so that a stranger cannot lock a resident out:
+per phone *and* address a day, per address an hour, and per point an hour. The staff
+side locks the order, so confirming twice (two colleagues, a double tap) opens exactly
+one errand.
 """
 
 import re
+import secrets
 import unicodedata
 import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -26,7 +32,7 @@ from outreach.errands.chain import TIER_ROLE
 from outreach.errands.notifications import services as notify
 from outreach.errands.orders.selectors import orders_visible_to
 from outreach.errands.services import errand_create
-from outreach.models import Errand, Notification, OnlineOrder, Resident, ServiceType
+from outreach.models import Errand, Notification, OnlineOrder, Resident, ServiceType, UsedOrderFormToken
 from outreach.residents.selectors import residents_visible_to
 
 NAME_MAX = max_length(OnlineOrder, "name")
@@ -39,12 +45,65 @@ MOBILE = re.compile(r"1[3-9]\d{9}")
 LANDLINE = re.compile(r"(0(?:10|2\d|[3-9]\d\d))?([2-9]\d{6,7})")
 
 
-class OrderLimitReached(Exception):
-    """Too many orders from one phone or one address: nothing was stored."""
+class OrderRefused(Exception):
+    """An order refused as a whole, with what to tell the sender: nothing was stored."""
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class OrderLimitReached(OrderRefused):
+    """Too many orders from one phone and address, one address, or to one point."""
+
+
+class OrderFormStale(OrderRefused):
+    """The form's token is missing, forged, expired, for another point or address, or
+    spent; the page is shown again with a fresh token."""
+
+
+# --- the form's token ---------------------------------------------------------------------
+
+FORM_TOKEN_SALT = "outreach.errands.orders.form"
+
+
+def _address_tag(address: str | None) -> str:
+    """The visitor's address in the token, as a short keyed digest (the token is readable)."""
+    return signing.Signer(salt=FORM_TOKEN_SALT + ".address").signature(address or "-")[:16]
+
+
+def order_form_token(*, point: ServicePoint, address: str | None) -> str:
+    """The token a page of ``point``'s form is issued with, for the visitor at ``address``."""
+    return signing.dumps(
+        {"point": point.pk, "from": _address_tag(address), "nonce": secrets.token_urlsafe(12)}, salt=FORM_TOKEN_SALT
+    )
+
+
+def _spend_form_token(*, token: str, point: ServicePoint, address: str | None, now: datetime) -> None:
+    """Check ``token`` and record it spent (in the caller's transaction: an order refused
+    later leaves it unspent). Spent tokens are kept only while they could still be valid."""
+    max_age = settings.DAIBAN_ORDER_FORM_SECONDS
+    stale = _(
+        "This page was open too long or did not come from this service point's poster. Nothing was sent yet: "
+        "check what you wrote and tap Send again."
+    )
+    try:
+        data = signing.loads(token or "", salt=FORM_TOKEN_SALT, max_age=max_age)
+    except signing.BadSignature:  # SignatureExpired too
+        raise OrderFormStale(stale) from None
+    if not isinstance(data, dict) or data.get("point") != point.pk or data.get("from") != _address_tag(address):
+        raise OrderFormStale(stale)
+    UsedOrderFormToken.objects.filter(used_at__lt=now - timedelta(seconds=max_age)).delete()
+    try:
+        with transaction.atomic():
+            UsedOrderFormToken.objects.create(nonce=str(data.get("nonce", ""))[:32], used_at=now)
+    except IntegrityError:
+        raise OrderFormStale(
+            _(
+                "This page has been sent already, and that request has arrived: the point will call you back. "
+                "To ask for something else, fill in the form again."
+            )
+        ) from None
 
 
 def clean_order_phone(value: str) -> str:
@@ -123,19 +182,23 @@ def _clean_order(*, name: str, phone: str, service: ServiceType | None, descript
 
 
 def _check_limits(*, point: ServicePoint, phone: str, address: str | None, now: datetime) -> None:
-    """Rolling windows: a day for a phone, an hour for a client address. Every order
-    counts, whatever became of it, at any point."""
+    """Rolling windows, counting every order whatever became of it. A phone is limited per
+    day only together with the address it is sent from, so a stranger who types a
+    resident's number elsewhere cannot use up the resident's own requests; an address is
+    limited per hour at any point; a point takes at most so many orders an hour from
+    everyone, so a flood cannot bury its staff."""
     urgent = (
         _(" If it is urgent, call %(point)s on %(phone)s.") % {"point": point.name, "phone": point.phone}
         if point.phone
         else ""
     )
     per_phone = settings.DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY
-    if OnlineOrder.objects.filter(phone=phone, created_at__gt=now - timedelta(days=1)).count() >= per_phone:
+    day = OnlineOrder.objects.filter(phone=phone, address=address, created_at__gt=now - timedelta(days=1))
+    if day.count() >= per_phone:
         raise OrderLimitReached(
             _(
-                "This phone number has already sent %(limit)d requests in the last 24 hours, the most we take. "
-                "They have arrived: the point will call you back."
+                "This phone number has already sent %(limit)d requests from this network in the last 24 hours, "
+                "the most we take. They have arrived: the point will call you back."
             )
             % {"limit": per_phone}
             + urgent
@@ -149,6 +212,16 @@ def _check_limits(*, point: ServicePoint, phone: str, address: str | None, now: 
                 "Please try again in an hour."
             )
             % {"limit": per_address}
+            + urgent
+        )
+    per_point = settings.DAIBAN_ORDER_LIMIT_PER_POINT_PER_HOUR
+    if OnlineOrder.objects.filter(point=point, created_at__gt=now - timedelta(hours=1)).count() >= per_point:
+        raise OrderLimitReached(
+            _(
+                "%(point)s has received %(limit)d requests in the last hour, as many as it takes in an hour. "
+                "Please try again in an hour."
+            )
+            % {"point": point.name, "limit": per_point}
             + urgent
         )
 
@@ -171,14 +244,17 @@ def order_submit(
     service: ServiceType | None,
     description: str = "",
     address: str | None = None,
+    form_token: str,
 ) -> OnlineOrder:
     """Store an order sent from ``point``'s public form and tell the point's staff.
-    Raises ValidationError (by field) or OrderLimitReached; either way nothing is stored."""
+    Raises ValidationError (by field), OrderFormStale or OrderLimitReached; whichever,
+    nothing is stored."""
     cleaned = _clean_order(name=name, phone=phone, service=service, description=description)
     # Orders to one point are taken one at a time, so two sent at once from the same
     # phone cannot both slip under the limit.
     ServicePoint.objects.select_for_update().filter(pk=point.pk).values_list("pk").first()
     now = timezone.now()
+    _spend_form_token(token=form_token, point=point, address=address, now=now)
     _check_limits(point=point, phone=cleaned["phone"], address=address, now=now)
     order = OnlineOrder.objects.create(point=point, address=address, created_at=now, **cleaned)
     # Written for the staff, in the site's language, whatever the sender's browser speaks.

@@ -29,6 +29,7 @@ from outreach.errands.selectors import service_types_offered
 from outreach.models import OnlineOrder, Resident
 from outreach.residents import services
 from outreach.residents.forms import ResidentForm
+from outreach.residents.national_ids import IdCheckLimitReached
 from outreach.residents.selectors import residents_visible_to
 
 ORDERS_PER_PAGE = 30
@@ -38,14 +39,16 @@ PAPERS = ("a5", "a4")
 # --- the public side: no login, no session, no cookie ------------------------------------
 
 
-# Exempt from CSRF on purpose: the form acts for nobody (it reads no session and no user),
-# so a forged post could do no more than a direct one, which the limits already bound;
-# and a relative's phone that drops cookies or the Referer must not meet a 403.
+# Exempt from Django's CSRF check on purpose: that check needs a cookie, and a relative's
+# phone that drops cookies or the Referer must not meet a 403. The form carries its own
+# token instead (signed, expiring, single-use, bound to the point and the visitor's
+# address), which a page elsewhere cannot read and so cannot post with.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def order_form(request, code: str):
     point = order_selectors.service_point_by_public_code_or_404(code)
     form = OrderForm(request.POST or None, services=service_types_offered().select_related(None).only("id", "name"))
+    address = client_address(request)
     status, limited = 200, ""
     if request.method == "POST" and form.is_valid():
         if form.is_robot:
@@ -57,17 +60,24 @@ def order_form(request, code: str):
                 phone=form.cleaned_data["phone"],
                 service=form.service_choice(),
                 description=form.cleaned_data["description"],
-                address=client_address(request),
+                address=address,
+                form_token=request.POST.get("form_token", ""),
             )
         except ValidationError as error:
             form.add_service_errors(error)
+        except order_services.OrderFormStale as error:
+            status, limited = 400, error.message
         except order_services.OrderLimitReached as error:
             status, limited = 429, error.message
         else:
             return redirect("order-thanks", code=point.public_code)
-    return render(
-        request, "outreach/errands/orders/form.html", {"point": point, "form": form, "limited": limited}, status=status
-    )
+    context = {
+        "point": point,
+        "form": form,
+        "limited": limited,
+        "form_token": order_services.order_form_token(point=point, address=address),
+    }
+    return render(request, "outreach/errands/orders/form.html", context, status=status)
 
 
 @require_GET
@@ -261,6 +271,7 @@ def order_resident_create(request, pk: int):
         )
         return redirect("order-detail", pk=order.pk)
     form = ResidentForm(request.POST or None, grids=grids, initial={"name": order.name, "phone": order.phone})
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             resident = services.resident_create(
@@ -268,10 +279,13 @@ def order_resident_create(request, pk: int):
             )
         except ValidationError as error:
             form.add_service_errors(error)
+        except IdCheckLimitReached as error:
+            form.add_error("national_id", error.message)
+            status = 429
         else:
             messages.success(
                 request, _("%(name)s is registered. Check the service and confirm the order.") % {"name": resident.name}
             )
             back = reverse("order-detail", args=[order.pk])
             return redirect(f"{back}?{urlencode({'resident': resident.pk})}#confirm")
-    return render(request, "outreach/errands/orders/resident.html", {"form": form, "order": order})
+    return render(request, "outreach/errands/orders/resident.html", {"form": form, "order": order}, status=status)

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from grid.access import reach_of
+from outreach.residents import national_ids
 from outreach.residents.roster import services as roster
 
 
@@ -39,7 +40,8 @@ class Command(BaseCommand):
             raise CommandError(roster.too_big_message(path.name))
         data = path.read_bytes()
 
-        check = roster.roster_check(user=importer, data=data, filename=path.name)
+        # Whoever runs the command holds the database: audited, not held to the daily limit.
+        check = roster.roster_check(user=importer, data=data, filename=path.name, door=national_ids.Door.COMMAND)
         for message in check.file_errors:
             self.stderr.write(message)
         if check.file_errors:
@@ -68,7 +70,7 @@ class Command(BaseCommand):
             return
         try:
             staged = roster.roster_stage(actor=importer, filename=path.name, data=data)
-            count = roster.roster_commit(actor=importer, roster_import=staged)
+            count = roster.roster_commit(actor=importer, roster_import=staged, door=national_ids.Door.COMMAND)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         except roster.RosterRejected as exc:  # something changed between the check and the commit

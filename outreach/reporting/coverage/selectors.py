@@ -15,7 +15,7 @@ still running (``Period.as_of``).
   person = due since registration. "Not home", refused or in-hospital attempts do not
   count. **Missed** = active and overdue at ``as_of``.
 * **Share** = on time / active (``None`` when the area has no active resident); its
-  colour band comes from ``DAIBAN_COVERAGE_THRESHOLDS`` (``band_of``).
+  colour band comes from ``DAIBAN_COVERAGE_BANDS`` (``band_of``).
 * **Visits**: every visit made in the period (any outcome) in the area — to a resident
   of one of its grids at the time — and of those the ones away from the home or without
   a location (``Visit.location_check``).
@@ -39,7 +39,7 @@ Public API (also used by the dashboard and the exports; keep it stable)
 -----------------------------------------------------------------------
 * periods: ``Period`` and ``period_for`` come from ``outreach.reporting.periods``;
 * figures: ``Figures`` (``missed``, ``share``, ``percent``, ``band``, ``as_dict()``),
-  ``band_of``, ``legend``, ``coverage_of`` (one area), ``coverage_by_area`` (many areas,
+  ``Band``, ``bands``, ``band_of``, ``legend``, ``coverage_of`` (one area), ``coverage_by_area`` (many areas,
   two queries), ``resident_figures`` + ``roll_up`` and ``visit_figures`` (the steps);
 * the screen's door: ``place_for_user_or_404`` → ``Place``, ``coverage_of_place``,
   ``sort_rows``;
@@ -51,7 +51,6 @@ Public API (also used by the dashboard and the exports; keep it stable)
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -89,11 +88,47 @@ if TYPE_CHECKING:
 # --- Figures and colours ---------------------------------------------------------------
 
 
-class Band(StrEnum):
-    GOOD = "good"
-    FAIR = "fair"
-    POOR = "poor"
-    NONE = "none"
+# The colour ramp of app.css: band-s0 (worst, dark red) … band-s8 (best, dark blue).
+# However many bands the settings ask for, they take evenly spaced steps of it, so the
+# worst band is always the darkest red and the best the darkest blue.
+RAMP_STEPS = 9
+
+
+@dataclass(frozen=True)
+class Band:
+    """A colour band of the on-time share: ``low`` ≤ share < ``high`` (fractions; ``None``
+    is an open end). ``value`` names its colour: the ``band-<value>`` class."""
+
+    value: str
+    low: float | None = None
+    high: float | None = None
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def label(self) -> "str | StrPromise":
+        if self.value == NO_RESIDENTS.value:
+            return _("no residents")
+        if self.high is None:
+            return _("%(low)d %% or more") % {"low": round((self.low or 0) * 100)}
+        if self.low is None:
+            return _("below %(high)d %%") % {"high": round(self.high * 100)}
+        return _("%(low)d–%(high)d %%") % {"low": round(self.low * 100), "high": round(self.high * 100)}
+
+
+NO_RESIDENTS = Band("none")
+
+
+def bands() -> list[Band]:
+    """The bands of ``DAIBAN_COVERAGE_BANDS`` (lower bounds, best first), best first."""
+    lows: Sequence[float] = settings.DAIBAN_COVERAGE_BANDS
+    count = len(lows) + 1
+    edges: list[float | None] = [None, *lows, None]
+    return [
+        Band(f"s{round((count - 1 - i) * (RAMP_STEPS - 1) / (count - 1))}", low=edges[i + 1], high=edges[i])
+        for i in range(count)
+    ]
 
 
 @dataclass(frozen=True)
@@ -147,27 +182,15 @@ class Figures:
 
 
 def band_of(share: float | None) -> Band:
-    """Green at or above the first threshold, amber at or above the second, red below;
-    grey when there is nobody to visit."""
+    """The band the share falls in (``NO_RESIDENTS`` when there is nobody to visit)."""
     if share is None:
-        return Band.NONE
-    good, fair = settings.DAIBAN_COVERAGE_THRESHOLDS
-    if share >= good:
-        return Band.GOOD
-    if share >= fair:
-        return Band.FAIR
-    return Band.POOR
+        return NO_RESIDENTS
+    return next(b for b in bands() if b.low is None or share >= b.low)
 
 
 def legend() -> list[tuple[str, "str | StrPromise"]]:
-    """(band, label) from the best band to "no residents", with the thresholds of the settings."""
-    good, fair = (round(t * 100) for t in settings.DAIBAN_COVERAGE_THRESHOLDS)
-    return [
-        (Band.GOOD.value, _("%(good)d %% or more visited on time") % {"good": good}),
-        (Band.FAIR.value, _("%(fair)d–%(good)d %%") % {"fair": fair, "good": good}),
-        (Band.POOR.value, _("below %(fair)d %%") % {"fair": fair}),
-        (Band.NONE.value, _("no residents")),
-    ]
+    """(band, label) from the best band to "no residents", with the bounds of the settings."""
+    return [(b.value, b.label) for b in [*bands(), NO_RESIDENTS]]
 
 
 # --- The computation -------------------------------------------------------------------
@@ -284,7 +307,8 @@ class Place:
     ``area`` is the area opened (``None``: all of the user's areas side by side, for a
     user with several, or a joint branch's paired points' areas); ``parts`` are the areas
     drawn, listed and figured — its children, or the area itself at the bottom of what
-    the user may open; ``trail`` the ancestors the user may go back up to (top first).
+    the user may open; ``trail`` the ancestors the user may go back up to (top first);
+    ``drillable`` the parts the user may open — a grid too, whose page is its missed list.
     """
 
     area: Area | None
@@ -337,7 +361,7 @@ def place_for_user_or_404(user: User, area_id: int | None = None, *, with_bounda
     has_overview = not single_root
     if area_id is None and not single_root:
         parts = _top_areas(user, with_boundaries=with_boundaries)
-        drillable = frozenset(p.pk for p in parts if p.level < Area.Level.GRID and _in_subtrees(p.path, roots))
+        drillable = frozenset(p.pk for p in parts if _in_subtrees(p.path, roots))
         return Place(None, parts, [], drillable, tuple(p.path for p in parts), has_overview)
 
     # The ancestors (three at most: grid → community → town → city) come in the same query.
@@ -359,7 +383,7 @@ def place_for_user_or_404(user: User, area_id: int | None = None, *, with_bounda
         fields_ = AREA_FIELDS + (["boundary"] if with_boundaries else [])
         parts = list(Area.objects.filter(parent=area).only(*fields_).order_by("code"))
     if parts:
-        drillable = frozenset(p.pk for p in parts if p.level < Area.Level.GRID)
+        drillable = frozenset(p.pk for p in parts)
     else:  # the bottom of what the user may open: the area is drawn alone
         parts, drillable = [area], frozenset()
     return Place(area, parts, trail, drillable, (area.path,), has_overview)

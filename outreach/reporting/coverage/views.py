@@ -13,12 +13,20 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 from shapely.geometry import mapping
 
 from grid.access import reach_of
-from grid.geo import from_geojson, shift_geometry_to_gcj02, simplify_for_zoom, tile_position, tiles_use_gcj02
+from grid.geo import (
+    from_geojson,
+    inner_point,
+    shift_geometry_to_gcj02,
+    simplify_for_zoom,
+    tile_position,
+    tiles_use_gcj02,
+)
 from grid.models import Area, ServicePoint
 from grid.selectors import open_pairings, service_points_visible_to, tier_rank
 from outreach.common import due
@@ -50,6 +58,10 @@ JS_LABELS = {
     "flagged": _("Away or no location"),
     "noResidents": _("No residents"),
     "open": _("Show the areas in it"),
+    "openMissed": _("Missed residents"),
+    "figures": pgettext_lazy("coverage map button", "Figures"),
+    "tapHint": _("Tap an area on the map to see its figures."),
+    "close": _("Close"),
     "daysOverdue": _("Days overdue"),
     "pairedWith": _("Paired with"),
     "resident": _("Resident"),
@@ -84,9 +96,12 @@ def _point(lat: float | None, lng: float | None) -> dict:
     return {"type": "Point", "coordinates": [round(lng, POINT_DECIMALS), round(lat, POINT_DECIMALS)]}
 
 
-def _outline(boundary: dict, zoom: int) -> dict:
+def _outline(boundary: dict, zoom: int) -> tuple[dict, list[float]]:
+    """The outline simplified for ``zoom`` and where its name goes ([lat, lng], inside it)."""
     shift = shift_geometry_to_gcj02 if tiles_use_gcj02() else None
-    return mapping(simplify_for_zoom(from_geojson(boundary), zoom, shift=shift))
+    outline = simplify_for_zoom(from_geojson(boundary), zoom, shift=shift)
+    label = inner_point(outline)
+    return mapping(outline), [round(label.y, POINT_DECIMALS), round(label.x, POINT_DECIMALS)]
 
 
 def _collection(features: list, **properties) -> JsonResponse:
@@ -105,6 +120,11 @@ class AreaRow:
     figures: Figures
     url: str
     drillable: bool
+
+    @property
+    def opens_missed(self) -> bool:
+        """A grid has no areas in it: its page is there for its missed list."""
+        return self.drillable and self.area.level == Area.Level.GRID
 
 
 def _table_head(sort: str, area_id: int | None, period: Period) -> list[dict]:
@@ -235,13 +255,15 @@ def coverage_areas(request):
         if not part.boundary:
             continue
         drillable = part.pk in place.drillable
+        outline, label_at = _outline(part.boundary, zoom)
         features.append(
             {
                 "type": "Feature",
-                "geometry": _outline(part.boundary, zoom),
+                "geometry": outline,
                 "properties": {
                     "id": part.pk,
                     "name": part.name,
+                    "labelAt": label_at,
                     "level": part.level,
                     "drill": drillable,
                     "url": _page_url(part.pk, period) if drillable else "",
@@ -252,6 +274,7 @@ def coverage_areas(request):
     return _collection(
         features,
         area=place.area.pk if place.area else None,
+        name=place.area.name if place.area else str(_("All my areas")),
         zoom=zoom,
         start=period.start.isoformat(),
         end=period.end.isoformat(),

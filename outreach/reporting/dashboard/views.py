@@ -20,6 +20,8 @@ from grid.access import reach_of
 from grid.models import Area
 from grid.selectors import area_subtree
 from outreach.common import spreadsheets
+from outreach.common.audit import audit_download, common_area
+from outreach.common.requests import client_address
 from outreach.reporting import exports
 from outreach.reporting.coverage import selectors as coverage
 from outreach.reporting.dashboard import selectors as figures_of
@@ -374,6 +376,14 @@ def dashboard_export(request, fmt: str):
                     coverage.missed_residents(residents=residents, period=period), period
                 )
                 table = exports.missed_table(missed, title=title)
+                audit_download(
+                    actor=request.user,
+                    title=_filename(title, place_name, period),
+                    rows=len(table.rows),
+                    fmt=fmt,
+                    area=place.area or common_area(place.paths),
+                    address=client_address(request),
+                )
         return spreadsheets.table_response(table, fmt=fmt, filename=_filename(title, place_name, period))
 
 

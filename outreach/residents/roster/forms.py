@@ -3,8 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from outreach.common.forms import NamedRequiredMixin
 
-class RosterUploadForm(forms.Form):
+
+class RosterUploadForm(NamedRequiredMixin, forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Roster file (.xlsx or .csv)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),

@@ -40,10 +40,11 @@ from grid.access import reach_of
 from grid.models import Area, User
 from grid.selectors import areas_in_scope
 from outreach.common import crypto, due, spreadsheets
-from outreach.common.audit import audit
+from outreach.common.audit import audit, common_area
 from outreach.common.limits import max_length
 from outreach.common.spreadsheets import Kind
 from outreach.models import AuditEvent, Category, Resident, ResidentCategory, RosterImport
+from outreach.residents import national_ids
 from outreach.residents.validation import birth_date_and_sex, clean_national_id, clean_position
 
 if TYPE_CHECKING:
@@ -539,6 +540,9 @@ class RosterCheck:
     ignored_columns: list[str] = field(default_factory=list)
     row_count: int = 0
     drafts: list[RowDraft] = field(default_factory=list)
+    # The user has checked as many national IDs today as one may (answered 429): the
+    # file's error says so, and no row was checked against the registry.
+    limited: bool = False
 
     @property
     def ok(self) -> bool:
@@ -625,12 +629,25 @@ class _RowChecker:
         column, letter = self.layout.label(field_name)
         self.draft.warnings.append(Issue(self.draft.row, column, letter, message))
 
-    def _short_text(self, field_name: str) -> str:
+    def _short_text(self, field_name: str, *, words: bool = True) -> str:
+        """A text cell. People's words (names, addresses, relations) that start like a
+        formula are refused rather than stored: no name or address starts with "=", "+",
+        "-" or "@", so such a cell is a mistake or an attack, and stored it would become a
+        live formula in every spreadsheet it is copied into that is not Daiban's own."""
         value = self._text(field_name)
         limit = MAX_LENGTHS[field_name]
         if len(value) > limit:
             self.error(
                 field_name, _("Too long: at most %(max)d characters, this has %(n)d.") % {"max": limit, "n": len(value)}
+            )
+        elif words and spreadsheets.starts_like_formula(value):
+            self.error(
+                field_name,
+                _(
+                    "Starts with “%(sign)s”, which a spreadsheet runs as a formula; names and addresses never do. "
+                    "Delete the sign (or the formula) and upload the file again."
+                )
+                % {"sign": value[0]},
             )
         return value[:limit]
 
@@ -641,7 +658,7 @@ class _RowChecker:
         return value
 
     def _phone(self, field_name: str) -> str:
-        value = self._short_text(field_name).lstrip("'")
+        value = self._short_text(field_name, words=False).lstrip("'")
         if value and (not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 3):
             self.error(
                 field_name,
@@ -808,9 +825,12 @@ class _GridFinder:
         return outline is None or outline.intersects(Point(lng, lat))
 
 
-def roster_check(*, user: User, data: bytes, filename: str) -> RosterCheck:
-    """Check a roster file for ``user``: two queries (the user's grids, the IDs already
-    registered) whatever the number of rows, after the user's reach."""
+def roster_check(
+    *, user: User, data: bytes, filename: str, door: national_ids.Door = national_ids.Door.ROSTER
+) -> RosterCheck:
+    """Check a roster file for ``user``: a fixed number of queries (the user's grids, the
+    day's ID checks, the IDs already registered) whatever the number of rows, after the
+    user's reach. Its national IDs count against the user's daily limit."""
     check = RosterCheck(filename=filename)
     try:
         table = read_table(data=data, filename=filename)
@@ -823,7 +843,10 @@ def roster_check(*, user: User, data: bytes, filename: str) -> RosterCheck:
     checker = _RowChecker(layout, timezone.localdate())
     check.drafts = [checker.check(number, cells) for number, cells in table.rows]
     _place_in_grids(check.drafts, layout, user=user)
-    _check_national_ids(check.drafts, layout)
+    try:
+        _check_national_ids(check.drafts, layout, user=user, door=door)
+    except national_ids.IdCheckLimitReached as exc:
+        check.file_errors, check.limited = [exc.message], True
     for d in check.drafts:  # in the order of the file's columns, as the user reads the row
         d.errors.sort(key=lambda issue: _column_order(layout, issue))
     return check
@@ -898,19 +921,24 @@ def _place_in_grids(drafts: list[RowDraft], layout: Layout, *, user: User) -> No
             r.grid = grid
 
 
-def _check_national_ids(drafts: list[RowDraft], layout: Layout) -> None:
+def _check_national_ids(drafts: list[RowDraft], layout: Layout, *, user: User, door: national_ids.Door) -> None:
+    """IDs repeated in the file, and IDs registered already: through the one door, so an
+    ID registered outside the user's areas gets the same neutral answer (and audit row)
+    as on the resident form."""
     column, letter = layout.label("national_id")
     rows_of: dict[str, list[int]] = {}
+    masked: dict[str, str] = {}
     for d in drafts:
         if d.national_id:
             rows_of.setdefault(d.resident.national_id_digest, []).append(d.row)
-    registered = (
-        set(
-            Resident.objects.filter(national_id_digest__in=sorted(rows_of)).values_list("national_id_digest", flat=True)
-        )
-        if rows_of
-        else set()
-    )
+            masked[d.resident.national_id_digest] = d.resident.national_id_masked
+    registered = national_ids.national_ids_check(
+        actor=user,
+        masked_by_digest=masked,
+        door=door,
+        # each row's number under every configured key (a key rotation may be under way)
+        stored_as=national_ids.digest_aliases(d.national_id for d in drafts if d.national_id),
+    ).registered
     for d in drafts:
         if not d.national_id:
             continue
@@ -926,7 +954,7 @@ def _check_national_ids(drafts: list[RowDraft], layout: Layout) -> None:
                 )
             )
         if digest in registered:
-            d.errors.append(Issue(d.row, column, letter, _("A resident with this national ID is already registered.")))
+            d.errors.append(Issue(d.row, column, letter, national_ids.message_for(registered[digest])))
 
 
 def _column_order(layout: Layout, issue: Issue) -> int:
@@ -990,7 +1018,13 @@ def roster_stage(*, actor: User, filename: str, data: bytes) -> RosterImport:
     )
 
 
-def roster_commit(*, actor: User, roster_import: RosterImport, address_ip: str | None = None) -> int:
+def roster_commit(
+    *,
+    actor: User,
+    roster_import: RosterImport,
+    address_ip: str | None = None,
+    door: national_ids.Door = national_ids.Door.ROSTER,
+) -> int:
     """Check the stored roster again and write every resident in one transaction, with
     one audit row. Raises RosterRejected (nothing written) or RosterAlreadyImported."""
     with transaction.atomic():
@@ -1003,7 +1037,7 @@ def roster_commit(*, actor: User, roster_import: RosterImport, address_ip: str |
         if locked.committed_at is not None:
             raise RosterAlreadyImported(locked)
         data = staged_file(roster_import)
-        check = roster_check(user=actor, data=data, filename=roster_import.filename)
+        check = roster_check(user=actor, data=data, filename=roster_import.filename, door=door)
         if not check.ok:
             raise RosterRejected(check)
         residents = []
@@ -1017,7 +1051,9 @@ def roster_commit(*, actor: User, roster_import: RosterImport, address_ip: str |
             with transaction.atomic():
                 Resident.objects.bulk_create(residents, batch_size=BATCH_SIZE)
         except IntegrityError:  # someone registered one of these IDs since the check
-            raise RosterRejected(roster_check(user=actor, data=data, filename=roster_import.filename)) from None
+            raise RosterRejected(
+                roster_check(user=actor, data=data, filename=roster_import.filename, door=door)
+            ) from None
         ResidentCategory.objects.bulk_create(
             (ResidentCategory(resident=d.resident, category=c) for d in check.drafts for c in d.categories),
             batch_size=BATCH_SIZE,
@@ -1029,6 +1065,7 @@ def roster_commit(*, actor: User, roster_import: RosterImport, address_ip: str |
         audit(
             actor=actor,
             action=AuditEvent.Action.RESIDENTS_IMPORTED,
+            area=common_area(r.grid.path for r in residents),
             address=address_ip,
             detail={"import": locked.pk, "filename": roster_import.filename, "count": len(residents)},
         )

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from grid.access import reach_of
 from grid.models import Area
 from grid.selectors import areas_in_scope
+from outreach.common.requests import client_address
 from outreach.residents.roster import services as roster
 from outreach.residents.roster.forms import RosterUploadForm
 
@@ -25,10 +26,6 @@ from outreach.residents.roster.forms import RosterUploadForm
 def _importer_only(user) -> None:
     if not reach_of(user).may_import_rosters():
         raise Http404
-
-
-def _address(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _upload_context(form) -> dict:
@@ -72,7 +69,7 @@ def roster_preview(request, pk: int):
     check = None
     if staged.committed_at is None:
         check = roster.roster_check(user=request.user, data=roster.staged_file(staged), filename=staged.filename)
-    return _preview(request, staged, check)
+    return _preview(request, staged, check, status=429 if check is not None and check.limited else 200)
 
 
 @sensitive_variables()
@@ -81,7 +78,7 @@ def roster_preview(request, pk: int):
 def roster_commit(request, pk: int):
     staged = roster.roster_import_for_user_or_404(request.user, pk)
     try:
-        count = roster.roster_commit(actor=request.user, roster_import=staged, address_ip=_address(request))
+        count = roster.roster_commit(actor=request.user, roster_import=staged, address_ip=client_address(request))
     except roster.RosterAlreadyImported as exc:
         messages.error(request, exc.message)
         return redirect("roster-preview", pk=staged.pk)
@@ -95,7 +92,7 @@ def roster_commit(request, pk: int):
                 "and upload the file again."
             ),
         )
-        return _preview(request, staged, exc.check, status=409)
+        return _preview(request, staged, exc.check, status=429 if exc.check.limited else 409)
     messages.success(
         request, ngettext("%(count)d resident imported.", "%(count)d residents imported.", count) % {"count": count}
     )

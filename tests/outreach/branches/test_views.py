@@ -1134,3 +1134,33 @@ def test_the_demo_branch_has_members_points_a_year_of_activities_and_a_queue(set
     today = timezone.localdate()
     figures = branch_selectors.branch_figures(branches=[branch], month=today, today=today)[0]
     assert figures.activities_held and figures.errands_received
+
+
+def test_the_report_writes_peoples_formulas_as_text(login, branch, demo_users):
+    """Issue 13 §1: a topic typed by a member, a point's name and a person's name that a
+    spreadsheet would run come back as text in the branch's report and the city's list."""
+    evil_topic, evil_point, evil_person = '=HYPERLINK("http://e.vil","点击")', "@SUM(1+1)", "-2+3"
+    point = paired_points(branch, 1)[0]
+    ServicePoint.objects.filter(pk=point.pk).update(name=evil_point)
+    User.objects.filter(username="secretary").update(full_name=evil_person)
+    secretary = User.objects.get(username="secretary")
+    data = branch_services.ActivityInput(
+        kind="policy_outreach",
+        status=HELD,
+        held_on=timezone.localdate(),
+        point_ids=(point.pk,),
+        people_reached=3,
+        topics_other=evil_topic,
+    )
+    branch_services.activity_record(actor=secretary, branch=branch, activity_id=uuid.uuid4(), data=data, uploads=())
+    client = login("secretary")
+    month = f"{timezone.localdate():%Y-%m}"
+    book = load_workbook(
+        io.BytesIO(client.get(reverse("branch-report-xlsx", args=[branch.pk]), {"month": month}).content)
+    )
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert [cell.coordinate for cell in cells if cell.data_type == "f"] == []
+    (activity,) = list(book["活动"].iter_rows(min_row=2, values_only=True))
+    assert activity[2] == evil_point and evil_topic in activity[4] and activity[5] == evil_person
+    city = load_workbook(io.BytesIO(login("admin").get(reverse("branch-list-xlsx"), {"month": month}).content))
+    assert [c for s in city.worksheets for r in s.iter_rows() for c in r if c.data_type == "f"] == []

@@ -200,6 +200,16 @@ def test_pages_link_the_manifest_and_the_scripts(client_for):
     assert 'id="offline-status"' in html
 
 
+def test_office_pages_load_only_the_probe_but_the_visit_form_loads_the_outbox(client_for, demo_users):
+    client = client_for("station")
+    html = client.get(reverse("home")).content.decode()
+    assert "daiban/outbox-probe.js" in html and "data-field" not in html
+    assert '<script src="/static/daiban/offline.js"' not in html  # only named for the probe (data-scripts)
+    resident = factories.resident(actor=demo_users["admin"], name="王阿婆")
+    form = client.get(reverse("visit-create", args=[resident.pk])).content.decode()
+    assert 'daiban/offline.js" defer' in form and "outbox-probe.js" not in form
+
+
 def test_service_worker_is_served_from_the_root_with_its_version(client):
     response = client.get(reverse("service-worker"))
     assert response.status_code == 200

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from grid.geo import coordinate_decimals, out_of_china, wgs84_to_gcj02
 from grid.models import Area, JointBranch, Pairing, ServicePoint
@@ -243,15 +243,24 @@ def test_roll_up_from_grids_to_community_town_and_city(crafted, past, demo_users
 
 
 def test_bands_come_from_the_settings(settings):
-    figures = coverage.Figures(active=10, on_time=8)
-    assert figures.band == "fair" and coverage.Figures().band == "none"
-    assert coverage.Figures(active=10, on_time=9).band == "good"
-    assert coverage.Figures(active=10, on_time=6).band == "poor"
-    settings.DAIBAN_COVERAGE_THRESHOLDS = (0.8, 0.5)
-    assert figures.band == "good" and coverage.Figures(active=10, on_time=6).band == "fair"
-    assert "80" in str(coverage.legend()[0][1]) and "50" in str(coverage.legend()[2][1])
+    settings.DAIBAN_COVERAGE_BANDS = (0.95, 0.9, 0.8, 0.7, 0.5)
+    shares = [(100, 100), (100, 95), (100, 94), (100, 90), (100, 85), (100, 75), (100, 66), (100, 25)]
+    assert [str(coverage.Figures(active=a, on_time=o).band) for a, o in shares] == [
+        "s8", "s8", "s6", "s6", "s5", "s3", "s2", "s0",
+    ]  # fmt: skip
+    assert coverage.Figures().band == coverage.NO_RESIDENTS
+    with translation.override("zh-hans"):
+        assert [str(label) for _band, label in coverage.legend()] == [
+            "95 % 及以上", "90–95 %", "80–90 %", "70–80 %", "50–70 %", "低于 50 %", "无服务对象",
+        ]  # fmt: skip
+    # Fewer bounds: the bands still run from the darkest red to the darkest blue.
+    settings.DAIBAN_COVERAGE_BANDS = (0.8, 0.6, 0.4, 0.2)
+    assert [b.value for b in coverage.bands()] == ["s8", "s6", "s4", "s2", "s0"]
+    assert str(coverage.Figures(active=10, on_time=6).band) == "s6"
     # 89.99 % is not shown as 90 %, nor coloured as such
+    settings.DAIBAN_COVERAGE_BANDS = (0.95, 0.9, 0.8, 0.7, 0.5)
     assert coverage.Figures(active=10_000, on_time=8_999).percent == 89
+    assert str(coverage.Figures(active=10_000, on_time=8_999).band) == "s5"
 
 
 def test_sorting_puts_areas_without_residents_last():
@@ -316,6 +325,26 @@ def test_drill_down_to_a_grid_with_a_breadcrumb_back_up(client_for, crafted, pas
     assert place.is_leaf and place.parts == [grid1] and not place.drillable
     assert [a.name for a, _ in response.context["trail"]] == ["稠城街道", "绣湖社区"]
     assert {r.name for r in response.context["missed"]} == names(crafted, MISSED_IN_GRID1)
+
+
+def test_grid_rows_open_the_grid_s_missed_list(client_for, crafted, past, django_assert_num_queries):
+    client = client_for("station")
+    grid1 = grid_named("绣湖社区第1网格")
+    response = client.get(reverse(MAP), period_query(past))
+    html = response.content.decode().replace("&amp;", "&")
+    rows = {row.area.name: row for row in response.context["rows"]}
+    assert rows["绣湖社区第1网格"].drillable and rows["绣湖社区第1网格"].opens_missed
+    link = f'<a href="{rows["绣湖社区第1网格"].url}#missed-title" data-area-link="{grid1.pk}"'
+    assert link in html and 'hx-swap="innerHTML show:#missed-title:top"' in html
+    with django_assert_num_queries(PAGE_QUERIES["station"] - 1):  # no parts to ask for below a grid
+        response = client.get(rows["绣湖社区第1网格"].url)
+    html = response.content.decode()
+    assert 'id="missed-title"' in html and response.context["place"].area == grid1
+    assert {r.name for r in response.context["missed"]} == names(crafted, MISSED_IN_GRID1)
+    # A worker's own grid is the bottom of the map: the row is the area itself, no link.
+    response = client_for("worker").get(reverse(MAP), period_query(past))
+    assert [row.drillable for row in response.context["rows"]] == [False]
+    assert "data-area-link" not in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -466,25 +495,50 @@ def test_areas_geojson_carries_the_figures_and_drill_links(client_for, crafted, 
     by_name = {f["properties"]["name"]: f["properties"] for f in data["features"]}
     xiuhu = by_name["绣湖社区"]
     figures = (xiuhu["active"], xiuhu["onTime"], xiuhu["missed"], xiuhu["percent"], xiuhu["band"])
-    assert figures == (14, 7, 7, 50, "poor")
+    assert figures == (14, 7, 7, 50, "s2")  # 50–70 %
     assert xiuhu["drill"] and f"area={xiuhu['id']}" in xiuhu["url"]
     assert data["properties"]["total"]["active"] == 15 and data["properties"]["asOf"] == past.as_of.isoformat()
     assert all(f["geometry"]["type"] in {"Polygon", "MultiPolygon"} for f in data["features"])
     assert sum(p["band"] == "none" for p in by_name.values()) == len(by_name) - 2
 
 
-def test_colours_follow_the_threshold_settings(client_for, crafted, past, settings):
+def test_areas_geojson_names_each_area_at_a_point_inside_it(client_for, crafted, past):
+    from shapely.geometry import Point, shape
+
+    data = client_for("station").get(reverse(AREAS), period_query(past)).json()
+    assert data["properties"]["name"] == "绣湖社区"  # the figures button's heading for the whole
+    for feature in data["features"]:
+        lat, lng = feature["properties"]["labelAt"]
+        assert shape(feature["geometry"]).contains(Point(lng, lat)), feature["properties"]["name"]
+        assert feature["properties"]["drill"] and feature["properties"]["level"] == Area.Level.GRID
+    assert client_for("street").get(reverse(AREAS), {"zoom": 10}).json()["properties"]["name"] == "稠城街道"
+
+
+def test_colours_follow_the_band_settings(client_for, crafted, past, settings):
     client = client_for("station")
 
     def bands():
         response = client.get(reverse(AREAS), period_query(past))
         return {f["properties"]["name"]: f["properties"]["band"] for f in features(response)}
 
-    assert bands() == {"绣湖社区第1网格": "poor", "绣湖社区第2网格": "poor"}
-    settings.DAIBAN_COVERAGE_THRESHOLDS = (0.5, 0.25)
-    assert bands() == {"绣湖社区第1网格": "good", "绣湖社区第2网格": "good"}
+    assert bands() == {"绣湖社区第1网格": "s2", "绣湖社区第2网格": "s2"}
+    settings.DAIBAN_COVERAGE_BANDS = (0.9, 0.75, 0.5, 0.25)
+    assert bands() == {"绣湖社区第1网格": "s4", "绣湖社区第2网格": "s4"}
     html = client.get(reverse(MAP), period_query(past)).content.decode()
-    assert "50 %" in html and "25" in html
+    assert "50–75 %" in html and "低于 25 %" in html
+
+
+@pytest.mark.parametrize("value", ["95,90,80", "95,90,80,70,x", "95,90,80,0", "120,90,80,70"])
+def test_bad_band_settings_are_refused_with_the_rule(monkeypatch, value):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config import settings as project_settings
+
+    monkeypatch.setenv("DAIBAN_COVERAGE_BANDS", value)
+    with pytest.raises(ImproperlyConfigured, match="4 to 10 whole percentages"):
+        project_settings._coverage_bands()
+    monkeypatch.setenv("DAIBAN_COVERAGE_BANDS", "50,70,80,90,95")
+    assert project_settings._coverage_bands() == (0.95, 0.9, 0.8, 0.7, 0.5)
 
 
 def coordinates(geometry) -> list[list[float]]:

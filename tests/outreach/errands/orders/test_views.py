@@ -4,6 +4,7 @@ staff's scoped list and order page with fixed query counts, confirming into exac
 errand and rejecting, and the demo's deterministic public codes."""
 
 import itertools
+import re
 from datetime import timedelta
 
 import pytest
@@ -46,6 +47,14 @@ def form_url(p: ServicePoint) -> str:
     return reverse("order-form", args=[p.public_code])
 
 
+def send(client, p: ServicePoint, *, address: str = "127.0.0.1", token: str | None = None, **overrides):
+    """Post the form of ``p`` as a visitor at ``address`` who opened its page: with the
+    page's token (or ``token``)."""
+    data = order_data(**overrides)
+    data["form_token"] = order_services.order_form_token(point=p, address=address) if token is None else token
+    return client.post(form_url(p), data, REMOTE_ADDR=address)
+
+
 def order_data(**overrides) -> dict:
     data = {
         "name": "王秀英",
@@ -67,13 +76,15 @@ def place(
     description: str = "",
     address: str | None = None,
 ) -> OnlineOrder:
+    address = address or next(_addresses)
     return order_services.order_submit(
         point=p,
+        form_token=order_services.order_form_token(point=p, address=address),
         name=name,
         phone=phone,
         description=description or "需要代办",
         service=ServiceType.objects.get(code=code) if code else None,
-        address=address or next(_addresses),
+        address=address,
     )
 
 
@@ -102,7 +113,7 @@ def test_form_query_count_is_fixed(client, demo_users, django_assert_num_queries
 
 def test_valid_order_lands_pending_at_its_point_and_tells_its_staff(demo_users):
     client = Client(enforce_csrf_checks=True)  # as a phone that never loaded the form would post
-    response = client.post(form_url(point()), order_data(phone="+86 138-0013-8000"), REMOTE_ADDR="10.0.0.7")
+    response = send(client, point(), phone="+86 138-0013-8000", address="10.0.0.7")
     assert response.status_code == 302 and response.url == reverse("order-thanks", args=[point().public_code])
     order = OnlineOrder.objects.get()
     assert (order.point, order.status, order.name, order.phone, order.address) == (
@@ -119,16 +130,14 @@ def test_valid_order_lands_pending_at_its_point_and_tells_its_staff(demo_users):
 
 
 def test_an_order_at_the_station_tells_the_station(client, demo_users):
-    client.post(form_url(point(STATION)), order_data())
+    send(client, point(STATION))
     order = OnlineOrder.objects.get()
     assert order.point == point(STATION)
     assert set(Notification.objects.filter(order=order).values_list("user__username", flat=True)) == {"station"}
 
 
 def test_other_with_a_description_and_a_landline_are_accepted(client):
-    response = client.post(
-        form_url(point()), order_data(service="other", phone="0579 8512 3456", description="帮我父亲办理电动车上牌")
-    )
+    response = send(client, point(), service="other", phone="0579 8512 3456", description="帮我父亲办理电动车上牌")
     assert response.status_code == 302
     order = OnlineOrder.objects.get()
     assert order.service is None and order.phone == "0579-85123456"
@@ -151,7 +160,7 @@ def test_other_with_a_description_and_a_landline_are_accepted(client):
     ],
 )
 def test_bad_orders_are_refused_field_by_field(client, overrides, field):
-    response = client.post(form_url(point()), order_data(**overrides))
+    response = send(client, point(), **overrides)
     assert response.status_code == 200
     assert list(response.context["form"].errors) == [field]
     assert f'id="field-{field}"' in response.content.decode()
@@ -159,7 +168,7 @@ def test_bad_orders_are_refused_field_by_field(client, overrides, field):
 
 
 def test_every_mistake_shows_at_once(client):
-    response = client.post(form_url(point()), order_data(name="", phone="12345", service="other", description=""))
+    response = send(client, point(), name="", phone="12345", service="other", description="")
     assert set(response.context["form"].errors) == {"name", "phone", "description"}
     assert not OnlineOrder.objects.exists()
 
@@ -168,28 +177,125 @@ def test_a_service_no_longer_offered_is_refused(client):
     service = ServiceType.objects.get(code=ALLOWANCE)
     service.is_active = False
     service.save(update_fields=["is_active"])
-    response = client.post(form_url(point()), order_data(service=service.pk))
+    response = send(client, point(), service=service.pk)
     assert list(response.context["form"].errors) == ["service"] and not OnlineOrder.objects.exists()
 
 
-def test_limit_per_phone_per_day(client, settings):
+# --- the form's token: a page elsewhere cannot post from its visitors' browsers ----------
+
+TOKEN_INPUT = re.compile(r'<input type="hidden" name="form_token" value="([^"]+)">')
+
+
+def test_the_page_carries_a_token_and_sending_it_back_stores_the_order(client):
+    page = client.get(form_url(point()))
+    token = TOKEN_INPUT.search(page.content.decode()).group(1)
+    assert not page.cookies
+    response = client.post(form_url(point()), {**order_data(), "form_token": token})
+    assert response.status_code == 302 and OnlineOrder.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",  # a page elsewhere posting the form's fields
+        "forged:token",
+        order_services.order_form_token.__name__,  # any text
+    ],
+)
+def test_a_post_without_the_pages_token_stores_nothing(client, token):
+    response = send(client, point(), token=token)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'role="alert"' in html and "王秀英" in html  # what was typed is kept, to send again
+    assert TOKEN_INPUT.search(html)  # with a fresh token
+    assert not OnlineOrder.objects.exists() and not Notification.objects.exists()
+
+
+def test_a_token_is_for_its_point_its_visitor_and_its_time(client, settings):
+    # fetched by a server elsewhere and handed to its visitors: another address
+    assert (
+        send(client, point(), token=order_services.order_form_token(point=point(), address="192.0.2.1")).status_code
+        == 400
+    )
+    # the page of another point
+    assert (
+        send(
+            client, point(), token=order_services.order_form_token(point=point(STATION), address="127.0.0.1")
+        ).status_code
+        == 400
+    )
+    settings.DAIBAN_ORDER_FORM_SECONDS = -1  # every token is past its time
+    response = send(client, point())
+    assert response.status_code == 400 and not OnlineOrder.objects.exists()
+
+
+def test_a_page_is_good_for_one_order(client):
+    token = order_services.order_form_token(point=point(), address="127.0.0.1")
+    assert send(client, point(), token=token).status_code == 302
+    again = send(client, point(), token=token, phone="13900139000")
+    assert again.status_code == 400 and "已收到" in again.content.decode()
+    assert OnlineOrder.objects.count() == 1
+
+
+def test_behind_a_trusted_proxy_the_visitors_address_is_recorded_and_limited(client, settings):
+    settings.DAIBAN_TRUSTED_PROXIES = ("10.9.0.0/16",)
+    settings.DAIBAN_ORDER_LIMIT_PER_ADDRESS_PER_HOUR = 1
+
+    def through(peer: str, forwarded: str, phone: str):
+        data = {
+            **order_data(phone=phone),
+            "form_token": order_services.order_form_token(point=point(), address=forwarded),
+        }
+        return client.post(form_url(point()), data, REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert through("10.9.0.1", "198.51.100.7", "13900000001").status_code == 302
+    assert OnlineOrder.objects.get().address == "198.51.100.7"
+    assert through("10.9.0.1", "198.51.100.7", "13900000002").status_code == 429  # that visitor's hour is used
+    assert through("10.9.0.1", "198.51.100.8", "13900000003").status_code == 302  # not everyone behind the proxy
+    # Straight from a visitor, a made-up header is ignored: the token was for the header's address.
+    spoofed = through("203.0.113.9", "198.51.100.9", "13900000004")
+    assert spoofed.status_code == 400 and not OnlineOrder.objects.filter(address="198.51.100.9").exists()
+
+
+def test_limit_per_phone_and_address_per_day(client, settings):
     limit = settings.DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY
-    old = place(point(), phone="13800138000")
+    old = place(point(), phone="13800138000", address="10.0.0.1")
     OnlineOrder.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))  # a day ago: free
     for i in range(limit):
-        # any point, any spelling of the number, from several addresses: one phone
+        # any point, any spelling of the number, from one network: one phone
         target = point(STATION) if i % 2 else point()
-        response = client.post(
-            form_url(target),
-            order_data(phone="138 0013 8000" if i % 2 else "13800138000"),
-            REMOTE_ADDR=f"10.0.0.{i + 1}",
-        )
+        response = send(client, target, phone="138 0013 8000" if i % 2 else "13800138000", address="10.0.0.1")
         assert response.status_code == 302
-    response = client.post(form_url(point()), order_data(), REMOTE_ADDR="10.0.9.9")
+    response = send(client, point(), address="10.0.0.1")
     assert response.status_code == 429
     assert response.context["limited"] and response.context["point"] == point()
+    html = response.content.decode()
+    assert 'role="alert"' in html and "24" in html and "此网络" in html  # the page says which limit, in Chinese
     assert OnlineOrder.objects.filter(phone="13800138000").count() == limit + 1  # nothing stored beyond the limit
-    assert client.post(form_url(point()), order_data(phone="13900139000"), REMOTE_ADDR="10.0.9.9").status_code == 302
+    assert send(client, point(), phone="13900139000", address="10.0.0.1").status_code == 302
+
+
+def test_a_stranger_cannot_lock_a_resident_out(client, settings):
+    """Someone who sends a resident's number from elsewhere uses up their own network's
+    requests for that number, not the resident's."""
+    for _ in range(settings.DAIBAN_ORDER_LIMIT_PER_PHONE_PER_DAY):
+        assert send(client, point(), phone="13800138000", address="203.0.113.66").status_code == 302
+    assert send(client, point(), phone="13800138000", address="203.0.113.66").status_code == 429
+    assert send(client, point(), phone="13800138000", address="198.51.100.20").status_code == 302
+
+
+def test_limit_per_point_per_hour(client, settings):
+    settings.DAIBAN_ORDER_LIMIT_PER_POINT_PER_HOUR = 3
+    old = place(point())
+    OnlineOrder.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=61))
+    for i in range(3):
+        assert send(client, point(), phone=f"1390000000{i}", address=f"10.0.1.{i}").status_code == 302
+    response = send(client, point(), phone="13900000009", address="10.0.2.1")
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert 'role="alert"' in html and GRID1_POINT in html and "一小时" in html
+    assert not OnlineOrder.objects.filter(phone="13900000009").exists()
+    assert send(client, point(STATION), phone="13900000009", address="10.0.2.1").status_code == 302
 
 
 def test_limit_per_address_per_hour(client, settings):
@@ -197,18 +303,18 @@ def test_limit_per_address_per_hour(client, settings):
     old = place(point(), address="10.0.0.1")
     OnlineOrder.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=61))
     for i in range(3):
-        response = client.post(form_url(point()), order_data(phone=f"1390000000{i}"), REMOTE_ADDR="10.0.0.1")
+        response = send(client, point(), phone=f"1390000000{i}", address="10.0.0.1")
         assert response.status_code == 302
-    response = client.post(form_url(point(STATION)), order_data(phone="13900000009"), REMOTE_ADDR="10.0.0.1")
+    response = send(client, point(STATION), phone="13900000009", address="10.0.0.1")
     assert response.status_code == 429
     assert OnlineOrder.objects.filter(address="10.0.0.1").count() == 4
     assert not OnlineOrder.objects.filter(phone="13900000009").exists()
     assert Notification.objects.filter(kind=Notification.Kind.ORDER).count() == 4
-    assert client.post(form_url(point()), order_data(phone="13900000009"), REMOTE_ADDR="10.0.0.2").status_code == 302
+    assert send(client, point(), phone="13900000009", address="10.0.0.2").status_code == 302
 
 
 def test_honeypot_filled_by_a_robot_stores_nothing(client):
-    response = client.post(form_url(point()), order_data(website="http://spam.example"))
+    response = send(client, point(), website="http://spam.example")
     assert response.status_code == 302 and response.url == reverse("order-thanks", args=[point().public_code])
     assert not OnlineOrder.objects.exists()
 
@@ -243,7 +349,9 @@ def test_thank_you_page_shows_nobody(client, demo_users):
     factories.resident(actor=admin, grid_name="绣湖社区第2网格", name="郑老伯", phone="13687654321")
     place(point(), name="周大姐", phone="13511112222", description="帮我外婆办残疾人证")
     place(point(STATION), name="吴先生", phone="13533334444")
-    response = client.post(form_url(point()), order_data(name="何小妹", phone="13355556666"), follow=True)
+    data = order_data(name="何小妹", phone="13355556666")
+    data["form_token"] = order_services.order_form_token(point=point(), address="127.0.0.1")
+    response = client.post(form_url(point()), data, follow=True)
     assert response.status_code == 200 and response.redirect_chain[-1][1] == 302
     html = response.content.decode()
     assert GRID1_POINT in html
