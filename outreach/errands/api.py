@@ -242,7 +242,7 @@ class ErrandIn(Schema):
     resident: Id
     service: Id = Field(description="An id from GET /api/v1/service-types.")
     source: str = Field(**_choices(Errand.Source.values))  # type: ignore[misc]  # mypy cannot read Field(**_choices(…))
-    description: str = Field("", max_length=2000)
+    description: str = Field("", max_length=errand_services.DESCRIPTION_MAX_LENGTH)
     visit: UUID | None = Field(None, description="The visit of this resident the errand came from.")
 
     @field_validator("description", mode="before")

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from outreach.common.forms import NamedRequiredMixin
-from outreach.errands.services import NOTE_MAX_LENGTH
+from outreach.errands.services import DESCRIPTION_MAX_LENGTH, NOTE_MAX_LENGTH
 from outreach.models import Errand, ServiceType
 from outreach.photos.forms import MultipleFileInput, MultiplePhotoField
 
@@ -29,7 +29,10 @@ class ErrandForm(NamedRequiredMixin, forms.Form):
         ],
     )
     description = forms.CharField(
-        label=_("What is needed"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("What is needed"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, services, **kwargs):
@@ -47,7 +50,10 @@ class VisitErrandForm(NamedRequiredMixin, forms.Form):
         empty_label=_("— no errand —"),
     )
     errand_description = forms.CharField(
-        label=_("What is needed"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("What is needed"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, services, **kwargs):

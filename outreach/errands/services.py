@@ -52,6 +52,9 @@ REASON_MAX_LENGTH = max_length(Errand, "cancel_reason")
 # 2,000 characters: what the API has always accepted, so nothing integrations already
 # send is refused now; the timeline stores notes as text, so the size is a choice.
 NOTE_MAX_LENGTH = 2000
+# What an errand says is needed (its description), whichever door it comes through: the
+# same 2,000 characters the API has always accepted.
+DESCRIPTION_MAX_LENGTH = 2000
 # What a form field of an errand step may hold, by the field's name (its maxlength).
 WORDS_MAX_LENGTH = {"note": NOTE_MAX_LENGTH, "reason": REASON_MAX_LENGTH}
 
@@ -171,6 +174,14 @@ def errand_create(
         raise ValidationError({"service": _("This service is no longer offered.")})
     if visit is not None and visit.resident_id != resident.pk:
         raise ValidationError({"visit": _("The visit is of another resident.")})
+    description = (description or "").strip()
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "description": _("Say what is needed in at most %(max)d characters (this has %(length)d).")
+                % {"max": DESCRIPTION_MAX_LENGTH, "length": len(description)}
+            }
+        )
     digest = _digest(
         resident=resident.pk,
         service=service.pk,

@@ -193,3 +193,40 @@ def test_who_may_act_is_one_rule_for_one_errand_and_for_lists(client_for, demo_u
         assert {item["id"] for item in listed} == {str(pk) for pk in visible.values_list("pk", flat=True)} - {
             str(pk) for pk in acting
         }, username
+
+
+# --- what is needed ---------------------------------------------------------------------
+
+
+def test_what_is_needed_has_one_limit_at_every_door(client_for, demo_users, resident):
+    """2,000 characters, what the API has always accepted: the service refuses more by name,
+    the forms' fields say so to the browser, the API answers 422."""
+    import uuid
+
+    from outreach.errands.forms import ErrandForm, VisitErrandForm
+    from outreach.models import ServiceType
+
+    limit = errand_services.DESCRIPTION_MAX_LENGTH
+    assert limit == 2000
+    service = ServiceType.objects.get(code=CARD)
+    with pytest.raises(ValidationError) as refused:
+        errand_services.errand_create(
+            actor=demo_users["worker"],
+            errand_id=uuid.uuid4(),
+            resident=resident,
+            service=service,
+            source="phone",
+            description="需" * (limit + 1),
+        )
+    assert "description" in refused.value.message_dict and "2000" in refused.value.message_dict["description"][0]
+    assert ErrandForm(services=ServiceType.objects.all()).fields["description"].max_length == limit
+    assert VisitErrandForm(services=ServiceType.objects.all()).fields["errand_description"].max_length == limit
+    body = {"id": str(uuid.uuid4()), "resident": resident.pk, "service": service.pk, "source": "phone"}
+    api = client_for("worker").post(
+        "/api/v1/errands", {**body, "description": "需" * (limit + 1)}, content_type="application/json"
+    )
+    assert api.status_code == 422
+    ok = client_for("worker").post(
+        "/api/v1/errands", {**body, "description": "需" * limit}, content_type="application/json"
+    )
+    assert ok.status_code == 201
