@@ -350,7 +350,7 @@
 
   function othersText(author) {
     var words = author.visits === author.count ? T.tOthersVisits : T.tOthersItems;
-    return fill(words, { name: author.name, n: author.count, visits: author.visits });
+    return fill(words, { name: author.name, n: author.count });
   }
 
   function render() {
@@ -385,12 +385,15 @@
     renderOthers();
   }
 
+  function noticeShown() {
+    return location.pathname === T.loginUrl || location.pathname === T.homeUrl;
+  }
+
   // On the login page and on Today: whose items wait here, so that they come back to send them.
   function renderOthers() {
     var box = document.getElementById("offline-others");
     if (!box) return;
-    var path = location.pathname;
-    var authors = path === T.loginUrl || path === T.homeUrl ? othersWaiting() : [];
+    var authors = noticeShown() ? othersWaiting() : [];
     box.textContent = "";
     authors.forEach(function (author) { box.appendChild(el("p", { text: othersText(author) })); });
     box.hidden = !authors.length;
@@ -473,8 +476,11 @@
     list.textContent = "";
     if (!mine.length) {
       var authors = othersWaiting();
-      if (!authors.length) list.appendChild(el("li", { className: "offline-item muted", text: T.tEmpty }));
-      authors.forEach(function (author) { list.appendChild(el("li", { className: "offline-item", text: othersText(author) })); });
+      var empty = !authors.length ? T.tEmpty : state.user ? T.tNoneOfYours : T.tLogInForYours;
+      list.appendChild(el("li", { className: "offline-item muted", text: empty }));
+      if (!noticeShown()) {  // whose they are, unless the notice under the bar says it already
+        authors.forEach(function (author) { list.appendChild(el("li", { className: "offline-item", text: othersText(author) })); });
+      }
       return;
     }
     mine.forEach(function (item) {
