@@ -2,7 +2,8 @@
    the Today list kept on the phone, the offline page, the logout guard and the install
    hint. Loaded (defer, after the vendored idb-keyval) on every page of a grid worker, on
    the visit form and on the offline page; elsewhere static/daiban/outbox-probe.js loads
-   it when the phone holds unsent items, or right after a logout (to wipe the phone).
+   it when the phone holds unsent items, or right after a logout (to delete the Today
+   list kept on the phone).
 
    The outbox (IndexedDB "daiban-outbox") holds visits with their photos, errands noted
    at a visit and errand steps, each under its client UUID. It is sent from the page —
@@ -12,6 +13,10 @@
    keeps it and says why: 401/403 asks for a new login, 409 lets the worker choose,
    422 shows what to fix, 404 says it cannot be sent; the worker may discard an item
    only by pressing "discard" twice. Nothing is dropped silently.
+
+   Each item belongs to its author (user id and name, stamped by put()): on a shared
+   phone only the author, logged in, sees what it is, sends it or discards it; others are
+   told whose items wait and how many. Nobody's login or logout deletes anyone else's.
 
    Sending again is safe: visits and errands are stored once per UUID (the same one
    again answers 200). An errand step has no UUID on the server; it names the version
@@ -980,8 +985,8 @@
   showFlash();
   if (!supported) return;
   var loggedOut = /[?&]logged_out=1/.test(location.search);
-  // Once only: a tab left on this address and reloaded later must not wipe what another
-  // tab has queued since.
+  // Once only: a tab left on this address and reloaded later must not delete the Today
+  // list another tab's login has kept since.
   if (loggedOut) history.replaceState(null, "", location.pathname);
   ready = (loggedOut ? wipe() : Promise.resolve()).then(function () {
     if (pageUser) return setMeta(function (meta) { meta.lastUser = pageUser; meta.lastUserName = pageUserName; });
