@@ -344,7 +344,7 @@
       if (state.user && item.user === state.user) return;
       var key = String(item.user);
       if (!byUser[key]) {
-        byUser[key] = { name: item.userName || T.tSomeone, count: 0, visits: 0 };
+        byUser[key] = { name: item.userName || "", count: 0, visits: 0 };  // saved before names were kept
         authors.push(byUser[key]);
       }
       byUser[key].count += 1;
@@ -354,7 +354,7 @@
   }
 
   function othersText(author) {
-    var words = author.visits === author.count ? T.tOthersVisits : T.tOthersItems;
+    var words = !author.name ? T.tOthersUnnamed : author.visits === author.count ? T.tOthersVisits : T.tOthersItems;
     return fill(words, { name: author.name, n: author.count });
   }
 
@@ -674,6 +674,7 @@
         if (drop.dataset.action !== "delete-confirmed") {
           drop.dataset.action = "delete-confirmed";
           drop.textContent = fill(T.tLogoutDeleteConfirm, { n: own });
+          drop.className = "button wide danger confirm";
           return;
         }
         logOut(form, true);

@@ -13,7 +13,9 @@ from grid.models import User
 from outreach.models import Visit
 from tests import factories
 from tests.browser.conftest import horizontal_overflow, shot
+from tests.browser.test_accessibility import WORDS_JS, axe_violations
 from tests.browser.test_offline import STORAGE_JS, WAIT, log_visit, ready_for_offline, status
+from tests.test_screens_in_chinese import english_fragments
 
 NAMES = ["王阿婆", "李大伯", "赵奶奶", "钱爷爷", "孙阿姨"]
 HER_NOTICE = "王丽有 5 条走访未发送，请王丽登录后发送"
@@ -65,6 +67,12 @@ def assert_nothing_of_hers_shown(page) -> None:
     assert not any(name in text for name in NAMES), text
 
 
+def assert_well_made(page) -> None:
+    assert axe_violations(page) == []
+    assert english_fragments(page.evaluate(WORDS_JS)) == set()
+    assert horizontal_overflow(page) == 0
+
+
 def test_her_unsent_visits_survive_his_login_and_logout_and_go_under_her_name(her_phone, live_site, settings):
     page = her_phone
     page.context.set_offline(True)
@@ -87,8 +95,9 @@ def test_her_unsent_visits_survive_his_login_and_logout_and_go_under_her_name(he
     page.locator("#offline-summary").click()
     expect(page.locator("#offline-panel")).to_have_text("登录后才能查看和发送你在本机保存的内容。")
     assert_nothing_of_hers_shown(page)
-    assert horizontal_overflow(page) == 0
     shot(page, "shared-phone-login")
+    page.locator("#offline-summary").click()  # closed again (open, the panel is outside every landmark)
+    assert_well_made(page)
 
     log_in_on_this_phone(page, live_site, "worker2", settings)
     page.wait_for_selector("#offline-status[data-kept-at]", state="attached", timeout=WAIT)  # his Today is kept
@@ -97,8 +106,9 @@ def test_her_unsent_visits_survive_his_login_and_logout_and_go_under_her_name(he
     expect(page.locator("#offline-text")).to_contain_text("5 条由其他账号保存")
     page.locator("#offline-summary").click()
     expect(page.locator("#offline-panel")).to_have_text("本机没有你待发送的内容。")  # and nothing of hers
+    page.locator("#offline-summary").click()
     assert_nothing_of_hers_shown(page)
-    assert horizontal_overflow(page) == 0
+    assert_well_made(page)
     shot(page, "shared-phone-his-today")
     page.locator("#offline-sync").click()  # even asked to, his session sends nothing of hers
     expect(status(page)).to_have_attribute("data-syncing", "0", timeout=WAIT)
@@ -160,3 +170,17 @@ def test_her_logout_counts_her_own_items_and_may_keep_them(her_phone, live_site,
     assert Visit.objects.get().worker.username == "worker"
     expect(others_notice(page)).to_have_text("李强有 1 条内容未发送，请李强登录后发送")
     assert page.evaluate(AUTHORS_JS) == [[worker2.pk, "李强"]]  # his, still waiting for him
+
+
+def test_an_item_saved_before_names_were_kept_is_still_announced(her_phone, live_site):
+    page = her_phone
+    page.evaluate(
+        """async (item) => {
+      const store = idbKeyval.createStore("daiban-outbox", "items");
+      await idbKeyval.set(item.id, Object.assign(item, { createdAt: new Date().toISOString() }), store);
+    }""",
+        {"id": "old-step", "kind": "transition", "user": 999999, "state": "login", "action": "accept", "version": 1},
+    )
+    page.reload()
+    expect(others_notice(page)).to_have_text("本机还有 1 条其他账号保存的内容未发送，请该账号登录后发送")
+    expect(status(page)).to_have_attribute("data-waiting", "0")
