@@ -648,7 +648,10 @@
     form.dataset.confirmed = "1";
     var own = ownItems().map(function (i) { return i.id; });
     var job = deleteOwn && own.length ? kv.delMany(own, outbox) : Promise.resolve();
-    job.then(wipe, wipe).then(function () { form.submit(); });
+    // Without signal the logout cannot reach the server: the person stays logged in and
+    // keeps their Today on the phone (the logged-out page wipes it once it succeeds).
+    if (navigator.onLine) job = job.then(wipe, wipe);
+    job.then(function () { form.submit(); }, function () { form.submit(); });
   }
 
   document.addEventListener("submit", function (event) {
