@@ -820,7 +820,7 @@
     var day = today();
     var visited = {};
     var stepped = {};
-    state.items.forEach(function (i) {
+    ownItems().forEach(function (i) {  // nobody else's: not even whom they visited
       if (i.kind === "visit") visited[i.fields.resident] = true;
       if (i.kind === "transition") stepped[i.errand] = true;
     });
@@ -911,7 +911,7 @@
       el("dt", { text: facts.resident }), el("dd", { text: errand.resident.name + " · " + errand.resident.address }),
       el("dt", { text: facts.due }), el("dd", { text: errand.due_on }),
     ])]));
-    var pending = state.items.filter(function (i) { return i.kind === "transition" && i.errand === errand.id; })[0];
+    var pending = ownItems().filter(function (i) { return i.kind === "transition" && i.errand === errand.id; })[0];
     var card = el("section", { className: "card actions stack", id: "offline-errand-actions" }, [el("h2", { text: words.nextStep })]);
     view.appendChild(card);
     if (pending) {
