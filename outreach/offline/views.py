@@ -1,12 +1,13 @@
 """Offline-first for grid workers: the installable app (manifest, service worker), the
 offline page the worker falls back to without signal, the minimum of Today kept on the
-phone, a fresh CSRF token for the outbox, and a logout that wipes the phone.
+phone, a fresh CSRF token for the outbox, and a logout that wipes what the person logging
+out may not leave behind (never another person's unsent items).
 
 What may be cached and where: the service worker caches static files and the offline
 page only — neither holds personal data. The worker's Today list (names, masked IDs,
 addresses, home locations, due dates) reaches the phone once, through
 ``offline_today``, which the page keeps in IndexedDB for at most DAIBAN_OFFLINE_DAYS
-and wipes at logout. Every other response says ``no-store`` (config.cache_control).
+and deletes at logout. Every other response says ``no-store`` (config.cache_control).
 """
 
 import hashlib
@@ -297,14 +298,19 @@ def offline_csrf(request):
 
 
 class LogoutView(auth_views.LogoutView):
-    """Django's logout, plus: the browser wipes this site's caches and storage (the Today
-    list, the outbox, the service worker), and the logged-out page is told so that its
-    script clears what a browser without Clear-Site-Data keeps. The page warns before
-    logging out while items wait to be sent."""
+    """Django's logout, plus: the browser empties this site's HTTP cache, and the
+    logged-out page is told so that its script deletes the Today list kept on the phone
+    (the page's script already did before sending the logout). The page warns before
+    logging out while the person's own items wait to be sent.
+
+    Not ``"storage"``: it would empty IndexedDB whole, and on a shared phone the outbox
+    holds other people's unsent visits (an expired session leaves them there), which
+    only their author may send or discard. The script deletes what the person logging out
+    may not leave behind instead, and nothing of anyone else's."""
 
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
-        response["Clear-Site-Data"] = '"cache", "storage"'
+        response["Clear-Site-Data"] = '"cache"'
         return response
 
     def get_default_redirect_url(self):

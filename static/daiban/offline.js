@@ -2,7 +2,8 @@
    the Today list kept on the phone, the offline page, the logout guard and the install
    hint. Loaded (defer, after the vendored idb-keyval) on every page of a grid worker, on
    the visit form and on the offline page; elsewhere static/daiban/outbox-probe.js loads
-   it when the phone holds unsent items, or right after a logout (to wipe the phone).
+   it when the phone holds unsent items, or right after a logout (to delete the Today
+   list kept on the phone).
 
    The outbox (IndexedDB "daiban-outbox") holds visits with their photos, errands noted
    at a visit and errand steps, each under its client UUID. It is sent from the page —
@@ -12,6 +13,10 @@
    keeps it and says why: 401/403 asks for a new login, 409 lets the worker choose,
    422 shows what to fix, 404 says it cannot be sent; the worker may discard an item
    only by pressing "discard" twice. Nothing is dropped silently.
+
+   Each item belongs to its author (user id and name, stamped by put()): on a shared
+   phone only the author, logged in, sees what it is, sends it or discards it; others are
+   told whose items wait and how many. Nobody's login or logout deletes anyone else's.
 
    Sending again is safe: visits and errands are stored once per UUID (the same one
    again answers 200). An errand step has no UUID on the server; it names the version
@@ -34,11 +39,12 @@
   var SENDABLE = { waiting: true, login: true };
   var ATTENTION = { conflict: true, invalid: true, gone: true };
   var pageUser = T.user ? Number(T.user) : null;
+  var pageUserName = T.userName || "";
   var isShell = T.shell === "1";
   var fieldWorker = T.field === "1";  // grid workers see the bar on every page
-  var state = { user: pageUser, items: [], lastSync: null, syncing: false, network: "unknown", login: false };
+  var state = { user: pageUser, userName: pageUserName, items: [], lastSync: null, syncing: false, network: "unknown", login: false };
   var panelOpen = false;
-  ["offline-panel", "offline-install", "offline-install-ios", "offline-install-button"].forEach(function (id) {
+  ["offline-panel", "offline-others", "offline-install", "offline-install-ios", "offline-install-button"].forEach(function (id) {
     var node = document.getElementById(id);
     if (node) node.hidden = true;
   });
@@ -125,8 +131,10 @@
     return Promise.all([kv.values(outbox), getMeta()]).then(function (results) {
       state.items = results[0].filter(Boolean).sort(byAge);
       var meta = results[1];
-      if (!state.user && isShell) state.user = meta.lastUser;  // the offline page knows nobody
-      if (!state.user && !pageUser) state.owner = meta.lastUser;
+      if (!state.user && isShell) {  // the offline page knows nobody: the last one logged in here
+        state.user = meta.lastUser;
+        state.userName = meta.lastUserName || "";
+      }
       state.lastSync = state.user ? (meta.lastSync || {})[state.user] || null : null;
     });
   }
@@ -322,17 +330,46 @@
   var panel = document.getElementById("offline-panel");
   var list = document.getElementById("offline-items");
 
+  // Pending items belong to their author: only they see what the items are, send them or
+  // discard them. Everyone else learns whose they are and how many, nothing more.
+  function ownItems() {
+    return state.items.filter(function (i) { return state.user && i.user === state.user; });
+  }
+
+  // [{ name, count, visits }] for every other author with items on this phone, oldest first.
+  function othersWaiting() {
+    var authors = [];
+    var byUser = {};
+    state.items.forEach(function (item) {
+      if (state.user && item.user === state.user) return;
+      var key = String(item.user);
+      if (!byUser[key]) {
+        byUser[key] = { name: item.userName || "", count: 0, visits: 0 };  // saved before names were kept
+        authors.push(byUser[key]);
+      }
+      byUser[key].count += 1;
+      if (item.kind === "visit") byUser[key].visits += 1;
+    });
+    return authors;
+  }
+
+  function othersText(author) {
+    var words = !author.name ? T.tOthersUnnamed : author.visits === author.count ? T.tOthersVisits : T.tOthersItems;
+    return fill(words, { name: author.name, n: author.count });
+  }
+
   function render() {
-    var user = state.user || state.owner;
-    var mine = state.items.filter(function (i) { return i.user === user; });
+    var mine = ownItems();
     var others = state.items.length - mine.length;
     var attention = mine.filter(function (i) { return ATTENTION[i.state]; }).length;
-    var mustLogIn = !pageUser && !isShell && mine.length > 0;
+    // Nobody logged in on this page: the count is everybody's (how many, never what).
+    var mustLogIn = !state.user && state.items.length > 0;
+    var shown = state.user ? mine.length : state.items.length;
     // Only for those who capture data in the field, and for anyone with items on the phone.
     root.hidden = !(fieldWorker || isShell || state.items.length);
-    root.dataset.waiting = String(mine.length);
+    root.dataset.waiting = String(shown);
     root.dataset.attention = String(attention);
-    count.textContent = fill(T.tWaiting, { n: mine.length });
+    count.textContent = fill(T.tWaiting, { n: shown });
     var parts = [];
     var tone = mine.length ? "waiting" : "ok";
     if (state.syncing) parts.push(T.tSending);
@@ -341,7 +378,7 @@
     else if (state.network === "down" && mine.length) { parts.push(T.tNoConnection); tone = "offline"; }
     if (attention) { parts.push(fill(T.tAttention, { n: attention })); tone = "problem"; }
     parts.push(state.lastSync ? fill(T.tSynced, { time: clock(state.lastSync) }) : T.tNever);
-    if (others) parts.push(fill(T.tOtherUser, { n: others }));
+    if (others && state.user) parts.push(fill(T.tOtherUser, { n: others }));
     text.textContent = parts.join(" · ");
     root.dataset.tone = tone;
     root.dataset.syncing = state.syncing ? "1" : "0";
@@ -350,6 +387,21 @@
     summaryButton.setAttribute("aria-expanded", panelOpen ? "true" : "false");
     panel.hidden = !panelOpen;
     if (panelOpen || attention) renderPanel(mine, mustLogIn || state.login);
+    renderOthers();
+  }
+
+  function noticeShown() {
+    return location.pathname === T.loginUrl || location.pathname === T.homeUrl;
+  }
+
+  // On the login page and on Today: whose items wait here, so that they come back to send them.
+  function renderOthers() {
+    var box = document.getElementById("offline-others");
+    if (!box) return;
+    var authors = noticeShown() ? othersWaiting() : [];
+    box.textContent = "";
+    authors.forEach(function (author) { box.appendChild(el("p", { text: othersText(author) })); });
+    box.hidden = !authors.length;
   }
 
   function itemTitle(item) {
@@ -428,7 +480,12 @@
   function renderPanel(mine, login) {
     list.textContent = "";
     if (!mine.length) {
-      list.appendChild(el("li", { className: "offline-item muted", text: T.tEmpty }));
+      var authors = othersWaiting();
+      var empty = !authors.length ? T.tEmpty : state.user ? T.tNoneOfYours : T.tLogInForYours;
+      list.appendChild(el("li", { className: "offline-item muted", text: empty }));
+      if (!noticeShown()) {  // whose they are, unless the notice under the bar says it already
+        authors.forEach(function (author) { list.appendChild(el("li", { className: "offline-item", text: othersText(author) })); });
+      }
       return;
     }
     mine.forEach(function (item) {
@@ -572,44 +629,59 @@
     });
   }
 
-  // After logout: the server's Clear-Site-Data wipes caches and storage where the browser
-  // honours it; this wipes them where it does not.
+  // At logout, before the request and again on the logged-out page (where the page before
+  // had no outbox script): what the person logging out may not leave behind — the Today
+  // list kept here, who was last logged in, this tab's messages. The outbox is not
+  // touched: its items belong to their authors (the logout warning deletes the person's own
+  // only when they say so). Nor is the service worker's cache: it holds the app's files
+  // and the offline page rendered for nobody, which the next person needs without signal.
+  // The server's Clear-Site-Data says "cache" only, for the same reason (README).
   function wipe() {
-    var jobs = [];
-    if (supported) jobs.push(kv.clear(outbox), kv.clear(kept));
-    if (window.caches) {
-      jobs.push(caches.keys().then(function (names) {
-        return Promise.all(names.filter(function (n) { return n.indexOf("daiban-") === 0; }).map(function (n) {
-          return caches.delete(n);
-        }));
-      }));
-    }
+    var jobs = supported ? [kv.delMany(["today", "meta"], kept)] : [];
     try { sessionStorage.clear(); localStorage.removeItem(INSTALL_KEY); } catch (e) { /* nothing kept there */ }
     return Promise.all(jobs.map(function (job) { return job.catch(function () {}); }));
   }
 
-  // --- logout: never deletes unsent items without saying so ---------------------------------
+  // --- logout: never deletes unsent items without saying so, never anyone else's -------------
+
+  function logOut(form, deleteOwn) {
+    form.dataset.confirmed = "1";
+    var own = ownItems().map(function (i) { return i.id; });
+    var job = deleteOwn && own.length ? kv.delMany(own, outbox) : Promise.resolve();
+    // Without signal the logout cannot reach the server: the person stays logged in and
+    // keeps their Today on the phone (the logged-out page wipes it once it succeeds).
+    if (navigator.onLine) job = job.then(wipe, wipe);
+    job.then(function () { form.submit(); }, function () { form.submit(); });
+  }
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!supported || sameOriginPath(form.getAttribute("action") || "") !== T.logoutUrl || form.dataset.confirmed) return;
     event.preventDefault();
     load().then(function () {
-      if (!state.items.length) {
-        form.dataset.confirmed = "1";
-        form.submit();
-        return;
-      }
+      var own = ownItems().length;
+      if (!own) return logOut(form, false);
       var old = document.getElementById("logout-warning");
       if (old) old.remove();
       var sendNow = button(T.tLogoutSend, "send", { className: "button wide primary" });
-      var anyway = button(T.tLogoutAnyway, "anyway", { className: "button wide danger" });
+      var keep = button(T.tLogoutKeep, "keep", { className: "button wide" });
+      var drop = button(T.tLogoutDelete, "delete", { className: "button wide danger" });
       var box = el("div", { id: "logout-warning", className: "form-error stack", role: "alert" }, [
-        el("p", { text: fill(T.tLogoutWarn, { n: state.items.length }) }), sendNow, anyway,
+        el("p", { text: fill(T.tLogoutWarn, { n: own }) }), navigator.onLine ? sendNow : null, keep, drop,
       ]);
       form.parentNode.insertBefore(box, form);
       sendNow.addEventListener("click", function () { box.remove(); sync({ force: true }); });
-      anyway.addEventListener("click", function () { form.dataset.confirmed = "1"; form.submit(); });
+      keep.addEventListener("click", function () { logOut(form, false); });
+      drop.addEventListener("click", function () {
+        // Twice, never by accident, as a discard in the list: the second button says what goes.
+        if (drop.dataset.action !== "delete-confirmed") {
+          drop.dataset.action = "delete-confirmed";
+          drop.textContent = fill(T.tLogoutDeleteConfirm, { n: own });
+          drop.className = "button wide danger confirm";
+          return;
+        }
+        logOut(form, true);
+      });
     });
   }, true);
 
@@ -748,7 +820,7 @@
     var day = today();
     var visited = {};
     var stepped = {};
-    state.items.forEach(function (i) {
+    ownItems().forEach(function (i) {  // nobody else's: not even whom they visited
       if (i.kind === "visit") visited[i.fields.resident] = true;
       if (i.kind === "transition") stepped[i.errand] = true;
     });
@@ -839,7 +911,7 @@
       el("dt", { text: facts.resident }), el("dd", { text: errand.resident.name + " · " + errand.resident.address }),
       el("dt", { text: facts.due }), el("dd", { text: errand.due_on }),
     ])]));
-    var pending = state.items.filter(function (i) { return i.kind === "transition" && i.errand === errand.id; })[0];
+    var pending = ownItems().filter(function (i) { return i.kind === "transition" && i.errand === errand.id; })[0];
     var card = el("section", { className: "card actions stack", id: "offline-errand-actions" }, [el("h2", { text: words.nextStep })]);
     view.appendChild(card);
     if (pending) {
@@ -888,6 +960,11 @@
 
   function put(items) {
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});
+    items.forEach(function (item) {
+      // Its author, by name too: on a shared phone the others are told whose it is.
+      if (item.user === undefined || item.user === null) item.user = state.user;
+      if (item.user === state.user && !item.userName) item.userName = state.userName;
+    });
     return kv.setMany(items.map(function (item) { return [item.id, item]; }), outbox).then(load).then(render);
   }
 
@@ -912,11 +989,11 @@
   showFlash();
   if (!supported) return;
   var loggedOut = /[?&]logged_out=1/.test(location.search);
-  // Once only: a tab left on this address and reloaded later must not wipe what another
-  // tab has queued since.
+  // Once only: a tab left on this address and reloaded later must not delete the Today
+  // list another tab's login has kept since.
   if (loggedOut) history.replaceState(null, "", location.pathname);
   ready = (loggedOut ? wipe() : Promise.resolve()).then(function () {
-    if (pageUser) return setMeta(function (meta) { meta.lastUser = pageUser; });
+    if (pageUser) return setMeta(function (meta) { meta.lastUser = pageUser; meta.lastUserName = pageUserName; });
   }).then(expireKept).then(load).then(function () {
     render();
     registerWorker();

@@ -1,7 +1,8 @@
 /* For people who do not capture data in the field: the outbox scripts (idb-keyval and
-   offline.js, 44 KB) stay off their pages unless this phone holds unsent items (someone
+   offline.js, 53 KB) stay off their pages unless this phone holds unsent items (someone
    saved a visit here, or another account did) or the page follows a logout, which
-   offline.js finishes by wiping what the phone kept. The URLs are on #offline-status. */
+   offline.js finishes by deleting the Today list kept on the phone (never anyone's unsent
+   items). The URLs are on #offline-status. */
 (function () {
   "use strict";
   var root = document.getElementById("offline-status");

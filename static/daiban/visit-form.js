@@ -230,7 +230,7 @@
     var fixing = new URLSearchParams(location.search).get("outbox");
     if (fixing) {
       offline.ready.then(function () { return offline.get(fixing); }).then(function (item) {
-        if (!item || item.kind !== "visit") return;
+        if (!item || item.kind !== "visit" || item.user !== offline.user()) return;  // the author's only
         var errand = offline.items().filter(function (i) { return i.after === item.id && i.kind === "errand"; })[0];
         // The position is the one taken at the door, not where the worker fixes the visit.
         if (watch !== null) navigator.geolocation.clearWatch(watch);
