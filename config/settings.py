@@ -197,6 +197,24 @@ DAIBAN_TRUSTED_PROXIES = _trusted_proxies(os.environ.get("DAIBAN_TRUSTED_PROXIES
 SESSION_COOKIE_AGE = 60 * 60 * 12  # one working day
 SESSION_COOKIE_HTTPONLY = True
 
+
+def _field_session_days() -> int:
+    """DAIBAN_FIELD_SESSION_DAYS: how many days a grid worker's login lasts on the phone."""
+    value = os.environ.get("DAIBAN_FIELD_SESSION_DAYS", "14")
+    if not value.strip().isdigit() or not 1 <= int(value) <= 90:
+        raise ImproperlyConfigured(
+            f"DAIBAN_FIELD_SESSION_DAYS must be a whole number of days from 1 to 90, not {value!r}."
+        )
+    return int(value)
+
+
+# A grid worker (and nothing else) stays logged in on the phone this long, so the app on
+# the home screen does not ask for the password every morning; everyone else's login
+# lasts the working day above (outreach.offline.sessions). Long enough for a fortnight's
+# rounds, short enough that a phone forgotten in a drawer logs itself out; a lost phone's
+# session ends at once when the administrator deactivates the user or sets a new password.
+DAIBAN_FIELD_SESSION_DAYS = _field_session_days()
+
 # --- Language, time ------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
