@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.compression.TextGZipMiddleware",  # pages and JSON gzipped; BREACH: see the module
     "config.cache_control.NoStoreMiddleware",  # personal data is never kept by browsers or proxies
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -83,7 +84,9 @@ if DEBUG and not env_bool("DAIBAN_TECHNICAL_404", False):
     )
 
 if not DEBUG:
-    # Production serves the collected, compressed static files itself (no CDN, no nginx rules).
+    # Production serves the collected, compressed static files itself (no CDN, no nginx
+    # rules): Brotli or gzip, written beside each file by collectstatic. Outside the gzip
+    # of pages, which would only compress them again.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
