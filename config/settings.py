@@ -151,7 +151,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Argon2id first (config/hashers.py: a login's CPU a third of PBKDF2's); the others only
+# Argon2id first (config/hashers.py: a login's CPU a quarter of PBKDF2's); the others only
 # check older hashes, which Django replaces by an Argon2 one at the user's next login.
 PASSWORD_HASHERS = [
     "config.hashers.Argon2PasswordHasher",
