@@ -5,9 +5,9 @@ the 2-core machine Daiban is measured on; 3,000 grid workers starting a shift ke
 cores busy for a quarter of an hour and every other page waited. Argon2id is memory-hard
 (a guessing rig pays in memory, not only in rounds), so it protects as well at a fraction
 of the CPU. Django's own Argon2 defaults (100 MiB, 2 passes, 8 lanes) still took about
-165 ms of CPU there, spread by argon2-cffi over threads, so one login held both cores
-for 105 ms. This hasher keeps 2 passes over 64 MiB in one lane (RFC 9106's second
-recommended setting with one lane; above OWASP's minimum of 19 MiB): about 85 ms of one
+170 ms of CPU there, spread by argon2-cffi over threads, so one login held both cores
+for 110 ms. This hasher keeps 2 passes over 64 MiB in one lane (RFC 9106's second
+recommended setting with one lane; above OWASP's minimum of 19 MiB): 85–100 ms of one
 core, the other free for the pages.
 
 Its ``algorithm`` is Django's ("argon2"), so a hash made with other parameters still
