@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.compression.TextGZipMiddleware",  # pages and JSON gzipped; BREACH: see the module
     "config.cache_control.NoStoreMiddleware",  # personal data is never kept by browsers or proxies
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -83,7 +84,9 @@ if DEBUG and not env_bool("DAIBAN_TECHNICAL_404", False):
     )
 
 if not DEBUG:
-    # Production serves the collected, compressed static files itself (no CDN, no nginx rules).
+    # Production serves the collected, compressed static files itself (no CDN, no nginx
+    # rules): Brotli or gzip, written beside each file by collectstatic. Outside the gzip
+    # of pages, which would only compress them again.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
@@ -148,6 +151,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2id first (config/hashers.py: a login's CPU a quarter of PBKDF2's); the others only
+# check older hashes, which Django replaces by an Argon2 one at the user's next login.
+PASSWORD_HASHERS = [
+    "config.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -188,6 +199,24 @@ DAIBAN_TRUSTED_PROXIES = _trusted_proxies(os.environ.get("DAIBAN_TRUSTED_PROXIES
 
 SESSION_COOKIE_AGE = 60 * 60 * 12  # one working day
 SESSION_COOKIE_HTTPONLY = True
+
+
+def _field_session_days() -> int:
+    """DAIBAN_FIELD_SESSION_DAYS: how many days a grid worker's login lasts on the phone."""
+    value = os.environ.get("DAIBAN_FIELD_SESSION_DAYS", "14")
+    if not value.strip().isdigit() or not 1 <= int(value) <= 90:
+        raise ImproperlyConfigured(
+            f"DAIBAN_FIELD_SESSION_DAYS must be a whole number of days from 1 to 90, not {value!r}."
+        )
+    return int(value)
+
+
+# A grid worker (and nothing else) stays logged in on the phone this long, so the app on
+# the home screen does not ask for the password every morning; everyone else's login
+# lasts the working day above (outreach.offline.sessions). Long enough for a fortnight's
+# rounds, short enough that a phone forgotten in a drawer logs itself out; a lost phone's
+# session ends at once when the administrator deactivates the user or sets a new password.
+DAIBAN_FIELD_SESSION_DAYS = _field_session_days()
 
 # --- Language, time ------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from grid import selectors
@@ -75,7 +74,6 @@ def _outline(boundary: dict | None):
 
 @require_GET
 @login_required
-@gzip_page
 def network_map_data(request):
     """GeoJSON of the user's area outlines and service points, shifted to the tile
     provider's datum. The map draws it with or without a tile server."""

@@ -21,7 +21,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grid.geo import tile_position
@@ -150,7 +149,6 @@ def branch_home(request, pk: int):
 
 @require_GET
 @login_required
-@gzip_page
 def branch_points_geojson(request, pk: int):
     """The branch's paired points (and their communities' outlines) for the map, on the
     tile provider's datum: neglected or not, open errands, last activity."""

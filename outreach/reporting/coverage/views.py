@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 from shapely.geometry import mapping
 
@@ -238,7 +237,6 @@ def coverage_map(request):
 
 @require_GET
 @login_required
-@gzip_page
 def coverage_areas(request):
     """The parts of the place (child areas, or the area itself at the bottom) with their
     figures, outlines simplified for ``?zoom=`` (or the parts' level)."""
@@ -399,7 +397,6 @@ def _errands_layer(user, place: Place, limit: int) -> list[dict]:
 
 @require_GET
 @login_required
-@gzip_page
 def coverage_layers(request):
     """One overlay of the map for the place: ``?layer=points|branch_points|missed|errands``.
     Residents (missed, errands at their homes) only for the roles that see them."""
