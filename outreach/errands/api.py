@@ -28,7 +28,6 @@ from outreach.common.errors import Conflict
 from outreach.errands import chain
 from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
-from outreach.errands.chain import escalation_destinations
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, ServiceType
 from outreach.photos.pipeline import PhotoRejected
 from outreach.photos.schemas import PhotoOut, with_photos
@@ -178,7 +177,7 @@ class ErrandDetailOut(ErrandOut):
         user = context["request"].user
         if Action.ESCALATE not in errand_services.actions_for(user, obj):
             return None
-        destination = escalation_destinations(user=user, errands=[obj])[obj.pk]
+        destination = chain.escalation_destinations(user=user, errands=[obj])[obj.pk]
         return None if destination.problem else str(destination)
 
     @staticmethod
