@@ -7,6 +7,7 @@ The network is cut with Playwright's offline mode (the page and its service work
 with page.route (one request at a time)."""
 
 import re
+import time
 import uuid
 
 import pytest
@@ -97,8 +98,15 @@ def worker_page(log_in, live_site, afternoon):
 def wait_until(page, script: str, timeout_ms: int = WAIT):
     """Poll a script in the page (wait_for_function compiles its predicate, which the
     app's CSP forbids; evaluate does not)."""
-    for _tick in range(timeout_ms // 100):
-        if page.evaluate(script):
+    # evaluate has no timeout of its own: a promise that never settles (a service worker
+    # that never activates) would block the test for good, so each try gives up after 2 s.
+    bounded = (
+        f"Promise.race([Promise.resolve().then(() => ({script})),"
+        " new Promise((resolve) => setTimeout(() => resolve(false), 2000))])"
+    )
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        if page.evaluate(bounded):
             return
         page.wait_for_timeout(100)
     raise AssertionError(f"never true: {script}")
