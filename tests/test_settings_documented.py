@@ -80,5 +80,6 @@ def test_the_deploy_recipe_passes_the_deployment_checks():
         capture_output=True,
         text=True,
         env=env,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr

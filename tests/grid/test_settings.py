@@ -22,6 +22,7 @@ def manage(*args, **env):
         cwd=ROOT,
         capture_output=True,
         text=True,
+        timeout=120,
         env={**{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}, **PRODUCTION_ENV, **env},
     )
 
