@@ -147,13 +147,16 @@ def test_a_visit_whose_photos_are_still_on_the_phone_says_so(
     client = client_for("worker")
     with django_assert_num_queries(9):  # as without photos to come: they are counted from the prefetched ones
         html = client.get(reverse("resident-detail", args=[r.pk])).content.decode()
-    assert "照片待上传" in html
-    assert "照片待上传" in client.get(reverse("visit-detail", args=[visit.pk])).content.decode()
+    assert '<span class="row-meta photos-to-come">照片待上传（1 张）</span>' in html
+    assert (
+        "照片待上传（1 张）：照片还在网格员手机上"
+        in client.get(reverse("visit-detail", args=[visit.pk])).content.decode()
+    )
     services.visit_add_photos(
         actor=demo_users["worker"], visit=visit, uploads=[factories.jpeg(color=(0, 0, 200))], keys=[uuid.uuid4()]
     )
-    assert "照片待上传" not in client.get(reverse("resident-detail", args=[r.pk])).content.decode()
-    assert "照片待上传" not in client.get(reverse("visit-detail", args=[visit.pk])).content.decode()
+    assert "photos-to-come" not in client.get(reverse("resident-detail", args=[r.pk])).content.decode()
+    assert "photos-to-come" not in client.get(reverse("visit-detail", args=[visit.pk])).content.decode()
 
 
 def test_reveal_national_id_is_audited(client_for, residents):
