@@ -180,7 +180,7 @@
   function megabytes(bytes) { return (bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0); }
 
   function askPersistence() {
-    if (!navigator.storage || !navigator.storage.persist) return Promise.resolve();
+    if (!navigator.storage || !navigator.storage.persist || !navigator.storage.persisted) return Promise.resolve();
     return navigator.storage.persisted().then(function (already) {
       return already || navigator.storage.persist();
     }).then(function (granted) { state.persisted = !!granted; }, function () {});

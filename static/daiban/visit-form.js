@@ -319,7 +319,7 @@
             no_location_reason: value(form, "no_location_reason"), health: value(form, "health"),
             health_notes: value(form, "health_notes"), living_notes: value(form, "living_notes"),
             hazards: checked(form, "hazards"), hazard_notes: value(form, "hazard_notes"), needs: value(form, "needs"),
-            photos_expected: keptPhotos.length + fresh.length,
+            photos_expected: keptPhotos.length + legacyPhotos.length + fresh.length,
           },
           photos: legacyPhotos,
         };
