@@ -524,19 +524,27 @@
     root.dataset.waiting = String(shown);
     root.dataset.attention = String(attention);
     root.dataset.photos = String(photosWaiting);
-    count.textContent = fill(T.tWaiting, { n: shown });
+    var records = tallied(state.user ? mine : state.items).filter(function (i) { return i.kind !== "photo"; }).length;
+    var progress = state.syncing && state.progress;
+    // The count in bold: how far a sync has got while it sends, else what waits (the
+    // photos by name when nothing else does).
+    if (progress) {
+      count.textContent = [fill(T.tProgressRecords, { done: progress.records.done, total: progress.records.total })]
+        .concat(progress.photos.total ? [fill(T.tProgressPhotos, { done: progress.photos.done, total: progress.photos.total })] : [])
+        .join(" · ");
+    } else if (!records && photosWaiting && state.user) {
+      count.textContent = fill(T.tPhotosWaiting, { n: photosWaiting });
+    } else {
+      count.textContent = fill(T.tWaiting, { n: shown });
+    }
     var parts = [];
     var tone = mine.length ? "waiting" : "ok";
-    var progress = state.syncing && state.progress;
-    if (progress) {
-      parts.push(fill(T.tProgressRecords, { done: progress.records.done, total: progress.records.total }));
-      if (progress.photos.total) parts.push(fill(T.tProgressPhotos, { done: progress.photos.done, total: progress.photos.total }));
-    } else if (state.syncing) parts.push(T.tSending);
+    if (state.syncing && !progress) parts.push(T.tSending);
     else if (!navigator.onLine) { parts.push(T.tOffline); tone = "offline"; }
     else if (mustLogIn || (state.login && mine.length)) { parts.push(T.tLogin); tone = "problem"; }
     else if (state.network === "down" && mine.length) { parts.push(T.tNoConnection); tone = "offline"; }
     if (attention) { parts.push(fill(T.tAttention, { n: attention })); tone = "problem"; }
-    if (photosWaiting && !progress) parts.push(fill(T.tPhotosWaiting, { n: photosWaiting }));
+    if (photosWaiting && records && !progress && state.user) parts.push(fill(T.tPhotosWaiting, { n: photosWaiting }));
     var full = state.user && freeBytes() < ROOM_WARN;
     root.dataset.storageLow = full ? "1" : "0";
     if (full) { parts.push(fill(T.tStorageLow, { free: megabytes(Math.max(0, freeBytes())) })); tone = "problem"; }

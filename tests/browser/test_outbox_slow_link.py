@@ -131,7 +131,7 @@ def test_records_arrive_before_photos_on_a_slow_link(worker_page, live_site, aft
     progress_seen = set()
     records_at = None
     while time.monotonic() - started < 90:
-        text = page.locator("#offline-text").text_content() or ""
+        text = page.locator("#offline-summary").text_content() or ""
         if "记录" in text:
             progress_seen.add("records")
         if "照片 " in text and "/" in text:
@@ -156,7 +156,7 @@ def test_records_arrive_before_photos_on_a_slow_link(worker_page, live_site, aft
         cdp.send("Network.emulateNetworkConditions", FAST_LINK)
     photos_at = None
     while time.monotonic() - started < (3600 if SLOW_PHOTOS else 100):
-        text = page.locator("#offline-text").text_content() or ""
+        text = page.locator("#offline-summary").text_content() or ""
         if "照片 " in text and "/" in text:
             progress_seen.add("photos")
         if counts(live_site)[1] == VISITS:
@@ -213,6 +213,7 @@ def test_a_photo_upload_cut_off_is_sent_again_and_stored_once(worker_page, live_
     assert visit.photos_expected == 1 and not visit.photos.exists()
     page.goto(f"{live_site.url}/visits/{visit.pk}/")
     expect(page.locator(".photos-to-come")).to_contain_text("照片待上传")
+    shot(page, "visit-photos-to-come")
     for expected_attempts in (2, 3):
         page.locator("#offline-sync").click()
         wait_until(page, f"document.getElementById('offline-status').dataset.syncing === '0' && {len(attempts)} >= 0")
