@@ -397,7 +397,11 @@ DAIBAN_ORDER_LIMIT_PER_POINT_PER_HOUR = int(os.environ.get("DAIBAN_ORDER_LIMIT_P
 DAIBAN_ORDER_FORM_SECONDS = 2 * 60 * 60
 # The worker's Today list kept on the phone for offline use is deleted after this many
 # days without a refresh (and at logout); unsent visits in the outbox are never deleted.
-DAIBAN_OFFLINE_DAYS = int(os.environ.get("DAIBAN_OFFLINE_DAYS", "3"))
+# Eight: a week without signal counted from the last refresh, which may have been the
+# morning of the day the worker left, still has its list on the seventh evening. A lost
+# phone shows the list (names, masked IDs, addresses of one grid) for at most as long;
+# deactivating the user stops its sync, not the list (README).
+DAIBAN_OFFLINE_DAYS = int(os.environ.get("DAIBAN_OFFLINE_DAYS", "8"))
 # A joint branch's paired point with no activity held there for this many days is flagged
 # "neglected" on the branch's screens (and in its API).
 DAIBAN_BRANCH_NEGLECT_DAYS = int(os.environ.get("DAIBAN_BRANCH_NEGLECT_DAYS", "90"))

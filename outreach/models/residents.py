@@ -204,6 +204,9 @@ class Visit(models.Model):
     needs = models.TextField(_("needs noted"), blank=True)
     # sha256 of what the phone sent: a replay with the same id must carry the same content.
     content_digest = models.CharField(max_length=64, editable=False)
+    # The photos the phone announced with the record: they follow it, one request each
+    # (records first on a slow link), and the visit says "photos to come" until they are in.
+    photos_expected = models.PositiveSmallIntegerField(_("photos announced"), default=0, editable=False)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     corrected_at = models.DateTimeField(_("last corrected at"), null=True, blank=True, editable=False)
 
@@ -232,6 +235,12 @@ class Visit(models.Model):
     def __str__(self) -> str:
         return f"{self.resident} · {timezone.localtime(self.visited_at):%Y-%m-%d %H:%M}"
 
+    @property
+    def photos_to_come(self) -> int:
+        """Photos announced with the record that have not arrived yet (the photos are
+        prefetched by every selector that lists visits)."""
+        return max(0, self.photos_expected - len(self.photos.all()))
+
 
 class VisitCorrection(models.Model):
     """A correction of a visit by its author within the correction window: what it was."""
@@ -255,12 +264,18 @@ class VisitPhoto(StoredPhoto):
     serving_url_name = "photo"
 
     visit = models.ForeignKey(Visit, verbose_name=_("visit"), on_delete=models.CASCADE, related_name="photos")
+    # Made on the phone for each photo: a photo sent again after an upload was cut off is
+    # known by it, whatever bytes arrive the second time.
+    client_key = models.UUIDField(_("key made on the phone"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("visit photo")
         verbose_name_plural = _("visit photos")
         ordering = ["created_at"]
-        constraints = [models.UniqueConstraint(fields=["visit", "upload_digest"], name="visit_photo_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "upload_digest"], name="visit_photo_once"),
+            models.UniqueConstraint(fields=["visit", "client_key"], name="visit_photo_key_once"),
+        ]
 
 
 class AuditEvent(models.Model):

@@ -169,6 +169,15 @@ def _shell_strings() -> dict:
         "allVisited": _("Everyone in your grid has been visited on time. Well done."),
         "myErrands": _("My errands"),
         "savedAt": _("You are offline. This list was saved on this phone at %(time)s."),
+        # Written out, not through counted(): makemessages finds ngettext's words only.
+        "savedAgo": {
+            form: ngettext(
+                "You are offline. This list was saved on this phone %(days)s day ago (%(time)s).",
+                "You are offline. This list was saved on this phone %(days)s days ago (%(time)s).",
+                n,
+            )
+            for form, n in (("one", 1), ("other", 2))
+        },
         "noData": _("No list is saved on this phone yet. Open Today once while you have signal."),
         "notInList": _("This resident is not in the list saved on this phone. Go back to Today."),
         "errandNotInList": _("This errand is not in the list saved on this phone. Go back to Today."),

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 from pydantic import Field, field_validator
@@ -27,7 +28,7 @@ from outreach.common.limits import max_length
 from outreach.common.requests import client_address
 from outreach.models import Hazard, Resident, Visit
 from outreach.photos.pipeline import PhotoRejected
-from outreach.photos.schemas import PhotoOut, with_photos
+from outreach.photos.schemas import PHOTO_FILES, PhotoOut, with_photos
 from outreach.residents import selectors, services
 
 router = Router(tags=["outreach"])
@@ -96,6 +97,7 @@ class VisitOut(Schema):
     needs: str
     created_at: datetime
     corrected_at: datetime | None
+    photos_expected: int = Field(description="Photos announced with the record; fewer in `photos` are still to come.")
     photos: list[PhotoOut]
 
     @staticmethod
@@ -140,6 +142,9 @@ class VisitIn(Schema):
     hazards: list[Annotated[str, Field(**_choices(Hazard.values))]] = []
     hazard_notes: str = ""
     needs: str = ""
+    photos_expected: int = Field(
+        0, ge=0, le=100, description="Photos that follow through /visits/{id}/photos (send the record first)."
+    )
 
     @field_validator(
         "no_location_reason", "health", "health_notes", "living_notes", "hazard_notes", "needs", mode="before"
@@ -167,6 +172,7 @@ class VisitIn(Schema):
             hazards=tuple(self.hazards),
             hazard_notes=self.hazard_notes,
             needs=self.needs,
+            photos_expected=self.photos_expected,
         )
 
 
@@ -231,16 +237,56 @@ def visit_create(request: AuthenticatedHttpRequest, payload: Annotated[VisitIn, 
     return Status(201 if created else 200, _stored_visit(request.user, visit.pk))
 
 
+def _photo_keys(values: list[str]) -> list[UUID]:
+    # Read beside the files rather than declared: django-ninja cannot take a list of form
+    # fields and a list of files in one operation. Documented by PHOTOS_WITH_KEYS.
+    try:
+        return [UUID(value) for value in values]
+    except ValueError:
+        raise ValidationError({"keys": _("Each photo's key must be a UUID.")}) from None
+
+
+PHOTOS_WITH_KEYS = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "photos": PHOTO_FILES,
+                        "keys": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "uuid"},
+                            "description": "One per photo, in their order, made on the phone: a photo sent "
+                            "again under its key is stored once.",
+                        },
+                    },
+                    "required": ["photos"],
+                }
+            }
+        }
+    }
+}
+
+
 @router.post(
     "/visits/{visit_id}/photos",
     response={200: VisitOut, 201: VisitOut, 404: MessageOut, 422: InvalidOut},
+    openapi_extra=PHOTOS_WITH_KEYS,
 )
-def visit_photos_add(request: AuthenticatedHttpRequest, visit_id: UUID, photos: File[list[UploadedFile]]):
+def visit_photos_add(
+    request: AuthenticatedHttpRequest,
+    visit_id: UUID,
+    photos: File[list[UploadedFile]],
+):
     """Add photos to a visit: 201 when at least one is new, 200 when all were stored
-    already. One bad photo, or one too many, and none is stored."""
+    already (the same picture, or the same key). `keys`, one per photo, are made on the
+    phone: a photo sent again under its key is stored once. One bad photo, or one too
+    many, and none is stored."""
     visit = selectors.visit_for_user_or_404(request.user, visit_id)
     try:
-        _photos, created = services.visit_add_photos(actor=request.user, visit=visit, uploads=photos)
+        keys = _photo_keys(request.POST.getlist("keys"))
+        _photos, created = services.visit_add_photos(actor=request.user, visit=visit, uploads=photos, keys=keys)
     except (ValidationError, PhotoRejected) as exc:
         raise invalid_input(exc) from None
     return Status(201 if created else 200, _stored_visit(request.user, visit.pk))

@@ -3,7 +3,7 @@ raises ValidationError (or a Conflict) before anything is written."""
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -338,6 +338,9 @@ class VisitInput:
     hazards: tuple[str, ...] = ()
     hazard_notes: str = ""
     needs: str = ""
+    # Photos that follow in their own requests (not part of what the visit says: a
+    # resend announcing them is the same visit).
+    photos_expected: int = 0
 
 
 def visit_digest(*, resident_id: int, data: VisitInput) -> str:
@@ -364,6 +367,10 @@ def _check_visit(data: VisitInput, *, check_time: bool = True) -> dict:
         errors.setdefault("visited_at", []).append(_("Visits older than 30 days cannot be recorded here."))
     if data.outcome not in Visit.Outcome.values:
         errors.setdefault("outcome", []).append(_("Choose what happened at the visit."))
+    if not 0 <= data.photos_expected <= settings.DAIBAN_PHOTOS_PER_VISIT:
+        errors.setdefault("photos_expected", []).append(
+            _("A visit can have at most %(n)d photos.") % {"n": settings.DAIBAN_PHOTOS_PER_VISIT}
+        )
     if data.health and data.health not in Visit.Health.values:
         errors.setdefault("health", []).append(_("Unknown health assessment."))
     unknown = set(data.hazards) - set(Hazard.values)
@@ -443,6 +450,7 @@ def visit_record(
             hazard_notes=data.hazard_notes,
             needs=data.needs,
             content_digest=digest,
+            photos_expected=max(data.photos_expected, len(photos)),
         )
         try:
             with transaction.atomic():
@@ -482,12 +490,15 @@ def _replayed(existing: Visit, resident: Resident, digest: str, *, actor: User, 
     return existing
 
 
-def visit_add_photos(*, actor: User, visit: Visit, uploads: Iterable[UploadedFile]) -> tuple[list[VisitPhoto], int]:
-    """Attach photos to a stored visit; a photo sent twice is stored once. Returns the
+def visit_add_photos(
+    *, actor: User, visit: Visit, uploads: Iterable[UploadedFile], keys: Sequence[UUID | None] = ()
+) -> tuple[list[VisitPhoto], int]:
+    """Attach photos to a stored visit; a photo sent twice is stored once, known by its
+    picture or by the key the phone made for it (``keys``, one per upload). Returns the
     visit's photos and how many were new."""
     if visit.worker_id != actor.pk:
         raise ValidationError({"photos": _("Only the worker who made the visit can add photos to it.")})
-    photos = PhotoUploads(VisitPhoto, uploads, too_many=_("A visit can have at most %(n)d photos."))
+    photos = PhotoUploads(VisitPhoto, uploads, too_many=_("A visit can have at most %(n)d photos."), keys=keys)
     with photos.cleanup_on_failure(), transaction.atomic():
         # Two uploads to one visit at once take turns, so together they keep to the limit.
         Visit.objects.select_for_update(no_key=True).filter(pk=visit.pk).values_list("pk").first()

@@ -5,8 +5,12 @@
    it when the phone holds unsent items, or right after a logout (to delete the Today
    list kept on the phone).
 
-   The outbox (IndexedDB "daiban-outbox") holds visits with their photos, errands noted
-   at a visit and errand steps, each under its client UUID. It is sent from the page —
+   The outbox (IndexedDB "daiban-outbox") holds visits, their photos (one item each,
+   after the visit), errands noted at a visit and errand steps, each under its client
+   UUID. Records go before photos: a sync sends every record first (a few at a time, so
+   that a slow link's latency is paid in parallel), then the photos one by one to
+   /api/v1/visits/{id}/photos under the key the phone made for each; the record says how
+   many photos follow, and the visit's page says "photos to come" until they are in. It is sent from the page —
    on load, on the "online" event, every minute while something waits and from "sync
    now" — never only by Background Sync, which many Android browsers lack. An item
    leaves the outbox only when the server confirms it (201 or 200). Everything else
@@ -19,7 +23,7 @@
    told whose items wait and how many. Nobody's login or logout deletes anyone else's.
 
    Sending again is safe: visits and errands are stored once per UUID (the same one
-   again answers 200). An errand step has no UUID on the server; it names the version
+   again answers 200), a photo once per key. An errand step has no UUID on the server; it names the version
    it was taken on, so a step whose reply was lost answers 409 — and is recognised as
    already done when the errand's next version is that very step by this worker. */
 (function () {
@@ -37,12 +41,18 @@
   var REFRESH_EVERY_MS = 10 * 60 * 1000;  // the Today list on the phone, while online
   var DAY_MS = 24 * 60 * 60 * 1000;
   var SENDABLE = { waiting: true, login: true };
+  var RECORD_LANES = 4;  // records in flight at once: a 400 ms link pays its latency once per four
+  var ROOM_RESERVE = 20 * 1024 * 1024;  // bytes kept free on the phone: a photo that would eat into them is refused
+  var ROOM_WARN = 100 * 1024 * 1024;  // below this much free space the bar warns
+  var PHOTO_LONG_EDGE = 1600;  // settings.DAIBAN_PHOTO_LONG_EDGE: the size the server keeps
+  var PHOTO_QUALITY = 0.85;
   var ATTENTION = { conflict: true, invalid: true, gone: true };
   var pageUser = T.user ? Number(T.user) : null;
   var pageUserName = T.userName || "";
   var isShell = T.shell === "1";
   var fieldWorker = T.field === "1";  // grid workers see the bar on every page
-  var state = { user: pageUser, userName: pageUserName, items: [], lastSync: null, syncing: false, network: "unknown", login: false };
+  var state = { user: pageUser, userName: pageUserName, items: [], lastSync: null, syncing: false, network: "unknown", login: false,
+                progress: null, storage: null };
   var panelOpen = false;
   ["offline-panel", "offline-others", "offline-install", "offline-install-ios", "offline-install-button"].forEach(function (id) {
     var node = document.getElementById(id);
@@ -136,6 +146,74 @@
         state.userName = meta.lastUserName || "";
       }
       state.lastSync = state.user ? (meta.lastSync || {})[state.user] || null : null;
+      return estimate();
+    });
+  }
+
+  // --- the phone's storage -----------------------------------------------------------------
+
+  // Bytes the outbox holds: its photos' blobs, and about 2 KB for each record.
+  function outboxBytes(items) {
+    return items.reduce(function (sum, item) {
+      var photos = item.blob ? [item] : item.photos || [];
+      return sum + 2048 + photos.reduce(function (s, p) { return s + ((p.blob && p.blob.size) || 0); }, 0);
+    }, 0);
+  }
+
+  function estimate() {
+    if (!navigator.storage || !navigator.storage.estimate) return Promise.resolve();
+    return navigator.storage.estimate().then(function (e) {
+      state.storage = { usage: e.usage || 0, quota: e.quota || 0 };
+    }, function () { state.storage = null; });
+  }
+
+  function freeBytes() {
+    return state.storage && state.storage.quota ? state.storage.quota - state.storage.usage : Infinity;
+  }
+
+  // Whether ``bytes`` more can be kept on the phone, with room to spare; asked before a
+  // photo is kept, so that it is refused at once rather than lost later.
+  function room(bytes) {
+    return estimate().then(function () { return freeBytes() - bytes > ROOM_RESERVE; });
+  }
+
+  function megabytes(bytes) { return (bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0); }
+
+  function askPersistence() {
+    if (!navigator.storage || !navigator.storage.persist || !navigator.storage.persisted) return Promise.resolve();
+    return navigator.storage.persisted().then(function (already) {
+      return already || navigator.storage.persist();
+    }).then(function (granted) { state.persisted = !!granted; }, function () {});
+  }
+
+  // --- photos: smaller before they are sent (and kept, when the visit form has the time) ---
+
+  function shrink(blob, name) {
+    if (!window.createImageBitmap) return Promise.resolve({ blob: blob, name: name });
+    return createImageBitmap(blob).then(function (bitmap) {
+      var scale = Math.min(1, PHOTO_LONG_EDGE / Math.max(bitmap.width, bitmap.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+      canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      if (bitmap.close) bitmap.close();
+      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", PHOTO_QUALITY); });
+    }).then(function (small) {
+      return small ? { blob: small, name: name.replace(/\.[^.]*$/, "") + ".jpg" } : { blob: blob, name: name };
+    }, function () {
+      // A format this browser cannot draw: keep the original, the server says if it is not a photo.
+      return { blob: blob, name: name };
+    });
+  }
+
+  // A photo kept as the camera took it (the visit form was left while it was being made
+  // smaller): made smaller now, before it is sent, and kept so.
+  function shrunk(item) {
+    if (!item.raw) return Promise.resolve(item);
+    return shrink(item.blob, item.name).then(function (small) {
+      return changeItem(item.id, function (i) { i.blob = small.blob; i.name = small.name; i.raw = false; }).then(function () {
+        return Object.assign({}, item, { blob: small.blob, name: small.name, raw: false });
+      });
     });
   }
 
@@ -156,7 +234,13 @@
 
   function request(item, token) {
     var headers = { "X-CSRFToken": token, "Accept": "application/json" };
-    if (item.kind === "visit") {
+    if (item.kind === "photo") {
+      var form = new FormData();
+      form.append("photos", item.blob, item.name);
+      form.append("keys", item.id);
+      return { url: T.apiUrl + "visits/" + item.fields.visit + "/photos", headers: headers, body: form };
+    }
+    if (item.kind === "visit" && item.photos && item.photos.length) {  // saved before photos followed their visit
       var body = new FormData();
       Object.keys(item.fields).forEach(function (name) {
         var value = item.fields[name];
@@ -168,6 +252,9 @@
       return { url: T.apiUrl + "visits", headers: headers, body: body };
     }
     headers["Content-Type"] = "application/json";
+    if (item.kind === "visit") {
+      return { url: T.apiUrl + "visits", headers: headers, body: JSON.stringify(item.fields) };
+    }
     if (item.kind === "errand") {
       return { url: T.apiUrl + "errands", headers: headers, body: JSON.stringify(item.fields) };
     }
@@ -230,19 +317,74 @@
     return changeItem(item.id, function (i) { i.lastError = status; }).then(function () { return false; });
   }
 
-  function sendAll(items, token, summary) {
-    return items.reduce(function (previous, item) {
-      return previous.then(function (stop) {
-        if (stop) return true;
-        return kv.get(item.after || "-", outbox).then(function (before) {
-          if (item.after && before) return false;  // its visit has not arrived yet
-          return send(item, token).then(function (outcome) {
-            summary.results[item.id] = outcome;
-            return settle(item, outcome, summary);
-          });
+  // Those waiting for an item's answer (the visit form waits for its visit's).
+  var listeners = {};
+
+  function settled(id) {
+    return new Promise(function (resolve) { (listeners[id] = listeners[id] || []).push(resolve); });
+  }
+
+  function tell(id, outcome) {
+    (listeners[id] || []).forEach(function (resolve) { resolve(outcome); });
+    delete listeners[id];
+  }
+
+  function sendOne(item, token, summary, progress) {
+    return kv.get(item.after || "-", outbox).then(function (before) {
+      if (item.after && before) return false;  // its visit has not arrived yet
+      return (item.kind === "photo" ? shrunk(item) : Promise.resolve(item)).then(function (ready) {
+        return send(ready, token);
+      }).then(function (outcome) {
+        summary.results[item.id] = outcome;
+        return settle(item, outcome, summary).then(function (stop) {
+          tell(item.id, outcome);
+          if (!stop) {
+            progress.done += 1;
+            render();
+          }
+          return stop;
         });
       });
+    });
+  }
+
+  // One after another; true when the connection is gone or the login needed.
+  function sendInTurn(items, token, summary, progress, halted) {
+    return items.reduce(function (previous, item) {
+      return previous.then(function (stop) {
+        if (stop || halted.now) return true;
+        return sendOne(item, token, summary, progress).then(function (s) { if (s) halted.now = true; return s; });
+      });
     }, Promise.resolve(false));
+  }
+
+  // Records first, all of them: a few lanes at once, each taking a visit with what was
+  // noted at it, or an errand's steps, in their order. Then the photos, one at a time
+  // (they share the link anyway), each after its visit.
+  function sendAll(items, token, summary) {
+    var records = items.filter(function (i) { return i.kind !== "photo"; });
+    var photos = items.filter(function (i) { return i.kind === "photo"; });
+    var groups = [];
+    var groupOf = {};
+    records.forEach(function (item) {
+      var key = item.after || (item.kind === "transition" ? "errand:" + item.errand : item.id);
+      if (!groupOf[key]) { groupOf[key] = []; groups.push(groupOf[key]); }
+      groupOf[key].push(item);
+    });
+    state.progress = { records: { done: 0, total: records.length }, photos: { done: 0, total: photos.length } };
+    var halted = { now: false };
+    var next = 0;
+    function lane() {
+      if (halted.now || next >= groups.length) return Promise.resolve();
+      var group = groups[next++];
+      return sendInTurn(group, token, summary, state.progress.records, halted).then(lane);
+    }
+    var lanes = [];
+    for (var n = 0; n < RECORD_LANES; n++) lanes.push(lane());
+    return Promise.all(lanes).then(function () {
+      if (halted.now) return true;
+      return sendInTurn(photos, token, summary, state.progress.photos, halted);
+    });
   }
 
   function fetchToken() {
@@ -277,6 +419,7 @@
       });
     }).then(function () {
       state.syncing = false;
+      state.progress = null;
       if (summary.attempted) {
         state.network = summary.network ? "ok" : "down";
         state.login = summary.login;
@@ -295,6 +438,7 @@
       return summary;
     }, function (error) {
       state.syncing = false;
+      state.progress = null;
       render();
       throw error;
     });
@@ -342,6 +486,7 @@
     var byUser = {};
     state.items.forEach(function (item) {
       if (state.user && item.user === state.user) return;
+      if (item.kind === "photo") return;  // part of a visit: told as the visit
       var key = String(item.user);
       if (!byUser[key]) {
         byUser[key] = { name: item.userName || "", count: 0, visits: 0 };  // saved before names were kept
@@ -358,25 +503,51 @@
     return fill(words, { name: author.name, n: author.count });
   }
 
+  // What is counted as waiting: records, and photos whose visit has left already (a
+  // photo still behind its visit counts as part of it).
+  function tallied(items) {
+    var ids = {};
+    items.forEach(function (i) { ids[i.id] = true; });
+    return items.filter(function (i) { return i.kind !== "photo" || !ids[i.after]; });
+  }
+
   function render() {
     var mine = ownItems();
-    var others = state.items.length - mine.length;
+    var others = tallied(state.items).length - tallied(mine).length;
     var attention = mine.filter(function (i) { return ATTENTION[i.state]; }).length;
+    var photosWaiting = mine.filter(function (i) { return i.kind === "photo"; }).length;
     // Nobody logged in on this page: the count is everybody's (how many, never what).
     var mustLogIn = !state.user && state.items.length > 0;
-    var shown = state.user ? mine.length : state.items.length;
+    var shown = tallied(state.user ? mine : state.items).length;
     // Only for those who capture data in the field, and for anyone with items on the phone.
     root.hidden = !(fieldWorker || isShell || state.items.length);
     root.dataset.waiting = String(shown);
     root.dataset.attention = String(attention);
-    count.textContent = fill(T.tWaiting, { n: shown });
+    root.dataset.photos = String(photosWaiting);
+    var records = tallied(state.user ? mine : state.items).filter(function (i) { return i.kind !== "photo"; }).length;
+    var progress = state.syncing && state.progress;
+    // The count in bold: how far a sync has got while it sends, else what waits (the
+    // photos by name when nothing else does).
+    if (progress) {
+      count.textContent = [fill(T.tProgressRecords, { done: progress.records.done, total: progress.records.total })]
+        .concat(progress.photos.total ? [fill(T.tProgressPhotos, { done: progress.photos.done, total: progress.photos.total })] : [])
+        .join(" · ");
+    } else if (!records && photosWaiting && state.user) {
+      count.textContent = fill(T.tPhotosWaiting, { n: photosWaiting });
+    } else {
+      count.textContent = fill(T.tWaiting, { n: shown });
+    }
     var parts = [];
     var tone = mine.length ? "waiting" : "ok";
-    if (state.syncing) parts.push(T.tSending);
+    if (state.syncing && !progress) parts.push(T.tSending);
     else if (!navigator.onLine) { parts.push(T.tOffline); tone = "offline"; }
     else if (mustLogIn || (state.login && mine.length)) { parts.push(T.tLogin); tone = "problem"; }
     else if (state.network === "down" && mine.length) { parts.push(T.tNoConnection); tone = "offline"; }
     if (attention) { parts.push(fill(T.tAttention, { n: attention })); tone = "problem"; }
+    if (photosWaiting && records && !progress && state.user) parts.push(fill(T.tPhotosWaiting, { n: photosWaiting }));
+    var full = state.user && freeBytes() < ROOM_WARN;
+    root.dataset.storageLow = full ? "1" : "0";
+    if (full) { parts.push(fill(T.tStorageLow, { free: megabytes(Math.max(0, freeBytes())) })); tone = "problem"; }
     parts.push(state.lastSync ? fill(T.tSynced, { time: clock(state.lastSync) }) : T.tNever);
     if (others && state.user) parts.push(fill(T.tOtherUser, { n: others }));
     text.textContent = parts.join(" · ");
@@ -407,13 +578,14 @@
   function itemTitle(item) {
     var label = item.label || {};
     if (item.kind === "visit") return fill(T.tItemVisit, { name: label.name });
+    if (item.kind === "photo") return fill(T.tItemPhoto, { name: label.name });
     if (item.kind === "errand") return fill(T.tItemErrand, { service: label.service, name: label.name });
     return fill(T.tItemStep, { action: label.action, number: label.number, name: label.name });
   }
 
   function stateText(item) {
     if (item.state === "waiting" && item.after && state.items.some(function (i) { return i.id === item.after; })) {
-      return T.tStateAfter;
+      return item.kind === "photo" ? T.tStatePhotoAfter : T.tStateAfter;
     }
     return T["tState" + item.state.charAt(0).toUpperCase() + item.state.slice(1)] || item.state;
   }
@@ -477,8 +649,16 @@
     return "";
   }
 
+  function storageLine(mine) {
+    if (!state.storage || !state.storage.quota) return null;
+    var text = fill(T.tStorage, { used: megabytes(outboxBytes(mine)), free: megabytes(Math.max(0, freeBytes())) });
+    if (state.persisted === false) text += " " + T.tNotPersisted;
+    return el("li", { className: "offline-item muted offline-storage", text: text });
+  }
+
   function renderPanel(mine, login) {
     list.textContent = "";
+    var line = mine.length ? storageLine(mine) : null;
     if (!mine.length) {
       var authors = othersWaiting();
       var empty = !authors.length ? T.tEmpty : state.user ? T.tNoneOfYours : T.tLogInForYours;
@@ -488,9 +668,15 @@
       }
       return;
     }
+    if (line) list.appendChild(line);
+    var ids = {};
+    mine.forEach(function (i) { ids[i.id] = true; });
     mine.forEach(function (item) {
+      // A photo behind its visit is told in the visit's row, unless it needs the worker.
+      if (item.kind === "photo" && ids[item.after] && !ATTENTION[item.state]) return;
       var meta = [fill(T.tSavedAt, { time: clock(item.createdAt) })];
-      if (item.photos && item.photos.length) meta.push(fill(T.tPhotos, { n: item.photos.length }));
+      var photos = (item.photos || []).length + dependentsOf(item.id).filter(function (f) { return f.kind === "photo"; }).length;
+      if (photos) meta.push(fill(T.tPhotos, { n: photos }));
       meta.push(stateText(item));
       var message = itemMessage(item);
       list.appendChild(el("li", { className: "offline-item state-" + item.state, "data-item": item.id }, [
@@ -557,7 +743,8 @@
     if (action === "discard") {
       // Twice, never by accident: the second button says what goes.
       target.dataset.action = "discard-confirmed";
-      target.textContent = item.kind === "visit" && dependentsOf(item.id).length ? T.tDiscardVisitConfirm : T.tDiscardConfirm;
+      var noted = dependentsOf(item.id).some(function (f) { return f.kind === "errand"; });
+      target.textContent = item.kind === "visit" && noted ? T.tDiscardVisitConfirm : T.tDiscardConfirm;
       target.className = "button small danger confirm";
       return;
     }
@@ -659,7 +846,7 @@
     if (!supported || sameOriginPath(form.getAttribute("action") || "") !== T.logoutUrl || form.dataset.confirmed) return;
     event.preventDefault();
     load().then(function () {
-      var own = ownItems().length;
+      var own = tallied(ownItems()).length;  // a photo behind its visit is part of it
       if (!own) return logOut(form, false);
       var old = document.getElementById("logout-warning");
       if (old) old.remove();
@@ -793,7 +980,11 @@
         return;
       }
       markKept(data);
-      notice.textContent = fill(words.savedAt, { time: clock(data.savedAt) });
+      // How old the list is, in days: after a week without signal the due dates say less.
+      var age = Math.floor((Date.now() - data.savedAt) / DAY_MS);
+      notice.textContent = age >= 1 ? fill(age === 1 ? words.savedAgo.one : words.savedAgo.other, { days: age, time: clock(data.savedAt) })
+        : fill(words.savedAt, { time: clock(data.savedAt) });
+      notice.dataset.age = String(age);
       notice.hidden = false;
       var route = shellRoute();
       if (route.view === "visit") return shellVisit(view, words, data.payload, route.id);
@@ -979,6 +1170,13 @@
     put: put,
     get: function (id) { return kv.get(id, outbox); },
     items: function () { return state.items.slice(); },
+    shrink: shrink,
+    room: room,
+    settled: settled,
+    // A kept photo made smaller (the visit form, once it has done so).
+    replacePhoto: function (id, small) {
+      return changeItem(id, function (i) { i.blob = small.blob; i.name = small.name; i.raw = false; }).then(load).then(render);
+    },
     remove: function (ids) { return kv.delMany(ids, outbox).then(load).then(render); },
     sync: sync,
     flash: flash,
@@ -994,7 +1192,10 @@
   if (loggedOut) history.replaceState(null, "", location.pathname);
   ready = (loggedOut ? wipe() : Promise.resolve()).then(function () {
     if (pageUser) return setMeta(function (meta) { meta.lastUser = pageUser; meta.lastUserName = pageUserName; });
-  }).then(expireKept).then(load).then(function () {
+  }).then(expireKept).then(function () {
+    // A week without signal: the browser must not clear the outbox to make room.
+    if (fieldWorker || isShell) return askPersistence();
+  }).then(load).then(function () {
     render();
     registerWorker();
     setUpInstallHint();

@@ -2,17 +2,19 @@
    most accurate fix in the hidden fields, and says plainly how good it is. The server
    recomputes the distance from the home; this only tells the worker early.
 
-   Saving goes through the outbox (static/daiban/offline.js): the visit, its photos
-   (made smaller here, 1600 px JPEG, as the server would store them) and any errand
-   noted with it are put on the phone first, then sent to the API. With signal the
+   Saving goes through the outbox (static/daiban/offline.js): the visit, its photos as
+   the camera took them and any errand noted with it are put on the phone first, in one
+   go, before any slow work; then the photos are made smaller (1600 px JPEG, as the
+   server would store them) and kept so, and everything is sent to the API, the record
+   before its photos. A worker who leaves while a photo is being made smaller loses
+   nothing: the outbox makes it smaller before sending it. A photo the phone has no room
+   for is refused when it is chosen, and again when the visit is saved. With signal the
    worker sees the result at once, as before; without, the visit waits on the phone
    and the worker goes on. Without IndexedDB the form posts as a plain form. The same
    script drives the form of the offline page, which offline.js draws and then hands to
    DaibanVisitForm.init. */
 (function () {
   "use strict";
-  var PHOTO_LONG_EDGE = 1600;  // settings.DAIBAN_PHOTO_LONG_EDGE: the size the server keeps
-  var PHOTO_QUALITY = 0.85;
   var PHOTOS_PER_VISIT = 6;  // settings.DAIBAN_PHOTOS_PER_VISIT
   var SEND_WAIT_MS = 25000;  // after this the visit stays on the phone and the worker goes on
 
@@ -88,25 +90,12 @@
     return navigator.geolocation.watchPosition(show, failed, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
   }
 
-  // --- photos: smaller before they are kept, so an afternoon of visits fits on the phone ---
+  function photoFiles(form) {
+    return Array.prototype.slice.call((form.elements.namedItem("photos") || {}).files || []);
+  }
 
-  function shrink(file, index) {
-    var name = "photo-" + (index + 1) + ".jpg";
-    if (!window.createImageBitmap) return Promise.resolve({ blob: file, name: file.name || name });
-    return createImageBitmap(file).then(function (bitmap) {
-      var scale = Math.min(1, PHOTO_LONG_EDGE / Math.max(bitmap.width, bitmap.height));
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.max(1, Math.round(bitmap.width * scale));
-      canvas.height = Math.max(1, Math.round(bitmap.height * scale));
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      if (bitmap.close) bitmap.close();
-      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", PHOTO_QUALITY); });
-    }).then(function (blob) {
-      return blob ? { blob: blob, name: name } : { blob: file, name: file.name || name };
-    }, function () {
-      // A format this browser cannot draw: keep the original, the server says if it is not a photo.
-      return { blob: file, name: file.name || name };
-    });
+  function bytesOf(files) {
+    return files.reduce(function (sum, f) { return sum + (f.size || 0); }, 0);
   }
 
   // --- errors where the worker sees them ----------------------------------------------------------
@@ -216,8 +205,10 @@
     var offline = window.DaibanOffline;
     var words = form.querySelector("#visit-outbox-message").dataset;
     var idField = form.elements.namedItem("id");
-    var keptPhotos = [];
+    var keptPhotos = [];  // kept with the visit being fixed: photo items (or, saved before photos followed, its own)
+    var legacyPhotos = [];
     var busy = false;
+    var shrinking = 0;
 
     if (!offline || !offline.supported) {
       // No outbox on this browser: the plain form post (the offline page has no server form).
@@ -225,6 +216,28 @@
       return;
     }
     if (!idField.value) idField.value = offline.newId();  // the offline page's form comes without one
+
+    // A photo the phone cannot keep is refused when it is chosen, not when it is sent.
+    var photoInput = form.elements.namedItem("photos");
+    function refuseIfNoRoom(files) {
+      if (!files.length) return Promise.resolve(true);
+      return offline.room(bytesOf(files)).then(function (fits) {
+        if (fits) return true;
+        clearErrors(form);
+        fieldError(form, "photos", words.tNoRoom);
+        if (photoInput) photoInput.value = "";
+        return false;
+      }, function () { return true; });
+    }
+    if (photoInput) photoInput.addEventListener("change", function () { refuseIfNoRoom(photoFiles(form)); });
+
+    // Leaving while photos are being made smaller: the visit and its photos are kept
+    // already; the browser still asks, so that the worker knows it is busy.
+    window.addEventListener("beforeunload", function (event) {
+      if (!shrinking) return;
+      event.preventDefault();
+      event.returnValue = "";
+    });
 
     // Opened from the list under the top bar to fix a visit the server refused.
     var fixing = new URLSearchParams(location.search).get("outbox");
@@ -239,10 +252,11 @@
         var gps = form.querySelector("#gps-status");
         gps.textContent = item.fields.lat !== null && item.fields.accuracy_m !== null
           ? fill(gps.dataset.fix, { accuracy: Math.round(item.fields.accuracy_m) }) : gps.dataset.failed;
-        keptPhotos = item.photos || [];
+        legacyPhotos = item.photos || [];
+        keptPhotos = offline.items().filter(function (i) { return i.after === item.id && i.kind === "photo"; });
         var note = form.querySelector("#visit-kept-photos");
-        if (keptPhotos.length) {
-          note.textContent = fill(words.tKeptPhotos, { n: keptPhotos.length });
+        if (keptPhotos.length + legacyPhotos.length) {
+          note.textContent = fill(words.tKeptPhotos, { n: keptPhotos.length + legacyPhotos.length });
           note.hidden = false;
         }
         if (item.error) {
@@ -269,8 +283,8 @@
       event.preventDefault();
       if (busy) return;
       clearErrors(form);
-      var files = Array.prototype.slice.call((form.elements.namedItem("photos") || {}).files || []);
-      var found = problems(form, words, keptPhotos.length + files.length);
+      var files = photoFiles(form);
+      var found = problems(form, words, keptPhotos.length + legacyPhotos.length + files.length);
       if (found.length) {
         found.forEach(function (p) { fieldError(form, p[0], p[1]); });
         say(form, "");
@@ -290,8 +304,12 @@
       var service = value(form, "errand_service");
       var errandId = service ? (form.dataset.errandItem || offline.newId()) : null;
       var kept = false;  // the visit is in the outbox: from then on only the outbox sends it
+      var fresh = files.map(function (file, index) {
+        return { id: offline.newId(), file: file, name: file.name || "photo-" + (index + 1) + ".jpg" };
+      });
 
-      Promise.all(files.map(shrink)).then(function (photos) {
+      refuseIfNoRoom(files).then(function (fits) {
+        if (!fits) throw { refused: true };
         var visit = {
           id: visitId, kind: "visit", user: offline.user(), createdAt: createdAt, state: "waiting",
           label: { name: name },
@@ -301,10 +319,18 @@
             no_location_reason: value(form, "no_location_reason"), health: value(form, "health"),
             health_notes: value(form, "health_notes"), living_notes: value(form, "living_notes"),
             hazards: checked(form, "hazards"), hazard_notes: value(form, "hazard_notes"), needs: value(form, "needs"),
+            photos_expected: keptPhotos.length + legacyPhotos.length + fresh.length,
           },
-          photos: keptPhotos.concat(photos),
+          photos: legacyPhotos,
         };
         var items = [visit];
+        // Each photo its own item, after the visit, under the key the server stores it by.
+        fresh.forEach(function (photo) {
+          items.push({
+            id: photo.id, kind: "photo", user: offline.user(), createdAt: createdAt, state: "waiting", after: visitId,
+            label: { name: name }, fields: { visit: visitId }, blob: photo.file, name: photo.name, raw: true,
+          });
+        });
         if (service) {
           var select = form.elements.namedItem("errand_service");
           items.push({
@@ -319,12 +345,41 @@
         form.dataset.createdAt = createdAt;
         return offline.put(items).then(function () {
           kept = true;
+          // Kept: saving again (after a refusal) must not keep them a second time.
+          keptPhotos = keptPhotos.concat(items.filter(function (i) { return i.kind === "photo"; }));
+          if (photoInput) photoInput.value = "";
+          if (keptPhotos.length) {
+            var note = form.querySelector("#visit-kept-photos");
+            note.textContent = fill(words.tKeptPhotos, { n: keptPhotos.length + legacyPhotos.length });
+            note.hidden = false;
+          }
           return dropped.length ? offline.remove(dropped) : null;
         });
       }).then(function () {
+        // The slow part, once everything is kept: each photo made smaller and kept so.
+        shrinking = fresh.length;
+        return fresh.reduce(function (previous, photo) {
+          return previous.then(function () {
+            return offline.shrink(photo.file, photo.name).then(function (small) {
+              return offline.replacePhoto(photo.id, small);
+            }).then(function () { shrinking -= 1; });
+          });
+        }, Promise.resolve()).then(function () { shrinking = 0; }, function (error) { shrinking = 0; throw error; });
+      }).then(function () {
         if (!navigator.onLine) return finish(offline.words.tQueued);
         var waited = new Promise(function (resolve) { setTimeout(function () { resolve(null); }, SEND_WAIT_MS); });
-        return Promise.race([offline.sync(), waited]).then(function (summary) {
+        // The visit's own answer (and its errand's) is enough: its photos follow in the background.
+        var answered = offline.settled(visitId).then(function (outcome) {
+          var results = {};
+          results[visitId] = outcome;
+          var ok = outcome.status === 200 || outcome.status === 201;
+          if (!ok || !errandId) return { results: results };
+          return offline.settled(errandId).then(function (errand) {
+            results[errandId] = errand;
+            return { results: results };
+          });
+        });
+        return Promise.race([offline.sync(), answered, waited]).then(function (summary) {
           var result = summary && summary.results[visitId];
           if (!result) return finish(summary && summary.login ? offline.words.tQueuedLogin : offline.words.tQueued);
           if (result.status === 200 || result.status === 201) {
@@ -345,7 +400,8 @@
           say(form, fill(words.tNotSent, { message: (result.body && result.body.message) || "" }));
           return unlock();
         });
-      }).catch(function () {
+      }).catch(function (error) {
+        if (error && error.refused) return unlock();  // no room for the photos: said at the field
         // Kept, then something failed while sending: the outbox sends it later. A plain
         // form now would store it a second time (the server's clock, another errand id).
         if (kept) return finish(offline.words.tQueued);

@@ -61,10 +61,9 @@ PHOTO_EDGES_JS = """async () => {
   const store = idbKeyval.createStore("daiban-outbox", "items");
   const edges = [];
   for (const item of await idbKeyval.values(store)) {
-    for (const photo of item.photos || []) {
-      const bitmap = await createImageBitmap(photo.blob);
-      edges.push([photo.blob.type, Math.max(bitmap.width, bitmap.height)]);
-    }
+    if (item.kind !== "photo") continue;  // each photo its own item, after its visit
+    const bitmap = await createImageBitmap(item.blob);
+    edges.push([item.blob.type, Math.max(bitmap.width, bitmap.height)]);
   }
   return edges;
 }"""
@@ -224,13 +223,13 @@ def test_a_sync_cut_off_after_the_server_stored_resends_without_duplicates(worke
     assert Visit.objects.filter(resident=resident).count() == 1
     assert page.locator("#offline-status").get_attribute("data-waiting") == "2"
 
-    # Sync now: the visit again (200: removed), then the step, whose answer is lost too.
-    page.locator("#offline-sync").click()
-    expect(status(page)).to_have_attribute("data-waiting", "1", timeout=WAIT)
-    # Sync now: the step again; its version is taken (409) by this very step: removed.
+    # Records go a few at a time: the step went beside the visit, and its answer was lost
+    # too. Sync now: the visit again (200: removed), the step again (its version is taken,
+    # 409, by this very step: removed), then the visit's photo.
+    assert len(cut) == 2
     page.locator("#offline-sync").click()
     expect(status(page)).to_have_attribute("data-waiting", "0", timeout=WAIT)
-    assert len(cut) == 2
+    assert VisitPhoto.objects.filter(visit__resident=resident).count() == 1
     assert Visit.objects.filter(resident=resident).count() == 1
     assert accepted(errand) == 1
     assert status(page).get_attribute("data-attention") == "0"  # the step's 409 was its own echo
@@ -319,10 +318,10 @@ def test_the_kept_list_is_deleted_after_the_configured_days(worker_page, live_si
     page.context.set_offline(True)
     page.reload()
     expect(page.locator("#offline-view .due-section").first).to_be_visible()
-    # The list was kept four days ago (DAIBAN_OFFLINE_DAYS is 3) and never refreshed since.
+    # The list was kept nine days ago (DAIBAN_OFFLINE_DAYS is 8) and never refreshed since.
     page.evaluate("""async () => {
       const store = idbKeyval.createStore("daiban-offline", "data");
-      await idbKeyval.update("today", (kept) => Object.assign(kept, { savedAt: Date.now() - 4 * 24 * 3600 * 1000 }), store);
+      await idbKeyval.update("today", (kept) => Object.assign(kept, { savedAt: Date.now() - 9 * 24 * 3600 * 1000 }), store);
     }""")
     page.reload()
     expect(page.locator("#offline-view .empty")).to_be_visible()
@@ -337,7 +336,8 @@ def test_a_conflict_and_a_refusal_let_the_worker_choose(worker_page, live_site, 
     log_visit(page, live_site, second.name, "b.jpg")
     ids = page.evaluate("""async () => {
       const store = idbKeyval.createStore("daiban-outbox", "items");
-      const items = (await idbKeyval.values(store)).sort((a, b) => a.createdAt < b.createdAt ? -1 : 1);
+      const items = (await idbKeyval.values(store)).filter((item) => item.kind === "visit")  // not their photos
+        .sort((a, b) => a.createdAt < b.createdAt ? -1 : 1);
       // The second visit was garbled on the phone: the server will refuse it (422).
       await idbKeyval.update(items[1].id, (item) => { item.fields.outcome = "flying"; return item; }, store);
       return items.map((item) => item.id);
@@ -383,7 +383,7 @@ def test_discarding_takes_two_taps(worker_page, live_site, afternoon):
     log_visit(page, live_site, resident.name, "a.jpg")
     page.evaluate("""async () => {
       const store = idbKeyval.createStore("daiban-outbox", "items");
-      const [item] = await idbKeyval.values(store);
+      const [item] = (await idbKeyval.values(store)).filter((i) => i.kind === "visit");
       await idbKeyval.update(item.id, (i) => { i.fields.outcome = "flying"; return i; }, store);
     }""")
     page.context.set_offline(False)
@@ -393,4 +393,5 @@ def test_discarding_takes_two_taps(worker_page, live_site, afternoon):
     expect(status(page)).to_have_attribute("data-waiting", "1")  # one tap only asks
     page.locator("#offline-panel button[data-action=discard-confirmed]").click()
     expect(status(page)).to_have_attribute("data-waiting", "0")
+    expect(status(page)).to_have_attribute("data-photos", "0")  # its photo went with it
     assert Visit.objects.count() == 0

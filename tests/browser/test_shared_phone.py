@@ -81,7 +81,7 @@ def test_her_unsent_visits_survive_his_login_and_logout_and_go_under_her_name(he
         log_visit(page, live_site, name, f"door-{index}.jpg")
     expect(status(page)).to_have_attribute("data-waiting", "5")
     worker = User.objects.get(username="worker")
-    assert page.evaluate(AUTHORS_JS) == [[worker.pk, "王丽"]] * 5
+    assert page.evaluate(AUTHORS_JS) == [[worker.pk, "王丽"]] * 10  # five visits, each with its photo
 
     Session.objects.all().delete()  # her session ends before she finds signal
     page.context.set_offline(False)
@@ -120,9 +120,9 @@ def test_her_unsent_visits_survive_his_login_and_logout_and_go_under_her_name(he
     page.wait_for_url(f"{live_site.url}/account/login/?logged_out=1")
     expect(others_notice(page)).to_have_text(HER_NOTICE)
     kept = page.evaluate(STORAGE_JS)
-    assert len(kept["dbs"]["daiban-outbox"]["items"]) == 5
+    assert len(kept["dbs"]["daiban-outbox"]["items"]) == 10  # five visits and their photos
     assert kept["dbs"]["daiban-offline"]["data"] == []  # his Today and who was logged in
-    assert page.evaluate(AUTHORS_JS) == [[worker.pk, "王丽"]] * 5
+    assert page.evaluate(AUTHORS_JS) == [[worker.pk, "王丽"]] * 10  # five visits, each with its photo
 
     # She logs in: her visits are sent, under her name.
     log_in_on_this_phone(page, live_site, "worker", settings)
@@ -162,7 +162,7 @@ def test_her_logout_counts_her_own_items_and_may_keep_them(her_phone, live_site,
     page.wait_for_url(f"{live_site.url}/account/login/?logged_out=1")
     expect(others_notice(page)).to_contain_text("王丽有 1 条走访未发送，请王丽登录后发送")
     expect(others_notice(page)).to_contain_text("李强有 1 条内容未发送，请李强登录后发送")
-    assert len(page.evaluate(STORAGE_JS)["dbs"]["daiban-outbox"]["items"]) == 2
+    assert len(page.evaluate(STORAGE_JS)["dbs"]["daiban-outbox"]["items"]) == 3  # her visit, its photo, his step
     shot(page, "shared-phone-login-two")
 
     page.unroute_all(behavior="ignoreErrors")

@@ -91,6 +91,7 @@ VISIT_FIELDS = [
     "hazard_notes",
     "needs",
     "content_digest",
+    "photos_expected",
     "created_at",
     "corrected_at",
 ]
@@ -641,6 +642,7 @@ class Command(BaseCommand):
                         "",
                         "",
                         visit_id.hex * 2,
+                        0,  # the synthetic city's visits announce no photos
                         min(at + timedelta(minutes=20), now),
                         None,
                     )

@@ -59,7 +59,7 @@ def test_offline_list_is_the_workers_own_due_residents_and_errands(client_for, r
     assert response["Cache-Control"] == "no-store, private"
     data = response.json()
     assert data["user"] == demo_users["worker"].pk
-    assert data["keep_days"] == 3
+    assert data["keep_days"] == 8  # a week without signal, and the day it began
     assert [r["name"] for r in data["residents"]] == ["王阿婆"]  # due; 钱爷爷 is not; 孙老汉 is worker2's
     row = data["residents"][0]
     assert set(row) == RESIDENT_KEYS  # the minimum: no phone, no full ID, no categories

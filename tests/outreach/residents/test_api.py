@@ -368,7 +368,7 @@ def test_two_sends_of_one_visit_at_once_store_it_once():
     resident = make_resident(worker)
     body = visit_body(resident)
     barrier = threading.Barrier(2, timeout=10)
-    real_photos_clean = photo_services.photos_clean
+    real_photos_clean = photo_services.photos_clean_each
     statuses: list[int] = []
 
     def photos_clean_after_both_looked(uploads, **kwargs):
@@ -383,7 +383,7 @@ def test_two_sends_of_one_visit_at_once_store_it_once():
         finally:
             connection.close()
 
-    with mock.patch.object(photo_services, "photos_clean", photos_clean_after_both_looked):
+    with mock.patch.object(photo_services, "photos_clean_each", photos_clean_after_both_looked):
         threads = [threading.Thread(target=send) for _ in range(2)]
         for thread in threads:
             thread.start()
@@ -499,6 +499,61 @@ def test_visits_of_a_resident_newest_first(client_for, demo_users, resident):
     assert [v["id"] for v in data["items"]] == [str(newer.pk), str(older.pk)]
     assert len(data["items"][1]["photos"]) == 1
     assert client_for("worker").get("/api/v1/visits").json()["count"] == 3
+
+
+def test_a_record_announces_its_photos_and_they_follow_under_their_keys(
+    client_for, resident, django_assert_num_queries
+):
+    """Records before photos (#17): the record says how many photos follow; each photo
+    then comes on its own with the key the phone made for it. A photo sent again under
+    its key after the upload was cut off is stored once, even when its bytes differ (the
+    phone shrank it again), and the visit counts as complete once all have arrived."""
+    client = client_for("worker")
+    body = visit_body(resident, photos_expected=2)
+    created = post_visit(client, body)
+    assert created.status_code == 201
+    assert created.json()["photos_expected"] == 2 and created.json()["photos"] == []
+    url = f"/api/v1/visits/{body['id']}/photos"
+    first_key, second_key = str(uuid.uuid4()), str(uuid.uuid4())
+    # session, user, scopes, the visit and its photos (the one door), savepoint, its lock,
+    # what it has (pictures and keys in one query), savepoint, the photo, both savepoints
+    # released, its photos as stored, the answer: the visit with its worker, its photos
+    with django_assert_num_queries(15):
+        first = client.post(url, {"photos": [factories.jpeg(size=SMALL, color=RED)], "keys": [first_key]})
+    assert first.status_code == 201 and len(first.json()["photos"]) == 1
+    # The answer was lost; the phone sends it again, shrunk anew (other bytes), same key.
+    again = client.post(url, {"photos": [factories.jpeg(size=SMALL, color=(201, 40, 40))], "keys": [first_key]})
+    assert again.status_code == 200 and again.json()["photos"] == first.json()["photos"]
+    second = client.post(url, {"photos": [factories.jpeg(size=SMALL, color=(0, 90, 200))], "keys": [second_key]})
+    assert second.status_code == 201
+    assert sorted(str(k) for k in VisitPhoto.objects.values_list("client_key", flat=True)) == sorted(
+        [first_key, second_key]
+    )
+    # The record sent again (its answer lost too) is the same visit: 200, photos kept.
+    replay = post_visit(client, body)
+    assert replay.status_code == 200 and len(replay.json()["photos"]) == 2
+
+
+def test_photo_keys_must_match_the_photos(client_for, demo_users, resident):
+    visit = factories.visit(actor=demo_users["worker"], resident=resident, ago=timedelta(0))
+    url = f"/api/v1/visits/{visit.pk}/photos"
+    client = client_for("worker")
+    two_keys = client.post(
+        url, {"photos": [factories.jpeg(size=SMALL, color=RED)], "keys": [str(uuid.uuid4()), str(uuid.uuid4())]}
+    )
+    assert two_keys.status_code == 422 and [e["field"] for e in two_keys.json()["errors"]] == ["keys"]
+    not_a_key = client.post(url, {"photos": [factories.jpeg(size=SMALL, color=RED)], "keys": ["nope"]})
+    assert not_a_key.status_code == 422
+    assert not VisitPhoto.objects.exists()
+
+
+def test_a_record_may_not_announce_more_photos_than_a_visit_has(client_for, resident, settings):
+    response = post_visit(
+        client_for("worker"), visit_body(resident, photos_expected=settings.DAIBAN_PHOTOS_PER_VISIT + 1)
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["photos_expected"]
+    assert not Visit.objects.exists()
 
 
 def test_worker2_sees_none_of_workers_visits(client_for, demo_users, resident):

@@ -134,6 +134,31 @@ def test_resident_page_shows_masked_id_and_history(client_for, residents, demo_u
         client.get(reverse("resident-detail", args=[r.pk]))
 
 
+def test_a_visit_whose_photos_are_still_on_the_phone_says_so(
+    client_for, residents, demo_users, django_assert_num_queries
+):
+    """Records before photos (#17): the record announced two photos, one has arrived."""
+    r = residents["overdue"]
+    data = services.VisitInput(
+        visited_at=timezone.now(), outcome="met", lat=r.home_lat, lng=r.home_lng, accuracy_m=8, photos_expected=2
+    )
+    visit, _created = services.visit_record(actor=demo_users["worker"], resident=r, visit_id=uuid.uuid4(), data=data)
+    services.visit_add_photos(actor=demo_users["worker"], visit=visit, uploads=[factories.jpeg()], keys=[uuid.uuid4()])
+    client = client_for("worker")
+    with django_assert_num_queries(9):  # as without photos to come: they are counted from the prefetched ones
+        html = client.get(reverse("resident-detail", args=[r.pk])).content.decode()
+    assert '<span class="row-meta photos-to-come">照片待上传（1 张）</span>' in html
+    assert (
+        "照片待上传（1 张）：照片还在网格员手机上"
+        in client.get(reverse("visit-detail", args=[visit.pk])).content.decode()
+    )
+    services.visit_add_photos(
+        actor=demo_users["worker"], visit=visit, uploads=[factories.jpeg(color=(0, 0, 200))], keys=[uuid.uuid4()]
+    )
+    assert "photos-to-come" not in client.get(reverse("resident-detail", args=[r.pk])).content.decode()
+    assert "photos-to-come" not in client.get(reverse("visit-detail", args=[visit.pk])).content.decode()
+
+
 def test_reveal_national_id_is_audited(client_for, residents):
     r = residents["overdue"]
     client = client_for("worker")

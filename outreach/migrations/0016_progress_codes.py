@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('grid', '0005_branch_member_role'),
-        ('outreach', '0014_audit_actions_of_both_doors'),
+        ('outreach', '0015_visit_photos_follow_the_record'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
