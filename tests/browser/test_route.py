@@ -14,6 +14,7 @@ from outreach.models import Resident
 from tests import factories
 from tests.browser.conftest import horizontal_overflow, shot
 from tests.browser.test_accessibility import axe_violations
+from tests.browser.test_offline import ready_for_offline
 
 POINT = "绣湖社区第1网格代办点"
 STEP = 0.001  # degrees of longitude: about 100 m here
@@ -84,22 +85,27 @@ def test_the_planner_walks_a_street_end_to_end_and_beats_the_list(page, live_sit
     assert scattered["metres"] < scattered["unordered"] * 0.5
 
 
-def test_a_worker_walks_the_days_stops_in_order_from_the_grid_point_or_from_where_she_stands(
-    page, live_site, log_in, context
-):
-    factories.load_catalogue()
+NAMES = ["最远的", "第三家", "第二家", "最近的"]  # the most urgent farthest away
+
+
+def four_homes_east_of_the_grid_point() -> ServicePoint:
     worker = User.objects.get(username="worker")
     point = ServicePoint.objects.get(name=POINT)
-    # Four homes on a line east of the grid point, the most urgent farthest away.
-    names = ["最远的", "第三家", "第二家", "最近的"]
-    for i, name in enumerate(names):
+    for i, name in enumerate(NAMES):
         resident = factories.resident(actor=worker, name=name, home_lat=point.lat, home_lng=point.lng + (4 - i) * STEP)
         Resident.objects.filter(pk=resident.pk).update(due_on=timezone.localdate() - timedelta(days=10 - i))
     nowhere = factories.resident(actor=worker, name="无坐标", home_lat=None, home_lng=None)
     Resident.objects.filter(pk=nowhere.pk).update(due_on=timezone.localdate())
     # the demo's own residents of the worker's grid are due too: move them out of today's way
-    Resident.objects.exclude(name__in=[*names, "无坐标"]).update(due_on=timezone.localdate() + timedelta(days=30))
+    Resident.objects.exclude(name__in=[*NAMES, "无坐标"]).update(due_on=timezone.localdate() + timedelta(days=30))
+    return point
 
+
+def test_a_worker_walks_the_days_stops_in_order_from_the_grid_point_or_from_where_she_stands(
+    page, live_site, log_in, context
+):
+    factories.load_catalogue()
+    point = four_homes_east_of_the_grid_point()
     log_in("worker")
     page.get_by_role("link", name="今日路线").click()
     expect(page.locator("#route-list[data-planned]")).to_be_attached()
@@ -123,3 +129,20 @@ def test_a_worker_walks_the_days_stops_in_order_from_the_grid_point_or_from_wher
     expect(page.locator("#route-summary")).to_contain_text("从您现在的位置出发")
     expect(titles).to_have_text(["最远的", "第三家", "第二家", "最近的"])
     shot(page, "route-from-here", full_page=True)
+
+
+def test_without_signal_the_route_is_planned_from_the_list_kept_on_the_phone(page, live_site, log_in):
+    four_homes_east_of_the_grid_point()
+    log_in("worker")
+    ready_for_offline(page)
+    page.context.set_offline(True)
+    page.reload()  # the offline page draws Today from the phone
+    expect(page.locator("#offline-notice")).to_be_visible()
+    page.get_by_role("button", name="今日路线").click()
+    route = page.locator("#offline-route-list .row-title")
+    expect(route).to_have_text(["最近的", "第二家", "第三家", "最远的"])
+    expect(page.locator("#offline-route .route-summary")).to_contain_text("从您的网格代办点出发 · 4 站")
+    visit = page.locator("#offline-route-list").get_by_role("link", name="开始走访：最近的")
+    assert visit.bounding_box()["height"] >= 44
+    assert horizontal_overflow(page) == 0
+    shot(page, "route-offline", full_page=True)

@@ -58,6 +58,7 @@ def test_the_days_stops_one_per_resident_and_homes_without_a_location_apart(clie
     assert reverse("errand-deliver", args=[errand.pk]) in html
     assert reverse("visit-create", args=[overdue.pk]) in html and reverse("visit-create", args=[today.pk]) in html
     assert reverse("visit-create", args=[only_delivery.pk]) not in html
+    assert reverse("visit-create", args=[nowhere.pk]) in html  # listed after the route, still to visit
     assert f'data-lat="{overdue.home_lat}"' in html
     point = ServicePoint.objects.get(name="绣湖社区第1网格代办点")
     assert f'data-start-lat="{point.lat}"' in html
