@@ -130,3 +130,19 @@ def test_the_public_pages_are_made_for_older_eyes(page, live_site, demo_city, si
     page.goto(f"{live_site.url}/order/{point.public_code}/")
     expect(page.locator("#big-text")).to_be_checked()
     assert page.evaluate(SMALLEST_TEXT_JS) >= normal * 1.2
+
+
+def test_the_printed_poster_and_progress_slip_pass_axe_on_a_phone(page, live_site, log_in):
+    factories.load_catalogue()
+    worker = User.objects.get(username="worker")
+    resident = factories.resident(actor=worker, name="张桂英", phone="13857901234")
+    errand = factories.errand(actor=worker, resident=resident, code=CARD)
+    point = ServicePoint.objects.get(name=POINT)
+    log_in("worker")
+    for name, path in {"poster": f"/network/{point.pk}/qr/", "slip": f"/errands/{errand.pk}/slip/"}.items():
+        page.goto(f"{live_site.url}{path}")
+        assert axe_violations(page) == [], name
+        assert horizontal_overflow(page) == 0, name
+        shot(page, f"printed-{name}", full_page=True)
+    expect(page.locator(".track-code").first).to_have_text(errand.progress_code[:5] + "-" + errand.progress_code[5:])
+    expect(page.locator(".slip-qr svg")).to_be_visible()
