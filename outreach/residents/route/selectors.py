@@ -48,12 +48,14 @@ def route_start(*, user: User) -> tuple[float, float] | None:
         .values_list("lat", "lng")
         .first()
     )
-    if point is not None:
-        return point
+    if point is not None and point[0] is not None and point[1] is not None:
+        return point[0], point[1]
     grid = (
         Area.objects.filter(scopes__user=user, level=Area.Level.GRID, centroid_lat__isnull=False)
         .order_by("pk")
         .values_list("centroid_lat", "centroid_lng")
         .first()
     )
-    return grid
+    if grid is not None and grid[0] is not None and grid[1] is not None:
+        return grid[0], grid[1]
+    return None
