@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("outreach.offline.urls")),
     path("", include("outreach.branches.urls")),
     path("", include("outreach.privacy.urls")),
+    path("", include("outreach.tracking.urls")),
 ]

@@ -112,6 +112,10 @@ class ErrandOut(Schema):
     version: int
     materials: list[MaterialOut] = Field(description="The service's checklist, in its order.")
     satisfaction: int | None
+    resident_rating: int | None = Field(description="The resident's own 1–5 rating, given on the progress page.")
+    progress_code: str | None = Field(
+        description="What the resident follows the errand by on the public progress page (/track/)."
+    )
     delivered_via: str
     delivered_at: datetime | None
     materials_waiver: str = Field(description="Completed with materials unticked: the reason given (材料未齐).")

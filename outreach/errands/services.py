@@ -26,6 +26,7 @@ from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, Resi
 from outreach.photos.services import PhotoUploads
 from outreach.reporting import tallies
 from outreach.residents.services import Conflict
+from outreach.tracking import codes
 
 State = Errand.State
 Action = ErrandEvent.Action
@@ -164,10 +165,12 @@ def errand_create(
     description: str = "",
     visit: Visit | None = None,
     requested_at: datetime | None = None,
+    progress_code: str | None = None,
 ) -> tuple[Errand, bool]:
     """Open an errand at the lowest point that can handle the service. The same id with
     the same content again returns the stored errand (created=False); other content
-    under the same id raises Conflict."""
+    under the same id raises Conflict. It gets a new progress code unless it carries on
+    an online order's (``progress_code``)."""
     if source not in Errand.Source.values:
         raise ValidationError({"source": _("Unknown source of the errand.")})
     if not service.is_active:
@@ -207,6 +210,7 @@ def errand_create(
         assignee=assignee,
         requested_at=requested_at,
         due_on=due.errand_due_on(requested_at=requested_at, promised_days=service.promised_days),
+        progress_code=progress_code or codes.new_code(),
         content_digest=digest,
         created_by=actor,
     )

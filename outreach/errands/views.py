@@ -21,6 +21,7 @@ from outreach.errands.forms import DeliveryForm, ErrandForm
 from outreach.models import Errand, ErrandEvent
 from outreach.photos.pipeline import PhotoRejected
 from outreach.residents import selectors
+from outreach.tracking import codes
 
 Action = ErrandEvent.Action
 
@@ -45,6 +46,7 @@ def _page_context(request, errand, **extra) -> dict:
         "assignee_offered": any(person["user"].pk == errand.assignee_id for person in assignable),
         "note_max_length": errand_services.NOTE_MAX_LENGTH,
         "photos": list(errand.photos.order_by("created_at")),
+        "progress_code": codes.shown(errand.progress_code),
         **extra,
     }
 

@@ -126,6 +126,13 @@ class Errand(models.Model):
     delivered_via = models.CharField(_("delivered by"), max_length=10, choices=Delivery.choices, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
+    # What the resident can follow the errand by on the public progress page (/track/):
+    # random, no personal data in it (outreach.tracking.codes).
+    progress_code = models.CharField(_("progress code"), max_length=10, unique=True, null=True, editable=False)
+    # The resident's own rating, given once on the progress page after delivery; the
+    # worker's is `satisfaction`.
+    resident_rating = models.PositiveSmallIntegerField(_("resident's own rating (1–5)"), null=True, blank=True)
+    resident_rated_at = models.DateTimeField(_("rated by the resident at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -159,6 +166,10 @@ class Errand(models.Model):
             models.CheckConstraint(
                 condition=Q(satisfaction__isnull=True) | Q(satisfaction__gte=1, satisfaction__lte=5),
                 name="errand_satisfaction_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(resident_rating__isnull=True) | Q(resident_rating__gte=1, resident_rating__lte=5),
+                name="errand_resident_rating_1_to_5",
             ),
             models.CheckConstraint(
                 condition=~Q(state="cancelled") | ~Q(cancel_reason=""), name="errand_cancel_has_reason"
@@ -291,6 +302,8 @@ class OnlineOrder(models.Model):
     )
     handled_note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    # Given on the thank-you page; the errand the order becomes carries the same code.
+    progress_code = models.CharField(_("progress code"), max_length=10, unique=True, null=True, editable=False)
 
     class Meta:
         verbose_name = _("online order")
@@ -313,6 +326,32 @@ class UsedOrderFormToken(models.Model):
     class Meta:
         verbose_name = _("used order form token")
         verbose_name_plural = _("used order form tokens")
+
+
+class ProgressLookup(models.Model):
+    """One try on the public progress page: every lookup is kept, found or not, and the
+    tries of the last hour per code and per address bound the guessing
+    (outreach.tracking.services)."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    code = models.CharField(_("code tried"), max_length=10)
+    address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    found = models.BooleanField(_("code and phone matched"))
+    refused = models.BooleanField(_("refused: too many tries"), default=False)
+    errand = models.ForeignKey(
+        Errand, verbose_name=_("errand"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    order = models.ForeignKey(
+        OnlineOrder, verbose_name=_("online order"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("progress lookup")
+        verbose_name_plural = _("progress lookups")
+        indexes = [
+            models.Index(fields=["code", "at"], name="lookup_code_time_idx"),
+            models.Index(fields=["address", "at"], name="lookup_address_time_idx"),
+        ]
 
 
 class Notification(models.Model):

@@ -37,6 +37,7 @@ from outreach.errands.forms import VisitErrandForm
 from outreach.models import Errand, ErrandEvent
 from outreach.residents import selectors
 from outreach.residents.forms import VisitForm
+from outreach.residents.route.selectors import route_start
 
 APP_NAME = "红色代办"  # the name under the icon on the home screen, in every UI language
 THEME_COLOUR = "#b71c1c"  # the top bar's red (app.css --red)
@@ -160,6 +161,15 @@ def _shell_strings() -> dict:
         "dueToday": _("due today"),
         "errandDue": _("due %(date)s"),
         "todayTitle": _("Today's visits"),
+        "route": {
+            "button": _("Today's route"),
+            "title": _("Today's route"),
+            "fromPoint": _("From your grid point"),
+            "summary": _("%(stops)s stops · %(km)s km · about %(minutes)s minutes on foot"),
+            "legFirst": _("%(m)s m from the start"),
+            "leg": _("%(m)s m from the last stop"),
+            "noHome": _("Without a home location"),
+        },
         "visit": _("Visit"),
         "visitSaved": _("visit saved on this phone"),
         "stepWaiting": _("step waiting to be sent"),
@@ -262,6 +272,8 @@ def offline_today(request):
         # Without the categories Today shows: the phone needs who, where and when only.
         due = selectors.residents_due_for(user=request.user, today=today).prefetch_related(None)
         residents = [_resident_row(r) for r in due]
+    # Where 今日路线 starts on the phone when its position is not known (route.js).
+    start = route_start(user=request.user) if residents else None
     own = list(errand_selectors.open_errands_of(user=request.user, today=today))
     buttons = errand_buttons(user=request.user, errands=own)
     errands = [_errand_row(e, buttons[e.pk]) for e in own]
@@ -271,6 +283,7 @@ def offline_today(request):
             "generated_at": timezone.now().isoformat(),
             "today": today.isoformat(),
             "keep_days": settings.DAIBAN_OFFLINE_DAYS,
+            "route_start": list(start) if start else None,
             # What the offline visit form checks the position against, as the visit page does.
             "visit_rules": {
                 "awayMeters": settings.DAIBAN_VISIT_AWAY_METERS,

@@ -1,4 +1,4 @@
-"""URLs of residents and visits: Today (the home of grid workers), the resident list,
+"""URLs of residents and visits: Today (the home of grid workers) and its route, the resident list,
 page and form, roster imports, the visit form and page, and visit photos."""
 
 from django.urls import path
@@ -6,9 +6,11 @@ from django.urls import path
 from outreach.photos.views import serve_photo
 from outreach.residents import selectors, views
 from outreach.residents.roster import views as roster
+from outreach.residents.route import views as route
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("today/route/", route.today_route, name="today-route"),
     path("residents/", views.resident_list, name="resident-list"),
     path("residents/new/", views.resident_create, name="resident-create"),
     path("residents/import/", roster.roster_upload, name="roster-import"),

@@ -1029,6 +1029,7 @@
       });
       view.appendChild(el("section", { className: "card my-errands" }, [el("h2", { text: words.myErrands }), errands]));
     }
+    shellWalkingRoute(view, words, payload, day, visited);
     var groups = { overdue: [], today: [], week: [] };
     payload.residents.forEach(function (r) {
       var bucket = bucketOf(r.due_on, day);
@@ -1060,6 +1061,45 @@
       view.appendChild(section);
     });
     if (!payload.residents.length) view.appendChild(el("p", { className: "card empty", text: words.allVisited }));
+  }
+
+  // 今日路线 from the kept list: the residents due by today with a home location, in
+  // walking order from the grid point (static/daiban/route.js, kept on the phone). No map:
+  // Leaflet and the tiles are not kept; the numbered list and its distances are.
+  function shellWalkingRoute(view, words, payload, day, visited) {
+    var R = words.route;
+    var stops = payload.residents.filter(function (r) { return r.home && r.due_on <= day; });
+    if (!window.DaibanRoute || !R || !stops.length) return;
+    var section = el("section", { className: "card stack", id: "offline-route", hidden: true });
+    var button = el("button", { type: "button", className: "button wide", id: "offline-route-button", text: R.button });
+    button.addEventListener("click", function () {
+      var start = payload.route_start ? { lat: payload.route_start[0], lng: payload.route_start[1] }
+        : { lat: stops[0].home[0], lng: stops[0].home[1] };
+      var result = window.DaibanRoute.plan(start, stops.map(function (r) { return { lat: r.home[0], lng: r.home[1], resident: r }; }));
+      section.textContent = "";
+      section.appendChild(el("h2", { text: R.title }));
+      section.appendChild(el("p", { className: "route-summary", role: "status", text: R.fromPoint + " · " + fill(R.summary, {
+        stops: result.order.length, km: (result.metres / 1000).toFixed(1), minutes: result.minutes }) }));
+      var list = el("ol", { className: "card-list route-list", id: "offline-route-list" });
+      result.order.forEach(function (stop, i) {
+        var r = stop.resident;
+        list.appendChild(el("li", { className: "route-stop card" }, [
+          el("span", { className: "route-number", text: String(i + 1), "aria-hidden": "true" }),
+          el("div", { className: "route-body" }, [
+            el("span", { className: "row-title", text: r.name }),
+            el("span", { className: "row-meta", text: r.address }),
+            el("span", { className: "row-meta route-leg", text: fill(i ? R.leg : R.legFirst, { m: Math.round(result.legs[i]) }) }),
+            el("div", { className: "route-actions" }, [visited[r.id] ? el("span", { className: "due-flag", text: words.visitSaved })
+              : el("a", { className: "button primary small", href: visitUrl(r.id), text: words.visit, "aria-label": fill(words.visitAria, { name: r.name }) })]),
+          ]),
+        ]));
+      });
+      section.appendChild(list);
+      section.hidden = false;
+      button.hidden = true;
+    });
+    view.appendChild(button);
+    view.appendChild(section);
   }
 
   function shellVisit(view, words, payload, residentId) {

@@ -51,6 +51,7 @@ from outreach.models import (
     Visit,
 )
 from outreach.reporting import tallies
+from outreach.tracking import codes
 
 CITY_CODE = "990782"
 CITY_NAME = "合成义乌市"
@@ -687,6 +688,7 @@ class Command(BaseCommand):
                 due_on=due.errand_due_on(requested_at=requested, promised_days=service.promised_days),
                 content_digest="",
                 created_by_id=place.worker_id,
+                progress_code="".join(rng.choice(codes.ALPHABET) for _ in range(codes.LENGTH)),
             )
             errand.content_digest = hashlib.sha256(errand.id.bytes).hexdigest()
             errand.number = self._errand_number(errand, numbers)

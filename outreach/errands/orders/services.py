@@ -34,6 +34,7 @@ from outreach.errands.orders.selectors import orders_visible_to
 from outreach.errands.services import errand_create
 from outreach.models import Errand, Notification, OnlineOrder, Resident, ServiceType, UsedOrderFormToken
 from outreach.residents.selectors import residents_visible_to
+from outreach.tracking import codes
 
 NAME_MAX = max_length(OnlineOrder, "name")
 DESCRIPTION_MAX = max_length(OnlineOrder, "description")
@@ -256,7 +257,9 @@ def order_submit(
     now = timezone.now()
     _spend_form_token(token=form_token, point=point, address=address, now=now)
     _check_limits(point=point, phone=cleaned["phone"], address=address, now=now)
-    order = OnlineOrder.objects.create(point=point, address=address, created_at=now, **cleaned)
+    order = OnlineOrder.objects.create(
+        point=point, address=address, created_at=now, progress_code=codes.new_code(), **cleaned
+    )
     # Written for the staff, in the site's language, whatever the sender's browser speaks.
     with translation.override(settings.LANGUAGE_CODE):
         text = _("Online order at %(point)s: %(name)s · %(service)s") % {
@@ -266,6 +269,24 @@ def order_submit(
         }
     notify.send(users=point_staff(point), kind=Notification.Kind.ORDER, order=order, text=text)
     return order
+
+
+THANKS_SALT = "outreach.errands.orders.thanks"
+
+
+def thanks_token(order: OnlineOrder) -> str:
+    """What the thank-you page's address carries: the order's progress code, signed."""
+    return signing.dumps(order.progress_code, salt=THANKS_SALT)
+
+
+def progress_code_from_thanks_token(token: str) -> str:
+    """The progress code a thank-you page may show: from a token signed within the last
+    day, or none (a page bookmarked or passed on shows no code)."""
+    try:
+        code = signing.loads(token, salt=THANKS_SALT, max_age=timedelta(days=1))
+    except signing.BadSignature:
+        return ""
+    return code if isinstance(code, str) and codes.is_well_formed(code) else ""
 
 
 def already_handled(order: OnlineOrder) -> Conflict:
@@ -341,6 +362,7 @@ def order_confirm(
         source=Errand.Source.ONLINE,
         description="\n".join(lines),
         requested_at=current.created_at,
+        progress_code=current.progress_code,  # the code the thank-you page gave goes on
     )
     current.status, current.errand, current.handled_by, current.handled_note = (
         OnlineOrder.Status.CONFIRMED,

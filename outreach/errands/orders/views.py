@@ -2,9 +2,6 @@
 its thank-you page, the printable QR poster of a point, and the staff's list of orders
 with the page where one is confirmed into an errand or rejected. Thin: parse, call, render."""
 
-import io
-
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from grid.models import Area
 from grid.selectors import areas_in_scope, service_point_for_user_or_404
+from outreach.common import qr
 from outreach.common.errors import Conflict
 from outreach.common.requests import client_address
 from outreach.errands.orders import selectors as order_selectors
@@ -31,6 +29,7 @@ from outreach.residents import services
 from outreach.residents.forms import ResidentForm
 from outreach.residents.national_ids import IdCheckLimitReached
 from outreach.residents.selectors import residents_visible_to
+from outreach.tracking import codes
 
 ORDERS_PER_PAGE = 30
 PAPERS = ("a5", "a4")
@@ -54,7 +53,7 @@ def order_form(request, code: str):
         if form.is_robot:
             return redirect("order-thanks", code=point.public_code)
         try:
-            order_services.order_submit(
+            order = order_services.order_submit(
                 point=point,
                 name=form.cleaned_data["name"],
                 phone=form.cleaned_data["phone"],
@@ -70,7 +69,8 @@ def order_form(request, code: str):
         except order_services.OrderLimitReached as error:
             status, limited = 429, error.message
         else:
-            return redirect("order-thanks", code=point.public_code)
+            thanks = reverse("order-thanks", args=[point.public_code])
+            return redirect(f"{thanks}?{urlencode({'o': order_services.thanks_token(order)})}")
     context = {
         "point": point,
         "form": form,
@@ -82,9 +82,13 @@ def order_form(request, code: str):
 
 @require_GET
 def order_thanks(request, code: str):
-    """The same page for everyone who reaches it: no order number, nobody's name."""
+    """Nobody's name and no order number; the order's progress code when the address
+    carries the signed token the form redirected with (a day long), so the sender can
+    write it down and follow the request on the progress page."""
     point = order_selectors.service_point_by_public_code_or_404(code)
-    return render(request, "outreach/errands/orders/thanks.html", {"point": point})
+    progress_code = order_services.progress_code_from_thanks_token(request.GET.get("o", ""))
+    context = {"point": point, "progress_code": codes.shown(progress_code), "progress_code_raw": progress_code}
+    return render(request, "outreach/errands/orders/thanks.html", context)
 
 
 # --- the QR poster of a point ------------------------------------------------------------
@@ -117,13 +121,7 @@ def network_qr_svg(request, pk: int):
     """The QR code alone, as an SVG image: drawn with paths only (no style attributes),
     so it shows under the page's Content Security Policy and prints sharp at any size."""
     point = service_point_for_user_or_404(request.user, pk)
-    out = io.BytesIO()
-    # Level Q survives a quarter of the poster torn or stained; segno raises it further
-    # when the URL fits anyway.
-    segno.make(_order_url(request, point), error="q").save(
-        out, kind="svg", border=4, omitsize=True, title=point.name, xmldecl=True
-    )
-    response = HttpResponse(out.getvalue(), content_type="image/svg+xml")
+    response = HttpResponse(qr.svg_bytes(_order_url(request, point), title=point.name), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -40,6 +40,8 @@ ERRAND_FIELDS = {
     "version",
     "materials",
     "satisfaction",
+    "resident_rating",
+    "progress_code",
     "delivered_via",
     "delivered_at",
     "materials_waiver",

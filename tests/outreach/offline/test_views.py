@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from grid.models import ServicePoint
 from outreach.errands import services as errand_services
 from outreach.models import Visit
 from outreach.offline.views import offline_version
@@ -101,13 +102,15 @@ def test_offline_list_query_count_is_fixed(client_for, residents, demo_users, dj
     worker = demo_users["worker"]
     factories.errand(actor=worker, resident=residents["overdue"], code=CARD)
     client = client_for("worker")
-    # session, user, the worker's scopes, residents, errands (with all they show), the
-    # stations their 上报 goes to
-    with django_assert_num_queries(6):
+    # session, user, the worker's scopes, residents, the route's start (the grid point),
+    # errands (with all they show), the stations their 上报 goes to
+    with django_assert_num_queries(7):
         first = client.get(reverse("offline-today")).json()
     grow(demo_users["admin"], worker, 4)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         second = client.get(reverse("offline-today")).json()
+    point = ServicePoint.objects.get(name="绣湖社区第1网格代办点")
+    assert first["route_start"] == [point.lat, point.lng]
     assert (len(first["residents"]), len(first["errands"])) == (1, 1)
     assert (len(second["residents"]), len(second["errands"])) == (5, 5)
 

@@ -12,12 +12,14 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from demo.territory import demo_public_code
 from grid.models import Area, ServicePoint
 from outreach.common.errors import Conflict
 from outreach.errands.orders import services as order_services
 from outreach.models import Errand, Notification, OnlineOrder, Resident, ServiceType
+from outreach.tracking import codes
 from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalogue")]
@@ -95,7 +97,8 @@ def test_form_is_public_small_and_without_the_apps_navigation(client):
     response = client.get(form_url(point()))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "mainnav" not in html and "htmx" not in html and "<script" not in html
+    assert "mainnav" not in html and "htmx" not in html
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/daiban/public.js" defer>']  # the 大字 switch
     assert 'name="website"' in html and GRID1_POINT in html  # the honeypot, the point's own name
     assert not response.cookies  # no session, no CSRF cookie: nothing is kept about the visitor
 
@@ -114,8 +117,12 @@ def test_form_query_count_is_fixed(client, demo_users, django_assert_num_queries
 def test_valid_order_lands_pending_at_its_point_and_tells_its_staff(demo_users):
     client = Client(enforce_csrf_checks=True)  # as a phone that never loaded the form would post
     response = send(client, point(), phone="+86 138-0013-8000", address="10.0.0.7")
-    assert response.status_code == 302 and response.url == reverse("order-thanks", args=[point().public_code])
     order = OnlineOrder.objects.get()
+    thanks = reverse("order-thanks", args=[point().public_code])
+    assert (
+        response.status_code == 302
+        and response.url == f"{thanks}?{urlencode({'o': order_services.thanks_token(order)})}"
+    )
     assert (order.point, order.status, order.name, order.phone, order.address) == (
         point(),
         OnlineOrder.Status.PENDING,
@@ -330,7 +337,7 @@ def test_unknown_code_is_404(client):
 
 def test_public_codes_are_random_for_new_points():
     station = point(STATION)
-    codes = set()
+    public_codes = set()
     for i in range(3):
         grid = Area.objects.create(
             code=f"{station.area.code}Q{i}",
@@ -339,8 +346,8 @@ def test_public_codes_are_random_for_new_points():
             parent=station.area,
             path=f"{station.area.path}{station.area.code}Q{i}/",
         )
-        codes.add(ServicePoint.objects.create(name=f"新网格{i}代办点", tier="grid_point", area=grid).public_code)
-    assert len(codes) == 3 and all(len(code) >= 12 for code in codes)
+        public_codes.add(ServicePoint.objects.create(name=f"新网格{i}代办点", tier="grid_point", area=grid).public_code)
+    assert len(public_codes) == 3 and all(len(code) >= 12 for code in public_codes)
 
 
 def test_thank_you_page_shows_nobody(client, demo_users):
@@ -353,7 +360,11 @@ def test_thank_you_page_shows_nobody(client, demo_users):
     data["form_token"] = order_services.order_form_token(point=point(), address="127.0.0.1")
     response = client.post(form_url(point()), data, follow=True)
     assert response.status_code == 200 and response.redirect_chain[-1][1] == 302
+    sent = OnlineOrder.objects.get(name="何小妹")
+    # the sender's own progress code (random: taken out before looking for what must not show)
     html = response.content.decode()
+    assert codes.shown(sent.progress_code) in html
+    html = html.replace(codes.shown(sent.progress_code), "").replace(sent.progress_code, "")
     assert GRID1_POINT in html
     for secret in [
         "林阿婆",
@@ -371,8 +382,10 @@ def test_thank_you_page_shows_nobody(client, demo_users):
     ]:
         assert secret not in html, secret
     assert OnlineOrder.objects.count() == 3
-    # the same page, whoever asks for it and however often
-    assert client.get(reverse("order-thanks", args=[point().public_code])).content.decode() == html
+    # without the sender's token: the same page, whoever asks for it and however often, and no code
+    plain = client.get(reverse("order-thanks", args=[point().public_code])).content.decode()
+    assert plain == client.get(reverse("order-thanks", args=[point().public_code])).content.decode()
+    assert "track-code" not in plain and GRID1_POINT in plain
 
 
 # --- the QR poster ---------------------------------------------------------------------
