@@ -439,3 +439,6 @@ DAIBAN_RETAIN_AUDIT_DAYS = int(os.environ.get("DAIBAN_RETAIN_AUDIT_DAYS", str(3 
 # only until they expire (2 hours).
 DAIBAN_RETAIN_NATIONAL_ID_CHECKS_DAYS = int(os.environ.get("DAIBAN_RETAIN_NATIONAL_ID_CHECKS_DAYS", "2"))
 DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS = int(os.environ.get("DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS", "1"))
+# Tries on the public progress page (code, address, found): the guessing limits need an
+# hour of them; kept longer to look into abuse.
+DAIBAN_RETAIN_PROGRESS_LOOKUPS_DAYS = int(os.environ.get("DAIBAN_RETAIN_PROGRESS_LOOKUPS_DAYS", "30"))

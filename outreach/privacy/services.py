@@ -22,6 +22,7 @@ from outreach.models import (
     NationalIdCheck,
     Notification,
     OnlineOrder,
+    ProgressLookup,
     Resident,
     RosterImport,
     UsedOrderFormToken,
@@ -75,6 +76,11 @@ RETENTIONS = (
         "order_form_tokens",
         "DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS",
         lambda before: UsedOrderFormToken.objects.filter(used_at__lt=before),
+    ),
+    Retention(
+        "progress_lookups",
+        "DAIBAN_RETAIN_PROGRESS_LOOKUPS_DAYS",
+        lambda before: ProgressLookup.objects.filter(at__lt=before),
     ),
 )
 

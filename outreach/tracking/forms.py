@@ -1,6 +1,8 @@
 """Forms of the progress page: the code and the phone's last four digits, and the
 resident's rating. They parse; outreach.tracking.services decides."""
 
+import unicodedata
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -42,8 +44,8 @@ class TrackForm(NamedRequiredMixin, forms.Form):
         return code
 
     def clean_phone_digits(self) -> str:
-        digits = self.cleaned_data["phone_digits"].strip()
-        if len(digits) != 4 or not digits.isdigit():
+        digits = unicodedata.normalize("NFKC", self.cleaned_data["phone_digits"]).strip()  # full-width ４３２１ too
+        if len(digits) != 4 or not digits.isascii() or not digits.isdigit():
             raise ValidationError(_("Type exactly four digits, the last four of the phone."), code="format")
         return digits
 

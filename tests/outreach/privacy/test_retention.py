@@ -11,7 +11,15 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from grid.models import ServicePoint
-from outreach.models import AuditEvent, NationalIdCheck, Notification, OnlineOrder, RosterImport, UsedOrderFormToken
+from outreach.models import (
+    AuditEvent,
+    NationalIdCheck,
+    Notification,
+    OnlineOrder,
+    ProgressLookup,
+    RosterImport,
+    UsedOrderFormToken,
+)
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +75,9 @@ def aged(demo_users):
     today = timezone.localdate()
     check = lambda days: NationalIdCheck.objects.create(user=admin, day=today - days * DAY, digest=f"d{days}")  # noqa: E731
     token = lambda days: UsedOrderFormToken.objects.create(nonce=f"n{days}", used_at=now - days * DAY)  # noqa: E731
+    lookup = lambda days: ProgressLookup.objects.create(  # noqa: E731
+        code="ABCDE23456", address="10.0.0.9", found=False, at=now - days * DAY
+    )
     return {
         "gone": {
             "upload": upload(3),
@@ -75,6 +86,7 @@ def aged(demo_users):
             "entry": old_entry,
             "check": check(3),
             "token": token(2),
+            "lookup": lookup(31),
         },
         "kept": {
             "upload": upload(1),
@@ -87,6 +99,7 @@ def aged(demo_users):
             "entry": new_entry,
             "check": check(0),  # today's: the daily limit counts them
             "token": token(0),
+            "lookup": lookup(29),
         },
     }
 
@@ -122,6 +135,7 @@ def test_purge_deletes_what_is_past_its_period_only(aged):
             "audit_events",
             "national_id_checks",
             "order_form_tokens",
+            "progress_lookups",
         )
     )
 

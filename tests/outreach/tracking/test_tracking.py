@@ -106,9 +106,9 @@ def test_the_errand_in_plain_words_with_the_name_masked_and_nothing_else_of_the_
     )
 
 
-def test_the_family_contacts_phone_opens_it_too(client, worker, resident):
+def test_the_family_contacts_phone_opens_it_too_typed_in_full_width_digits(client, worker, resident):
     errand = factories.errand(actor=worker, resident=resident, code=CARD)
-    assert look_up(client, errand.progress_code, "6677").status_code == 200
+    assert look_up(client, errand.progress_code, "６６７７").status_code == 200
 
 
 def test_a_wrong_phone_and_a_wrong_code_get_the_same_answer(client, worker, resident):
