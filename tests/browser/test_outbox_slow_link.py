@@ -207,6 +207,10 @@ def test_a_photo_upload_cut_off_is_sent_again_and_stored_once(worker_page, live_
     page.context.set_offline(False)
     # The record arrived; its photo waits (the connection dropped), and the record's
     # page says so.
+    for _tick in range(WAIT // 100):  # syncing is "0" before the sync starts too: wait for the record
+        if Visit.objects.filter(resident=resident).exists():
+            break
+        page.wait_for_timeout(100)
     wait_until(page, "document.getElementById('offline-status').dataset.syncing === '0'")
     expect(status(page)).to_have_attribute("data-photos", "1", timeout=WAIT)
     visit = Visit.objects.get(resident=resident)

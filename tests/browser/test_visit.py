@@ -49,6 +49,11 @@ def test_worker_visits_an_overdue_resident(log_in, live_site):
     ).to_have_count(0)
     visit = Visit.objects.get(resident=overdue)
     assert visit.outcome == "met" and visit.location_check == "near_home" and visit.accuracy_m == 15
+    # The record goes first; its photo follows it from the outbox.
+    for _tick in range(200):
+        if visit.photos.exists():
+            break
+        page.wait_for_timeout(100)
     assert visit.hazards == ["gas"] and visit.photos.count() == 1
 
     page.goto(f"{live_site.url}/residents/{overdue.pk}/")
