@@ -14,6 +14,7 @@ through ``bulk_create`` in big batches; visits and errand events, the big tables
 through ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) with values prepared for the
 backend. ``Resident.last_met_on``/``due_on`` are computed in Python from the visits as
 they are generated (through ``outreach.common.due``, the one definition), never re-read.
+The day and due tallies are then rebuilt from what was loaded.
 Running it twice is refused: the city code already exists.
 """
 
@@ -292,6 +293,7 @@ class Command(BaseCommand):
             complaints = self.build_complaints()
             self.progress.start("day tallies", 1)
             tallies.rebuild()  # the demo city's too: one pass over every fact
+            tallies.rebuild_due()  # the residents went in by bulk too
             self.progress.advance(1)
             # Fresh statistics after a bulk load, so the query planner knows the tables' sizes.
             with connection.cursor() as cursor:
