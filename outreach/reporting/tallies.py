@@ -29,14 +29,16 @@ Reading: ``sums`` (per area over a period) and ``daily`` (per day over several a
 for the weekly trend), one query each.
 """
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import reduce
 from typing import Any
 
 from django.apps import apps as django_apps
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Greatest, TruncDate
 from django.utils import timezone
 
@@ -328,9 +330,8 @@ def due_key(*, grid: Area, status: str, due_on: date) -> DueKey | None:
 def resident_changed(*, before: DueKey | None, after: DueKey | None) -> None:
     """Move a resident's count from ``before`` (None: not counted — new, or inactive) to
     ``after`` (None: no longer counted) for their grid(s) and every area above. Nothing
-    when neither changed; else the areas (unless known), the missing rows, and one
-    increment per due date and amount, in date order (two transactions moving counts
-    between the same days lock them in the same order)."""
+    when neither changed; else the areas (unless known on the grid object), the missing
+    rows, and one UPDATE for every row concerned."""
     if before == after:
         return
     residents_add(changes=[(key, n) for key, n in ((before, -1), (after, 1)) if key is not None])
@@ -354,10 +355,13 @@ def residents_add(*, changes: Iterable[tuple[DueKey, int]]) -> None:
         [DueTally(area_id=pk, due_on=day) for (day, n), ids in sorted(by_day.items()) if n > 0 for pk in ids],
         ignore_conflicts=True,
     )
-    for (day, n), ids in sorted(by_day.items()):
-        DueTally.objects.filter(area_id__in=sorted(ids), due_on=day).update(
-            residents=F("residents") + n if n > 0 else Greatest(F("residents") + n, 0)
-        )
+    # One statement: its rows are locked in the order of the index it scans, the same for
+    # every transaction (two visits moving counts between the same days cannot deadlock).
+    rows = [Q(area_id__in=sorted(ids), due_on=day) for (day, n), ids in sorted(by_day.items())]
+    amount = Case(*(When(q, then=Value(n)) for q, (_day, n) in zip(rows, sorted(by_day))), default=Value(0))
+    DueTally.objects.filter(reduce(operator.or_, rows)).update(
+        residents=Greatest(ExpressionWrapper(F("residents") + amount, output_field=IntegerField()), 0)
+    )
 
 
 def _insert_levels_up(tally, key: str, fields: list[str]) -> None:
