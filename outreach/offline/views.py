@@ -251,7 +251,7 @@ def offline_today(request):
     residents = []
     if reach_of(request.user).is_field_worker():
         # Without the categories Today shows: the phone needs who, where and when only.
-        due = selectors.residents_due_for(user=request.user, today=today).prefetch_related(None)
+        due = selectors.residents_due_for(user=request.user, today=today)
         residents = [_resident_row(r) for r in due]
     own = list(errand_selectors.open_errands_of(user=request.user, today=today))
     buttons = errand_buttons(user=request.user, errands=own)
