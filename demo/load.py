@@ -186,13 +186,12 @@ def saturate(port: int, target: Target, *, clients: int, seconds: float, warm_up
             except OSError:
                 status = 599  # no answer: counted as a server error
             waited = (time.perf_counter() - started) * 1000
-            if now < start:
-                continue  # warming up
             with lock:
-                statuses[status] = statuses.get(status, 0) + 1
-                latencies.append(waited)
                 if status == 201 and visit_id:
-                    acknowledged.append(visit_id)
+                    acknowledged.append(visit_id)  # warming up or not: it must be stored
+                if now >= start:  # not warming up
+                    statuses[status] = statuses.get(status, 0) + 1
+                    latencies.append(waited)
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     for t in threads:

@@ -36,7 +36,7 @@ from django.utils.crypto import get_random_string
 from demo import data as demo_data
 from demo import load
 from demo.management.commands.seed_city import CITY_CODE, LOGINS
-from grid.models import Area, User
+from grid.models import Area, Role, Scope, User
 from outreach.models import Resident, Visit
 
 # page key, label, budget in ms
@@ -158,6 +158,7 @@ class Command(BaseCommand):
     def urls(self, scale: Scale) -> dict[str, tuple[str, str]]:
         """{page key: (role, URL)}."""
         town = scale.town()
+        worker = User.objects.get(username=scale.logins["worker"])
         return {
             "today": ("worker", reverse("home")),
             "town_geojson": ("street", f"{reverse('coverage-areas')}?area={town.pk}"),
@@ -165,8 +166,8 @@ class Command(BaseCommand):
             "dashboard_town": ("street", f"{reverse('dashboard')}?area={town.pk}"),
             "dashboard_city": ("admin", f"{reverse('dashboard')}?area={scale.city.pk}"),
             "board": ("street", reverse("errand-board")),
-            "resident": ("worker", reverse("resident-detail", args=[_worker_residents(scale)[0].pk])),
-            "visit": ("worker", "/api/v1/visits"),
+            "resident": ("worker", reverse("resident-detail", args=[_worker_residents(worker)[0].pk])),
+            "visit": ("visitor", "/api/v1/visits"),
             "floor": ("", reverse("health")),
             "login_page": ("", reverse("login")),
         }
@@ -209,8 +210,14 @@ class Command(BaseCommand):
         ``WIRE``, and whether every acknowledged visit was stored."""
         urls = self.urls(scale)
         sessions = {role: _cookie(client) for role, client in self.clients(scale).items()}
+        # The visits go to another worker's grid: visited, the Today worker's residents
+        # would leave the list that the next run measures.
+        visitor = _other_worker(scale)
+        visiting = Client()
+        visiting.force_login(visitor)
+        sessions["visitor"] = _cookie(visiting)
         csrf = get_random_string(32)  # the cookie's secret, sent back in the header
-        residents = _worker_residents(scale)
+        residents = _worker_residents(visitor)
         targets = {}
         for key, label in LOADED:
             role, url = urls[key]
@@ -346,9 +353,17 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Every page within budget; query counts equal at every scale."))
 
 
-def _worker_residents(scale: Scale) -> list[Resident]:
+def _other_worker(scale: Scale) -> User:
+    """A grid worker of the scale's city other than the one whose Today is measured."""
+    scopes = Scope.objects.filter(role=Role.GRID_WORKER, area__path__startswith=scale.city.path)
+    scope = scopes.exclude(user__username=scale.logins["worker"]).select_related("user").order_by("-area__path").first()
+    if scope is None:
+        raise CommandError(f"No second grid worker at the {scale.name} scale to send the visits.")
+    return scope.user
+
+
+def _worker_residents(worker: User) -> list[Resident]:
     """The active residents of the worker's grid(s), in id order."""
-    worker = User.objects.get(username=scale.logins["worker"])
     grids = [scope.area for scope in worker.scopes.select_related("area") if scope.area is not None]
     return list(
         Resident.objects.filter(grid__in=grids, status=Resident.Status.ACTIVE)
