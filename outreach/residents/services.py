@@ -306,12 +306,13 @@ def resident_refresh_due(*, resident: Resident, status_before: str | None = None
         last_met_on=resident.last_met_on, registered_on=resident.registered_on, care_level=resident.care_level
     )
     Resident.objects.filter(pk=resident.pk).update(last_met_on=resident.last_met_on, due_on=resident.due_on)
-    # The caller's grid object when it is the resident's (its chain of areas is known).
-    grid = resident.grid if resident.grid_id == locked.grid_id else Area.objects.get(pk=locked.grid_id)
-    tallies.resident_changed(
-        before=tallies.due_key(grid=grid, status=status_before or locked.status, due_on=locked.due_on),
-        after=tallies.due_key(grid=grid, status=locked.status, due_on=resident.due_on),
-    )
+    if (status_before or locked.status, locked.due_on) != (locked.status, resident.due_on):
+        # The caller's grid object when it is the resident's (its chain of areas is known).
+        grid = resident.grid if resident.grid_id == locked.grid_id else Area.objects.get(pk=locked.grid_id)
+        tallies.resident_changed(
+            before=tallies.due_key(grid=grid, status=status_before or locked.status, due_on=locked.due_on),
+            after=tallies.due_key(grid=grid, status=locked.status, due_on=resident.due_on),
+        )
     return resident
 
 
