@@ -46,6 +46,7 @@ PAGES = [
     ("city_geojson", "City coverage GeoJSON", 600),
     ("dashboard_town", "Dashboard (street official, town)", 300),
     ("dashboard_city", "Dashboard (city administrator, city)", 300),
+    ("board", "Errand board (street official, town)", 60),
 ]
 GEOJSON_BUDGET_BYTES = 1_000_000
 
