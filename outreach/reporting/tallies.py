@@ -426,3 +426,10 @@ def residents_due(*, areas: Iterable[int], today: date) -> dict[int, tuple[int, 
         .order_by()
     )
     return {row["area_id"]: (row["active"] or 0, row["on_time"] or 0) for row in rows}
+
+
+def residents_overdue(*, paths: Iterable[str], today: date) -> int:
+    """Active residents overdue on ``today`` under the areas at ``paths`` (disjoint
+    subtrees: a user's scope roots), from those areas' due tallies. One query."""
+    rows = DueTally.objects.filter(area__path__in=list(paths), due_on__lt=today)
+    return rows.aggregate(n=Sum("residents"))["n"] or 0
