@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from config.api import api
+from config.health import health
 from outreach.common.forms import LoginForm, PasswordChangeForm
 from outreach.offline.views import LogoutView
 
@@ -23,6 +24,7 @@ urlpatterns = [
         name="password_change",
     ),
     path("account/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("healthz", health, name="health"),  # for a load balancer; no database
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

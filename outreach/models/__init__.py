@@ -1,7 +1,8 @@
 """Outreach models, one module per kind of record: residents and their home visits
 (``residents``), the proxy errands run for them with orders, complaints and
 notifications (``errands``), the joint branches' activities at their paired points
-(``branches``) and what happened per area and day, counted as it happens (``tallies``)."""
+(``branches``), and counts kept per area as things happen (``tallies``): what happened
+each day, and the active residents by the day their next visit is due."""
 
 from outreach.models.branches import (
     ActivityTopic,
@@ -34,7 +35,7 @@ from outreach.models.residents import (
     VisitCorrection,
     VisitPhoto,
 )
-from outreach.models.tallies import DayTally
+from outreach.models.tallies import DayTally, DueTally
 
 __all__ = [
     "ActivityTopic",
@@ -46,6 +47,7 @@ __all__ = [
     "Category",
     "Complaint",
     "DayTally",
+    "DueTally",
     "Errand",
     "ErrandEvent",
     "ErrandPhoto",

@@ -28,3 +28,24 @@ class DayTally(models.Model):
 
     def __str__(self):
         return f"{self.area_id} {self.day}"
+
+
+class DueTally(models.Model):
+    """The active residents of an area (a grid, and every area above it) whose next visit
+    is due on one day (``Resident.due_on``), kept by the services that change a resident
+    and read by coverage for today: active = the sum of an area's rows, on time = the sum
+    of those due today or later. An area has a row per due date its residents have, so
+    what coverage reads grows with the days its residents' due dates span, never with
+    the number of residents (``outreach.reporting.tallies``)."""
+
+    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.CASCADE, related_name="+")
+    due_on = models.DateField(_("next visit due"))
+    residents = models.PositiveIntegerField(_("residents"), db_default=0)
+
+    class Meta:
+        verbose_name = _("due tally")
+        verbose_name_plural = _("due tallies")
+        constraints = [models.UniqueConstraint(fields=["area", "due_on"], name="due_tally_area_day_unique")]
+
+    def __str__(self):
+        return f"{self.area_id} {self.due_on}"

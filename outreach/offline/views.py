@@ -270,7 +270,7 @@ def offline_today(request):
     residents = []
     if reach_of(request.user).is_field_worker():
         # Without the categories Today shows: the phone needs who, where and when only.
-        due = selectors.residents_due_for(user=request.user, today=today).prefetch_related(None)
+        due = selectors.residents_due_for(user=request.user, today=today)
         residents = [_resident_row(r) for r in due]
     # Where 今日路线 starts on the phone when its position is not known (route.js).
     start = route_start(user=request.user) if residents else None

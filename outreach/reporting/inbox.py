@@ -2,7 +2,10 @@
 list that shows those items — errands it can hand out, overdue errands, online orders
 waiting, complaints due, residents overdue for a visit in its grids — and, for a street
 or the city, this month's coverage with the three areas furthest behind. Each figure comes
-from the selector its list uses, so the count and the list never disagree."""
+from the selector its list uses, so the count and the list never disagree — but residents
+overdue, which come from the due tallies of the user's areas (counting them from the
+residents reads every resident of a city); the tallies move with every change of a
+resident, in its transaction, and ``rebuild_tallies --check`` compares them nightly."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -17,9 +20,9 @@ from outreach.common import due
 from outreach.complaints import selectors as complaint_selectors
 from outreach.errands.board.selectors import Tab, board_tab_counts
 from outreach.errands.orders.selectors import pending_orders_count
+from outreach.reporting import tallies
 from outreach.reporting.coverage.selectors import Figures, coverage_of_place, place_for_user_or_404, sort_rows
 from outreach.reporting.periods import month_period
-from outreach.residents.selectors import residents_list
 
 WORST_SHOWN = 3
 
@@ -70,7 +73,9 @@ def inbox_for(*, user: User, today: date) -> list[InboxItem]:
             )
         )
     if reach.has_areas():
-        overdue = residents_list(user=user, today=today, due_bucket=due.Due.OVERDUE).order_by().count()
+        # From the due tallies of the user's areas: the same residents the list shows
+        # (active, overdue, in those areas), without counting a city's residents.
+        overdue = tallies.residents_overdue(paths=reach.area_paths, today=today)
         items.append(
             InboxItem(
                 _("Residents overdue for a visit"),

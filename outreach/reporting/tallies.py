@@ -29,20 +29,22 @@ Reading: ``sums`` (per area over a period) and ``daily`` (per day over several a
 for the weekly trend), one query each.
 """
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import reduce
 from typing import Any
 
 from django.apps import apps as django_apps
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Greatest, TruncDate
 from django.utils import timezone
 
 from grid.models import Area
 from outreach.common import due
-from outreach.models import DayTally, Errand, Resident, TripsSaved, Visit
+from outreach.models import DayTally, DueTally, Errand, Resident, TripsSaved, Visit
 
 # Each level's tallies are the sum of the level below: grid → community → town → city.
 LEVELS_UP = [Area.Level.GRID, Area.Level.COMMUNITY, Area.Level.TOWN]
@@ -59,6 +61,19 @@ FIELDS = [
 
 
 # --- Counting as it happens ----------------------------------------------------------------
+
+
+def chain_ids(grid: Area) -> list[int]:
+    """The ids of ``grid`` and every area above it, in one order everywhere (so that two
+    transactions counting at once never wait on each other's rows crosswise: a
+    deadlock). One query, remembered on the grid object: a visit's day tally and its
+    resident's due tally count in the same chain."""
+    ids: list[int] | None = getattr(grid, "_tally_chain_ids", None)
+    if ids is None:
+        codes = [*grid.ancestor_codes, grid.code]
+        ids = list(Area.objects.filter(code__in=codes).order_by("pk").values_list("pk", flat=True))
+        grid._tally_chain_ids = ids  # type: ignore[attr-defined]  # a cache on the instance
+    return ids
 
 
 def add(*, grid: Area, day: date, **amounts: int) -> None:
@@ -79,11 +94,7 @@ def add_days(*, grid: Area, days: dict[date, dict[str, int]]) -> None:
     unknown = {name for amounts in days.values() for name in amounts} - set(FIELDS)
     if unknown:
         raise ValueError(f"not tallied: {sorted(unknown)}")
-    # In one order everywhere, so that two transactions counting at once never wait on
-    # each other's rows crosswise (a deadlock).
-    ids = list(
-        Area.objects.filter(code__in=[*grid.ancestor_codes, grid.code]).order_by("pk").values_list("pk", flat=True)
-    )
+    ids = chain_ids(grid)
     DayTally.objects.bulk_create(
         [DayTally(area_id=pk, day=day) for day in sorted(days) for pk in ids], ignore_conflicts=True
     )
@@ -202,6 +213,14 @@ def _insert_select(queryset, table: str, columns: list[str], *, merge: bool) -> 
         cursor.execute(statement, params)
 
 
+def _lock_against_writers(tally) -> None:
+    """On PostgreSQL, lock a tally table so that writers wait for the rebuild's commit
+    (and count after it) instead of colliding with it. Inside the rebuild's transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(tally._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE")
+
+
 def rebuild(*, apps=None) -> int:
     """Recompute every tally from the visits, errands and ledger: the grids' from the
     facts, then each level from the one below. Returns the number of tally rows.
@@ -213,11 +232,7 @@ def rebuild(*, apps=None) -> int:
     tally = get("outreach", "DayTally")
     fields = [name for name in FIELDS if any(f.name == name for f in tally._meta.get_fields())]
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"LOCK TABLE {connection.ops.quote_name(tally._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE"
-                )
+        _lock_against_writers(tally)
         tally.objects.all().delete()
         table = tally._meta.db_table
         sources = _sources(
@@ -226,14 +241,7 @@ def rebuild(*, apps=None) -> int:
         for rows in sources:
             columns = ["area_id", "day", *[name for name in rows.query.annotation_select if name in fields]]
             _insert_select(rows, table, columns, merge=True)
-        for level in LEVELS_UP:
-            children = (
-                tally.objects.filter(area__level=level, area__parent__isnull=False)
-                .values("area__parent_id", "day")
-                .annotate(**{name: Sum(name) for name in fields})
-                .order_by()
-            )
-            _insert_select(children, table, ["area_id", "day", *fields], merge=False)
+        _insert_levels_up(tally, "day", fields)
         return tally.objects.count()
 
 
@@ -289,3 +297,139 @@ def daily(*, areas: Sequence[int], start: date, end: date) -> dict[date, dict[st
         .order_by()
     )
     return {row.pop("day"): row for row in rows}
+
+
+# --- Residents by due date ------------------------------------------------------------------
+#
+# Coverage for today needs, per area, the active residents and those of them not overdue
+# (due today or later, ``outreach.common.due``). Counting them from the residents reads
+# every resident of the area: 100,000 for the city. The due tallies (``DueTally``) keep,
+# per area (grid and every area above) and due date, how many active residents are due
+# that day; the services that change a resident's grid, status or due date move the
+# resident's count in the same transaction (``resident_changed``), and coverage sums an
+# area's rows: active = all of them, on time = those due today or later.
+#
+# Why rows per due date and not two counters per area: "on time" depends on the day it
+# is asked. With the due date in the key, tomorrow's answer is the same rows summed from
+# tomorrow; no nightly job moves residents from "on time" to "overdue". What a read costs
+# grows with the number of distinct due dates in an area — at most the days from its
+# longest-overdue resident to the longest interval ahead, a few hundred — never with
+# the number of residents (README "Performance" gives the figures at city scale).
+
+ACTIVE = "active"  # Resident.Status.ACTIVE as stored (a test holds them equal)
+
+DueKey = tuple[Area, date]  # an active resident's grid and due date
+
+
+def due_key(*, grid: Area, status: str, due_on: date) -> DueKey | None:
+    """What a resident counts for in the due tallies: their grid and due date while they
+    are active, nothing once they moved away or died."""
+    return (grid, due_on) if status == ACTIVE else None
+
+
+def resident_changed(*, before: DueKey | None, after: DueKey | None) -> None:
+    """Move a resident's count from ``before`` (None: not counted — new, or inactive) to
+    ``after`` (None: no longer counted) for their grid(s) and every area above. Nothing
+    when neither changed; else the areas (unless known on the grid object), the missing
+    rows, and one UPDATE for every row concerned."""
+    if before == after:
+        return
+    residents_add(changes=[(key, n) for key, n in ((before, -1), (after, 1)) if key is not None])
+
+
+def residents_add(*, changes: Iterable[tuple[DueKey, int]]) -> None:
+    """Add ``n`` residents to the due tallies of (grid, due date) and every area above the
+    grid, for each ((grid, due date), n) of ``changes``; negative ``n`` takes away, never
+    below zero (``rebuild_tallies --check`` reports drift; a write must not fail on it)."""
+    deltas: dict[tuple[int, date], int] = defaultdict(int)
+    for (grid, day), n in changes:
+        for pk in chain_ids(grid):
+            deltas[(pk, day)] += n
+    by_day: dict[tuple[date, int], list[int]] = defaultdict(list)
+    for (pk, day), n in deltas.items():
+        if n:
+            by_day[(day, n)].append(pk)
+    if not by_day:
+        return
+    DueTally.objects.bulk_create(
+        [DueTally(area_id=pk, due_on=day) for (day, n), ids in sorted(by_day.items()) if n > 0 for pk in ids],
+        ignore_conflicts=True,
+    )
+    # One statement: its rows are locked in the order of the index it scans, the same for
+    # every transaction (two visits moving counts between the same days cannot deadlock).
+    rows = [Q(area_id__in=sorted(ids), due_on=day) for (day, n), ids in sorted(by_day.items())]
+    amount = Case(*(When(q, then=Value(n)) for q, (_day, n) in zip(rows, sorted(by_day))), default=Value(0))
+    DueTally.objects.filter(reduce(operator.or_, rows)).update(
+        residents=Greatest(ExpressionWrapper(F("residents") + amount, output_field=IntegerField()), 0)
+    )
+
+
+def _insert_levels_up(tally, key: str, fields: list[str]) -> None:
+    """Each level's rows (keyed by area and ``key``) as the sums of the level below."""
+    for level in LEVELS_UP:
+        children = (
+            tally.objects.filter(area__level=level, area__parent__isnull=False)
+            .values("area__parent_id", key)
+            .annotate(**{name: Sum(name) for name in fields})
+            .order_by()
+        )
+        _insert_select(children, tally._meta.db_table, ["area_id", key, *fields], merge=False)
+
+
+def rebuild_due(*, apps=None) -> int:
+    """Recount the due tallies from the residents (the grids'), then each level from the
+    one below; returns the number of rows. Locked against writers on PostgreSQL, like
+    ``rebuild``. ``apps``: a migration's historical models."""
+    get = apps.get_model if apps is not None else django_apps.get_model
+    tally, residents = get("outreach", "DueTally"), get("outreach", "Resident")
+    with transaction.atomic():
+        _lock_against_writers(tally)
+        tally.objects.all().delete()
+        by_grid = (
+            residents.objects.filter(status=ACTIVE)
+            .values("grid_id", "due_on")
+            .annotate(residents=Count("pk"))
+            .order_by()
+        )
+        _insert_select(by_grid, tally._meta.db_table, ["area_id", "due_on", "residents"], merge=False)
+        _insert_levels_up(tally, "due_on", ["residents"])
+        return tally.objects.count()
+
+
+def due_differences() -> list[tuple[int, date, str, int, int]]:
+    """(area id, due date, "residents", tallied, expected) wherever the due tallies
+    disagree with the residents — a grid's with its active residents, an area's with the
+    sum of its children's. Reads only, every due date (the residents grouped by grid and
+    due date: a few hundred thousand rows at most)."""
+    expected: dict[tuple[int, date], int] = defaultdict(int)
+    for row in Resident.objects.filter(status=ACTIVE).values("grid_id", "due_on").annotate(n=Count("pk")).order_by():
+        expected[(row["grid_id"], row["due_on"])] = row["n"]
+    rows = list(DueTally.objects.values_list("area_id", "area__parent_id", "due_on", "residents"))
+    for _area_id, parent_id, day, n in rows:
+        if parent_id is not None:
+            expected[(parent_id, day)] += n
+    tallied = {(area_id, day): n for area_id, _parent_id, day, n in rows}
+    return [
+        (key[0], key[1], "residents", tallied.get(key, 0), expected.get(key, 0))
+        for key in sorted(tallied.keys() | expected.keys())
+        if tallied.get(key, 0) != expected.get(key, 0)
+    ]
+
+
+def residents_due(*, areas: Iterable[int], today: date) -> dict[int, tuple[int, int]]:
+    """{area id: (active residents, of them not overdue on ``today``)} from the areas' due
+    tallies; areas without active residents are missing. One query."""
+    rows = (
+        DueTally.objects.filter(area_id__in=list(areas))
+        .values("area_id")
+        .annotate(active=Sum("residents"), on_time=Sum("residents", filter=Q(due_on__gte=today)))
+        .order_by()
+    )
+    return {row["area_id"]: (row["active"] or 0, row["on_time"] or 0) for row in rows}
+
+
+def residents_overdue(*, paths: Iterable[str], today: date) -> int:
+    """Active residents overdue on ``today`` under the areas at ``paths`` (disjoint
+    subtrees: a user's scope roots), from those areas' due tallies. One query."""
+    rows = DueTally.objects.filter(area__path__in=list(paths), due_on__lt=today)
+    return rows.aggregate(n=Sum("residents"))["n"] or 0

@@ -1,5 +1,6 @@
 """Reads of residents and visits, always cut to the user's reach (grid.access)."""
 
+from collections.abc import Iterable
 from datetime import date
 from uuid import UUID
 
@@ -32,10 +33,26 @@ def with_categories(residents: QuerySet[Resident]) -> QuerySet[Resident]:
     return residents.prefetch_related(_category_list())
 
 
+# What a row of Today (and of the phone's offline copy of it) shows of a resident.
+DUE_ROW_FIELDS = ["id", "name", "national_id_masked", "address", "home_lat", "home_lng", "care_level", "due_on"]
+
+
 def residents_due_for(*, user: User, today: date) -> QuerySet[Resident]:
-    """Active residents overdue, due today or due this week — most urgent first."""
+    """Active residents overdue, due today or due this week — most urgent first. Only
+    what a row shows (not the grid: its boundary is kilobytes per row); their categories
+    come from ``category_codes``."""
     residents = residents_visible_to(user=user).filter(due.due_by_end_of_week_q(today), status=Resident.Status.ACTIVE)
-    return with_categories(residents.select_related("grid")).order_by("due_on", "name", "pk")
+    return residents.only(*DUE_ROW_FIELDS).order_by("due_on", "name", "pk")
+
+
+def category_codes(residents: Iterable[Resident]) -> dict[int, list[str]]:
+    """{resident id: their category codes, in order}: one query, plain values (no
+    model object per category)."""
+    rows = ResidentCategory.objects.filter(resident__in=[r.pk for r in residents]).order_by("resident_id", "category")
+    codes: dict[int, list[str]] = {}
+    for resident_id, category in rows.values_list("resident_id", "category"):
+        codes.setdefault(resident_id, []).append(category)
+    return codes
 
 
 def residents_list(

@@ -131,6 +131,10 @@ def _check_resident(resident: Resident, categories: Collection[str]) -> None:
         errors["disability_grade"] = _("The disability grade is 1, 2, 3 or 4.")
     if resident.status != Resident.Status.ACTIVE and resident.status_on is None:
         errors["status_on"] = _("Give the date the resident moved away or died.")
+    # Recorded once it happened: a resident counts as active until their status changes
+    # (coverage for today reads the due tallies, which count the status as it is).
+    if resident.status_on is not None and resident.status_on > timezone.localdate():
+        errors["status_on"] = _("The date the resident moved away or died cannot be in the future.")
     if errors:
         raise ValidationError(errors)
 
@@ -193,6 +197,9 @@ def resident_create(
             address=address_ip,
             detail={"grid": grid.code},
         )
+        tallies.resident_changed(
+            before=None, after=tallies.due_key(grid=grid, status=resident.status, due_on=resident.due_on)
+        )
         return resident
 
 
@@ -213,6 +220,7 @@ def resident_update(
         if "grid" in changes:
             _check_grid_in_reach(actor, changes["grid"])
         current = Resident.objects.select_for_update().get(pk=resident.pk)
+        counted_as = (current.grid_id, current.status, current.due_on)  # the due tallies' key
         if current.version != expected_version:
             raise Conflict(
                 _("Someone else changed this resident while you were editing. Here is the current record."), current
@@ -258,8 +266,14 @@ def resident_update(
             detail={"changes": changed},
             address=address_ip,
         )
-        if "grid" in changed:
-            tallies.resident_moved(resident=current, old_grid=Area.objects.get(pk=before["grid"]))
+        if counted_as != (current.grid_id, current.status, current.due_on):
+            old_grid = current.grid if counted_as[0] == current.grid_id else Area.objects.get(pk=counted_as[0])
+            tallies.resident_changed(
+                before=tallies.due_key(grid=old_grid, status=counted_as[1], due_on=counted_as[2]),
+                after=tallies.due_key(grid=current.grid, status=current.status, due_on=current.due_on),
+            )
+            if old_grid.pk != current.grid_id:
+                tallies.resident_moved(resident=current, old_grid=old_grid)
         return current
 
 
@@ -272,12 +286,18 @@ def resident_reveal_national_id(*, actor: User, resident: Resident, address_ip: 
 
 
 @transaction.atomic(savepoint=False)  # a lock needs a transaction; inside one, no extra savepoint
-def resident_refresh_due(*, resident: Resident) -> Resident:
-    """Recompute the last in-person visit and the due date from the visit history."""
+def resident_refresh_due(*, resident: Resident, status_before: str | None = None) -> Resident:
+    """Recompute the last in-person visit and the due date from the visit history, and
+    move the resident's count in the due tallies. ``status_before``: the status the
+    resident had before the caller's transaction changed it (None: unchanged)."""
     # Lock the row first, so two visits stored at once are counted in turn (the second
     # sees the first), and read the care level as stored, not as the caller loaded it.
     # NO KEY: inserting a visit already holds a KEY SHARE lock on the resident.
-    locked = Resident.objects.select_for_update(no_key=True).only("care_level", "registered_on").get(pk=resident.pk)
+    locked = (
+        Resident.objects.select_for_update(no_key=True)
+        .only("care_level", "registered_on", "grid_id", "status", "due_on")
+        .get(pk=resident.pk)
+    )
     resident.care_level, resident.registered_on = locked.care_level, locked.registered_on
     met = Visit.objects.filter(resident_id=resident.pk, outcome=Visit.Outcome.MET)
     last = met.aggregate(last=Max("visited_at"))["last"]
@@ -286,6 +306,13 @@ def resident_refresh_due(*, resident: Resident) -> Resident:
         last_met_on=resident.last_met_on, registered_on=resident.registered_on, care_level=resident.care_level
     )
     Resident.objects.filter(pk=resident.pk).update(last_met_on=resident.last_met_on, due_on=resident.due_on)
+    if (status_before or locked.status, locked.due_on) != (locked.status, resident.due_on):
+        # The caller's grid object when it is the resident's (its chain of areas is known).
+        grid = resident.grid if resident.grid_id == locked.grid_id else Area.objects.get(pk=locked.grid_id)
+        tallies.resident_changed(
+            before=tallies.due_key(grid=grid, status=status_before or locked.status, due_on=locked.due_on),
+            after=tallies.due_key(grid=grid, status=locked.status, due_on=resident.due_on),
+        )
     return resident
 
 
@@ -459,9 +486,10 @@ def visit_record(
             existing = Visit.objects.get(pk=visit_id)  # a concurrent send of the same visit won
             return _replayed(existing, resident, digest, actor=actor, timed_by_server=timed_by_server), False
         photos.attach(visit)
+        status_before = None
         if data.outcome == Visit.Outcome.MOVED:
-            _resident_moved(resident, timezone.localdate(data.visited_at))
-        resident_refresh_due(resident=resident)
+            status_before = _resident_moved(resident, timezone.localdate(data.visited_at))
+        resident_refresh_due(resident=resident, status_before=status_before)
         audit(
             actor=actor,
             action=AuditEvent.Action.VISIT_RECORDED,
@@ -513,22 +541,26 @@ def visit_correction_open(visit: Visit, user: User, now: datetime | None = None)
     return visit.worker_id == user.pk and now - visit.created_at <= window
 
 
-def _resident_moved(resident: Resident, moved_on: date) -> None:
-    """Mark an active resident moved away. The condition is in the UPDATE, not read from
-    ``resident``, which the caller may have loaded before someone else changed it."""
+def _resident_moved(resident: Resident, moved_on: date) -> str | None:
+    """Mark an active resident moved away; returns the status they had (active) if they
+    were, None if not. The condition is in the UPDATE, not read from ``resident``, which
+    the caller may have loaded before someone else changed it."""
     if Resident.objects.filter(pk=resident.pk, status=Resident.Status.ACTIVE).update(
         status=Resident.Status.MOVED, status_on=moved_on, version=F("version") + 1
     ):
         resident.status, resident.status_on = Resident.Status.MOVED, moved_on
+        return Resident.Status.ACTIVE
+    return None
 
 
-def _status_follows_corrected_outcome(visit: Visit, old_outcome: str) -> None:
+def _status_follows_corrected_outcome(visit: Visit, old_outcome: str) -> str | None:
     """A visit corrected to "moved away" moves the resident, as recording it would have;
-    corrected away from it, the move it caused (same day, no other such visit) is undone."""
+    corrected away from it, the move it caused (same day, no other such visit) is undone.
+    Returns the status the resident had if it changed, else None."""
     resident, moved_on = visit.resident, timezone.localdate(visit.visited_at)
     if visit.outcome == Visit.Outcome.MOVED:
-        _resident_moved(resident, moved_on)
-    elif (
+        return _resident_moved(resident, moved_on)
+    if (
         old_outcome == Visit.Outcome.MOVED
         and not resident.visits.filter(outcome=Visit.Outcome.MOVED).exclude(pk=visit.pk).exists()
         and Resident.objects.filter(pk=resident.pk, status=Resident.Status.MOVED, status_on=moved_on).update(
@@ -536,6 +568,8 @@ def _status_follows_corrected_outcome(visit: Visit, old_outcome: str) -> None:
         )
     ):
         resident.status, resident.status_on = Resident.Status.ACTIVE, None
+        return Resident.Status.MOVED
+    return None
 
 
 @transaction.atomic
@@ -571,9 +605,8 @@ def visit_correct(
     current.corrected_at = timezone.now()
     current.save(update_fields=[*previous, "corrected_at"])
     VisitCorrection.objects.create(visit=current, corrected_by=actor, previous=previous, reason=reason)
-    if "outcome" in previous:
-        _status_follows_corrected_outcome(current, previous["outcome"])
-    resident_refresh_due(resident=current.resident)
+    status_before = _status_follows_corrected_outcome(current, previous["outcome"]) if "outcome" in previous else None
+    resident_refresh_due(resident=current.resident, status_before=status_before)
     audit(
         actor=actor,
         action=AuditEvent.Action.VISIT_CORRECTED,

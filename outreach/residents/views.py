@@ -16,7 +16,6 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grid.access import reach_of
-from grid.geo import distance_m
 from grid.models import Area
 from grid.selectors import areas_in_scope
 from outreach.common.due import DUE_LABELS, Due, days_overdue, due_bucket
@@ -31,6 +30,7 @@ from outreach.reporting import inbox
 from outreach.residents import selectors, services
 from outreach.residents.forms import ResidentFilterForm, ResidentForm, VisitCorrectionForm, VisitForm
 from outreach.residents.national_ids import IdCheckLimitReached
+from outreach.residents.rows import resident_rows
 from outreach.residents.validation import clean_position
 
 RESIDENTS_PER_PAGE = 30
@@ -57,25 +57,6 @@ def home(request):
     return render(request, "grid/home.html", context)
 
 
-def _due_rows(residents, today_date, here):
-    rows = []
-    for resident in residents:
-        row = {
-            "resident": resident,
-            "bucket": due_bucket(resident.due_on, today_date),
-            "days_overdue": days_overdue(resident.due_on, today_date),
-            "days_left": (resident.due_on - today_date).days,
-            "distance_m": None,
-        }
-        if here and resident.has_home_location:
-            row["distance_m"] = distance_m(here[0], here[1], resident.home_lat, resident.home_lng)
-            row["distance_km"] = row["distance_m"] / 1000
-        rows.append(row)
-    if here:  # nearest first within each urgency
-        rows.sort(key=lambda r: (r["distance_m"] is None, r["distance_m"] or 0))
-    return rows
-
-
 def today(request):
     today_date = timezone.localdate()
     here = None
@@ -84,9 +65,13 @@ def today(request):
         here = (lat, lng) if lat is not None else None
     except ValidationError:
         here = None
-    rows = _due_rows(selectors.residents_due_for(user=request.user, today=today_date), today_date, here)
+    residents = list(selectors.residents_due_for(user=request.user, today=today_date))
+    categories = selectors.category_codes(residents)
+    rows = resident_rows(residents, today=today_date, categories=categories, here=here, with_visit=True)
+    if here:  # nearest first within each urgency
+        rows.sort(key=lambda r: (r.distance_m is None, r.distance_m or 0))
     sections = [
-        {"bucket": bucket, "label": DUE_LABELS[bucket], "rows": [r for r in rows if r["bucket"] == bucket]}
+        {"bucket": bucket, "label": DUE_LABELS[bucket], "rows": [r for r in rows if r.bucket == bucket]}
         for bucket in (Due.OVERDUE, Due.TODAY, Due.WEEK)
     ]
     context = {"sections": sections, "today": today_date, "here": here, "total": len(rows)}
@@ -113,11 +98,9 @@ def resident_list(request):
         due_bucket=filters.get("due", ""),
     )
     page = Paginator(residents, RESIDENTS_PER_PAGE).get_page(request.GET.get("page"))
-    for resident in page:
-        resident.bucket = due_bucket(resident.due_on, today_date)
-        resident.days_overdue = days_overdue(resident.due_on, today_date)
-        resident.days_left = (resident.due_on - today_date).days
-    context = {"form": form, "page": page, "due_labels": DUE_LABELS}
+    categories = {r.pk: [c.category for c in r.category_list] for r in page}  # prefetched by the selector
+    rows = resident_rows(list(page), today=today_date, categories=categories)
+    context = {"form": form, "page": page, "rows": rows, "due_labels": DUE_LABELS}
     template = "outreach/residents/list.html#results" if request.htmx else "outreach/residents/list.html"
     return render(request, template, context)
 

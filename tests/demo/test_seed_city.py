@@ -1,19 +1,23 @@
 """seed_city at a tiny size: the counts asked for, due dates consistent with the visits
 generated (by the one due rule), errands and their ledger consistent, the benchmark
-logins in place, and a clear refusal to run twice. No timings here: `make bench` measures."""
+logins in place, the tallies counted, the tables vacuumed on PostgreSQL, and a clear
+refusal to run twice. No timings here: `make bench` measures."""
 
 import io
 from collections import defaultdict
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection, connections
 from django.db.models import Max, Sum
 from django.utils import timezone
 
+from demo.management.commands import seed_city
 from demo.management.commands.seed_city import CITY_CODE, LOGINS
 from grid.models import Area, Role, Scope, ServicePoint, User
 from outreach.common import due
-from outreach.models import Complaint, DayTally, Errand, ErrandEvent, Resident, TripsSaved, Visit
+from outreach.models import Complaint, DayTally, DueTally, Errand, ErrandEvent, Resident, TripsSaved, Visit
 from outreach.reporting import tallies
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +140,28 @@ def test_refuses_with_debug_off(db, settings):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_city", residents=5, grids=2, stdout=io.StringIO(), stderr=io.StringIO())
     assert not Area.objects.filter(code=CITY_CODE).exists()
+
+
+def test_the_due_tallies_are_counted_from_the_generated_residents(city):
+    assert tallies.due_differences() == []
+    residents = Resident.objects.filter(status="active", **in_city("grid__")).count()
+    assert DueTally.objects.filter(area=city["root"]).aggregate(n=Sum("residents"))["n"] == residents > 0
+
+
+def test_on_postgresql_the_loaded_tables_are_vacuumed_after_the_commit(db):
+    """VACUUM (ANALYZE) of the loaded tables, outside the transaction (none in a test's)."""
+    statement = seed_city.vacuum_statement()
+    assert statement.startswith("VACUUM (ANALYZE) ")
+    for model in (Resident, Visit, Errand, DayTally, DueTally, Area):
+        assert connection.ops.quote_name(model._meta.db_table) in statement
+    command = seed_city.Command(stdout=io.StringIO(), stderr=io.StringIO())
+    command.progress = seed_city.Progress(io.StringIO(), enabled=False)
+    executed: list[str] = []
+    wrapper = connections["default"]  # the connection itself, not its proxy
+    with mock.patch.object(wrapper, "vendor", "postgresql"), mock.patch.object(wrapper, "cursor") as cursor:
+        cursor.return_value.__enter__.return_value.execute.side_effect = executed.append
+        command.vacuum()  # inside the test's transaction: VACUUM would fail there
+        assert executed == []
+        with mock.patch.object(wrapper, "in_atomic_block", False):
+            command.vacuum()
+    assert executed == [statement]

@@ -14,6 +14,8 @@ through ``bulk_create`` in big batches; visits and errand events, the big tables
 through ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) with values prepared for the
 backend. ``Resident.last_met_on``/``due_on`` are computed in Python from the visits as
 they are generated (through ``outreach.common.due``, the one definition), never re-read.
+The day and due tallies are then rebuilt from what was loaded, and on PostgreSQL the
+loaded tables are VACUUMed and ANALYZEd after the commit (index-only scans need it).
 Running it twice is refused: the city code already exists.
 """
 
@@ -25,6 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
@@ -224,6 +227,13 @@ class Place:
     points: dict = field(default_factory=dict)  # tier -> ServicePoint
 
 
+def vacuum_statement() -> str:
+    """VACUUM (ANALYZE) of the tables seed_city writes: the territory's and outreach's."""
+    models = [*django_apps.get_app_config("grid").get_models(), *django_apps.get_app_config("outreach").get_models()]
+    tables = [m._meta.db_table for m in models if m._meta.managed and not m._meta.proxy]
+    return f"VACUUM (ANALYZE) {', '.join(connection.ops.quote_name(t) for t in tables)}"
+
+
 def local_datetime(day: date, hour: int, minute: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC) - LOCAL_OFFSET
 
@@ -294,10 +304,12 @@ class Command(BaseCommand):
             complaints = self.build_complaints()
             self.progress.start("day tallies", 1)
             tallies.rebuild()  # the demo city's too: one pass over every fact
+            tallies.rebuild_due()  # the residents went in by bulk too
             self.progress.advance(1)
             # Fresh statistics after a bulk load, so the query planner knows the tables' sizes.
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
+        self.vacuum()
         self.progress.finish()
         self.stdout.write(
             self.style.SUCCESS(
@@ -307,6 +319,19 @@ class Command(BaseCommand):
                 f"Logins: {', '.join(LOGINS.values())} (the demo password)."
             )
         )
+
+    def vacuum(self) -> None:
+        """On PostgreSQL, VACUUM (ANALYZE) the tables just loaded, after the commit. Without
+        it their visibility maps stay empty until autovacuum comes round, and PostgreSQL
+        reads every row that a covering index could have answered alone (an index-only
+        scan needs the pages marked all-visible). VACUUM cannot run in a transaction: inside
+        one (a test's) there is nothing to do."""
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return
+        self.progress.start("vacuum", 1)
+        with connection.cursor() as cursor:
+            cursor.execute(vacuum_statement())
+        self.progress.advance(1)
 
     # --- territory ----------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ class Command(BaseCommand):
         seed_complaints()
         seed_branches()  # after the errands: the branches' queues and reports build on them
         tallies.rebuild()  # the visits went in by bulk, not through the services that count them
+        tallies.rebuild_due()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo city ready in {time.monotonic() - started:.1f} s ({residents} new residents, {errands} new errands)."

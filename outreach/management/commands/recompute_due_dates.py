@@ -2,7 +2,8 @@
 
 The due date is stored on the resident so that lists filter and sort in the database;
 the visit services keep it right as visits arrive, but a new interval setting only
-reaches residents through this command.
+reaches residents through this command. The due tallies (residents per due date, which
+coverage reads) are recounted with them, in the same transaction.
 """
 
 from django.core.management.base import BaseCommand
@@ -10,6 +11,7 @@ from django.db import transaction
 
 from outreach.common.due import due_on_for
 from outreach.models import Resident
+from outreach.reporting import tallies
 
 BATCH = 2000
 
@@ -35,4 +37,6 @@ class Command(BaseCommand):
                     changed += Resident.objects.bulk_update(pending, ["due_on"])
                     pending = []
             changed += Resident.objects.bulk_update(pending, ["due_on"])
+            if changed:
+                tallies.rebuild_due()
         self.stdout.write(f"{changed} due dates changed.")

@@ -22,11 +22,14 @@ still running (``Period.as_of``).
 
 How it is computed
 ------------------
-Two queries whatever the data size: the residents grouped by grid (active, on time),
-added up to communities, towns or the city in Python — a few thousand rows at city
-scale, never one per resident — and the areas' day tallies of visits over the period
-(``outreach.reporting.tallies``: visits are counted where they were made, by the resident's grid
-at the time).
+Two queries whatever the data size. While the period is running (``as_of`` is today),
+the areas' due tallies (``outreach.reporting.tallies``: active residents per area and due date,
+kept by the services that change a resident): active = their sum, on time = the sum of
+those due today or later — a few hundred rows per area, however many residents it has.
+For a past period, the residents grouped by grid (active, on time at ``as_of``, from the
+visit history), added up to communities, towns or the city in Python. And the areas'
+day tallies of visits over the period (visits are counted where they were made, by the
+resident's grid at the time).
 
 "Not overdue at ``as_of``" is "met in person on one of the days [as_of − interval,
 as_of]" (or, never met, registered on ``as_of`` itself). While the period is running
@@ -278,15 +281,23 @@ def roll_up(per_grid: dict[str, Figures], areas: Sequence[Area]) -> dict[int, Fi
 
 
 def coverage_by_area(
-    *, areas: Sequence[Area], period: Period, within: Sequence[str] | None = None
+    *, areas: Sequence[Area], period: Period, within: Sequence[str] | None = None, use_stored_due: bool = True
 ) -> dict[int, Figures]:
     """{area id: Figures} for each of ``areas`` (disjoint subtrees, e.g. the children of
     one area). ``within`` narrows the queries to fewer, shorter prefixes when the caller
-    knows them (the parent's path for its children). Two queries. Scope is the caller's
-    business: pass areas that came through the user's door."""
+    knows them (the parent's path for its children; a past period only). Two queries.
+    Scope is the caller's business: pass areas that came through the user's door.
+    ``use_stored_due=False`` counts the residents even for today (the tests compare)."""
     if not areas:
         return {}
-    per_area = roll_up(resident_figures(within=within or [a.path for a in areas], period=period), areas)
+    if period.as_of >= period.today and use_stored_due:
+        counted = tallies.residents_due(areas=[a.pk for a in areas], today=period.today)
+        per_area = {a.pk: Figures(*counted.get(a.pk, (0, 0))) for a in areas}
+    else:
+        per_area = roll_up(
+            resident_figures(within=within or [a.path for a in areas], period=period, use_stored_due=use_stored_due),
+            areas,
+        )
     for pk, visits in visit_figures(areas=areas, period=period).items():
         per_area[pk] += visits
     return per_area

@@ -44,6 +44,7 @@ from outreach.common.audit import audit, common_area
 from outreach.common.limits import max_length
 from outreach.common.spreadsheets import Kind
 from outreach.models import AuditEvent, Category, Resident, ResidentCategory, RosterImport
+from outreach.reporting import tallies
 from outreach.residents import national_ids
 from outreach.residents.validation import birth_date_and_sex, clean_national_id, clean_position
 
@@ -1018,6 +1019,18 @@ def roster_stage(*, actor: User, filename: str, data: bytes) -> RosterImport:
     )
 
 
+def _due_counts(residents: Iterable[Resident]) -> list[tuple[tuple[Area, date], int]]:
+    """The due tallies' counts of new residents: how many per grid and due date."""
+    counts: dict[tuple[int, date], int] = {}
+    grids: dict[int, Area] = {}
+    for r in residents:
+        key = tallies.due_key(grid=r.grid, status=r.status, due_on=r.due_on)
+        if key is not None:
+            grids[r.grid.pk] = r.grid
+            counts[(r.grid.pk, r.due_on)] = counts.get((r.grid.pk, r.due_on), 0) + 1
+    return [((grids[grid_id], day), n) for (grid_id, day), n in counts.items()]
+
+
 def roster_commit(
     *,
     actor: User,
@@ -1058,6 +1071,7 @@ def roster_commit(
             (ResidentCategory(resident=d.resident, category=c) for d in check.drafts for c in d.categories),
             batch_size=BATCH_SIZE,
         )
+        tallies.residents_add(changes=_due_counts(residents))
         # Once the IDs are stored with the residents, the file has no reason to stay.
         RosterImport.objects.filter(pk=locked.pk).update(
             committed_at=timezone.now(), resident_count=len(residents), content=b""

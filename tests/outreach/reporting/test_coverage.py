@@ -54,7 +54,12 @@ def visit(resident: Resident, worker, day: date, *, outcome: str = "met", check:
 
 
 def moved(resident: Resident, on: date, status: str = "moved") -> None:
+    """An active resident moved away (or dead) since ``on``, written directly (a date
+    earlier than a form could give it) and counted as the services do: the due tallies
+    no longer count them."""
+    due_on = Resident.objects.get(pk=resident.pk).due_on
     Resident.objects.filter(pk=resident.pk).update(status=status, status_on=on)
+    tallies.resident_changed(before=tallies.due_key(grid=resident.grid, status="active", due_on=due_on), after=None)
 
 
 def grid_named(name: str) -> Area:

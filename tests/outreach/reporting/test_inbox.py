@@ -81,6 +81,10 @@ def test_the_station_opens_on_its_inbox(client_for, work):
     assert [row.errand for row in board.context["rows"]] == [work["unassigned"]]
     residents = client_for("station").get(reverse("resident-list"), {"due": "overdue"})
     assert [r.name for r in residents.context["page"]] == ["王阿婆"]
+    # visited, she is no longer overdue on either (the count comes from the due tallies)
+    factories.visit(actor=work["mine"][0].assignee, resident=work["resident"])
+    assert inbox(client_for("station").get(reverse("home")))["走访逾期的服务对象"][0] == 0
+    assert not client_for("station").get(reverse("resident-list"), {"due": "overdue"}).context["page"]
 
 
 def test_the_street_adds_complaints_and_this_months_coverage(client_for, work, django_assert_num_queries):

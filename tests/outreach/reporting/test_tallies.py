@@ -15,7 +15,7 @@ from django.utils import timezone
 from demo.territory import seed_territory
 from grid.models import Area, User
 from outreach.errands import services as errand_services
-from outreach.models import DayTally, Visit
+from outreach.models import DayTally, DueTally, Resident, Visit
 from outreach.reporting import tallies
 from outreach.residents import services
 from tests import factories
@@ -51,6 +51,12 @@ def record_visit(actor, resident, *, days_ago=0, away=False, reason=""):
 def chain(grid: Area) -> list[Area]:
     """The grid and the areas above it, bottom up."""
     return list(Area.objects.filter(code__in=[*grid.ancestor_codes, grid.code]).order_by("-level"))
+
+
+def grid_of_another_community(grid: Area) -> Area:
+    """A grid of the same town as ``grid``, in another community."""
+    grids = Area.objects.filter(level=Area.Level.GRID, parent__parent=grid.parent.parent)
+    return grids.exclude(parent=grid.parent).order_by("code").first()
 
 
 def tally(area: Area, day) -> dict:
@@ -154,12 +160,7 @@ def test_a_resident_moved_to_another_grid_takes_their_history_along(demo_users, 
     record_visit(worker, resident, days_ago=3, away=True)
     factories.errand(actor=admin, resident=resident, code="YB-CB", source="visit")
     old_grid = resident.grid
-    new_grid = (
-        Area.objects.filter(level=Area.Level.GRID, parent__parent=old_grid.parent.parent)
-        .exclude(parent=old_grid.parent)
-        .order_by("code")
-        .first()
-    )  # same town, another community
+    new_grid = grid_of_another_community(old_grid)
     resident.refresh_from_db()
     services.resident_update(actor=admin, resident=resident, expected_version=resident.version, grid=new_grid)
     today, earlier = timezone.localdate(), timezone.localdate() - timedelta(days=3)
@@ -234,3 +235,80 @@ def test_two_first_visits_of_the_day_at_once_both_count():
     for area in chain(residents[0].grid):
         assert tally(area, timezone.localdate())["visits"] == 2
     assert tallies.differences() == []
+
+
+# --- due tallies: active residents per area and due date --------------------------------
+
+
+def due_counts(area: Area) -> dict:
+    """{due date: residents} of an area's due tallies, the empty rows left out."""
+    return dict(DueTally.objects.filter(area=area, residents__gt=0).values_list("due_on", "residents"))
+
+
+def test_due_tallies_follow_every_change_of_a_resident(demo_users, catalogue):
+    """Registered, visited, a care level changed, moved to another grid, moved away by a
+    visit and back by its correction: after each, every area of the chain counts the
+    resident on their due date, and the tallies equal a count from the residents."""
+    admin, worker = demo_users["admin"], demo_users["worker"]
+    today = timezone.localdate()
+    resident = factories.resident(actor=admin, care_level="A", registered_days_ago=3)
+    grid = resident.grid
+    registered = today - timedelta(days=3)
+    for area in chain(grid):
+        assert due_counts(area) == {registered: 1}  # never met: due since registration
+    assert tallies.residents_due(areas=[grid.pk], today=today) == {grid.pk: (1, 0)}  # overdue
+
+    record_visit(worker, resident)
+    for area in chain(grid):
+        assert due_counts(area) == {today + timedelta(days=7): 1}
+    assert tallies.residents_due(areas=[grid.pk], today=today) == {grid.pk: (1, 1)}
+
+    resident.refresh_from_db()
+    resident = services.resident_update(
+        actor=admin, resident=resident, expected_version=resident.version, care_level="C"
+    )
+    assert due_counts(grid) == {today + timedelta(days=30): 1}
+
+    new_grid = grid_of_another_community(grid)
+    resident = services.resident_update(
+        actor=admin, resident=resident, expected_version=resident.version, grid=new_grid
+    )
+    old_chain, new_chain = chain(grid), chain(new_grid)
+    assert due_counts(old_chain[0]) == due_counts(old_chain[1]) == {}
+    for area in new_chain:
+        assert due_counts(area) == {today + timedelta(days=30): 1}
+    assert tallies.due_differences() == []
+
+    gone = services.visit_record(
+        actor=admin,
+        resident=resident,
+        visit_id=uuid.uuid4(),
+        data=services.VisitInput(visited_at=timezone.now(), outcome="moved", no_location_reason="x"),
+    )[0]
+    for area in new_chain:
+        assert due_counts(area) == {}
+    assert tallies.due_differences() == []
+    services.visit_correct(actor=admin, visit=gone, reason="记错了", outcome="not_home")
+    for area in new_chain:
+        assert due_counts(area) == {today + timedelta(days=30): 1}
+    assert tallies.due_differences() == []
+
+
+def test_rebuild_tallies_check_reports_due_drift_and_the_rebuild_repairs_it(demo_users, capsys):
+    resident = factories.resident(actor=demo_users["admin"])
+    call_command("rebuild_tallies", "--check")
+    assert "match" in capsys.readouterr().out
+    DueTally.objects.filter(area=resident.grid).update(residents=5)
+    with pytest.raises(CommandError, match="differ"):
+        call_command("rebuild_tallies", "--check")
+    out = capsys.readouterr().out
+    assert f"area {resident.grid.pk} {resident.due_on} residents: tallied 5, expected 1" in out
+    assert f"area {resident.grid.parent_id} {resident.due_on} residents: tallied 1, expected 5" in out
+    call_command("rebuild_tallies")
+    assert "due tallies rebuilt" in capsys.readouterr().out
+    call_command("rebuild_tallies", "--check")
+    assert due_counts(resident.grid) == {resident.due_on: 1}
+
+
+def test_the_stored_status_the_due_tallies_count_is_the_models():
+    assert tallies.ACTIVE == Resident.Status.ACTIVE

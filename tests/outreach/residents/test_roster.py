@@ -16,6 +16,7 @@ from django.utils import timezone
 from grid.models import Area, Role, Scope, User
 from outreach.common import crypto
 from outreach.models import AuditEvent, Resident, RosterImport
+from outreach.reporting import tallies
 from outreach.residents import services
 from outreach.residents.roster import services as roster
 from outreach.residents.validation import clean_national_id
@@ -300,6 +301,9 @@ def test_a_good_workbook_writes_every_row_with_categories_and_protected_ids(clie
     assert bytes(staged.content) == b""  # the plain IDs do not outlive the import
     page = client.get(response.url)
     assert page.context["check"] is None and page.context["staged"].resident_count == 3
+    # counted in the due tallies (coverage for today) as they were written: nothing to repair
+    assert tallies.due_differences() == []
+    assert tallies.residents_due(areas=[grids["grid2"].pk], today=timezone.localdate())[grids["grid2"].pk][0] >= 1
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])

@@ -197,6 +197,8 @@ def test_disabled_resident_needs_a_grade(make_resident):
         ({"home_lat": 120.07, "home_lng": 29.31}, "home_lat"),
         ({"home_lat": 29.31}, "home_lat"),
         ({"status": "deceased"}, "status_on"),
+        # a move or death is recorded once it happened (today's coverage counts the status)
+        ({"status": "moved", "status_on": timezone.localdate() + timedelta(days=1)}, "status_on"),
     ],
 )
 def test_other_resident_fields_are_checked(make_resident, fields, field):

@@ -44,11 +44,21 @@ def grow(admin, count: int):
 
 def test_today_lists_due_residents_most_urgent_first(client_for, residents):
     response = client_for("worker").get(reverse("home"))
-    sections = {s["bucket"]: [r["resident"].name for r in s["rows"]] for s in response.context["sections"]}
+    sections = {s["bucket"]: [r.name for r in s["rows"]] for s in response.context["sections"]}
     assert sections == {"overdue": ["王阿婆"], "today": ["李大伯"], "week": ["赵奶奶"]}
     html = response.content.decode()
     assert "钱爷爷" not in html and "孙老汉" not in html
-    assert reverse("visit-create", args=[residents["overdue"].pk]) in html
+    overdue = residents["overdue"]
+    assert f'href="{reverse("visit-create", args=[overdue.pk])}"' in html
+    assert f'href="{reverse("resident-detail", args=[overdue.pk])}"' in html
+    # each row's due flag, categories and visit button, printed as the row template did
+    (row,) = response.context["sections"][0]["rows"]
+    days = (timezone.localdate() - overdue.due_on).days
+    assert row.flag == f"逾期 {days} 天"  # the page is in Chinese by default
+    assert f'<span class="due-flag due-overdue">{row.flag}</span>' in html
+    assert [str(c.get_category_display()) for c in overdue.categories.order_by("category")] == row.badges
+    assert f'aria-label="开始走访：{overdue.name}"' in html
+    assert "今天到期" in html and "天后到期" in html
 
 
 def test_today_nearest_first_with_distances(client_for, residents):
@@ -57,7 +67,9 @@ def test_today_nearest_first_with_distances(client_for, residents):
         reverse("home"), {"lat": r.home_lat, "lng": r.home_lng}, headers={"HX-Request": "true"}
     )
     rows = [row for s in response.context["sections"] for row in s["rows"]]
-    assert all(row["distance_m"] is not None for row in rows)
+    assert all(row.distance_m is not None for row in rows)
+    (here,) = [row for row in rows if row.name == r.name]
+    assert here.distance == "0 米" and "0 米</strong>" in response.content.decode()
     assert "<html" not in response.content.decode()
 
 
@@ -229,7 +241,7 @@ def test_visit_form_records_a_visit_and_the_resident_leaves_the_overdue_list(cli
     assert visit.location_check == "near_home" and 30 < visit.distance_m < 40
     assert visit.photos.count() == 1
     response = client.get(reverse("home"))
-    sections = {s["bucket"]: [row["resident"].name for row in s["rows"]] for s in response.context["sections"]}
+    sections = {s["bucket"]: [row.name for row in s["rows"]] for s in response.context["sections"]}
     assert sections["overdue"] == [] and "王阿婆" not in sum(sections.values(), [])
     assert [str(m) for m in response.context["messages"]] and "王阿婆" in response.content.decode()  # the confirmation
     # the same form sent again (double tap, retry) is stored once
