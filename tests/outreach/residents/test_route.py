@@ -76,13 +76,13 @@ def test_the_route_costs_the_same_queries_however_many_stops(client_for, demo_us
     due_in(factories.resident(actor=worker, name="第一位"), 0)
     client = client_for("worker")
     client.get(reverse("today-route"))
-    # session, user, scopes, due residents, their categories, errands to bring home, the start point
-    with django_assert_num_queries(7):
+    # session, user, scopes, due residents (their categories with them), errands to bring home, the start point
+    with django_assert_num_queries(6):
         client.get(reverse("today-route"))
     for i in range(8):
         due_in(factories.resident(actor=worker, name=f"居民{i}"), -i)
     delivering(worker, factories.resident(actor=worker, name="送件"))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(reverse("today-route"))
     assert len(response.context["located"]) == 10
 
