@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from demo.territory import seed_territory
 from grid.models import Area, User
+from outreach.common import due
 from outreach.errands import services as errand_services
 from outreach.models import DayTally, DueTally, Resident, Visit
 from outreach.reporting import tallies
@@ -208,7 +209,21 @@ def test_two_first_visits_of_the_day_at_once_both_count():
     for it and adds to them. No visit is lost, no deadlock, no error."""
     seed_territory()  # a transactional test starts from a flushed database
     admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
-    residents = [factories.resident(actor=admin, name=name) for name in ("甲", "乙")]
+    # Due on different days before and after the visit (registered on different days, of
+    # different care levels): their due tallies, updated earlier in the same transactions,
+    # are other rows, so both visits reach the day tallies at once.
+    residents = [
+        factories.resident(actor=admin, name="甲", care_level="A", registered_days_ago=0),
+        factories.resident(actor=admin, name="乙", care_level="C", registered_days_ago=3),
+    ]
+    keys = [
+        (
+            r.due_on,
+            due.due_on_for(last_met_on=timezone.localdate(), registered_on=r.registered_on, care_level=r.care_level),
+        )
+        for r in residents
+    ]
+    assert len({day for pair in keys for day in pair}) == 4
     barrier = threading.Barrier(2, timeout=10)
     real_add = tallies.add
     errors: list[BaseException] = []
