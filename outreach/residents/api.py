@@ -261,7 +261,8 @@ PHOTOS_WITH_KEYS = {
                             "again under its key is stored once.",
                         },
                     },
-                    "required": ["photos"],
+                    # "required" comes from the signature: ninja merges this into its own
+                    # schema, and a list here would be added to its list (["photos", "photos"]).
                 }
             }
         }

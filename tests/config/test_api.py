@@ -259,8 +259,26 @@ def test_page_bounds_and_filter_forms_are_documented(document):
 )
 def test_multipart_forms_mark_their_required_fields(document, path, required):
     form = document["paths"][path]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
-    assert set(form["required"]) == required
+    assert sorted(form["required"]) == sorted(required)  # each once: a list with repeats is not valid OpenAPI
     assert form["properties"]["photos"]["items"]["format"] == "binary"
+
+
+def test_every_required_list_names_each_field_once(document):
+    """A schema's `required` with repeats is invalid OpenAPI (schemathesis refuses the
+    operation): ninja merges an operation's openapi_extra into its own lists."""
+
+    def lists(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("required"), list):
+                yield node["required"]
+            for value in node.values():
+                yield from lists(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from lists(value)
+
+    found = list(lists(document))
+    assert found and all(len(names) == len(set(names)) for names in found)
 
 
 def test_every_operation_documents_its_errors(document):
