@@ -141,6 +141,9 @@ def test_the_printed_poster_and_progress_slip_pass_axe_on_a_phone(page, live_sit
     log_in("worker")
     for name, path in {"poster": f"/network/{point.pk}/qr/", "slip": f"/errands/{errand.pk}/slip/"}.items():
         page.goto(f"{live_site.url}{path}")
+        # the sync bar's button is named by its script (the count lives on the phone)
+        expect(page.locator("#offline-summary")).to_have_text(re.compile(r"\S"))
+        page.wait_for_load_state("networkidle")
         assert axe_violations(page) == [], name
         assert horizontal_overflow(page) == 0, name
         shot(page, f"printed-{name}", full_page=True)
