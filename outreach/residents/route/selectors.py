@@ -41,21 +41,20 @@ def route_stops(*, user: User, today: date) -> list[Stop]:
 
 
 def route_start(*, user: User) -> tuple[float, float] | None:
-    """The worker's grid point, or the centre of their first grid. One query each."""
-    point = (
+    """The worker's grid point, or else the centre of their first grid: one query, two
+    when the point has no coordinates."""
+    candidates = (
         ServicePoint.objects.filter(agents=user, tier=ServicePoint.Tier.GRID_POINT, lat__isnull=False)
         .order_by("pk")
-        .values_list("lat", "lng")
-        .first()
-    )
-    if point is not None and point[0] is not None and point[1] is not None:
-        return point[0], point[1]
-    grid = (
+        .values_list("lat", "lng"),
         Area.objects.filter(scopes__user=user, level=Area.Level.GRID, centroid_lat__isnull=False)
         .order_by("pk")
-        .values_list("centroid_lat", "centroid_lng")
-        .first()
+        .values_list("centroid_lat", "centroid_lng"),
     )
-    if grid is not None and grid[0] is not None and grid[1] is not None:
-        return grid[0], grid[1]
+    for candidate in candidates:  # lazy: the grid is asked only when the point has no place
+        found = candidate.first()
+        if found is not None:
+            lat, lng = found
+            if lat is not None and lng is not None:
+                return lat, lng
     return None
