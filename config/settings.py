@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "leaflet",
     "ninja",
+    "django_tasks_db",  # the background queue: rows in the database, run by `manage.py worker`
     "config.apps.AxesConfig",  # django-axes, named in Chinese
     "config.apps.DaibanConfig",  # Daiban's own ready(): config.words
     "grid",
@@ -138,6 +139,18 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if not options["options"]:
         del options["options"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Background tasks (django.tasks) ----------------------------------------------------
+# Queued as rows in the database above (django-tasks-db), so a queued task survives a
+# restart and any app server can queue what any worker runs. `manage.py worker` runs them
+# and queues the periodic ones (outreach.jobs.periodic); `make run` starts one beside the
+# demo server.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 # --- Users, login throttling ---------------------------------------------------------
 AUTH_USER_MODEL = "grid.User"
