@@ -23,8 +23,11 @@ migrate: $(STAMP)
 seed: migrate
 	$(PY) manage.py seed_demo --if-empty
 
+# The demo server and, beside it, a background worker (exports, roster checks, notices);
+# stopping the server (Ctrl+C) stops the worker too.
 run: seed
 	$(PY) manage.py demo_logins
+	@$(PY) manage.py worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # The suite runs on every core (pytest-xdist, one test database and one live server per

@@ -7,7 +7,7 @@ DAIBAN_DEBUG=0, DAIBAN_SECRET_KEY, DAIBAN_FIELD_KEY, DAIBAN_ALLOWED_HOSTS and DA
 
 import ipaddress
 import os
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -455,3 +455,34 @@ DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS = int(os.environ.get("DAIBAN_RETAIN_ORDER_F
 # Tries on the public progress page (code, address, found): the guessing limits need an
 # hour of them; kept longer to look into abuse.
 DAIBAN_RETAIN_PROGRESS_LOOKUPS_DAYS = int(os.environ.get("DAIBAN_RETAIN_PROGRESS_LOOKUPS_DAYS", "30"))
+# Finished background jobs and their files (an export lists residents) are deleted after
+# this many days, with the queue's finished task rows and the periodic runs' record.
+DAIBAN_RETAIN_JOBS_DAYS = int(os.environ.get("DAIBAN_RETAIN_JOBS_DAYS", "7"))
+
+# --- Background jobs (outreach.jobs) ----------------------------------------------------
+# A running job writes its progress at least every second; one silent for this long lost
+# its worker and is queued again. Any other task running this long is presumed dead too.
+DAIBAN_JOB_STALL_SECONDS = int(os.environ.get("DAIBAN_JOB_STALL_SECONDS", "120"))
+DAIBAN_TASK_STALL_MINUTES = int(os.environ.get("DAIBAN_TASK_STALL_MINUTES", "30"))
+# How many times a job or task is run before it is left failed.
+DAIBAN_JOB_ATTEMPTS = int(os.environ.get("DAIBAN_JOB_ATTEMPTS", "3"))
+
+
+def _periodic_times() -> dict[str, time]:
+    """DAIBAN_PERIODIC_TIMES: when each periodic task is queued, local time, e.g.
+    ``overdue_notices=07:30,tally_check=02:30,retention_purge=03:30`` (any subset)."""
+    times = {"overdue_notices": time(7, 30), "tally_check": time(2, 30), "retention_purge": time(3, 30)}
+    for item in env_list("DAIBAN_PERIODIC_TIMES"):
+        name, _sep, value = item.partition("=")
+        try:
+            if name.strip() not in times:
+                raise ValueError
+            times[name.strip()] = time.fromisoformat(value.strip())
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"DAIBAN_PERIODIC_TIMES: {item!r} is not one of {', '.join(times)} with a time, e.g. overdue_notices=07:30."
+            ) from None
+    return times
+
+
+DAIBAN_PERIODIC_TIMES = _periodic_times()

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("outreach.branches.urls")),
     path("", include("outreach.privacy.urls")),
     path("", include("outreach.tracking.urls")),
+    path("", include("outreach.jobs.urls")),
 ]

@@ -240,3 +240,12 @@ def csv_response(table: Table, filename: str) -> HttpResponse:
 
 def table_response(table: Table, *, fmt: str, filename: str) -> HttpResponse:
     return xlsx_response([table], filename) if fmt == "xlsx" else csv_response(table, filename)
+
+
+def table_bytes(table: Table, *, fmt: str) -> bytes:
+    """The file ``table_response`` would send, for a file kept until it is downloaded."""
+    return workbook_bytes([table]) if fmt == "xlsx" else csv_text(table).encode("utf-8")
+
+
+def content_type(fmt: str) -> str:
+    return XLSX_CONTENT_TYPE if fmt == "xlsx" else CSV_CONTENT_TYPE

@@ -23,6 +23,7 @@ from outreach.models.errands import (
     TripsSaved,
     UsedOrderFormToken,
 )
+from outreach.models.jobs import Job, PeriodicRun
 from outreach.models.residents import (
     AuditEvent,
     Category,
@@ -52,9 +53,11 @@ __all__ = [
     "ErrandEvent",
     "ErrandPhoto",
     "Hazard",
+    "Job",
     "NationalIdCheck",
     "Notification",
     "OnlineOrder",
+    "PeriodicRun",
     "ProgressLookup",
     "Resident",
     "ResidentCategory",

@@ -15,13 +15,17 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from outreach.common import crypto
+from outreach.jobs.files import job_files_delete
 from outreach.models import (
     AuditEvent,
+    Job,
     NationalIdCheck,
     Notification,
     OnlineOrder,
+    PeriodicRun,
     ProgressLookup,
     Resident,
     RosterImport,
@@ -40,6 +44,8 @@ class Retention:
     key: str
     setting: str
     expired: Callable[[datetime], "models.QuerySet[Any]"]
+    # Called with each batch before it is deleted: files kept beside the rows go first.
+    before_delete: Callable[["models.QuerySet[Any]"], None] | None = None
 
     @property
     def days(self) -> int:
@@ -82,6 +88,24 @@ RETENTIONS = (
         "DAIBAN_RETAIN_PROGRESS_LOOKUPS_DAYS",
         lambda before: ProgressLookup.objects.filter(at__lt=before),
     ),
+    # A finished job's file (an export lists residents by name), the queue's finished
+    # task rows (their arguments name jobs and errands) and the periodic runs' record.
+    Retention(
+        "jobs",
+        "DAIBAN_RETAIN_JOBS_DAYS",
+        lambda before: Job.objects.filter(created_at__lt=before, state__in=[Job.State.DONE, Job.State.FAILED]),
+        before_delete=lambda jobs: job_files_delete(jobs=jobs),
+    ),
+    Retention(
+        "finished_tasks",
+        "DAIBAN_RETAIN_JOBS_DAYS",
+        lambda before: DBTaskResult.objects.filter(finished_at__lt=before),
+    ),
+    Retention(
+        "periodic_runs",
+        "DAIBAN_RETAIN_JOBS_DAYS",
+        lambda before: PeriodicRun.objects.filter(queued_at__lt=before),
+    ),
 )
 
 
@@ -100,8 +124,11 @@ def expired_purge(*, now: datetime, batch_size: int = BATCH_SIZE) -> dict[str, i
         model = expired.model
         deleted[retention.key] = 0
         while ids := list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+            batch = model._default_manager.filter(pk__in=ids)
+            if retention.before_delete is not None:
+                retention.before_delete(batch)
             with transaction.atomic():
-                _count, by_model = model._default_manager.filter(pk__in=ids).delete()
+                _count, by_model = batch.delete()
             deleted[retention.key] += by_model.get(model._meta.label, 0)
     return deleted
 

@@ -8,26 +8,26 @@ import math
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from grid.access import reach_of
 from grid.models import Area
 from grid.selectors import area_subtree
 from outreach.common import spreadsheets
-from outreach.common.audit import audit_download, common_area
 from outreach.common.requests import client_address
+from outreach.jobs.services import job_start
+from outreach.models import Job
 from outreach.reporting import exports
 from outreach.reporting.coverage import selectors as coverage
 from outreach.reporting.dashboard import selectors as figures_of
 from outreach.reporting.dashboard.forms import TABLES, DashboardQueryForm, ExportForm, ReportForm
 from outreach.reporting.periods import PERIOD_LABELS, Period, PeriodKind, period_for
-from outreach.residents.selectors import residents_visible_to
 
 
 def _parse(form_class, request, **kwargs):
@@ -336,17 +336,20 @@ def _filename(title: str, place_name: str, period: Period) -> str:
     return f"{title}-{place_name}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def dashboard_export(request, fmt: str):
     """Every table of the dashboard (children, trend) and of the coverage map (coverage,
     missed) as XLSX or CSV, for the same area and period as the screen, through the same
-    door: outside the user's scope is 404."""
+    door: outside the user's scope is 404. The missed residents (up to a whole city's)
+    are written by a background job: a POST starts it and leads to its progress page."""
     form = _parse(ExportForm, request)
     if not form.is_valid():
         return _bad_request(form)
     data = form.cleaned_data
     period, table_key = data["the_period"], data["table"]
+    if (table_key == "missed") != (request.method == "POST"):
+        return HttpResponseNotAllowed(["POST"] if table_key == "missed" else ["GET", "HEAD"])
     with translation.override(exports.EXPORT_LANGUAGE):
         title = str(TABLES[table_key])
         if table_key in ("children", "trend"):
@@ -360,30 +363,19 @@ def dashboard_export(request, fmt: str):
         else:
             place = coverage.place_for_user_or_404(request.user, data.get("area"))
             place_name = _place_name(place)
-            if table_key == "coverage":
-                by_part, total = coverage.coverage_of_place(place=place, period=period)
-                rows = coverage.sort_rows([(p, by_part[p.pk]) for p in place.parts], "name")
-                table = exports.coverage_table(rows, total, title=title)
-            else:
+            if table_key == "missed":
                 if not reach_of(request.user).may_see_coverage_residents():
                     raise Http404
-                residents = (
-                    residents_visible_to(user=request.user)
-                    .filter(coverage.paths_q(place.paths, "grid__"))
-                    .select_related("grid")
-                )
-                missed = coverage.mark_days_overdue(
-                    coverage.missed_residents(residents=residents, period=period), period
-                )
-                table = exports.missed_table(missed, title=title)
-                audit_download(
-                    actor=request.user,
-                    title=_filename(title, place_name, period),
-                    rows=len(table.rows),
-                    fmt=fmt,
-                    area=place.area or common_area(place.paths),
+                job = job_start(
+                    user=request.user,
+                    kind=Job.Kind.MISSED_EXPORT,
+                    params={"query": request.GET.dict(), "fmt": fmt},
                     address=client_address(request),
                 )
+                return redirect("job-detail", pk=job.pk)
+            by_part, total = coverage.coverage_of_place(place=place, period=period)
+            rows = coverage.sort_rows([(p, by_part[p.pk]) for p in place.parts], "name")
+            table = exports.coverage_table(rows, total, title=title)
         return spreadsheets.table_response(table, fmt=fmt, filename=_filename(title, place_name, period))
 
 

@@ -51,6 +51,8 @@ from outreach.residents.validation import birth_date_and_sex, clean_national_id,
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
+    from outreach.jobs.services import Progress
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 # Far more columns than a roster has; a sheet claiming thousands is read no further.
@@ -827,11 +829,17 @@ class _GridFinder:
 
 
 def roster_check(
-    *, user: User, data: bytes, filename: str, door: national_ids.Door = national_ids.Door.ROSTER
+    *,
+    user: User,
+    data: bytes,
+    filename: str,
+    door: national_ids.Door = national_ids.Door.ROSTER,
+    progress: "Progress | None" = None,
 ) -> RosterCheck:
     """Check a roster file for ``user``: a fixed number of queries (the user's grids, the
     day's ID checks, the IDs already registered) whatever the number of rows, after the
-    user's reach. Its national IDs count against the user's daily limit."""
+    user's reach. Its national IDs count against the user's daily limit. ``progress``
+    hears of the rows as they are checked (a background job's bar)."""
     check = RosterCheck(filename=filename)
     try:
         table = read_table(data=data, filename=filename)
@@ -841,8 +849,13 @@ def roster_check(
         return check
     check.ignored_columns = layout.ignored
     check.row_count = len(table.rows)
+    if progress is not None:
+        progress.total(check.row_count)
     checker = _RowChecker(layout, timezone.localdate())
-    check.drafts = [checker.check(number, cells) for number, cells in table.rows]
+    for number, cells in table.rows:
+        check.drafts.append(checker.check(number, cells))
+        if progress is not None:
+            progress.advance()
     _place_in_grids(check.drafts, layout, user=user)
     try:
         _check_national_ids(check.drafts, layout, user=user, door=door)
@@ -1008,15 +1021,20 @@ def staged_file(roster_import: RosterImport) -> bytes:
     return base64.b64decode(crypto.decrypt(bytes(roster_import.content).decode("ascii")))
 
 
-def roster_stage(*, actor: User, filename: str, data: bytes) -> RosterImport:
+def roster_stage(*, actor: User, filename: str, data: bytes, read: bool = True) -> RosterImport:
     """Keep an uploaded roster for its preview. A file that cannot be read as a roster at
-    all (wrong type, too big, no header, no rows) raises ValidationError and is not kept."""
+    all (wrong type, too big, no header, no rows) raises ValidationError and is not kept.
+    ``read=False`` keeps it unread (the upload screen, whose check job reads it: a
+    5,000-row workbook takes half a second to read)."""
     filename = (filename or "roster").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
-    table = read_table(data=data, filename=filename)
-    layout_of(table)
-    return RosterImport.objects.create(
-        uploaded_by=actor, filename=filename, content=_seal(data), row_count=len(table.rows)
-    )
+    row_count = 0
+    if read:
+        table = read_table(data=data, filename=filename)
+        layout_of(table)
+        row_count = len(table.rows)
+    elif len(data) > MAX_BYTES:
+        raise ValidationError(too_big_message(filename))
+    return RosterImport.objects.create(uploaded_by=actor, filename=filename, content=_seal(data), row_count=row_count)
 
 
 def _due_counts(residents: Iterable[Resident]) -> list[tuple[tuple[Area, date], int]]:

@@ -10,8 +10,6 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,8 +17,11 @@ from grid.access import reach_of
 from grid.models import Area
 from grid.selectors import areas_in_scope
 from outreach.common.requests import client_address
+from outreach.jobs.services import POLL_SECONDS, job_start
+from outreach.models import Job
 from outreach.residents.roster import services as roster
 from outreach.residents.roster.forms import RosterUploadForm
+from outreach.residents.roster.jobs import CheckReport
 
 
 def _importer_only(user) -> None:
@@ -49,53 +50,61 @@ def roster_upload(request):
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            staged = roster.roster_stage(actor=request.user, filename=upload.name, data=roster.read_upload(upload))
+            staged = roster.roster_stage(
+                actor=request.user, filename=upload.name, data=roster.read_upload(upload), read=False
+            )
         except ValidationError as exc:
             form.add_error("file", exc)
         else:
+            job_start(user=request.user, kind=Job.Kind.ROSTER_CHECK, params={"import": staged.pk})
             return redirect("roster-preview", pk=staged.pk)
     return render(request, "outreach/residents/roster/import.html", _upload_context(form))
 
 
-def _preview(request, staged, check, status=200):
-    return render(request, "outreach/residents/roster/preview.html", {"staged": staged, "check": check}, status=status)
+def _latest_job(user, staged) -> Job | None:
+    return (
+        Job.objects.filter(
+            user=user, kind__in=[Job.Kind.ROSTER_CHECK, Job.Kind.ROSTER_COMMIT], params__import=staged.pk
+        )
+        .order_by("-created_at")
+        .first()
+    )
 
 
-@sensitive_variables()
 @require_GET
 @login_required
 def roster_preview(request, pk: int):
+    """The roster's page: the check's (or the import's) progress bar while its job runs,
+    then the report of every row, the import button, or what was imported."""
     staged = roster.roster_import_for_user_or_404(request.user, pk)
-    check = None
-    if staged.committed_at is None:
-        check = roster.roster_check(user=request.user, data=roster.staged_file(staged), filename=staged.filename)
-    return _preview(request, staged, check, status=429 if check is not None and check.limited else 200)
+    job = _latest_job(request.user, staged)
+    if job is None and staged.committed_at is None:  # an upload from before the jobs
+        job = job_start(user=request.user, kind=Job.Kind.ROSTER_CHECK, params={"import": staged.pk})
+    check = (
+        CheckReport.load(job.result) if job is not None and job.finished and "bad_rows" in (job.result or {}) else None
+    )
+    status = 200
+    if check is not None and check.limited:
+        status = 429
+    elif job is not None and job.kind == Job.Kind.ROSTER_COMMIT and job.state == Job.State.FAILED and check:
+        status = 409  # the import found errors the check had not
+    context = {"staged": staged, "check": check, "job": job, "poll_seconds": POLL_SECONDS}
+    return render(request, "outreach/residents/roster/preview.html", context, status=status)
 
 
-@sensitive_variables()
 @require_POST
 @login_required
 def roster_commit(request, pk: int):
     staged = roster.roster_import_for_user_or_404(request.user, pk)
-    try:
-        count = roster.roster_commit(actor=request.user, roster_import=staged, address_ip=client_address(request))
-    except roster.RosterAlreadyImported as exc:
-        messages.error(request, exc.message)
-        return redirect("roster-preview", pk=staged.pk)
-    except roster.RosterRejected as exc:
-        # The data changed since the preview (a grid, a scope, a resident registered
-        # meanwhile): show the fresh errors in place of the stale preview.
-        messages.error(
-            request,
-            _(
-                "The roster no longer passes the check; nothing was imported. Fix the rows below "
-                "and upload the file again."
-            ),
+    if staged.committed_at is not None:
+        messages.error(request, roster.RosterAlreadyImported(staged).message)
+    else:
+        job_start(
+            user=request.user,
+            kind=Job.Kind.ROSTER_COMMIT,
+            params={"import": staged.pk},
+            address=client_address(request),
         )
-        return _preview(request, staged, exc.check, status=429 if exc.check.limited else 409)
-    messages.success(
-        request, ngettext("%(count)d resident imported.", "%(count)d residents imported.", count) % {"count": count}
-    )
     return redirect("roster-preview", pk=staged.pk)
 
 

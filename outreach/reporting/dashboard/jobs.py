@@ -1,0 +1,53 @@
+"""The missed-residents list as a background job: at city scale it is 100,000 rows, which
+no request should write. The request checks the door and starts the job
+(``views.dashboard_export``); the job checks it again (a scope may have changed since),
+writes the file in the job's language and keeps it until it is downloaded; the download
+is audited (``outreach.jobs.views.job_download``)."""
+
+from django.http import Http404
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from grid.access import reach_of
+from outreach.common import spreadsheets
+from outreach.common.audit import common_area
+from outreach.jobs.files import job_file_save
+from outreach.jobs.services import JobFailed, Progress
+from outreach.models import Job
+from outreach.reporting import exports
+from outreach.reporting.coverage import selectors as coverage
+from outreach.reporting.dashboard.forms import TABLES, ExportForm
+from outreach.residents.selectors import residents_visible_to
+
+CHUNK = 2000
+
+
+def missed_export(job: Job, progress: Progress) -> None:
+    user = job.user
+    form = ExportForm(job.params["query"], today=timezone.localdate(job.created_at))
+    if not form.is_valid():  # it was when the job started: only a changed rule gets here
+        raise JobFailed("; ".join(e for errors in form.errors.values() for e in errors))
+    period, fmt = form.cleaned_data["the_period"], job.params["fmt"]
+    try:
+        place = coverage.place_for_user_or_404(user, form.cleaned_data.get("area"))
+    except Http404:
+        place = None
+    if place is None or not reach_of(user).may_see_coverage_residents():
+        raise JobFailed(_("You can no longer see the residents of this area, so the list was not made."))
+    residents = residents_visible_to(user=user).filter(coverage.paths_q(place.paths, "grid__")).select_related("grid")
+    missed = coverage.missed_residents(residents=residents, period=period)
+    progress.total(missed.count())
+    rows = []
+    for start in range(0, progress.job.total or 0, CHUNK):
+        chunk = coverage.mark_days_overdue(missed[start : start + CHUNK], period)
+        rows += chunk
+        progress.advance(len(chunk))
+    with translation.override(exports.EXPORT_LANGUAGE):
+        title = str(TABLES["missed"])
+        place_name = place.area.name if place.area else _("All my areas")
+        table = exports.missed_table(rows, title=title)
+        filename = f"{title}-{place_name}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    job_file_save(job=job, data=spreadsheets.table_bytes(table, fmt=fmt), extension=fmt, filename=f"{filename}.{fmt}")
+    area = place.area or common_area(place.paths)
+    # What the download's audit row says: the list's title, its area and size.
+    job.result = {"rows": len(table.rows), "title": filename, "format": fmt, "area": area.pk if area else None}
