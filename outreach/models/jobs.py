@@ -33,8 +33,8 @@ class Job(models.Model):
     language = models.CharField(_("language"), max_length=10)
     address = models.GenericIPAddressField(_("address"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
-    done = models.PositiveIntegerField(_("done"), default=0)
-    total = models.PositiveIntegerField(_("total"), null=True, blank=True)
+    done = models.PositiveIntegerField(_("items done"), default=0)
+    total = models.PositiveIntegerField(_("items in all"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # What came out: a file in the default storage and its name for the download, and/or
     # a summary the result page shows (the roster check's report).
