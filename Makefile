@@ -19,6 +19,7 @@ venv: $(STAMP)
 migrate: $(STAMP)
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 
 seed: migrate
 	$(PY) manage.py seed_demo --if-empty
@@ -57,6 +58,7 @@ BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/bench.sqlite3
 bench: $(STAMP)
 	@mkdir -p var
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py createcachetable
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_demo --if-empty
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench --ensure-city $(BENCH_RESIDENTS)
 
