@@ -9,7 +9,7 @@ import functools
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 
 REPLICA = "replica"
 # Set for the length of a view marked @reads_replica; contextvars keep it per request
@@ -21,7 +21,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def replica_configured() -> bool:
-    return REPLICA in settings.DATABASES
+    return REPLICA in connections.settings
 
 
 class ReplicaRouter:
