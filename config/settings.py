@@ -150,7 +150,7 @@ if replica_url := os.environ.get("DAIBAN_REPLICA_URL"):
             conn_max_age=int(os.environ.get("DAIBAN_DB_CONN_MAX_AGE", "60")),
             conn_health_checks=True,
         ),
-        "OPTIONS": DATABASES["default"].get("OPTIONS", {}),
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),  # the same session settings
         "TEST": {"MIRROR": "default"},
     }
 DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]

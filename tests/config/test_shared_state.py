@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.sessions.backends.cached_db import SessionStore
-from django.core.cache import caches
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +64,14 @@ def test_by_default_cache_and_sessions_are_in_the_database_and_photos_on_disk():
     assert found["axes"] == "axes.handlers.database.AxesDatabaseHandler"
     assert found["storage"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     assert found["databases"] == ["default"]
+
+
+@pytest.mark.django_db
+def test_the_cache_table_is_made_with_the_test_database():
+    """Django's test database creation runs createcachetable, as `make migrate` does."""
+    assert type(caches["default"]).__name__ == "DatabaseCache"
+    cache.set("daiban-test-probe", {"stored": True}, 30)
+    assert cache.get("daiban-test-probe") == {"stored": True}
 
 
 def test_redis_replica_and_object_storage_come_from_the_environment():
