@@ -19,6 +19,7 @@ venv: $(STAMP)
 migrate: $(STAMP)
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 
 seed: migrate
 	$(PY) manage.py seed_demo --if-empty
@@ -52,7 +53,7 @@ check: $(STAMP)
 # 100,000) in a database of their own, then the median server time and query count of
 # Today, the coverage GeoJSON and the dashboard at both scales, a login's CPU time, and on
 # PostgreSQL the saturation throughput of the pages under gunicorn (2 workers, loopback
-# clients) as a share of the floor (/healthz) and their bytes on the wire. BENCH_DATABASE_URL
+# clients) as a share of the floor (/healthz/live) and their bytes on the wire. BENCH_DATABASE_URL
 # picks another database, e.g. postgres://postgres@127.0.0.1:5432/daiban_bench.
 BENCH_RESIDENTS ?= 100000
 BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/bench.sqlite3
@@ -60,6 +61,7 @@ BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/bench.sqlite3
 bench: $(STAMP)
 	@mkdir -p var
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py createcachetable
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py seed_demo --if-empty
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench --ensure-city $(BENCH_RESIDENTS)
 

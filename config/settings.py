@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.db_router.ReplicaPinMiddleware",  # a user who just wrote reads the primary (no-op without a replica)
     "config.compression.TextGZipMiddleware",  # pages and JSON gzipped; BREACH: see the module
     "config.cache_control.NoStoreMiddleware",  # personal data is never kept by browsers or proxies
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -138,7 +139,51 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options["options"] = " ".join(filter(None, [options.get("options", ""), pg_options]))
     if not options["options"]:
         del options["options"]
+
+# A read replica (DAIBAN_REPLICA_URL, PostgreSQL streaming replication): the dashboards,
+# coverage and exports read from it, everything else (and whoever wrote a moment ago)
+# from the primary (config/db_router.py). Without it there is one database.
+if replica_url := os.environ.get("DAIBAN_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            replica_url,
+            conn_max_age=int(os.environ.get("DAIBAN_DB_CONN_MAX_AGE", "60")),
+            conn_health_checks=True,
+        ),
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),  # the same session settings
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+# How long after a write (POST, PUT, PATCH, DELETE) a user's reads stay on the primary,
+# so the page after a form shows what was just written, whatever the replica's lag.
+DAIBAN_REPLICA_PIN_SECONDS = int(os.environ.get("DAIBAN_REPLICA_PIN_SECONDS", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and sessions: shared by every app server ---------------------------------
+# Never Django's default per-process memory cache: anything counted or remembered there
+# would differ from one app server (one gunicorn worker) to the next. The database by
+# default (`createcachetable` makes the table; `make migrate` runs it), Redis when given.
+REDIS_URL = os.environ.get("DAIBAN_REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "daiban",
+        }
+    }
+    # Sessions read from Redis, written through to the database: a Redis restart logs
+    # nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "daiban_cache",
+            "KEY_PREFIX": "daiban",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Background tasks (django.tasks) ----------------------------------------------------
 # Queued as rows in the database above (django-tasks-db), so a queued task survives a
@@ -182,6 +227,9 @@ AXES_FAILURE_LIMIT = int(os.environ.get("DAIBAN_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Failures and lockouts are rows in the database, so every app server counts the same
+# tries (the cache handler would count them per process with a memory cache).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # The client's address, behind a proxy too (DAIBAN_TRUSTED_PROXIES): the one function
@@ -244,8 +292,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # under MEDIA_ROOT
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -256,6 +304,33 @@ STORAGES = {
 }
 # Uploaded photos live outside any public URL; they are served by scope-checked views.
 MEDIA_ROOT = Path(os.environ.get("DAIBAN_MEDIA_ROOT", BASE_DIR / "var" / "media"))
+
+
+def _object_storage() -> dict[str, Any] | None:
+    """DAIBAN_S3_*: photos in an S3-compatible bucket (Aliyun OSS, MinIO, Ceph) instead of
+    MEDIA_ROOT, so every app server sees the same files. The bucket stays private: objects
+    are written without a public ACL and Daiban never hands out their URLs (a signed one at
+    most, and no view does); photos still go out only through the scope-checked views."""
+    bucket = os.environ.get("DAIBAN_S3_BUCKET", "").strip()
+    if not bucket:
+        return None
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": os.environ.get("DAIBAN_S3_ENDPOINT_URL") or None,
+        "access_key": os.environ.get("DAIBAN_S3_ACCESS_KEY") or None,
+        "secret_key": os.environ.get("DAIBAN_S3_SECRET_KEY") or None,
+        "region_name": os.environ.get("DAIBAN_S3_REGION") or None,
+        "addressing_style": os.environ.get("DAIBAN_S3_ADDRESSING_STYLE") or None,
+        "default_acl": "private",
+        "querystring_auth": True,
+        # Names are random (outreach.photos.pipeline): no HEAD before every write.
+        "file_overwrite": True,
+    }
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+if object_storage := _object_storage():
+    STORAGES["default"] = object_storage
 
 # --- Maps ----------------------------------------------------------------------------
 # none: areas and points on a plain background (works with no tile server at all).

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from config.api import api
-from config.health import health
+from config.health import health, live
 from outreach.common.forms import LoginForm, PasswordChangeForm
 from outreach.offline.views import LogoutView
 
@@ -24,7 +24,8 @@ urlpatterns = [
         name="password_change",
     ),
     path("account/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("healthz", health, name="health"),  # for a load balancer; no database
+    path("healthz", health, name="health"),  # readiness: database, storage, queue (two queries)
+    path("healthz/live", live, name="health-live"),  # liveness, and the bench's floor: no database
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -1,6 +1,6 @@
 """Saturation throughput for ``manage.py bench``: the pages under gunicorn on this
-machine, each as a share of the floor (``/healthz``, the same middleware and nothing
-else), with a bounded load generator on the loopback.
+machine, each as a share of the floor (``/healthz/live``, the same middleware and
+nothing else), with a bounded load generator on the loopback.
 
 How: gunicorn (sync workers, production settings: ``DAIBAN_DEBUG=0``, the database of
 the benchmark) is started on a free loopback port; for each page, ``clients`` threads
@@ -132,7 +132,9 @@ class Gunicorn:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                status, _body, _headers = request(self.port, Target("up", "", "/healthz"))
+                status, _body, _headers = request(
+                    self.port, Target("up", "", "/healthz")
+                )  # ready: the database answers
                 if status == 200:
                     return self
             except OSError:

@@ -41,7 +41,9 @@ def env(tmp_path) -> dict:
     return env
 
 
-STATUSES = "from django_tasks_db.models import DBTaskResult as T; print(sorted(T.objects.values_list('status', flat=True)))"
+STATUSES = (
+    "from django_tasks_db.models import DBTaskResult as T; print(sorted(T.objects.values_list('status', flat=True)))"
+)
 
 
 def test_the_worker_process_runs_queued_tasks_and_the_days_periodic_ones(env):

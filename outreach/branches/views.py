@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.db_router import reads_replica
 from grid.geo import tile_position
 from outreach.branches import exports, selectors, services
 from outreach.branches.forms import ActivityForm, HeldForm, LiaisonForm, MemberAddForm, PairingAddForm, PairingEndForm
@@ -97,6 +98,7 @@ def branch_list(request):
     )
 
 
+@reads_replica
 @require_GET
 @login_required
 def branch_list_xlsx(request):
@@ -601,6 +603,7 @@ def branch_report(request, pk: int):
     )
 
 
+@reads_replica
 @require_GET
 @login_required
 def branch_report_xlsx(request, pk: int):

@@ -8,7 +8,9 @@ a lower limit), a JPEG decodes at the smallest scale that still fills the stored
 and every picture is shrunk by block averages before any other pass over its pixels.
 The EXIF orientation is applied, then the picture is re-encoded from its pixels alone,
 so no EXIF (GPS position, phone model) survives.
-Photos are stored under MEDIA_ROOT, which no URL serves: views check scope first.
+Photos are stored in Django's default storage under ``photos/`` (MEDIA_ROOT on disk, or
+a private S3-compatible bucket), which no URL serves: views check scope first and stream
+the file from the storage.
 """
 
 import hashlib
@@ -16,11 +18,10 @@ import io
 import uuid
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import Storage, storages
 from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -46,19 +47,37 @@ class CleanPhoto:
     height: int
 
 
-def photo_storage() -> FileSystemStorage:
-    return FileSystemStorage(location=Path(settings.MEDIA_ROOT) / "photos", base_url=None)
+# Photo rows keep names relative to this folder of the storage ("ab/ab12….jpg"), as they
+# did when photos had a FileSystemStorage of their own at MEDIA_ROOT/photos.
+PHOTO_FOLDER = "photos/"
+
+
+def photo_storage() -> Storage:
+    """Django's default storage (settings.STORAGES), looked up on every call, so a change
+    of settings (tests, object storage) is seen at once."""
+    return storages["default"]
+
+
+def photo_path(name: str) -> str:
+    """The storage's name of a photo file named ``name`` in a photo row."""
+    return PHOTO_FOLDER + name
+
+
+def photo_open(name: str):
+    """A photo file of a photo row, opened for reading; FileNotFoundError when missing."""
+    return photo_storage().open(photo_path(name), "rb")
 
 
 def photo_response(item, *, thumbnail: bool = False) -> FileResponse:
     """A stored photo (visit, receipt or branch activity) or its thumbnail, shown inline and
-    never cached. The caller has found ``item`` through the user's scope; a file missing
-    from the storage is a 404 like any other."""
-    name = item.thumbnail if thumbnail else item.image
-    storage = photo_storage()
-    if not storage.exists(name):
-        raise Http404
-    response = FileResponse(storage.open(name, "rb"), content_type="image/jpeg")
+    never cached, streamed from the storage (never a redirect to it). The caller has found
+    ``item`` through the user's scope; a file missing from the storage is a 404 like any
+    other."""
+    try:
+        stored = photo_open(item.thumbnail if thumbnail else item.image)
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(stored, content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     response["Content-Disposition"] = "inline"
     return response
@@ -187,12 +206,13 @@ def store_photo(clean: CleanPhoto) -> tuple[str, str]:
     """Write the image and its thumbnail; returns their storage names."""
     storage = photo_storage()
     stem = uuid.uuid4().hex
-    image_name = storage.save(f"{stem[:2]}/{stem}.jpg", ContentFile(clean.image))
-    thumb_name = storage.save(f"{stem[:2]}/{stem}.thumb.jpg", ContentFile(clean.thumbnail))
-    return image_name, thumb_name
+    image_name = storage.save(photo_path(f"{stem[:2]}/{stem}.jpg"), ContentFile(clean.image))
+    thumb_name = storage.save(photo_path(f"{stem[:2]}/{stem}.thumb.jpg"), ContentFile(clean.thumbnail))
+    return image_name.removeprefix(PHOTO_FOLDER), thumb_name.removeprefix(PHOTO_FOLDER)
 
 
 def delete_stored(names: list[str]) -> None:
+    """Delete photo files (names as the photo rows keep them) from the storage."""
     storage = photo_storage()
     for name in names:
-        storage.delete(name)
+        storage.delete(photo_path(name))

@@ -4,7 +4,7 @@ of the city coverage GeoJSON before compression. ``make bench`` runs it on a dat
 its own (the demo city and the synthetic one of ``seed_city`` side by side).
 
 Then, on PostgreSQL, in the same run: the saturation throughput of the pages under
-gunicorn, each as a share of the floor (``/healthz``: the same middleware, no work;
+gunicorn, each as a share of the floor (``/healthz/live``: the same middleware, no work;
 ``demo/load.py``), at the largest scale; the CPU time of checking a password with the
 first password hasher (a login's cost); and the bytes on the wire of Today, the errand
 board and the dashboards, compressed as the browser asks and not.
@@ -52,7 +52,7 @@ GEOJSON_BUDGET_BYTES = 1_000_000
 
 # page key, label: the saturation throughput (``demo/load.py``), the floor first.
 LOADED = [
-    ("floor", "Floor: /healthz (same middleware)"),
+    ("floor", "Floor: /healthz/live (same middleware)"),
     ("login_page", "Login page (anonymous)"),
     ("today", "Today (grid worker)"),
     ("visit", "POST visit (API, grid worker)"),
@@ -169,7 +169,7 @@ class Command(BaseCommand):
             "board": ("street", reverse("errand-board")),
             "resident": ("worker", reverse("resident-detail", args=[_worker_residents(worker)[0].pk])),
             "visit": ("visitor", "/api/v1/visits"),
-            "floor": ("", reverse("health")),
+            "floor": ("", reverse("health-live")),
             "login_page": ("", reverse("login")),
         }
 

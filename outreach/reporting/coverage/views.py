@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 from shapely.geometry import mapping
 
+from config.db_router import reads_replica
 from grid.access import reach_of
 from grid.geo import (
     from_geojson,
@@ -155,6 +156,7 @@ def _dashboard_url(user, area_id: int | None, period: Period) -> str:
     return f"{reverse('dashboard')}?{urlencode({**({'area': area_id} if area_id else {}), **period.query()})}"
 
 
+@reads_replica
 @require_GET
 @login_required
 def coverage_map(request):
@@ -235,6 +237,7 @@ def coverage_map(request):
 # --- GeoJSON -----------------------------------------------------------------------------
 
 
+@reads_replica
 @require_GET
 @login_required
 def coverage_areas(request):
@@ -395,6 +398,7 @@ def _errands_layer(user, place: Place, limit: int) -> list[dict]:
     ]
 
 
+@reads_replica
 @require_GET
 @login_required
 def coverage_layers(request):

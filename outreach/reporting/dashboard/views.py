@@ -16,6 +16,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.db_router import reads_replica
 from grid.access import reach_of
 from grid.models import Area
 from grid.selectors import area_subtree
@@ -268,6 +269,7 @@ def _heading(subject) -> str:
     return subject.area.name
 
 
+@reads_replica
 @require_GET
 @login_required
 def dashboard(request):
@@ -336,6 +338,7 @@ def _filename(title: str, place_name: str, period: Period) -> str:
     return f"{title}-{place_name}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
 
 
+@reads_replica
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def dashboard_export(request, fmt: str):
@@ -379,6 +382,7 @@ def dashboard_export(request, fmt: str):
         return spreadsheets.table_response(table, fmt=fmt, filename=_filename(title, place_name, period))
 
 
+@reads_replica
 @require_GET
 @login_required
 def coverage_report(request):

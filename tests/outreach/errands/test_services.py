@@ -25,7 +25,7 @@ from outreach.errands import selectors as errand_selectors
 from outreach.errands import services as errand_services
 from outreach.errands.chain import branch_for_service
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, ServiceType, TripsSaved
-from outreach.photos.pipeline import PhotoRejected, photo_storage
+from outreach.photos.pipeline import PhotoRejected, photo_open
 from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
@@ -699,9 +699,8 @@ def test_delivery_records_how_and_how_satisfied_a_receipt_without_exif_and_the_t
         timezone.localdate(),
     )
     photo = ErrandPhoto.objects.get(errand=row)
-    storage = photo_storage()
     for name in (photo.image, photo.thumbnail):
-        with storage.open(name, "rb") as stored:
+        with photo_open(name) as stored:
             data = stored.read()
         assert b"GPS-MARKER" not in data and b"CAMERA-MARKER" not in data and b"Exif" not in data
         with Image.open(io.BytesIO(data)) as img:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from PIL import ExifTags, Image, ImageFile
 
 from outreach.models import AuditEvent, Visit, VisitPhoto
-from outreach.photos.pipeline import PhotoRejected, clean_photo, photo_storage, read_upload
+from outreach.photos.pipeline import PhotoRejected, clean_photo, photo_open, read_upload
 from outreach.photos.services import photo_save
 from outreach.residents import selectors, services
 from outreach.residents.services import VisitInput
@@ -105,7 +105,7 @@ def upload(data: bytes, name: str = "photo.jpg", content_type: str = "image/jpeg
 
 
 def stored_image(name: str) -> tuple[bytes, Image.Image]:
-    with photo_storage().open(name) as f:
+    with photo_open(name) as f:
         data = f.read()
     return data, Image.open(io.BytesIO(data))
 
