@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -94,7 +95,7 @@ def _enqueue(job: Job) -> None:
     Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
 
 
-def job_for_user_or_404(user: User, pk) -> Job:
+def job_for_user_or_404(user: User, pk: UUID | str) -> Job:
     """A job, for the person who started it only: anyone else gets 404."""
     return get_object_or_404(Job.objects.filter(user=user), pk=pk)
 

@@ -4,7 +4,7 @@ else gets 404. A finished roster job leads back to its roster's page."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -54,11 +54,9 @@ def job_download(request, pk):
         area=Area.objects.filter(pk=result["area"]).first() if result.get("area") else None,
         address=client_address(request),
     )
-    fmt = result.get("format", "xlsx")
-    response: HttpResponse = FileResponse(
+    return FileResponse(
         default_storage.open(job.result_file, "rb"),
         as_attachment=True,
         filename=job.result_filename,
-        content_type=spreadsheets.content_type(fmt),
+        content_type=spreadsheets.content_type(result.get("format", "xlsx")),
     )
-    return response

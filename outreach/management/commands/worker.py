@@ -38,7 +38,8 @@ class Command(db_worker.Command):
         parser.add_argument("--no-schedule", action="store_true", help="Run tasks only; queue no periodic task.")
         parser.add_argument("--tick", type=float, default=30.0, help="Seconds between the scheduler's looks (30).")
 
-    def handle(self, *args, no_schedule: bool, tick: float, **options):
+    def handle(self, *args, **options):  # db_worker's options, plus ours
+        no_schedule, tick = options.pop("no_schedule"), options.pop("tick")
         if not no_schedule and not options.get("batch"):
             stop = threading.Event()
             threading.Thread(target=_schedule_forever, args=(tick, stop), name="daiban-scheduler", daemon=True).start()

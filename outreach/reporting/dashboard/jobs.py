@@ -32,7 +32,7 @@ def _missed_export(job: Job, progress: Progress) -> None:
     user = job.user
     form = ExportForm(job.params["query"], today=timezone.localdate(job.created_at))
     if not form.is_valid():  # it was when the job started: only a changed rule gets here
-        raise JobFailed("; ".join(e for errors in form.errors.values() for e in errors))
+        raise JobFailed("; ".join(str(e) for errors in form.errors.values() for e in errors))
     period, fmt = form.cleaned_data["the_period"], job.params["fmt"]
     try:
         place = coverage.place_for_user_or_404(user, form.cleaned_data.get("area"))

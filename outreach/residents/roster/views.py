@@ -80,9 +80,8 @@ def roster_preview(request, pk: int):
     job = _latest_job(request.user, staged)
     if job is None and staged.committed_at is None:  # an upload from before the jobs
         job = job_start(user=request.user, kind=Job.Kind.ROSTER_CHECK, params={"import": staged.pk})
-    check = (
-        CheckReport.load(job.result) if job is not None and job.finished and "bad_rows" in (job.result or {}) else None
-    )
+    result = job.result if job is not None and job.finished else None
+    check = CheckReport.load(result) if result and "bad_rows" in result else None
     status = 200
     if check is not None and check.limited:
         status = 429
