@@ -28,7 +28,13 @@ def job_next_url(job: Job) -> str:
 @login_required
 def job_detail(request, pk):
     job = job_for_user_or_404(request.user, pk)
-    context = {"job": job, "poll_seconds": POLL_SECONDS, "next_url": job_next_url(job)}
+    context = {
+        "job": job,
+        "poll_seconds": POLL_SECONDS,
+        "next_url": job_next_url(job),
+        # The card asked again from another page (a roster's) keeps its own title.
+        "own_page": not request.GET.get("titled"),
+    }
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, "outreach/jobs/detail.html#progress", context)
         if job.finished and context["next_url"]:
