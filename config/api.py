@@ -27,6 +27,7 @@ class DaibanAPI(NinjaAPI):
         "outreach.residents.api": "outreach_api",
         "outreach.errands.api": "outreach_errand_api",
         "outreach.branches.api": "outreach_branch_api",
+        "outreach.jobs.api": "outreach_jobs_api",
     }
 
     def get_openapi_operation_id(self, operation: Operation) -> str:
@@ -202,3 +203,4 @@ api.add_router("/", "grid.api.router")
 api.add_router("/", "outreach.residents.api.router")
 api.add_router("/", "outreach.errands.api.router")
 api.add_router("/", "outreach.branches.api.router")
+api.add_router("/", "outreach.jobs.api.router")

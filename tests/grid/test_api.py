@@ -24,6 +24,7 @@ PUBLISHED_OPERATION_IDS = {
     "outreach_branch_api_branch_list", "outreach_branch_api_branch_point_list",
     "outreach_errand_api_errand_create", "outreach_errand_api_errand_detail", "outreach_errand_api_errand_list",
     "outreach_errand_api_errand_transition", "outreach_errand_api_service_type_list",
+    "outreach_jobs_api_job_detail", "outreach_jobs_api_missed_export",
 }  # fmt: skip
 
 

@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 
 from config.db_router import replica_reads
 from grid.access import reach_of
+from grid.models import User
 from outreach.common import spreadsheets
 from outreach.common.audit import common_area
 from outreach.jobs.files import job_file_save
-from outreach.jobs.services import JobFailed, Progress
+from outreach.jobs.services import JobFailed, Progress, job_start
 from outreach.models import Job
 from outreach.reporting import exports
 from outreach.reporting.coverage import selectors as coverage
@@ -21,6 +22,18 @@ from outreach.reporting.dashboard.forms import TABLES, ExportForm
 from outreach.residents.selectors import residents_visible_to
 
 CHUNK = 2000
+
+
+def missed_export_start(*, user: User, query: dict, fmt: str, address: str | None) -> Job:
+    """Start the missed list of the area and period of ``query`` (the screen's query
+    string, already valid) for ``user``, through the coverage map's door: an area out of
+    reach, or a role that sees no residents, is a 404."""
+    form = ExportForm(query, today=timezone.localdate())
+    form.is_valid()
+    coverage.place_for_user_or_404(user, form.cleaned_data.get("area"))
+    if not reach_of(user).may_see_coverage_residents():
+        raise Http404
+    return job_start(user=user, kind=Job.Kind.MISSED_EXPORT, params={"query": query, "fmt": fmt}, address=address)
 
 
 def missed_export(job: Job, progress: Progress) -> None:

@@ -17,17 +17,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.db_router import reads_replica
-from grid.access import reach_of
 from grid.models import Area
 from grid.selectors import area_subtree
 from outreach.common import spreadsheets
 from outreach.common.requests import client_address
-from outreach.jobs.services import job_start
-from outreach.models import Job
 from outreach.reporting import exports
 from outreach.reporting.coverage import selectors as coverage
 from outreach.reporting.dashboard import selectors as figures_of
 from outreach.reporting.dashboard.forms import TABLES, DashboardQueryForm, ExportForm, ReportForm
+from outreach.reporting.dashboard.jobs import missed_export_start
 from outreach.reporting.periods import PERIOD_LABELS, Period, PeriodKind, period_for
 
 
@@ -353,6 +351,9 @@ def dashboard_export(request, fmt: str):
     period, table_key = data["the_period"], data["table"]
     if (table_key == "missed") != (request.method == "POST"):
         return HttpResponseNotAllowed(["POST"] if table_key == "missed" else ["GET", "HEAD"])
+    if table_key == "missed":  # in the user's language: the job's page and messages
+        job = missed_export_start(user=request.user, query=request.GET.dict(), fmt=fmt, address=client_address(request))
+        return redirect("job-detail", pk=job.pk)
     with translation.override(exports.EXPORT_LANGUAGE):
         title = str(TABLES[table_key])
         if table_key in ("children", "trend"):
@@ -366,16 +367,6 @@ def dashboard_export(request, fmt: str):
         else:
             place = coverage.place_for_user_or_404(request.user, data.get("area"))
             place_name = _place_name(place)
-            if table_key == "missed":
-                if not reach_of(request.user).may_see_coverage_residents():
-                    raise Http404
-                job = job_start(
-                    user=request.user,
-                    kind=Job.Kind.MISSED_EXPORT,
-                    params={"query": request.GET.dict(), "fmt": fmt},
-                    address=client_address(request),
-                )
-                return redirect("job-detail", pk=job.pk)
             by_part, total = coverage.coverage_of_place(place=place, period=period)
             rows = coverage.sort_rows([(p, by_part[p.pk]) for p in place.parts], "name")
             table = exports.coverage_table(rows, total, title=title)
