@@ -3,11 +3,13 @@ through the services (audit rows, due dates, encrypted IDs). Lists are cut to th
 member's reach; the national ID shows masked."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from grid.access import reach_of
 from outreach.models import (
     AuditEvent,
     Complaint,
+    Delivery,
     Errand,
     ErrandEvent,
     ErrandPhoto,
@@ -173,3 +175,23 @@ class ComplaintAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyScopedAdmin):
+    """The log of messages sent beyond the bell (SMS, DingTalk, WeCom): what went where,
+    how many tries, the last error. Staff see those about errands in their reach."""
+
+    grid_path = "errand__resident__grid__"
+    list_display = ["created_at", "channel", "masked_recipient", "kind", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["channel", "status", "kind"]
+    search_fields = ["recipient", "errand__number"]
+    list_select_related = ["errand"]
+    date_hierarchy = "created_at"
+    exclude = ["recipient"]
+    readonly_fields = ["masked_recipient"]
+
+    @admin.display(description=_("mobile number"))
+    def masked_recipient(self, delivery: Delivery) -> str:
+        number = delivery.recipient
+        return f"{number[:3]}****{number[-4:]}" if len(number) >= 8 else "****"
