@@ -90,7 +90,7 @@ class SmsChannel:
     """A generic HTTP SMS gateway: POST {phone, template_id, params, sign} as JSON, with
     the key as a bearer token. Only kinds of message with a template id are sent."""
 
-    name = ChannelName.SMS
+    name: str = ChannelName.SMS
 
     def configured(self) -> bool:
         return bool(settings.DAIBAN_SMS_URL)
@@ -127,7 +127,7 @@ def dingtalk_signed(webhook: str, secret: str, timestamp_ms: int) -> str:
 class DingTalkChannel:
     """A DingTalk (or 浙政钉) group robot: the text in the group, mentioning the mobile."""
 
-    name = ChannelName.DINGTALK
+    name: str = ChannelName.DINGTALK
 
     def configured(self) -> bool:
         return bool(settings.DAIBAN_DINGTALK_WEBHOOK)
@@ -151,7 +151,7 @@ class DingTalkChannel:
 class WeComChannel:
     """A WeCom (企业微信) group robot: the text in the group, mentioning the mobile."""
 
-    name = ChannelName.WECOM
+    name: str = ChannelName.WECOM
 
     def configured(self) -> bool:
         return bool(settings.DAIBAN_WECOM_WEBHOOK)

@@ -41,9 +41,8 @@ def delivery_attempt(*, delivery_id: int) -> Attempt:
     """Send the delivery if it is still to be sent; say when to try again."""
     now = timezone.now()
     claimable = Q(status__in=[Status.PENDING, Status.FAILED]) | Q(status=Status.SENDING, next_attempt_at__lte=now)
-    claimed = (
-        Delivery.objects.filter(claimable, pk=delivery_id)
-        .update(status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE)
+    claimed = Delivery.objects.filter(claimable, pk=delivery_id).update(
+        status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + CLAIM_LEASE
     )
     row = Delivery.objects.filter(pk=delivery_id).first()
     if row is None or not claimed:

@@ -21,7 +21,16 @@ from outreach.errands.chain import TIER_ROLE
 from outreach.errands.notifications import tasks
 from outreach.errands.notifications.channels import channel, configured_channels
 from outreach.errands.notifications.selectors import notification_preference_of, notifications_of
-from outreach.models import Channel, Complaint, Delivery, Errand, Notification, NotificationPreference, OnlineOrder, Resident
+from outreach.models import (
+    Channel,
+    Complaint,
+    Delivery,
+    Errand,
+    Notification,
+    NotificationPreference,
+    OnlineOrder,
+    Resident,
+)
 from outreach.tracking import codes
 
 # The errand states a resident who agreed hears of by SMS: taken on (已受理), and done,
@@ -128,12 +137,14 @@ def deliveries_queue(*, deliveries: list[Delivery]) -> list[Delivery]:
     return to_send
 
 
-def notification_preference_save(*, user: User, mobile: str, sms: bool, dingtalk: bool, wecom: bool) -> NotificationPreference:
+def notification_preference_save(
+    *, user: User, mobile: str, sms: bool, dingtalk: bool, wecom: bool
+) -> NotificationPreference:
     """Store the channels a staff member wants. A channel that is not configured keeps
     what it had (it cannot be chosen, nor lost while it is off)."""
     preference = notification_preference_of(user=user)
     mobile = mobile.strip().replace(" ", "")
-    wanted = {Channel.SMS: sms, Channel.DINGTALK: dingtalk, Channel.WECOM: wecom}
+    wanted: dict[str, bool] = {Channel.SMS: sms, Channel.DINGTALK: dingtalk, Channel.WECOM: wecom}
     for c in configured_channels():
         setattr(preference, c.name, wanted[c.name])
     if mobile and not MOBILE.match(mobile):
