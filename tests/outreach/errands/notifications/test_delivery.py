@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from outreach.errands.notifications import services as notify
@@ -349,3 +350,25 @@ def test_consent_needs_the_number_it_names_and_is_dated(demo_users):
     assert "sms_to" in error.value.message_dict
     resident = factories.resident(actor=admin, phone="13900000002", sms_consent=True)
     assert resident.sms_consent_at is not None
+
+
+# --- the log in the admin ------------------------------------------------------------------
+
+
+def test_the_delivery_log_in_the_admin(gateway, client_for, demo_users, arrived):
+    prefer(demo_users["worker"], sms=True, wecom=True)
+    gateway.fail("/sms", 1)
+    arrived()
+    run_tasks()
+    client = client_for("admin")
+    url = reverse("admin:outreach_delivery_changelist")
+    html = client.get(url).content.decode()
+    assert "138****0001" in html and "13800000001" not in html
+    assert len(client.get(url, {"status__exact": "failed"}).context["cl"].result_list) == 1
+    assert len(client.get(url, {"channel__exact": "wecom"}).context["cl"].result_list) == 1
+    assert len(client.get(url, {"q": "13800000001"}).context["cl"].result_list) == 2
+    assert len(client.get(url, {"q": "13900000000"}).context["cl"].result_list) == 0
+    delivery = Delivery.objects.get(channel="sms")
+    page = client.get(reverse("admin:outreach_delivery_change", args=[delivery.pk]))
+    assert page.status_code == 200 and "HTTP 500" in page.content.decode()
+    assert client.get(reverse("admin:outreach_notificationpreference_changelist")).status_code == 200
