@@ -484,4 +484,6 @@ DAIBAN_RETAIN_NATIONAL_ID_CHECKS_DAYS = int(os.environ.get("DAIBAN_RETAIN_NATION
 DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS = int(os.environ.get("DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS", "1"))
 # Tries on the public progress page (code, address, found): the guessing limits need an
 # hour of them; kept longer to look into abuse.
+# The log of SMS and robot messages (numbers, texts) once sent or given up.
+DAIBAN_RETAIN_DELIVERIES_DAYS = int(os.environ.get("DAIBAN_RETAIN_DELIVERIES_DAYS", "90"))
 DAIBAN_RETAIN_PROGRESS_LOOKUPS_DAYS = int(os.environ.get("DAIBAN_RETAIN_PROGRESS_LOOKUPS_DAYS", "30"))

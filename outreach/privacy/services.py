@@ -19,6 +19,7 @@ from django.utils import timezone
 from outreach.common import crypto
 from outreach.models import (
     AuditEvent,
+    Delivery,
     NationalIdCheck,
     Notification,
     OnlineOrder,
@@ -76,6 +77,13 @@ RETENTIONS = (
         "order_form_tokens",
         "DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS",
         lambda before: UsedOrderFormToken.objects.filter(used_at__lt=before),
+    ),
+    Retention(
+        "deliveries",
+        "DAIBAN_RETAIN_DELIVERIES_DAYS",
+        lambda before: Delivery.objects.filter(
+            status__in=[Delivery.Status.SENT, Delivery.Status.GAVE_UP], created_at__lt=before
+        ),
     ),
     Retention(
         "progress_lookups",
