@@ -124,16 +124,24 @@ def dingtalk_signed(webhook: str, secret: str, timestamp_ms: int) -> str:
     return f"{webhook}&timestamp={timestamp_ms}&sign={sign}"
 
 
-class DingTalkChannel:
-    """A DingTalk (or 浙政钉) group robot: the text in the group, mentioning the mobile."""
+class RobotChannel:
+    """A group robot: every kind of message, posted in its group, mentioning the mobile."""
 
-    name: str = ChannelName.DINGTALK
+    name: str
+    webhook_setting: str
 
     def configured(self) -> bool:
-        return bool(settings.DAIBAN_DINGTALK_WEBHOOK)
+        return bool(getattr(settings, self.webhook_setting))
 
     def handles(self, kind: str) -> bool:
         return True
+
+
+class DingTalkChannel(RobotChannel):
+    """A DingTalk (or 浙政钉) group robot, its webhook signed with the 加签 secret."""
+
+    name: str = ChannelName.DINGTALK
+    webhook_setting = "DAIBAN_DINGTALK_WEBHOOK"
 
     def send(self, message: Message) -> None:
         url = settings.DAIBAN_DINGTALK_WEBHOOK
@@ -148,16 +156,11 @@ class DingTalkChannel:
         _robot_answer(post_json(url, body))
 
 
-class WeComChannel:
-    """A WeCom (企业微信) group robot: the text in the group, mentioning the mobile."""
+class WeComChannel(RobotChannel):
+    """A WeCom (企业微信) group robot."""
 
     name: str = ChannelName.WECOM
-
-    def configured(self) -> bool:
-        return bool(settings.DAIBAN_WECOM_WEBHOOK)
-
-    def handles(self, kind: str) -> bool:
-        return True
+    webhook_setting = "DAIBAN_WECOM_WEBHOOK"
 
     def send(self, message: Message) -> None:
         text = {"content": message.text, "mentioned_mobile_list": [message.recipient] if message.recipient else []}
