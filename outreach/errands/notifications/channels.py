@@ -51,6 +51,8 @@ class Channel(Protocol):
 def post_json(url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
     """POST ``body`` as JSON; the answer's JSON (None when it is not JSON). A status other
     than 2xx, or no answer within the timeout, raises DeliveryError."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https") or not urllib.parse.urlsplit(url).netloc:
+        raise DeliveryError("the address set for this channel is not an http(s) URL")  # without it: a token
     request = urllib.request.Request(
         url,
         data=json.dumps(body, ensure_ascii=False).encode(),

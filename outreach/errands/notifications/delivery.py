@@ -54,7 +54,7 @@ def delivery_attempt(*, delivery_id: int) -> Attempt:
         return _failed(row, str(error))
     except Exception as error:  # a bug or an odd answer must not leave the row claimed
         logger.exception("delivery %s failed", row.pk)
-        return _failed(row, f"{type(error).__name__}: {error}")
+        return _failed(row, f"{type(error).__name__} (see the server log)")
     row.status, row.sent_at, row.last_error, row.next_attempt_at = Status.SENT, timezone.now(), "", None
     row.save(update_fields=["status", "sent_at", "last_error", "next_attempt_at"])
     logger.info("delivery %s sent by %s (%s)", row.pk, row.channel, row.kind)

@@ -372,3 +372,13 @@ def test_the_delivery_log_in_the_admin(gateway, client_for, demo_users, arrived)
     page = client.get(reverse("admin:outreach_delivery_change", args=[delivery.pk]))
     assert page.status_code == 200 and "HTTP 500" in page.content.decode()
     assert client.get(reverse("admin:outreach_notificationpreference_changelist")).status_code == 200
+
+
+def test_a_webhook_that_is_no_url_fails_without_showing_it(settings, demo_users, arrived):
+    settings.DAIBAN_WECOM_WEBHOOK = "qyapi.weixin.qq.com/cgi-bin/webhook/send?key=wecom-secret-key"  # no https://
+    prefer(demo_users["worker"], wecom=True)
+    arrived()
+    run_tasks()
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed" and "not an http(s) URL" in delivery.last_error
+    assert "wecom-secret-key" not in delivery.last_error
