@@ -16,8 +16,9 @@ class Channel(models.TextChoices):
 
 
 class Delivery(models.Model):
-    """One message on one channel to one number. The unique key (channel, recipient,
-    dedupe key) makes a message go out once however often its task runs."""
+    """One message on one channel to one number. Unique per (dedupe key, channel,
+    recipient), so a message goes out once however often its task runs; the dedupe key
+    names the message: "notification:<id>" for staff, "errand:<id>:<state>" for residents."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -63,7 +64,7 @@ class Delivery(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "created_at"], name="delivery_status_idx")]
         constraints = [
-            models.UniqueConstraint(fields=["channel", "recipient", "dedupe_key"], name="delivery_once"),
+            models.UniqueConstraint(fields=["dedupe_key", "channel", "recipient"], name="delivery_once"),
             models.CheckConstraint(
                 condition=Q(notification__isnull=False) | Q(errand__isnull=False), name="delivery_is_about_something"
             ),
