@@ -2,7 +2,8 @@
 
 The claim is a conditional update, so two runs of the same task (a worker retried, two
 workers) cannot both send: the one whose update changed the row sends, the other does
-nothing. The HTTP call runs outside any transaction; a failure is recorded with the
+nothing. A sent or given-up row is never taken again; a failed one is taken by the next
+run (its retry, queued for the backoff's time). The HTTP call runs outside any transaction; a failure is recorded with the
 time of the next try (the backoff), or, after ``DAIBAN_NOTIFY_MAX_ATTEMPTS``, as given up.
 """
 

@@ -133,7 +133,9 @@ def deliveries_queue(*, deliveries: list[Delivery]) -> list[Delivery]:
         for delivery in to_send:
             tasks.deliver.enqueue(delivery.pk)
 
-    transaction.on_commit(enqueue)
+    # robust: the change is committed whatever happens here; a row that missed its task
+    # stays pending in the log.
+    transaction.on_commit(enqueue, robust=True)
     return to_send
 
 
