@@ -6,6 +6,7 @@ DAIBAN_DEBUG=0, DAIBAN_SECRET_KEY, DAIBAN_FIELD_KEY, DAIBAN_ALLOWED_HOSTS and DA
 """
 
 import ipaddress
+import json
 import os
 from datetime import time, timedelta
 from pathlib import Path
@@ -471,8 +472,37 @@ DAIBAN_PHOTO_MAX_PIXELS = 50_000_000  # a 48-megapixel phone camera still fits
 DAIBAN_PHOTO_MAX_PIXELS_PNG_WEBP = 16_000_000
 DAIBAN_PHOTO_LONG_EDGE = 1600  # stored size: plenty to read a meter or a certificate
 DAIBAN_PHOTO_THUMB_EDGE = 320
-# Where notifications go besides the bell: dotted paths of classes with send(notification).
-DAIBAN_NOTIFICATION_BACKENDS = ["outreach.errands.notifications.services.LoggingBackend"]
+# Where notifications go besides the bell (outreach.errands.notifications.channels). Each
+# channel is off until its variables are set; see the README's Notifications section.
+# SMS: a generic HTTP gateway, POSTed {phone, template_id, params, sign} as JSON, with
+# DAIBAN_SMS_KEY as a bearer token; one template id per kind of message.
+DAIBAN_SMS_URL = os.environ.get("DAIBAN_SMS_URL", "")
+DAIBAN_SMS_KEY = os.environ.get("DAIBAN_SMS_KEY", "")
+DAIBAN_SMS_SIGN = os.environ.get("DAIBAN_SMS_SIGN", "")
+
+
+def _sms_templates() -> dict[str, str]:
+    """DAIBAN_SMS_TEMPLATES: a JSON object, kind of message → the gateway's template id."""
+    value = os.environ.get("DAIBAN_SMS_TEMPLATES", "") or "{}"
+    try:
+        templates = json.loads(value)
+    except ValueError:
+        templates = None
+    if not isinstance(templates, dict) or not all(isinstance(v, str | int) for v in templates.values()):
+        raise ImproperlyConfigured('DAIBAN_SMS_TEMPLATES: a JSON object such as {"errand_accepted": "SMS_1001"}.')
+    return {str(kind): str(template) for kind, template in templates.items()}
+
+
+DAIBAN_SMS_TEMPLATES = _sms_templates()
+# DingTalk (浙政钉) group robot: the webhook with its access_token, and the 加签 secret.
+DAIBAN_DINGTALK_WEBHOOK = os.environ.get("DAIBAN_DINGTALK_WEBHOOK", "")
+DAIBAN_DINGTALK_SECRET = os.environ.get("DAIBAN_DINGTALK_SECRET", "")
+# WeCom (企业微信) group robot: the webhook with its key.
+DAIBAN_WECOM_WEBHOOK = os.environ.get("DAIBAN_WECOM_WEBHOOK", "")
+# A message a channel keeps refusing is given up after this many tries (1, 5, 30, 120
+# minutes apart, then every 120 minutes).
+DAIBAN_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("DAIBAN_NOTIFY_MAX_ATTEMPTS", "5"))
+DAIBAN_NOTIFY_TIMEOUT_SECONDS = 10
 # National IDs one user may check against the registry per day (registering, editing,
 # importing; the same ID again is free, city administrators are not counted): bounds
 # anyone who would use the duplicate check to find out who is registered.
@@ -529,6 +559,8 @@ DAIBAN_RETAIN_NATIONAL_ID_CHECKS_DAYS = int(os.environ.get("DAIBAN_RETAIN_NATION
 DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS = int(os.environ.get("DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS", "1"))
 # Tries on the public progress page (code, address, found): the guessing limits need an
 # hour of them; kept longer to look into abuse.
+# The log of SMS and robot messages (numbers, texts) once sent or given up.
+DAIBAN_RETAIN_DELIVERIES_DAYS = int(os.environ.get("DAIBAN_RETAIN_DELIVERIES_DAYS", "90"))
 DAIBAN_RETAIN_PROGRESS_LOOKUPS_DAYS = int(os.environ.get("DAIBAN_RETAIN_PROGRESS_LOOKUPS_DAYS", "30"))
 # Finished background jobs and their files (an export lists residents) are deleted after
 # this many days, with the queue's finished task rows and the periodic runs' record.

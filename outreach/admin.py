@@ -3,14 +3,17 @@ through the services (audit rows, due dates, encrypted IDs). Lists are cut to th
 member's reach; the national ID shows masked."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from grid.access import reach_of
 from outreach.models import (
     AuditEvent,
     Complaint,
+    Delivery,
     Errand,
     ErrandEvent,
     ErrandPhoto,
+    NotificationPreference,
     Resident,
     ResidentCategory,
     ServiceType,
@@ -173,3 +176,47 @@ class ComplaintAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyScopedAdmin):
+    """The log of messages sent beyond the bell (SMS, DingTalk, WeCom): what went where,
+    how many tries, the last error. Staff see those about errands in their reach."""
+
+    grid_path = "errand__resident__grid__"
+    list_display = ["created_at", "channel", "masked_recipient", "kind", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["channel", "status", "kind"]
+    search_fields = ["recipient", "errand__number"]
+    list_select_related = ["errand"]
+    date_hierarchy = "created_at"
+    exclude = ["recipient"]
+    readonly_fields = ["masked_recipient"]
+
+    @admin.display(description=_("mobile number"))
+    def masked_recipient(self, delivery: Delivery) -> str:
+        return masked_mobile(delivery.recipient)
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(ReadOnlyScopedAdmin):
+    """Who chose which channels; each person sets their own under 通知方式."""
+
+    list_display = ["user", "masked_mobile", "sms", "dingtalk", "wecom", "updated_at"]
+    list_filter = ["sms", "dingtalk", "wecom"]
+    search_fields = ["user__username", "user__full_name"]
+    list_select_related = ["user"]
+    exclude = ["mobile"]
+    readonly_fields = ["masked_mobile"]
+
+    def get_queryset(self, request):
+        queryset = admin.ModelAdmin.get_queryset(self, request)  # people, not residents: no area to cut by
+        return queryset if request.user.is_superuser else queryset.none()
+
+    @admin.display(description=_("mobile number"))
+    def masked_mobile(self, preference: NotificationPreference) -> str:
+        return masked_mobile(preference.mobile)
+
+
+def masked_mobile(number: str) -> str:
+    """138****5678: enough to tell numbers apart in a log."""
+    return f"{number[:3]}****{number[-4:]}" if len(number) >= 8 else "****"

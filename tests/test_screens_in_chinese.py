@@ -93,6 +93,8 @@ ADMIN_PAGES = [
     "/admin/axes/accessattempt/",
     "/admin/axes/accesslog/",
     "/admin/axes/accessfailurelog/",
+    "/admin/outreach/delivery/",
+    "/admin/outreach/notificationpreference/",
 ]
 PAGES_PER_SCREEN = 2  # two residents, two errands…: enough to meet each state's words
 

@@ -350,6 +350,7 @@ def errand_transition(
     )
     if action == Action.ESCALATE:
         notify.errand_arrived(errand=current, kind=Notification.Kind.ESCALATED, exclude=actor)
+    notify.errand_progress_sms(errand=current)  # accepted, done: to a resident who agreed
     if action == Action.COMPLETE:
         tallies.errand_completed(current)  # last: the area's day row stays locked until the commit
     return current

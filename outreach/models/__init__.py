@@ -1,6 +1,7 @@
 """Outreach models, one module per kind of record: residents and their home visits
 (``residents``), the proxy errands run for them with orders, complaints and
-notifications (``errands``), the joint branches' activities at their paired points
+notifications (``errands``), their delivery by SMS and messaging robots
+(``deliveries``), the joint branches' activities at their paired points
 (``branches``), and counts kept per area as things happen (``tallies``): what happened
 each day, and the active residents by the day their next visit is due."""
 
@@ -11,6 +12,7 @@ from outreach.models.branches import (
     BranchActivityPoint,
     BranchEvent,
 )
+from outreach.models.deliveries import Channel, Delivery, NotificationPreference
 from outreach.models.errands import (
     Complaint,
     Errand,
@@ -46,8 +48,10 @@ __all__ = [
     "BranchActivityPoint",
     "BranchEvent",
     "Category",
+    "Channel",
     "Complaint",
     "DayTally",
+    "Delivery",
     "DueTally",
     "Errand",
     "ErrandEvent",
@@ -56,6 +60,7 @@ __all__ = [
     "Job",
     "NationalIdCheck",
     "Notification",
+    "NotificationPreference",
     "OnlineOrder",
     "PeriodicRun",
     "ProgressLookup",

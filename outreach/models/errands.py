@@ -355,8 +355,8 @@ class ProgressLookup(models.Model):
 
 
 class Notification(models.Model):
-    """Something a user should look at: shown under the bell; also handed to the
-    delivery backends (SMS, government messaging) configured in settings."""
+    """Something a user should look at: shown under the bell; also delivered by the
+    channels the user chose (SMS, DingTalk, WeCom: ``Delivery``)."""
 
     class Kind(models.TextChoices):
         ASSIGNED = "assigned", _("assigned to you")

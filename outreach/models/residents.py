@@ -35,6 +35,10 @@ class Resident(models.Model):
         GUARDIAN = "guardian", _("consent of the guardian")
         STATUTORY = "statutory", _("statutory duty (social assistance)")
 
+    class SmsTo(models.TextChoices):
+        RESIDENT = "resident", _("the resident's own phone")
+        GUARDIAN = "guardian", _("the guardian's phone")
+
     name = models.CharField(_("name"), max_length=50)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
@@ -60,6 +64,10 @@ class Resident(models.Model):
     guardian_relation = models.CharField(_("relation"), max_length=20, blank=True)
     consent_basis = models.CharField(_("consent or legal basis"), max_length=16, choices=ConsentBasis.choices)
     consent_on = models.DateField(_("consent recorded on"), null=True, blank=True)
+    # Progress SMS (accepted, done) go out only with this consent, to the number chosen.
+    sms_consent = models.BooleanField(_("agrees to progress SMS"), default=False)
+    sms_to = models.CharField(_("progress SMS go to"), max_length=10, choices=SmsTo.choices, default=SmsTo.RESIDENT)
+    sms_consent_at = models.DateTimeField(_("SMS consent recorded at"), null=True, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     status_on = models.DateField(_("status since"), null=True, blank=True)
     registered_on = models.DateField(_("registered on"), default=timezone.localdate)
@@ -109,6 +117,11 @@ class Resident(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def sms_phone(self) -> str:
+        """The number chosen for progress SMS (sent only with ``sms_consent``)."""
+        return self.guardian_phone if self.sms_to == self.SmsTo.GUARDIAN else self.phone
 
     @property
     def has_home_location(self) -> bool:

@@ -21,6 +21,7 @@ from outreach.common import crypto
 from outreach.jobs.files import job_files_delete
 from outreach.models import (
     AuditEvent,
+    Delivery,
     Job,
     NationalIdCheck,
     Notification,
@@ -82,6 +83,13 @@ RETENTIONS = (
         "order_form_tokens",
         "DAIBAN_RETAIN_ORDER_FORM_TOKENS_DAYS",
         lambda before: UsedOrderFormToken.objects.filter(used_at__lt=before),
+    ),
+    Retention(
+        "deliveries",
+        "DAIBAN_RETAIN_DELIVERIES_DAYS",
+        lambda before: Delivery.objects.filter(
+            status__in=[Delivery.Status.SENT, Delivery.Status.GAVE_UP], created_at__lt=before
+        ),
     ),
     Retention(
         "progress_lookups",

@@ -93,6 +93,18 @@ class ResidentForm(NamedRequiredMixin, ServiceErrorsMixin, forms.Form):
         label=_("Consent or legal basis"), choices=Resident.ConsentBasis.choices, widget=forms.RadioSelect
     )
     consent_on = forms.DateField(label=_("Consent recorded on"), required=False, widget=DATE_WIDGET)
+    sms_consent = forms.BooleanField(
+        label=_("Agrees to progress SMS"),
+        required=False,
+        help_text=_("Only with this consent is an SMS sent when an errand is accepted and when it is done."),
+    )
+    sms_to = forms.TypedChoiceField(
+        label=_("Progress SMS go to"),
+        choices=Resident.SmsTo.choices,
+        initial=Resident.SmsTo.RESIDENT,
+        required=False,  # a client that does not know the field keeps the default
+        empty_value=Resident.SmsTo.RESIDENT,
+    )
     status = forms.ChoiceField(label=_("Status"), choices=Resident.Status.choices, initial=Resident.Status.ACTIVE)
     status_on = forms.DateField(label=_("Status since"), required=False, widget=DATE_WIDGET)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

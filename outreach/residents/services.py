@@ -49,6 +49,8 @@ RESIDENT_FIELDS = [
     "guardian_relation",
     "consent_basis",
     "consent_on",
+    "sms_consent",
+    "sms_to",
     "status",
     "status_on",
 ]
@@ -129,6 +131,8 @@ def _check_resident(resident: Resident, categories: Collection[str]) -> None:
         errors["disability_grade"] = _("Give the disability grade (1–4) for a disabled resident.")
     if resident.disability_grade is not None and not 1 <= resident.disability_grade <= 4:
         errors["disability_grade"] = _("The disability grade is 1, 2, 3 or 4.")
+    if resident.sms_consent and not resident.sms_phone:
+        errors["sms_to"] = _("Give the phone number the progress SMS are to go to.")
     if resident.status != Resident.Status.ACTIVE and resident.status_on is None:
         errors["status_on"] = _("Give the date the resident moved away or died.")
     # Recorded once it happened: a resident counts as active until their status changes
@@ -137,6 +141,14 @@ def _check_resident(resident: Resident, categories: Collection[str]) -> None:
         errors["status_on"] = _("The date the resident moved away or died cannot be in the future.")
     if errors:
         raise ValidationError(errors)
+
+
+def _stamp_sms_consent(resident: Resident, *, had_consent: bool) -> None:
+    """When the consent to progress SMS was given (kept while it lasts, gone with it)."""
+    if resident.sms_consent and not had_consent:
+        resident.sms_consent_at = timezone.now()
+    elif not resident.sms_consent:
+        resident.sms_consent_at = None
 
 
 def _check_resident_with_id(resident: Resident, categories: Collection[str], national_id: NationalIdInput) -> None:
@@ -176,6 +188,7 @@ def resident_create(
         )
         categories = sorted(set(categories))
         _check_resident_with_id(resident, categories, checked_id)
+        _stamp_sms_consent(resident, had_consent=False)
         resident.registered_on = resident.registered_on or timezone.localdate()
         resident.due_on = due.due_on_for(
             last_met_on=None, registered_on=resident.registered_on, care_level=resident.care_level
@@ -232,11 +245,13 @@ def resident_update(
         watched = [*changes, *(f for f in ("birth_date", "sex") if checked_id.number and f not in changes)]
         before = {f: _plain(getattr(current, f"{f}_id" if f == "grid" else f)) for f in watched}
         masked_before, digest_before = current.national_id_masked, current.national_id_digest
+        had_sms_consent = current.sms_consent
         for field, value in changes.items():
             setattr(current, field, value)
         old_categories = set(current.categories.values_list("category", flat=True))
         new_categories = set(categories) if categories is not None else old_categories
         _check_resident_with_id(current, new_categories, checked_id)
+        _stamp_sms_consent(current, had_consent=had_sms_consent)
         current.full_clean(exclude=UNCHECKED_ON_CLEAN)
         current.due_on = due.due_on_for(
             last_met_on=current.last_met_on, registered_on=current.registered_on, care_level=current.care_level

@@ -1,11 +1,12 @@
-"""Reads of the notification bell: a user only ever reaches their own notifications."""
+"""Reads of the notification bell and of the channels a user chose: a user only ever
+reaches their own notifications and preferences."""
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from grid.models import User
-from outreach.models import Notification
+from outreach.models import Notification, NotificationPreference
 
 
 def notifications_of(*, user: User) -> QuerySet[Notification]:
@@ -30,3 +31,9 @@ def notification_target(notification: Notification) -> str | None:
         if target_id is not None:
             return reverse(url_name, args=[target_id])
     return None
+
+
+def notification_preference_of(*, user: User) -> NotificationPreference:
+    """The user's channels; unsaved (nothing chosen, their account's phone) until they save."""
+    preference = NotificationPreference.objects.filter(user=user).first()
+    return preference or NotificationPreference(user=user, mobile=user.phone)

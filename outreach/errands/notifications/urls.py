@@ -1,4 +1,4 @@
-"""URLs of the notification bell."""
+"""URLs of the notification bell and of the user's notification channels."""
 
 from django.urls import path
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("notifications/count/", views.notification_count, name="notification-count"),
     path("notifications/read-all/", views.notification_read_all, name="notification-read-all"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
+    path("account/notifications/", views.notification_preferences, name="notification-preferences"),
 ]

@@ -1,24 +1,35 @@
 """The notification bell: the unread count in the top bar (polled by htmx, so pages keep
 their query counts), the user's notifications newest first, marking one or all read.
-A user only ever reaches their own notifications; anyone else's id answers 404."""
+A user only ever reaches their own notifications; anyone else's id answers 404. The
+user's own channels besides the bell (通知方式)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from outreach.errands.notifications.channels import configured_channels
+from outreach.errands.notifications.forms import NotificationPreferenceForm
 from outreach.errands.notifications.selectors import (
     notification_for_user_or_404,
+    notification_preference_of,
     notification_target,
     notifications_of,
     unread_count,
 )
-from outreach.errands.notifications.services import notification_mark_read, notifications_mark_all_read
+from outreach.errands.notifications.services import (
+    notification_mark_read,
+    notification_preference_save,
+    notifications_mark_all_read,
+)
+from outreach.models import Channel
 
 NOTIFICATIONS_PER_PAGE = 30
 # htmx stops polling when a response has this status: a session that ran out stops asking.
@@ -77,3 +88,22 @@ def notification_read_all(request):
         % {"count": marked},
     )
     return redirect("notification-list")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def notification_preferences(request):
+    """通知方式: the channels that reach the user besides the bell, only their own."""
+    preference = notification_preference_of(user=request.user)
+    available = {c.name for c in configured_channels()}
+    initial = {"mobile": preference.mobile, **{name: preference.wants(name) for name in Channel.values}}
+    form = NotificationPreferenceForm(request.POST or None, initial=initial, available=available)
+    if request.method == "POST" and form.is_valid():
+        try:
+            notification_preference_save(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Your notification settings are saved."))
+            return redirect("notification-preferences")
+    return render(request, "outreach/errands/notifications/preferences.html", {"form": form})

@@ -4,11 +4,11 @@ assigned — the staff of the point or joint branch holding the errand.
 Meant for a daily cron job (e.g. ``30 7 * * * manage.py notify_overdue_errands``). It is
 idempotent: one OVERDUE notice per errand and person is all anyone ever gets (a unique
 constraint on Notification), so a second run, a re-run after a failure or two servers
-running it at once add nothing. The in-app notices are written in one transaction; the
-delivery backends (SMS, messaging app) get the new ones after it commits.
+running it at once add nothing. The in-app notices are written in one transaction with
+their deliveries (SMS, DingTalk, WeCom, for those who chose them), which are queued as
+background tasks once it commits.
 """
 
-import logging
 from collections import defaultdict
 
 from django.core.management.base import BaseCommand
@@ -22,9 +22,9 @@ from grid.models import Role, Scope, ServicePoint
 from outreach.common import due
 from outreach.errands.chain import TIER_ROLE
 from outreach.errands.notifications import services as notify
+from outreach.errands.notifications.channels import configured_channels
 from outreach.models import Errand, Notification
 
-logger = logging.getLogger("daiban.notify")
 BATCH = 500
 
 
@@ -104,17 +104,23 @@ def notify_overdue_errands(*, today) -> tuple[int, list[Notification]]:
     with transaction.atomic():
         # ignore_conflicts: a run racing this one may have written some of them meanwhile.
         Notification.objects.bulk_create(notices, batch_size=BATCH, ignore_conflicts=True)
-        transaction.on_commit(lambda: _deliver(notices))
+        notify.notifications_deliver(notifications=_stored(notices))
     return len(errands), notices
 
 
-def _deliver(notices: list[Notification]) -> None:
-    for backend in notify.backends():
-        for notice in notices:
-            try:
-                backend.send(notice)
-            except Exception:  # a gateway outage must not stop the other notices
-                logger.exception("notification backend %s failed", type(backend).__name__)
+def _stored(notices: list[Notification]) -> list[Notification]:
+    """The notices as stored, with their ids (bulk_create cannot return them when it
+    ignores conflicts). A notice a racing run stored gets its delivery once all the same:
+    deliveries are unique per notice."""
+    if not notices or not configured_channels():
+        return []
+    pairs = {(n.user_id, n.errand_id) for n in notices}
+    stored = Notification.objects.filter(
+        kind=Notification.Kind.OVERDUE,
+        errand_id__in={n.errand_id for n in notices},
+        user_id__in={n.user_id for n in notices},
+    )
+    return [n for n in stored if (n.user_id, n.errand_id) in pairs]
 
 
 class Command(BaseCommand):

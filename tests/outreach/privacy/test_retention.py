@@ -13,6 +13,7 @@ from django.utils import timezone
 from grid.models import ServicePoint
 from outreach.models import (
     AuditEvent,
+    Delivery,
     NationalIdCheck,
     Notification,
     OnlineOrder,
@@ -78,6 +79,21 @@ def aged(demo_users):
     lookup = lambda days: ProgressLookup.objects.create(  # noqa: E731
         code="ABCDE23456", address="10.0.0.9", found=False, at=now - days * DAY
     )
+
+    def delivery(days: float, status: str) -> Delivery:
+        sent = Delivery.objects.create(
+            notification=kept_notice,
+            channel="sms",
+            recipient="13800000001",
+            kind="overdue",
+            text="代办已超期",
+            dedupe_key=f"test:{days}:{status}",
+            status=status,
+        )
+        Delivery.objects.filter(pk=sent.pk).update(created_at=now - days * DAY)
+        return sent
+
+    kept_notice = notice(None, old=400)
     return {
         "gone": {
             "upload": upload(3),
@@ -87,6 +103,8 @@ def aged(demo_users):
             "check": check(3),
             "token": token(2),
             "lookup": lookup(31),
+            "delivery": delivery(91, "sent"),
+            "given_up": delivery(91, "gave_up"),
         },
         "kept": {
             "upload": upload(1),
@@ -100,6 +118,8 @@ def aged(demo_users):
             "check": check(0),  # today's: the daily limit counts them
             "token": token(0),
             "lookup": lookup(29),
+            "delivery": delivery(89, "sent"),
+            "retrying": delivery(200, "failed"),  # still to be sent (or given up)
         },
     }
 
@@ -136,6 +156,7 @@ def test_purge_deletes_what_is_past_its_period_only(aged):
             "national_id_checks",
             "order_form_tokens",
             "progress_lookups",
+            "deliveries",
         )
     )
 

@@ -484,3 +484,21 @@ def test_a_visit_form_sent_twice_at_once_is_recorded_once_without_an_error(clien
         response = client_for("station").post(url, payload)
     assert response.status_code == 200 and response.context["form"].non_field_errors()
     assert Visit.objects.filter(resident=r).count() == 1
+
+
+def test_sms_consent_is_recorded_on_the_form_with_the_number_it_names(client_for, demo_users):
+    resident = factories.resident(actor=demo_users["admin"], name="短信", phone="13900000001")
+    client = client_for("worker")
+    url = reverse("resident-edit", args=[resident.pk])
+    form = client.get(url).context["form"]
+    assert form.fields["sms_consent"].label and form.fields["sms_to"].label
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(grid=resident.grid_id, categories=[], sms_consent="on", sms_to="guardian")
+    response = client.post(url, data)  # the family contact's number is not there
+    assert response.status_code == 200 and response.context["form"].errors["sms_to"]
+    data.update(sms_to="resident")
+    assert client.post(url, data).status_code == 302
+    resident.refresh_from_db()
+    assert resident.sms_consent and resident.sms_to == "resident" and resident.sms_consent_at is not None
+    detail = AuditEvent.objects.filter(resident=resident, action=AuditEvent.Action.RESIDENT_UPDATED).last().detail
+    assert detail["changes"]["sms_consent"] == [False, True]
