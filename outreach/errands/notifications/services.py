@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -129,13 +128,11 @@ def deliveries_queue(*, deliveries: list[Delivery]) -> list[Delivery]:
     stored = Delivery.objects.filter(dedupe_key__in={d.dedupe_key for d in deliveries}, status=Delivery.Status.PENDING)
     to_send = [d for d in stored if (d.channel, d.recipient, d.dedupe_key) in keys]
 
-    def enqueue() -> None:
-        for delivery in to_send:
-            tasks.deliver.enqueue(delivery.pk)
-
-    # robust: the change is committed whatever happens here; a row that missed its task
-    # stays pending in the log.
-    transaction.on_commit(enqueue, robust=True)
+    # The queue is a table of the same database (django-tasks-db): each message's task is
+    # written in the caller's transaction, so it is queued if and only if the change that
+    # caused it commits, and no worker runs it before.
+    for delivery in to_send:
+        tasks.deliver.enqueue(delivery.pk)
     return to_send
 
 
