@@ -5,6 +5,7 @@ itself), django-axes under a Chinese name, and the project's own ``ready()``."""
 from importlib import import_module
 
 import axes.apps
+import django_tasks_db.apps
 from django.apps import AppConfig, apps
 from django.contrib.admin.apps import SimpleAdminConfig
 from django.utils.module_loading import module_has_submodule
@@ -50,3 +51,10 @@ class AxesConfig(axes.apps.AppConfig):
     would title it "Axes")."""
 
     verbose_name = _("Login attempts")
+
+
+class TasksDbConfig(django_tasks_db.apps.TasksAppConfig):
+    """django-tasks-db (the background queue) under a Chinese name: its app is named in
+    English ("Tasks Database Backend") without a translation."""
+
+    verbose_name = _("Background task queue")

@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "leaflet",
     "ninja",
-    "django_tasks_db",  # the background queue: rows in the database, run by `manage.py worker`
+    "config.apps.TasksDbConfig",  # django-tasks-db, the background queue: rows in the database, run by `manage.py worker`
     "config.apps.AxesConfig",  # django-axes, named in Chinese
     "config.apps.DaibanConfig",  # Daiban's own ready(): config.words
     "grid",

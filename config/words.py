@@ -1,4 +1,4 @@
-"""Words Django and django-axes show without a Chinese translation, given one here.
+"""Words Django, django-axes and django-tasks-db show without a Chinese translation, given one here.
 
 Django 6.1 added the blank choice of every select, "- Select an option -", which its
 zh_Hans catalogue does not translate yet; Django lets an app's ``ready()`` replace it
@@ -53,6 +53,27 @@ AXES_WORDS = [
 ]
 
 
+# django-tasks-db's msgids (its task results' admin: the background queue's log).
+TASKS_DB_WORDS = [
+    gettext_noop("Task Result"),
+    gettext_noop("Task Results"),
+    gettext_noop("status"),
+    gettext_noop("enqueued at"),
+    gettext_noop("started at"),
+    gettext_noop("finished at"),
+    gettext_noop("args kwargs"),
+    gettext_noop("priority"),
+    gettext_noop("task path"),
+    gettext_noop("worker id"),
+    gettext_noop("queue name"),
+    gettext_noop("backend name"),
+    gettext_noop("run after"),
+    gettext_noop("return value"),
+    gettext_noop("exception class path"),
+    gettext_noop("traceback"),
+]
+
+
 def install() -> None:
     """Called once from ``DaibanConfig.ready()``."""
     fields.BLANK_CHOICE_LABEL = BLANK_CHOICE
@@ -65,3 +86,10 @@ def name_admin_columns() -> None:
 
     AccessAttemptAdmin.expiration.short_description = gettext_lazy("expires at")
     AccessAttemptAdmin.status.short_description = gettext_lazy("attempts left")
+    # django-tasks-db's admin names its computed columns in English.
+    from django_tasks_db.admin import DBTaskResultAdmin
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.task_name.fget.short_description = gettext_lazy("task")  # type: ignore[attr-defined]
+    DBTaskResultAdmin.formatted_traceback.short_description = gettext_lazy("traceback")
+    DBTaskResultAdmin.display_run_after.short_description = gettext_lazy("run after")

@@ -13,7 +13,9 @@ from outreach.models import (
     Errand,
     ErrandEvent,
     ErrandPhoto,
+    Job,
     NotificationPreference,
+    PeriodicRun,
     Resident,
     ResidentCategory,
     ServiceType,
@@ -220,3 +222,42 @@ class NotificationPreferenceAdmin(ReadOnlyScopedAdmin):
 def masked_mobile(number: str) -> str:
     """138****5678: enough to tell numbers apart in a log."""
     return f"{number[:3]}****{number[-4:]}" if len(number) >= 8 else "****"
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Background jobs: who started what, how far it got, what went wrong. The city
+    administrator's log (a job's parameters name areas and rosters); its page and file
+    stay its starter's."""
+
+    list_display = ["created_at", "kind", "user", "state", "done", "total", "attempts", "finished_at"]
+    list_filter = ["kind", "state"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    exclude = ["result"]  # a roster check's report names residents
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PeriodicRun)
+class PeriodicRunAdmin(JobAdmin):
+    """When the worker queued each daily task (one row a day per task)."""
+
+    list_display = ["queued_at", "name", "slot", "task_id"]
+    list_filter = ["name"]
+    list_select_related = []
+    date_hierarchy = "queued_at"
+    exclude = []
