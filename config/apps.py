@@ -57,4 +57,4 @@ class TasksDbConfig(django_tasks_db.apps.TasksAppConfig):
     """django-tasks-db (the background queue) under a Chinese name: its app is named in
     English ("Tasks Database Backend") without a translation."""
 
-    verbose_name = _("Background task queue")
+    verbose_name = _("Background task queue")  # type: ignore[assignment]  # a lazy string, as Django allows

@@ -91,5 +91,5 @@ def name_admin_columns() -> None:
     from django_tasks_db.models import DBTaskResult
 
     DBTaskResult.task_name.fget.short_description = gettext_lazy("task")  # type: ignore[attr-defined]
-    DBTaskResultAdmin.formatted_traceback.short_description = gettext_lazy("traceback")
-    DBTaskResultAdmin.display_run_after.short_description = gettext_lazy("run after")
+    DBTaskResultAdmin.formatted_traceback.short_description = gettext_lazy("traceback")  # type: ignore[attr-defined]
+    DBTaskResultAdmin.display_run_after.short_description = gettext_lazy("run after")  # type: ignore[attr-defined]
