@@ -1,7 +1,7 @@
 """Tell people about errands past their due date: the assignee, or — when nobody is
 assigned — the staff of the point or joint branch holding the errand.
 
-Meant for a daily cron job (e.g. ``30 7 * * * manage.py notify_overdue_errands``). It is
+Queued once a day by the worker (outreach.jobs.periodic, 07:30 by default), or run by hand. It is
 idempotent: one OVERDUE notice per errand and person is all anyone ever gets (a unique
 constraint on Notification), so a second run, a re-run after a failure or two servers
 running it at once add nothing. The in-app notices are written in one transaction with

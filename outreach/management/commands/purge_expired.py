@@ -2,7 +2,7 @@
 never imported, rejected online orders, read notifications and old audit log entries,
 each after its own number of days (``DAIBAN_RETAIN_*_DAYS``).
 
-Meant for a daily cron job on one server. It deletes in batches of ``--batch`` rows,
+Queued once a day by the worker (outreach.jobs.periodic), or run by hand. It deletes in batches of ``--batch`` rows,
 each in its own short transaction, so the app keeps working while it runs; a second run
 (or one after an interruption) deletes only what is left. ``--dry-run`` counts and
 deletes nothing.
