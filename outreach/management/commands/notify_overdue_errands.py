@@ -6,7 +6,7 @@ idempotent: one OVERDUE notice per errand and person is all anyone ever gets (a 
 constraint on Notification), so a second run, a re-run after a failure or two servers
 running it at once add nothing. The in-app notices are written in one transaction with
 their deliveries (SMS, DingTalk, WeCom, for those who chose them), which are queued as
-background tasks once it commits.
+background tasks in the same transaction.
 """
 
 from collections import defaultdict
