@@ -3,8 +3,9 @@ WeCom (``channels``), for staff who chose them and, by SMS, for residents who ag
 
 Rows are written in the caller's transaction: the bell's notices, and one ``Delivery``
 per message, channel and number, whose unique key keeps a message from going out twice.
-The deliveries are queued as background tasks (``tasks.deliver``) once it commits, so a
-gateway outage neither slows nor undoes the write, and is retried.
+The deliveries are queued as background tasks (``tasks.deliver``) in the same
+transaction (the queue is a table of the same database): sent only if the change commits,
+and a gateway outage neither slows nor undoes the write, and is retried.
 """
 
 import re
