@@ -82,3 +82,23 @@ def test_the_missed_list_is_made_in_the_background_and_downloaded(log_in, live_s
     assert caught.value.suggested_filename.startswith("漏访服务对象-") and caught.value.suggested_filename.endswith(
         ".xlsx"
     )
+
+
+def test_a_station_chooses_where_notifications_reach_her(log_in, live_site, settings):
+    """通知方式 at 390×844: the configured channels can be chosen, the others say they are
+    not available; labels, thumb-sized controls, axe clean, no sideways scrolling."""
+    settings.DAIBAN_WECOM_WEBHOOK = "http://127.0.0.1:9/cgi-bin/webhook/send?key=test"
+    page = log_in("station")
+    page.goto(f"{live_site.url}/account/")
+    page.get_by_role("link", name="通知方式").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("通知方式")
+    page.get_by_label("手机号").fill("13900000000")
+    page.get_by_label(re.compile("企业微信")).check()
+    assert horizontal_overflow(page) == 0
+    assert axe_violations(page) == []
+    assert_thumb_sized(page.locator("main button, main input[type=text], main input[type=tel]"))
+    shot(page, "notification-settings", full_page=True)
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator(".messages")).to_be_visible()
+    page.goto(f"{live_site.url}/account/notifications/")
+    expect(page.get_by_label(re.compile("企业微信"))).to_be_checked()
