@@ -45,6 +45,15 @@ class ReadOnlyScopedAdmin(admin.ModelAdmin):
         return False
 
 
+class CityAdminsLogAdmin(ReadOnlyScopedAdmin):
+    """A read-only log of rows that belong to people rather than to an area: the city
+    administrator's (superusers) only."""
+
+    def get_queryset(self, request):
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        return queryset if request.user.is_superuser else queryset.none()
+
+
 class ResidentCategoryInline(admin.TabularInline):
     model = ResidentCategory
     extra = 0
@@ -200,7 +209,7 @@ class DeliveryAdmin(ReadOnlyScopedAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(ReadOnlyScopedAdmin):
+class NotificationPreferenceAdmin(CityAdminsLogAdmin):
     """Who chose which channels; each person sets their own under 通知方式."""
 
     list_display = ["user", "masked_mobile", "sms", "dingtalk", "wecom", "updated_at"]
@@ -209,10 +218,6 @@ class NotificationPreferenceAdmin(ReadOnlyScopedAdmin):
     list_select_related = ["user"]
     exclude = ["mobile"]
     readonly_fields = ["masked_mobile"]
-
-    def get_queryset(self, request):
-        queryset = admin.ModelAdmin.get_queryset(self, request)  # people, not residents: no area to cut by
-        return queryset if request.user.is_superuser else queryset.none()
 
     @admin.display(description=_("mobile number"))
     def masked_mobile(self, preference: NotificationPreference) -> str:
@@ -225,10 +230,9 @@ def masked_mobile(number: str) -> str:
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
-    """Background jobs: who started what, how far it got, what went wrong. The city
-    administrator's log (a job's parameters name areas and rosters); its page and file
-    stay its starter's."""
+class JobAdmin(CityAdminsLogAdmin):
+    """Background jobs: who started what, how far it got, what went wrong (a job's
+    parameters name areas and rosters); its page and file stay its starter's."""
 
     list_display = ["created_at", "kind", "user", "state", "done", "total", "attempts", "finished_at"]
     list_filter = ["kind", "state"]
@@ -236,28 +240,11 @@ class JobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     exclude = ["result"]  # a roster check's report names residents
 
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(PeriodicRun)
-class PeriodicRunAdmin(JobAdmin):
+class PeriodicRunAdmin(CityAdminsLogAdmin):
     """When the worker queued each daily task (one row a day per task)."""
 
     list_display = ["queued_at", "name", "slot", "task_id"]
     list_filter = ["name"]
-    list_select_related = []
     date_hierarchy = "queued_at"
-    exclude = []
