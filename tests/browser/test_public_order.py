@@ -10,6 +10,7 @@ from outreach.models import OnlineOrder
 from tests import factories
 from tests.browser.conftest import horizontal_overflow, shot
 from tests.outreach.residents.test_roster import good_row, xlsx
+from tests.tasks import run_tasks
 
 
 def fill_order(page, *, phone: str) -> None:
@@ -96,6 +97,9 @@ def test_a_roster_over_the_days_limit_says_so_on_the_phone(log_in, live_site, se
         }
     )
     page.locator("form[enctype] button[type=submit]").click()
+    expect(page.locator("#job-progress")).to_be_visible()
+    with live_site.thread.httpd.lock:  # the worker, played by the test thread (tests/tasks.py)
+        run_tasks()
     alert = page.locator(".roster-file-errors")
     expect(alert).to_contain_text("今天只能再查验 2 个")
     assert horizontal_overflow(page) == 0

@@ -10,7 +10,7 @@ from django.utils import translation
 from outreach.models import AuditEvent, NationalIdCheck, Resident
 from outreach.residents import national_ids
 from tests import factories
-from tests.outreach.residents.test_roster import errors_by_row, good_row, grids, staged_import, xlsx
+from tests.outreach.residents.test_roster import errors_by_row, good_row, grids, preview_page, staged_import, xlsx
 
 pytestmark = pytest.mark.django_db
 __all__ = ["grids"]  # the roster tests' fixture, used here too
@@ -137,7 +137,7 @@ def test_the_roster_preview_reports_ids_registered_elsewhere_the_same_neutral_wa
     factories.resident(actor=demo_users["station"], grid_name="绣湖社区第2网格", name="本社区的人", national_id=own)
     client = client_for("station")
     rows = [good_row(grids, 1), good_row(grids, 2, national_id=number), good_row(grids, 3, national_id=own)]
-    response = client.get(reverse("roster-preview", args=[staged_import(client, xlsx(rows)).pk]))
+    response = preview_page(client, staged_import(client, xlsx(rows)))
     found = errors_by_row(response.context["check"])
     assert found[3] == [("身份证号", neutral())]
     assert found[4] == [
@@ -158,13 +158,15 @@ def test_a_roster_over_the_days_limit_is_refused_with_429_before_any_check(clien
     client = client_for("station")
     rows = [good_row(grids, i) for i in range(1, 4)] + [good_row(grids, 4, national_id=number)]
     staged = staged_import(client, xlsx(rows))
-    response = client.get(reverse("roster-preview", args=[staged.pk]))
+    response = preview_page(client, staged)
     assert response.status_code == 429
     check = response.context["check"]
     assert check.limited and not check.ok and "4" in check.file_errors[0] and "3" in check.file_errors[0]
     assert check.file_errors[0] in response.content.decode()
     assert not NationalIdCheck.objects.exists() and not refusals().exists()  # nothing was checked
-    assert client.post(reverse("roster-commit", args=[staged.pk])).status_code == 429
+    # A crafted import (no button was shown) checks again in its job, and is refused the same way.
+    assert client.post(reverse("roster-commit", args=[staged.pk])).status_code == 302
+    assert preview_page(client, staged).status_code == 429
     assert not Resident.objects.filter(name__startswith="居民").exists()
 
 
