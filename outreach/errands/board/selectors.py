@@ -46,6 +46,10 @@ class BoardRow:
     """One errand on the board with what the user may do to it."""
 
     errand: Errand
+    # The assign and escalate forms, with the people one may choose: on the row after an
+    # action and when its actions are opened (``board_actions``); a page of the board
+    # leaves them out (up to 30 lists of people a phone would download to open one).
+    forms: bool = False
     candidates: list[Scope] = field(default_factory=list)
     may_act: bool = False
     can_escalate: bool = False
@@ -156,8 +160,9 @@ def board_facets(*, user: User) -> dict[str, list[dict]]:
     }
 
 
-def board_rows(*, user: User, errands: list[Errand], today: date) -> list[BoardRow]:
-    candidates = assignable_scopes(errands=errands)
+def board_rows(*, user: User, errands: list[Errand], today: date, forms: bool = False) -> list[BoardRow]:
+    """The board's rows; with ``forms``, each with the people it may be given to."""
+    candidates = assignable_scopes(errands=errands) if forms else {}
     buttons = errand_buttons(user=user, errands=errands)
     rows = []
     for errand in errands:
@@ -167,6 +172,7 @@ def board_rows(*, user: User, errands: list[Errand], today: date) -> list[BoardR
         rows.append(
             BoardRow(
                 errand=errand,
+                forms=forms,
                 candidates=candidates.get(errand.pk, []),
                 may_act=may_act(user, errand),
                 can_escalate=escalate is not None,

@@ -3,6 +3,8 @@ secretaries and the city admin see the open errands in their scope, filter them,
 assign, reassign or escalate them in place. Thin: parse, call the errand services,
 re-render one row (htmx) or go back to the board (plain forms)."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -74,6 +76,7 @@ def board(request):
         "page": page,
         "rows": rows,
         "back": request.get_full_path(),
+        "back_query": urlencode({"back": request.get_full_path()}),
         "today": today,
         # Orders wait at points in the user's areas (outreach.errands.orders.selectors); a branch has none.
         "shows_orders": bool(reach_of(request.user).area_paths),
@@ -87,7 +90,7 @@ def board(request):
 
 def _back(request) -> str:
     """Where a plain (no-JS) form returns to: the board with the filters it was sent from."""
-    back = request.POST.get("back", "")
+    back = request.POST.get("back", "") or request.GET.get("back", "")
     board_url = reverse("errand-board")
     return back if back == board_url or back.startswith(board_url + "?") else board_url
 
@@ -109,13 +112,28 @@ def _answer(request, pk, *, message: str = "", error: str = "", conflict: bool =
     errand = errands_visible_to(user=request.user).select_related(*ERRAND_RELATED).filter(pk=pk).first()
     if errand is None:  # given to someone outside the user's scope (a secretary handing it back)
         return render(request, "outreach/errands/board/board.html#gone", {"pk": pk, "message": message})
-    row = board_rows(user=request.user, errands=[errand], today=today)[0]
+    row = board_rows(user=request.user, errands=[errand], today=today, forms=True)[0]
     row.message, row.error, row.conflict = message, error, conflict
     return render(
         request,
         "outreach/errands/board/board.html#row",
         {"row": row, "back": _back(request), "note_max_length": NOTE_MAX_LENGTH},
     )
+
+
+@require_GET
+@login_required
+def board_actions(request, pk):
+    """A row's assign and escalate forms, fetched when its 指派 is opened (htmx): the
+    board's pages leave them out. An errand out of reach, or one the user may only
+    watch, is 404."""
+    _staff_only(request.user)
+    errand = errand_for_user_or_404(request.user, pk)
+    row = board_rows(user=request.user, errands=[errand], today=timezone.localdate(), forms=True)[0]
+    if not row.may_act:
+        raise Http404
+    context = {"row": row, "back": _back(request), "note_max_length": NOTE_MAX_LENGTH}
+    return render(request, "outreach/errands/board/board.html#actions", context)
 
 
 @require_POST

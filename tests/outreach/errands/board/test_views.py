@@ -199,6 +199,17 @@ def test_htmx_filter_returns_the_board_without_the_page(client_for, errands):
     assert "<html" not in html and 'id="board-results"' in html and errands["overdue"].number in html
 
 
+def actions_of(client, errand) -> str:
+    """A row's assign and escalate forms, as htmx fetches them when 指派 is opened."""
+    response = client.get(
+        reverse("errand-board-actions", args=[errand.pk]),
+        {"back": "/errands/board/?tab=open"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
 def candidates(errand) -> list[str]:
     return [s.user.username for s in assignable_scopes(errands=[errand])[errand.pk]]
 
@@ -280,10 +291,16 @@ def test_actions_are_offered_only_where_the_user_may_act(client_for, errands):
     assert unassigned.escalate_label == "上报至 稠城街道代办中心"
     watching = client_for("station").get(reverse(BOARD), {"tab": "watching"})
     assert not watching.context["rows"][0].may_act  # held by the joint branch
+    # A page of the board names each row's actions; opening them fetches the forms.
     html = client_for("station").get(reverse(BOARD), {"tab": "open"}).content.decode()
-    assert reverse("errand-board-escalate", args=[errands["unassigned"].pk]) in html
-    assert "上报至 稠城街道代办中心" in html
-    assert reverse("errand-board-assign", args=[errands["branch"].pk]) not in watching.content.decode()
+    actions = reverse("errand-board-actions", args=[errands["unassigned"].pk])
+    assert actions in html and reverse("errand-board-escalate", args=[errands["unassigned"].pk]) not in html
+    forms = actions_of(client_for("station"), errands["unassigned"])
+    assert reverse("errand-board-escalate", args=[errands["unassigned"].pk]) in forms
+    assert "上报至 稠城街道代办中心" in forms
+    assert reverse("errand-board-actions", args=[errands["branch"].pk]) not in watching.content.decode()
+    # Only watched (held by the joint branch): its forms are not there to fetch either.
+    assert client_for("station").get(reverse("errand-board-actions", args=[errands["branch"].pk])).status_code == 404
     secretary_row = client_for("secretary").get(reverse(BOARD)).context["rows"][0]
     assert secretary_row.may_act and not secretary_row.can_escalate  # a branch is the top of the chain
 
@@ -317,7 +334,7 @@ def test_a_note_too_long_is_refused_not_cut(client_for, errands, demo_users, url
     limit now answers, in the row (htmx) or as a message (plain form)."""
     errand, limit = errands["unassigned"], errand_services.NOTE_MAX_LENGTH
     client = client_for("station")
-    assert f'maxlength="{limit}"' in client.get(reverse(BOARD), {"tab": "open"}).content.decode()
+    assert f'maxlength="{limit}"' in actions_of(client, errand)
     message = f"备注最多 {limit} 个字（当前 {limit + 1} 个）。"
     data = {"assignee": demo_users["worker"].pk, "version": errand.version, "note": "注" * (limit + 1)}
     html = htmx_post(client, reverse(url, args=[errand.pk]), data).content.decode()
@@ -485,14 +502,15 @@ def grow(demo_users, count: int) -> None:
 @pytest.mark.parametrize(
     "username, tab, queries",
     [
-        # session, user, scopes, page count, page rows, candidates, where 上报 sends them
-        # (the points above; a branch has none), service list, facets, tab counts
-        ("station", "unassigned", 10),
-        ("street", "open", 10),
-        ("secretary", "unassigned", 9),
-        ("admin", "overdue", 10),
+        # session, user, scopes, page count, page rows, where 上报 sends them (the points
+        # above; a branch has none), service list, facets, tab counts (the people each
+        # errand may be given to come when its actions are opened: below)
+        ("station", "unassigned", 9),
+        ("street", "open", 9),
+        ("secretary", "unassigned", 8),
+        ("admin", "overdue", 9),
         # … and the group sizes of the "by assignee" tab
-        ("station", "assignee", 11),
+        ("station", "assignee", 10),
     ],
 )
 def test_board_query_count_does_not_grow(
@@ -508,6 +526,26 @@ def test_board_query_count_does_not_grow(
     assert len(response.context["rows"]) >= 1
     with django_assert_num_queries(queries):
         client.get(reverse(BOARD), {"tab": tab, "page": 2}, headers={"HX-Request": "true"})
+
+
+def test_a_rows_actions_cost_the_same_however_many_people_serve_the_area(
+    client_for, errands, demo_users, django_assert_num_queries
+):
+    """The forms fetched when 指派 is opened: session, user, scopes, the errand, whom it
+    may be given to, where 上报 sends it (the points above) — the same with many more
+    people in the area."""
+    from grid.models import Area, Role, Scope, User
+
+    client, errand = client_for("station"), errands["unassigned"]
+    actions_of(client, errand)
+    with django_assert_num_queries(6):
+        before = actions_of(client, errand)
+    community = Area.objects.get(name="绣湖社区")
+    for i in range(20):
+        Scope.objects.create(user=User.objects.create(username=f"helper{i}"), role=Role.STATION_STAFF, area=community)
+    with django_assert_num_queries(6):
+        after = actions_of(client, errand)
+    assert after.count("<option") == before.count("<option") + 20
 
 
 def test_full_page_holds_thirty_rows(client_for, errands, demo_users):
