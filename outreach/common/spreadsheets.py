@@ -116,10 +116,13 @@ def _append(sheet, values: Iterable) -> None:
     writes no formulas, so one that openpyxl guessed from a leading "=" is text."""
     row = list(values)
     sheet.append(row)
-    for index in range(1, len(row) + 1):
-        cell = sheet.cell(sheet.max_row, index)
-        if cell.data_type == TYPE_FORMULA:
-            cell.data_type = TYPE_STRING
+    # openpyxl takes a string starting with "=" for a formula. Only such rows are looked
+    # at again, by the row number append just wrote (``max_row`` counts every cell of
+    # the sheet: asked once per cell, a 100,000-row list took many minutes).
+    if any(isinstance(value, str) and value.startswith("=") for value in row):
+        for cell in sheet[sheet._current_row]:
+            if cell.data_type == TYPE_FORMULA:
+                cell.data_type = TYPE_STRING
 
 
 def _cell_value(value, kind: Kind, *, for_csv: bool = False):
