@@ -56,11 +56,18 @@ def _missed_export(job: Job, progress: Progress) -> None:
     residents = residents_visible_to(user=user).filter(coverage.paths_q(place.paths, "grid__")).select_related("grid")
     missed = coverage.missed_residents(residents=residents, period=period)
     progress.total(missed.count())
-    rows = []
-    for start in range(0, progress.job.total or 0, CHUNK):
-        chunk = coverage.mark_days_overdue(missed[start : start + CHUNK], period)
-        rows += chunk
-        progress.advance(len(chunk))
+    # One pass over one query (a server-side cursor on PostgreSQL), a chunk at a time:
+    # pages by OFFSET would sort the city's residents again for every chunk.
+    rows: list = []
+    chunk: list = []
+    for resident in missed.iterator(chunk_size=CHUNK):
+        chunk.append(resident)
+        if len(chunk) == CHUNK:
+            rows += coverage.mark_days_overdue(chunk, period)
+            progress.advance(len(chunk))
+            chunk = []
+    rows += coverage.mark_days_overdue(chunk, period)
+    progress.advance(len(chunk))
     with translation.override(exports.EXPORT_LANGUAGE):
         title = str(TABLES["missed"])
         place_name = place.area.name if place.area else _("All my areas")
