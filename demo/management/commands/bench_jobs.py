@@ -78,9 +78,7 @@ class Command(BaseCommand):
         city.force_login(admin)
         self.missed_list(city, "xlsx", f"as seeded ({timezone.localdate():%Y-%m})")
         # Every resident overdue (rolled back with the rest): the list at its largest.
-        Resident.objects.filter(status=Resident.Status.ACTIVE).update(
-            due_on=timezone.localdate() - timedelta(days=60)
-        )
+        Resident.objects.filter(status=Resident.Status.ACTIVE).update(due_on=timezone.localdate() - timedelta(days=60))
         for fmt in ("xlsx", "csv"):
             self.missed_list(city, fmt, "every resident overdue")
 
