@@ -9,9 +9,11 @@ only.
 """
 
 import logging
+import os
 import threading
 
 from django.db import close_old_connections
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
 from outreach.jobs import periodic
@@ -40,7 +42,12 @@ class Command(db_worker.Command):
 
     def handle(self, *args, **options):  # db_worker's options, plus ours
         no_schedule, tick = options.pop("no_schedule"), options.pop("tick")
-        if not no_schedule and not options.get("batch"):
+        # With --reload (the default while debugging) this process only watches the code
+        # and runs the worker again as a child: the child schedules, this one does not.
+        watching = (
+            options.get("reload") and not options.get("batch") and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
+        )
+        if not no_schedule and not options.get("batch") and not watching:
             stop = threading.Event()
             threading.Thread(target=_schedule_forever, args=(tick, stop), name="daiban-scheduler", daemon=True).start()
         super().handle(*args, **options)
