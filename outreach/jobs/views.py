@@ -1,6 +1,6 @@
 """A job's page: its progress bar (htmx asks again every second until it is finished),
 then its file or what went wrong. Only the person who started a job sees it; anyone
-else gets 404. A finished roster job leads back to its roster's page."""
+else gets 404, and a missed list's file goes through the coverage door again. A finished roster job leads back to its roster's page."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
@@ -15,6 +15,7 @@ from outreach.common.audit import audit_download
 from outreach.common.requests import client_address
 from outreach.jobs.services import POLL_SECONDS, job_for_user_or_404
 from outreach.models import Job
+from outreach.reporting.dashboard.jobs import missed_list_door
 
 
 def job_next_url(job: Job) -> str:
@@ -51,6 +52,9 @@ def job_download(request, pk):
     job = job_for_user_or_404(request.user, pk)
     if job.state != Job.State.DONE or not job.result_file or not default_storage.exists(job.result_file):
         raise Http404
+    if job.kind == Job.Kind.MISSED_EXPORT:  # residents' names: the door again, as it stands now
+        area = job.params["query"].get("area")
+        missed_list_door(request.user, int(area) if area else None)
     result = job.result or {}
     audit_download(
         actor=request.user,

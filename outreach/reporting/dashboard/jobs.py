@@ -24,15 +24,23 @@ from outreach.residents.selectors import residents_visible_to
 CHUNK = 2000
 
 
-def missed_export_start(*, user: User, query: dict, fmt: str, address: str | None) -> Job:
-    """Start the missed list of the area and period of ``query`` (the screen's query
-    string, already valid) for ``user``, through the coverage map's door: an area out of
-    reach, or a role that sees no residents, is a 404."""
-    form = ExportForm(query, today=timezone.localdate())
-    form.is_valid()
-    coverage.place_for_user_or_404(user, form.cleaned_data.get("area"))
+def missed_list_door(user: User, area_id: int | None) -> coverage.Place:
+    """The coverage map's door to a missed list: the place, for a user who sees its
+    residents; an area out of reach, or a role that sees no residents, is a 404. Asked
+    when the job starts, when it runs and when its file is downloaded (a scope may have
+    been taken away meanwhile)."""
+    place = coverage.place_for_user_or_404(user, area_id)
     if not reach_of(user).may_see_coverage_residents():
         raise Http404
+    return place
+
+
+def missed_export_start(*, user: User, query: dict, fmt: str, address: str | None) -> Job:
+    """Start the missed list of the area and period of ``query`` (the screen's query
+    string, already valid) for ``user``, through the door."""
+    form = ExportForm(query, today=timezone.localdate())
+    form.is_valid()
+    missed_list_door(user, form.cleaned_data.get("area"))
     return job_start(user=user, kind=Job.Kind.MISSED_EXPORT, params={"query": query, "fmt": fmt}, address=address)
 
 
@@ -48,10 +56,10 @@ def _missed_export(job: Job, progress: Progress) -> None:
         raise JobFailed("; ".join(str(e) for errors in form.errors.values() for e in errors))
     period, fmt = form.cleaned_data["the_period"], job.params["fmt"]
     try:
-        place = coverage.place_for_user_or_404(user, form.cleaned_data.get("area"))
+        place = missed_list_door(user, form.cleaned_data.get("area"))
     except Http404:
         place = None
-    if place is None or not reach_of(user).may_see_coverage_residents():
+    if place is None:
         raise JobFailed(_("You can no longer see the residents of this area, so the list was not made."))
     residents = residents_visible_to(user=user).filter(coverage.paths_q(place.paths, "grid__")).select_related("grid")
     missed = coverage.missed_residents(residents=residents, period=period)

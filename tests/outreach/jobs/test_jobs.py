@@ -62,6 +62,16 @@ def test_a_job_is_its_starters_alone(client_for, missed, demo_users):
         assert other.get(reverse("job-download", args=[job.pk])).status_code == 404
 
 
+def test_a_scope_lost_after_the_list_was_written_keeps_its_file_closed(client_for, missed, demo_users):
+    client = client_for("street")
+    start_missed_export(client)
+    run_tasks()
+    job = Job.objects.get()
+    assert client.get(reverse("job-download", args=[job.pk])).status_code == 200
+    demo_users["street"].scopes.all().delete()
+    assert client.get(reverse("job-download", args=[job.pk])).status_code == 404
+
+
 def test_outside_the_scope_no_job_starts(client_for, missed):
     client = client_for("worker")
     query = factories.period_query(area=factories.town().pk, table="missed")
