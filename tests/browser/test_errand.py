@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from grid.models import User
 from outreach.models import Errand
 from tests import factories
-from tests.browser.conftest import PHONE, horizontal_overflow
+from tests.browser.conftest import PHONE, horizontal_overflow, shot
 
 
 def fresh_login(browser, live_site, username: str, password: str):
@@ -59,6 +59,8 @@ def test_errand_from_visit_to_delivery(log_in, live_site, browser, settings):
     row = page.locator("li", has_text=errand.number).first
     expect(row).to_be_visible()
     row.locator("summary").click()
+    expect(row.locator("select[name=assignee]")).to_be_visible()  # fetched as 指派 opened
+    shot(page, "board-actions-open")
     row.locator("select[name=assignee]").select_option(str(User.objects.get(username="worker").pk))
     row.locator("input[name=note]").first.fill("章已盖好，请继续办理")
     row.get_by_role("button", name="指派").click()
