@@ -246,3 +246,11 @@ def scroll_top_after_swap(page, timeout_ms: int = 5000) -> int:
             break
         page.wait_for_timeout(100)
     return page.evaluate("window.scrollY")
+
+
+def landing_logged_out(page, live_site):
+    """`with landing_logged_out(page, live_site): <the tap that logs out>` waits for the
+    logout's landing, the login page at ?logged_out=1. Its script takes the query away at
+    once (history.replaceState, so that a reload wipes nothing): a wait started after the
+    tap may find the plain login page and wait for a navigation that has already happened."""
+    return page.expect_navigation(url=f"{live_site.url}/account/login/?logged_out=1")

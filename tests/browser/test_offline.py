@@ -19,7 +19,7 @@ from grid.models import User
 from outreach.models import Errand, ErrandEvent, Visit, VisitPhoto
 from outreach.residents import services
 from tests import factories
-from tests.browser.conftest import horizontal_overflow, shot
+from tests.browser.conftest import horizontal_overflow, landing_logged_out, shot
 
 CARD = "SB-BH"  # 社会保障卡补换: a grid point handles it, so the worker who opens it keeps it
 PHONE_CAMERA = (2400, 1800)  # a photo's size as a phone takes it
@@ -285,8 +285,8 @@ def test_logout_wipes_what_the_phone_kept(worker_page, live_site, afternoon):
     assert page.url == f"{live_site.url}/account/"  # one tap only asks
     expect(warning.locator("button[data-action=delete-confirmed]")).to_have_text("确定删除这 1 条并退出登录")
     shot(page, "logout-delete-confirm")
-    warning.locator("button[data-action=delete-confirmed]").click()
-    page.wait_for_url(f"{live_site.url}/account/login/?logged_out=1")
+    with landing_logged_out(page, live_site):
+        warning.locator("button[data-action=delete-confirmed]").click()
     wait_until(page, "navigator.serviceWorker.ready.then(() => true)")
 
     after = page.evaluate(STORAGE_JS)

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from grid.models import User
 from outreach.models import Visit
 from tests import factories
-from tests.browser.conftest import horizontal_overflow, shot
+from tests.browser.conftest import horizontal_overflow, landing_logged_out, shot
 from tests.browser.test_accessibility import WORDS_JS, axe_violations
 from tests.browser.test_offline import STORAGE_JS, WAIT, log_visit, ready_for_offline, status
 from tests.test_screens_in_chinese import english_fragments
@@ -116,8 +116,8 @@ def test_her_unsent_visits_survive_his_login_and_logout_and_go_under_her_name(he
     assert Visit.objects.count() == 0
 
     # His logout: no warning (nothing of his waits); her items stay, his Today goes.
-    log_out(page, live_site)
-    page.wait_for_url(f"{live_site.url}/account/login/?logged_out=1")
+    with landing_logged_out(page, live_site):
+        log_out(page, live_site)
     expect(others_notice(page)).to_have_text(HER_NOTICE)
     kept = page.evaluate(STORAGE_JS)
     assert len(kept["dbs"]["daiban-outbox"]["items"]) == 10  # five visits and their photos
@@ -158,8 +158,8 @@ def test_her_logout_counts_her_own_items_and_may_keep_them(her_phone, live_site,
     for button in warning.get_by_role("button").all():
         assert button.bounding_box()["height"] >= 44
     shot(page, "shared-phone-logout-warning")
-    warning.locator("button[data-action=keep]").click()
-    page.wait_for_url(f"{live_site.url}/account/login/?logged_out=1")
+    with landing_logged_out(page, live_site):
+        warning.locator("button[data-action=keep]").click()
     expect(others_notice(page)).to_contain_text("王丽有 1 条走访未发送，请王丽登录后发送")
     expect(others_notice(page)).to_contain_text("李强有 1 条内容未发送，请李强登录后发送")
     assert len(page.evaluate(STORAGE_JS)["dbs"]["daiban-outbox"]["items"]) == 3  # her visit, its photo, his step
