@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +25,7 @@ from outreach.errands.board.selectors import (
     Tab,
     board_errands,
     board_facets,
+    board_page,
     board_rows,
     board_tab_counts,
     with_assignee_headings,
@@ -59,10 +59,10 @@ def board(request):
     tab = form.cleaned_data.get("tab") or Tab.UNASSIGNED
     today = timezone.localdate()
     errands = board_errands(user=request.user, today=today, tab=tab, **filters)
-    page = Paginator(errands, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = board_rows(user=request.user, errands=list(page), today=today)
-    facets = board_facets(user=request.user)
     tab_counts = board_tab_counts(user=request.user, today=today, **filters)
+    page, on_page = board_page(errands, count=tab_counts[tab], per_page=ROWS_PER_PAGE, number=request.GET.get("page"))
+    rows = board_rows(user=request.user, errands=on_page, today=today)
+    facets = board_facets(user=request.user)
     if tab == Tab.ASSIGNEE:
         with_assignee_headings(rows, errands)
     context = {
