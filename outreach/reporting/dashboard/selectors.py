@@ -38,9 +38,11 @@ at city scale are a hundred thousand. What the tallies cannot hold is counted fr
 facts: errands overdue today and the turnarounds (one number per completed errand,
 computed in the database, for the medians), and everything of a worker (their own
 visits and errands) or a branch (the errands it holds). Those queries are grouped by
-grid and added up to the child areas in Python (the grids' paths come in one more
-query); they find their rows by the errands' own indexes (state and due date, completion
-time) and the residents' grid.
+child area in the database (the part whose path the resident's grid is under, a CASE
+over a few dozen paths), so that a few dozen rows come back, not one per grid (3,000 at
+city scale, which took a query and more CPU than the rest of the page to add up); they
+find their rows by the errands' own indexes (state and due date, completion time) and
+the residents' grid.
 """
 
 import statistics
@@ -52,7 +54,20 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Count, DateTimeField, F, FloatField, Func, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -320,43 +335,44 @@ def _errands(subject: Subject, *, remainder: bool = False) -> QuerySet[Errand]:
     return _of_subject(Errand.objects.all(), subject, remainder=remainder)
 
 
-def _grid_key(subject: Subject, prefix: str) -> list[str]:
-    """What the grouped queries group by: the resident's grid, when there is a table."""
-    return [f"{prefix}resident__grid_id"] if subject.parts else []
+def _part_of_resident(subject: Subject) -> Case | None:
+    """The child area (its id) whose path the row's resident's grid is under, or None:
+    what the grouped queries group by when there is a table (None: there is none). Every
+    row comes from a grid of ``_grids`` (the queries are scoped to the subject's
+    residents), so a grid under no part is counted in the total only."""
+    if not subject.parts:
+        return None
+    return Case(
+        *(When(resident__grid__path__startswith=part.path, then=Value(part.pk)) for part in subject.parts),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
 
 
-def _grouped(queryset: QuerySet[Any], keys: list[str], **aggregates: Any) -> list[dict]:
-    """One row per grid (``keys``) or a single row for the whole subject (no keys)."""
-    if not keys:
+def _grouped(queryset: QuerySet[Any], key: "Combinable | None", **aggregates: Any) -> list[dict]:
+    """One row per value of ``key`` (as ``_key``), or a single row without one."""
+    if key is None:
         row = queryset.aggregate(**aggregates)
         return [{"_key": None, **row}]
-    rows = queryset.values(*keys).annotate(**aggregates).order_by()
-    return [{"_key": row.pop(keys[0]), **row} for row in rows]
+    rows = queryset.annotate(group_key=key).values("group_key").annotate(**aggregates).order_by()
+    return [{"_key": row.pop("group_key"), **row} for row in rows]
 
 
 class Figurer:
-    """Adds the per-grid rows up to the child areas and to the total. The grids' paths
-    come in one query (a few thousand rows at city scale), only when there is a table."""
+    """Adds the rows of the child areas up to the total (and to the child areas)."""
 
     def __init__(self, subject: Subject) -> None:
         self.subject = subject
         self.total = Figures()
         self.by_part = {p.pk: Figures() for p in subject.parts}
-        part_by_path = {p.path: self.by_part[p.pk] for p in subject.parts}
-        self.part_of_grid: dict[int | None, Figures] = {}
         self.unplaced: Figures | None = None
-        if subject.parts:
-            for grid_id, path in _grids(subject).values_list("pk", "path"):
-                part = next((part_by_path[prefix] for prefix in path_prefixes(path) if prefix in part_by_path), None)
-                if part is not None:
-                    self.part_of_grid[grid_id] = part
 
-    def add_grids(self, rows: Iterable[tuple[int | None, dict]]) -> None:
-        """Rows of (grid id, {figure: value}), summed per part first: thousands of grids
-        at city scale, a few dozen parts."""
+    def add_parts(self, rows: Iterable[tuple[int | None, dict]]) -> None:
+        """Rows of (child area id or None, {figure: value}), summed per part first (the
+        completions come one per errand, with the child area of each)."""
         by_part: dict[int, tuple[Figures | None, dict]] = {}
-        for grid_id, values in rows:
-            part = self.part_of_grid.get(grid_id)
+        for part_id, values in rows:
+            part = self.by_part.get(part_id) if part_id is not None else None
             _, sums = by_part.setdefault(id(part), (part, {}))
             for name, value in values.items():
                 if isinstance(value, list):
@@ -395,8 +411,7 @@ class Figurer:
 
 
 def dashboard_for(*, subject: Subject, period: Period, today: date | None = None, with_trend: bool = True) -> Dashboard:
-    """Every figure of the dashboard. Queries: the grids' paths 1 (when there is a table),
-    coverage 2 (area lenses), worker visits 1 (worker lens), the tallies 1 (area lens),
+    """Every figure of the dashboard. Queries: coverage 2 (area lenses), worker visits 1 (worker lens), the tallies 1 (area lens),
     errands overdue 1, completions 1, received and trips from the facts 2 (where some of
     the subject is not tallied: workers, branches), complaints 1 (when shown), and the
     trend (``trend_for``) unless ``with_trend`` is off."""
@@ -439,8 +454,9 @@ def _add_worker_visits(figurer: Figurer, subject: Subject, period: Period) -> No
     figurer.total.visits = 0
     for figures in figurer.by_part.values():
         figures.visits = 0
-    figurer.add_grids(
-        (row["_key"], {"visits": row["visits"]}) for row in _grouped(visits, _grid_key(subject, ""), visits=Count("*"))
+    figurer.add_parts(
+        (row["_key"], {"visits": row["visits"]})
+        for row in _grouped(visits, _part_of_resident(subject), visits=Count("*"))
     )
 
 
@@ -465,12 +481,12 @@ def _add_received(figurer: Figurer, subject: Subject, period: Period) -> None:
     errands = _errands(subject, remainder=True).filter(received | delivered)
     rows = _grouped(
         errands,
-        _grid_key(subject, ""),
+        _part_of_resident(subject),
         received=Count("requested_at", filter=received),
         rated=Count("satisfaction", filter=delivered),
         rating=Sum("satisfaction", filter=delivered),
     )
-    figurer.add_grids(
+    figurer.add_parts(
         (
             row["_key"],
             {
@@ -488,18 +504,18 @@ def _add_trips(figurer: Figurer, subject: Subject, period: Period) -> None:
     ledger = TripsSaved.objects.filter(recorded_on__gte=period.start, recorded_on__lte=period.end)
     # The ledger row names the resident: for an area no need to go through the errand.
     ledger = _of_subject(ledger, subject, "" if subject.lens == Lens.AREA else "errand__", remainder=True)
-    figurer.add_grids(
+    figurer.add_parts(
         (row["_key"], {"trips_saved": row["trips"]})
-        for row in _grouped(ledger, _grid_key(subject, ""), trips=Sum("trips"))
+        for row in _grouped(ledger, _part_of_resident(subject), trips=Sum("trips"))
     )
 
 
 def _add_overdue(figurer: Figurer, subject: Subject, today: date) -> None:
     """Errands overdue today (by ``outreach.common.due``), whatever the period: few, by their index."""
     errands = _errands(subject).filter(due.errand_overdue_q(today))
-    figurer.add_grids(
+    figurer.add_parts(
         (row["_key"], {"errands_overdue": row["overdue"]})
-        for row in _grouped(errands, _grid_key(subject, ""), overdue=Count("due_on"))
+        for row in _grouped(errands, _part_of_resident(subject), overdue=Count("due_on"))
     )
 
 
@@ -508,16 +524,16 @@ def _add_completions(figurer: Figurer, subject: Subject, period: Period) -> None
     number per errand for the medians, computed in the database (a few thousand a month
     at city scale), by the completion time's index."""
     completed = _errands(subject).filter(_between("completed_at", period.start, period.end))
-    key = "resident__grid_id" if subject.parts else None
-    fields = ["seconds"] + ([key] if key else [])
-    by_grid: dict[int | None, list[float]] = defaultdict(list)  # thousands of rows at city scale: no per-row calls
-    for row in (
-        completed.annotate(seconds=Seconds(F("completed_at"), F("requested_at"))).values_list(*fields).order_by()
-    ):
-        by_grid[row[1] if key else None].append(max(row[0], 0.0))
-    figurer.add_grids(
-        (grid_id, {"errands_completed": len(seconds), "turnaround_seconds": seconds})
-        for grid_id, seconds in by_grid.items()
+    completed = completed.annotate(seconds=Seconds(F("completed_at"), F("requested_at")))
+    if (part := _part_of_resident(subject)) is not None:
+        completed = completed.annotate(part_key=part)
+    fields = ["seconds"] + (["part_key"] if part is not None else [])
+    by_part: dict[int | None, list[float]] = defaultdict(list)  # thousands of rows at city scale: no per-row calls
+    for row in completed.values_list(*fields).order_by():
+        by_part[row[1] if part is not None else None].append(max(row[0], 0.0))
+    figurer.add_parts(
+        (part_id, {"errands_completed": len(seconds), "turnaround_seconds": seconds})
+        for part_id, seconds in by_part.items()
     )
 
 
@@ -534,8 +550,8 @@ def _add_complaints(figurer: Figurer, subject: Subject, period: Period) -> None:
     figurer.total.complaints = 0
     for figures in figurer.by_part.values():
         figures.complaints = 0
-    keys = ["concerned_path"] if subject.parts else []
-    for row in _grouped(complaints, keys, total=Count("pk"), on_spot=Count("pk", filter=Q(handled_on_spot=True))):
+    key = F("concerned_path") if subject.parts else None
+    for row in _grouped(complaints, key, total=Count("pk"), on_spot=Count("pk", filter=Q(handled_on_spot=True))):
         figurer.add_by_path(row["_key"], complaints=row["total"], complaints_on_spot=row["on_spot"])
 
 

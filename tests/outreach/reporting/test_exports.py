@@ -289,9 +289,9 @@ def test_worker_exports_their_own_figures(client_for, crafted):
 
 
 # session, user, scopes + the door (2: the area and its ancestors, its children) + the
-# figures (children: the grids' paths, coverage 2, the day tallies, errands overdue,
+# figures (children: coverage 2, the day tallies, errands overdue,
 # completions, complaints; trend: the day tallies). The missed list: below.
-@pytest.mark.parametrize("table, queries", [("children", 12), ("trend", 6), ("coverage", 7)])
+@pytest.mark.parametrize("table, queries", [("children", 11), ("trend", 6), ("coverage", 7)])
 def test_export_query_counts_do_not_grow(client_for, crafted, grow, table, queries, django_assert_num_queries):
     client, query = client_for("street"), factories.period_query(area=factories.town().pk)
     client.get(reverse("dashboard"))
