@@ -578,8 +578,14 @@ DAIBAN_JOB_ATTEMPTS = int(os.environ.get("DAIBAN_JOB_ATTEMPTS", "3"))
 
 def _periodic_times() -> dict[str, time]:
     """DAIBAN_PERIODIC_TIMES: when each periodic task is queued, local time, e.g.
-    ``overdue_notices=07:30,tally_check=02:30,retention_purge=03:30`` (any subset)."""
-    times = {"overdue_notices": time(7, 30), "tally_check": time(2, 30), "retention_purge": time(3, 30)}
+    ``overdue_notices=07:30,coverage_days=01:30,tally_check=02:30,retention_purge=03:30``
+    (any subset)."""
+    times = {
+        "overdue_notices": time(7, 30),
+        "coverage_days": time(1, 30),
+        "tally_check": time(2, 30),
+        "retention_purge": time(3, 30),
+    }
     for item in env_list("DAIBAN_PERIODIC_TIMES"):
         name, _sep, value = item.partition("=")
         try:
@@ -594,3 +600,8 @@ def _periodic_times() -> dict[str, time]:
 
 
 DAIBAN_PERIODIC_TIMES = _periodic_times()
+
+# How many past days the nightly run keeps written in CoverageDay (yesterday back): a
+# past period ending within them is read from those rows, an older one from the visit
+# history. 400: this month last year still reads the rows.
+DAIBAN_COVERAGE_DAYS = int(os.environ.get("DAIBAN_COVERAGE_DAYS", "400"))

@@ -34,7 +34,7 @@ def env(tmp_path) -> dict:
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
         "DAIBAN_MEDIA_ROOT": str(tmp_path / "media"),
-        "DAIBAN_PERIODIC_TIMES": "overdue_notices=00:00,tally_check=00:00,retention_purge=00:00",
+        "DAIBAN_PERIODIC_TIMES": "overdue_notices=00:00,coverage_days=00:00,tally_check=00:00,retention_purge=00:00",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     manage(env, "migrate", "-v0")
@@ -52,7 +52,7 @@ def test_the_worker_process_runs_queued_tasks_and_the_days_periodic_ones(env):
     manage(env, "worker", "--batch", "--no-reload", "--no-startup-delay", "-v0")
     assert shell(env, STATUSES) == "['SUCCESSFUL']"
 
-    # Left running, it queues the three daily tasks (their hour, midnight, has passed) and runs them.
+    # Left running, it queues the four daily tasks (their hour, midnight, has passed) and runs them.
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "worker", "--no-reload", "--tick", "0.5", "--interval", "0.2", "-v0"],
         cwd=ROOT,
@@ -62,7 +62,7 @@ def test_the_worker_process_runs_queued_tasks_and_the_days_periodic_ones(env):
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if shell(env, STATUSES) == str(["SUCCESSFUL"] * 4):
+            if shell(env, STATUSES) == str(["SUCCESSFUL"] * 5):
                 break
             time.sleep(0.5)
         else:
@@ -70,4 +70,4 @@ def test_the_worker_process_runs_queued_tasks_and_the_days_periodic_ones(env):
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
-    assert shell(env, "from outreach.models import PeriodicRun as P; print(P.objects.count())") == "3"
+    assert shell(env, "from outreach.models import PeriodicRun as P; print(P.objects.count())") == "4"

@@ -32,6 +32,9 @@ def schedule() -> list[Periodic]:
     return [
         # Before the first round of the day: who has an errand past its due date.
         Periodic("overdue_notices", "notify_overdue_errands", (), hours["overdue_notices"]),
+        # After midnight: how every area stood at the end of yesterday (and of the days a
+        # late fact made stale), for the past periods.
+        Periodic("coverage_days", "fill_coverage_days", (), hours["coverage_days"]),
         # At night, when nobody records visits: the maintained counts against the facts.
         Periodic("tally_check", "rebuild_tallies", ("--check",), hours["tally_check"]),
         # Personal data past its retention period.

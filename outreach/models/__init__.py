@@ -38,7 +38,7 @@ from outreach.models.residents import (
     VisitCorrection,
     VisitPhoto,
 )
-from outreach.models.tallies import DayTally, DueTally
+from outreach.models.tallies import CoverageDay, DayTally, DueTally
 
 __all__ = [
     "ActivityTopic",
@@ -50,6 +50,7 @@ __all__ = [
     "Category",
     "Channel",
     "Complaint",
+    "CoverageDay",
     "DayTally",
     "Delivery",
     "DueTally",

@@ -49,3 +49,27 @@ class DueTally(models.Model):
 
     def __str__(self):
         return f"{self.area_id} {self.due_on}"
+
+
+class CoverageDay(models.Model):
+    """How an area stood at the end of a past day: its active residents and those not
+    overdue (coverage's definitions, ``outreach.reporting.coverage``), for the grid and
+    every area above it. Written for whole days by the nightly run
+    (``outreach.reporting.coverage.days``), so that a past period's figures read a few
+    rows, not every resident's visit history. A day counts only while its city row is
+    there: a late fact about that day (a visit sent after it, a correction) deletes the
+    city rows from that day on, and the day is counted from the facts again until the
+    next run writes it anew."""
+
+    area = models.ForeignKey(Area, verbose_name=_("area"), on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    active = models.PositiveIntegerField(_("active residents"), db_default=0)
+    on_time = models.PositiveIntegerField(_("visited on time"), db_default=0)
+
+    class Meta:
+        verbose_name = _("coverage of a day")
+        verbose_name_plural = _("coverage of past days")
+        constraints = [models.UniqueConstraint(fields=["day", "area"], name="coverage_day_unique")]
+
+    def __str__(self):
+        return f"{self.area_id} {self.day}"

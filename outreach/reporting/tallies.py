@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from grid.models import Area
 from outreach.common import due
-from outreach.models import DayTally, DueTally, Errand, Resident, TripsSaved, Visit
+from outreach.models import CoverageDay, DayTally, DueTally, Errand, Resident, TripsSaved, Visit
 
 # Each level's tallies are the sum of the level below: grid → community → town → city.
 LEVELS_UP = [Area.Level.GRID, Area.Level.COMMUNITY, Area.Level.TOWN]
@@ -433,3 +433,34 @@ def residents_overdue(*, paths: Iterable[str], today: date) -> int:
     subtrees: a user's scope roots), from those areas' due tallies. One query."""
     rows = DueTally.objects.filter(area__path__in=list(paths), due_on__lt=today)
     return rows.aggregate(n=Sum("residents"))["n"] or 0
+
+
+# --- Coverage of past days ------------------------------------------------------------------
+#
+# ``CoverageDay`` holds how each area stood at the end of a past day, written whole days
+# at a time by the nightly run (``outreach.reporting.coverage.days``). A day counts while
+# its city row is there. What changes a past day's figures after it was written — a visit
+# sent days later, a corrected outcome, a move or death dated back — takes the city rows
+# away from that day on (``coverage_days_stale_from``), and those days are counted from
+# the facts again until the next run. Care levels and grids are not history: a written
+# day keeps them as they were when it was written.
+
+
+def coverage_roots() -> list[tuple[int, str]]:
+    """(id, path) of the top areas (the city), locked against the nightly run until the
+    caller's commit (FOR NO KEY UPDATE: rows that merely point at the city still go in).
+    One query."""
+    roots = Area.objects.filter(parent__isnull=True).order_by("pk").select_for_update(no_key=True)
+    return list(roots.values_list("pk", "path"))
+
+
+@transaction.atomic(savepoint=False)
+def coverage_days_stale_from(day: date) -> None:
+    """A fact about ``day`` came in or changed after that day: from ``day`` to yesterday
+    the written coverage no longer holds. Two queries, none for today (no written day
+    holds it yet). Waits for a run writing one of those days to commit, so that a day
+    computed without this fact is never kept."""
+    if day >= timezone.localdate():
+        return
+    roots = [pk for pk, _path in coverage_roots()]
+    CoverageDay.objects.filter(day__gte=day, area_id__in=roots).delete()

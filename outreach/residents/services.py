@@ -213,6 +213,7 @@ def resident_create(
         tallies.resident_changed(
             before=None, after=tallies.due_key(grid=grid, status=resident.status, due_on=resident.due_on)
         )
+        tallies.coverage_days_stale_from(resident.registered_on)  # registered in the past (a load)
         return resident
 
 
@@ -234,6 +235,7 @@ def resident_update(
             _check_grid_in_reach(actor, changes["grid"])
         current = Resident.objects.select_for_update().get(pk=resident.pk)
         counted_as = (current.grid_id, current.status, current.due_on)  # the due tallies' key
+        status_before = (current.status, current.status_on)
         if current.version != expected_version:
             raise Conflict(
                 _("Someone else changed this resident while you were editing. Here is the current record."), current
@@ -289,6 +291,9 @@ def resident_update(
             )
             if old_grid.pk != current.grid_id:
                 tallies.resident_moved(resident=current, old_grid=old_grid)
+        if status_before != (current.status, current.status_on):  # a move or death dated back changes past days
+            dated = [day for day in (status_before[1], current.status_on) if day is not None]
+            tallies.coverage_days_stale_from(min(dated, default=timezone.localdate()))
         return current
 
 
@@ -512,6 +517,7 @@ def visit_record(
             address=address_ip,
             detail={"visit": str(visit.pk), "outcome": data.outcome, "photos": len(photos)},
         )
+        tallies.coverage_days_stale_from(timezone.localdate(visit.visited_at))  # sent days later
         tallies.visit_recorded(visit)  # last: the area's day row stays locked until the commit
     return visit, True
 
@@ -622,6 +628,8 @@ def visit_correct(
     VisitCorrection.objects.create(visit=current, corrected_by=actor, previous=previous, reason=reason)
     status_before = _status_follows_corrected_outcome(current, previous["outcome"]) if "outcome" in previous else None
     resident_refresh_due(resident=current.resident, status_before=status_before)
+    if "outcome" in previous:  # met in person or not, on a day that may be over
+        tallies.coverage_days_stale_from(timezone.localdate(current.visited_at))
     audit(
         actor=actor,
         action=AuditEvent.Action.VISIT_CORRECTED,

@@ -81,7 +81,7 @@ from grid.access import reach_of
 from grid.models import Area, User, path_prefixes
 from grid.selectors import areas_visible_to
 from outreach.common import due
-from outreach.models import Resident, Visit
+from outreach.models import CoverageDay, Resident, Visit
 from outreach.reporting import tallies
 from outreach.reporting.periods import Period
 
@@ -280,6 +280,21 @@ def roll_up(per_grid: dict[str, Figures], areas: Sequence[Area]) -> dict[int, Fi
     return {pk: Figures(*row) for pk, row in sums.items()}
 
 
+def written_day(*, areas: Sequence[Area], day: date) -> dict[int, Figures] | None:
+    """{area id: Figures} at the end of ``day`` as the nightly run wrote it (``CoverageDay``,
+    ``outreach.reporting.coverage.days``), or None while the day is not written — not yet,
+    or a late fact made it stale (``tallies.coverage_days_stale_from``). One query over a
+    row per area."""
+    rows = CoverageDay.objects.filter(Q(area_id__in=[a.pk for a in areas]) | Q(area__parent__isnull=True), day=day)
+    found = {
+        pk: (parent, Figures(active=active, on_time=on_time))
+        for pk, parent, active, on_time in rows.values_list("area_id", "area__parent_id", "active", "on_time")
+    }
+    if not any(parent is None for parent, _figures in found.values()):
+        return None
+    return {a.pk: found[a.pk][1] if a.pk in found else Figures() for a in areas}
+
+
 def coverage_by_area(
     *, areas: Sequence[Area], period: Period, within: Sequence[str] | None = None, use_stored_due: bool = True
 ) -> dict[int, Figures]:
@@ -293,6 +308,8 @@ def coverage_by_area(
     if period.as_of >= period.today and use_stored_due:
         counted = tallies.residents_due(areas=[a.pk for a in areas], today=period.today)
         per_area = {a.pk: Figures(*counted.get(a.pk, (0, 0))) for a in areas}
+    elif use_stored_due and (written := written_day(areas=areas, day=period.as_of)) is not None:
+        per_area = written
     else:
         per_area = roll_up(
             resident_figures(within=within or [a.path for a in areas], period=period, use_stored_due=use_stored_due),

@@ -144,19 +144,27 @@ def at(hour: int, minute: int, days: int = 0) -> datetime:
 def test_the_scheduler_queues_each_daily_task_once_a_day(settings, demo_users, catalogue):
     settings.DAIBAN_PERIODIC_TIMES = {
         "overdue_notices": time(7, 30),
+        "coverage_days": time(1, 30),
         "tally_check": time(2, 30),
         "retention_purge": time(3, 30),
     }
-    assert periodic.tick(now=at(2, 0)) == []
+    assert periodic.tick(now=at(1, 0)) == []
+    assert periodic.tick(now=at(2, 0)) == ["coverage_days"]
     assert periodic.tick(now=at(3, 0)) == ["tally_check"]
     assert periodic.tick(now=at(8, 0)) == ["overdue_notices", "retention_purge"]  # the worker was down at 3:30
     assert periodic.tick(now=at(8, 0, 0)) == []  # a second worker, or a restart
     assert sorted(PeriodicRun.objects.values_list("name", flat=True)) == [
+        "coverage_days",
         "overdue_notices",
         "retention_purge",
         "tally_check",
     ]
-    assert periodic.tick(now=at(7, 45, days=1)) == ["overdue_notices", "tally_check", "retention_purge"]
+    assert periodic.tick(now=at(7, 45, days=1)) == [
+        "overdue_notices",
+        "coverage_days",
+        "tally_check",
+        "retention_purge",
+    ]
     # The notices really go out when the worker runs them: an errand past its due date.
     resident = factories.resident(actor=demo_users["admin"], name="孙老汉")
     errand = factories.errand(actor=demo_users["worker"], resident=resident, code="YB-CB", ago=timedelta(days=5))

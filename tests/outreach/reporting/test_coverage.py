@@ -4,12 +4,16 @@ city; the map page and its GeoJSON through the front door — scope per role (40
 it), gzip, simplification, GCJ-02 — with fixed query counts at two data sizes."""
 
 import gzip
+import io
 import json
 import uuid
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -18,6 +22,7 @@ from grid.models import Area, JointBranch, Pairing, ServicePoint
 from outreach.common import due
 from outreach.models import Resident, ServiceType, Visit
 from outreach.reporting import periods, tallies
+from outreach.reporting.coverage import days as coverage_days
 from outreach.reporting.coverage import selectors as coverage
 from outreach.residents import services
 from tests import factories
@@ -278,6 +283,92 @@ def test_sorting_puts_areas_without_residents_last():
     assert [r[0].code for r in coverage.sort_rows(rows, "nonsense")] == ["3", "1", "2"]
 
 
+# --- past days as written by the nightly run ------------------------------------------------
+
+
+def every_area_on(day: date, **how) -> dict[int, tuple[int, int]]:
+    """{area id: (active, on time)} at the end of ``day``, level by level (each level's
+    areas are disjoint subtrees, as coverage_by_area asks)."""
+    period = periods.Period(periods.PeriodKind.CUSTOM, day, day, timezone.localdate())
+    city = Area.objects.get(parent__isnull=True)
+    found = {}
+    for level in Area.Level:
+        areas = list(Area.objects.filter(level=level))
+        for pk, f in coverage.coverage_by_area(areas=areas, period=period, within=[city.path], **how).items():
+            found[pk] = (f.active, f.on_time)
+    return found
+
+
+def test_a_written_day_gives_every_area_the_figures_of_the_history(crafted, past):
+    """The nightly run writes each past day once; what a past period then reads from it is,
+    for every area of every level, what counting the residents' visit history gives."""
+    days = [past.as_of - 3 * DAY, past.as_of, past.as_of + 2 * DAY, timezone.localdate() - DAY]
+    for day in days:
+        assert coverage.written_day(areas=list(Area.objects.filter(level=Area.Level.TOWN)), day=day) is None
+    written = coverage_days.fill(days=14)
+    assert written == [timezone.localdate() - n * DAY for n in range(14, 0, -1)]
+    assert coverage_days.fill(days=14) == []  # written once
+    for day in days:
+        from_history = every_area_on(day, use_stored_due=False)
+        with CaptureQueriesContext(connection) as read:
+            assert every_area_on(day) == from_history
+        assert not [q["sql"][:300] for q in read.captured_queries if "outreach_resident" in q["sql"] or "outreach_visit" in q["sql"]]
+        assert sum(on_time for _active, on_time in from_history.values()) > 0
+    grid1 = grid_named("绣湖社区第1网格")
+    figures = coverage.coverage_of(area=grid1, period=past)  # the crafted cases, read from the written day
+    assert (figures.active, figures.on_time, figures.visits) == (12, 6, 8)
+
+
+def test_a_late_fact_makes_the_written_days_from_its_day_on_stale(crafted, past, demo_users):
+    """A visit sent days after it was made, a corrected outcome, a death dated back: the
+    past days they change are counted from the history again (so the figures include
+    them at once), until the nightly run writes those days anew. A visit of today leaves
+    every written day alone."""
+    worker, today = demo_users["worker"], timezone.localdate()
+    coverage_days.fill(days=20)
+    never = crafted["never"]
+    before = coverage.coverage_of(area=never.grid, period=past)
+
+    factories.visit(actor=worker, resident=crafted["a_on_time"])  # today's
+    assert coverage_days.days_to_write(today=today, days=20) == []
+
+    late = factories.visit(actor=worker, resident=never, at=coverage.due.day_start(past.as_of) + timedelta(hours=10))
+    assert coverage_days.days_to_write(today=today, days=20) == [past.as_of + n * DAY for n in range(10)]
+    after = coverage.coverage_of(area=never.grid, period=past)  # from the history: met on the day
+    assert (after.active, after.on_time) == (before.active, before.on_time + 1)
+    coverage_days.fill(days=20)
+    assert coverage.coverage_of(area=never.grid, period=past) == after  # the same, written
+
+    services.visit_correct(actor=worker, visit=late, outcome="not_home")
+    assert coverage_days.days_to_write(today=today, days=20) == [past.as_of + n * DAY for n in range(10)]
+    assert coverage.coverage_of(area=never.grid, period=past).on_time == before.on_time
+    coverage_days.fill(days=20)
+
+    resident = Resident.objects.get(pk=crafted["a_on_time"].pk)
+    services.resident_update(
+        actor=demo_users["admin"],
+        resident=resident,
+        expected_version=resident.version,
+        status="deceased",
+        status_on=past.as_of - 2 * DAY,
+    )
+    assert coverage_days.days_to_write(today=today, days=20) == [past.as_of - 2 * DAY + n * DAY for n in range(12)]
+    gone = coverage.coverage_of(area=never.grid, period=past)
+    assert (gone.active, gone.on_time) == (before.active - 1, before.on_time - 1)
+    coverage_days.fill(days=20)
+    assert every_area_on(past.as_of) == every_area_on(past.as_of, use_stored_due=False)
+
+
+def test_the_nightly_command_writes_the_missing_days(crafted, settings):
+    settings.DAIBAN_COVERAGE_DAYS = 5
+    out = io.StringIO()
+    call_command("fill_coverage_days", stdout=out)
+    assert out.getvalue().startswith("5 days of coverage written")
+    out = io.StringIO()
+    call_command("fill_coverage_days", "--days", "7", stdout=out)
+    assert out.getvalue().startswith("2 days of coverage written")
+
+
 # --- the map page --------------------------------------------------------------------------
 
 
@@ -342,7 +433,7 @@ def test_grid_rows_open_the_grid_s_missed_list(client_for, crafted, past, django
     assert rows["绣湖社区第1网格"].drillable and rows["绣湖社区第1网格"].opens_missed
     link = f'<a href="{rows["绣湖社区第1网格"].url}#missed-title" data-area-link="{grid1.pk}"'
     assert link in html and 'hx-swap="innerHTML show:#missed-title:top"' in html
-    with django_assert_num_queries(PAGE_QUERIES["station"] - 1):  # no parts to ask for below a grid
+    with django_assert_num_queries(PAGE_QUERIES["station"] - 1 + HISTORY):  # no parts below a grid
         response = client.get(rows["绣湖社区第1网格"].url)
     html = response.content.decode()
     assert 'id="missed-title"' in html and response.context["place"].area == grid1
@@ -730,12 +821,15 @@ def grow(demo_users, count: int) -> None:
 
 
 # session, user, scopes, the area (with its ancestors), its parts (none to ask for below
-# a grid), residents by grid, visits by grid, then (residents shown) the page of missed
-# residents (their number comes from the figures); a secretary's overview is one query
-# for the paired points' areas, and no residents
+# a grid), the residents' figures (the day as written, or the due tallies while the
+# period runs), visits by grid, then (residents shown) the page of missed residents
+# (their number comes from the figures); a secretary's overview is one query for the
+# paired points' areas, and no residents. A past day not written yet takes one more:
+# the look for it, then the residents by grid from the visit history (HISTORY).
 PAGE_QUERIES = {"worker": 7, "station": 8, "street": 8, "admin": 8, "secretary": 6}
-# session, user, scopes, the place (area, parts), residents by grid, visits by grid
+# session, user, scopes, the place (area, parts), the residents' figures, visits by grid
 AREAS_QUERIES = {"worker": 6, "station": 7, "street": 7, "admin": 7, "secretary": 6}
+HISTORY = 1
 # session, user, scopes, the place (area, parts), the layer
 LAYER_QUERIES = {"worker": 5, "station": 6, "street": 6, "admin": 6, "secretary": 5}
 
@@ -747,21 +841,24 @@ def test_query_counts_do_not_grow_with_data(
     client = client_for(username)
     layers = ["points", "branch_points"] + (["missed", "errands"] if username != "secretary" else [])
 
-    def measure():
-        with django_assert_num_queries(PAGE_QUERIES[username]):
+    def measure(written: bool):
+        with django_assert_num_queries(PAGE_QUERIES[username] + (0 if written else HISTORY)):
             assert client.get(reverse(MAP), period_query(past)).status_code == 200
         with django_assert_num_queries(PAGE_QUERIES[username]):  # the running period: stored due dates
             assert client.get(reverse(MAP), {"period": "month"}, headers={"HX-Request": "true"}).status_code == 200
-        with django_assert_num_queries(AREAS_QUERIES[username]):
+        with django_assert_num_queries(AREAS_QUERIES[username] + (0 if written else HISTORY)):
             assert client.get(reverse(AREAS), period_query(past)).status_code == 200
         for layer in layers:
             with django_assert_num_queries(LAYER_QUERIES[username]):
                 assert client.get(reverse(LAYERS), {"layer": layer, **past.query()}).status_code == 200
 
     client.get(reverse(MAP))  # warm the session
-    measure()
+    measure(written=False)  # the period's last day not written yet
+    coverage_days.write_day(past.as_of, today=past.today)
+    measure(written=True)
     grow(demo_users, 50)
-    measure()
+    coverage_days.write_day(past.as_of, today=past.today)  # residents registered in the past made it stale
+    measure(written=True)
 
 
 def test_the_missed_list_pages_through_everyone_in_order(client_for, crafted, past, monkeypatch):
