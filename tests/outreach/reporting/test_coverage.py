@@ -312,7 +312,11 @@ def test_a_written_day_gives_every_area_the_figures_of_the_history(crafted, past
         from_history = every_area_on(day, use_stored_due=False)
         with CaptureQueriesContext(connection) as read:
             assert every_area_on(day) == from_history
-        assert not [q["sql"][:300] for q in read.captured_queries if "outreach_resident" in q["sql"] or "outreach_visit" in q["sql"]]
+        assert not [
+            q["sql"][:300]
+            for q in read.captured_queries
+            if "outreach_resident" in q["sql"] or "outreach_visit" in q["sql"]
+        ]
         assert sum(on_time for _active, on_time in from_history.values()) > 0
     grid1 = grid_named("绣湖社区第1网格")
     figures = coverage.coverage_of(area=grid1, period=past)  # the crafted cases, read from the written day
