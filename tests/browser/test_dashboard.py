@@ -10,8 +10,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from grid.models import Area, User
+from outreach.common import due
+from outreach.reporting.coverage import days as coverage_days
 from tests import factories
-from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap
+from tests.browser.conftest import horizontal_overflow, scroll_top_after_swap, shot
 
 
 def test_street_reads_the_dashboard_and_drills_into_a_community(log_in, live_site, demo_city):
@@ -48,3 +50,32 @@ def test_street_reads_the_dashboard_and_drills_into_a_community(log_in, live_sit
     expect(page.locator(".dash-table tbody tr")).to_have_count(Area.objects.filter(parent=xiuhu).count())
     assert horizontal_overflow(page) == 0
     assert errors == []
+
+
+def test_a_past_period_reads_the_written_days_and_a_late_visit_shows_at_once(log_in, live_site, demo_city):
+    """A past period's coverage is the same whether the nightly run has written its days
+    or the page counts the visit history; a visit of its last day sent only now shows at
+    once (that day and those after it are counted from the history again)."""
+    admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
+    end = timezone.localdate() - timedelta(days=5)
+    period = f"period=custom&start={end - timedelta(days=20)}&end={end}"
+    resident = factories.resident(actor=admin, name="上月王大爷", care_level="C", registered_days_ago=90)
+    page = log_in("street")
+    page.set_viewport_size({"width": 390, "height": 844})
+    missed = page.locator('[data-figure="missed"] .dash-value')
+    on_time = page.locator('[data-figure="coverage"] .dash-value')
+
+    page.goto(f"{live_site.url}/dashboard/?{period}")
+    from_history = (on_time.inner_text(), missed.inner_text())
+    with live_site.thread.httpd.lock:  # the nightly run, between two requests
+        assert end in coverage_days.fill(days=62)
+    page.reload()
+    assert (on_time.inner_text(), missed.inner_text()) == from_history
+    shot(page, "dashboard-past-period")
+    assert horizontal_overflow(page) == 0
+
+    with live_site.thread.httpd.lock:  # the worker's phone sends a visit of the period's last day
+        factories.visit(actor=worker, resident=resident, at=due.day_start(end) + timedelta(hours=10))
+    page.reload()
+    assert int(missed.inner_text()) == int(from_history[1]) - 1
+    assert on_time.inner_text() != from_history[0]
