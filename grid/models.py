@@ -102,6 +102,11 @@ class Area(models.Model):
         return f"{parent.path if parent else PATH_SEPARATOR}{code}{PATH_SEPARATOR}"
 
     @staticmethod
+    def root_path_of(path: str) -> str:
+        """The path of the city above the area at ``path`` (its own, for a city)."""
+        return PATH_SEPARATOR + path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[0] + PATH_SEPARATOR
+
+    @staticmethod
     def ancestor_codes_in(path: str) -> list[str]:
         """Codes from the city down to the parent of the area at ``path``."""
         return path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)[:-1]

@@ -283,17 +283,19 @@ def resident_update(
             detail={"changes": changed},
             address=address_ip,
         )
+        # The tallies in the order every writer takes them (due tallies, the city row of the
+        # written days, day tallies), so that two transactions never wait on each other.
+        old_grid = current.grid if counted_as[0] == current.grid_id else Area.objects.get(pk=counted_as[0])
         if counted_as != (current.grid_id, current.status, current.due_on):
-            old_grid = current.grid if counted_as[0] == current.grid_id else Area.objects.get(pk=counted_as[0])
             tallies.resident_changed(
                 before=tallies.due_key(grid=old_grid, status=counted_as[1], due_on=counted_as[2]),
                 after=tallies.due_key(grid=current.grid, status=current.status, due_on=current.due_on),
             )
-            if old_grid.pk != current.grid_id:
-                tallies.resident_moved(resident=current, old_grid=old_grid)
         if status_before != (current.status, current.status_on):  # a move or death dated back changes past days
             dated = [day for day in (status_before[1], current.status_on) if day is not None]
             tallies.coverage_days_stale_from(min(dated, default=timezone.localdate()))
+        if old_grid.pk != current.grid_id:
+            tallies.resident_moved(resident=current, old_grid=old_grid)
         return current
 
 

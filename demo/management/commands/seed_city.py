@@ -310,6 +310,7 @@ class Command(BaseCommand):
             self.progress.start("day tallies", 1)
             tallies.rebuild()  # the demo city's too: one pass over every fact
             tallies.rebuild_due()  # the residents went in by bulk too
+            tallies.coverage_days_stale_from(date.min)  # the past just changed: every written day
             self.progress.advance(1)
             # Fresh statistics after a bulk load, so the query planner knows the tables' sizes.
             with connection.cursor() as cursor:

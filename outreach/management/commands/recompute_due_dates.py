@@ -3,8 +3,12 @@
 The due date is stored on the resident so that lists filter and sort in the database;
 the visit services keep it right as visits arrive, but a new interval setting only
 reaches residents through this command. The due tallies (residents per due date, which
-coverage reads) are recounted with them, in the same transaction.
+coverage reads) are recounted with them, in the same transaction, and every past day's
+written coverage is left to be counted again (it judged "on time" by the old intervals;
+the worker's nightly ``fill_coverage_days`` writes it anew).
 """
+
+from datetime import date
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -39,4 +43,5 @@ class Command(BaseCommand):
             changed += Resident.objects.bulk_update(pending, ["due_on"])
             if changed:
                 tallies.rebuild_due()
+            tallies.coverage_days_stale_from(date.min)  # judged by the old intervals
         self.stdout.write(f"{changed} due dates changed.")

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from grid.models import Area, path_prefixes
@@ -49,13 +50,11 @@ def write_day(day: date, *, today: date) -> int:
 
 
 def days_to_write(*, today: date, days: int) -> list[date]:
-    """The days of the last ``days`` (yesterday back) whose city row is missing."""
+    """The days of the last ``days`` (yesterday back) missing the row of some city."""
     first = today - timedelta(days=days)
-    written = set(
-        CoverageDay.objects.filter(day__gte=first, day__lt=today, area__parent__isnull=True).values_list(
-            "day", flat=True
-        )
-    )
+    cities = Area.objects.filter(parent__isnull=True).count()
+    rows = CoverageDay.objects.filter(day__gte=first, day__lt=today, area__parent__isnull=True)
+    written = {row["day"] for row in rows.values("day").annotate(n=Count("pk")).order_by() if row["n"] == cities}
     return [first + timedelta(days=n) for n in range(days) if first + timedelta(days=n) not in written]
 
 

@@ -285,12 +285,13 @@ def written_day(*, areas: Sequence[Area], day: date) -> dict[int, Figures] | Non
     ``outreach.reporting.coverage.days``), or None while the day is not written — not yet,
     or a late fact made it stale (``tallies.coverage_days_stale_from``). One query over a
     row per area."""
-    rows = CoverageDay.objects.filter(Q(area_id__in=[a.pk for a in areas]) | Q(area__parent__isnull=True), day=day)
+    roots = {Area.root_path_of(a.path) for a in areas}  # each area's city must have its row
+    rows = CoverageDay.objects.filter(Q(area_id__in=[a.pk for a in areas]) | Q(area__path__in=roots), day=day)
     found = {
-        pk: (parent, Figures(active=active, on_time=on_time))
-        for pk, parent, active, on_time in rows.values_list("area_id", "area__parent_id", "active", "on_time")
+        pk: (path, Figures(active=active, on_time=on_time))
+        for pk, path, active, on_time in rows.values_list("area_id", "area__path", "active", "on_time")
     }
-    if not any(parent is None for parent, _figures in found.values()):
+    if not roots <= {path for path, _figures in found.values()}:
         return None
     return {a.pk: found[a.pk][1] if a.pk in found else Figures() for a in areas}
 

@@ -290,11 +290,11 @@ def every_area_on(day: date, **how) -> dict[int, tuple[int, int]]:
     """{area id: (active, on time)} at the end of ``day``, level by level (each level's
     areas are disjoint subtrees, as coverage_by_area asks)."""
     period = periods.Period(periods.PeriodKind.CUSTOM, day, day, timezone.localdate())
-    city = Area.objects.get(parent__isnull=True)
+    cities = [city.path for city in Area.objects.filter(parent__isnull=True)]
     found = {}
     for level in Area.Level:
         areas = list(Area.objects.filter(level=level))
-        for pk, f in coverage.coverage_by_area(areas=areas, period=period, within=[city.path], **how).items():
+        for pk, f in coverage.coverage_by_area(areas=areas, period=period, within=cities, **how).items():
             found[pk] = (f.active, f.on_time)
     return found
 
@@ -360,6 +360,52 @@ def test_a_late_fact_makes_the_written_days_from_its_day_on_stale(crafted, past,
     gone = coverage.coverage_of(area=never.grid, period=past)
     assert (gone.active, gone.on_time) == (before.active - 1, before.on_time - 1)
     coverage_days.fill(days=20)
+    assert every_area_on(past.as_of) == every_area_on(past.as_of, use_stored_due=False)
+
+
+def test_new_care_intervals_make_every_written_day_stale(crafted, past, settings):
+    """Written days judged "on time" by the intervals of their night: after
+    DAIBAN_CARE_INTERVAL_DAYS changes, recompute_due_dates leaves them all to be counted
+    again, and what is written next is what the history gives under the new intervals."""
+    coverage_days.fill(days=14)
+    settings.DAIBAN_CARE_INTERVAL_DAYS = {"A": 3, "B": 7, "C": 10}
+    call_command("recompute_due_dates", stdout=io.StringIO())
+    today = timezone.localdate()
+    assert coverage_days.days_to_write(today=today, days=14) == [today - n * DAY for n in range(14, 0, -1)]
+    assert every_area_on(past.as_of) == every_area_on(past.as_of, use_stored_due=False)  # from the history
+    coverage_days.fill(days=14)
+    assert every_area_on(past.as_of) == every_area_on(past.as_of, use_stored_due=False)  # written anew
+
+
+def test_a_day_is_written_only_with_every_city_s_row(crafted, past):
+    """Two cities in one database (the demo's and a synthetic one beside it): a day
+    written before the second city came is not written for it — its areas are counted
+    from the history, not read as empty — and the next run writes the day for both."""
+    coverage_days.fill(days=14)
+    city = Area.objects.create(
+        code="990001", name="第二市", level=Area.Level.CITY, path=Area.path_for(code="990001", parent=None)
+    )
+    grid = Area.objects.create(
+        code="99000101",
+        name="第二市网格",
+        level=Area.Level.GRID,
+        parent=city,
+        path=Area.path_for(code="99000101", parent=city),
+    )
+    Resident.objects.create(
+        grid=grid,
+        name="第二市居民",
+        address="一号",
+        consent_basis="written",
+        care_level="C",
+        registered_on=past.as_of - 20 * DAY,
+        due_on=past.as_of - 20 * DAY,  # never met: due on the day of registration
+    )
+    assert coverage.written_day(areas=[grid], day=past.as_of) is None
+    assert coverage.coverage_by_area(areas=[grid], period=past)[grid.pk].active == 1
+    assert past.as_of in coverage_days.days_to_write(today=past.today, days=14)
+    coverage_days.fill(days=14)
+    assert coverage.written_day(areas=[grid], day=past.as_of)[grid.pk].active == 1
     assert every_area_on(past.as_of) == every_area_on(past.as_of, use_stored_due=False)
 
 

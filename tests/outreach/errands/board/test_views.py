@@ -502,7 +502,7 @@ def grow(demo_users, count: int) -> None:
 @pytest.mark.parametrize(
     "username, tab, queries",
     [
-        # session, user, scopes, page count, page rows, where 上报 sends them (the points
+        # session, user, scopes, the page's ids, its rows, where 上报 sends them (the points
         # above; a branch has none), service list, facets, tab counts (the people each
         # errand may be given to come when its actions are opened: below)
         ("station", "unassigned", 9),
