@@ -3,6 +3,7 @@ for the grid and every area above it; what they count always equals a rebuild fr
 facts; a fact rolled back counts nothing; ``rebuild_tallies --check`` finds drift."""
 
 import threading
+import time as clock
 import uuid
 from datetime import datetime, time, timedelta
 from unittest import mock
@@ -327,3 +328,65 @@ def test_rebuild_tallies_check_reports_due_drift_and_the_rebuild_repairs_it(demo
 
 def test_the_stored_status_the_due_tallies_count_is_the_models():
     assert tallies.ACTIVE == Resident.Status.ACTIVE
+
+
+# --- the written days and a late visit at once -------------------------------------------
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite's in-memory test database locks whole tables across connections: a second writer "
+    "fails at once instead of waiting (SQLite serialises writers anyway: IMMEDIATE transactions).",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_late_visit_while_its_day_is_being_written_leaves_the_day_to_be_written_again():
+    """The nightly run counts a day while a visit of that day arrives from a phone that
+    had no signal: the visit waits for the run's commit (the city row), then makes the
+    day stale, so the day counted without it is never kept."""
+    from outreach.reporting.coverage import days as coverage_days
+    from outreach.reporting.coverage import selectors as coverage
+
+    seed_territory()  # a transactional test starts from a flushed database
+    admin, worker = User.objects.get(username="admin"), User.objects.get(username="worker")
+    resident = factories.resident(actor=admin, name="丙", care_level="C", registered_days_ago=40)
+    day, today = timezone.localdate() - timedelta(days=3), timezone.localdate()
+    counting, visit_sent = threading.Event(), threading.Event()
+    real_figures = coverage_days.resident_figures
+    errors: list[BaseException] = []
+
+    def count_slowly(**kwargs):
+        figures = real_figures(**kwargs)
+        counting.set()  # counted without the visit; the city row is held
+        visit_sent.wait(timeout=10)
+        clock.sleep(0.5)  # the visit is waiting for the city row by now
+        return figures
+
+    def run(job):
+        try:
+            job()
+        except BaseException as exc:  # noqa: BLE001 — reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def late_visit():
+        counting.wait(timeout=10)
+        visit_sent.set()
+        record_visit(worker, resident, days_ago=3)
+
+    with mock.patch.object(coverage_days, "resident_figures", count_slowly):
+        threads = [
+            threading.Thread(target=run, args=(lambda: coverage_days.write_day(day, today=today),)),
+            threading.Thread(target=run, args=(late_visit,)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert errors == []
+    assert Visit.objects.filter(resident=resident).count() == 1
+    assert day in coverage_days.days_to_write(today=today, days=5)  # what the run wrote is not kept
+    grid = resident.grid
+    assert coverage.written_day(areas=[grid], day=day) is None
+    coverage_days.write_day(day, today=today)
+    assert coverage.written_day(areas=[grid], day=day)[grid.pk].on_time >= 1  # the next run counts it
