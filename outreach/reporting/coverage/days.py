@@ -59,9 +59,13 @@ def days_to_write(*, today: date, days: int) -> list[date]:
 
 
 def fill(*, today: date | None = None, days: int | None = None) -> list[date]:
-    """Write the missing days of the last ``days`` (``DAIBAN_COVERAGE_DAYS``); returns them."""
+    """Write the missing days of the last ``days`` (``DAIBAN_COVERAGE_DAYS``); returns them.
+    Rows older than both are deleted: the table holds a bounded number of days (a period
+    ending before them is counted from the history)."""
     today = today or timezone.localdate()
-    missing = days_to_write(today=today, days=settings.DAIBAN_COVERAGE_DAYS if days is None else days)
+    days = settings.DAIBAN_COVERAGE_DAYS if days is None else days
+    CoverageDay.objects.filter(day__lt=today - timedelta(days=max(days, settings.DAIBAN_COVERAGE_DAYS))).delete()
+    missing = days_to_write(today=today, days=days)
     for day in missing:
         write_day(day, today=today)
     return missing

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from grid.geo import coordinate_decimals, out_of_china, wgs84_to_gcj02
 from grid.models import Area, JointBranch, Pairing, ServicePoint
 from outreach.common import due
-from outreach.models import Resident, ServiceType, Visit
+from outreach.models import CoverageDay, Resident, ServiceType, Visit
 from outreach.reporting import periods, tallies
 from outreach.reporting.coverage import days as coverage_days
 from outreach.reporting.coverage import selectors as coverage
@@ -417,6 +417,11 @@ def test_the_nightly_command_writes_the_missing_days(crafted, settings):
     out = io.StringIO()
     call_command("fill_coverage_days", "--days", "7", stdout=out)
     assert out.getvalue().startswith("2 days of coverage written")
+    today = timezone.localdate()
+    assert CoverageDay.objects.filter(day=today - 7 * DAY).exists()
+    call_command("fill_coverage_days", stdout=io.StringIO())  # the nightly run: five days are kept
+    assert not CoverageDay.objects.filter(day__lt=today - 5 * DAY).exists()
+    assert CoverageDay.objects.filter(day=today - 5 * DAY).exists()
 
 
 # --- the map page --------------------------------------------------------------------------
