@@ -346,6 +346,7 @@
       overlays[kind].layer = cluster;
       map.getContainer().dataset["overlay" + kind.replace("_", "")] = String(data.features.length);
       if (data.properties.truncated) status(labels.truncated);
+      if (data.properties.open_town) status(labels.openTown);
     }).catch(function () { status(labels.failed); });
   }
 

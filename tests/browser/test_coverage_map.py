@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from grid.models import Area, JointBranch, User
 from tests import factories
 from tests.browser.conftest import PHONE, horizontal_overflow, scroll_top_after_swap, shot
+from tests.browser.test_accessibility import axe_violations
 from tests.tables import split_rows
 from tests.tasks import run_tasks
 
@@ -342,3 +343,27 @@ def test_on_a_touch_screen_one_tap_opens_an_area(browser, live_site, crafted, se
         expect(page.locator(".leaflet-popup")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_the_city_s_past_period_counts_the_missed_and_sends_to_a_town(log_in, live_site, crafted):
+    """The city administrator opens a past week's map on a phone: the number of missed
+    residents and the download, a line saying to open a town for names; the missed
+    layer says the same on the map. A town's page lists them."""
+    page = log_in("admin")
+    page.set_viewport_size(PHONE)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    end = timezone.localdate() - timedelta(days=1)  # the seven days to yesterday: a past period
+    page.goto(f"{live_site.url}/coverage/?period=custom&start={end - timedelta(days=6)}&end={end}")
+    section = page.locator(".coverage-missed")
+    expect(section.locator("#missed-by-town")).to_contain_text("请在上方表格中打开街道")
+    expect(section.locator(".missed-list")).to_have_count(0)
+    assert int(section.locator(".count").inner_text()) >= 1  # 漏访张大爷, never visited
+    expect(section.get_by_role("button", name=re.compile("XLSX"))).to_be_visible()  # the list, as a job
+    page.locator('input[data-layer="missed"]').check()
+    expect(page.locator("#map-status")).to_have_text("往期全市漏访对象不在地图上标出：请打开街道查看。")
+    section.scroll_into_view_if_needed()
+    shot(page, "coverage-city-past")
+    assert axe_violations(page) == []
+    assert horizontal_overflow(page) == 0
+    assert errors == []

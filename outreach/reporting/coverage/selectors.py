@@ -358,6 +358,21 @@ class Place:
             return self.area.level
         return min((p.level for p in self.parts), default=Area.Level.CITY)
 
+    @property
+    def is_citywide(self) -> bool:
+        """The whole city, or several towns side by side: most of the data, not a corner of it."""
+        if self.area is not None:
+            return self.area.level == Area.Level.CITY
+        return self.base_level <= Area.Level.TOWN
+
+    def names_missed(self, period: Period) -> bool:
+        """Whether the screens list who was missed here, by name. Not for a past period
+        of the whole city: finding them means reading every resident's visit history
+        (0.3 s for 100,000), and tens of thousands of names are no list for a phone —
+        their count stands, a town opens its own list, the download (a background job)
+        has them all."""
+        return period.is_running or not self.is_citywide
+
 
 AREA_FIELDS = ["id", "code", "name", "level", "path", "parent_id"]
 

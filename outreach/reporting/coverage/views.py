@@ -67,6 +67,7 @@ JS_LABELS = {
     "resident": _("Resident"),
     "failed": _("The map data could not be loaded. Check the connection and reload the page."),
     "truncated": _("Only the most overdue are drawn on the map; the list has them all."),
+    "openTown": _("For a past period, open a town to see its missed residents on the map."),
 }
 
 
@@ -174,10 +175,11 @@ def coverage_map(request):
         drillable = area.pk in place.drillable
         rows.append(AreaRow(area, figures, _page_url(area.pk, period) if drillable else "", drillable))
     shows_residents = reach_of(request.user).may_see_coverage_residents()
-    missed = None
+    missed, missed_count = None, 0
     if shows_residents:
-        count = coverage.missed_in_reach(user=request.user, place=place, by_part=by_part)
-        missed = _missed_page(request.user, place, period, data.get("page"), count)
+        missed_count = coverage.missed_in_reach(user=request.user, place=place, by_part=by_part)
+        if place.names_missed(period):
+            missed = _missed_page(request.user, place, period, data.get("page"), missed_count)
     query = urlencode({**({"area": area_id} if area_id else {}), **period.query()})
     tables = ["coverage", "missed"] if shows_residents else ["coverage"]
     context = {
@@ -201,6 +203,7 @@ def coverage_map(request):
         "sort": sort,
         "head": _table_head(sort, area_id, period),
         "missed": missed,
+        "missed_count": missed_count,
         "legend": coverage.legend(),
         "periods": [(k.value, PERIOD_LABELS[k]) for k in PeriodKind],
         # The selector shows what was asked for, even when it is the period in error.
@@ -419,6 +422,9 @@ def coverage_layers(request):
         features = _points_layer(request.user, place)
     elif layer == Layer.BRANCH_POINTS:
         features = _branch_points_layer(request.user, place)
+    elif layer == Layer.MISSED and not place.names_missed(data["the_period"]):
+        # Counted, not drawn (Place.names_missed): the map says to open a town.
+        return _collection([], layer=layer, area=place.area.pk if place.area else None, open_town=True)
     elif layer == Layer.MISSED:
         features = _missed_layer(request.user, place, data["the_period"], limit)
     else:

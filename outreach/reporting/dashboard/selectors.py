@@ -132,11 +132,7 @@ class Subject:
     @property
     def is_citywide(self) -> bool:
         """The whole city, or several towns side by side: most of the data, not a corner of it."""
-        if self.place is None:
-            return False
-        if self.area is not None:
-            return self.area.level == Area.Level.CITY
-        return self.place.base_level <= Area.Level.TOWN
+        return self.place is not None and self.place.is_citywide
 
 
 def subject_for_user_or_404(user: User, area_id: int | None = None) -> Subject:

@@ -778,7 +778,30 @@ def test_missed_layer_is_scoped_and_at_the_homes(client_for, crafted, past):
     assert set(missed("worker2")) == names(crafted, {"g2_late"})
     assert set(missed("street")) == names(crafted, MISSED_IN_GRID1 | {"g2_late", "community_late"})
     assert set(missed("street", area=grid_named("绣湖社区第2网格").pk)) == names(crafted, {"g2_late"})
-    assert set(missed("admin")) == set(missed("street"))  # the other town's resident was on time
+    # The whole city in a past period: counted, not drawn (Place.names_missed); its towns are.
+    city = client_for("admin").get(reverse(LAYERS), {"layer": "missed", **past.query()}).json()
+    assert city["features"] == [] and city["properties"]["open_town"] is True
+    town = Area.objects.get(name="稠城街道")
+    assert set(missed("admin", area=town.pk)) == set(missed("street"))  # the other town's resident was on time
+    current = client_for("admin").get(reverse(LAYERS), {"layer": "missed", "period": "month"}).json()
+    assert "open_town" not in current["properties"]  # while the period runs, the stored due dates find them
+
+
+def test_a_past_period_of_the_whole_city_counts_its_missed_and_names_them_by_town(client_for, crafted, past):
+    """Who was missed last month in the whole city is tens of thousands of names at city
+    scale, read from every resident's history: the city's page gives their number and the
+    download, and a town's page lists its own."""
+    client = client_for("admin")
+    response = client.get(reverse(MAP), period_query(past))
+    html = response.content.decode()
+    assert response.context["missed"] is None and response.context["missed_count"] == response.context["total"].missed
+    assert 'id="missed-by-town"' in html and "请在上方表格中打开街道" in html
+    assert f'<span class="count">{response.context["total"].missed}</span>' in html
+    assert "dashboard-export" not in html and reverse("dashboard-export", args=["xlsx"]) in html  # the download stays
+    town = client.get(reverse(MAP), period_query(past, area=Area.objects.get(name="稠城街道").pk))
+    assert {r.name for r in town.context["missed"]} >= names(crafted, MISSED_IN_GRID1)
+    running = client.get(reverse(MAP), {"period": "month"})
+    assert running.context["missed"] is not None  # this month: the stored due dates, by index
 
 
 def test_missed_layer_stops_at_the_map_limit(client_for, crafted, past, settings):
@@ -885,6 +908,9 @@ PAGE_QUERIES = {"worker": 7, "station": 8, "street": 8, "admin": 8, "secretary":
 # session, user, scopes, the place (area, parts), the residents' figures, visits by grid
 AREAS_QUERIES = {"worker": 6, "station": 7, "street": 7, "admin": 7, "secretary": 6}
 HISTORY = 1
+# The whole city in a past period lists no names (Place.names_missed): one query fewer on
+# its page and its missed layer.
+CITY_PAST = {"admin": 1}
 # session, user, scopes, the place (area, parts), the layer
 LAYER_QUERIES = {"worker": 5, "station": 6, "street": 6, "admin": 6, "secretary": 5}
 
@@ -897,14 +923,16 @@ def test_query_counts_do_not_grow_with_data(
     layers = ["points", "branch_points"] + (["missed", "errands"] if username != "secretary" else [])
 
     def measure(written: bool):
-        with django_assert_num_queries(PAGE_QUERIES[username] + (0 if written else HISTORY)):
+        past_page = PAGE_QUERIES[username] - CITY_PAST.get(username, 0) + (0 if written else HISTORY)
+        with django_assert_num_queries(past_page):
             assert client.get(reverse(MAP), period_query(past)).status_code == 200
         with django_assert_num_queries(PAGE_QUERIES[username]):  # the running period: stored due dates
             assert client.get(reverse(MAP), {"period": "month"}, headers={"HX-Request": "true"}).status_code == 200
         with django_assert_num_queries(AREAS_QUERIES[username] + (0 if written else HISTORY)):
             assert client.get(reverse(AREAS), period_query(past)).status_code == 200
         for layer in layers:
-            with django_assert_num_queries(LAYER_QUERIES[username]):
+            counted_only = CITY_PAST.get(username, 0) if layer == "missed" else 0  # the city's: no names
+            with django_assert_num_queries(LAYER_QUERIES[username] - counted_only):
                 assert client.get(reverse(LAYERS), {"layer": layer, **past.query()}).status_code == 200
 
     client.get(reverse(MAP))  # warm the session
