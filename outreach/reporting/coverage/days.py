@@ -17,10 +17,10 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from grid.models import Area, path_prefixes
+from grid.models import Area
 from outreach.models import CoverageDay
 from outreach.reporting import tallies
-from outreach.reporting.coverage.selectors import resident_figures
+from outreach.reporting.coverage.selectors import resident_figures, roll_up
 from outreach.reporting.periods import Period, PeriodKind
 
 
@@ -33,18 +33,17 @@ def write_day(day: date, *, today: date) -> int:
         roots = tallies.coverage_roots()
         period = Period(PeriodKind.CUSTOM, day, day, today)
         per_grid = resident_figures(within=[path for _pk, path in roots], period=period, use_stored_due=False)
-        area_of_path = dict(Area.objects.values_list("path", "pk"))
-        sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-        for grid_path, figures in per_grid.items():
-            for prefix in path_prefixes(grid_path):
-                if prefix in area_of_path:
-                    row = sums[area_of_path[prefix]]
-                    row[0] += figures.active
-                    row[1] += figures.on_time
-        for pk, _path in roots:
-            sums[pk]  # the city's row, even empty: the day is written
+        levels: dict[int, list[Area]] = defaultdict(list)  # each level's areas: disjoint subtrees
+        for area in Area.objects.only("pk", "path", "level"):
+            levels[area.level].append(area)
+        figures = {pk: f for areas in levels.values() for pk, f in roll_up(per_grid, areas).items()}
+        cities = {pk for pk, _path in roots}  # their rows, even empty: the day is written
         CoverageDay.objects.filter(day=day).delete()
-        rows = [CoverageDay(area_id=pk, day=day, active=a, on_time=o) for pk, (a, o) in sorted(sums.items())]
+        rows = [
+            CoverageDay(area_id=pk, day=day, active=f.active, on_time=f.on_time)
+            for pk, f in sorted(figures.items())
+            if f.active or pk in cities
+        ]
         CoverageDay.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
 

@@ -364,23 +364,13 @@ class Figurer:
         self.unplaced: Figures | None = None
 
     def add_parts(self, rows: Iterable[tuple[int | None, dict]]) -> None:
-        """Rows of (child area id or None, {figure: value}), summed per part first (the
-        completions come one per errand, with the child area of each)."""
-        by_part: dict[int, tuple[Figures | None, dict]] = {}
+        """Rows grouped by child area: (its id, or None outside them, {figure: value})."""
         for part_id, values in rows:
-            part = self.by_part.get(part_id) if part_id is not None else None
-            _, sums = by_part.setdefault(id(part), (part, {}))
-            for name, value in values.items():
-                if isinstance(value, list):
-                    sums.setdefault(name, []).extend(value)
-                else:
-                    sums[name] = sums.get(name, 0) + (value or 0)
-        for part, sums in by_part.values():
-            self._add_to(part, **sums)
+            self.add_part(part_id, **values)
 
-    def add_part(self, part_id: int, **values: Any) -> None:
-        """For rows of a part as a whole (its day tallies)."""
-        self._add_to(self.by_part.get(part_id), **values)
+    def add_part(self, part_id: int | None, **values: Any) -> None:
+        """A child area's figures (None: to the total only)."""
+        self._add_to(self.by_part.get(part_id) if part_id is not None else None, **values)
 
     def _add_to(self, part: Figures | None, **values: Any) -> None:
         for figures in (self.total, part):
@@ -407,10 +397,11 @@ class Figurer:
 
 
 def dashboard_for(*, subject: Subject, period: Period, today: date | None = None, with_trend: bool = True) -> Dashboard:
-    """Every figure of the dashboard. Queries: coverage 2 (area lenses), worker visits 1 (worker lens), the tallies 1 (area lens),
-    errands overdue 1, completions 1, received and trips from the facts 2 (where some of
-    the subject is not tallied: workers, branches), complaints 1 (when shown), and the
-    trend (``trend_for``) unless ``with_trend`` is off."""
+    """Every figure of the dashboard. Queries: coverage 2 (area lenses), worker visits 1
+    (worker lens), the tallies 1 (area lens), errands overdue 1, completions 1, received
+    and trips from the facts 2 (where some of the subject is not tallied: workers,
+    branches), complaints 1 (when shown), and the trend (``trend_for``) unless
+    ``with_trend`` is off."""
     today = today or timezone.localdate()
     figurer = Figurer(subject)
     if subject.place is not None:
