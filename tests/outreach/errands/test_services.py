@@ -27,6 +27,7 @@ from outreach.errands.chain import branch_for_service
 from outreach.models import Errand, ErrandEvent, ErrandPhoto, Notification, ServiceType, TripsSaved
 from outreach.photos.pipeline import PhotoRejected, photo_open
 from tests import factories
+from tests.races import concurrent_writers
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
@@ -819,12 +820,7 @@ def test_a_step_based_on_a_stale_version_is_a_conflict_and_writes_nothing(users,
     assert written(errand) == before
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="SQLite's in-memory test database locks whole tables across connections: a second writer "
-    "fails at once instead of waiting; the race is forced in one thread by the test above.",
-)
-@pytest.mark.django_db(transaction=True)
+@concurrent_writers("; the race is forced in one thread by the test above.")
 def test_two_people_changing_one_errand_at_once_one_wins_the_other_gets_a_conflict():
     """Worker accepts and station cancels, in two threads with their own connections,
     both based on version 1. The barrier holds each inside its transaction just before

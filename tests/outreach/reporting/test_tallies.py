@@ -21,6 +21,7 @@ from outreach.models import DayTally, DueTally, Resident, Visit
 from outreach.reporting import tallies
 from outreach.residents import services
 from tests import factories
+from tests.races import concurrent_writers
 
 pytestmark = pytest.mark.django_db
 
@@ -198,12 +199,7 @@ def test_unknown_figures_are_refused(demo_users):
         tallies.add(grid=User.objects.get(username="worker").scopes.first().area, day=timezone.localdate(), steps=1)
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="SQLite's in-memory test database locks whole tables across connections: a second writer "
-    "fails at once instead of waiting (SQLite serialises writers anyway: IMMEDIATE transactions).",
-)
-@pytest.mark.django_db(transaction=True)
+@concurrent_writers()
 def test_two_first_visits_of_the_day_at_once_both_count():
     """Two workers' visits in one grid, in two threads with their own connections, both
     counting the day's first visit at once: one creates the tally rows, the other waits
@@ -333,12 +329,7 @@ def test_the_stored_status_the_due_tallies_count_is_the_models():
 # --- the written days and a late visit at once -------------------------------------------
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="SQLite's in-memory test database locks whole tables across connections: a second writer "
-    "fails at once instead of waiting (SQLite serialises writers anyway: IMMEDIATE transactions).",
-)
-@pytest.mark.django_db(transaction=True)
+@concurrent_writers()
 def test_a_late_visit_while_its_day_is_being_written_leaves_the_day_to_be_written_again():
     """The nightly run counts a day while a visit of that day arrives from a phone that
     had no signal: the visit waits for the run's commit (the city row), then makes the

@@ -20,6 +20,7 @@ from grid.models import Area, User
 from outreach.models import AuditEvent, Resident, Visit, VisitPhoto
 from outreach.photos import services as photo_services
 from tests import factories
+from tests.races import concurrent_writers
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
@@ -351,12 +352,7 @@ def blind_first_visit_lookup():
         yield blinded
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="SQLite's in-memory test database locks whole tables across connections: a second writer "
-    "fails at once instead of waiting; the race is forced in one thread by the test above.",
-)
-@pytest.mark.django_db(transaction=True)
+@concurrent_writers("; the race is forced in one thread by the test above.")
 def test_two_sends_of_one_visit_at_once_store_it_once():
     """Two requests with the same id, in two threads with their own database connections.
     The barrier sits in the photo check, which runs only after the "already stored?"
